@@ -1,0 +1,167 @@
+import type { Dataset } from "../core/dataset.js";
+import { InputError } from "../core/errors.js";
+import { readColumns } from "../io/extract.js";
+import { dropTable, type LoadedTable, loadTable } from "../io/read.js";
+import { profileTable, type TableProfile } from "../io/schema.js";
+import { checkOutputPath, writeColumns, writeTextAtomic } from "../io/write.js";
+import { parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "../pipeline/config.js";
+import { buildModelFile } from "../pipeline/model.js";
+import { runSegmentation, type SegmentationResult } from "../pipeline/run.js";
+import {
+  endProgress, fmtNum, type Io, onePositional, parse, parseK, parseList, parseTypes, parseWholeNumber, pct, progress, table,
+} from "./common.js";
+
+export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--features a,b,c] [--algorithm kmeans] [--k N|auto]
+                        [--seed N] [--n-init N] [--type COL=KIND] [--log a,b] [--out segments.csv]
+                        [--model model.json] [--json]
+
+Segments the rows of a customer table: picks the features (default: every usable numeric,
+boolean and categorical column except ids and dates), imputes missing values (median /
+most frequent), one-hot encodes categories, standardises numbers, runs K-Means and reports
+each segment's size and the silhouette score. --out writes id,segment (CSV, Parquet or JSON
+by extension); --model saves the fitted preprocessing and model for segmenta predict.`;
+
+export interface ClusterOutputs {
+  out?: string;
+  model?: string;
+}
+
+export interface ClusterRun {
+  result: SegmentationResult;
+  data: Dataset;
+  profile: TableProfile;
+  outputs: ClusterOutputs;
+}
+
+/** Loads a file, runs the segmentation and writes the outputs. Shared by `cluster` and `demo`. */
+export async function clusterFile(file: string, config: SegmentationConfig, outputs: ClusterOutputs, io: Io): Promise<ClusterRun> {
+  if (outputs.out) await checkOutputPath(outputs.out, "--out");
+  if (outputs.model) await checkOutputPath(outputs.model, "--model");
+  const report = progress(io);
+  report(`reading ${file}`);
+  const t = await loadTable(file);
+  try {
+    const { data, profile } = await readForClustering(t, config);
+    const result = await runSegmentation(config, data, {
+      onProgress: report,
+      onWarning: (m) => {
+        endProgress(io);
+        io.err(`warning: ${m}`);
+      },
+    });
+    endProgress(io);
+    if (outputs.out) await writeSegments(outputs.out, result);
+    if (outputs.model) await writeTextAtomic(outputs.model, JSON.stringify(buildModelFile(result, data), null, 1) + "\n");
+    return { result, data, profile, outputs };
+  } finally {
+    endProgress(io);
+    await dropTable(t);
+  }
+}
+
+async function readForClustering(t: LoadedTable, config: SegmentationConfig): Promise<{ data: Dataset; profile: TableProfile }> {
+  const profile = await profileTable(t, config.types);
+  const names = profile.columns.map((c) => c.name);
+  for (const f of config.features ?? []) {
+    if (!names.includes(f)) throw new InputError(`--features: ${t.file} has no column "${f}"; columns are: ${names.join(", ")}`);
+  }
+  if (config.id && !names.includes(config.id)) {
+    throw new InputError(`--id: ${t.file} has no column "${config.id}"; columns are: ${names.join(", ")}`);
+  }
+  // Text in a numeric column is an error only where the column would be a feature.
+  const strict = config.features ?? profile.columns.filter((c) => c.kind === "numeric" && c.name !== config.id).map((c) => c.name);
+  const data = await readColumns(t, profile, names, strict);
+  return { data, profile };
+}
+
+export async function writeSegments(path: string, result: SegmentationResult): Promise<void> {
+  await writeColumns(path, [
+    { name: result.idColumn ?? "row", type: "VARCHAR", values: result.ids },
+    { name: "segment", type: "INTEGER", values: result.labels },
+  ]);
+}
+
+export async function clusterCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse<Record<"id" | "features" | "algorithm" | "k" | "seed" | "n-init" | "max-iter" | "log" | "out" | "model" | "report", string | undefined> & { type?: string[] }>("cluster", args, {
+    id: { type: "string" },
+    features: { type: "string" },
+    algorithm: { type: "string" },
+    k: { type: "string" },
+    seed: { type: "string" },
+    "n-init": { type: "string" },
+    "max-iter": { type: "string" },
+    type: { type: "string", multiple: true },
+    log: { type: "string" },
+    out: { type: "string" },
+    model: { type: "string" },
+    report: { type: "string" },
+  });
+  const file = onePositional("cluster", positionals, "data file");
+  if (values.report) throw new InputError("--report: the HTML report is not available yet; use --out and --model");
+  const input: SegmentationConfigInput = {
+    features: parseList(values.features),
+    id: values.id,
+    types: parseTypes(values.type),
+    algorithm: values.algorithm as SegmentationConfigInput["algorithm"],
+    k: parseK(values.k),
+    seed: parseWholeNumber("--seed", values.seed, 0),
+    nInit: parseWholeNumber("--n-init", values["n-init"], 1),
+    maxIter: parseWholeNumber("--max-iter", values["max-iter"], 1),
+    preprocessing: { log1p: parseList(values.log) ?? [] },
+  };
+  const config = parseConfig(JSON.parse(JSON.stringify(input)));
+  const run = await clusterFile(file, config, { out: values.out, model: values.model }, io);
+  if (values.json) io.out(JSON.stringify(clusterJson(run), null, 2));
+  else printCluster(run, io);
+  return 0;
+}
+
+export function clusterJson(run: ClusterRun) {
+  const r = run.result;
+  return {
+    file: run.data.source,
+    rows: run.data.rows,
+    idColumn: r.idColumn,
+    features: r.features,
+    featureNames: r.featureNames,
+    preprocessing: r.plan,
+    algorithm: r.config.algorithm,
+    k: r.k,
+    seed: r.config.seed,
+    segments: r.segments,
+    silhouette: r.silhouette,
+    silhouetteSample: r.silhouetteSample,
+    inertia: r.inertia,
+    nIter: r.nIter,
+    ...(r.kSearch ? { kSearch: r.kSearch } : {}),
+    warnings: r.warnings,
+    outputs: run.outputs,
+  };
+}
+
+export function printCluster(run: ClusterRun, io: Io): void {
+  const r = run.result;
+  io.out(`${run.data.source}: ${run.data.rows} rows (${run.profile.details})`);
+  io.out(`id column: ${r.idColumn ?? "(none: rows are numbered from 1)"}`);
+  io.out("");
+  io.out("features:");
+  for (const f of r.features) io.out(`  ${f.used ? "+" : "-"} ${f.name} (${f.kind}): ${f.reason}`);
+  io.out("");
+  io.out(`preprocessing (${r.featureNames.length} features after encoding):`);
+  r.plan.forEach((line, i) => io.out(`  ${i + 1}. ${line}`));
+  io.out("");
+  if (r.kSearch) {
+    io.out("choice of k (highest silhouette):");
+    for (const line of table([["k", "silhouette", "inertia"], ...r.kSearch.map((s) => [String(s.k), fmtNum(s.silhouette), fmtNum(s.inertia, 6)])], [true, true, true])) io.out(`  ${line}`);
+    io.out("");
+  }
+  io.out(`K-Means: k=${r.k}, seed ${r.config.seed}, ${r.config.nInit} initialisations, ${r.nIter} iterations, inertia ${fmtNum(r.inertia, 6)}`);
+  io.out("");
+  for (const line of table([["segment", "customers", "share"], ...r.segments.map((s) => [String(s.segment), String(s.size), pct(s.share)])], [true, true, true])) {
+    io.out(`  ${line}`);
+  }
+  io.out("");
+  io.out(`silhouette score: ${fmtNum(r.silhouette)}${r.silhouetteSample ? ` (on a random sample of ${r.silhouetteSample} rows)` : ""}`);
+  if (run.outputs.out) io.out(`segments written to ${run.outputs.out}`);
+  if (run.outputs.model) io.out(`model written to ${run.outputs.model}`);
+}

@@ -1,0 +1,60 @@
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { generateCustomers, generateTransactions, toCsv } from "../io/synthetic.js";
+import { writeChunksAtomic } from "../io/write.js";
+import { parseConfig } from "../pipeline/config.js";
+import { clusterFile, printCluster } from "./cluster.js";
+import { type Io, parse, parseWholeNumber } from "./common.js";
+import { describeRfm, rfmFile } from "./rfm.js";
+
+export const demoHelp = `usage: segmenta demo [--out DIR] [--seed N]
+
+The main job on built-in data: generates a seeded retail transaction log and a customer
+table in DIR (default out/), turns the transactions into RFM features, and segments both.`;
+
+export async function demoCommand(args: string[], io: Io): Promise<number> {
+  const { values } = parse<{ out?: string; seed?: string }>("demo", args, { out: { type: "string" }, seed: { type: "string" } });
+  const dir = values.out ?? "out";
+  const seed = parseWholeNumber("--seed", values.seed, 0) ?? 42;
+  await mkdir(dir, { recursive: true });
+  const tx = join(dir, "transactions.csv");
+  const customers = join(dir, "customers.csv");
+  const log = generateTransactions({ seed });
+  await writeChunksAtomic(tx, toCsv(log));
+  const table = generateCustomers({ seed: seed + 1 });
+  await writeChunksAtomic(customers, toCsv(table));
+  io.out(`generated ${tx} (${log.rows.length} transaction rows) and ${customers} (${table.rows.length} customers)`);
+  io.out("");
+
+  io.out("== 1. RFM features from the transaction log");
+  const rfmPath = join(dir, "rfm.csv");
+  const s = await rfmFile(tx, { customer: "CustomerID", date: "InvoiceDate", quantity: "Quantity", price: "UnitPrice", invoice: "InvoiceNo" }, rfmPath);
+  for (const line of describeRfm(s)) io.out(line);
+  io.out(`written to ${rfmPath}`);
+  io.out("");
+
+  io.out("== 2. Segments of customers by RFM");
+  const rfmRun = await clusterFile(
+    rfmPath,
+    parseConfig({
+      k: 4, seed, id: "customer_id", features: ["recency_days", "frequency", "monetary"],
+      preprocessing: { log1p: ["recency_days", "frequency", "monetary"] },
+    }),
+    { out: join(dir, "rfm_segments.csv"), model: join(dir, "rfm_model.json") },
+    io,
+  );
+  printCluster(rfmRun, io);
+  io.out("");
+
+  io.out("== 3. Segments of the customer table (mixed types)");
+  const custRun = await clusterFile(
+    customers,
+    parseConfig({ k: 4, seed }),
+    { out: join(dir, "customer_segments.csv"), model: join(dir, "customer_model.json") },
+    io,
+  );
+  printCluster(custRun, io);
+  io.out("");
+  io.out(`next: segmenta inspect ${customers}   ·   segmenta predict --model ${join(dir, "customer_model.json")} ${customers} --out ${join(dir, "scored.csv")}`);
+  return 0;
+}

@@ -1,0 +1,59 @@
+import { dropTable, loadTable } from "../io/read.js";
+import { type ColumnProfile, profileTable } from "../io/schema.js";
+import { fmtNum, type Io, onePositional, parse, parseTypes, table } from "./common.js";
+
+export const inspectHelp = `usage: segmenta inspect <file> [--type COL=KIND] [--sheet NAME] [--json]
+
+Reads a CSV/TSV/semicolon/whitespace text file, Parquet, JSON/NDJSON or XLSX file and shows
+its rows and columns: each column's inferred kind (numeric, categorical, boolean, datetime,
+id), missing and distinct counts, statistics or top values, and hints.`;
+
+export async function inspectCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse<{ type?: string[]; sheet?: string }>("inspect", args, { type: { type: "string", multiple: true }, sheet: { type: "string" } });
+  const file = onePositional("inspect", positionals, "data file");
+  const t = await loadTable(file, { sheet: values.sheet });
+  try {
+    const p = await profileTable(t, parseTypes(values.type));
+    if (values.json) {
+      io.out(JSON.stringify({ file: p.file, format: p.format, details: p.details, rows: p.rows, columns: p.columns.map(jsonColumn) }, null, 2));
+      return 0;
+    }
+    io.out(`${file}: ${p.rows} rows × ${p.columns.length} columns (${p.details})`);
+    io.out("");
+    const rows = [["column", "kind", "stored as", "missing", "distinct", "summary"]];
+    for (const c of p.columns) rows.push([c.name, c.kind, c.duckType, String(c.missing), String(c.distinct), summary(c)]);
+    for (const line of table(rows, [false, false, false, true, true, false])) io.out(line);
+    const hinted = p.columns.filter((c) => c.hints.length);
+    if (hinted.length) {
+      io.out("");
+      io.out("hints:");
+      for (const c of hinted) io.out(`  ${c.name}: ${c.hints.join("; ")}`);
+    }
+    return 0;
+  } finally {
+    await dropTable(t);
+  }
+}
+
+function summary(c: ColumnProfile): string {
+  if (c.numeric) {
+    const n = c.numeric;
+    return `min ${fmtNum(n.min)}  median ${fmtNum(n.median)}  mean ${fmtNum(n.mean)}  max ${fmtNum(n.max)}`;
+  }
+  if (c.range) return `${c.range.min} … ${c.range.max}`;
+  if (c.top) return c.top.slice(0, 3).map((t) => `${truncate(t.value)} (${t.count})`).join(", ");
+  return "";
+}
+
+function truncate(s: string): string {
+  return s.length > 24 ? s.slice(0, 23) + "…" : s;
+}
+
+function jsonColumn(c: ColumnProfile) {
+  return {
+    name: c.name, kind: c.kind, storedAs: c.duckType, reason: c.reason, missing: c.missing, distinct: c.distinct,
+    ...(c.numeric ? { numeric: c.numeric } : {}), ...(c.range ? { range: c.range } : {}), ...(c.top ? { top: c.top } : {}),
+    ...(c.textValues ? { textValues: c.textValues } : {}), hints: c.hints,
+  };
+}
+

@@ -1,0 +1,13 @@
+/** Segmenta's library: every name here is public and stable. Isomorphic (no Node built-ins). */
+export { KMeans, KMeansModel, type KMeansOptions, type KMeansFitOptions, type KMeansJSON } from "./cluster/kmeans.js";
+export { loadModel, type ModelJSON, type FittedModel } from "./cluster/load.js";
+export { silhouetteScore, silhouetteSamples, type SilhouetteOptions } from "./metrics/silhouette.js";
+export { StandardScaler, StandardScalerModel } from "./preprocess/scaler.js";
+export { FittedPipeline, fitPipeline, type PipelineJSON, type PreprocessOptions } from "./preprocess/pipeline.js";
+export { SegmentationConfig, parseConfig, type SegmentationConfigInput } from "./pipeline/config.js";
+export { runSegmentation, type SegmentationResult, type SegmentSummary, type FeatureChoice } from "./pipeline/run.js";
+export { buildModelFile, parseModelFile, predictWithModel, type ModelFile } from "./pipeline/model.js";
+export { type Matrix, type MatrixLike, toMatrix, toArrays } from "./core/matrix.js";
+export { type Dataset, type Column, type ColumnKind, datasetFromRecords } from "./core/dataset.js";
+export { InputError, AbortError } from "./core/errors.js";
+export { Random } from "./core/random.js";

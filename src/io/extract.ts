@@ -1,0 +1,56 @@
+import type { Column, ColumnKind, Dataset } from "../core/dataset.js";
+import { InputError } from "../core/errors.js";
+import { duck } from "./duck.js";
+import type { LoadedTable } from "./read.js";
+import type { ColumnProfile, TableProfile } from "./schema.js";
+
+/**
+ * Reads typed columns of a loaded table into memory, in file order. Numeric columns become
+ * Float64Arrays (NaN for missing); categorical and id columns arrays of strings.
+ * `strictNumeric` lists numeric columns in which text values are an error (the features).
+ */
+export async function readColumns(t: LoadedTable, profile: TableProfile, names: string[], strictNumeric: string[] = []): Promise<Dataset> {
+  const profiles: ColumnProfile[] = names.map((n) => {
+    const p = profile.columns.find((c) => c.name === n);
+    if (!p) throw new InputError(`${t.file} has no column "${n}"`);
+    return p;
+  });
+  for (const p of profiles) {
+    if (p.kind === "numeric" && p.textValues && strictNumeric.includes(p.name)) {
+      const tv = p.textValues;
+      throw new InputError(
+        `${t.file}: column "${p.name}" has text where numbers are expected: "${tv.example}" in data row ${tv.row} ` +
+          `(line ${tv.row - 1 + t.firstDataLine})${tv.count > 1 ? ` and ${tv.count - 1} more` : ""}; ` +
+          `fix or blank those values, or treat the column as a category with --type ${p.name}=categorical`,
+      );
+    }
+  }
+  const columns: Column[] = profiles.map((p) => emptyColumn(p.name, p.kind, t.rows));
+  if (profiles.length > 0) {
+    const con = await duck();
+    const sql = `SELECT ${profiles.map((p, i) => `${p.expr} AS c${i}`).join(", ")} FROM ${t.table} ORDER BY rowid`;
+    const result = await con.stream(sql);
+    let offset = 0;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const n = chunk.rowCount;
+      for (let j = 0; j < columns.length; j++) {
+        const values = chunk.getColumnValues(j);
+        const col = columns[j];
+        if (col.kind === "categorical" || col.kind === "id") {
+          for (let i = 0; i < n; i++) col.values[offset + i] = values[i] === null ? null : String(values[i]);
+        } else {
+          for (let i = 0; i < n; i++) col.values[offset + i] = values[i] === null ? NaN : Number(values[i]);
+        }
+      }
+      offset += n;
+    }
+  }
+  return { source: t.file, rows: t.rows, columns };
+}
+
+function emptyColumn(name: string, kind: ColumnKind, n: number): Column {
+  if (kind === "categorical" || kind === "id") return { name, kind, values: new Array<string | null>(n).fill(null) };
+  return { name, kind, values: new Float64Array(n).fill(NaN) };
+}

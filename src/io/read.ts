@@ -1,0 +1,270 @@
+import { createWriteStream } from "node:fs";
+import { mkdtemp, open, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, extname, join } from "node:path";
+import { InputError } from "../core/errors.js";
+import { delimiterName, sniffCsv } from "./sniff.js";
+import { duck, duckMessage, exec, freshTableName, ident, lit, queryRows } from "./duck.js";
+
+export type FileFormat = "csv" | "parquet" | "json" | "xlsx";
+
+/** A source file loaded into a DuckDB table. */
+export interface LoadedTable {
+  /** The path as the user gave it (used in messages). */
+  file: string;
+  format: FileFormat;
+  /** Name of the DuckDB table holding the rows, in file order (rowid 0 is the first data row). */
+  table: string;
+  rows: number;
+  columns: { name: string; duckType: string }[];
+  /** How the file was read, for `inspect`. */
+  details: string;
+  /** Number of the file's line that holds data row 0 (CSV only), for messages. */
+  firstDataLine: number;
+  /** True when the format has no types, so that every column arrives as text (whitespace-separated files). */
+  untyped?: boolean;
+}
+
+export interface ReadOptions {
+  /** Force the format instead of guessing it from the extension and the content. */
+  format?: FileFormat;
+  /** For XLSX: the worksheet to read (name or 1-based number). Default: the first. */
+  sheet?: string | number;
+}
+
+/** Checks that `path` is a readable, non-empty regular file, with messages a user can act on. */
+export async function checkInputFile(path: string): Promise<number> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") throw new InputError(`${path}: no such file; check the path and the current folder`);
+    if (code === "EACCES") throw new InputError(`${path}: permission denied; make the file readable`);
+    throw new InputError(`${path}: cannot be read (${code ?? String(e)})`);
+  }
+  if (s.isDirectory()) throw new InputError(`${path} is a folder, not a file; give the path of a data file inside it`);
+  if (!s.isFile()) throw new InputError(`${path} is not a regular file; give the path of a data file`);
+  if (s.size === 0) throw new InputError(`${path} is empty (0 bytes); export the data again`);
+  try {
+    const fh = await open(path, "r");
+    await fh.close();
+  } catch {
+    throw new InputError(`${path}: permission denied; make the file readable`);
+  }
+  return s.size;
+}
+
+async function magic(path: string): Promise<Uint8Array> {
+  const fh = await open(path, "r");
+  try {
+    const buf = new Uint8Array(8);
+    const { bytesRead } = await fh.read(buf, 0, 8, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** The format from the extension, or failing that from the first bytes. */
+export async function detectFormat(path: string): Promise<FileFormat> {
+  const ext = extname(path).toLowerCase();
+  if (ext === ".parquet" || ext === ".pq") return "parquet";
+  if (ext === ".json" || ext === ".ndjson" || ext === ".jsonl") return "json";
+  if (ext === ".xlsx" || ext === ".xlsm") return "xlsx";
+  if ([".csv", ".tsv", ".txt", ".dat", ".tab", ".psv"].includes(ext)) return "csv";
+  if (ext === ".xls") throw new InputError(`${path}: the old binary .xls format is not supported; save it as .xlsx or .csv`);
+  const m = await magic(path);
+  const ascii = String.fromCharCode(...m);
+  if (ascii.startsWith("PAR1")) return "parquet";
+  if (ascii.startsWith("PK")) return "xlsx";
+  if (/^\s*[[{]/.test(ascii)) return "json";
+  return "csv";
+}
+
+/** Loads a data file into DuckDB. Nothing of the file is held in JavaScript beyond its first megabyte. */
+export async function loadTable(path: string, options: ReadOptions = {}): Promise<LoadedTable> {
+  await checkInputFile(path);
+  const format = options.format ?? (await detectFormat(path));
+  const table = freshTableName("src");
+  let details = "";
+  let firstDataLine = 2;
+  let untyped = false;
+  switch (format) {
+    case "csv": {
+      const r = await loadCsv(path, path, table);
+      details = r.details;
+      firstDataLine = r.firstDataLine;
+      untyped = r.untyped;
+      break;
+    }
+    case "parquet":
+      await guarded(path, `CREATE TABLE ${table} AS SELECT * FROM read_parquet(${lit(path)})`, "Parquet");
+      details = "Parquet";
+      break;
+    case "json":
+      await guarded(path, `CREATE TABLE ${table} AS SELECT * FROM read_json_auto(${lit(path)})`, "JSON");
+      details = "JSON";
+      break;
+    case "xlsx":
+      details = await loadXlsx(path, table, options.sheet);
+      break;
+  }
+  const columns = (await queryRows(`DESCRIBE ${table}`)).map((r) => ({
+    name: String(r.column_name),
+    duckType: String(r.column_type),
+  }));
+  const rows = Number((await queryRows(`SELECT count(*) AS n FROM ${table}`))[0].n);
+  if (rows === 0) {
+    await exec(`DROP TABLE ${table}`);
+    throw new InputError(
+      `${path} has a header (${columns.map((c) => c.name).slice(0, 5).join(", ")}${columns.length > 5 ? ", …" : ""}) but no data rows; export the data again`,
+    );
+  }
+  return { file: path, format, table, rows, columns, details, firstDataLine, untyped };
+}
+
+async function guarded(file: string, sql: string, what: string): Promise<void> {
+  try {
+    await exec(sql);
+  } catch (e) {
+    throw new InputError(`${file} could not be read as ${what} (${duckMessage(e)}); check that the file is complete and really ${what}`, { cause: e });
+  }
+}
+
+async function loadCsv(path: string, file: string, table: string): Promise<{ details: string; firstDataLine: number; untyped: boolean }> {
+  const dialect = await sniffCsv(path, file);
+  if (dialect.delimiter === "whitespace") {
+    const n = dialect.fields;
+    const parts = `string_split_regex(trim(line), '\\s+')`;
+    const raw = freshTableName("raw");
+    await csvGuarded(
+      file,
+      `CREATE TABLE ${raw} AS SELECT ${parts} AS p FROM read_csv(${lit(path)}, columns={'line': 'VARCHAR'}, ` +
+        `delim=${lit("\u001f")}, quote='', escape='', header=false, auto_detect=false) WHERE trim(line) <> ''`,
+    );
+    try {
+      const bad = await queryRows(`SELECT rowid AS r, len(p) AS k FROM ${raw} WHERE len(p) <> ${n} ORDER BY rowid LIMIT 1`);
+      if (bad.length) {
+        throw new InputError(
+          `${file}: line ${Number(bad[0].r) + 1} has ${Number(bad[0].k)} fields but the first line has ${n} (separated by runs of spaces); fix that row`,
+        );
+      }
+      const names = dialect.header ? uniqueNames(dialect.firstRecord) : dialect.firstRecord.map((_, i) => `column${i}`);
+      const select = names.map((nm, i) => `p[${i + 1}] AS ${ident(nm)}`).join(", ");
+      await exec(
+        `CREATE TABLE ${table} AS SELECT ${select} FROM ${raw} ${dialect.header ? "WHERE rowid > 0" : ""} ORDER BY rowid`,
+      );
+    } finally {
+      await exec(`DROP TABLE IF EXISTS ${raw}`);
+    }
+    return { details: `text, columns separated by runs of spaces, ${dialect.header ? "with" : "without"} a header`, firstDataLine: dialect.header ? 2 : 1, untyped: true };
+  }
+  await csvGuarded(
+    file,
+    `CREATE TABLE ${table} AS SELECT * FROM read_csv(${lit(path)}, delim=${lit(dialect.delimiter)}, quote='"', escape='"', ` +
+      `skip=0, strict_mode=true, null_padding=false, sample_size=20480` +
+      `${dialect.decimalSeparator ? `, decimal_separator=${lit(dialect.decimalSeparator)}` : ""})`,
+  );
+  // Did DuckDB take the first line as a header? Compare with the sniffed first record.
+  const names = (await queryRows(`DESCRIBE ${table}`)).map((r) => String(r.column_name));
+  const header = !names.every((nm) => /^column\d+$/.test(nm));
+  return {
+    details: `delimited text (${delimiterName(dialect.delimiter)}${dialect.decimalSeparator ? ", decimal comma" : ""}), ${dialect.fields} columns`,
+    firstDataLine: header ? 2 : 1,
+    untyped: false,
+  };
+}
+
+async function csvGuarded(file: string, sql: string): Promise<void> {
+  try {
+    await exec(sql);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    const line = /Line: (\d+)/.exec(msg)?.[1];
+    if (/unicode|utf-?8/i.test(msg)) {
+      throw new InputError(
+        `${file}: line ${line ?? "?"} has bytes that are not UTF-8; save the file as UTF-8 (for example: iconv -f latin1 -t utf-8 in > out) and try again`,
+        { cause: e },
+      );
+    }
+    if (/Expected Number of Columns|too many columns|not enough columns|sniff/i.test(msg)) {
+      throw new InputError(
+        `${file}: ${line ? `line ${line}` : "a row"} has a different number of fields from the header; fix that row, or quote values that contain the delimiter`,
+        { cause: e },
+      );
+    }
+    throw new InputError(`${file} could not be read as CSV: ${duckMessage(e)}${line ? ` (line ${line})` : ""}`, { cause: e });
+  }
+}
+
+function uniqueNames(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((raw, i) => {
+    const base = raw.trim() || `column${i}`;
+    const k = seen.get(base) ?? 0;
+    seen.set(base, k + 1);
+    return k === 0 ? base : `${base}_${k}`;
+  });
+}
+
+/** Reads the first (or the named) worksheet of an XLSX workbook through a temporary CSV. */
+async function loadXlsx(path: string, table: string, sheet?: string | number): Promise<string> {
+  const ExcelJS = (await import("exceljs")).default;
+  const wb = new ExcelJS.Workbook();
+  try {
+    await wb.xlsx.readFile(path);
+  } catch (e) {
+    throw new InputError(`${path} could not be read as an Excel workbook (${duckMessage(e)}); check that the file is a complete .xlsx`, { cause: e });
+  }
+  const ws = sheet === undefined ? wb.worksheets[0] : typeof sheet === "number" ? wb.worksheets[sheet - 1] : wb.getWorksheet(sheet);
+  if (!ws) {
+    const names = wb.worksheets.map((w) => w.name).join(", ");
+    throw new InputError(`${path}: no worksheet ${sheet === undefined ? "at all" : JSON.stringify(sheet)}; the workbook has: ${names || "none"}`);
+  }
+  const dir = await mkdtemp(join(tmpdir(), "segmenta-xlsx-"));
+  const csvPath = join(dir, "sheet.csv");
+  try {
+    const out = createWriteStream(csvPath, { encoding: "utf8" });
+    const width = ws.columnCount;
+    let written = 0;
+    ws.eachRow({ includeEmpty: false }, (row) => {
+      const cells: string[] = [];
+      for (let c = 1; c <= width; c++) cells.push(csvCell(cellText(row.getCell(c).value)));
+      out.write(cells.join(",") + "\n");
+      written++;
+    });
+    await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    if (written === 0) throw new InputError(`${path}: worksheet "${ws.name}" is empty; choose another sheet`);
+    await csvGuarded(
+      path,
+      `CREATE TABLE ${table} AS SELECT * FROM read_csv(${lit(csvPath)}, delim=',', quote='"', escape='"', header=true, skip=0, strict_mode=true)`,
+    );
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return `Excel workbook, sheet "${ws.name}" of ${basename(path)}`;
+}
+
+function cellText(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  if (v instanceof Date) return v.toISOString().replace("T", " ").replace(/\.000Z$/, "").replace(/ 00:00:00$/, "");
+  if (typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (Array.isArray(o.richText)) return (o.richText as { text: string }[]).map((t) => t.text).join("");
+    if ("result" in o) return cellText(o.result);
+    if ("text" in o) return String(o.text);
+    if ("error" in o) return "";
+  }
+  return String(v);
+}
+
+function csvCell(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Drops a loaded table when the caller is done with it. */
+export async function dropTable(t: LoadedTable): Promise<void> {
+  const con = await duck();
+  await con.run(`DROP TABLE IF EXISTS ${t.table}`);
+}

@@ -1,0 +1,253 @@
+import { type ColumnKind, COLUMN_KINDS } from "../core/dataset.js";
+import { InputError } from "../core/errors.js";
+import { ident, queryRows } from "./duck.js";
+import type { LoadedTable } from "./read.js";
+
+/** What `inspect` shows of a column, and how the pipeline reads it. */
+export interface ColumnProfile {
+  name: string;
+  duckType: string;
+  kind: ColumnKind;
+  /** Why the kind was chosen (for inspect and for the printed plan). */
+  reason: string;
+  missing: number;
+  distinct: number;
+  numeric?: { min: number; max: number; mean: number; median: number; std: number; skewness: number | null };
+  range?: { min: string; max: string };
+  top?: { value: string; count: number }[];
+  /** Values of a numeric column that are text; only for text columns that are mostly numbers. */
+  textValues?: { count: number; example: string; row: number };
+  hints: string[];
+  /** SQL expression (over the loaded table) giving the typed value: DOUBLE, or VARCHAR for categorical and id. */
+  expr: string;
+}
+
+export interface TableProfile {
+  file: string;
+  format: string;
+  details: string;
+  rows: number;
+  columns: ColumnProfile[];
+}
+
+const NUM_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|DOUBLE|DECIMAL.*)$/;
+const TIME_TYPES = /^(DATE|TIMESTAMP.*|TIME.*)$/;
+const TRUE_WORDS = ["yes", "y", "true", "t"];
+const FALSE_WORDS = ["no", "n", "false", "f"];
+/** Names that usually hold identifiers or codes: customerID, customer_id, InvoiceNo, StockCode, id, uuid, email. */
+const ID_NAME = /(^|[_\s.-])(id|no|nr|num|number|code|key|uuid|guid|email)$|[a-z0-9](ID|Id|No|Nr|Code|Key)$|^(id|uuid|guid|email|key)$/;
+
+export function isIdLikeName(name: string): boolean {
+  return ID_NAME.test(name.trim()) || /^(customer|client|user|account|member)$/i.test(name.trim());
+}
+
+const num = (v: unknown): number => (v === null || v === undefined ? NaN : Number(v));
+
+/** Profiles every column of a loaded table and infers its kind; `overrides` force kinds. */
+export async function profileTable(t: LoadedTable, overrides: Record<string, ColumnKind> = {}): Promise<TableProfile> {
+  for (const [name, kind] of Object.entries(overrides)) {
+    if (!t.columns.some((c) => c.name === name)) {
+      throw new InputError(`--type ${name}=${kind}: ${t.file} has no column "${name}"; columns are: ${t.columns.map((c) => c.name).join(", ")}`);
+    }
+    if (!COLUMN_KINDS.includes(kind)) {
+      throw new InputError(`--type ${name}=${kind}: unknown kind; use one of ${COLUMN_KINDS.join(", ")}`);
+    }
+  }
+  const columns: ColumnProfile[] = [];
+  for (const c of t.columns) columns.push(await profileColumn(t, c.name, c.duckType, overrides[c.name]));
+  return { file: t.file, format: t.format, details: t.details, rows: t.rows, columns };
+}
+
+async function profileColumn(t: LoadedTable, name: string, duckType: string, forced?: ColumnKind): Promise<ColumnProfile> {
+  const c = ident(name);
+  const T = t.table;
+  const hints: string[] = [];
+  if (duckType === "VARCHAR") return profileText(t, name, forced, hints);
+  if (duckType === "BOOLEAN") {
+    const r = (await queryRows(`SELECT count(*) - count(${c}) AS missing, count(DISTINCT ${c}) AS distinct FROM ${T}`))[0];
+    const kind = forced ?? "boolean";
+    return finish(t, {
+      name, duckType, kind, reason: forced ? "set by --type" : "true/false values", missing: num(r.missing), distinct: num(r.distinct), hints,
+      expr: kind === "categorical" || kind === "id" ? `CASE WHEN ${c} THEN 'true' WHEN NOT ${c} THEN 'false' END` : `CASE WHEN ${c} THEN 1.0 WHEN NOT ${c} THEN 0.0 END`,
+    });
+  }
+  if (TIME_TYPES.test(duckType)) {
+    const r = (await queryRows(`SELECT count(*) - count(${c}) AS missing, count(DISTINCT ${c}) AS distinct, CAST(min(${c}) AS VARCHAR) AS lo, CAST(max(${c}) AS VARCHAR) AS hi FROM ${T}`))[0];
+    const kind = forced ?? "datetime";
+    const expr = duckType.startsWith("TIME") && !duckType.startsWith("TIMESTAMP")
+      ? `CAST(epoch(${c}) * 1000 AS DOUBLE)`
+      : `CAST(epoch_ms(CAST(${c} AS TIMESTAMP)) AS DOUBLE)`;
+    return finish(t, {
+      name, duckType, kind, reason: forced ? "set by --type" : `${duckType.toLowerCase()} values`, missing: num(r.missing), distinct: num(r.distinct),
+      range: { min: String(r.lo), max: String(r.hi) }, hints,
+      expr: kind === "categorical" || kind === "id" ? `CAST(${c} AS VARCHAR)` : expr,
+    });
+  }
+  if (NUM_TYPES.test(duckType)) {
+    const d = `CAST(${c} AS DOUBLE)`;
+    const r = (await queryRows(
+      `SELECT count(*) - count(${c}) AS missing, count(DISTINCT ${c}) AS distinct, min(${d}) AS mn, max(${d}) AS mx, avg(${d}) AS mean, ` +
+        `median(${d}) AS med, stddev_samp(${d}) AS sd, skewness(${d}) AS skew, count(${c}) FILTER (WHERE ${d} = round(${d})) AS ints, ` +
+        `count(${c}) FILTER (WHERE ${d} BETWEEN 19000101 AND 21001231 AND try_strptime(CAST(CAST(${c} AS BIGINT) AS VARCHAR), '%Y%m%d') IS NOT NULL) AS ymd, ` +
+        `count(${c}) FILTER (WHERE isnan(${d}) OR isinf(${d})) AS nonfinite FROM ${T}`,
+    ))[0];
+    const present = t.rows - num(r.missing);
+    const integral = num(r.ints) === present;
+    const asText = integral ? `CAST(CAST(${c} AS BIGINT) AS VARCHAR)` : `CAST(${c} AS VARCHAR)`;
+    let kind: ColumnKind;
+    let reason: string;
+    if (forced) {
+      kind = forced;
+      reason = "set by --type";
+    } else if (integral && present > 0 && num(r.ymd) === present && isDateName(name)) {
+      kind = "datetime";
+      reason = "8-digit numbers that are dates (YYYYMMDD)";
+    } else if (integral && isIdLikeName(name)) {
+      kind = "id";
+      reason = "whole numbers in a column named like an identifier";
+    } else if (integral && num(r.distinct) === 2 && num(r.mn) === 0 && num(r.mx) === 1) {
+      kind = "boolean";
+      reason = "only the values 0 and 1";
+    } else {
+      kind = "numeric";
+      reason = `${duckType.toLowerCase()} values`;
+    }
+    const p: ColumnProfile = {
+      name, duckType, kind, reason, missing: num(r.missing), distinct: num(r.distinct), hints,
+      numeric: { min: num(r.mn), max: num(r.mx), mean: num(r.mean), median: num(r.med), std: num(r.sd), skewness: r.skew === null ? null : num(r.skew) },
+      expr: kind === "categorical" || kind === "id" ? asText
+        : kind === "datetime" ? `CAST(epoch_ms(try_strptime(CAST(CAST(${c} AS BIGINT) AS VARCHAR), '%Y%m%d')) AS DOUBLE)`
+        : `CASE WHEN isnan(${d}) OR isinf(${d}) THEN NULL ELSE ${d} END`,
+    };
+    if (num(r.nonfinite) > 0) hints.push(`${num(r.nonfinite)} values are NaN or infinite and are treated as missing`);
+    return finish(t, p);
+  }
+  // Lists, structs and other nested values: their text form, as a category.
+  const r = (await queryRows(`SELECT count(*) - count(${c}) AS missing, count(DISTINCT CAST(${c} AS VARCHAR)) AS distinct FROM ${T}`))[0];
+  return finish(t, {
+    name, duckType, kind: forced ?? "categorical", reason: forced ? "set by --type" : `nested ${duckType} values, read as text`, missing: num(r.missing), distinct: num(r.distinct), hints,
+    expr: `CAST(${c} AS VARCHAR)`,
+  });
+}
+
+function isDateName(name: string): boolean {
+  return /date|day|time|dt$/i.test(name);
+}
+
+async function profileText(t: LoadedTable, name: string, forced: ColumnKind | undefined, hints: string[]): Promise<ColumnProfile> {
+  const c = ident(name);
+  const T = t.table;
+  const v = `NULLIF(trim(${c}), '')`;
+  const r = (await queryRows(
+    `SELECT count(${v}) AS present, count(DISTINCT ${v}) AS distinct, ` +
+      `count(${v}) FILTER (WHERE TRY_CAST(${v} AS DOUBLE) IS NOT NULL AND NOT isnan(TRY_CAST(${v} AS DOUBLE))) AS nums, ` +
+      `count(DISTINCT ${v}) FILTER (WHERE TRY_CAST(${v} AS DOUBLE) IS NULL) AS textDistinct, ` +
+      `count(${v}) FILTER (WHERE regexp_matches(${v}, '^[+-]?0[0-9]')) AS zeros, ` +
+      `count(${v}) FILTER (WHERE regexp_matches(${v}, '^[0-9]{8}$') AND try_strptime(${v}, '%Y%m%d') IS NOT NULL) AS ymd, ` +
+      `count(${v}) FILTER (WHERE TRY_CAST(${v} AS TIMESTAMP) IS NOT NULL AND regexp_matches(${v}, '[-/:]')) AS times, ` +
+      `count(${v}) FILTER (WHERE lower(${v}) IN ('yes','y','true','t','no','n','false','f')) AS bools ` +
+      `FROM ${T}`,
+  ))[0];
+  const present = num(r.present);
+  const missing = t.rows - present;
+  const distinct = num(r.distinct);
+  const nums = num(r.nums);
+  const blanks = (await queryRows(`SELECT count(*) AS n FROM ${T} WHERE ${c} IS NOT NULL AND trim(${c}) = ''`))[0];
+  const blankCount = num(blanks.n);
+  let kind: ColumnKind;
+  let reason: string;
+  let textValues: ColumnProfile["textValues"];
+  if (forced) {
+    kind = forced;
+    reason = "set by --type";
+  } else if (present === 0) {
+    kind = "categorical";
+    reason = "no values at all";
+  } else if (nums === present && num(r.zeros) > 0) {
+    kind = "id";
+    reason = "digit strings with leading zeros (an identifier, not a quantity)";
+  } else if (nums === present && num(r.ymd) === present && isDateName(name)) {
+    kind = "datetime";
+    reason = "8-digit numbers that are dates (YYYYMMDD)";
+  } else if (nums === present && isIdLikeName(name)) {
+    kind = "id";
+    reason = "numbers in a column named like an identifier";
+  } else if (nums === present) {
+    kind = "numeric";
+    reason = t.untyped ? "numbers" : "numbers stored as text";
+    if (!t.untyped) hints.push(`numbers stored as text${blankCount ? ` (${blankCount} blank values read as missing)` : ""}`);
+  } else if (num(r.times) === present) {
+    kind = "datetime";
+    reason = "date/time text";
+  } else if (num(r.bools) === present && distinct <= 2) {
+    kind = "boolean";
+    reason = "yes/no values";
+  } else if (isIdLikeName(name) && distinct > 1) {
+    kind = "id";
+    reason = "a column named like an identifier";
+  } else if (nums >= 0.9 * present && num(r.textDistinct) <= 10) {
+    kind = "numeric";
+    reason = "mostly numbers, with some text values";
+  } else if (distinct === present && present >= 20) {
+    kind = "id";
+    reason = "a different text value in every row";
+  } else {
+    kind = "categorical";
+    reason = "text values";
+  }
+  if (kind === "numeric" && nums < present) {
+    const bad = (await queryRows(
+      `SELECT rowid AS r, ${c} AS v FROM ${T} WHERE ${v} IS NOT NULL AND (TRY_CAST(${v} AS DOUBLE) IS NULL OR isnan(TRY_CAST(${v} AS DOUBLE))) ORDER BY rowid LIMIT 1`,
+    ))[0];
+    textValues = { count: present - nums, example: String(bad.v), row: Number(bad.r) + 1 };
+    hints.push(`${present - nums} values are text, not numbers (first: "${textValues.example}" in data row ${textValues.row}, line ${Number(bad.r) + t.firstDataLine})`);
+  }
+  const trueList = TRUE_WORDS.map((w) => `'${w}'`).join(",");
+  const falseList = FALSE_WORDS.map((w) => `'${w}'`).join(",");
+  const dbl = `TRY_CAST(${v} AS DOUBLE)`;
+  const expr =
+    kind === "numeric" ? `CASE WHEN isnan(${dbl}) OR isinf(${dbl}) THEN NULL ELSE ${dbl} END`
+    : kind === "datetime" ? (num(r.ymd) === present ? `CAST(epoch_ms(try_strptime(${v}, '%Y%m%d')) AS DOUBLE)` : `CAST(epoch_ms(TRY_CAST(${v} AS TIMESTAMP)) AS DOUBLE)`)
+    : kind === "boolean" ? `CASE WHEN lower(${v}) IN (${trueList}) OR ${v} = '1' THEN 1.0 WHEN lower(${v}) IN (${falseList}) OR ${v} = '0' THEN 0.0 END`
+    : v;
+  return finish(t, { name, duckType: "VARCHAR", kind, reason, missing, distinct, textValues, hints, expr });
+}
+
+/** Adds the statistics and hints that depend on the final kind. */
+async function finish(t: LoadedTable, p: ColumnProfile): Promise<ColumnProfile> {
+  const T = t.table;
+  const n = t.rows;
+  if (p.kind === "numeric" && !p.numeric) {
+    const r = (await queryRows(
+      `SELECT count(DISTINCT x) AS distinct, min(x) AS mn, max(x) AS mx, avg(x) AS mean, median(x) AS med, stddev_samp(x) AS sd, skewness(x) AS skew FROM (SELECT ${p.expr} AS x FROM ${T})`,
+    ))[0];
+    p.numeric = { min: num(r.mn), max: num(r.mx), mean: num(r.mean), median: num(r.med), std: num(r.sd), skewness: r.skew === null ? null : num(r.skew) };
+  }
+  if (p.kind === "numeric") {
+    const miss = (await queryRows(`SELECT count(*) - count(x) AS m FROM (SELECT ${p.expr} AS x FROM ${T})`))[0];
+    p.missing = num(miss.m);
+  }
+  if (p.kind === "categorical" || p.kind === "boolean" || p.kind === "id") {
+    p.top = (await queryRows(
+      `SELECT CAST(x AS VARCHAR) AS v, count(*) AS k FROM (SELECT ${p.kind === "boolean" ? ident(p.name) : p.expr} AS x FROM ${T}) WHERE x IS NOT NULL GROUP BY x ORDER BY k DESC, v LIMIT 5`,
+    )).map((r) => ({ value: String(r.v), count: num(r.k) }));
+  }
+  if (p.kind === "datetime" && !p.range) {
+    const r = (await queryRows(`SELECT CAST(make_timestamp(CAST(min(x) * 1000 AS BIGINT)) AS VARCHAR) AS lo, CAST(make_timestamp(CAST(max(x) * 1000 AS BIGINT)) AS VARCHAR) AS hi FROM (SELECT ${p.expr} AS x FROM ${T})`))[0];
+    p.range = { min: String(r.lo), max: String(r.hi) };
+  }
+  // Hints.
+  if (p.missing === n) p.hints.push("every value is missing");
+  else if (p.missing > 0) p.hints.push(`${p.missing} missing (${pct(p.missing / n)})`);
+  if (p.distinct === 1 && p.missing < n) p.hints.push("constant: one value only, useless for segmentation");
+  if (p.kind === "id") p.hints.push("id-like: used to name rows, not as a feature");
+  if (p.kind === "numeric" && p.numeric && p.numeric.skewness !== null && Math.abs(p.numeric.skewness) > 2) {
+    p.hints.push(`heavily skewed (skewness ${p.numeric.skewness.toFixed(1)}): consider a log or power transform`);
+  }
+  if (p.kind === "categorical" && p.distinct > 50) p.hints.push(`high cardinality (${p.distinct} values): left out of default features`);
+  return p;
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
+}

@@ -1,0 +1,218 @@
+import { open } from "node:fs/promises";
+import { InputError } from "../core/errors.js";
+
+/** How a delimited text file is laid out, as far as its first megabyte shows. */
+export interface CsvDialect {
+  /** A single delimiter character, or "whitespace" for columns separated by runs of spaces or tabs. */
+  delimiter: string | "whitespace";
+  quote: string;
+  /** Number of fields in each record. */
+  fields: number;
+  /** For whitespace files, whether the first line is a header (delimited files leave it to DuckDB). */
+  header?: boolean;
+  /** Fields of the first record. */
+  firstRecord: string[];
+  /** "," where numbers are written with a decimal comma (semicolon-separated European exports). */
+  decimalSeparator?: string;
+}
+
+const SNIFF_BYTES = 1 << 20;
+const CANDIDATES = [",", ";", "\t", "|"];
+const NAMES: Record<string, string> = { ",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe", whitespace: "runs of spaces" };
+
+export function delimiterName(d: string): string {
+  return NAMES[d] ?? JSON.stringify(d);
+}
+
+/** Reads the first bytes of a file (at most SNIFF_BYTES) and whether the file is longer. */
+async function head(path: string): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+  const fh = await open(path, "r");
+  try {
+    const buf = new Uint8Array(SNIFF_BYTES + 1);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return { bytes: buf.subarray(0, Math.min(bytesRead, SNIFF_BYTES)), truncated: bytesRead > SNIFF_BYTES };
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Decodes bytes as UTF-8, naming the first line that is not valid UTF-8. */
+function decodeUtf8(bytes: Uint8Array, truncated: boolean, file: string): string {
+  let end = bytes.length;
+  if (truncated) {
+    // Cut at the last newline so that no multi-byte character is split.
+    const nl = bytes.lastIndexOf(0x0a);
+    if (nl > 0) end = nl + 1;
+  }
+  const body = bytes.subarray(0, end);
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(body);
+  } catch {
+    let line = 1;
+    let start = 0;
+    for (let i = 0; i <= body.length; i++) {
+      if (i === body.length || body[i] === 0x0a) {
+        try {
+          new TextDecoder("utf-8", { fatal: true }).decode(body.subarray(start, i));
+        } catch {
+          break;
+        }
+        line++;
+        start = i + 1;
+      }
+    }
+    throw new InputError(
+      `${file}: line ${line} has bytes that are not UTF-8; save the file as UTF-8 (for example: iconv -f latin1 -t utf-8 in > out) and try again`,
+    );
+  }
+}
+
+/** Splits text into records of fields, honouring double quotes (which may span lines). */
+function parseRecords(text: string, delim: string, maxRecords: number): { fields: string[][]; lines: number[] } {
+  const records: string[][] = [];
+  const lines: number[] = [];
+  let field = "";
+  let rec: string[] = [];
+  let inQuotes = false;
+  let line = 1;
+  let recLine = 1;
+  let fieldStarted = false;
+  for (let i = 0; i < text.length && records.length < maxRecords; i++) {
+    const ch = text[i];
+    if (inQuotes) {
+      if (ch === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else inQuotes = false;
+      } else {
+        if (ch === "\n") line++;
+        field += ch;
+      }
+      continue;
+    }
+    if (ch === '"' && !fieldStarted) {
+      inQuotes = true;
+      fieldStarted = true;
+    } else if (ch === delim) {
+      rec.push(field);
+      field = "";
+      fieldStarted = false;
+    } else if (ch === "\n" || ch === "\r") {
+      if (ch === "\r" && text[i + 1] === "\n") i++;
+      rec.push(field);
+      if (!(rec.length === 1 && rec[0] === "")) {
+        records.push(rec);
+        lines.push(recLine);
+      }
+      rec = [];
+      field = "";
+      fieldStarted = false;
+      line++;
+      recLine = line;
+    } else {
+      field += ch;
+      if (ch !== " ") fieldStarted = true;
+    }
+  }
+  if ((field !== "" || rec.length > 0) && records.length < maxRecords) {
+    rec.push(field);
+    records.push(rec);
+    lines.push(recLine);
+  }
+  return { fields: records, lines };
+}
+
+function mode(counts: number[]): { value: number; share: number } {
+  const freq = new Map<number, number>();
+  for (const c of counts) freq.set(c, (freq.get(c) ?? 0) + 1);
+  let value = 0;
+  let best = -1;
+  for (const [v, f] of freq) if (f > best || (f === best && v > value)) [value, best] = [v, f];
+  return { value, share: counts.length ? best / counts.length : 0 };
+}
+
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Detects the delimiter of a text file from its first megabyte, and rejects files whose
+ * rows have different numbers of fields (naming the first such line) rather than letting
+ * a sniffer fall back silently to reading one text column.
+ */
+export async function sniffCsv(path: string, file = path): Promise<CsvDialect> {
+  const { bytes, truncated } = await head(path);
+  let text = decodeUtf8(bytes, truncated, file);
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (truncated) text = text.slice(0, text.lastIndexOf("\n") + 1);
+  if (text.trim() === "") throw new InputError(`${file} has no data (only blank lines); export the data again`);
+  const maxRecords = 2000;
+
+  let best: { delim: string; recs: string[][]; lines: number[]; fields: number; share: number } | null = null;
+  for (const delim of CANDIDATES) {
+    if (!text.includes(delim)) continue;
+    const { fields: recs, lines } = parseRecords(text, delim, maxRecords);
+    const m = mode(recs.map((r) => r.length));
+    if (m.value < 2) continue;
+    if (!best || m.share > best.share + 0.2 || (m.share >= best.share - 0.2 && m.value > best.fields)) {
+      best = { delim, recs, lines, fields: m.value, share: m.share };
+    }
+  }
+  if (best && best.share >= 0.5) {
+    const header = best.recs[0].length;
+    for (let r = 0; r < best.recs.length; r++) {
+      if (best.recs[r].length !== header) {
+        throw new InputError(
+          `${file}: line ${best.lines[r]} has ${best.recs[r].length} fields but the first line has ${header} ` +
+            `(${delimiterName(best.delim)}-separated); fix that row, or quote values that contain the delimiter`,
+        );
+      }
+    }
+    const decimalComma =
+      best.delim !== "," &&
+      best.recs.slice(1).some((r) => r.some((f) => /^[+-]?\d+,\d+$/.test(f.trim()))) &&
+      !best.recs.slice(1).some((r) => r.some((f) => /^[+-]?\d+\.\d+$/.test(f.trim())));
+    return {
+      delimiter: best.delim, quote: '"', fields: header, firstRecord: best.recs[0],
+      decimalSeparator: decimalComma ? "," : undefined,
+    };
+  }
+
+  // Columns separated by runs of whitespace (e.g. fixed-width exports).
+  const rawLines = text.split(/\r?\n/);
+  const nonBlank: { tokens: string[]; line: number }[] = [];
+  for (let i = 0; i < rawLines.length && nonBlank.length < maxRecords; i++) {
+    const t = rawLines[i].trim();
+    if (t !== "") nonBlank.push({ tokens: t.split(/\s+/), line: i + 1 });
+  }
+  const ws = mode(nonBlank.map((l) => l.tokens.length));
+  if (ws.value >= 2 && ws.share >= 0.5) {
+    const first = nonBlank[0].tokens.length;
+    for (const l of nonBlank) {
+      if (l.tokens.length !== first) {
+        throw new InputError(
+          `${file}: line ${l.line} has ${l.tokens.length} fields but the first line has ${first} (separated by runs of spaces); fix that row`,
+        );
+      }
+    }
+    const firstNumeric = nonBlank[0].tokens.some((t) => NUMBER.test(t));
+    const laterNumeric = nonBlank.length > 1 && nonBlank[1].tokens.some((t) => NUMBER.test(t));
+    return {
+      delimiter: "whitespace",
+      quote: "",
+      fields: first,
+      header: !firstNumeric || !laterNumeric,
+      firstRecord: nonBlank[0].tokens,
+    };
+  }
+  if (best) {
+    // Delimiters are present but the rows disagree on the number of fields.
+    const header = best.recs[0].length;
+    const r = best.recs.findIndex((rec) => rec.length !== header);
+    throw new InputError(
+      `${file}: line ${best.lines[r]} has ${best.recs[r].length} fields but the first line has ${header} ` +
+        `(${delimiterName(best.delim)}-separated); fix that row, or quote values that contain the delimiter`,
+    );
+  }
+  // One column: no delimiter anywhere.
+  return { delimiter: ",", quote: '"', fields: 1, firstRecord: [rawLines[0]] };
+}

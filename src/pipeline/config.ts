@@ -1,0 +1,68 @@
+import { z } from "zod";
+import { type ColumnKind, COLUMN_KINDS } from "../core/dataset.js";
+import { InputError } from "../core/errors.js";
+
+export const ALGORITHMS = ["kmeans", "minibatch-kmeans", "agglomerative", "dbscan", "hdbscan", "gmm"] as const;
+export const AVAILABLE_ALGORITHMS = ["kmeans"] as const;
+
+/**
+ * The one configuration of a segmentation run. CLI flags map onto it, the API takes it as
+ * a body, and every model file records it.
+ */
+export const SegmentationConfig = z
+  .object({
+    /** Feature columns; default: every usable numeric, boolean and categorical column except ids. */
+    features: z.array(z.string().min(1)).min(1).optional(),
+    /** Column that identifies a row (a customer); default: the first id-like column, else the row number. */
+    id: z.string().min(1).optional(),
+    /** Forced column kinds, overriding inference. */
+    types: z.record(z.string(), z.enum(COLUMN_KINDS as [ColumnKind, ...ColumnKind[]])).default({}),
+    algorithm: z.enum(ALGORITHMS).default("kmeans"),
+    /** Number of segments, or "auto" to choose it by silhouette over 2..8. */
+    k: z.union([z.number().int().positive(), z.literal("auto")]).default(4),
+    /** Seed of every random choice; the same seed gives the same segments. */
+    seed: z.number().int().nonnegative().default(42),
+    /** K-Means restarts; the lowest inertia wins. */
+    nInit: z.number().int().positive().default(10),
+    maxIter: z.number().int().positive().default(300),
+    tol: z.number().nonnegative().default(1e-4),
+    preprocessing: z
+      .object({
+        numericImpute: z.enum(["median", "mean"]).default("median"),
+        scale: z.enum(["standard", "none"]).default("standard"),
+        /** Categorical columns with more distinct values than this are left out of the default features. */
+        maxCategories: z.number().int().positive().default(50),
+        /** Numeric columns compressed with a signed log1p before scaling (skewed money and counts). */
+        log1p: z.array(z.string().min(1)).default([]),
+      })
+      .default({ numericImpute: "median", scale: "standard", maxCategories: 50, log1p: [] }),
+    /** Rows above which the silhouette is computed on a sample of this many rows. */
+    silhouetteSampleSize: z.number().int().min(100).default(10000),
+  })
+  .strict();
+
+export type SegmentationConfig = z.output<typeof SegmentationConfig>;
+export type SegmentationConfigInput = z.input<typeof SegmentationConfig>;
+
+/** Validates a configuration, turning the first problem into one clear message. */
+export function parseConfig(input: unknown): SegmentationConfig {
+  const r = SegmentationConfig.safeParse(input ?? {});
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    const path = issue.path.join(".") || "(config)";
+    const flag = FLAG_OF[String(issue.path[0])] ?? path;
+    throw new InputError(`${flag}: ${issue.message}`);
+  }
+  return r.data;
+}
+
+const FLAG_OF: Record<string, string> = {
+  k: "--k (a whole number of segments ≥ 1, or auto)",
+  seed: "--seed (a whole number ≥ 0)",
+  features: "--features",
+  id: "--id",
+  algorithm: "--algorithm",
+  nInit: "--n-init",
+  maxIter: "--max-iter",
+  types: "--type",
+};

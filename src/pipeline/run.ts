@@ -1,0 +1,236 @@
+import { KMeans, KMeansModel } from "../cluster/kmeans.js";
+import { type Column, type Dataset } from "../core/dataset.js";
+import { AbortError, InputError } from "../core/errors.js";
+import type { Matrix } from "../core/matrix.js";
+import { silhouetteScore } from "../metrics/silhouette.js";
+import { FittedPipeline, fitPipeline, type TransformReport } from "../preprocess/pipeline.js";
+import { AVAILABLE_ALGORITHMS, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "./config.js";
+
+export interface FeatureChoice {
+  name: string;
+  kind: string;
+  used: boolean;
+  reason: string;
+}
+
+export interface SegmentSummary {
+  segment: number;
+  size: number;
+  share: number;
+}
+
+export interface SegmentationResult {
+  config: SegmentationConfig;
+  /** Why each column was used or left out. */
+  features: FeatureChoice[];
+  /** The fitted preprocessing, one line per step. */
+  plan: string[];
+  featureNames: string[];
+  idColumn: string | null;
+  ids: string[];
+  labels: Int32Array;
+  /** Squared distance of each row to its segment's center, in the preprocessed space. */
+  distances: Float64Array;
+  segments: SegmentSummary[];
+  k: number;
+  silhouette: number;
+  silhouetteSample: number | null;
+  inertia: number;
+  nIter: number;
+  /** When k was "auto": silhouette for each k tried. */
+  kSearch?: { k: number; silhouette: number; inertia: number }[];
+  pipeline: FittedPipeline;
+  model: KMeansModel;
+  warnings: string[];
+}
+
+export interface RunHooks {
+  onWarning?: (message: string) => void;
+  onProgress?: (message: string) => void;
+  signal?: AbortSignal;
+}
+
+/** Picks the feature columns: the configured ones, or every usable column except ids. */
+export function chooseFeatures(ds: Dataset, config: SegmentationConfig, idColumn: string | null): FeatureChoice[] {
+  const byName = new Map(ds.columns.map((c) => [c.name, c]));
+  if (config.features) {
+    for (const f of config.features) {
+      if (!byName.has(f)) {
+        throw new InputError(
+          `--features: ${ds.source} has no column "${f}"; columns are: ${ds.columns.map((c) => c.name).join(", ")}`,
+        );
+      }
+    }
+    return ds.columns.map((c) => {
+      const used = config.features!.includes(c.name);
+      return { name: c.name, kind: c.kind, used, reason: used ? "chosen with --features" : "not in --features" };
+    });
+  }
+  return ds.columns.map((c) => {
+    const why = defaultExclusion(c, ds.rows, config, idColumn);
+    return { name: c.name, kind: c.kind, used: why === null, reason: why ?? `${c.kind} feature` };
+  });
+}
+
+function defaultExclusion(c: Column, rows: number, config: SegmentationConfig, idColumn: string | null): string | null {
+  if (c.name === idColumn) return "the id column";
+  if (c.kind === "id") return "an identifier";
+  if (c.kind === "datetime") return "a date: derive recency or tenure from it instead (segmenta rfm)";
+  const distinct = new Set<unknown>();
+  let present = 0;
+  for (let i = 0; i < rows; i++) {
+    const v = c.values[i];
+    if (v === null || (typeof v === "number" && Number.isNaN(v))) continue;
+    present++;
+    if (distinct.size < 2 || c.kind === "categorical") distinct.add(v);
+  }
+  if (present === 0) return null; // kept, so that fitting reports it as entirely missing
+  if (distinct.size === 1) return "constant: a single value";
+  if (c.kind === "categorical" && distinct.size > config.preprocessing.maxCategories) {
+    return `${distinct.size} categories, more than ${config.preprocessing.maxCategories}`;
+  }
+  return null;
+}
+
+/** Chooses the id column: the configured one, or the first id-like column with a value in every row. */
+export function chooseIdColumn(ds: Dataset, config: SegmentationConfig): string | null {
+  if (config.id) {
+    if (!ds.columns.some((c) => c.name === config.id)) {
+      throw new InputError(`--id: ${ds.source} has no column "${config.id}"; columns are: ${ds.columns.map((c) => c.name).join(", ")}`);
+    }
+    return config.id;
+  }
+  const ids = ds.columns.filter((c) => c.kind === "id");
+  return ids.find((c) => (c.values as (string | null)[]).every((v) => v !== null))?.name ?? ids[0]?.name ?? null;
+}
+
+export function rowIds(ds: Dataset, idColumn: string | null): string[] {
+  if (idColumn === null) return Array.from({ length: ds.rows }, (_, i) => String(i + 1));
+  const col = ds.columns.find((c) => c.name === idColumn)!;
+  if (col.kind === "categorical" || col.kind === "id") return (col.values as (string | null)[]).map((v) => v ?? "");
+  return Array.from(col.values as Float64Array, (v) => (Number.isNaN(v) ? "" : String(v)));
+}
+
+/**
+ * The whole job on an in-memory dataset: features, preprocessing, clustering, evaluation.
+ * The CLI, the API and the dashboard all call this.
+ */
+export async function runSegmentation(configInput: SegmentationConfigInput | SegmentationConfig, data: Dataset, hooks: RunHooks = {}): Promise<SegmentationResult> {
+  const config = parseConfig(configInput);
+  const warnings: string[] = [];
+  const warn = (m: string): void => {
+    warnings.push(m);
+    hooks.onWarning?.(m);
+  };
+  if (!(AVAILABLE_ALGORITHMS as readonly string[]).includes(config.algorithm)) {
+    throw new InputError(`--algorithm ${config.algorithm} is not available yet; use --algorithm kmeans`);
+  }
+  if (data.rows === 0) throw new InputError(`${data.source} has no rows`);
+  const idColumn = chooseIdColumn(data, config);
+  const features = chooseFeatures(data, config, idColumn);
+  const used = features.filter((f) => f.used).map((f) => f.name);
+  if (used.length === 0) {
+    throw new InputError(`${data.source}: no usable feature columns (all are ids, dates or constant); choose some with --features`);
+  }
+  const pipeline = fitPipeline(data, used, config.preprocessing);
+  const report: TransformReport = { imputed: {}, unseen: {} };
+  const X = pipeline.transform(data, report);
+  for (const [col, n] of Object.entries(report.imputed)) warn(`column "${col}": ${n} missing values imputed`);
+
+  const usable = countUsableRows(data, used);
+  const kMin = config.k === "auto" ? 2 : config.k;
+  if (usable < kMin || usable < 2) {
+    throw new InputError(
+      `${data.source}: only ${usable} usable rows (rows with at least one feature value) for ${config.k === "auto" ? "at least 2" : `--k ${config.k}`} segments; lower --k or supply more rows`,
+    );
+  }
+  const distinctRows = countDistinctRows(X);
+  let k: number;
+  let kSearch: SegmentationResult["kSearch"];
+  if (config.k === "auto") {
+    kSearch = [];
+    const kMax = Math.min(8, distinctRows - 1);
+    if (kMax < 2) throw new InputError(`${data.source}: fewer than 3 distinct rows; there is nothing to segment`);
+    for (let kk = 2; kk <= kMax; kk++) {
+      hooks.onProgress?.(`trying k=${kk}`);
+      const m = await fitKMeans(X, kk, config, hooks.signal);
+      kSearch.push({ k: kk, silhouette: silhouette(X, m.labels, config).value, inertia: m.inertia });
+    }
+    k = kSearch.reduce((a, b) => (b.silhouette > a.silhouette ? b : a)).k;
+  } else {
+    k = config.k;
+  }
+  if (distinctRows < k) {
+    warn(`only ${distinctRows} distinct rows after preprocessing, fewer than k=${k}: some segments will be empty or duplicates`);
+  }
+  hooks.onProgress?.(`clustering ${X.rows} rows × ${X.cols} features into ${k} segments`);
+  const raw = await fitKMeans(X, k, config, hooks.signal, warn);
+  const model = orderBySize(raw);
+  const labels = model.labels;
+  const distances = new Float64Array(X.rows);
+  const C = model.clusterCenters;
+  for (let i = 0; i < X.rows; i++) {
+    let s = 0;
+    for (let j = 0; j < X.cols; j++) {
+      const t = X.data[i * X.cols + j] - C.data[labels[i] * X.cols + j];
+      s += t * t;
+    }
+    distances[i] = s;
+  }
+  const counts = new Array<number>(k).fill(0);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  const segments = counts.map((size, segment) => ({ segment, size, share: size / labels.length }));
+  hooks.onProgress?.("computing the silhouette score");
+  const sil = new Set(labels).size >= 2 ? silhouette(X, labels, config) : { value: NaN, sample: null };
+  return {
+    config, features, plan: pipeline.describe(), featureNames: pipeline.featureNames, idColumn, ids: rowIds(data, idColumn),
+    labels, distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia: model.inertia, nIter: model.nIter,
+    kSearch, pipeline, model, warnings,
+  };
+}
+
+async function fitKMeans(X: Matrix, k: number, config: SegmentationConfig, signal?: AbortSignal, warn?: (m: string) => void): Promise<KMeansModel> {
+  if (signal?.aborted) throw new AbortError();
+  return new KMeans({ nClusters: k, nInit: config.nInit, maxIter: config.maxIter, tol: config.tol, randomState: config.seed, signal })
+    .fit(X, { onWarning: warn });
+}
+
+function silhouette(X: Matrix, labels: Int32Array, config: SegmentationConfig): { value: number; sample: number | null } {
+  if (X.rows > config.silhouetteSampleSize) {
+    return { value: silhouetteScore(X, labels, { sampleSize: config.silhouetteSampleSize, randomState: config.seed }), sample: config.silhouetteSampleSize };
+  }
+  return { value: silhouetteScore(X, labels), sample: null };
+}
+
+/** Renumbers segments so that 0 is the largest (ties: the lower original label first). */
+function orderBySize(m: KMeansModel): KMeansModel {
+  const k = m.clusterCenters.rows;
+  const d = m.clusterCenters.cols;
+  const counts = new Array<number>(k).fill(0);
+  for (const l of m.labels) counts[l]++;
+  const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
+  const newOf = new Int32Array(k);
+  order.forEach((old, nw) => (newOf[old] = nw));
+  const centers = new Float64Array(k * d);
+  order.forEach((old, nw) => centers.set(m.clusterCenters.data.subarray(old * d, old * d + d), nw * d));
+  const labels = m.labels.map((l) => newOf[l]);
+  return new KMeansModel({ data: centers, rows: k, cols: d }, labels, m.inertia, m.nIter);
+}
+
+function countUsableRows(ds: Dataset, used: string[]): number {
+  const cols = used.map((n) => ds.columns.find((c) => c.name === n)!);
+  let usable = 0;
+  for (let i = 0; i < ds.rows; i++) {
+    if (cols.some((c) => { const v = c.values[i]; return v !== null && !(typeof v === "number" && Number.isNaN(v)); })) usable++;
+  }
+  return usable;
+}
+
+function countDistinctRows(X: Matrix): number {
+  const seen = new Set<string>();
+  for (let i = 0; i < X.rows; i++) {
+    seen.add(Array.prototype.join.call(X.data.subarray(i * X.cols, (i + 1) * X.cols), ","));
+    if (seen.size > 1000) return X.rows; // plenty: no need to hash every row
+  }
+  return seen.size;
+}
