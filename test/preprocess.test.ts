@@ -1,0 +1,88 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import type { Column, Dataset } from "../src/core/dataset.js";
+import { InputError } from "../src/core/errors.js";
+import { FittedPipeline, fitPipeline } from "../src/preprocess/pipeline.js";
+import { StandardScaler } from "../src/preprocess/scaler.js";
+
+const fx = JSON.parse(readFileSync(new URL("./fixtures/preprocess.json", import.meta.url), "utf8"));
+
+function expectClose(actual: ArrayLike<number>, expected: number[], tol = 1e-12): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    expect(Math.abs(actual[i] - expected[i]), `index ${i}: ${actual[i]} vs ${expected[i]}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(expected[i])));
+  }
+}
+
+function dataset(cols: Record<string, (number | string | null)[]>, numeric: string[], source = "fixture"): Dataset {
+  const columns: Column[] = Object.entries(cols).map(([name, values]) =>
+    numeric.includes(name)
+      ? { name, kind: "numeric", values: Float64Array.from(values, (v) => (v === null ? NaN : Number(v))) }
+      : { name, kind: "categorical", values: values.map((v) => (v === null ? null : String(v))) },
+  );
+  return { source, rows: columns[0].values.length, columns };
+}
+
+describe("StandardScaler equals scikit-learn", () => {
+  it("mean, scale (1 for a constant column) and transform", async () => {
+    const m = await new StandardScaler().fit(fx.scaler.X);
+    expectClose(m.mean, fx.scaler.mean);
+    expectClose(m.scale, fx.scaler.scale);
+    expect(m.scale[2]).toBe(1);
+    expectClose(m.transform(fx.scaler.X).data, fx.scaler.transformed.flat());
+    expectClose(m.inverseTransform(m.transform(fx.scaler.X)).data, fx.scaler.X.flat(), 1e-12);
+  });
+});
+
+describe("default table preprocessing equals scikit-learn's ColumnTransformer", () => {
+  const t = fx.table;
+  const train = dataset(t.train, t.numeric);
+  const features = [...t.numeric, ...t.categorical];
+  const p = fitPipeline(train, features);
+
+  it("fits the same imputation values, means, scales and categories", () => {
+    expectClose(p.numeric.map((s) => s.impute), t.impute_numeric);
+    expect(p.categorical.map((s) => s.impute)).toEqual(t.impute_categorical);
+    expectClose(p.numeric.map((s) => s.mean), t.mean);
+    expectClose(p.numeric.map((s) => s.scale), t.scale);
+    expect(p.categorical.map((s) => s.categories)).toEqual(t.categories);
+    expect(p.featureNames).toEqual(t.feature_names.map((n: string) => n.replace(/^num__/, "").replace(/^cat__(plan|region)_/, "$1=")));
+  });
+
+  it("transforms the training rows identically", () => {
+    expectClose(p.transform(train).data, t.train_transformed.flat());
+  });
+
+  it("imputes and ignores unseen categories at predict time, reporting them", () => {
+    const report = { imputed: {}, unseen: {} };
+    const X = p.transform(dataset(t.test, t.numeric, "new.csv"), report);
+    expectClose(X.data, t.test_transformed.flat());
+    expect(report.unseen).toEqual({ plan: { count: 1, examples: ["Enterprise"] }, region: { count: 1, examples: ["South"] } });
+    expect(report.imputed).toEqual({ age: 1, spend: 1, plan: 1 });
+  });
+
+  it("survives JSON exactly", () => {
+    const q = FittedPipeline.fromJSON(JSON.parse(JSON.stringify(p.toJSON())));
+    expect(Array.from(q.transform(train).data)).toEqual(Array.from(p.transform(train).data));
+  });
+
+  it("names a column that is absent at transform time", () => {
+    const partial = dataset({ age: [1], spend: [2], visits: [3], plan: ["Basic"] }, ["age", "spend", "visits"], "new.csv");
+    expect(() => p.transform(partial)).toThrow(/new\.csv has no column "region", which the model needs/);
+  });
+
+  it("rejects a column with no values at all", () => {
+    const empty = dataset({ a: [1, 2, 3], b: [null, null, null] }, ["a", "b"], "x.csv");
+    expect(() => fitPipeline(empty, ["a", "b"])).toThrow(InputError);
+    expect(() => fitPipeline(empty, ["a", "b"])).toThrow(/column "b" has no values in any of its 3 rows/);
+  });
+
+  it("applies the signed log1p before scaling when asked", () => {
+    const ds = dataset({ m: [-9, 0, 9, 99] }, ["m"]);
+    const q = fitPipeline(ds, ["m"], { log1p: ["m"] });
+    const logs = [-Math.log(10), 0, Math.log(10), Math.log(100)];
+    const mean = logs.reduce((a, b) => a + b) / 4;
+    const sd = Math.sqrt(logs.reduce((a, b) => a + (b - mean) ** 2, 0) / 4);
+    expectClose(q.transform(ds).data, logs.map((v) => (v - mean) / sd));
+  });
+});
