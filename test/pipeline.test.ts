@@ -1,0 +1,112 @@
+import { describe, expect, it } from "vitest";
+import { datasetFromRecords, type Dataset } from "../src/core/dataset.js";
+import { InputError } from "../src/core/errors.js";
+import { Random } from "../src/core/random.js";
+import { parseConfig } from "../src/pipeline/config.js";
+import { buildModelFile, parseModelFile, predictWithModel } from "../src/pipeline/model.js";
+import { runSegmentation } from "../src/pipeline/run.js";
+
+/** Three well-separated groups of customers, with a categorical column that follows them. */
+function customers(n = 150, seed = 1): Dataset {
+  const rng = new Random(seed);
+  const records = Array.from({ length: n }, (_, i) => {
+    const g = i % 3;
+    return {
+      id: `C${String(i).padStart(4, "0")}`,
+      spend: [100, 1000, 1900][g] * (1 + 0.03 * rng.normal()),
+      visits: [5, 20, 35][g] + rng.normal(),
+      plan: ["basic", "plus", "pro"][g],
+      joined: Date.UTC(2020, 0, 1 + i),
+      constant: 5,
+    };
+  });
+  return datasetFromRecords(records, { id: "id", spend: "numeric", visits: "numeric", plan: "categorical", joined: "datetime", constant: "numeric" }, "customers");
+}
+
+describe("runSegmentation", () => {
+  it("chooses features by default, recovers the three groups and orders segments by size", async () => {
+    const ds = customers();
+    const r = await runSegmentation({ k: 3, seed: 7 }, ds);
+    const used = r.features.filter((f) => f.used).map((f) => f.name);
+    expect(used).toEqual(["spend", "visits", "plan"]);
+    expect(r.features.find((f) => f.name === "joined")?.reason).toMatch(/date/);
+    expect(r.features.find((f) => f.name === "constant")?.reason).toMatch(/constant/);
+    expect(r.idColumn).toBe("id");
+    expect(r.featureNames).toEqual(["spend", "visits", "plan=basic", "plan=plus", "plan=pro"]);
+    // Every true group maps to exactly one segment.
+    for (let g = 0; g < 3; g++) {
+      const labels = new Set<number>();
+      for (let i = g; i < ds.rows; i += 3) labels.add(r.labels[i]);
+      expect(labels.size).toBe(1);
+    }
+    expect(r.segments.map((s) => s.size)).toEqual([50, 50, 50]);
+    expect(r.silhouette).toBeGreaterThan(0.7);
+    expect(r.ids[0]).toBe("C0000");
+  });
+
+  it("numbers segments from the largest down", async () => {
+    const ds = customers(120);
+    const r = await runSegmentation({ k: 2, seed: 3, features: ["spend"] }, ds);
+    expect(r.segments[0].size).toBeGreaterThanOrEqual(r.segments[1].size);
+    const sizes = [0, 0];
+    for (const l of r.labels) sizes[l]++;
+    expect(sizes).toEqual(r.segments.map((s) => s.size));
+  });
+
+  it("is reproducible with a seed", async () => {
+    const a = await runSegmentation({ k: 4, seed: 11 }, customers());
+    const b = await runSegmentation({ k: 4, seed: 11 }, customers());
+    expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
+    expect(a.inertia).toBe(b.inertia);
+  });
+
+  it("chooses k by silhouette with k = auto", async () => {
+    const r = await runSegmentation({ k: "auto", seed: 1, features: ["spend", "visits"] }, customers());
+    expect(r.k).toBe(3);
+    expect(r.kSearch?.map((s) => s.k)).toEqual([2, 3, 4, 5, 6, 7, 8]);
+  });
+
+  it("rejects fewer usable rows than k, unknown features and ids, and bad k", async () => {
+    const ds = customers(6);
+    await expect(runSegmentation({ k: 7 }, ds)).rejects.toThrow(/only 6 usable rows .* --k 7/);
+    await expect(runSegmentation({ k: 2, features: ["nope"] }, ds)).rejects.toThrow(/--features: customers has no column "nope"/);
+    await expect(runSegmentation({ k: 2, id: "nope" }, ds)).rejects.toThrow(/--id: customers has no column "nope"/);
+    await expect(runSegmentation({ k: 0 }, ds)).rejects.toThrow(InputError);
+    await expect(runSegmentation({ k: 2.5 } as never, ds)).rejects.toThrow(/--k/);
+    await expect(runSegmentation({ k: 2, algorithm: "dbscan" }, ds)).rejects.toThrow(/not available yet/);
+  });
+});
+
+describe("model files", () => {
+  it("round-trip through JSON and reproduce the training labels exactly", async () => {
+    const ds = customers();
+    const r = await runSegmentation({ k: 3, seed: 5 }, ds);
+    const file = JSON.parse(JSON.stringify(buildModelFile(r, ds)));
+    expect(file.columns).toEqual([
+      { name: "spend", kind: "numeric" },
+      { name: "visits", kind: "numeric" },
+      { name: "plan", kind: "categorical" },
+    ]);
+    const m = parseModelFile(file);
+    const p = predictWithModel(m, ds);
+    expect(Array.from(p.labels)).toEqual(Array.from(r.labels));
+    expect(p.ids).toEqual(r.ids);
+    expect(p.warnings).toEqual([]);
+    expect(parseConfig(file.config)).toEqual(r.config);
+  });
+
+  it("scores unseen categories and reports them", async () => {
+    const ds = customers();
+    const r = await runSegmentation({ k: 3, seed: 5 }, ds);
+    const m = parseModelFile(JSON.parse(JSON.stringify(buildModelFile(r, ds))));
+    const fresh = datasetFromRecords([{ id: "N1", spend: 2100, visits: 39, plan: "enterprise" }], { id: "id", spend: "numeric", visits: "numeric", plan: "categorical" }, "new.csv");
+    const p = predictWithModel(m, fresh);
+    expect(p.labels[0]).toBe(r.labels[2]); // a big spender, like row 2
+    expect(p.warnings.join("\n")).toMatch(/column "plan": 1 rows have categories not seen in training \("enterprise"\)/);
+  });
+
+  it("rejects files that are not model files", () => {
+    expect(() => parseModelFile({ hello: 1 }, "m.json")).toThrow(/m\.json is not a Segmenta model file/);
+    expect(() => parseModelFile({ format: "segmenta-model", version: 99 }, "m.json")).toThrow(/newer than this Segmenta/);
+  });
+});
