@@ -157,9 +157,15 @@ export function printCluster(run: ClusterRun, io: Io): void {
   }
   io.out(`K-Means: k=${r.k}, seed ${r.config.seed}, ${r.config.nInit} initialisations, ${r.nIter} iterations, inertia ${fmtNum(r.inertia, 6)}`);
   io.out("");
-  for (const line of table([["segment", "customers", "share"], ...r.segments.map((s) => [String(s.segment), String(s.size), pct(s.share)])], [true, true, true])) {
-    io.out(`  ${line}`);
-  }
+  const numeric = Object.keys(r.segments[0]?.means ?? {});
+  const categorical = Object.keys(r.segments[0]?.modes ?? {}).slice(0, 3);
+  const head = ["segment", "customers", "share", ...numeric.map((n) => `mean ${n}`), ...categorical];
+  const body = r.segments.map((s) => [
+    String(s.segment), String(s.size), pct(s.share),
+    ...numeric.map((n) => fmtNum(s.means[n], 4)),
+    ...categorical.map((c) => (s.modes[c] ? `${s.modes[c].value} (${pct(s.modes[c].share)})` : "—")),
+  ]);
+  for (const line of table([head, ...body], head.map((_, j) => j < 3 + numeric.length))) io.out(`  ${line}`);
   io.out("");
   io.out(`silhouette score: ${fmtNum(r.silhouette)}${r.silhouetteSample ? ` (on a random sample of ${r.silhouetteSample} rows)` : ""}`);
   if (run.outputs.out) io.out(`segments written to ${run.outputs.out}`);

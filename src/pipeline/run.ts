@@ -17,6 +17,10 @@ export interface SegmentSummary {
   segment: number;
   size: number;
   share: number;
+  /** Mean of each numeric feature in original units (missing values skipped). */
+  means: Record<string, number>;
+  /** Most common value of each categorical feature, with its share in the segment. */
+  modes: Record<string, { value: string; share: number }>;
 }
 
 export interface SegmentationResult {
@@ -179,7 +183,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   }
   const counts = new Array<number>(k).fill(0);
   for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
-  const segments = counts.map((size, segment) => ({ segment, size, share: size / labels.length }));
+  const segments = summarise(data, used, labels, k);
   hooks.onProgress?.("computing the silhouette score");
   const sil = new Set(labels).size >= 2 ? silhouette(X, labels, config) : { value: NaN, sample: null };
   return {
@@ -187,6 +191,39 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     labels, distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia: model.inertia, nIter: model.nIter,
     kSearch, pipeline, model, warnings,
   };
+}
+
+/** Size, share, and a first profile of each segment in the units of the original data. */
+function summarise(ds: Dataset, used: string[], labels: Int32Array, k: number): SegmentSummary[] {
+  const counts = new Array<number>(k).fill(0);
+  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  const out: SegmentSummary[] = counts.map((size, segment) => ({ segment, size, share: size / labels.length, means: {}, modes: {} }));
+  for (const name of used) {
+    const col = ds.columns.find((c) => c.name === name)!;
+    if (col.kind === "categorical" || col.kind === "id") {
+      const tallies = Array.from({ length: k }, () => new Map<string, number>());
+      col.values.forEach((v, i) => {
+        if (v !== null) tallies[labels[i]].set(v, (tallies[labels[i]].get(v) ?? 0) + 1);
+      });
+      tallies.forEach((t, seg) => {
+        let best: [string, number] | null = null;
+        for (const e of t) if (!best || e[1] > best[1] || (e[1] === best[1] && e[0] < best[0])) best = e;
+        if (best) out[seg].modes[name] = { value: best[0], share: best[1] / counts[seg] };
+      });
+    } else {
+      const sum = new Float64Array(k);
+      const n = new Float64Array(k);
+      const v = col.values as Float64Array;
+      for (let i = 0; i < v.length; i++) {
+        if (!Number.isNaN(v[i])) {
+          sum[labels[i]] += v[i];
+          n[labels[i]]++;
+        }
+      }
+      for (let seg = 0; seg < k; seg++) out[seg].means[name] = n[seg] ? sum[seg] / n[seg] : NaN;
+    }
+  }
+  return out;
 }
 
 async function fitKMeans(X: Matrix, k: number, config: SegmentationConfig, signal?: AbortSignal, warn?: (m: string) => void): Promise<KMeansModel> {
