@@ -1,10 +1,11 @@
+import { resolve } from "node:path";
 import type { Dataset } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 import { readColumns } from "../io/extract.js";
 import { dropTable, type LoadedTable, loadTable } from "../io/read.js";
 import { profileTable, type TableProfile } from "../io/schema.js";
 import { checkOutputPath, writeColumns, writeTextAtomic } from "../io/write.js";
-import { parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "../pipeline/config.js";
+import { AVAILABLE_ALGORITHMS, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "../pipeline/config.js";
 import { buildModelFile } from "../pipeline/model.js";
 import { runSegmentation, type SegmentationResult } from "../pipeline/run.js";
 import {
@@ -35,8 +36,15 @@ export interface ClusterRun {
 
 /** Loads a file, runs the segmentation and writes the outputs. Shared by `cluster` and `demo`. */
 export async function clusterFile(file: string, config: SegmentationConfig, outputs: ClusterOutputs, io: Io): Promise<ClusterRun> {
-  if (outputs.out) await checkOutputPath(outputs.out, "--out");
-  if (outputs.model) await checkOutputPath(outputs.model, "--model");
+  // Everything that can be checked without the data is checked before reading it.
+  if (!(AVAILABLE_ALGORITHMS as readonly string[]).includes(config.algorithm)) {
+    throw new InputError(`--algorithm ${config.algorithm} is not available yet; use --algorithm ${AVAILABLE_ALGORITHMS.join(" or ")}`);
+  }
+  if (outputs.out) await checkOutputPath(outputs.out, "--out", "data");
+  if (outputs.model) await checkOutputPath(outputs.model, "--model", "text");
+  if (outputs.out && outputs.model && resolve(outputs.out) === resolve(outputs.model)) {
+    throw new InputError(`--out and --model are both ${outputs.model}; give them different file names`);
+  }
   const report = progress(io);
   report(`reading ${file}`);
   const t = await loadTable(file);
@@ -50,8 +58,10 @@ export async function clusterFile(file: string, config: SegmentationConfig, outp
       },
     });
     endProgress(io);
+    // Prepare the model before writing anything, so that a failure leaves no outputs.
+    const modelText = outputs.model ? JSON.stringify(buildModelFile(result, data), null, 1) + "\n" : undefined;
     if (outputs.out) await writeSegments(outputs.out, result);
-    if (outputs.model) await writeTextAtomic(outputs.model, JSON.stringify(buildModelFile(result, data), null, 1) + "\n");
+    if (outputs.model && modelText !== undefined) await writeTextAtomic(outputs.model, modelText);
     return { result, data, profile, outputs };
   } finally {
     endProgress(io);

@@ -22,19 +22,39 @@ export interface Parsed<V> {
   positionals: string[];
 }
 
-/** parseArgs with messages that name the command and the option; V describes the values. */
+/**
+ * parseArgs with one-line messages that name the option and list the valid ones; V describes
+ * the values. A negative number after a string option is taken as its value (`--k -2`), so
+ * that the option's own check can reject it with a clear message.
+ */
 export function parse<V>(command: string, args: string[], options: Options): Parsed<V> {
+  const all: Options = { ...options, json: { type: "boolean" }, debug: { type: "boolean" } };
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const name = a.startsWith("--") && !a.includes("=") ? a.slice(2) : undefined;
+    if (name && all[name]?.type === "string" && i + 1 < args.length && /^-\d|^-\.\d/.test(args[i + 1])) {
+      joined.push(`${a}=${args[++i]}`);
+    } else joined.push(a);
+  }
   try {
-    return parseArgs({ args, options: { ...options, json: { type: "boolean" }, debug: { type: "boolean" } }, allowPositionals: true, strict: true }) as unknown as Parsed<V>;
+    return parseArgs({ args: joined, options: all, allowPositionals: true, strict: true }) as unknown as Parsed<V>;
   } catch (e) {
-    const m = (e as Error).message.replace(/\. To specify a positional argument.*$/s, "");
-    throw new InputError(`segmenta ${command}: ${m}; see segmenta ${command} --help`);
+    const m = firstLine((e as Error).message).replace(/\. To specify a positional argument.*$/, "").replace(/\.$/, "");
+    const names = Object.keys(all).map((n) => `--${n}`).join(", ");
+    const what = /^Unknown option/.test(m) ? `the options are ${names}` : `see segmenta ${command} --help`;
+    throw new InputError(`${m}; ${what}`, { cause: e });
   }
 }
 
+/** The first line of a message, without its trailing whitespace. */
+export function firstLine(message: string): string {
+  return message.split(/\r?\n/)[0].trim();
+}
+
 export function onePositional(command: string, positionals: string[], what: string): string {
-  if (positionals.length === 0) throw new InputError(`segmenta ${command}: give the ${what}, e.g. segmenta ${command} customers.csv`);
-  if (positionals.length > 1) throw new InputError(`segmenta ${command}: one ${what} only, got ${positionals.length}: ${positionals.join(" ")}`);
+  if (positionals.length === 0) throw new InputError(`give the ${what}, e.g. segmenta ${command} customers.csv`);
+  if (positionals.length > 1) throw new InputError(`one ${what} only, got ${positionals.length}: ${positionals.join(" ")}`);
   return positionals[0];
 }
 

@@ -36,11 +36,12 @@ export async function inspectCommand(args: string[], io: Io): Promise<number> {
 }
 
 function summary(c: ColumnProfile): string {
-  if (c.numeric) {
+  // By kind: a column of numbers read as a category or an id shows its top values, not its mean.
+  if (c.kind === "numeric" && c.numeric) {
     const n = c.numeric;
     return `min ${fmtNum(n.min)}  median ${fmtNum(n.median)}  mean ${fmtNum(n.mean)}  max ${fmtNum(n.max)}`;
   }
-  if (c.range) return `${c.range.min} … ${c.range.max}`;
+  if (c.kind === "datetime" && c.range) return `${c.range.min} … ${c.range.max}`;
   if (c.top) return c.top.slice(0, 3).map((t) => `${truncate(t.value)} (${t.count})`).join(", ");
   return "";
 }

@@ -33,9 +33,13 @@ segmenta <command> --help shows the options of a command. --json prints one JSON
 export async function main(argv: string[], io: Io = processIo): Promise<number> {
   const debug = argv.includes("--debug");
   const [command, ...rest] = argv;
-  if (!command || command === "--help" || command === "-h" || command === "help") {
+  if (command === "--help" || command === "-h" || command === "help") {
     io.out(USAGE);
-    return command ? 0 : 2;
+    return 0;
+  }
+  if (!command || command.startsWith("-")) {
+    io.err(`segmenta: give a command first, one of ${Object.keys(COMMANDS).join(", ")} (segmenta --help)`);
+    return 2;
   }
   const cmd = COMMANDS[command];
   if (!cmd) {
@@ -46,20 +50,50 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.out(cmd.help);
     return 0;
   }
+  const prefix = `segmenta ${command}: `;
   try {
     return await cmd.run(rest, io);
   } catch (e) {
     if (e instanceof InputError) {
-      io.err(`segmenta ${command}: ${e.message}`);
-      if (debug) io.err(String((e.cause as Error)?.stack ?? e.stack));
+      io.err(prefix + oneLine(e.message, prefix));
+      if (debug) io.err(stackOf(e));
       return 2;
     }
     if (e instanceof AbortError) {
-      io.err(`segmenta ${command}: ${e.message}`);
+      io.err(prefix + oneLine(e.message, prefix));
       return 130;
     }
-    io.err(`segmenta ${command}: internal error: ${(e as Error)?.message ?? String(e)}${debug ? "" : " (run again with --debug for details)"}`);
-    if (debug) io.err(String((e as Error)?.stack ?? e));
+    const m = e instanceof Error ? e.message : String(e);
+    io.err(`${prefix}internal error: ${m.split(/\r?\n/)[0].trim()}${debug ? "" : " (run again with --debug for details)"}`);
+    if (debug) io.err(stackOf(e));
     return 1;
   }
+}
+
+/**
+ * A message on one line: its lines up to the first blank one (DuckDB appends its settings
+ * after a blank line), joined with spaces, without a repeated "segmenta <command>: " prefix.
+ */
+function oneLine(message: string, prefix: string): string {
+  const lines: string[] = [];
+  for (const line of message.split(/\r?\n/)) {
+    if (line.trim() === "") {
+      if (lines.length) break;
+      continue;
+    }
+    lines.push(line.trim());
+  }
+  const m = lines.join(" ");
+  return m.startsWith(prefix) ? m.slice(prefix.length) : m;
+}
+
+/** The stack of an error and of the errors that caused it. */
+function stackOf(e: unknown): string {
+  const parts: string[] = [];
+  for (let x: unknown = e, depth = 0; x !== undefined && x !== null && depth < 5; depth++) {
+    parts.push(x instanceof Error ? (x.stack ?? `${x.name}: ${x.message}`) : String(x));
+    x = x instanceof Error ? x.cause : undefined;
+    if (x !== undefined && x !== null) parts.push("caused by:");
+  }
+  return parts.join("\n");
 }

@@ -29,9 +29,9 @@ export async function predictCommand(args: string[], io: Io): Promise<number> {
     out: { type: "string" },
   });
   const file = onePositional("predict", positionals, "data file");
-  if (!values.model) throw new InputError("segmenta predict: give the model with --model model.json");
-  if (!values.out) throw new InputError("segmenta predict: give the output file with --out segments.csv");
-  await checkOutputPath(values.out, "--out");
+  if (!values.model) throw new InputError("give the model with --model model.json (the file written by segmenta cluster --model)");
+  if (!values.out) throw new InputError("give the output file with --out segments.csv");
+  await checkOutputPath(values.out, "--out", "data");
   const m = await loadModelFile(values.model);
   const t = await loadTable(file);
   try {

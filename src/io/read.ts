@@ -128,7 +128,9 @@ async function guarded(file: string, sql: string, what: string): Promise<void> {
   try {
     await exec(sql);
   } catch (e) {
-    throw new InputError(`${file} could not be read as ${what} (${duckMessage(e)}); check that the file is complete and really ${what}`, { cause: e });
+    const m = duckMessage(e);
+    const why = /magic bytes/i.test(m) ? `no ${what} footer at its end: it is cut short or not ${what} at all` : m;
+    throw new InputError(`${file} could not be read as ${what} (${why}); check that the file is complete and really ${what}`, { cause: e });
   }
 }
 
@@ -138,33 +140,37 @@ async function loadCsv(path: string, file: string, table: string): Promise<{ det
     const n = dialect.fields;
     const parts = `string_split_regex(trim(line), '\\s+')`;
     const raw = freshTableName("raw");
+    // Every line is kept (blank ones as NULL) so that rowid + 1 is the line number in messages.
     await csvGuarded(
       file,
-      `CREATE TABLE ${raw} AS SELECT ${parts} AS p FROM read_csv(${lit(path)}, columns={'line': 'VARCHAR'}, ` +
-        `delim=${lit("\u001f")}, quote='', escape='', header=false, auto_detect=false) WHERE trim(line) <> ''`,
+      `CREATE TABLE ${raw} AS SELECT CASE WHEN trim(line) <> '' THEN ${parts} END AS p FROM read_csv(${lit(path)}, columns={'line': 'VARCHAR'}, ` +
+        `delim=${lit("\u001f")}, quote='', escape='', header=false, auto_detect=false)`,
     );
+    let firstDataLine: number;
     try {
-      const bad = await queryRows(`SELECT rowid AS r, len(p) AS k FROM ${raw} WHERE len(p) <> ${n} ORDER BY rowid LIMIT 1`);
+      const bad = await queryRows(`SELECT rowid AS r, len(p) AS k FROM ${raw} WHERE p IS NOT NULL AND len(p) <> ${n} ORDER BY rowid LIMIT 1`);
       if (bad.length) {
         throw new InputError(
           `${file}: line ${Number(bad[0].r) + 1} has ${Number(bad[0].k)} fields but the first line has ${n} (separated by runs of spaces); fix that row`,
         );
       }
+      const first = await queryRows(`SELECT rowid AS r FROM ${raw} WHERE p IS NOT NULL ORDER BY rowid LIMIT ${dialect.header ? 2 : 1}`);
+      const headerRow = dialect.header ? Number(first[0]?.r ?? -1) : -1;
+      firstDataLine = Number(first[dialect.header ? 1 : 0]?.r ?? 0) + 1;
       const names = dialect.header ? uniqueNames(dialect.firstRecord) : dialect.firstRecord.map((_, i) => `column${i}`);
       const select = names.map((nm, i) => `p[${i + 1}] AS ${ident(nm)}`).join(", ");
-      await exec(
-        `CREATE TABLE ${table} AS SELECT ${select} FROM ${raw} ${dialect.header ? "WHERE rowid > 0" : ""} ORDER BY rowid`,
-      );
+      await exec(`CREATE TABLE ${table} AS SELECT ${select} FROM ${raw} WHERE p IS NOT NULL AND rowid > ${headerRow} ORDER BY rowid`);
     } finally {
       await exec(`DROP TABLE IF EXISTS ${raw}`);
     }
-    return { details: `text, columns separated by runs of spaces, ${dialect.header ? "with" : "without"} a header`, firstDataLine: dialect.header ? 2 : 1, untyped: true };
+    return { details: `text, columns separated by runs of spaces, ${dialect.header ? "with" : "without"} a header`, firstDataLine, untyped: true };
   }
-  await csvGuarded(
+  await createFromCsv(
     file,
-    `CREATE TABLE ${table} AS SELECT * FROM read_csv(${lit(path)}, delim=${lit(dialect.delimiter)}, quote='"', escape='"', ` +
-      `skip=0, strict_mode=true, null_padding=false, sample_size=20480` +
-      `${dialect.decimalSeparator ? `, decimal_separator=${lit(dialect.decimalSeparator)}` : ""})`,
+    table,
+    `${lit(path)}, delim=${lit(dialect.delimiter)}, quote='"', escape='"', skip=0, strict_mode=true, null_padding=false, sample_size=20480` +
+      `${dialect.decimalSeparator ? `, decimal_separator=${lit(dialect.decimalSeparator)}` : ""}`,
+    dialect.fields,
   );
   // Did DuckDB take the first line as a header? Compare with the sniffed first record.
   const names = (await queryRows(`DESCRIBE ${table}`)).map((r) => String(r.column_name));
@@ -176,26 +182,94 @@ async function loadCsv(path: string, file: string, table: string): Promise<{ det
   };
 }
 
+/**
+ * CREATE TABLE … AS SELECT * FROM read_csv(args). DuckDB infers column types from a sample of
+ * rows; a later value that does not fit (text in a column of numbers) fails the read. Such a
+ * column is read again as text, so that the profile can name the value, its row and the way
+ * out (--type COL=categorical) instead of the read failing.
+ */
+async function createFromCsv(file: string, table: string, args: string, fields: number): Promise<void> {
+  const asText: string[] = [];
+  for (;;) {
+    const types = asText.length ? `, types={${asText.map((c) => `${lit(c)}: 'VARCHAR'`).join(", ")}}` : "";
+    try {
+      await exec(`CREATE TABLE ${table} AS SELECT * FROM read_csv(${args}${types})`);
+      return;
+    } catch (e) {
+      const column = conversionColumn(e);
+      if (column === undefined || asText.includes(column) || asText.length >= fields) throw csvError(file, e);
+      asText.push(column);
+    }
+  }
+}
+
 async function csvGuarded(file: string, sql: string): Promise<void> {
   try {
     await exec(sql);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    const line = /Line: (\d+)/.exec(msg)?.[1];
-    if (/unicode|utf-?8/i.test(msg)) {
-      throw new InputError(
-        `${file}: line ${line ?? "?"} has bytes that are not UTF-8; save the file as UTF-8 (for example: iconv -f latin1 -t utf-8 in > out) and try again`,
-        { cause: e },
-      );
-    }
-    if (/Expected Number of Columns|too many columns|not enough columns|sniff/i.test(msg)) {
-      throw new InputError(
-        `${file}: ${line ? `line ${line}` : "a row"} has a different number of fields from the header; fix that row, or quote values that contain the delimiter`,
-        { cause: e },
-      );
-    }
-    throw new InputError(`${file} could not be read as CSV: ${duckMessage(e)}${line ? ` (line ${line})` : ""}`, { cause: e });
+    throw csvError(file, e);
   }
+}
+
+/** The column named by a DuckDB CSV conversion error ("Error when converting column "age""), if any. */
+function conversionColumn(e: unknown): string | undefined {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (!/^Conversion Error/.test(msg)) return undefined;
+  return /Error when converting column "(.*)"\. Could not convert/.exec(msg)?.[1];
+}
+
+/**
+ * A DuckDB CSV error as one line that names the file, the line and the problem. DuckDB's
+ * messages span many lines: the line number, the offending line (which may itself span
+ * lines), the problem, possible fixes and the reader's settings; only the problem is used.
+ */
+export function csvError(file: string, e: unknown): InputError {
+  const msg = e instanceof Error ? e.message : String(e);
+  const line = /CSV Error on Line: (\d+)/.exec(msg)?.[1];
+  const where = line ? `line ${line}` : "a row";
+  const problem = csvProblem(msg);
+  if (/Invalid unicode/i.test(problem)) {
+    return new InputError(
+      `${file}: ${where} has bytes that are not UTF-8; save the file as UTF-8 (for example: iconv -f latin1 -t utf-8 in > out) and try again`,
+      { cause: e },
+    );
+  }
+  const counts = /Expected Number of Columns: (\d+) Found: (\d+)/.exec(problem);
+  if (counts) {
+    return new InputError(
+      `${file}: ${where} has ${counts[2]} fields but the header has ${counts[1]}; fix that row, or quote values that contain the delimiter`,
+      { cause: e },
+    );
+  }
+  if (/unterminated quote/i.test(problem)) {
+    return new InputError(`${file}: ${where} has a quote (") that is never closed; close it, or remove it`, { cause: e });
+  }
+  if (/Error when sniffing file/i.test(msg)) {
+    return new InputError(
+      `${file}: the rows could not be split into columns; check that every quote (") is closed and that every row has as many fields as the header`,
+      { cause: e },
+    );
+  }
+  return new InputError(`${file} could not be read as CSV${line ? ` (line ${line})` : ""}: ${problem}`, { cause: e });
+}
+
+/**
+ * The problem stated in a DuckDB CSV error: the last line before its "Possible fixes" (or
+ * settings), or else its first line, without the error class.
+ */
+function csvProblem(msg: string): string {
+  const lines = msg.split(/\r?\n/);
+  let end = lines.findIndex((l) => /^Possible (fixes|Solution)/i.test(l.trim()) || /^\s+file = /.test(l));
+  if (end < 0) end = lines.length;
+  let problem = lines[0];
+  for (let i = end - 1; i > 0; i--) {
+    if (lines[i].trim() !== "") {
+      problem = lines[i];
+      break;
+    }
+  }
+  if (!/CSV Error on Line/.test(msg)) problem = lines[0];
+  return problem.trim().replace(/^(Invalid Input|IO|Conversion|Binder|Parser) Error: /, "");
 }
 
 function uniqueNames(names: string[]): string[] {
@@ -215,7 +289,12 @@ async function loadXlsx(path: string, table: string, sheet?: string | number): P
   try {
     await wb.xlsx.readFile(path);
   } catch (e) {
-    throw new InputError(`${path} could not be read as an Excel workbook (${duckMessage(e)}); check that the file is a complete .xlsx`, { cause: e });
+    const m = duckMessage(e);
+    const why = /central directory|zip file|signature|corrupted zip|end of data/i.test(m) ? "it is not a zip archive, as .xlsx files are" : m;
+    throw new InputError(`${path} could not be read as an Excel workbook (${why}); check that the file is a complete .xlsx saved by Excel or another spreadsheet`, { cause: e });
+  }
+  if (wb.worksheets.length === 0) {
+    throw new InputError(`${path} has no worksheets: it is a zip archive but not an Excel workbook; save the data from a spreadsheet as .xlsx or .csv`);
   }
   const ws = sheet === undefined ? wb.worksheets[0] : typeof sheet === "number" ? wb.worksheets[sheet - 1] : wb.getWorksheet(sheet);
   if (!ws) {
@@ -236,10 +315,7 @@ async function loadXlsx(path: string, table: string, sheet?: string | number): P
     });
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
     if (written === 0) throw new InputError(`${path}: worksheet "${ws.name}" is empty; choose another sheet`);
-    await csvGuarded(
-      path,
-      `CREATE TABLE ${table} AS SELECT * FROM read_csv(${lit(csvPath)}, delim=',', quote='"', escape='"', header=true, skip=0, strict_mode=true)`,
-    );
+    await createFromCsv(path, table, `${lit(csvPath)}, delim=',', quote='"', escape='"', header=true, skip=0, strict_mode=true`, width);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -62,7 +62,9 @@ async function profileColumn(t: LoadedTable, name: string, duckType: string, for
   const c = ident(name);
   const T = t.table;
   const hints: string[] = [];
-  if (duckType === "VARCHAR") return profileText(t, name, forced, hints);
+  if (duckType === "VARCHAR") return profileText(t, name, duckType, forced, hints);
+  // UUIDs (read from JSON or Parquet) and enums are text with a type: profile their text form.
+  if (duckType === "UUID" || duckType.startsWith("ENUM")) return profileText(t, name, duckType, forced, hints);
   if (duckType === "BOOLEAN") {
     const r = (await queryRows(`SELECT count(*) - count(${c}) AS missing, count(DISTINCT ${c}) AS distinct FROM ${T}`))[0];
     const kind = forced ?? "boolean";
@@ -134,8 +136,8 @@ function isDateName(name: string): boolean {
   return /date|day|time|dt$/i.test(name);
 }
 
-async function profileText(t: LoadedTable, name: string, forced: ColumnKind | undefined, hints: string[]): Promise<ColumnProfile> {
-  const c = ident(name);
+async function profileText(t: LoadedTable, name: string, duckType: string, forced: ColumnKind | undefined, hints: string[]): Promise<ColumnProfile> {
+  const c = duckType === "VARCHAR" ? ident(name) : `CAST(${ident(name)} AS VARCHAR)`;
   const T = t.table;
   const v = `NULLIF(trim(${c}), '')`;
   const r = (await queryRows(
@@ -145,7 +147,8 @@ async function profileText(t: LoadedTable, name: string, forced: ColumnKind | un
       `count(${v}) FILTER (WHERE regexp_matches(${v}, '^[+-]?0[0-9]')) AS zeros, ` +
       `count(${v}) FILTER (WHERE regexp_matches(${v}, '^[0-9]{8}$') AND try_strptime(${v}, '%Y%m%d') IS NOT NULL) AS ymd, ` +
       `count(${v}) FILTER (WHERE TRY_CAST(${v} AS TIMESTAMP) IS NOT NULL AND regexp_matches(${v}, '[-/:]')) AS times, ` +
-      `count(${v}) FILTER (WHERE lower(${v}) IN ('yes','y','true','t','no','n','false','f')) AS bools ` +
+      `count(${v}) FILTER (WHERE lower(${v}) IN ('yes','y','true','t','no','n','false','f')) AS bools, ` +
+      `count(${v}) FILTER (WHERE ${v} IN ('0','1')) AS zeroOnes ` +
       `FROM ${T}`,
   ))[0];
   const present = num(r.present);
@@ -160,6 +163,9 @@ async function profileText(t: LoadedTable, name: string, forced: ColumnKind | un
   if (forced) {
     kind = forced;
     reason = "set by --type";
+  } else if (duckType === "UUID") {
+    kind = "id";
+    reason = "UUID values";
   } else if (present === 0) {
     kind = "categorical";
     reason = "no values at all";
@@ -172,6 +178,10 @@ async function profileText(t: LoadedTable, name: string, forced: ColumnKind | un
   } else if (nums === present && isIdLikeName(name)) {
     kind = "id";
     reason = "numbers in a column named like an identifier";
+  } else if (nums === present && num(r.zeroOnes) === present && distinct === 2) {
+    // As for typed 0/1 columns: text files without types (whitespace-separated) give text.
+    kind = "boolean";
+    reason = "only the values 0 and 1";
   } else if (nums === present) {
     kind = "numeric";
     reason = t.untyped ? "numbers" : "numbers stored as text";
@@ -200,7 +210,7 @@ async function profileText(t: LoadedTable, name: string, forced: ColumnKind | un
       `SELECT rowid AS r, ${c} AS v FROM ${T} WHERE ${v} IS NOT NULL AND (TRY_CAST(${v} AS DOUBLE) IS NULL OR isnan(TRY_CAST(${v} AS DOUBLE))) ORDER BY rowid LIMIT 1`,
     ))[0];
     textValues = { count: present - nums, example: String(bad.v), row: Number(bad.r) + 1 };
-    hints.push(`${present - nums} values are text, not numbers (first: "${textValues.example}" in data row ${textValues.row}, line ${Number(bad.r) + t.firstDataLine})`);
+    hints.push(`${present - nums} ${present - nums === 1 ? "value is text, not a number" : "values are text, not numbers"} (first: "${textValues.example}" in data row ${textValues.row}, line ${Number(bad.r) + t.firstDataLine})`);
   }
   const trueList = TRUE_WORDS.map((w) => `'${w}'`).join(",");
   const falseList = FALSE_WORDS.map((w) => `'${w}'`).join(",");
@@ -210,18 +220,22 @@ async function profileText(t: LoadedTable, name: string, forced: ColumnKind | un
     : kind === "datetime" ? (num(r.ymd) === present ? `CAST(epoch_ms(try_strptime(${v}, '%Y%m%d')) AS DOUBLE)` : `CAST(epoch_ms(TRY_CAST(${v} AS TIMESTAMP)) AS DOUBLE)`)
     : kind === "boolean" ? `CASE WHEN lower(${v}) IN (${trueList}) OR ${v} = '1' THEN 1.0 WHEN lower(${v}) IN (${falseList}) OR ${v} = '0' THEN 0.0 END`
     : v;
-  return finish(t, { name, duckType: "VARCHAR", kind, reason, missing, distinct, textValues, hints, expr });
+  return finish(t, { name, duckType, kind, reason, missing, distinct, textValues, hints, expr });
 }
 
 /** Adds the statistics and hints that depend on the final kind. */
 async function finish(t: LoadedTable, p: ColumnProfile): Promise<ColumnProfile> {
   const T = t.table;
   const n = t.rows;
+  // Statistics of the stored numbers mean nothing once a column is read as a category, an id, a flag or a date.
+  if (p.kind !== "numeric") delete p.numeric;
   if (p.kind === "numeric" && !p.numeric) {
     const r = (await queryRows(
       `SELECT count(DISTINCT x) AS distinct, min(x) AS mn, max(x) AS mx, avg(x) AS mean, median(x) AS med, stddev_samp(x) AS sd, skewness(x) AS skew FROM (SELECT ${p.expr} AS x FROM ${T})`,
     ))[0];
     p.numeric = { min: num(r.mn), max: num(r.mx), mean: num(r.mean), median: num(r.med), std: num(r.sd), skewness: r.skew === null ? null : num(r.skew) };
+    // Distinct numbers, not distinct spellings ("1.0" and "1" are one value; text values are missing).
+    p.distinct = num(r.distinct);
   }
   if (p.kind === "numeric") {
     const miss = (await queryRows(`SELECT count(*) - count(x) AS m FROM (SELECT ${p.expr} AS x FROM ${T})`))[0];

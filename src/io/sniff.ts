@@ -68,7 +68,7 @@ function decodeUtf8(bytes: Uint8Array, truncated: boolean, file: string): string
 }
 
 /** Splits text into records of fields, honouring double quotes (which may span lines). */
-function parseRecords(text: string, delim: string, maxRecords: number): { fields: string[][]; lines: number[] } {
+function parseRecords(text: string, delim: string, maxRecords: number): { fields: string[][]; lines: number[]; unclosedQuote?: number } {
   const records: string[][] = [];
   const lines: number[] = [];
   let field = "";
@@ -77,7 +77,9 @@ function parseRecords(text: string, delim: string, maxRecords: number): { fields
   let line = 1;
   let recLine = 1;
   let fieldStarted = false;
-  for (let i = 0; i < text.length && records.length < maxRecords; i++) {
+  let quoteLine = 0;
+  let i: number;
+  for (i = 0; i < text.length && records.length < maxRecords; i++) {
     const ch = text[i];
     if (inQuotes) {
       if (ch === '"') {
@@ -93,6 +95,7 @@ function parseRecords(text: string, delim: string, maxRecords: number): { fields
     }
     if (ch === '"' && !fieldStarted) {
       inQuotes = true;
+      quoteLine = line;
       fieldStarted = true;
     } else if (ch === delim) {
       rec.push(field);
@@ -120,7 +123,8 @@ function parseRecords(text: string, delim: string, maxRecords: number): { fields
     records.push(rec);
     lines.push(recLine);
   }
-  return { fields: records, lines };
+  // A quote still open at the end of the text (not at a record limit) is never closed.
+  return { fields: records, lines, unclosedQuote: inQuotes && i >= text.length ? quoteLine : undefined };
 }
 
 function mode(counts: number[]): { value: number; share: number } {
@@ -147,17 +151,21 @@ export async function sniffCsv(path: string, file = path): Promise<CsvDialect> {
   if (text.trim() === "") throw new InputError(`${file} has no data (only blank lines); export the data again`);
   const maxRecords = 2000;
 
-  let best: { delim: string; recs: string[][]; lines: number[]; fields: number; share: number } | null = null;
+  let best: { delim: string; recs: string[][]; lines: number[]; fields: number; share: number; unclosedQuote?: number } | null = null;
   for (const delim of CANDIDATES) {
     if (!text.includes(delim)) continue;
-    const { fields: recs, lines } = parseRecords(text, delim, maxRecords);
+    const { fields: recs, lines, unclosedQuote } = parseRecords(text, delim, maxRecords);
     const m = mode(recs.map((r) => r.length));
     if (m.value < 2) continue;
     if (!best || m.share > best.share + 0.2 || (m.share >= best.share - 0.2 && m.value > best.fields)) {
-      best = { delim, recs, lines, fields: m.value, share: m.share };
+      best = { delim, recs, lines, fields: m.value, share: m.share, unclosedQuote };
     }
   }
   if (best && best.share >= 0.5) {
+    // Only when the whole file was read: in a longer file the quoted value may go on beyond.
+    if (best.unclosedQuote !== undefined && !truncated) {
+      throw new InputError(`${file}: line ${best.unclosedQuote} has a quote (") that is never closed; close it, or remove it`);
+    }
     const header = best.recs[0].length;
     for (let r = 0; r < best.recs.length; r++) {
       if (best.recs[r].length !== header) {

@@ -1,8 +1,8 @@
-import { createWriteStream } from "node:fs";
-import { rename, rm, stat, writeFile } from "node:fs/promises";
+import { constants, createWriteStream } from "node:fs";
+import { access, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join } from "node:path";
 import { InputError } from "../core/errors.js";
-import { duck, exec, freshTableName, ident, lit } from "./duck.js";
+import { duck, duckMessage, exec, freshTableName, ident, lit } from "./duck.js";
 
 export type OutputFormat = "csv" | "parquet" | "json";
 
@@ -13,24 +13,53 @@ export function outputFormat(path: string): OutputFormat {
   return "csv";
 }
 
+const EXTENSIONS = ".csv, .tsv, .txt, .parquet, .json or .ndjson";
+
 /**
- * Checks, before any work is done, that an output file can be written: its folder exists
- * and it is not itself a folder. `flag` names the option in the message.
+ * Checks, before any work is done, that an output file can be written: its folder exists,
+ * is writable, and the path is not itself a folder. For "data" outputs the extension must be
+ * one that can be written. `flag` names the option in the message.
  */
-export async function checkOutputPath(path: string, flag: string): Promise<void> {
+export async function checkOutputPath(path: string, flag: string, kind: "data" | "text" = "data"): Promise<void> {
+  if (kind === "data" && /^\.(xlsx|xlsm|xls|ods)$/i.test(extname(path))) {
+    throw new InputError(`${flag} ${path}: cannot write ${extname(path)} files; use a name ending in ${EXTENSIONS}`);
+  }
   const dir = dirname(path);
+  let s;
   try {
-    const s = await stat(dir);
-    if (!s.isDirectory()) throw new InputError(`${flag} ${path}: ${dir} is not a folder; choose another path`);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
+    s = await stat(dir);
+  } catch {
     throw new InputError(`${flag} ${path}: the folder ${dir} does not exist; create it first or choose another path`);
   }
+  if (!s.isDirectory()) throw new InputError(`${flag} ${path}: ${dir} is not a folder; choose another path`);
   try {
-    if ((await stat(path)).isDirectory()) throw new InputError(`${flag} ${path} is a folder; give a file name`);
-  } catch (e) {
-    if (e instanceof InputError) throw e;
+    await access(dir, constants.W_OK);
+  } catch {
+    throw new InputError(`${flag} ${path}: the folder ${dir} is not writable; choose another folder`);
   }
+  let target;
+  try {
+    target = await stat(path);
+  } catch {
+    return; // does not exist yet: fine
+  }
+  if (target.isDirectory()) throw new InputError(`${flag} ${path} is a folder; give a file name`);
+}
+
+/**
+ * A failure to write `path` (a file-system error from Node or an IO error from DuckDB) as a
+ * one-line message that names the file; any other error is returned unchanged.
+ */
+function writeError(path: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  const message = e instanceof Error ? e.message : String(e);
+  if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
+    return new InputError(`${path} could not be written (${code}); check that the folder is writable and has free space`, { cause: e });
+  }
+  if (/^IO Error/.test(message)) {
+    return new InputError(`${path} could not be written (${duckMessage(e)}); check that the folder is writable and has free space`, { cause: e });
+  }
+  return e;
 }
 
 function tempPath(path: string): string {
@@ -45,7 +74,7 @@ export async function writeTextAtomic(path: string, text: string): Promise<void>
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw e;
+    throw writeError(path, e);
   }
 }
 
@@ -61,7 +90,7 @@ export async function writeChunksAtomic(path: string, chunks: Iterable<string>):
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw e;
+    throw writeError(path, e);
   }
 }
 
@@ -91,16 +120,7 @@ export async function writeColumns(path: string, columns: OutColumn[]): Promise<
     }
     app.flushSync();
     app.closeSync();
-    const fmt = outputFormat(path);
-    const tmp = tempPath(path);
-    const opts = fmt === "csv" ? "FORMAT csv, HEADER true" : fmt === "parquet" ? "FORMAT parquet" : "FORMAT json";
-    try {
-      await exec(`COPY ${table} TO ${lit(tmp)} (${opts})`);
-      await rename(tmp, path);
-    } catch (e) {
-      await rm(tmp, { force: true });
-      throw e;
-    }
+    await copyAtomic(path, table);
   } finally {
     await exec(`DROP TABLE IF EXISTS ${table}`);
   }
@@ -108,14 +128,24 @@ export async function writeColumns(path: string, columns: OutColumn[]): Promise<
 
 /** Copies a loaded table (or any SELECT) to a file atomically. */
 export async function copyQueryTo(path: string, select: string): Promise<void> {
+  await copyAtomic(path, `(${select})`);
+}
+
+function copyOptions(path: string): string {
   const fmt = outputFormat(path);
+  if (fmt === "parquet") return "FORMAT parquet";
+  if (fmt === "json") return "FORMAT json";
+  return extname(path).toLowerCase() === ".tsv" ? "FORMAT csv, HEADER true, DELIMITER '\t'" : "FORMAT csv, HEADER true";
+}
+
+/** COPY to a temporary file beside `path`, then rename it into place; nothing is left on failure. */
+async function copyAtomic(path: string, source: string): Promise<void> {
   const tmp = tempPath(path);
-  const opts = fmt === "csv" ? "FORMAT csv, HEADER true" : fmt === "parquet" ? "FORMAT parquet" : "FORMAT json";
   try {
-    await exec(`COPY (${select}) TO ${lit(tmp)} (${opts})`);
+    await exec(`COPY ${source} TO ${lit(tmp)} (${copyOptions(path)})`);
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw e;
+    throw writeError(path, e);
   }
 }
