@@ -372,6 +372,12 @@ describe("writing outputs", () => {
       read[ext] = (await queryRows(`SELECT CAST(account_no AS VARCHAR) AS id, CAST(segment AS INTEGER) AS segment FROM ${source}`)).map(
         (r) => ({ id: String(r.id), segment: Number(r.segment) }),
       );
+      if (ext === "json") {
+        // .json is one JSON array (not one object per line).
+        const doc = JSON.parse(await readFile(out, "utf8")) as unknown[];
+        expect(Array.isArray(doc)).toBe(true);
+        expect(doc).toHaveLength(40);
+      }
       // And segmenta itself reads its own output back.
       const back = await inspect(out);
       expect(back.doc.rows, ext).toBe(40);

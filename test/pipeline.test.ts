@@ -69,11 +69,28 @@ describe("runSegmentation", () => {
   it("rejects fewer usable rows than k, unknown features and ids, and bad k", async () => {
     const ds = customers(6);
     await expect(runSegmentation({ k: 7 }, ds)).rejects.toThrow(/only 6 usable rows .* --k 7/);
+    await expect(runSegmentation({ k: 6 }, ds)).rejects.toThrow(/only 6 usable rows .* more rows than segments/);
     await expect(runSegmentation({ k: 2, features: ["nope"] }, ds)).rejects.toThrow(/--features: customers has no column "nope"/);
     await expect(runSegmentation({ k: 2, id: "nope" }, ds)).rejects.toThrow(/--id: customers has no column "nope"/);
     await expect(runSegmentation({ k: 0 }, ds)).rejects.toThrow(InputError);
     await expect(runSegmentation({ k: 2.5 } as never, ds)).rejects.toThrow(/--k/);
     await expect(runSegmentation({ k: 2, algorithm: "dbscan" }, ds)).rejects.toThrow(/not available yet/);
+  });
+});
+
+describe("columns without any value", () => {
+  const records = Array.from({ length: 30 }, (_, i) => ({ id: String(i), x: i % 3 === 0 ? 10 + i / 100 : i / 100, notes: null }));
+  const ds = datasetFromRecords(records, { id: "id", x: "numeric", notes: "categorical" }, "t.csv");
+
+  it("are left out of the default features with a warning, as scikit-learn's imputer drops them", async () => {
+    const warnings: string[] = [];
+    const r = await runSegmentation({ k: 2 }, ds, { onWarning: (m) => warnings.push(m) });
+    expect(r.features.find((f) => f.name === "notes")).toMatchObject({ used: false, reason: "no values at all (every row is missing)" });
+    expect(warnings).toContain('column "notes" has no values at all and was left out');
+  });
+
+  it("are an error when asked for with --features", async () => {
+    await expect(runSegmentation({ k: 2, features: ["x", "notes"] }, ds)).rejects.toThrow(/t\.csv: column "notes" has no values in any of its 30 rows; leave it out with --features/);
   });
 });
 

@@ -90,12 +90,12 @@ async function profileColumn(t: LoadedTable, name: string, duckType: string, for
     const r = (await queryRows(
       `SELECT count(*) - count(${c}) AS missing, count(DISTINCT ${c}) AS distinct, min(${d}) AS mn, max(${d}) AS mx, avg(${d}) AS mean, ` +
         `median(${d}) AS med, stddev_samp(${d}) AS sd, skewness(${d}) AS skew, count(${c}) FILTER (WHERE ${d} = round(${d})) AS ints, ` +
-        `count(${c}) FILTER (WHERE ${d} BETWEEN 19000101 AND 21001231 AND try_strptime(CAST(CAST(${c} AS BIGINT) AS VARCHAR), '%Y%m%d') IS NOT NULL) AS ymd, ` +
+        `count(${c}) FILTER (WHERE ${d} BETWEEN 19000101 AND 21001231 AND try_strptime(CAST(TRY_CAST(${c} AS BIGINT) AS VARCHAR), '%Y%m%d') IS NOT NULL) AS ymd, ` +
         `count(${c}) FILTER (WHERE isnan(${d}) OR isinf(${d})) AS nonfinite FROM ${T}`,
     ))[0];
     const present = t.rows - num(r.missing);
     const integral = num(r.ints) === present;
-    const asText = integral ? `CAST(CAST(${c} AS BIGINT) AS VARCHAR)` : `CAST(${c} AS VARCHAR)`;
+    const asText = integral ? `COALESCE(CAST(TRY_CAST(${c} AS BIGINT) AS VARCHAR), CAST(${c} AS VARCHAR))` : `CAST(${c} AS VARCHAR)`;
     let kind: ColumnKind;
     let reason: string;
     if (forced) {
@@ -118,7 +118,7 @@ async function profileColumn(t: LoadedTable, name: string, duckType: string, for
       name, duckType, kind, reason, missing: num(r.missing), distinct: num(r.distinct), hints,
       numeric: { min: num(r.mn), max: num(r.mx), mean: num(r.mean), median: num(r.med), std: num(r.sd), skewness: r.skew === null ? null : num(r.skew) },
       expr: kind === "categorical" || kind === "id" ? asText
-        : kind === "datetime" ? `CAST(epoch_ms(try_strptime(CAST(CAST(${c} AS BIGINT) AS VARCHAR), '%Y%m%d')) AS DOUBLE)`
+        : kind === "datetime" ? `CAST(epoch_ms(try_strptime(CAST(TRY_CAST(${c} AS BIGINT) AS VARCHAR), '%Y%m%d')) AS DOUBLE)`
         : `CASE WHEN isnan(${d}) OR isinf(${d}) THEN NULL ELSE ${d} END`,
     };
     if (num(r.nonfinite) > 0) hints.push(`${num(r.nonfinite)} values are NaN or infinite and are treated as missing`);

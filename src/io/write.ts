@@ -134,7 +134,8 @@ export async function copyQueryTo(path: string, select: string): Promise<void> {
 function copyOptions(path: string): string {
   const fmt = outputFormat(path);
   if (fmt === "parquet") return "FORMAT parquet";
-  if (fmt === "json") return "FORMAT json";
+  // .json is one JSON array; .ndjson and .jsonl are one object per line.
+  if (fmt === "json") return extname(path).toLowerCase() === ".json" ? "FORMAT json, ARRAY true" : "FORMAT json";
   return extname(path).toLowerCase() === ".tsv" ? "FORMAT csv, HEADER true, DELIMITER '\t'" : "FORMAT csv, HEADER true";
 }
 

@@ -88,7 +88,7 @@ function defaultExclusion(c: Column, rows: number, config: SegmentationConfig, i
     present++;
     if (distinct.size < 2 || c.kind === "categorical") distinct.add(v);
   }
-  if (present === 0) return null; // kept, so that fitting reports it as entirely missing
+  if (present === 0) return "no values at all (every row is missing)";
   if (distinct.size === 1) return "constant: a single value";
   if (c.kind === "categorical" && distinct.size > config.preprocessing.maxCategories) {
     return `${distinct.size} categories, more than ${config.preprocessing.maxCategories}`;
@@ -133,6 +133,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   const idColumn = chooseIdColumn(data, config);
   const features = chooseFeatures(data, config, idColumn);
   const used = features.filter((f) => f.used).map((f) => f.name);
+  for (const f of features) if (!f.used && f.reason.startsWith("no values")) warn(`column "${f.name}" has no values at all and was left out`);
   if (used.length === 0) {
     throw new InputError(`${data.source}: no usable feature columns (all are ids, dates or constant); choose some with --features`);
   }
@@ -143,9 +144,10 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
 
   const usable = countUsableRows(data, used);
   const kMin = config.k === "auto" ? 2 : config.k;
-  if (usable < kMin || usable < 2) {
+  if (usable <= kMin || usable < 3) {
     throw new InputError(
-      `${data.source}: only ${usable} usable rows (rows with at least one feature value) for ${config.k === "auto" ? "at least 2" : `--k ${config.k}`} segments; lower --k or supply more rows`,
+      `${data.source}: only ${usable} usable rows (rows with at least one feature value) for ${config.k === "auto" ? "at least 2" : `--k ${config.k}`} segments; ` +
+        `segmenting needs more rows than segments: lower --k or supply more rows`,
     );
   }
   const distinctRows = countDistinctRows(X);
@@ -185,7 +187,8 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
   const segments = summarise(data, used, labels, k);
   hooks.onProgress?.("computing the silhouette score");
-  const sil = new Set(labels).size >= 2 ? silhouette(X, labels, config) : { value: NaN, sample: null };
+  const distinctLabels = new Set(labels).size;
+  const sil = distinctLabels >= 2 && distinctLabels < X.rows ? silhouette(X, labels, config) : { value: NaN, sample: null };
   return {
     config, features, plan: pipeline.describe(), featureNames: pipeline.featureNames, idColumn, ids: rowIds(data, idColumn),
     labels, distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia: model.inertia, nIter: model.nIter,
