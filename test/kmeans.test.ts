@@ -72,15 +72,16 @@ describe("KMeans equals scikit-learn (fixtures)", () => {
     expect(byName.get("one-feature")!.X[0].length).toBe(1);
   });
 
-  for (const c of fixture.cases) {
-    it(`${c.name} (n=${c.X.length}, d=${c.X[0].length}, k=${c.k}, ${c.stoppedBy})`, async () => {
+  // Lloyd, and the bound-based variant ("elkan": Hamerly's bounds), must both give Lloyd's result.
+  for (const algorithm of ["lloyd", "elkan"] as const) for (const c of fixture.cases) {
+    it(`${algorithm}: ${c.name} (n=${c.X.length}, d=${c.X[0].length}, k=${c.k}, ${c.stoppedBy})`, async () => {
       const model = await new KMeans({
         nClusters: c.k,
         init: c.initCenters,
         nInit: 1,
         maxIter: c.maxIter,
         tol: c.tol,
-        algorithm: "lloyd",
+        algorithm,
       }).fit(c.X, { sampleWeight: c.sampleWeight });
 
       expect(Array.from(model.labels)).toEqual(c.labels);

@@ -1,4 +1,5 @@
 import { AbortError, InputError } from "../core/errors.js";
+import { installWorkerPool } from "../io/pool.js";
 import { clusterCommand, clusterHelp } from "./cluster.js";
 import { type Io, processIo } from "./common.js";
 import { demoCommand, demoHelp } from "./demo.js";
@@ -51,6 +52,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return 0;
   }
   const prefix = `segmenta ${command}: `;
+  installWorkerPool();
   try {
     return await cmd.run(rest, io);
   } catch (e) {

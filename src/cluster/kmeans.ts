@@ -1,7 +1,9 @@
 import { AbortError, InputError } from "../core/errors.js";
 import { type Matrix, type MatrixLike, toArrays, toMatrix } from "../core/matrix.js";
 import { Random, makeRandom } from "../core/random.js";
-import { accumulateCenters, assignLabels, inertiaOf, sqDist } from "./kernels/lloyd.js";
+import { allocF64, allocI32, getParallelExecutor, isShared, type ParallelExecutor, sharedMemoryAvailable, type TypedArray } from "../core/parallel.js";
+import { inertiaKernel, type KMeansShared, type KMeansStepParams, kmeansStepKernel } from "./kernels/kmeans-step.js";
+import { assignLabels, sqDist } from "./kernels/lloyd.js";
 
 export interface KMeansOptions {
   /** Number of clusters (scikit-learn's n_clusters). Default 8. */
@@ -14,7 +16,13 @@ export interface KMeansOptions {
   maxIter?: number;
   /** Relative tolerance: stop when Σ‖Δcenter‖² ≤ tol × mean feature variance. Default 1e-4. */
   tol?: number;
-  /** Only "lloyd" for now; "elkan" and "auto" are accepted and run Lloyd. */
+  /**
+   * "lloyd": every row scans every center each iteration. "elkan": the bound-based variant
+   * (Hamerly's single lower bound per row, lighter than Elkan's k bounds per row) that skips
+   * rows whose nearest center provably did not change; same labels, centers and iteration
+   * count as Lloyd. "auto" (the default here; scikit-learn's default is "lloyd") uses bounds
+   * when k > 2, since the results are the same and it is faster.
+   */
   algorithm?: "lloyd" | "elkan" | "auto";
   /** Seed for the initialisation; undefined means a different run every time. */
   randomState?: number | null;
@@ -29,6 +37,8 @@ export interface KMeansFitOptions {
   sampleWeight?: ArrayLike<number>;
   /** Receives warnings (e.g. fewer distinct clusters than k). */
   onWarning?: (message: string) => void;
+  /** 0 keeps the fit on the calling thread even when a worker pool is installed. */
+  workers?: 0;
 }
 
 export interface KMeansJSON {
@@ -125,12 +135,7 @@ export class KMeans {
     validateOptions(this.options);
   }
 
-  async fit(X: MatrixLike, fitOptions: KMeansFitOptions = {}): Promise<KMeansModel> {
-    return this.fitSync(X, fitOptions);
-  }
-
-  /** Synchronous fit, for callers that are already off the main thread. */
-  fitSync(Xin: MatrixLike, fitOptions: KMeansFitOptions = {}): KMeansModel {
+  async fit(Xin: MatrixLike, fitOptions: KMeansFitOptions = {}): Promise<KMeansModel> {
     const o = this.options;
     const X = toMatrix(Xin, "X");
     const n = X.rows;
@@ -156,19 +161,21 @@ export class KMeans {
     const maxIter = o.maxIter ?? 300;
     const tol = scaledTolerance(X, o.tol ?? 1e-4);
     const rng = makeRandom(o.randomState);
+    const bounds = useBounds(o.algorithm ?? "auto", k);
+    const executor = fitOptions.workers === 0 ? null : getParallelExecutor();
+    const parallel = executor && sharedMemoryAvailable() && n * k * d >= PARALLEL_WORK && n >= 2 * CHUNK ? executor : null;
+    const engine = makeEngine(X, weights, k, parallel);
 
     let best: { labels: Int32Array; centers: Float64Array; inertia: number; nIter: number } | null = null;
-    const ws = new Workspace(n, d, k);
-    columnMeans(X, ws.xMean);
     for (let run = 0; run < nInit; run++) {
       const centers = initCenters
         ? Float64Array.from(initCenters.data)
         : init === "random"
           ? randomInit(X, k, weights, rng)
           : kmeansPlusPlus(X, k, weights, rng);
-      const res = lloyd(X, weights, centers, maxIter, tol, ws, run, o);
+      const res = await runOnce(engine, X, centers, maxIter, tol, bounds, run, o);
       if (best === null || (res.inertia < best.inertia && !sameClustering(res.labels, best.labels, k))) {
-        best = { labels: res.labels.slice(), centers: res.centers.slice(), inertia: res.inertia, nIter: res.nIter };
+        best = { labels: Int32Array.from(res.labels), centers: Float64Array.from(res.centers), inertia: res.inertia, nIter: res.nIter };
       }
     }
     const b = best!;
@@ -182,78 +189,206 @@ export class KMeans {
   }
 }
 
-class Workspace {
-  readonly labels: Int32Array;
-  readonly labelsOld: Int32Array;
-  readonly dist: Float64Array;
-  readonly sums: Float64Array;
-  readonly clusterWeight: Float64Array;
+/** Whether to run the bound-based (Hamerly) variant: "elkan" asks for bounds, "auto" picks them when k > 2. */
+function useBounds(algorithm: "lloyd" | "elkan" | "auto", k: number): boolean {
+  if (algorithm === "lloyd") return false;
+  if (algorithm === "elkan") return true;
+  return k > 2;
+}
+
+/** Rows per chunk: the unit of work of a worker and of the deterministic reduction of sums. */
+const CHUNK = 8192;
+/** Iterations between full recomputations of the cluster sums. */
+const RECOMPUTE = 16;
+/** Work (rows × centers × features per iteration) from which workers are used. */
+const PARALLEL_WORK = 4_000_000;
+
+/** Buffers of one fit, shared with workers when they are used. */
+interface Engine {
+  S: KMeansShared;
+  n: number;
+  d: number;
+  k: number;
+  nChunks: number;
+  parallel: ParallelExecutor | null;
   /** Unweighted column means of X: the origin of scikit-learn's mean-centred coordinates. */
-  readonly xMean: Float64Array;
-  constructor(n: number, d: number, k: number) {
-    this.xMean = new Float64Array(d);
-    this.labels = new Int32Array(n);
-    this.labelsOld = new Int32Array(n);
-    this.dist = new Float64Array(n);
-    this.sums = new Float64Array(k * d);
-    this.clusterWeight = new Float64Array(k);
-  }
+  xMean: Float64Array;
+  /** Running totals per cluster of the rows' weighted sums, weights and counts (by label). */
+  sums: Float64Array;
+  wsum: Float64Array;
+  counts: Float64Array;
+  /** The same after empty-cluster relocation, from which the centers are computed. */
+  workSums: Float64Array;
+  workW: Float64Array;
+  /** Whether some weight is 0 (then sums are recomputed every iteration, see runOnce). */
+  zeroWeights: boolean;
+  dist: Float64Array | null;
+}
+
+function makeEngine(X: Matrix, weights: Float64Array, k: number, parallel: ParallelExecutor | null): Engine {
+  const { rows: n, cols: d } = X;
+  const shared = parallel !== null;
+  const nChunks = Math.max(1, Math.ceil(n / CHUNK));
+  const sharedX = shared && !isShared(X.data) ? allocF64(n * d, true) : X.data;
+  if (sharedX !== X.data) sharedX.set(X.data);
+  const w = shared && !isShared(weights) ? allocF64(n, true) : weights;
+  if (w !== weights) w.set(weights);
+  const S: KMeansShared = {
+    X: sharedX,
+    weights: w,
+    labels: allocI32(n, shared),
+    upper: allocF64(n, shared),
+    lower: allocF64(n, shared),
+    centers: allocF64(k * d, shared),
+    half: allocF64(k, shared),
+    shift: allocF64(k, shared),
+    sums: allocF64(nChunks * k * d, shared),
+    wsum: allocF64(nChunks * k, shared),
+    counts: allocF64(nChunks * k, shared),
+    stats: allocF64(nChunks * 3, shared),
+  };
+  const xMean = new Float64Array(d);
+  columnMeans(X, xMean);
+  let zeroWeights = false;
+  for (let i = 0; i < n; i++) if (weights[i] === 0) zeroWeights = true;
+  return {
+    S, n, d, k, nChunks, parallel, xMean, zeroWeights, dist: null,
+    sums: new Float64Array(k * d), wsum: new Float64Array(k), counts: new Float64Array(k),
+    workSums: new Float64Array(k * d), workW: new Float64Array(k),
+  };
+}
+
+async function runKernel(e: Engine, kernel: "kmeansStep" | "inertia", P: KMeansStepParams): Promise<void> {
+  if (e.parallel) {
+    await e.parallel.run(kernel, e.S as unknown as Record<string, TypedArray>, P as unknown as Record<string, number>, e.nChunks);
+  } else if (kernel === "kmeansStep") kmeansStepKernel(e.S, P, 0, e.nChunks);
+  else inertiaKernel(e.S, P, 0, e.nChunks);
 }
 
 /**
- * One Lloyd run from the given centers, following scikit-learn's `_kmeans_single_lloyd`:
+ * One K-Means run from the given centers, following scikit-learn's `_kmeans_single_lloyd`:
  * assign, recompute centers (relocating empty ones), stop on identical labels (strict
- * convergence) or when the squared center shift is at most `tol`.
+ * convergence) or when the squared center shift is at most `tol`; if not strictly
+ * converged, assign once more to the final centers. With `bounds` (Hamerly's algorithm)
+ * rows whose nearest center provably has not changed skip the scan of all centers; the
+ * labels, centers and iteration count are those of Lloyd.
  *
  * A cluster whose weight is still 0 after relocation (its points, or the point relocated to
  * it, all have weight 0) keeps its weighted sum undivided, as scikit-learn's `_average_centers`
  * does. scikit-learn works on mean-centred X, so that sum is taken relative to the column
  * means: the center lands at mean(X) + Σ wᵢ(xᵢ − mean(X)), which is mean(X) for zero weights.
  */
-function lloyd(
-  X: Matrix, weights: Float64Array, centers: Float64Array, maxIter: number, tol: number,
-  ws: Workspace, run: number, o: KMeansOptions,
-): { labels: Int32Array; centers: Float64Array; inertia: number; nIter: number } {
-  const { rows: n, cols: d, data } = X;
-  const k = centers.length / d;
-  const { labels, labelsOld, dist, sums, clusterWeight, xMean } = ws;
-  labelsOld.fill(-1);
+async function runOnce(
+  e: Engine, X: Matrix, init: Float64Array, maxIter: number, tol: number, bounds: boolean, run: number, o: KMeansOptions,
+): Promise<{ labels: Int32Array; centers: Float64Array; inertia: number; nIter: number; scans: number }> {
+  const { S, n, d, k, nChunks, xMean, sums, wsum, counts, workSums, workW } = e;
+  S.centers.set(init);
+  S.labels.fill(-1);
+  S.shift.fill(0);
+  const P: KMeansStepParams = { n, d, k, chunk: CHUNK, mode: 0, accumulate: 1, maxShift: 0, maxShift2: 0, argMaxShift: -1 };
   let strict = false;
   let iter = 0;
+  let scans = 0;
   for (; iter < maxIter; iter++) {
     if (o.signal?.aborted) throw new AbortError("K-Means was aborted");
-    assignLabels(data, n, d, centers, k, labels, null, null);
-    accumulateCenters(data, n, d, labels, weights, k, sums, clusterWeight);
-    relocateEmptyClusters(data, n, d, weights, centers, sums, clusterWeight, labels, dist);
-    let shift = 0;
+    P.mode = bounds ? (iter === 0 ? 1 : 2) : 0;
+    // Sums follow the labels incrementally (only rows that change label contribute), and are
+    // recomputed from all rows every RECOMPUTE iterations to stop rounding from drifting, and
+    // every iteration when some weight is 0 (a cluster of zero weight must read exactly 0).
+    P.accumulate = iter % RECOMPUTE === 0 || e.zeroWeights ? 1 : 2;
+    if (bounds) halfMinDistances(S.centers, k, d, S.half);
+    await runKernel(e, "kmeansStep", P);
+    // Reduce the per-chunk sums in chunk order (the same for any number of workers).
+    if (P.accumulate === 1) {
+      sums.fill(0);
+      wsum.fill(0);
+      counts.fill(0);
+    }
+    let changed = 0;
+    for (let ch = 0; ch < nChunks; ch++) {
+      const so = ch * k * d;
+      for (let t = 0; t < k * d; t++) sums[t] += S.sums[so + t];
+      for (let c = 0; c < k; c++) {
+        wsum[c] += S.wsum[ch * k + c];
+        counts[c] += S.counts[ch * k + c];
+      }
+      changed += S.stats[ch * 3];
+      scans += S.stats[ch * 3 + 1];
+    }
+    // A cluster without rows has exactly zero sums, whatever rounding the updates left.
     for (let c = 0; c < k; c++) {
-      const w = clusterWeight[c];
+      if (counts[c] === 0) {
+        wsum[c] = 0;
+        sums.fill(0, c * d, (c + 1) * d);
+      }
+    }
+    workSums.set(sums);
+    workW.set(wsum);
+    e.dist ??= new Float64Array(n);
+    relocateEmptyClusters(X.data, n, d, S.weights, S.centers, workSums, workW, S.labels, e.dist);
+    let shiftTotal = 0;
+    let m1 = 0;
+    let m2 = 0;
+    let am = -1;
+    for (let c = 0; c < k; c++) {
+      const w = workW[c];
+      let sc = 0;
       for (let j = 0; j < d; j++) {
         const idx = c * d + j;
-        const v = w > 0 ? sums[idx] / w : xMean[j] + (sums[idx] - xMean[j] * w);
-        const t = v - centers[idx];
-        shift += t * t;
-        centers[idx] = v;
+        const v = w > 0 ? workSums[idx] / w : xMean[j] + (workSums[idx] - xMean[j] * w);
+        const t = v - S.centers[idx];
+        sc += t * t;
+        S.centers[idx] = v;
       }
+      shiftTotal += sc;
+      const sh = Math.sqrt(sc);
+      S.shift[c] = sh;
+      if (sh > m1) {
+        m2 = m1;
+        m1 = sh;
+        am = c;
+      } else if (sh > m2) m2 = sh;
     }
-    if (o.onProgress) o.onProgress({ init: run, iteration: iter + 1, inertia: inertiaOf(data, n, d, centers, labels, weights) });
-    let same = true;
-    for (let i = 0; i < n; i++) {
-      if (labels[i] !== labelsOld[i]) {
-        same = false;
-        break;
-      }
+    P.maxShift = m1;
+    P.maxShift2 = m2;
+    P.argMaxShift = am;
+    if (o.onProgress) {
+      await runKernel(e, "inertia", P);
+      o.onProgress({ init: run, iteration: iter + 1, inertia: sumStats(S.stats, nChunks) });
     }
-    if (same) {
+    if (changed === 0) {
       strict = true;
       break;
     }
-    if (shift <= tol) break;
-    labelsOld.set(labels);
+    if (shiftTotal <= tol) break;
   }
-  if (!strict) assignLabels(data, n, d, centers, k, labels, null, null);
-  const inertia = inertiaOf(data, n, d, centers, labels, weights);
-  return { labels, centers, inertia, nIter: Math.min(iter + 1, maxIter) };
+  if (!strict) {
+    P.mode = bounds ? 2 : 0;
+    P.accumulate = 0;
+    if (bounds) halfMinDistances(S.centers, k, d, S.half);
+    await runKernel(e, "kmeansStep", P);
+  }
+  await runKernel(e, "inertia", P);
+  return { labels: S.labels, centers: S.centers, inertia: sumStats(S.stats, nChunks), nIter: Math.min(iter + 1, maxIter), scans };
+}
+
+function sumStats(stats: Float64Array, nChunks: number): number {
+  let total = 0;
+  for (let ch = 0; ch < nChunks; ch++) total += stats[ch * 3 + 2];
+  return total;
+}
+
+/** Half the distance from each center to its nearest other center (Hamerly's s). */
+function halfMinDistances(C: Float64Array, k: number, d: number, out: Float64Array): void {
+  out.fill(Infinity);
+  for (let a = 0; a < k; a++) {
+    for (let b = a + 1; b < k; b++) {
+      const h = 0.5 * Math.sqrt(sqDist(C, a, C, b, d));
+      if (h < out[a]) out[a] = h;
+      if (h < out[b]) out[b] = h;
+    }
+  }
+  if (k === 1) out[0] = Infinity;
 }
 
 /**
