@@ -62,7 +62,16 @@ export function kmeansStepKernel(S: KMeansShared, P: KMeansStepParams, chunkStar
     gen = null;
     if (d <= 64) {
       try {
-        let scan = "for (let t = 0; t < m; t++) {\nconst xo = idx[t] * " + d + ";\n";
+        // Two rows at a time: each center's coordinates are loaded once for both.
+        let scan = "let t = 0;\nfor (; t + 1 < m; t += 2) {\nconst xo = idx[t] * " + d + ", yo = idx[t + 1] * " + d + ";\n";
+        for (let j = 0; j < d; j++) scan += "const x" + j + " = X[xo + " + j + "], y" + j + " = X[yo + " + j + "];\n";
+        scan += "let b1 = Infinity, b2 = Infinity, bi = 0, e1 = Infinity, e2 = Infinity, ei = 0;\n";
+        scan += "for (let c = 0, co = 0; c < k; c++, co += " + d + ") {\nlet u, v, w, s = 0, r = 0;\n";
+        for (let j = 0; j < d; j++) scan += "w = C[co + " + j + "]; u = x" + j + " - w; s += u * u; v = y" + j + " - w; r += v * v;\n";
+        scan += "if (s < b1) { b2 = b1; b1 = s; bi = c; } else if (s < b2) { b2 = s; }\n";
+        scan += "if (r < e1) { e2 = e1; e1 = r; ei = c; } else if (r < e2) { e2 = r; }\n}\n";
+        scan += "B1[t] = b1; B2[t] = b2; BI[t] = bi; B1[t + 1] = e1; B2[t + 1] = e2; BI[t + 1] = ei;\n}\n";
+        scan += "for (; t < m; t++) {\nconst xo = idx[t] * " + d + ";\n";
         for (let j = 0; j < d; j++) scan += "const x" + j + " = X[xo + " + j + "];\n";
         scan += "let b1 = Infinity, b2 = Infinity, bi = 0;\nfor (let c = 0, co = 0; c < k; c++, co += " + d + ") {\nlet u, s = 0;\n";
         for (let j = 0; j < d; j++) scan += "u = x" + j + " - C[co + " + j + "]; s += u * u;\n";
