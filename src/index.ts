@@ -2,6 +2,14 @@
 export { KMeans, KMeansModel, type KMeansOptions, type KMeansFitOptions, type KMeansJSON } from "./cluster/kmeans.js";
 export { loadModel, type ModelJSON, type FittedModel } from "./cluster/load.js";
 export { silhouetteScore, silhouetteSamples, type SilhouetteOptions } from "./metrics/silhouette.js";
+export { daviesBouldinScore } from "./metrics/davies-bouldin.js";
+export { calinskiHarabaszScore } from "./metrics/calinski-harabasz.js";
+export { inertiaScore } from "./metrics/inertia.js";
+export {
+  adjustedRandScore, normalizedMutualInfoScore, adjustedMutualInfoScore, mutualInfoScore,
+  homogeneityCompletenessVMeasure, fowlkesMallowsScore, contingencyMatrix,
+  type AverageMethod, type ContingencyMatrix, type HomogeneityCompletenessVMeasure,
+} from "./metrics/external.js";
 export { StandardScaler, StandardScalerModel } from "./preprocess/scaler.js";
 export { FittedPipeline, fitPipeline, type PipelineJSON, type PreprocessOptions } from "./preprocess/pipeline.js";
 export { SegmentationConfig, parseConfig, type SegmentationConfigInput } from "./pipeline/config.js";

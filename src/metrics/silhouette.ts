@@ -1,26 +1,12 @@
 import { InputError } from "../core/errors.js";
 import { type MatrixLike, toMatrix } from "../core/matrix.js";
 import { makeRandom } from "../core/random.js";
+import { encodeLabels } from "./labels.js";
 
 export interface SilhouetteOptions {
   /** Score a random subset of this many rows (scikit-learn's sample_size). */
   sampleSize?: number | null;
   randomState?: number | null;
-}
-
-/** Maps arbitrary integer labels (−1 included, treated as a label like any other) to 0..m−1. */
-function encodeLabels(labels: ArrayLike<number>): { codes: Int32Array; m: number } {
-  const map = new Map<number, number>();
-  const codes = new Int32Array(labels.length);
-  for (let i = 0; i < labels.length; i++) {
-    let c = map.get(labels[i]);
-    if (c === undefined) {
-      c = map.size;
-      map.set(labels[i], c);
-    }
-    codes[i] = c;
-  }
-  return { codes, m: map.size };
 }
 
 /**
