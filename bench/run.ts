@@ -1,14 +1,21 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only.
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans` or `-- silhouette` runs one.
  */
 import { installWorkerPool } from "../src/io/pool.js";
 import { benchKMeans } from "./kmeans.js";
+import { benchSilhouette } from "./silhouette.js";
 
 installWorkerPool();
-const quick = process.argv.includes("--quick");
-await benchKMeans(quick ? [{ n: 20_000, d: 8, k: 16, iters: 100, jsPeers: true }] : [
-  { n: 100_000, d: 8, k: 16, iters: 100, jsPeers: true },
-  { n: 1_000_000, d: 8, k: 16, iters: 100 },
-]);
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const only = args.filter((a) => !a.startsWith("--"));
+const want = (name: string): boolean => only.length === 0 || only.includes(name);
+if (want("kmeans")) {
+  await benchKMeans(quick ? [{ n: 20_000, d: 8, k: 16, iters: 100, jsPeers: true }] : [
+    { n: 100_000, d: 8, k: 16, iters: 100, jsPeers: true },
+    { n: 1_000_000, d: 8, k: 16, iters: 100 },
+  ]);
+}
+if (want("silhouette")) await benchSilhouette(quick);
 process.exit(0);

@@ -16,6 +16,11 @@ export interface ParallelExecutor {
   readonly size: number;
   /** Runs `kernel` (registered by name) over nChunks chunks split evenly across the workers. */
   run(kernel: string, shared: Record<string, TypedArray>, params: Record<string, number>, nChunks: number): Promise<void>;
+  /**
+   * The same, blocking the calling thread until the workers are done (for synchronous APIs
+   * such as the metrics). Absent where the calling thread may not block (a browser's main thread).
+   */
+  runSync?(kernel: string, shared: Record<string, TypedArray>, params: Record<string, number>, nChunks: number): void;
 }
 
 let current: ParallelExecutor | null = null;

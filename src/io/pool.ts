@@ -1,12 +1,14 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { inertiaKernel, kmeansStepKernel } from "../cluster/kernels/kmeans-step.js";
+import { silhouetteKernel } from "../metrics/kernels/silhouette-kernel.js";
 import { type ParallelExecutor, setParallelExecutor, type TypedArray } from "../core/parallel.js";
 
 /** The kernels workers can run, shipped to them as source text. */
 const KERNELS: Record<string, (...args: never[]) => void> = {
   kmeansStep: kmeansStepKernel,
   inertia: inertiaKernel,
+  silhouette: silhouetteKernel,
 };
 
 const WORKER_SOURCE = `
@@ -19,9 +21,11 @@ parentPort.on("message", (m) => {
   }
   try {
     kernels[m.kernel](m.shared, m.params, m.start, m.end);
-    parentPort.postMessage({ id: m.id });
+    if (m.ctl) { Atomics.sub(m.ctl, 0, 1); Atomics.notify(m.ctl, 0); }
+    else parentPort.postMessage({ id: m.id });
   } catch (e) {
-    parentPort.postMessage({ id: m.id, error: String(e && e.stack || e) });
+    if (m.ctl) { Atomics.store(m.ctl, 1, 1); Atomics.sub(m.ctl, 0, 1); Atomics.notify(m.ctl, 0); }
+    else parentPort.postMessage({ id: m.id, error: String(e && e.stack || e) });
   }
 });
 `;
@@ -74,6 +78,26 @@ export class WorkerPool implements ParallelExecutor {
     } finally {
       if (--this.inFlight === 0) for (const w of this.workers) w.unref();
     }
+  }
+
+  runSync(kernel: string, shared: Record<string, TypedArray>, params: Record<string, number>, nChunks: number): void {
+    if (!(kernel in KERNELS)) throw new Error(`unknown kernel ${kernel}`);
+    this.runs++;
+    const W = Math.min(this.size, nChunks);
+    // ctl[0]: workers still running; ctl[1]: set by a worker whose kernel threw.
+    const ctl = new Int32Array(new SharedArrayBuffer(8));
+    ctl[0] = W;
+    for (let w = 0; w < W; w++) {
+      const start = Math.floor((w * nChunks) / W);
+      const end = Math.floor(((w + 1) * nChunks) / W);
+      this.workers[w].postMessage({ type: "run", id: -1, kernel, shared, params, start, end, ctl });
+    }
+    for (;;) {
+      const left = Atomics.load(ctl, 0);
+      if (left === 0) break;
+      Atomics.wait(ctl, 0, left);
+    }
+    if (ctl[1] !== 0) throw new Error(`worker kernel ${kernel} failed`);
   }
 
   async close(): Promise<void> {
