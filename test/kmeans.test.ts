@@ -179,6 +179,9 @@ describe("KMeans by hand and properties", () => {
       const row = Array.from(T.data.subarray(i * 3, i * 3 + 3));
       expect(row.indexOf(Math.min(...row))).toBe(model.labels[i]);
     }
+    // and distanceToCenter is the distance to the row's own center
+    const own = model.distanceToCenter(X);
+    for (let i = 0; i < X.length; i++) expect(own[i]).toBeCloseTo(T.data[i * 3 + model.labels[i]], 12);
   });
 
   it("toJSON → loadModel restores centers and predictions", async () => {

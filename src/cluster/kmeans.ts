@@ -88,6 +88,16 @@ export class KMeansModel {
     return { data: out, rows: m.rows, cols: k };
   }
 
+  /** Euclidean distance of each row of Y to the nearest center (its own segment's center). */
+  distanceToCenter(Y: MatrixLike): Float64Array {
+    const m = this.checkInput(Y);
+    const labels = new Int32Array(m.rows);
+    const dist = new Float64Array(m.rows);
+    assignLabels(m.data, m.rows, m.cols, this.clusterCenters.data, this.nClusters, labels, dist, null);
+    for (let i = 0; i < dist.length; i++) dist[i] = Math.sqrt(dist[i]);
+    return dist;
+  }
+
   /** Sum of squared distances of Y's rows to their nearest center (scikit-learn's −score). */
   score(Y: MatrixLike): number {
     const m = this.checkInput(Y);

@@ -89,10 +89,12 @@ export function kmeansStepKernel(S: KMeansShared, P: KMeansStepParams, chunkStar
     }
     cache[d] = gen;
   }
-  const idx = new Int32Array(chunk);
-  const B1 = new Float64Array(chunk);
-  const B2 = new Float64Array(chunk);
-  const BI = new Int32Array(chunk);
+  // Scratch for one chunk, allocated once per thread (not per call: no allocation per iteration).
+  const gs = globalThis as unknown as { __segmentaScratch?: { idx: Int32Array; B1: Float64Array; B2: Float64Array; BI: Int32Array } };
+  if (!gs.__segmentaScratch || gs.__segmentaScratch.idx.length < chunk) {
+    gs.__segmentaScratch = { idx: new Int32Array(chunk), B1: new Float64Array(chunk), B2: new Float64Array(chunk), BI: new Int32Array(chunk) };
+  }
+  const { idx, B1, B2, BI } = gs.__segmentaScratch;
   const SAFE = 1 + 1e-10; // bounds must beat rounding error before a row may skip its scan
   for (let ch = chunkStart; ch < chunkEnd; ch++) {
     const start = ch * chunk;
