@@ -3,6 +3,8 @@
  * same initial centers, tol 0 (so every run stops at the same iteration: maxIter, or
  * earlier when no label changes). Median of `runs` timings; prints the ratios.
  */
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { kmeans as mlKmeans } from "ml-kmeans";
 import skmeans from "skmeans";
 import { KMeans } from "../src/cluster/kmeans.js";
@@ -92,4 +94,10 @@ export async function benchKMeans(cases: KMeansBenchCase[], runs = 3): Promise<v
       }
     } else console.log("  scikit-learn: absent (apt-get install python3-sklearn)");
   }
+}
+
+/** Peak memory of a 1,000,000 × 8 fit, in a fresh process. */
+export function benchKMeansMemory(): void {
+  const child = spawnSync(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./kmeans-memory.ts", import.meta.url))], { encoding: "utf8" });
+  console.log(`\nK-Means memory, 1,000,000 × 8, k = 16: ${child.stdout.trim() || child.stderr.trim()}`);
 }

@@ -3,7 +3,7 @@
  * `npm run bench -- --quick` runs small sizes only; `-- kmeans` or `-- silhouette` runs one.
  */
 import { installWorkerPool } from "../src/io/pool.js";
-import { benchKMeans } from "./kmeans.js";
+import { benchKMeans, benchKMeansMemory } from "./kmeans.js";
 import { benchSilhouette } from "./silhouette.js";
 
 installWorkerPool();
@@ -16,6 +16,7 @@ if (want("kmeans")) {
     { n: 100_000, d: 8, k: 16, iters: 100, jsPeers: true },
     { n: 1_000_000, d: 8, k: 16, iters: 100 },
   ]);
+  if (!quick) benchKMeansMemory();
 }
 if (want("silhouette")) await benchSilhouette(quick);
 process.exit(0);
