@@ -62,11 +62,17 @@ export async function benchKMeans(cases: KMeansBenchCase[], runs = 3): Promise<v
     }
     if (jsPeers) {
       const rows = toArrays(X);
-      const init = toArrays(C);
-      const ml = await timeMedian(runs, () => mlKmeans(rows, k, { initialization: init, maxIterations: iters, tolerance: 0 }));
-      console.log(`  ml-kmeans       ${ml.toFixed(0).padStart(7)} ms  segmenta(elkan)/ml-kmeans ${(ours.elkan.ms / ml).toFixed(3)}  segmenta(lloyd)/ml-kmeans ${(ours.lloyd.ms / ml).toFixed(3)}`);
-      const sk2 = await timeMedian(runs, () => skmeans(rows, k, init, iters));
-      console.log(`  skmeans         ${sk2.toFixed(0).padStart(7)} ms  segmenta(elkan)/skmeans ${(ours.elkan.ms / sk2).toFixed(3)}  segmenta(lloyd)/skmeans ${(ours.lloyd.ms / sk2).toFixed(3)}`);
+      // A fresh copy of the initial centers for every run: a peer may update them in place.
+      let mlIter = 0;
+      const ml = await timeMedian(runs, () => {
+        mlIter = mlKmeans(rows, k, { initialization: toArrays(C), maxIterations: iters, tolerance: 0 }).iterations;
+      });
+      console.log(`  ml-kmeans       ${ml.toFixed(0).padStart(7)} ms  ${mlIter} iterations  segmenta(elkan)/ml-kmeans ${(ours.elkan.ms / ml).toFixed(3)}  segmenta(lloyd)/ml-kmeans ${(ours.lloyd.ms / ml).toFixed(3)}`);
+      let skIter = 0;
+      const sk2 = await timeMedian(runs, () => {
+        skIter = skmeans(rows, k, toArrays(C), iters).it;
+      });
+      console.log(`  skmeans         ${sk2.toFixed(0).padStart(7)} ms  ${skIter} iterations  segmenta(elkan)/skmeans ${(ours.elkan.ms / sk2).toFixed(3)}  segmenta(lloyd)/skmeans ${(ours.lloyd.ms / sk2).toFixed(3)}`);
     }
     if (sk) {
       const r = runPython(
