@@ -11,6 +11,7 @@ import { runSegmentation, type SegmentationResult } from "../pipeline/run.js";
 import {
   endProgress, fmtNum, type Io, onePositional, parse, parseK, parseList, parseTypes, parseWholeNumber, pct, progress, table,
 } from "./common.js";
+import { describeRfm, RFM_MAPPING_OPTIONS, rfmJson, rfmMapping, type RfmMappingValues, withRfmFile } from "./rfm.js";
 
 export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--features a,b,c] [--algorithm kmeans] [--k N|auto]
                         [--seed N] [--n-init N] [--type COL=KIND] [--log a,b] [--out segments.csv]
@@ -20,7 +21,14 @@ Segments the rows of a customer table: picks the features (default: every usable
 boolean and categorical column except ids and dates), imputes missing values (median /
 most frequent), one-hot encodes categories, standardises numbers, runs K-Means and reports
 each segment's size and the silhouette score. --out writes id,segment (CSV, Parquet or JSON
-by extension); --model saves the fitted preprocessing and model for segmenta predict.`;
+by extension); --model saves the fitted preprocessing and model for segmenta predict.
+
+--transactions: <file> is a transaction log. Give the column mapping of segmenta rfm
+(--customer, --date, --amount | --quantity and --price, and optionally --invoice, --product,
+--as-of, --cancellations net|exclude, --cancel-prefix): the RFM features are computed first
+(one row per customer), then clustered with the id customer_id and, by default, the features
+recency_days, frequency and monetary, each through a signed log1p before scaling. --type
+then applies to the transaction log.`;
 
 export interface ClusterOutputs {
   out?: string;
@@ -92,7 +100,7 @@ export async function writeSegments(path: string, result: SegmentationResult): P
 }
 
 export async function clusterCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<Record<"id" | "features" | "algorithm" | "k" | "seed" | "n-init" | "max-iter" | "log" | "out" | "model" | "report", string | undefined> & { type?: string[] }>("cluster", args, {
+  const { values, positionals } = parse<Record<"id" | "features" | "algorithm" | "k" | "seed" | "n-init" | "max-iter" | "log" | "out" | "model" | "report", string | undefined> & { type?: string[] } & RfmMappingValues & { transactions?: boolean }>("cluster", args, {
     id: { type: "string" },
     features: { type: "string" },
     algorithm: { type: "string" },
@@ -105,9 +113,14 @@ export async function clusterCommand(args: string[], io: Io): Promise<number> {
     out: { type: "string" },
     model: { type: "string" },
     report: { type: "string" },
+    transactions: { type: "boolean" },
+    ...RFM_MAPPING_OPTIONS,
   });
   const file = onePositional("cluster", positionals, "data file");
   if (values.report) throw new InputError("--report: the HTML report is not available yet; use --out and --model");
+  if (values.transactions) return clusterTransactions(file, values, io);
+  const mappingFlag = Object.keys(RFM_MAPPING_OPTIONS).find((k) => values[k as keyof RfmMappingValues] !== undefined);
+  if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to cluster customers by their RFM features`);
   const input: SegmentationConfigInput = {
     features: parseList(values.features),
     id: values.id,
@@ -124,6 +137,47 @@ export async function clusterCommand(args: string[], io: Io): Promise<number> {
   if (values.json) io.out(JSON.stringify(clusterJson(run), null, 2));
   else printCluster(run, io);
   return 0;
+}
+
+/** RFM features used by default for `cluster --transactions`. */
+const RFM_FEATURES = ["recency_days", "frequency", "monetary"];
+
+/**
+ * `cluster --transactions`: RFM features of the log into a temporary file, then clusterFile
+ * on it. --type applies to the log; --features, --id and --log to the RFM table.
+ */
+async function clusterTransactions(
+  file: string,
+  values: RfmMappingValues & Partial<Record<"id" | "features" | "algorithm" | "k" | "seed" | "n-init" | "max-iter" | "log" | "out" | "model", string>> & { type?: string[]; json?: boolean },
+  io: Io,
+): Promise<number> {
+  const map = rfmMapping(values, "cluster --transactions");
+  const features = parseList(values.features) ?? RFM_FEATURES;
+  const config = parseConfig(JSON.parse(JSON.stringify({
+    features,
+    id: values.id ?? "customer_id",
+    algorithm: values.algorithm as SegmentationConfigInput["algorithm"],
+    k: parseK(values.k),
+    seed: parseWholeNumber("--seed", values.seed, 0),
+    nInit: parseWholeNumber("--n-init", values["n-init"], 1),
+    maxIter: parseWholeNumber("--max-iter", values["max-iter"], 1),
+    preprocessing: { log1p: parseList(values.log) ?? features.filter((f) => RFM_FEATURES.includes(f)) },
+  } satisfies SegmentationConfigInput)));
+  const outputs = { out: values.out, model: values.model };
+  if (outputs.out) await checkOutputPath(outputs.out, "--out", "data");
+  if (outputs.model) await checkOutputPath(outputs.model, "--model", "text");
+  return withRfmFile(file, map, parseTypes(values.type), async (path, rfm) => {
+    const raw = await clusterFile(path, config, outputs, io);
+    const run: ClusterRun = { ...raw, data: { ...raw.data, source: `${file} (RFM features)` } };
+    if (values.json) {
+      io.out(JSON.stringify({ ...clusterJson(run), file, rfm: rfmJson(file, rfm) }, null, 2));
+    } else {
+      for (const line of describeRfm(rfm)) io.out(line);
+      io.out("");
+      printCluster(run, io);
+    }
+    return 0;
+  });
 }
 
 export function clusterJson(run: ClusterRun) {
@@ -144,6 +198,7 @@ export function clusterJson(run: ClusterRun) {
     inertia: r.inertia,
     nIter: r.nIter,
     ...(r.kSearch ? { kSearch: r.kSearch } : {}),
+    ...(r.kChoice ? { kRecommendation: r.kChoice.recommendation, kNotes: r.kChoice.notes } : {}),
     warnings: r.warnings,
     outputs: run.outputs,
   };
@@ -161,8 +216,12 @@ export function printCluster(run: ClusterRun, io: Io): void {
   r.plan.forEach((line, i) => io.out(`  ${i + 1}. ${line}`));
   io.out("");
   if (r.kSearch) {
-    io.out("choice of k (highest silhouette):");
-    for (const line of table([["k", "silhouette", "inertia"], ...r.kSearch.map((s) => [String(s.k), fmtNum(s.silhouette), fmtNum(s.inertia, 6)])], [true, true, true])) io.out(`  ${line}`);
+    io.out(`choice of k over ${r.kSearch[0].k}..${r.kSearch[r.kSearch.length - 1].k} (segmenta tune shows the evidence in charts):`);
+    const kHead = ["k", "inertia", "silhouette", "Davies–Bouldin", "Calinski–Harabasz", "gap", "stability"];
+    const kBody = r.kSearch.map((s) => [String(s.k), fmtNum(s.inertia, 6), fmtNum(s.silhouette), fmtNum(s.daviesBouldin), fmtNum(s.calinskiHarabasz, 5), fmtNum(s.gap), fmtNum(s.stability, 3)]);
+    for (const line of table([kHead, ...kBody], kHead.map(() => true))) io.out(`  ${line}`);
+    for (const reason of r.kChoice?.recommendation.reasons ?? []) io.out(`  - ${reason}`);
+    for (const note of r.kChoice?.notes ?? []) io.out(`  note: ${note}`);
     io.out("");
   }
   io.out(`K-Means: k=${r.k}, seed ${r.config.seed}, ${r.config.nInit} initialisations, ${r.nIter} iterations, inertia ${fmtNum(r.inertia, 6)}`);

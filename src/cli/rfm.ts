@@ -1,71 +1,195 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ColumnKind } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
-import { dropTable, loadTable } from "../io/read.js";
-import { computeRfm, type RfmMapping, type RfmSummary } from "../io/rfm.js";
-import { profileTable } from "../io/schema.js";
 import { exec } from "../io/duck.js";
+import { addRfmScores, type CancellationMode, checkRfmMapping, computeRfmFromFile, type RfmMapping, type RfmSummary } from "../io/rfm.js";
 import { checkOutputPath, copyQueryTo } from "../io/write.js";
-import { type Io, onePositional, parse, parseTypes } from "./common.js";
+import type { RfmSegment } from "../profile/rfm-scores.js";
+import { endProgress, type Io, onePositional, parse, parseTypes, pct, progress, table } from "./common.js";
 
 export const rfmHelp = `usage: segmenta rfm <transactions> --customer C --date D (--amount A | --quantity Q --price P)
-                    [--invoice I] [--as-of YYYY-MM-DD] --out rfm.csv [--json]
+                    [--invoice I] [--product P] [--as-of YYYY-MM-DD] [--cancellations net|exclude]
+                    [--cancel-prefix C] [--scores] [--type COL=KIND] --out rfm.csv [--json]
 
-Turns a transaction log into one row per customer: recency_days, frequency (distinct
-invoices), monetary (net spend, cancellations netted), tenure_days, avg_order_value.
-Rows without a customer are dropped and counted; invoices starting with "C" or with a
-negative amount count as cancellations.`;
+Turns a transaction log into one row per customer:
+  recency_days     days from the last purchase to the as-of date
+  frequency        distinct invoices bought (without --invoice: distinct purchase times)
+  monetary         net spend: purchases minus cancellations (--cancellations exclude: purchases only)
+  tenure_days      days from the first purchase to the as-of date
+  avg_order_value  monetary / frequency
+  mean_days_between_purchases   (last − first purchase day) / (frequency − 1); empty if one order
+  distinct_products             distinct --product values bought (only with --product)
+  return_rate      cancelled value / purchased value (0 when nothing was cancelled)
+--scores adds r_score, f_score, m_score (quintiles 1–5 as pandas qcut of ranks; r 5 = most
+recent) and rfm_segment (Champions, Loyal Customers, ..., Lost, from the R and F scores).
 
-/** Computes RFM features from a transaction file and writes them; shared by `rfm` and `demo`. */
-export async function rfmFile(file: string, map: RfmMapping, out: string, types: Record<string, never> | ReturnType<typeof parseTypes> = {}): Promise<RfmSummary> {
-  await checkOutputPath(out, "--out");
-  const t = await loadTable(file);
+Rows without a customer id, or without a usable date or value, are dropped and counted.
+Cancellations are invoices starting with --cancel-prefix (default C, any case; needs
+--invoice) and rows with a negative quantity or amount. Rows with a price of 0 or less (free
+items, write-offs such as "Adjust bad debt") are neither purchases nor returns. The as-of
+date defaults to the day after the last transaction; rows on or after it are left out.
+Customers with no purchase (only cancellations) are left out and counted.`;
+
+/** parseArgs options of the column mapping, shared by \`rfm\` and \`cluster --transactions\`. */
+export const RFM_MAPPING_OPTIONS = {
+  customer: { type: "string" },
+  date: { type: "string" },
+  amount: { type: "string" },
+  quantity: { type: "string" },
+  price: { type: "string" },
+  invoice: { type: "string" },
+  product: { type: "string" },
+  "as-of": { type: "string" },
+  cancellations: { type: "string" },
+  "cancel-prefix": { type: "string" },
+} as const;
+
+export type RfmMappingValues = Partial<Record<keyof typeof RFM_MAPPING_OPTIONS, string>>;
+
+/** The mapping given by the flags, checked (before any data is read). */
+export function rfmMapping(values: RfmMappingValues, command: string): RfmMapping {
+  if (!values.customer || !values.date) throw new InputError(`segmenta ${command}: give --customer COLUMN and --date COLUMN (the transaction log's customer id and date)`);
+  const map: RfmMapping = {
+    customer: values.customer,
+    date: values.date,
+    amount: values.amount,
+    quantity: values.quantity,
+    price: values.price,
+    invoice: values.invoice,
+    product: values.product,
+    asOf: values["as-of"],
+    cancellations: values.cancellations as CancellationMode | undefined,
+    cancelPrefix: values["cancel-prefix"],
+  };
+  checkRfmMapping(map);
+  return map;
+}
+
+export interface RfmFileResult extends RfmSummary {
+  /** Customers per named segment (with scores only). */
+  segments?: Record<RfmSegment, number>;
+}
+
+/** Computes the RFM table of a transaction file into a DuckDB table, runs `use` on it, then drops it. */
+export async function withRfmTable<T>(
+  file: string,
+  map: RfmMapping,
+  types: Record<string, ColumnKind>,
+  options: { scores?: boolean },
+  use: (s: RfmFileResult) => Promise<T>,
+): Promise<T> {
+  const s: RfmFileResult = await computeRfmFromFile(file, map, types);
   try {
-    const profile = await profileTable(t, types);
-    const s = await computeRfm(t, profile, map);
-    try {
-      await copyQueryTo(out, `SELECT * FROM ${s.table} ORDER BY customer_id`);
-    } finally {
-      await exec(`DROP TABLE IF EXISTS ${s.table}`);
-    }
-    return s;
+    if (options.scores) s.segments = await addRfmScores(s);
+    return await use(s);
   } finally {
-    await dropTable(t);
+    await exec(`DROP TABLE IF EXISTS ${s.table}`);
   }
 }
 
+/** Computes RFM features from a transaction file and writes them; shared by `rfm` and `demo`. */
+export async function rfmFile(
+  file: string,
+  map: RfmMapping,
+  out: string,
+  types: Record<string, ColumnKind> = {},
+  options: { scores?: boolean } = {},
+): Promise<RfmFileResult> {
+  checkRfmMapping(map);
+  await checkOutputPath(out, "--out");
+  return withRfmTable(file, map, types, options, async (s) => {
+    await copyQueryTo(out, `SELECT * FROM ${s.table} ORDER BY customer_id`);
+    return s;
+  });
+}
+
+/**
+ * Computes the RFM table into a temporary Parquet file (for `cluster --transactions`), runs
+ * `use` on its path, then removes it.
+ */
+export async function withRfmFile<T>(
+  file: string,
+  map: RfmMapping,
+  types: Record<string, ColumnKind>,
+  use: (path: string, s: RfmFileResult) => Promise<T>,
+): Promise<T> {
+  const dir = await mkdtemp(join(tmpdir(), "segmenta-rfm-"));
+  try {
+    const path = join(dir, "rfm.parquet");
+    const s = await rfmFile(file, map, path, types);
+    return await use(path, s);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The summary in plain words: where every row and customer went. */
 export function describeRfm(s: RfmSummary): string[] {
+  const cancelBy = [
+    ...(s.cancelPrefix ? [`an invoice starting with "${s.cancelPrefix}"`] : []),
+    "a negative quantity or amount",
+  ].join(" or ");
+  const cancelDo = s.cancellations === "net"
+    ? "taken off their customers' spend (--cancellations net), never counted as purchases"
+    : "left out of the spend (--cancellations exclude), never counted as purchases";
   return [
-    `${s.customers} customers, as of ${s.asOf} (the day after the last transaction unless --as-of is given)`,
-    `${s.rowsIn} transaction rows read; ${s.rowsWithoutCustomer} without a customer id were dropped`,
-    `${s.cancellationRows} cancellation rows netted against their customers' spend and not counted as purchases`,
-    ...(s.customersWithoutPurchase ? [`${s.customersWithoutPurchase} customers with only cancellations were left out`] : []),
+    `${s.customers} customers, as of ${s.asOf} (${s.asOfGiven ? "--as-of" : "the day after the last transaction"})`,
+    `${s.rowsIn} transaction rows read:`,
+    `  ${s.rowsWithoutCustomer} without a customer id: dropped`,
+    ...(s.rowsWithoutDateOrValue ? [`  ${s.rowsWithoutDateOrValue} without a usable date or value: dropped`] : []),
+    ...(s.rowsAfterAsOf ? [`  ${s.rowsAfterAsOf} dated on or after ${s.asOf}: left out`] : []),
+    `  ${s.zeroValueRows} with a price or value of 0 or less (free items, write-offs such as "Adjust bad debt"): neither purchases nor returns, left out`,
+    `  ${s.cancellationRows} cancellations (${cancelBy}, value ${fmtMoney(s.cancelledAmount)}): ${cancelDo}`,
+    `  ${s.purchaseRows} purchases (value ${fmtMoney(s.purchasedAmount)})`,
+    s.customersWithoutPurchase
+      ? `${s.customersInLog} customers in the log; left out for want of a purchase: ${s.customersWithoutPurchase} ` +
+        `(${s.customersWithOnlyCancellations} with only cancellations, ${s.customersWithoutPurchase - s.customersWithOnlyCancellations} with only zero-value rows)`
+      : `${s.customersInLog} customers in the log, all with at least one purchase`,
   ];
 }
 
+function fmtMoney(x: number): string {
+  return x.toFixed(2);
+}
+
+/** The JSON document of `segmenta rfm --json`. */
+export function rfmJson(file: string, s: RfmFileResult, outputs?: Record<string, string>) {
+  const { table: _t, ...summary } = s;
+  return { file, ...summary, explanation: describeRfm(s), ...(outputs ? { outputs } : {}) };
+}
+
 export async function rfmCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<Record<"customer" | "date" | "amount" | "quantity" | "price" | "invoice" | "as-of" | "out", string | undefined> & { type?: string[] }>("rfm", args, {
-    customer: { type: "string" },
-    date: { type: "string" },
-    amount: { type: "string" },
-    quantity: { type: "string" },
-    price: { type: "string" },
-    invoice: { type: "string" },
-    "as-of": { type: "string" },
+  const { values, positionals } = parse<RfmMappingValues & { out?: string; type?: string[]; scores?: boolean }>("rfm", args, {
+    ...RFM_MAPPING_OPTIONS,
     out: { type: "string" },
+    scores: { type: "boolean" },
     type: { type: "string", multiple: true },
   });
   const file = onePositional("rfm", positionals, "transaction file");
-  if (!values.customer || !values.date) throw new InputError("segmenta rfm: give --customer COLUMN and --date COLUMN");
+  const map = rfmMapping(values, "rfm");
   if (!values.out) throw new InputError("segmenta rfm: give the output file with --out rfm.csv");
-  const s = await rfmFile(file, {
-    customer: values.customer, date: values.date, amount: values.amount, quantity: values.quantity, price: values.price,
-    invoice: values.invoice, asOf: values["as-of"],
-  }, values.out, parseTypes(values.type));
-  if (values.json) {
-    const { table: _t, ...summary } = s;
-    io.out(JSON.stringify({ file, ...summary, outputs: { out: values.out } }, null, 2));
-  } else {
-    for (const line of describeRfm(s)) io.out(line);
-    io.out(`RFM table written to ${values.out}`);
+  progress(io)(`computing RFM features of ${file}`);
+  let s: RfmFileResult;
+  try {
+    s = await rfmFile(file, map, values.out, parseTypes(values.type), { scores: values.scores });
+  } finally {
+    endProgress(io);
   }
+  if (values.json) {
+    io.out(JSON.stringify(rfmJson(file, s, { out: values.out }), null, 2));
+    return 0;
+  }
+  for (const line of describeRfm(s)) io.out(line);
+  if (s.segments) {
+    io.out("");
+    io.out("RFM segments (from the R and F scores):");
+    const rows = Object.entries(s.segments).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+    for (const line of table([["segment", "customers", "share"], ...rows.map(([name, n]) => [name, String(n), pct(n / s.customers)])], [false, true, true])) {
+      io.out(`  ${line}`);
+    }
+  }
+  io.out(`RFM table (${s.columns.join(", ")}) written to ${values.out}`);
   return 0;
 }
