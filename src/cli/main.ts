@@ -6,6 +6,7 @@ import { demoCommand, demoHelp } from "./demo.js";
 import { inspectCommand, inspectHelp } from "./inspect.js";
 import { predictCommand, predictHelp } from "./predict.js";
 import { rfmCommand, rfmHelp } from "./rfm.js";
+import { tuneCommand, tuneHelp } from "./tune.js";
 
 const COMMANDS: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
   inspect: { run: inspectCommand, help: inspectHelp },
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: (args: string[], io: Io) => Promise<number
   predict: { run: predictCommand, help: predictHelp },
   rfm: { run: rfmCommand, help: rfmHelp },
   demo: { run: demoCommand, help: demoHelp },
+  tune: { run: tuneCommand, help: tuneHelp },
 };
 
 const USAGE = `usage: segmenta <command> [options]
@@ -21,6 +23,7 @@ commands:
   inspect <file>             rows, columns, inferred types, missing values and hints
   rfm <transactions> ...     recency, frequency, monetary per customer from a transaction log
   cluster <file> ...         segment the rows of a customer table
+  tune <file> [--k 2..10]    evaluate each k and recommend the number of segments
   predict --model M <file>   score new rows with a saved model
   demo [--out DIR]           generate built-in data and segment it
 

@@ -18,8 +18,28 @@ export const SegmentationConfig = z
     /** Forced column kinds, overriding inference. */
     types: z.record(z.string(), z.enum(COLUMN_KINDS as [ColumnKind, ...ColumnKind[]])).default({}),
     algorithm: z.enum(ALGORITHMS).default("kmeans"),
-    /** Number of segments, or "auto" to choose it by silhouette over 2..8. */
+    /** Number of segments, or "auto" to choose it over kRange (see chooseK: indices, elbow, gap statistic, stability). */
     k: z.union([z.number().int().positive(), z.literal("auto")]).default(4),
+    /** The range of k that k = "auto" (and `segmenta tune`) evaluates. */
+    kRange: z
+      .object({ min: z.number().int().min(2).default(2), max: z.number().int().min(2).default(8) })
+      .strict()
+      .refine((r) => r.min <= r.max, { message: "the smallest k must not exceed the largest" })
+      .default({ min: 2, max: 8 }),
+    /** How k = "auto" weighs the evidence (see chooseK and recommendK). */
+    kChoice: z
+      .object({
+        /** Uniform reference sets of the gap statistic (its B); 0 leaves it out. */
+        gapReferences: z.number().int().nonnegative().default(10),
+        /** Bootstrap resamples for the stability of each k; 0 leaves stability out. */
+        stabilityResamples: z.number().int().nonnegative().default(20),
+        /** Mean clusterwise Jaccard from which a k counts as stable. */
+        stabilityThreshold: z.number().min(0).max(1).default(0.75),
+        /** K-Means initialisations of each fit on a reference set or resample (at most nInit). */
+        resampleNInit: z.number().int().positive().default(3),
+      })
+      .strict()
+      .default({ gapReferences: 10, stabilityResamples: 20, stabilityThreshold: 0.75, resampleNInit: 3 }),
     /** Seed of every random choice; the same seed gives the same segments. */
     seed: z.number().int().nonnegative().default(42),
     /** K-Means restarts; the lowest inertia wins. */
@@ -65,4 +85,6 @@ const FLAG_OF: Record<string, string> = {
   nInit: "--n-init",
   maxIter: "--max-iter",
   types: "--type",
+  kRange: "--k (a range A..B of whole numbers with 2 ≤ A ≤ B)",
+  kChoice: "kChoice (gapReferences and stabilityResamples ≥ 0, stabilityThreshold between 0 and 1)",
 };

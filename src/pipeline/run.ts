@@ -2,6 +2,7 @@ import { KMeans, KMeansModel } from "../cluster/kmeans.js";
 import { type Column, type Dataset } from "../core/dataset.js";
 import { AbortError, InputError } from "../core/errors.js";
 import type { Matrix } from "../core/matrix.js";
+import { chooseK, type ChooseKResult } from "../metrics/choose-k.js";
 import { silhouetteScore } from "../metrics/silhouette.js";
 import { FittedPipeline, fitPipeline, type TransformReport } from "../preprocess/pipeline.js";
 import { AVAILABLE_ALGORITHMS, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "./config.js";
@@ -41,11 +42,25 @@ export interface SegmentationResult {
   silhouetteSample: number | null;
   inertia: number;
   nIter: number;
-  /** When k was "auto": silhouette for each k tried. */
-  kSearch?: { k: number; silhouette: number; inertia: number }[];
+  /** When k was "auto": the indices of each k tried (gap and stability are null when left out). */
+  kSearch?: KSearchRow[];
+  /** When k was "auto": the whole evaluation, with the recommendation and its reasons (see chooseK). */
+  kChoice?: ChooseKResult;
   pipeline: FittedPipeline;
   model: KMeansModel;
   warnings: string[];
+}
+
+export interface KSearchRow {
+  k: number;
+  silhouette: number;
+  inertia: number;
+  daviesBouldin: number;
+  calinskiHarabasz: number;
+  gap: number | null;
+  gapSe: number | null;
+  stability: number | null;
+  stabilityMin: number | null;
 }
 
 export interface RunHooks {
@@ -143,26 +158,35 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   for (const [col, n] of Object.entries(report.imputed)) warn(`column "${col}": ${n} missing values imputed`);
 
   const usable = countUsableRows(data, used);
-  const kMin = config.k === "auto" ? 2 : config.k;
+  const kMin = config.k === "auto" ? config.kRange.min : config.k;
   if (usable <= kMin || usable < 3) {
     throw new InputError(
-      `${data.source}: only ${usable} usable rows (rows with at least one feature value) for ${config.k === "auto" ? "at least 2" : `--k ${config.k}`} segments; ` +
+      `${data.source}: only ${usable} usable rows (rows with at least one feature value) for ${config.k === "auto" ? `at least ${kMin}` : `--k ${config.k}`} segments; ` +
         `segmenting needs more rows than segments: lower --k or supply more rows`,
     );
   }
   const distinctRows = countDistinctRows(X);
   let k: number;
   let kSearch: SegmentationResult["kSearch"];
+  let kChoice: ChooseKResult | undefined;
   if (config.k === "auto") {
-    kSearch = [];
-    const kMax = Math.min(8, distinctRows - 1);
+    const { min, max } = config.kRange;
+    const kMax = Math.min(max, distinctRows - 1);
     if (kMax < 2) throw new InputError(`${data.source}: fewer than 3 distinct rows; there is nothing to segment`);
-    for (let kk = 2; kk <= kMax; kk++) {
-      hooks.onProgress?.(`trying k=${kk}`);
-      const m = await fitKMeans(X, kk, config, hooks.signal);
-      kSearch.push({ k: kk, silhouette: silhouette(X, m.labels, config).value, inertia: m.inertia });
+    if (kMax < min) {
+      throw new InputError(`${data.source}: only ${distinctRows} distinct rows after preprocessing, too few to try k from ${min}; lower the smallest k`);
     }
-    k = kSearch.reduce((a, b) => (b.silhouette > a.silhouette ? b : a)).k;
+    if (kMax < max) warn(`only ${distinctRows} distinct rows after preprocessing: k is tried up to ${kMax} instead of ${max}`);
+    kChoice = await chooseK(X, {
+      kMin: min, kMax, nInit: config.nInit, maxIter: config.maxIter, tol: config.tol, randomState: config.seed,
+      silhouetteSampleSize: config.silhouetteSampleSize, ...config.kChoice, resampleNInit: Math.min(config.kChoice.resampleNInit, config.nInit),
+      onProgress: (p) => hooks.onProgress?.(`choosing k: ${p.message}`), signal: hooks.signal,
+    });
+    kSearch = kChoice.evaluations.map((e) => ({
+      k: e.k, silhouette: e.silhouette, inertia: e.inertia, daviesBouldin: e.daviesBouldin, calinskiHarabasz: e.calinskiHarabasz,
+      gap: e.gap, gapSe: e.gapSe, stability: e.stability, stabilityMin: e.stabilityMin,
+    }));
+    k = kChoice.recommendation.k;
   } else {
     k = config.k;
   }
@@ -192,7 +216,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   return {
     config, features, plan: pipeline.describe(), featureNames: pipeline.featureNames, idColumn, ids: rowIds(data, idColumn),
     labels, distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia: model.inertia, nIter: model.nIter,
-    kSearch, pipeline, model, warnings,
+    kSearch, kChoice, pipeline, model, warnings,
   };
 }
 
