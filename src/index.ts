@@ -6,6 +6,12 @@ export { daviesBouldinScore } from "./metrics/davies-bouldin.js";
 export { calinskiHarabaszScore } from "./metrics/calinski-harabasz.js";
 export { inertiaScore } from "./metrics/inertia.js";
 export {
+  chooseK, recommendK, kneedle,
+  type ChooseKOptions, type ChooseKProgress, type ChooseKResult, type KEvaluation, type KRecommendation, type KVoter,
+  type KneedleOptions, type KneeResult, type RecommendOptions,
+} from "./metrics/choose-k.js";
+export { elbowChart, indicesChart, gapChart, type ChartOptions } from "./charts/choose-k.js";
+export {
   adjustedRandScore, normalizedMutualInfoScore, adjustedMutualInfoScore, mutualInfoScore,
   homogeneityCompletenessVMeasure, fowlkesMallowsScore, contingencyMatrix,
   type AverageMethod, type ContingencyMatrix, type HomogeneityCompletenessVMeasure,
@@ -13,7 +19,7 @@ export {
 export { StandardScaler, StandardScalerModel } from "./preprocess/scaler.js";
 export { FittedPipeline, fitPipeline, type PipelineJSON, type PreprocessOptions } from "./preprocess/pipeline.js";
 export { SegmentationConfig, parseConfig, type SegmentationConfigInput } from "./pipeline/config.js";
-export { runSegmentation, type SegmentationResult, type SegmentSummary, type FeatureChoice } from "./pipeline/run.js";
+export { runSegmentation, type KSearchRow, type SegmentationResult, type SegmentSummary, type FeatureChoice } from "./pipeline/run.js";
 export { buildModelFile, parseModelFile, predictWithModel, type ModelFile } from "./pipeline/model.js";
 export { type Matrix, type MatrixLike, toMatrix, toArrays } from "./core/matrix.js";
 export { type Dataset, type Column, type ColumnKind, datasetFromRecords } from "./core/dataset.js";
