@@ -6,11 +6,13 @@ import { parseConfig } from "../pipeline/config.js";
 import { clusterFile, printCluster } from "./cluster.js";
 import { type Io, parse, parseWholeNumber } from "./common.js";
 import { describeRfm, rfmFile } from "./rfm.js";
+import { tuneCommand } from "./tune.js";
 
 export const demoHelp = `usage: segmenta demo [--out DIR] [--seed N]
 
 The main job on built-in data: generates a seeded retail transaction log and a customer
-table in DIR (default out/), turns the transactions into RFM features, and segments both.`;
+table in DIR (default out/), turns the transactions into RFM features, weighs the evidence
+for the number of segments (charts in DIR), and segments both.`;
 
 export async function demoCommand(args: string[], io: Io): Promise<number> {
   const { values } = parse<{ out?: string; seed?: string }>("demo", args, { out: { type: "string" }, seed: { type: "string" } });
@@ -33,7 +35,15 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
   io.out(`written to ${rfmPath}`);
   io.out("");
 
-  io.out("== 2. Segments of customers by RFM");
+  io.out("== 2. How many segments? (segmenta tune: elbow, silhouette, Davies–Bouldin, Calinski–Harabasz, gap, stability)");
+  await tuneCommand(
+    [rfmPath, "--k", "2..8", "--seed", String(seed), "--id", "customer_id", "--features", "recency_days,frequency,monetary",
+      "--log", "recency_days,frequency,monetary", "--charts", dir],
+    io,
+  );
+  io.out("");
+
+  io.out("== 3. Segments of customers by RFM");
   const rfmRun = await clusterFile(
     rfmPath,
     parseConfig({
@@ -46,7 +56,7 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
   printCluster(rfmRun, io);
   io.out("");
 
-  io.out("== 3. Segments of the customer table (mixed types)");
+  io.out("== 4. Segments of the customer table (mixed types)");
   const custRun = await clusterFile(
     customers,
     parseConfig({ k: 4, seed }),
