@@ -60,6 +60,19 @@ describe("runSegmentation", () => {
     expect(a.inertia).toBe(b.inertia);
   });
 
+  it("reports every K-Means iteration of the final fit, and stops when aborted", async () => {
+    const seen: { init: number; nInit: number; iteration: number; inertia: number }[] = [];
+    const r = await runSegmentation({ k: 3, seed: 2, nInit: 2 }, customers(), { onIteration: (p) => seen.push(p) });
+    expect(seen.length).toBeGreaterThan(2);
+    expect(new Set(seen.map((p) => p.init))).toEqual(new Set([0, 1]));
+    expect(seen.every((p) => p.nInit === 2 && p.iteration >= 1)).toBe(true);
+    // The last report of the winning run carries the final inertia (up to the renumbering of segments).
+    expect(seen.some((p) => Math.abs(p.inertia - r.inertia) < 1e-9 * r.inertia)).toBe(true);
+    const controller = new AbortController();
+    controller.abort();
+    await expect(runSegmentation({ k: 3 }, customers(), { signal: controller.signal })).rejects.toThrow(/abort/i);
+  });
+
   it("chooses k by silhouette with k = auto", async () => {
     const r = await runSegmentation({ k: "auto", seed: 1, features: ["spend", "visits"] }, customers());
     expect(r.k).toBe(3);

@@ -60,6 +60,7 @@ export async function clusterFile(file: string, config: SegmentationConfig, outp
     const { data, profile } = await readForClustering(t, config);
     const result = await runSegmentation(config, data, {
       onProgress: report,
+      onIteration: io.tty ? (p) => report(`K-Means initialisation ${p.init + 1}/${p.nInit}, iteration ${p.iteration}, inertia ${fmtNum(p.inertia, 6)}`) : undefined,
       onWarning: (m) => {
         endProgress(io);
         io.err(`warning: ${m}`);

@@ -66,6 +66,11 @@ export interface KSearchRow {
 export interface RunHooks {
   onWarning?: (message: string) => void;
   onProgress?: (message: string) => void;
+  /**
+   * After every K-Means iteration of the final fit: which initialisation, the iteration and the
+   * inertia. Costs one extra pass over the data per iteration, so pass it only to show it.
+   */
+  onIteration?: (p: { init: number; nInit: number; iteration: number; inertia: number }) => void;
   signal?: AbortSignal;
 }
 
@@ -194,7 +199,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     warn(`only ${distinctRows} distinct rows after preprocessing, fewer than k=${k}: some segments will be empty or duplicates`);
   }
   hooks.onProgress?.(`clustering ${X.rows} rows × ${X.cols} features into ${k} segments`);
-  const raw = await fitKMeans(X, k, config, hooks.signal, warn);
+  const raw = await fitKMeans(X, k, config, hooks.signal, warn, hooks.onIteration);
   const model = orderBySize(raw);
   const labels = model.labels;
   const distances = new Float64Array(X.rows);
@@ -253,9 +258,15 @@ function summarise(ds: Dataset, used: string[], labels: Int32Array, k: number): 
   return out;
 }
 
-async function fitKMeans(X: Matrix, k: number, config: SegmentationConfig, signal?: AbortSignal, warn?: (m: string) => void): Promise<KMeansModel> {
+async function fitKMeans(
+  X: Matrix, k: number, config: SegmentationConfig, signal?: AbortSignal, warn?: (m: string) => void,
+  onIteration?: RunHooks["onIteration"],
+): Promise<KMeansModel> {
   if (signal?.aborted) throw new AbortError();
-  return new KMeans({ nClusters: k, nInit: config.nInit, maxIter: config.maxIter, tol: config.tol, randomState: config.seed, signal })
+  return new KMeans({
+    nClusters: k, nInit: config.nInit, maxIter: config.maxIter, tol: config.tol, randomState: config.seed, signal,
+    onProgress: onIteration ? (p) => onIteration({ ...p, nInit: config.nInit }) : undefined,
+  })
     .fit(X, { onWarning: warn });
 }
 
