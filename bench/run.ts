@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans` or `-- silhouette` runs one.
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- silhouette` or `-- minibatch` runs one.
  */
 import { installWorkerPool } from "../src/io/pool.js";
 import { benchKMeans, benchKMeansMemory } from "./kmeans.js";
+import { benchMiniBatch } from "./minibatch.js";
 import { benchSilhouette } from "./silhouette.js";
 
 installWorkerPool();
@@ -19,4 +20,5 @@ if (want("kmeans")) {
   if (!quick) benchKMeansMemory();
 }
 if (want("silhouette")) await benchSilhouette(quick);
+if (want("minibatch")) await benchMiniBatch(quick);
 process.exit(0);

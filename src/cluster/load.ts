@@ -1,8 +1,9 @@
 import { InputError } from "../core/errors.js";
 import { type KMeansJSON, KMeansModel } from "./kmeans.js";
+import { type MiniBatchKMeansJSON, MiniBatchKMeansModel } from "./minibatch-kmeans.js";
 
-export type ModelJSON = KMeansJSON;
-export type FittedModel = KMeansModel;
+export type ModelJSON = KMeansJSON | MiniBatchKMeansJSON;
+export type FittedModel = KMeansModel | MiniBatchKMeansModel;
 
 /** Restores a fitted model from its `toJSON()` output. */
 export function loadModel(json: unknown): FittedModel {
@@ -10,7 +11,9 @@ export function loadModel(json: unknown): FittedModel {
   switch (t) {
     case "KMeans":
       return KMeansModel.fromJSON(json as KMeansJSON);
+    case "MiniBatchKMeans":
+      return MiniBatchKMeansModel.fromJSON(json as MiniBatchKMeansJSON);
     default:
-      throw new InputError(`unknown model type ${JSON.stringify(t)}; expected one of: KMeans`);
+      throw new InputError(`unknown model type ${JSON.stringify(t)}; expected one of: KMeans, MiniBatchKMeans`);
   }
 }
