@@ -1,5 +1,8 @@
 /** Segmenta's library: every name here is public and stable. Isomorphic (no Node built-ins). */
 export { KMeans, KMeansModel, type KMeansOptions, type KMeansFitOptions, type KMeansJSON } from "./cluster/kmeans.js";
+export {
+  MiniBatchKMeans, MiniBatchKMeansModel, type MiniBatchKMeansOptions, type MiniBatchKMeansFitOptions, type MiniBatchKMeansJSON,
+} from "./cluster/minibatch-kmeans.js";
 export { loadModel, type ModelJSON, type FittedModel } from "./cluster/load.js";
 export { silhouetteScore, silhouetteSamples, type SilhouetteOptions } from "./metrics/silhouette.js";
 export { daviesBouldinScore } from "./metrics/davies-bouldin.js";

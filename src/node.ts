@@ -6,5 +6,6 @@ import { installWorkerPool } from "./io/pool.js";
 
 export * from "./index.js";
 export { installWorkerPool, WorkerPool } from "./io/pool.js";
+export { fitMiniBatchFromQuery, labelQuery } from "./io/stream.js";
 
 installWorkerPool();

@@ -44,6 +44,16 @@ describe("runSegmentation", () => {
     expect(r.ids[0]).toBe("C0000");
   });
 
+  it("runs mini-batch K-Means with --algorithm minibatch-kmeans, and predicts with the same centers", async () => {
+    const ds = customers(600);
+    const r = await runSegmentation({ k: 3, seed: 7, algorithm: "minibatch-kmeans", batchSize: 64 }, ds);
+    expect(r.segments.map((s) => s.size)).toEqual([200, 200, 200]);
+    const full = await runSegmentation({ k: 3, seed: 7 }, ds);
+    expect(r.inertia / full.inertia).toBeLessThan(1.02);
+    const p = predictWithModel(parseModelFile(JSON.parse(JSON.stringify(buildModelFile(r, ds)))), ds);
+    expect(Array.from(p.labels)).toEqual(Array.from(r.labels));
+  });
+
   it("numbers segments from the largest down", async () => {
     const ds = customers(120);
     const r = await runSegmentation({ k: 2, seed: 3, features: ["spend"] }, ds);

@@ -13,7 +13,7 @@ import {
 } from "./common.js";
 import { describeRfm, RFM_MAPPING_OPTIONS, rfmJson, rfmMapping, type RfmMappingValues, withRfmFile } from "./rfm.js";
 
-export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--features a,b,c] [--algorithm kmeans] [--k N|auto]
+export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--features a,b,c] [--algorithm kmeans|minibatch-kmeans] [--k N|auto]
                         [--seed N] [--n-init N] [--type COL=KIND] [--log a,b] [--out segments.csv]
                         [--model model.json] [--json]
 
@@ -101,7 +101,7 @@ export async function writeSegments(path: string, result: SegmentationResult): P
 }
 
 export async function clusterCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<Record<"id" | "features" | "algorithm" | "k" | "seed" | "n-init" | "max-iter" | "log" | "out" | "model" | "report", string | undefined> & { type?: string[] } & RfmMappingValues & { transactions?: boolean }>("cluster", args, {
+  const { values, positionals } = parse<Record<"id" | "features" | "algorithm" | "k" | "seed" | "n-init" | "max-iter" | "batch-size" | "log" | "out" | "model" | "report", string | undefined> & { type?: string[] } & RfmMappingValues & { transactions?: boolean }>("cluster", args, {
     id: { type: "string" },
     features: { type: "string" },
     algorithm: { type: "string" },
@@ -109,6 +109,7 @@ export async function clusterCommand(args: string[], io: Io): Promise<number> {
     seed: { type: "string" },
     "n-init": { type: "string" },
     "max-iter": { type: "string" },
+    "batch-size": { type: "string" },
     type: { type: "string", multiple: true },
     log: { type: "string" },
     out: { type: "string" },
@@ -131,6 +132,7 @@ export async function clusterCommand(args: string[], io: Io): Promise<number> {
     seed: parseWholeNumber("--seed", values.seed, 0),
     nInit: parseWholeNumber("--n-init", values["n-init"], 1),
     maxIter: parseWholeNumber("--max-iter", values["max-iter"], 1),
+    batchSize: parseWholeNumber("--batch-size", values["batch-size"], 1),
     preprocessing: { log1p: parseList(values.log) ?? [] },
   };
   const config = parseConfig(JSON.parse(JSON.stringify(input)));
@@ -225,7 +227,11 @@ export function printCluster(run: ClusterRun, io: Io): void {
     for (const note of r.kChoice?.notes ?? []) io.out(`  note: ${note}`);
     io.out("");
   }
-  io.out(`K-Means: k=${r.k}, seed ${r.config.seed}, ${r.config.nInit} initialisations, ${r.nIter} iterations, inertia ${fmtNum(r.inertia, 6)}`);
+  io.out(
+    r.config.algorithm === "minibatch-kmeans"
+      ? `Mini-batch K-Means: k=${r.k}, seed ${r.config.seed}, batches of ${r.config.batchSize}, ${r.nIter} passes, inertia ${fmtNum(r.inertia, 6)}`
+      : `K-Means: k=${r.k}, seed ${r.config.seed}, ${r.config.nInit} initialisations, ${r.nIter} iterations, inertia ${fmtNum(r.inertia, 6)}`,
+  );
   io.out("");
   const numeric = Object.keys(r.segments[0]?.means ?? {});
   const categorical = Object.keys(r.segments[0]?.modes ?? {}).slice(0, 3);

@@ -3,7 +3,7 @@ import { type ColumnKind, COLUMN_KINDS } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 
 export const ALGORITHMS = ["kmeans", "minibatch-kmeans", "agglomerative", "dbscan", "hdbscan", "gmm"] as const;
-export const AVAILABLE_ALGORITHMS = ["kmeans"] as const;
+export const AVAILABLE_ALGORITHMS = ["kmeans", "minibatch-kmeans"] as const;
 
 /**
  * The one configuration of a segmentation run. CLI flags map onto it, the API takes it as
@@ -44,7 +44,10 @@ export const SegmentationConfig = z
     seed: z.number().int().nonnegative().default(42),
     /** K-Means restarts; the lowest inertia wins. */
     nInit: z.number().int().positive().default(10),
+    /** K-Means iterations per initialisation; for minibatch-kmeans, passes over the data (scikit-learn's 100 when not set). */
     maxIter: z.number().int().positive().default(300),
+    /** Rows per mini-batch (minibatch-kmeans). */
+    batchSize: z.number().int().positive().default(1024),
     tol: z.number().nonnegative().default(1e-4),
     preprocessing: z
       .object({
@@ -84,6 +87,7 @@ const FLAG_OF: Record<string, string> = {
   algorithm: "--algorithm",
   nInit: "--n-init",
   maxIter: "--max-iter",
+  batchSize: "--batch-size",
   types: "--type",
   kRange: "--k (a range A..B of whole numbers with 2 ≤ A ≤ B)",
   kChoice: "kChoice (gapReferences and stabilityResamples ≥ 0, stabilityThreshold between 0 and 1)",

@@ -1,4 +1,5 @@
 import { KMeans, KMeansModel } from "../cluster/kmeans.js";
+import { MiniBatchKMeans } from "../cluster/minibatch-kmeans.js";
 import { type Column, type Dataset } from "../core/dataset.js";
 import { AbortError, InputError } from "../core/errors.js";
 import type { Matrix } from "../core/matrix.js";
@@ -263,6 +264,16 @@ async function fitKMeans(
   onIteration?: RunHooks["onIteration"],
 ): Promise<KMeansModel> {
   if (signal?.aborted) throw new AbortError();
+  if (config.algorithm === "minibatch-kmeans") {
+    // Mini-batches: one pass over the data is n / batchSize steps; the fitted centers then
+    // serve exactly as K-Means centers do (nearest center), so the result is a KMeansModel.
+    const m = await new MiniBatchKMeans({
+      nClusters: k, batchSize: config.batchSize, randomState: config.seed, signal,
+      maxIter: config.maxIter === 300 ? 100 : config.maxIter,
+      onProgress: onIteration ? (p) => onIteration({ init: 0, nInit: 1, iteration: p.step, inertia: p.inertia }) : undefined,
+    }).fit(X, { onWarning: warn });
+    return new KMeansModel(m.clusterCenters, m.labels, m.inertia, m.nIter);
+  }
   return new KMeans({
     nClusters: k, nInit: config.nInit, maxIter: config.maxIter, tol: config.tol, randomState: config.seed, signal,
     onProgress: onIteration ? (p) => onIteration({ ...p, nInit: config.nInit }) : undefined,
