@@ -3,7 +3,8 @@ import { type Matrix, type MatrixLike, toArrays, toMatrix } from "../core/matrix
 import { Random, makeRandom } from "../core/random.js";
 import { allocF64, allocI32, getParallelExecutor, isShared, type ParallelExecutor, sharedMemoryAvailable, type TypedArray } from "../core/parallel.js";
 import { inertiaKernel, type KMeansShared, type KMeansStepParams, kmeansStepKernel } from "./kernels/kmeans-step.js";
-import { assignLabels, sqDist } from "./kernels/lloyd.js";
+import { NearestCenterModel } from "./centers.js";
+import { sqDist } from "./kernels/lloyd.js";
 
 export interface KMeansOptions {
   /** Number of clusters (scikit-learn's n_clusters). Default 8. */
@@ -53,57 +54,21 @@ export interface KMeansJSON {
 }
 
 /** The fitted model: centers, labels of the training rows, inertia and iteration count. */
-export class KMeansModel {
+export class KMeansModel extends NearestCenterModel {
   constructor(
     readonly clusterCenters: Matrix,
     readonly labels: Int32Array,
     readonly inertia: number,
     readonly nIter: number,
-  ) {}
-
-  get nClusters(): number {
-    return this.clusterCenters.rows;
+  ) {
+    super();
   }
 
-  get nFeatures(): number {
-    return this.clusterCenters.cols;
-  }
 
-  /** The nearest center of each row of Y. */
-  predict(Y: MatrixLike): Int32Array {
-    const m = this.checkInput(Y);
-    const labels = new Int32Array(m.rows);
-    assignLabels(m.data, m.rows, m.cols, this.clusterCenters.data, this.nClusters, labels, null, null);
-    return labels;
-  }
 
-  /** Euclidean distance of each row of Y to every center (n × k). */
-  transform(Y: MatrixLike): Matrix {
-    const m = this.checkInput(Y);
-    const k = this.nClusters;
-    const out = new Float64Array(m.rows * k);
-    for (let i = 0; i < m.rows; i++) {
-      for (let c = 0; c < k; c++) out[i * k + c] = Math.sqrt(sqDist(m.data, i, this.clusterCenters.data, c, m.cols));
-    }
-    return { data: out, rows: m.rows, cols: k };
-  }
 
-  /** Euclidean distance of each row of Y to the nearest center (its own segment's center). */
-  distanceToCenter(Y: MatrixLike): Float64Array {
-    const m = this.checkInput(Y);
-    const labels = new Int32Array(m.rows);
-    const dist = new Float64Array(m.rows);
-    assignLabels(m.data, m.rows, m.cols, this.clusterCenters.data, this.nClusters, labels, dist, null);
-    for (let i = 0; i < dist.length; i++) dist[i] = Math.sqrt(dist[i]);
-    return dist;
-  }
 
-  /** Sum of squared distances of Y's rows to their nearest center (scikit-learn's −score). */
-  score(Y: MatrixLike): number {
-    const m = this.checkInput(Y);
-    const labels = new Int32Array(m.rows);
-    return -assignLabels(m.data, m.rows, m.cols, this.clusterCenters.data, this.nClusters, labels, null, null);
-  }
+
 
   toJSON(options: { includeLabels?: boolean } = {}): KMeansJSON {
     const json: KMeansJSON = {
@@ -127,13 +92,6 @@ export class KMeansModel {
     return new KMeansModel(centers, Int32Array.from(json.labels ?? []), json.inertia, json.nIter);
   }
 
-  private checkInput(Y: MatrixLike): Matrix {
-    const m = toMatrix(Y, "X");
-    if (m.cols !== this.nFeatures) {
-      throw new InputError(`X has ${m.cols} features but the model was fitted with ${this.nFeatures}`);
-    }
-    return m;
-  }
 }
 
 /** K-Means clustering with scikit-learn's algorithm and defaults. */

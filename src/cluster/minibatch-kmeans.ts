@@ -14,7 +14,8 @@ import { AbortError, InputError } from "../core/errors.js";
 import { type Matrix, type MatrixLike, toArrays, toMatrix } from "../core/matrix.js";
 import { type Random, makeRandom } from "../core/random.js";
 import { inertiaKernel, type KMeansShared, type KMeansStepParams, kmeansStepKernel } from "./kernels/kmeans-step.js";
-import { assignLabels, sqDist } from "./kernels/lloyd.js";
+import { NearestCenterModel } from "./centers.js";
+import { assignLabels } from "./kernels/lloyd.js";
 import { kmeansPlusPlus, scaledTolerance } from "./kmeans.js";
 
 export interface MiniBatchKMeansOptions {
@@ -120,7 +121,7 @@ export interface MiniBatchKMeansState {
  * (nIter) and steps (nSteps). `partialFit` updates it in place with one more batch, as
  * scikit-learn's `partial_fit` does; `labels` and `inertia` then describe that batch.
  */
-export class MiniBatchKMeansModel {
+export class MiniBatchKMeansModel extends NearestCenterModel {
   readonly clusterCenters: Matrix;
   /** Accumulated weight of each center (the inverse of its learning rate). Updated by partialFit. */
   readonly counts: Float64Array;
@@ -135,6 +136,7 @@ export class MiniBatchKMeansModel {
   private nSince: number;
 
   constructor(state: MiniBatchKMeansState) {
+    super();
     this.clusterCenters = state.clusterCenters;
     this.counts = state.counts;
     this._labels = state.labels;
@@ -150,13 +152,7 @@ export class MiniBatchKMeansModel {
     }
   }
 
-  get nClusters(): number {
-    return this.clusterCenters.rows;
-  }
 
-  get nFeatures(): number {
-    return this.clusterCenters.cols;
-  }
 
   /** Labels of the rows of the last fit (or of the last partialFit batch). */
   get labels(): Int32Array {
@@ -204,42 +200,9 @@ export class MiniBatchKMeansModel {
     return this;
   }
 
-  /** The nearest center of each row of Y. */
-  predict(Y: MatrixLike): Int32Array {
-    const m = this.checkInput(Y);
-    const labels = new Int32Array(m.rows);
-    assignLabels(m.data, m.rows, m.cols, this.clusterCenters.data, this.nClusters, labels, null, null);
-    return labels;
-  }
 
-  /** Euclidean distance of each row of Y to every center (n × k). */
-  transform(Y: MatrixLike): Matrix {
-    const m = this.checkInput(Y);
-    const k = this.nClusters;
-    const out = new Float64Array(m.rows * k);
-    for (let i = 0; i < m.rows; i++) {
-      for (let c = 0; c < k; c++) out[i * k + c] = Math.sqrt(sqDist(m.data, i, this.clusterCenters.data, c, m.cols));
-    }
-    return { data: out, rows: m.rows, cols: k };
-  }
 
-  /** Euclidean distance of each row of Y to its nearest center. */
-  distanceToCenter(Y: MatrixLike): Float64Array {
-    const m = this.checkInput(Y);
-    const labels = new Int32Array(m.rows);
-    const dist = new Float64Array(m.rows);
-    assignLabels(m.data, m.rows, m.cols, this.clusterCenters.data, this.nClusters, labels, dist, null);
-    for (let i = 0; i < dist.length; i++) dist[i] = Math.sqrt(dist[i]);
-    return dist;
-  }
 
-  /** Minus the sum of squared distances of Y's rows to their nearest center (scikit-learn's score). */
-  score(Y: MatrixLike, sampleWeight?: ArrayLike<number>): number {
-    const m = this.checkInput(Y);
-    const w = sampleWeight === undefined ? null : checkWeights(sampleWeight, m.rows);
-    const labels = new Int32Array(m.rows);
-    return -assignLabels(m.data, m.rows, m.cols, this.clusterCenters.data, this.nClusters, labels, null, w);
-  }
 
   toJSON(options: { includeLabels?: boolean } = {}): MiniBatchKMeansJSON {
     const json: MiniBatchKMeansJSON = {
@@ -279,13 +242,6 @@ export class MiniBatchKMeansModel {
     });
   }
 
-  private checkInput(Y: MatrixLike): Matrix {
-    const m = toMatrix(Y, "X");
-    if (m.cols !== this.nFeatures) {
-      throw new InputError(`X has ${m.cols} features but the model was fitted with ${this.nFeatures}`);
-    }
-    return m;
-  }
 }
 
 /** Mini-batch K-Means clustering with scikit-learn's algorithm and defaults. */
