@@ -520,7 +520,8 @@ function sameClustering(a: Int32Array, b: Int32Array, k: number): boolean {
   return true;
 }
 
-function checkWeights(w: ArrayLike<number> | undefined, n: number): Float64Array {
+/** Validates scikit-learn's sample_weight: n finite, non-negative weights, not all zero (default: all 1). */
+export function checkWeights(w: ArrayLike<number> | undefined, n: number): Float64Array {
   if (w === undefined) return new Float64Array(n).fill(1);
   if (w.length !== n) throw new InputError(`sampleWeight has ${w.length} values but X has ${n} rows`);
   const out = Float64Array.from(w);

@@ -16,7 +16,7 @@ import { type Random, makeRandom } from "../core/random.js";
 import { inertiaKernel, type KMeansShared, type KMeansStepParams, kmeansStepKernel } from "./kernels/kmeans-step.js";
 import { NearestCenterModel } from "./centers.js";
 import { assignLabels } from "./kernels/lloyd.js";
-import { kmeansPlusPlus, scaledTolerance } from "./kmeans.js";
+import { checkWeights, kmeansPlusPlus, scaledTolerance } from "./kmeans.js";
 
 export interface MiniBatchKMeansOptions {
   /** Number of clusters (scikit-learn's n_clusters). Default 8. */
@@ -770,21 +770,6 @@ export function warnIfFewClusters(labels: Int32Array, k: number, warn?: (m: stri
   if (distinct < k) {
     warn(`only ${distinct} distinct clusters were found, fewer than nClusters=${k}: the data may have fewer than ${k} distinct points`);
   }
-}
-
-export function checkWeights(w: ArrayLike<number> | undefined, n: number): Float64Array {
-  if (w === undefined) return new Float64Array(n).fill(1);
-  if (w.length !== n) throw new InputError(`sampleWeight has ${w.length} values but X has ${n} rows`);
-  const out = Float64Array.from(w);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    if (!(out[i] >= 0) || !Number.isFinite(out[i])) {
-      throw new InputError(`sampleWeight[${i}] is ${out[i]}; weights must be finite and non-negative`);
-    }
-    total += out[i];
-  }
-  if (total === 0) throw new InputError("sampleWeight sums to 0: give at least one row a positive weight");
-  return out;
 }
 
 export function validateMiniBatchOptions(o: MiniBatchKMeansOptions): void {
