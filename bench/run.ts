@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- silhouette` or `-- minibatch` runs one.
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- silhouette`, `-- minibatch` or `-- rfm` runs one.
  */
 import { installWorkerPool } from "../src/io/pool.js";
 import { benchKMeans, benchKMeansMemory } from "./kmeans.js";
 import { benchMiniBatch } from "./minibatch.js";
+import { benchRfm } from "./rfm.js";
 import { benchSilhouette } from "./silhouette.js";
 
 installWorkerPool();
@@ -21,4 +22,5 @@ if (want("kmeans")) {
 }
 if (want("silhouette")) await benchSilhouette(quick);
 if (want("minibatch")) await benchMiniBatch(quick);
+if (want("rfm")) await benchRfm(quick ? { largeRows: 1_000_000 } : {});
 process.exit(0);
