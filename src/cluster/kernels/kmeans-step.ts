@@ -54,8 +54,10 @@ export function kmeansStepKernel(S: KMeansShared, P: KMeansStepParams, chunkStar
   // loop over features unrolled they run about twice as fast as generic ones): a scan of
   // all centers for a list of rows, and the weighted sums of a range of rows per cluster.
   type ScanList = (X: Float64Array, C: Float64Array, k: number, idx: Int32Array, m: number, B1: Float64Array, B2: Float64Array, BI: Int32Array) => void;
+  type Bounds = (X: Float64Array, C: Float64Array, L: Int32Array, U: Float64Array, LO: Float64Array, shift: Float64Array, half: Float64Array,
+    start: number, end: number, am: number, m1: number, m2: number, idx: Int32Array) => number;
   type SumRange = (X: Float64Array, W: Float64Array, L: Int32Array, start: number, end: number, sums: Float64Array, so: number, wsum: Float64Array, wo: number) => void;
-  const g = globalThis as unknown as { __segmentaKMeans?: Record<number, { scan: ScanList; sum: SumRange } | null> };
+  const g = globalThis as unknown as { __segmentaKMeans?: Record<number, { scan: ScanList; bounds: Bounds; sum: SumRange } | null> };
   const cache = (g.__segmentaKMeans ??= {});
   let gen = cache[d];
   if (gen === undefined) {
@@ -76,11 +78,19 @@ export function kmeansStepKernel(S: KMeansShared, P: KMeansStepParams, chunkStar
         scan += "let b1 = Infinity, b2 = Infinity, bi = 0;\nfor (let c = 0, co = 0; c < k; c++, co += " + d + ") {\nlet u, s = 0;\n";
         for (let j = 0; j < d; j++) scan += "u = x" + j + " - C[co + " + j + "]; s += u * u;\n";
         scan += "if (s < b1) { b2 = b1; b1 = s; bi = c; } else if (s < b2) { b2 = s; }\n}\nB1[t] = b1; B2[t] = b2; BI[t] = bi;\n}";
+        // Hamerly's test for a range of rows, with the distance to the own center unrolled;
+        // returns how many rows must scan every center (their indices go to idx).
+        let bounds = "let m = 0;\nconst SAFE = 1 + 1e-10;\nfor (let i = start; i < end; i++) {\nconst a = L[i];\n";
+        bounds += "const u = U[i] + shift[a];\nconst l = LO[i] - (a === am ? m2 : m1);\nLO[i] = l;\nconst h = half[a];\nconst bound = h > l ? h : l;\n";
+        bounds += "if (u * SAFE < bound) { U[i] = u; continue; }\nconst xo = i * " + d + ", co = a * " + d + ";\nlet t, s = 0;\n";
+        for (let j = 0; j < d; j++) bounds += "t = X[xo + " + j + "] - C[co + " + j + "]; s += t * t;\n";
+        bounds += "const ue = Math.sqrt(s);\nU[i] = ue;\nif (ue * SAFE < bound) continue;\nidx[m++] = i;\n}\nreturn m;";
         let sum = "for (let i = start; i < end; i++) {\nconst a = L[i], w = W[i], xo = i * " + d + ", o = so + a * " + d + ";\nwsum[wo + a] += w;\n";
         for (let j = 0; j < d; j++) sum += "sums[o + " + j + "] += X[xo + " + j + "] * w;\n";
         sum += "}";
         gen = {
           scan: new Function("X", "C", "k", "idx", "m", "B1", "B2", "BI", scan) as ScanList,
+          bounds: new Function("X", "C", "L", "U", "LO", "shift", "half", "start", "end", "am", "m1", "m2", "idx", bounds) as Bounds,
           sum: new Function("X", "W", "L", "start", "end", "sums", "so", "wsum", "wo", sum) as SumRange,
         };
       } catch {
@@ -103,6 +113,8 @@ export function kmeansStepKernel(S: KMeansShared, P: KMeansStepParams, chunkStar
     let m = 0;
     if (mode !== 2) {
       for (let i = start; i < end; i++) idx[m++] = i;
+    } else if (gen !== null) {
+      m = gen.bounds(X, centers, labels, upper, lower, shift, half, start, end, argMaxShift, maxShift, maxShift2, idx);
     } else {
       for (let i = start; i < end; i++) {
         const a = labels[i];
