@@ -101,6 +101,24 @@ describe("runSegmentation", () => {
   });
 });
 
+describe("warnings that point to the way out", () => {
+  it("names tiny outlier segments, survives a silhouette sample that misses them, and spots repeated ids", async () => {
+    const rng = new Random(3);
+    const records = Array.from({ length: 3000 }, (_, i) => ({
+      invoice: `INV${Math.floor(i / 3)}`, // three rows per invoice: not one row per customer
+      amount: i < 2 ? 1e6 : rng.normal(50, 5),
+    }));
+    const ds = datasetFromRecords(records, { invoice: "id", amount: "numeric" }, "log.csv");
+    const warnings: string[] = [];
+    const r = await runSegmentation({ k: 2, seed: 1, silhouetteSampleSize: 100 }, ds, { onWarning: (m) => warnings.push(m) });
+    expect(r.segments.map((x) => x.size)).toEqual([2998, 2]);
+    expect(warnings.join("\n")).toMatch(/segment 1 \(2 rows\) holds under 0\.5 % of the rows: probably outliers/);
+    expect(warnings.join("\n")).toMatch(/the id column "invoice" repeats \(1000 distinct values in 3000 rows\)/);
+    expect(Number.isNaN(r.silhouette)).toBe(true);
+    expect(warnings.join("\n")).toMatch(/silhouette is undefined on a random sample of 100 rows/);
+  });
+});
+
 describe("columns without any value", () => {
   const records = Array.from({ length: 30 }, (_, i) => ({ id: String(i), x: i % 3 === 0 ? 10 + i / 100 : i / 100, notes: null }));
   const ds = datasetFromRecords(records, { id: "id", x: "numeric", notes: "categorical" }, "t.csv");

@@ -152,6 +152,16 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   }
   if (data.rows === 0) throw new InputError(`${data.source} has no rows`);
   const idColumn = chooseIdColumn(data, config);
+  if (idColumn !== null) {
+    const ids = data.columns.find((c) => c.name === idColumn)!.values as ArrayLike<unknown>;
+    const distinct = new Set(Array.from(ids)).size;
+    if (distinct < data.rows * 0.9) {
+      warn(
+        `the id column "${idColumn}" repeats (${distinct} distinct values in ${data.rows} rows): rows are not one per customer; ` +
+          `for a transaction log use segmenta rfm, or cluster --transactions`,
+      );
+    }
+  }
   const features = chooseFeatures(data, config, idColumn);
   const used = features.filter((f) => f.used).map((f) => f.name);
   for (const f of features) if (!f.used && f.reason.startsWith("no values")) warn(`column "${f.name}" has no values at all and was left out`);
@@ -213,12 +223,19 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     }
     distances[i] = s;
   }
-  const counts = new Array<number>(k).fill(0);
-  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
   const segments = summarise(data, used, labels, k);
+  // Segments of a handful of rows in a large table are nearly always outliers that K-Means
+  // gave centers of their own: say so, with the way out.
+  const tiny = segments.filter((s) => s.size > 0 && s.share < 0.005 && data.rows >= 1000);
+  if (tiny.length) {
+    warn(
+      `${tiny.length === 1 ? "segment" : "segments"} ${tiny.map((s) => `${s.segment} (${s.size} rows)`).join(", ")} ` +
+        `${tiny.length === 1 ? "holds" : "hold"} under 0.5 % of the rows: probably outliers; compress skewed columns with --log, or leave those columns out`,
+    );
+  }
   hooks.onProgress?.("computing the silhouette score");
   const distinctLabels = new Set(labels).size;
-  const sil = distinctLabels >= 2 && distinctLabels < X.rows ? silhouette(X, labels, config) : { value: NaN, sample: null };
+  const sil = distinctLabels >= 2 && distinctLabels < X.rows ? silhouette(X, labels, config, warn) : { value: NaN, sample: null };
   return {
     config, features, plan: pipeline.describe(), featureNames: pipeline.featureNames, idColumn, ids: rowIds(data, idColumn),
     labels, distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia: model.inertia, nIter: model.nIter,
@@ -281,9 +298,17 @@ async function fitKMeans(
     .fit(X, { onWarning: warn });
 }
 
-function silhouette(X: Matrix, labels: Int32Array, config: SegmentationConfig): { value: number; sample: number | null } {
+function silhouette(X: Matrix, labels: Int32Array, config: SegmentationConfig, warn: (m: string) => void): { value: number; sample: number | null } {
   if (X.rows > config.silhouetteSampleSize) {
-    return { value: silhouetteScore(X, labels, { sampleSize: config.silhouetteSampleSize, randomState: config.seed }), sample: config.silhouetteSampleSize };
+    const sample = config.silhouetteSampleSize;
+    try {
+      return { value: silhouetteScore(X, labels, { sampleSize: sample, randomState: config.seed }), sample };
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      // The random sample fell within one segment: the others are too small to be drawn.
+      warn(`the silhouette is undefined on a random sample of ${sample} rows, which all fell in one segment: the other segments are tiny`);
+      return { value: NaN, sample };
+    }
   }
   return { value: silhouetteScore(X, labels), sample: null };
 }
