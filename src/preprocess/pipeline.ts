@@ -6,6 +6,7 @@
 import { type Column, type Dataset, isNumericKind } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 import type { Matrix } from "../core/matrix.js";
+import { allocF64, getParallelExecutor, sharedMemoryAvailable } from "../core/parallel.js";
 
 export interface PreprocessOptions {
   numericImpute?: "median" | "mean";
@@ -110,7 +111,8 @@ export class FittedPipeline {
     const n = ds.rows;
     const names = this.featureNames;
     const d = names.length;
-    const out = new Float64Array(n * d);
+    // In shared memory when workers will cluster it, so that they need no copy of it.
+    const out = allocF64(n * d, getParallelExecutor() !== null && sharedMemoryAvailable());
     let j = 0;
     for (const s of this.numeric) {
       const col = requireColumn(ds, s.name);
