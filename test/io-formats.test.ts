@@ -7,23 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ExcelJS from "exceljs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Io } from "../src/cli/common.js";
-import { main } from "../src/cli/main.js";
+import { run } from "./helpers/cli.js";
 import { exec, lit, queryRows } from "../src/io/duck.js";
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (s) => out.push(s), err: (s) => err.push(s), tty: false };
-  const code = await main(argv, io);
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
 
 interface InspectColumn {
   name: string;

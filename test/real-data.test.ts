@@ -9,8 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Io } from "../src/cli/common.js";
-import { main } from "../src/cli/main.js";
+import { run } from "./helpers/cli.js";
 
 const DATA_DIR = fileURLToPath(new URL("../../shared/data/", import.meta.url));
 const FILES = {
@@ -31,19 +30,6 @@ if (!exists) {
 
 const data = (f: string): string => join(DATA_DIR, f);
 
-interface Run {
-  code: number;
-  out: string;
-  err: string;
-}
-
-async function run(argv: string[]): Promise<Run> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: Io = { out: (s) => out.push(s), err: (s) => err.push(s), tty: false };
-  const code = await main(argv, io);
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
 
 /** Runs a command with --json, checks that it succeeded and returns the parsed document. */
 async function runJson<T = Record<string, unknown>>(argv: string[]): Promise<T> {

@@ -55,3 +55,9 @@ export async function runMain(args: string[]): Promise<CliResult> {
 export function lines(text: string): string[] {
   return text.split(/\r?\n/).filter((l) => l.trim() !== "");
 }
+
+/** `runMain` with the streams as they were printed, without the final newline. */
+export async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const r = await runMain(args);
+  return { code: r.status ?? 1, out: r.stdout.replace(/\n$/, ""), err: r.stderr.replace(/\n$/, "") };
+}
