@@ -16,6 +16,7 @@ import {
   qcutRanks, quintileScores, rankFirst, RFM_GRID, RFM_SEGMENTS, rfmScores, rfmSegment, rfmSegmentCodes,
 } from "../src/profile/rfm-scores.js";
 import { runMain } from "./helpers/cli.js";
+import type { rfmJson } from "../src/cli/rfm.js";
 
 let tmp = "";
 beforeAll(async () => {
@@ -47,29 +48,8 @@ interface RfmRow {
   rfm_segment?: string;
 }
 
-interface RfmDoc {
-  customers: number;
-  asOf: string;
-  asOfGiven: boolean;
-  cancellations: string;
-  cancelPrefix: string | null;
-  columns: string[];
-  rowsIn: number;
-  rowsWithoutCustomer: number;
-  rowsWithoutDateOrValue: number;
-  rowsAfterAsOf: number;
-  zeroValueRows: number;
-  cancellationRows: number;
-  purchaseRows: number;
-  customersInLog: number;
-  customersWithoutPurchase: number;
-  customersWithOnlyCancellations: number;
-  purchasedAmount: number;
-  cancelledAmount: number;
-  segments?: Record<string, number>;
-  explanation: string[];
-  outputs: { out: string };
-}
+/** The --json document of segmenta rfm, typed by the function that builds it. */
+type RfmDoc = ReturnType<typeof rfmJson> & { outputs: { out: string } };
 
 let outCounter = 0;
 /** Runs `segmenta rfm FILE ...args --json` into a fresh .json output; returns the summary and the rows by customer. */
