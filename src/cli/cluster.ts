@@ -100,18 +100,40 @@ export async function writeSegments(path: string, result: SegmentationResult): P
   ]);
 }
 
+/** The flags that shape a segmentation, shared by cluster and tune. */
+export const SEGMENTATION_OPTIONS = {
+  id: { type: "string" },
+  features: { type: "string" },
+  algorithm: { type: "string" },
+  k: { type: "string" },
+  seed: { type: "string" },
+  "n-init": { type: "string" },
+  "max-iter": { type: "string" },
+  "batch-size": { type: "string" },
+  type: { type: "string", multiple: true },
+  log: { type: "string" },
+} as const;
+
+export type SegmentationValues = Partial<Record<Exclude<keyof typeof SEGMENTATION_OPTIONS, "type">, string>> & { type?: string[] };
+
+/** The configuration those flags give (everything but k). */
+export function segmentationInput(values: SegmentationValues): SegmentationConfigInput {
+  return {
+    features: parseList(values.features),
+    id: values.id,
+    types: parseTypes(values.type),
+    algorithm: values.algorithm as SegmentationConfigInput["algorithm"],
+    seed: parseWholeNumber("--seed", values.seed, 0),
+    nInit: parseWholeNumber("--n-init", values["n-init"], 1),
+    maxIter: parseWholeNumber("--max-iter", values["max-iter"], 1),
+    batchSize: parseWholeNumber("--batch-size", values["batch-size"], 1),
+    preprocessing: { log1p: parseList(values.log) ?? [] },
+  };
+}
+
 export async function clusterCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<Record<"id" | "features" | "algorithm" | "k" | "seed" | "n-init" | "max-iter" | "batch-size" | "log" | "out" | "model" | "report", string | undefined> & { type?: string[] } & RfmMappingValues & { transactions?: boolean }>("cluster", args, {
-    id: { type: "string" },
-    features: { type: "string" },
-    algorithm: { type: "string" },
-    k: { type: "string" },
-    seed: { type: "string" },
-    "n-init": { type: "string" },
-    "max-iter": { type: "string" },
-    "batch-size": { type: "string" },
-    type: { type: "string", multiple: true },
-    log: { type: "string" },
+  const { values, positionals } = parse<SegmentationValues & Partial<Record<"out" | "model" | "report", string>> & RfmMappingValues & { transactions?: boolean }>("cluster", args, {
+    ...SEGMENTATION_OPTIONS,
     out: { type: "string" },
     model: { type: "string" },
     report: { type: "string" },
@@ -123,18 +145,7 @@ export async function clusterCommand(args: string[], io: Io): Promise<number> {
   if (values.transactions) return clusterTransactions(file, values, io);
   const mappingFlag = Object.keys(RFM_MAPPING_OPTIONS).find((k) => values[k as keyof RfmMappingValues] !== undefined);
   if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to cluster customers by their RFM features`);
-  const input: SegmentationConfigInput = {
-    features: parseList(values.features),
-    id: values.id,
-    types: parseTypes(values.type),
-    algorithm: values.algorithm as SegmentationConfigInput["algorithm"],
-    k: parseK(values.k),
-    seed: parseWholeNumber("--seed", values.seed, 0),
-    nInit: parseWholeNumber("--n-init", values["n-init"], 1),
-    maxIter: parseWholeNumber("--max-iter", values["max-iter"], 1),
-    batchSize: parseWholeNumber("--batch-size", values["batch-size"], 1),
-    preprocessing: { log1p: parseList(values.log) ?? [] },
-  };
+  const input: SegmentationConfigInput = { ...segmentationInput(values), k: parseK(values.k) };
   const config = parseConfig(JSON.parse(JSON.stringify(input)));
   const run = await clusterFile(file, config, { out: values.out, model: values.model }, io);
   if (values.json) io.out(JSON.stringify(clusterJson(run), null, 2));

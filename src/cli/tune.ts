@@ -5,8 +5,8 @@ import { checkOutputPath, writeTextAtomic } from "../io/write.js";
 import { type ChooseKResult, type KVoter, VOTER_NAMES } from "../metrics/choose-k.js";
 import { parseConfig, type SegmentationConfigInput } from "../pipeline/config.js";
 import { renderSvg } from "../report/render.js";
-import { type ClusterRun, clusterFile } from "./cluster.js";
-import { fmtNum, type Io, onePositional, parse, parseList, parseTypes, parseWholeNumber, table } from "./common.js";
+import { type ClusterRun, clusterFile, SEGMENTATION_OPTIONS, segmentationInput, type SegmentationValues } from "./cluster.js";
+import { fmtNum, type Io, onePositional, parse, parseWholeNumber, table } from "./common.js";
 
 export const tuneHelp = `usage: segmenta tune <file> [--algorithm kmeans] [--k 2..10] [--seed N] [--charts DIR] [--json]
                      [--id COL] [--features a,b,c] [--type COL=KIND] [--log a,b] [--n-init N]
@@ -44,19 +44,11 @@ export function parseKRange(v: string | undefined): { min: number; max: number }
   return { min, max };
 }
 
-type TuneValues = Partial<Record<"id" | "features" | "algorithm" | "k" | "seed" | "n-init" | "max-iter" | "log" | "charts" | "gap-references" | "bootstrap", string>> & { type?: string[] };
+type TuneValues = SegmentationValues & Partial<Record<"charts" | "gap-references" | "bootstrap", string>>;
 
 export async function tuneCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse<TuneValues>("tune", args, {
-    id: { type: "string" },
-    features: { type: "string" },
-    algorithm: { type: "string" },
-    k: { type: "string" },
-    seed: { type: "string" },
-    "n-init": { type: "string" },
-    "max-iter": { type: "string" },
-    type: { type: "string", multiple: true },
-    log: { type: "string" },
+    ...SEGMENTATION_OPTIONS,
     charts: { type: "string" },
     "gap-references": { type: "string" },
     bootstrap: { type: "string" },
@@ -64,20 +56,13 @@ export async function tuneCommand(args: string[], io: Io): Promise<number> {
   const file = onePositional("tune", positionals, "data file");
   const kRange = parseKRange(values.k) ?? { min: 2, max: 10 };
   const input: SegmentationConfigInput = {
-    features: parseList(values.features),
-    id: values.id,
-    types: parseTypes(values.type),
-    algorithm: values.algorithm as SegmentationConfigInput["algorithm"],
+    ...segmentationInput(values),
     k: "auto",
     kRange,
     kChoice: {
       gapReferences: parseWholeNumber("--gap-references", values["gap-references"], 0),
       stabilityResamples: parseWholeNumber("--bootstrap", values.bootstrap, 0),
     },
-    seed: parseWholeNumber("--seed", values.seed, 0),
-    nInit: parseWholeNumber("--n-init", values["n-init"], 1),
-    maxIter: parseWholeNumber("--max-iter", values["max-iter"], 1),
-    preprocessing: { log1p: parseList(values.log) ?? [] },
   };
   const config = parseConfig(JSON.parse(JSON.stringify(input)));
   const dir = values.charts ?? ".";
