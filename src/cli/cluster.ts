@@ -162,19 +162,17 @@ const RFM_FEATURES = ["recency_days", "frequency", "monetary"];
  */
 async function clusterTransactions(
   file: string,
-  values: RfmMappingValues & Partial<Record<"id" | "features" | "algorithm" | "k" | "seed" | "n-init" | "max-iter" | "log" | "out" | "model", string>> & { type?: string[]; json?: boolean },
+  values: RfmMappingValues & SegmentationValues & Partial<Record<"out" | "model", string>> & { json?: boolean },
   io: Io,
 ): Promise<number> {
   const map = rfmMapping(values, "cluster --transactions");
   const features = parseList(values.features) ?? RFM_FEATURES;
+  // --type applies to the log, so the RFM table's kinds are inferred.
   const config = parseConfig(JSON.parse(JSON.stringify({
+    ...segmentationInput({ ...values, type: undefined }),
     features,
     id: values.id ?? "customer_id",
-    algorithm: values.algorithm as SegmentationConfigInput["algorithm"],
     k: parseK(values.k),
-    seed: parseWholeNumber("--seed", values.seed, 0),
-    nInit: parseWholeNumber("--n-init", values["n-init"], 1),
-    maxIter: parseWholeNumber("--max-iter", values["max-iter"], 1),
     preprocessing: { log1p: parseList(values.log) ?? features.filter((f) => RFM_FEATURES.includes(f)) },
   } satisfies SegmentationConfigInput)));
   const outputs = { out: values.out, model: values.model };
