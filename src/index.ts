@@ -23,6 +23,7 @@ export { StandardScaler, StandardScalerModel } from "./preprocess/scaler.js";
 export { PCA, PCAModel, type PCAOptions, type PCAJSON } from "./preprocess/pca.js";
 export { MinMaxScaler, RobustScaler, MaxAbsScaler, AffineScalerModel } from "./preprocess/scalers.js";
 export { SimpleImputer, SimpleImputerModel, type SimpleImputerOptions, type ImputeStrategy } from "./preprocess/impute.js";
+export { OutlierHandler, OutlierModel, type OutlierOptions, type OutlierMethod, type OutlierAction } from "./preprocess/outliers.js";
 export { PowerTransformer, PowerTransformerModel, type PowerTransformerOptions, type PowerMethod } from "./preprocess/power.js";
 export { FittedPipeline, fitPipeline, type PipelineJSON, type PreprocessOptions } from "./preprocess/pipeline.js";
 export { SegmentationConfig, parseConfig, type SegmentationConfigInput } from "./pipeline/config.js";
