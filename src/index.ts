@@ -24,6 +24,7 @@ export { PCA, PCAModel, type PCAOptions, type PCAJSON } from "./preprocess/pca.j
 export { MinMaxScaler, RobustScaler, MaxAbsScaler, AffineScalerModel } from "./preprocess/scalers.js";
 export { SimpleImputer, SimpleImputerModel, type SimpleImputerOptions, type ImputeStrategy } from "./preprocess/impute.js";
 export { OutlierHandler, OutlierModel, type OutlierOptions, type OutlierMethod, type OutlierAction } from "./preprocess/outliers.js";
+export { VarianceThreshold, CorrelationFilter, FeatureSelectionModel } from "./preprocess/filters.js";
 export { PowerTransformer, PowerTransformerModel, type PowerTransformerOptions, type PowerMethod } from "./preprocess/power.js";
 export { FittedPipeline, fitPipeline, type PipelineJSON, type PreprocessOptions } from "./preprocess/pipeline.js";
 export { SegmentationConfig, parseConfig, type SegmentationConfigInput } from "./pipeline/config.js";
