@@ -25,6 +25,9 @@ export { MinMaxScaler, RobustScaler, MaxAbsScaler, AffineScalerModel } from "./p
 export { SimpleImputer, SimpleImputerModel, type SimpleImputerOptions, type ImputeStrategy } from "./preprocess/impute.js";
 export { OutlierHandler, OutlierModel, type OutlierOptions, type OutlierMethod, type OutlierAction } from "./preprocess/outliers.js";
 export { VarianceThreshold, CorrelationFilter, FeatureSelectionModel } from "./preprocess/filters.js";
+export {
+  OneHotEncoder, OneHotEncoderModel, OrdinalEncoder, OrdinalEncoderModel, type OneHotEncoderOptions, type OrdinalEncoderOptions, type CategoryRows,
+} from "./preprocess/encode.js";
 export { PowerTransformer, PowerTransformerModel, type PowerTransformerOptions, type PowerMethod } from "./preprocess/power.js";
 export { FittedPipeline, fitPipeline, type PipelineJSON, type PreprocessOptions } from "./preprocess/pipeline.js";
 export { SegmentationConfig, parseConfig, type SegmentationConfigInput } from "./pipeline/config.js";
