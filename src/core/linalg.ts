@@ -56,3 +56,22 @@ export function symmetricEigen(A: Float64Array, d: number): { values: Float64Arr
   for (let i = 0; i < d; i++) values[i] = a[i * d + i];
   return { values, vectors: v };
 }
+
+/** Column means and the sample covariance matrix (d × d, divisor n − 1) of a row-major matrix. */
+export function meanAndCovariance(data: Float64Array, n: number, d: number): { mean: Float64Array; cov: Float64Array } {
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
+  for (let j = 0; j < d; j++) mean[j] /= n;
+  const cov = new Float64Array(d * d);
+  const row = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < d; j++) row[j] = data[i * d + j] - mean[j];
+    for (let p = 0; p < d; p++) {
+      const rp = row[p];
+      if (rp === 0) continue;
+      for (let q = p; q < d; q++) cov[p * d + q] += rp * row[q];
+    }
+  }
+  for (let p = 0; p < d; p++) for (let q = p; q < d; q++) cov[q * d + p] = cov[p * d + q] /= Math.max(n - 1, 1);
+  return { mean, cov };
+}

@@ -10,7 +10,7 @@ import { makeRandom, type Random } from "../core/random.js";
 import { calinskiHarabaszScore } from "./calinski-harabasz.js";
 import { daviesBouldinScore } from "./davies-bouldin.js";
 import { silhouetteScore } from "./silhouette.js";
-import { symmetricEigen } from "../core/linalg.js";
+import { meanAndCovariance, symmetricEigen } from "../core/linalg.js";
 
 // ---------------------------------------------------------------------------------------
 // Kneedle
@@ -108,20 +108,8 @@ export { symmetricEigen };
 /** X centred and rotated onto the eigenvectors of its covariance matrix (its principal components, unordered). */
 export function principalRotation(X: Matrix): Matrix {
   const { rows: n, cols: d, data } = X;
-  const mean = new Float64Array(d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
-  for (let j = 0; j < d; j++) mean[j] /= n;
-  const cov = new Float64Array(d * d);
+  const { mean, cov } = meanAndCovariance(data, n, d);
   const row = new Float64Array(d);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < d; j++) row[j] = data[i * d + j] - mean[j];
-    for (let p = 0; p < d; p++) {
-      const rp = row[p];
-      if (rp === 0) continue;
-      for (let q = p; q < d; q++) cov[p * d + q] += rp * row[q];
-    }
-  }
-  for (let p = 0; p < d; p++) for (let q = p; q < d; q++) cov[q * d + p] = cov[p * d + q] /= Math.max(n - 1, 1);
   const { vectors: V } = symmetricEigen(cov, d);
   const out = new Float64Array(n * d);
   for (let i = 0; i < n; i++) {

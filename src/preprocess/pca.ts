@@ -1,5 +1,5 @@
 import { InputError } from "../core/errors.js";
-import { symmetricEigen } from "../core/linalg.js";
+import { meanAndCovariance, symmetricEigen } from "../core/linalg.js";
 import { type Matrix, type MatrixLike, toArrays, toMatrix } from "../core/matrix.js";
 
 export interface PCAOptions {
@@ -118,16 +118,7 @@ export class PCA {
     const X = toMatrix(Xin, "X");
     const { rows: n, cols: d, data } = X;
     if (n < 2) throw new InputError("PCA needs at least 2 rows");
-    const mean = new Float64Array(d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mean[j] += data[i * d + j];
-    for (let j = 0; j < d; j++) mean[j] /= n;
-    const cov = new Float64Array(d * d);
-    const row = new Float64Array(d);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < d; j++) row[j] = data[i * d + j] - mean[j];
-      for (let p = 0; p < d; p++) for (let q = p; q < d; q++) cov[p * d + q] += row[p] * row[q];
-    }
-    for (let p = 0; p < d; p++) for (let q = p; q < d; q++) cov[q * d + p] = cov[p * d + q] /= n - 1;
+    const { mean, cov } = meanAndCovariance(data, n, d);
     const { values, vectors } = symmetricEigen(cov, d);
     const order = Array.from({ length: d }, (_, i) => i).sort((a, b) => values[b] - values[a] || a - b);
     const all = Math.min(n, d);
