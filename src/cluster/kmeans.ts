@@ -147,12 +147,7 @@ export class KMeans {
       }
     }
     const b = best!;
-    const distinct = new Set(b.labels).size;
-    if (distinct < k) {
-      fitOptions.onWarning?.(
-        `only ${distinct} distinct clusters were found, fewer than nClusters=${k}: the data may have fewer than ${k} distinct points`,
-      );
-    }
+    warnIfFewClusters(b.labels, k, fitOptions.onWarning);
     return new KMeansModel({ data: b.centers, rows: k, cols: d }, b.labels, b.inertia, b.nIter);
   }
 }
@@ -518,6 +513,22 @@ function sameClustering(a: Int32Array, b: Int32Array, k: number): boolean {
     else if (map[b[i]] !== a[i]) return false;
   }
   return true;
+}
+
+/** Warns when fewer distinct clusters than k were found (scikit-learn's ConvergenceWarning). */
+export function warnIfFewClusters(labels: Int32Array, k: number, warn?: (m: string) => void): void {
+  if (!warn) return;
+  const seen = new Uint8Array(k);
+  let distinct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    if (!seen[labels[i]]) {
+      seen[labels[i]] = 1;
+      distinct++;
+    }
+  }
+  if (distinct < k) {
+    warn(`only ${distinct} distinct clusters were found, fewer than nClusters=${k}: the data may have fewer than ${k} distinct points`);
+  }
 }
 
 /** Validates scikit-learn's sample_weight: n finite, non-negative weights, not all zero (default: all 1). */

@@ -16,7 +16,7 @@ import { type Random, makeRandom } from "../core/random.js";
 import { inertiaKernel, type KMeansShared, type KMeansStepParams, kmeansStepKernel } from "./kernels/kmeans-step.js";
 import { NearestCenterModel } from "./centers.js";
 import { assignLabels } from "./kernels/lloyd.js";
-import { checkWeights, kmeansPlusPlus, scaledTolerance } from "./kmeans.js";
+import { checkWeights, kmeansPlusPlus, scaledTolerance, warnIfFewClusters } from "./kmeans.js";
 
 export interface MiniBatchKMeansOptions {
   /** Number of clusters (scikit-learn's n_clusters). Default 8. */
@@ -754,21 +754,6 @@ export class Yielder {
     if (now - this.last < 50) return;
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
     this.last = Date.now();
-  }
-}
-
-export function warnIfFewClusters(labels: Int32Array, k: number, warn?: (m: string) => void): void {
-  if (!warn) return;
-  const seen = new Uint8Array(k);
-  let distinct = 0;
-  for (let i = 0; i < labels.length; i++) {
-    if (!seen[labels[i]]) {
-      seen[labels[i]] = 1;
-      distinct++;
-    }
-  }
-  if (distinct < k) {
-    warn(`only ${distinct} distinct clusters were found, fewer than nClusters=${k}: the data may have fewer than ${k} distinct points`);
   }
 }
 
