@@ -29,7 +29,10 @@ export {
   OneHotEncoder, OneHotEncoderModel, OrdinalEncoder, OrdinalEncoderModel, type OneHotEncoderOptions, type OrdinalEncoderOptions, type CategoryRows,
 } from "./preprocess/encode.js";
 export { PowerTransformer, PowerTransformerModel, type PowerTransformerOptions, type PowerMethod } from "./preprocess/power.js";
-export { FittedPipeline, fitPipeline, type PipelineJSON, type PreprocessOptions } from "./preprocess/pipeline.js";
+export {
+  FittedPipeline, fitPipeline, type PipelineJSON, type PreprocessOptions, type OutlierRule, type OneHotOptions, type ScaleMethod,
+} from "./preprocess/pipeline.js";
+export { planPreprocessing, skewness, type PlanStep, type PreprocessPlan } from "./preprocess/plan.js";
 export { SegmentationConfig, parseConfig, type SegmentationConfigInput } from "./pipeline/config.js";
 export { runSegmentation, type KSearchRow, type SegmentationResult, type SegmentSummary, type FeatureChoice } from "./pipeline/run.js";
 export { buildModelFile, parseModelFile, predictWithModel, type ModelFile } from "./pipeline/model.js";

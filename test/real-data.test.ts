@@ -236,6 +236,17 @@ describe.skipIf(!exists)("real datasets (../shared/data)", () => {
       expect(differing, `rows where predict disagrees with training: ${differing.slice(0, 5).join(", ")}`).toEqual([]);
     });
 
+    it("Telco with --prep auto: the plan leaves the mildly skewed charges alone and keeps gender as one column", async () => {
+      const r = await run(["cluster", data(FILES.telco), "--k", "3", "--prep", "auto", "--json"]);
+      expect(r.code, r.err).toBe(0);
+      const doc = JSON.parse(r.out) as { preprocessingPlan: { step: string; columns: string[]; reason: string }[]; featureNames: string[] };
+      const plan = doc.preprocessingPlan.map((s) => `${s.step} [${s.columns.join(", ")}]: ${s.reason}`);
+      expect(plan[0]).toBe("no transform [tenure, MonthlyCharges, TotalCharges]: skewness within ±1: tenure (0.24), MonthlyCharges (−0.22), TotalCharges (0.96)");
+      expect(plan[1]).toMatch(/^one column for two values \[gender\]/);
+      expect(doc.featureNames).toContain("gender=Male");
+      expect(doc.featureNames).not.toContain("gender=Female");
+    });
+
     it("Mall, income × spending, k=5: scikit-learn's silhouette and segment sizes; predict reproduces the labels", async () => {
       // Reference computed once with scikit-learn 1.2.1 (/usr/bin/python3):
       //   df = pd.read_csv("Mall_Customers.csv")

@@ -22,7 +22,7 @@ describe.skipIf(!present)("K-Means on the Telco table against scikit-learn (n_in
     await dropTable(t);
     const config = parseConfig({});
     const features = chooseFeatures(data, config, chooseIdColumn(data, config)).filter((f) => f.used).map((f) => f.name);
-    const X = fitPipeline(data, features).transform(data);
+    const X = (await fitPipeline(data, features)).transform(data);
     expect([X.rows, X.cols]).toEqual(fx.shape);
     let sum = 0;
     let sq = 0;

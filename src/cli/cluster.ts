@@ -14,14 +14,30 @@ import {
 import { describeRfm, RFM_MAPPING_OPTIONS, rfmJson, rfmMapping, type RfmMappingValues, withRfmFile } from "./rfm.js";
 
 export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--features a,b,c] [--algorithm kmeans|minibatch-kmeans] [--k N|auto]
-                        [--seed N] [--n-init N] [--type COL=KIND] [--log a,b] [--out segments.csv]
-                        [--model model.json] [--json]
+                        [--seed N] [--n-init N] [--type COL=KIND] [--prep standard|auto] [--out segments.csv]
+                        [--model model.json] [--json] [preprocessing flags]
 
 Segments the rows of a customer table: picks the features (default: every usable numeric,
 boolean and categorical column except ids and dates), imputes missing values (median /
 most frequent), one-hot encodes categories, standardises numbers, runs K-Means and reports
 each segment's size and the silhouette score. --out writes id,segment (CSV, Parquet or JSON
-by extension); --model saves the fitted preprocessing and model for segmenta predict.
+by extension; with --outliers …:drop also an outlier column); --model saves the fitted
+preprocessing and model for segmenta predict.
+
+Preprocessing (printed as a plan with a reason for each step):
+  --prep auto            pick steps from the data: log1p / Yeo-Johnson for skewed columns,
+                         rare categories grouped, one column for two-valued categories,
+                         near-duplicate features dropped, indicators where much is missing
+  --impute median|mean|most_frequent|constant   numeric imputation (--fill-value X for constant)
+  --missing-indicator    a 0/1 column per numeric column with missing values
+  --scale standard|minmax|robust|maxabs|none
+  --log a,b              signed log1p;  --power a,b [--power-method yeo-johnson|box-cox]
+  --outliers iqr|zscore|mad[:clip|drop|flag]    dropped rows are left out of the fit but still
+                         get a segment, marked in the outlier column
+  --min-frequency X      group categories rarer than X (a count, or a share below 1)
+  --drop first|if_binary --unknown-categories ignore|error
+  --ordinal COL=low<mid<high   ordered codes instead of one-hot
+  --variance-threshold X --correlation-threshold R --pca N|share [--whiten]
 
 --transactions: <file> is a transaction log. Give the column mapping of segmenta rfm
 (--customer, --date, --amount | --quantity and --price, and optionally --invoice, --product,
@@ -97,6 +113,7 @@ export async function writeSegments(path: string, result: SegmentationResult): P
   await writeColumns(path, [
     { name: result.idColumn ?? "row", type: "VARCHAR", values: result.ids },
     { name: "segment", type: "INTEGER", values: result.labels },
+    ...(result.outliers ? [{ name: "outlier", type: "INTEGER" as const, values: result.outliers }] : []),
   ]);
 }
 
@@ -112,9 +129,30 @@ export const SEGMENTATION_OPTIONS = {
   "batch-size": { type: "string" },
   type: { type: "string", multiple: true },
   log: { type: "string" },
+  prep: { type: "string" },
+  impute: { type: "string" },
+  "fill-value": { type: "string" },
+  "missing-indicator": { type: "boolean" },
+  scale: { type: "string" },
+  power: { type: "string" },
+  "power-method": { type: "string" },
+  outliers: { type: "string" },
+  "min-frequency": { type: "string" },
+  drop: { type: "string" },
+  "unknown-categories": { type: "string" },
+  ordinal: { type: "string", multiple: true },
+  "variance-threshold": { type: "string" },
+  "correlation-threshold": { type: "string" },
+  pca: { type: "string" },
+  whiten: { type: "boolean" },
 } as const;
 
-export type SegmentationValues = Partial<Record<Exclude<keyof typeof SEGMENTATION_OPTIONS, "type">, string>> & { type?: string[] };
+export type SegmentationValues = Partial<Record<Exclude<keyof typeof SEGMENTATION_OPTIONS, "type" | "ordinal" | "missing-indicator" | "whiten">, string>> & {
+  type?: string[];
+  ordinal?: string[];
+  "missing-indicator"?: boolean;
+  whiten?: boolean;
+};
 
 /** The configuration those flags give (everything but k). */
 export function segmentationInput(values: SegmentationValues): SegmentationConfigInput {
@@ -127,8 +165,53 @@ export function segmentationInput(values: SegmentationValues): SegmentationConfi
     nInit: parseWholeNumber("--n-init", values["n-init"], 1),
     maxIter: parseWholeNumber("--max-iter", values["max-iter"], 1),
     batchSize: parseWholeNumber("--batch-size", values["batch-size"], 1),
-    preprocessing: { log1p: parseList(values.log) ?? [] },
+    preprocessing: preprocessingInput(values),
   };
+}
+
+/** A number given to a flag, or undefined when the flag is absent. */
+function parseNumberFlag(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const x = Number(text);
+  if (text.trim() === "" || !Number.isFinite(x)) throw new InputError(`${flag} ${text}: expected a number`);
+  return x;
+}
+
+/** The preprocessing flags (see `segmenta cluster --help`) as the configuration's preprocessing. */
+export function preprocessingInput(values: SegmentationValues): NonNullable<SegmentationConfigInput["preprocessing"]> {
+  let outliers: { method: string; action?: string } | undefined;
+  if (values.outliers !== undefined) {
+    const [method, action] = values.outliers.split(":");
+    outliers = { method, ...(action ? { action } : {}) };
+  }
+  const ordinal: Record<string, string[]> = {};
+  for (const spec of values.ordinal ?? []) {
+    const eq = spec.indexOf("=");
+    if (eq <= 0) throw new InputError(`--ordinal ${spec}: expected COLUMN=low<mid<high (or COLUMN= for sorted order)`);
+    const order = spec.slice(eq + 1);
+    ordinal[spec.slice(0, eq)] = order ? order.split("<").map((x) => x.trim()) : [];
+  }
+  const pca = parseNumberFlag("--pca", values.pca);
+  if (values.whiten && pca === undefined) throw new InputError("--whiten needs --pca N (components) or --pca 0.9 (share of variance)");
+  const input = {
+    plan: values.prep,
+    numericImpute: values.impute,
+    fillValue: parseNumberFlag("--fill-value", values["fill-value"]),
+    missingIndicator: values["missing-indicator"],
+    scale: values.scale,
+    log1p: parseList(values.log) ?? [],
+    power: parseList(values.power) ?? [],
+    powerMethod: values["power-method"],
+    outliers,
+    oneHot: values["min-frequency"] !== undefined || values.drop !== undefined || values["unknown-categories"] !== undefined
+      ? { minFrequency: parseNumberFlag("--min-frequency", values["min-frequency"]), drop: values.drop, handleUnknown: values["unknown-categories"] }
+      : undefined,
+    ordinal,
+    varianceThreshold: parseNumberFlag("--variance-threshold", values["variance-threshold"]),
+    correlationThreshold: parseNumberFlag("--correlation-threshold", values["correlation-threshold"]),
+    pca: pca === undefined ? undefined : { nComponents: pca, whiten: values.whiten ?? false },
+  };
+  return input as NonNullable<SegmentationConfigInput["preprocessing"]>;
 }
 
 export async function clusterCommand(args: string[], io: Io): Promise<number> {
@@ -173,7 +256,11 @@ async function clusterTransactions(
     features,
     id: values.id ?? "customer_id",
     k: parseK(values.k),
-    preprocessing: { log1p: parseList(values.log) ?? features.filter((f) => RFM_FEATURES.includes(f)) },
+    preprocessing: {
+      ...preprocessingInput(values),
+      // By default the RFM features are compressed (unless the plan is automatic, which decides itself).
+      log1p: parseList(values.log) ?? (values.prep === "auto" ? [] : features.filter((f) => RFM_FEATURES.includes(f))),
+    },
   } satisfies SegmentationConfigInput)));
   const outputs = { out: values.out, model: values.model };
   if (outputs.out) await checkOutputPath(outputs.out, "--out", "data");
@@ -201,6 +288,8 @@ export function clusterJson(run: ClusterRun) {
     features: r.features,
     featureNames: r.featureNames,
     preprocessing: r.plan,
+    preprocessingPlan: r.planSteps,
+    ...(r.outliers ? { outliers: r.outliers.reduce((a, b) => a + b, 0) } : {}),
     algorithm: r.config.algorithm,
     k: r.k,
     seed: r.config.seed,
@@ -224,7 +313,9 @@ export function printCluster(run: ClusterRun, io: Io): void {
   io.out("features:");
   for (const f of r.features) io.out(`  ${f.used ? "+" : "-"} ${f.name} (${f.kind}): ${f.reason}`);
   io.out("");
-  io.out(`preprocessing (${r.featureNames.length} features after encoding):`);
+  io.out(`preprocessing plan (${r.config.preprocessing.plan}):`);
+  for (const step of r.planSteps) io.out(`  - ${step.step}${step.columns.length ? ` [${step.columns.join(", ")}]` : ""}: ${step.reason}`);
+  io.out(`fitted steps (${r.featureNames.length} features after encoding):`);
   r.plan.forEach((line, i) => io.out(`  ${i + 1}. ${line}`));
   io.out("");
   if (r.kSearch) {

@@ -55,6 +55,7 @@ export async function predictCommand(args: string[], io: Io): Promise<number> {
     await writeColumns(values.out, [
       { name: m.file.idColumn ?? "row", type: "VARCHAR", values: p.ids },
       { name: "segment", type: "INTEGER", values: p.labels },
+      ...(p.outliers ? [{ name: "outlier", type: "INTEGER" as const, values: p.outliers }] : []),
     ]);
     const k = m.model.nClusters;
     const sizes = new Array<number>(k).fill(0);

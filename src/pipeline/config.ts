@@ -51,14 +51,63 @@ export const SegmentationConfig = z
     tol: z.number().nonnegative().default(1e-4),
     preprocessing: z
       .object({
-        numericImpute: z.enum(["median", "mean"]).default("median"),
-        scale: z.enum(["standard", "none"]).default("standard"),
+        /**
+         * "standard": the steps below as given. "auto": also picks steps from the data and
+         * says why (skewed columns get log1p or Yeo-Johnson, rare categories are grouped,
+         * two-valued categories keep one column, near-duplicate features are dropped).
+         */
+        plan: z.enum(["standard", "auto"]).default("standard"),
+        numericImpute: z.enum(["median", "mean", "most_frequent", "constant"]).default("median"),
+        /** The value of numericImpute "constant". */
+        fillValue: z.number().default(0),
+        categoricalImpute: z.enum(["most_frequent", "constant"]).default("most_frequent"),
+        /** A 0/1 column name_missing for each numeric column with missing values. */
+        missingIndicator: z.boolean().default(false),
+        scale: z.enum(["standard", "minmax", "robust", "maxabs", "none"]).default("standard"),
         /** Categorical columns with more distinct values than this are left out of the default features. */
         maxCategories: z.number().int().positive().default(50),
         /** Numeric columns compressed with a signed log1p before scaling (skewed money and counts). */
         log1p: z.array(z.string().min(1)).default([]),
+        /** Numeric columns given a power transform with λ fitted by maximum likelihood. */
+        power: z.array(z.string().min(1)).default([]),
+        powerMethod: z.enum(["yeo-johnson", "box-cox"]).default("yeo-johnson"),
+        outliers: z
+          .object({
+            method: z.enum(["none", "iqr", "zscore", "mad"]).default("none"),
+            action: z.enum(["clip", "drop", "flag"]).default("clip"),
+            k: z.number().positive().optional(),
+            columns: z.array(z.string().min(1)).optional(),
+          })
+          .strict()
+          .default({ method: "none", action: "clip" }),
+        oneHot: z
+          .object({
+            handleUnknown: z.enum(["ignore", "error"]).default("ignore"),
+            /** Categories rarer than this (a count ≥ 1, or a share of rows below 1) are grouped as infrequent. */
+            minFrequency: z.number().positive().nullable().default(null),
+            drop: z.enum(["first", "if_binary"]).nullable().default(null),
+          })
+          .strict()
+          .default({ handleUnknown: "ignore", minFrequency: null, drop: null }),
+        /** Categorical columns encoded as ordered codes: the categories in order (empty: sorted). */
+        ordinal: z.record(z.string(), z.array(z.string())).default({}),
+        varianceThreshold: z.number().nonnegative().nullable().default(null),
+        correlationThreshold: z.number().gt(0).max(1).nullable().default(null),
+        pca: z
+          .object({
+            nComponents: z.number().positive().refine((x) => Number.isInteger(x) || x < 1, { message: "a whole number of components, or a share of variance below 1" }),
+            whiten: z.boolean().default(false),
+          })
+          .strict()
+          .nullable()
+          .default(null),
       })
-      .default({ numericImpute: "median", scale: "standard", maxCategories: 50, log1p: [] }),
+      .strict()
+      .default({
+        plan: "standard", numericImpute: "median", fillValue: 0, categoricalImpute: "most_frequent", missingIndicator: false, scale: "standard",
+        maxCategories: 50, log1p: [], power: [], powerMethod: "yeo-johnson", outliers: { method: "none", action: "clip" },
+        oneHot: { handleUnknown: "ignore", minFrequency: null, drop: null }, ordinal: {}, varianceThreshold: null, correlationThreshold: null, pca: null,
+      }),
     /** Rows above which the silhouette is computed on a sample of this many rows. */
     silhouetteSampleSize: z.number().int().min(100).default(10000),
   })
@@ -73,7 +122,7 @@ export function parseConfig(input: unknown): SegmentationConfig {
   if (!r.success) {
     const issue = r.error.issues[0];
     const path = issue.path.join(".") || "(config)";
-    const flag = FLAG_OF[String(issue.path[0])] ?? path;
+    const flag = FLAG_OF[path] ?? (issue.path[0] === "preprocessing" ? path : FLAG_OF[String(issue.path[0])] ?? path);
     throw new InputError(`${flag}: ${issue.message}`);
   }
   return r.data;
@@ -89,6 +138,18 @@ const FLAG_OF: Record<string, string> = {
   maxIter: "--max-iter",
   batchSize: "--batch-size",
   types: "--type",
+  "preprocessing.plan": "--prep",
+  "preprocessing.numericImpute": "--impute",
+  "preprocessing.scale": "--scale",
+  "preprocessing.powerMethod": "--power-method",
+  "preprocessing.outliers.method": "--outliers (iqr, zscore or mad, optionally :clip, :drop or :flag)",
+  "preprocessing.outliers.action": "--outliers (iqr, zscore or mad, optionally :clip, :drop or :flag)",
+  "preprocessing.oneHot.minFrequency": "--min-frequency",
+  "preprocessing.oneHot.drop": "--drop",
+  "preprocessing.oneHot.handleUnknown": "--unknown-categories",
+  "preprocessing.varianceThreshold": "--variance-threshold",
+  "preprocessing.correlationThreshold": "--correlation-threshold",
+  "preprocessing.pca.nComponents": "--pca",
   kRange: "--k (a range A..B of whole numbers with 2 ≤ A ≤ B)",
   kChoice: "kChoice (gapReferences and stabilityResamples ≥ 0, stabilityThreshold between 0 and 1)",
 };

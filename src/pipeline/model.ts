@@ -74,6 +74,8 @@ export function parseModelFile(json: unknown, where = "model"): LoadedModelFile 
 export interface Prediction {
   ids: string[];
   labels: Int32Array;
+  /** 1 for rows outside the bounds of the model's "drop" outlier rule (scored all the same); null without such a rule. */
+  outliers: Uint8Array | null;
   report: TransformReport;
   warnings: string[];
 }
@@ -83,7 +85,10 @@ export function predictWithModel(m: LoadedModelFile, data: Dataset): Prediction 
   const report: TransformReport = { imputed: {}, unseen: {} };
   const X = m.pipeline.transform(data, report);
   const labels = m.model.predict(X);
+  const outliers = m.pipeline.outlierMask(data);
   const warnings: string[] = [];
+  const nOut = outliers ? outliers.reduce((a, b) => a + b, 0) : 0;
+  if (nOut) warnings.push(`${nOut} rows are outliers by the training rule (${m.pipeline.options.outliers.method}); they got the segment of their nearest center and are marked in the outlier column`);
   for (const [col, u] of Object.entries(report.unseen)) {
     warnings.push(
       `column "${col}": ${u.count} rows have categories not seen in training (${u.examples.map((e) => `"${e}"`).join(", ")}); they were scored with no category of that column`,
@@ -92,5 +97,5 @@ export function predictWithModel(m: LoadedModelFile, data: Dataset): Prediction 
   for (const [col, n] of Object.entries(report.imputed)) warnings.push(`column "${col}": ${n} missing values imputed with the training value`);
   const idColumn = m.file.idColumn && data.columns.some((c) => c.name === m.file.idColumn) ? m.file.idColumn : null;
   if (m.file.idColumn && !idColumn) warnings.push(`id column "${m.file.idColumn}" is absent; rows are numbered instead`);
-  return { ids: rowIds(data, idColumn), labels, report, warnings };
+  return { ids: rowIds(data, idColumn), labels, outliers, report, warnings };
 }

@@ -6,6 +6,7 @@ import type { Matrix } from "../core/matrix.js";
 import { chooseK, type ChooseKResult } from "../metrics/choose-k.js";
 import { silhouetteScore } from "../metrics/silhouette.js";
 import { FittedPipeline, fitPipeline, type TransformReport } from "../preprocess/pipeline.js";
+import { planPreprocessing, type PlanStep } from "../preprocess/plan.js";
 import { AVAILABLE_ALGORITHMS, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "./config.js";
 
 export interface FeatureChoice {
@@ -31,6 +32,10 @@ export interface SegmentationResult {
   features: FeatureChoice[];
   /** The fitted preprocessing, one line per step. */
   plan: string[];
+  /** Why each preprocessing step was chosen (with preprocessing.plan "auto", the steps picked from the data). */
+  planSteps: PlanStep[];
+  /** 1 for rows that an outlier rule with action "drop" left out of the fit (they still have a segment); null without such a rule. */
+  outliers: Uint8Array | null;
   featureNames: string[];
   idColumn: string | null;
   ids: string[];
@@ -168,10 +173,17 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   if (used.length === 0) {
     throw new InputError(`${data.source}: no usable feature columns (all are ids, dates or constant); choose some with --features`);
   }
-  const pipeline = fitPipeline(data, used, config.preprocessing);
+  const planned = planPreprocessing(data, used, config.preprocessing);
+  const pipeline = await fitPipeline(data, used, planned.options);
   const report: TransformReport = { imputed: {}, unseen: {} };
-  const X = pipeline.transform(data, report);
+  const Xall = pipeline.transform(data, report);
   for (const [col, n] of Object.entries(report.imputed)) warn(`column "${col}": ${n} missing values imputed`);
+  const outliers = pipeline.outlierMask(data);
+  const nOutliers = outliers ? outliers.reduce((a, b) => a + b, 0) : 0;
+  if (nOutliers) {
+    warn(`${nOutliers} outlier rows (${pipeline.options.outliers.method}) were left out of the fit; they get the segment of their nearest center and are marked as outliers`);
+  }
+  const X = nOutliers ? keepRows(Xall, outliers!) : Xall;
 
   const usable = countUsableRows(data, used);
   const kMin = config.k === "auto" ? config.kRange.min : config.k;
@@ -212,13 +224,13 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   hooks.onProgress?.(`clustering ${X.rows} rows × ${X.cols} features into ${k} segments`);
   const raw = await fitKMeans(X, k, config, hooks.signal, warn, hooks.onIteration);
   const model = orderBySize(raw);
-  const labels = model.labels;
-  const distances = new Float64Array(X.rows);
+  const labels = nOutliers ? model.predict(Xall) : model.labels;
+  const distances = new Float64Array(Xall.rows);
   const C = model.clusterCenters;
-  for (let i = 0; i < X.rows; i++) {
+  for (let i = 0; i < Xall.rows; i++) {
     let s = 0;
-    for (let j = 0; j < X.cols; j++) {
-      const t = X.data[i * X.cols + j] - C.data[labels[i] * X.cols + j];
+    for (let j = 0; j < Xall.cols; j++) {
+      const t = Xall.data[i * Xall.cols + j] - C.data[labels[i] * Xall.cols + j];
       s += t * t;
     }
     distances[i] = s;
@@ -234,10 +246,10 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     );
   }
   hooks.onProgress?.("computing the silhouette score");
-  const distinctLabels = new Set(labels).size;
-  const sil = distinctLabels >= 2 && distinctLabels < X.rows ? silhouette(X, labels, config, warn) : { value: NaN, sample: null };
+  const distinctLabels = new Set(model.labels).size;
+  const sil = distinctLabels >= 2 && distinctLabels < X.rows ? silhouette(X, model.labels, config, warn) : { value: NaN, sample: null };
   return {
-    config, features, plan: pipeline.describe(), featureNames: pipeline.featureNames, idColumn, ids: rowIds(data, idColumn),
+    config, features, plan: pipeline.describe(), planSteps: planned.steps, outliers, featureNames: pipeline.featureNames, idColumn, ids: rowIds(data, idColumn),
     labels, distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia: model.inertia, nIter: model.nIter,
     kSearch, kChoice, pipeline, model, warnings,
   };
@@ -326,6 +338,15 @@ function orderBySize(m: KMeansModel): KMeansModel {
   order.forEach((old, nw) => centers.set(m.clusterCenters.data.subarray(old * d, old * d + d), nw * d));
   const labels = m.labels.map((l) => newOf[l]);
   return new KMeansModel({ data: centers, rows: k, cols: d }, labels, m.inertia, m.nIter);
+}
+
+function keepRows(X: Matrix, outliers: Uint8Array): Matrix {
+  let m = 0;
+  for (const o of outliers) if (!o) m++;
+  const out = new Float64Array(m * X.cols);
+  let r = 0;
+  for (let i = 0; i < X.rows; i++) if (!outliers[i]) out.set(X.data.subarray(i * X.cols, (i + 1) * X.cols), (r++) * X.cols);
+  return { data: out, rows: m, cols: X.cols };
 }
 
 function countUsableRows(ds: Dataset, used: string[]): number {
