@@ -4,6 +4,7 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import type { ChooseKResult, KEvaluation } from "../metrics/choose-k.js";
+import { LINE, MARK, SCHEMA } from "./theme.js";
 
 export interface ChartOptions {
   /** Plot width and height in pixels (each panel for the indices chart). */
@@ -11,10 +12,6 @@ export interface ChartOptions {
   height?: number;
   title?: string;
 }
-
-const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
-const LINE = "#4c78a8";
-const MARK = "#e45756";
 
 /** The x axis of k: whole numbers only. */
 function kAxis(ks: number[]) {

@@ -1,0 +1,171 @@
+/**
+ * Segment profiles as Vega-Lite specifications: a heatmap of each segment's difference from
+ * the population per feature (in standard units, a diverging colour scale centred at 0), and
+ * the snake plot of the same numbers (one line per segment across the features).
+ */
+import type { TopLevelSpec } from "vega-lite";
+import { type BaseChartOptions, SCHEMA, round, segmentColor } from "./theme.js";
+
+export interface ProfileChartInput extends BaseChartOptions {
+  /** Segment names, one per row of `values` (duplicates get " (2)", ...). */
+  segments: readonly string[];
+  /** Feature names, one per column of `values`. */
+  features: readonly string[];
+  /** values[s][f]: segment s's difference from the population on feature f, in standard units. */
+  values: readonly (readonly number[])[];
+  /** labels[s][f]: the raw value behind it (the segment's mean), shown in the tooltip. */
+  labels?: readonly (readonly number[])[];
+  /** The segments' labels, for their colours in the snake plot (default 0, 1, 2, ...). */
+  segmentLabels?: readonly number[];
+  /** What the heatmap cells show: the difference (default) or the raw value from `labels`. */
+  cellText?: "difference" | "label";
+}
+
+interface Cell {
+  segment: string;
+  feature: string;
+  value: number | null;
+  text: string;
+  mean: number | null;
+}
+
+/** Names made unique by suffixes " (2)", " (3)", ... in order of appearance. */
+function unique(names: readonly string[]): string[] {
+  const used = new Set<string>();
+  return names.map((base) => {
+    let name = base;
+    for (let j = 2; used.has(name); j++) name = `${base} (${j})`;
+    used.add(name);
+    return name;
+  });
+}
+
+/** "+1.23" / "−0.40" / "0.00"; "–" when missing. */
+function signed(v: number | null): string {
+  if (v === null) return "–";
+  const s = Math.abs(v).toFixed(2);
+  return s === "0.00" ? s : (v > 0 ? "+" : "−") + s;
+}
+
+/** A raw value with about four significant digits and thousands separators. */
+function plain(v: number | null): string {
+  if (v === null) return "–";
+  const a = Math.abs(v);
+  const digits = a >= 1000 ? 0 : a >= 100 ? 1 : a >= 1 ? 2 : 3;
+  const s = a.toFixed(digits);
+  const [whole, frac] = s.split(".");
+  return (v < 0 ? "−" : "") + whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (frac ? "." + frac : "");
+}
+
+function cells(input: ProfileChartInput): { segments: string[]; features: string[]; rows: Cell[]; maxAbs: number } {
+  const { values, labels } = input;
+  if (values.length !== input.segments.length) throw new RangeError(`values has ${values.length} rows for ${input.segments.length} segments`);
+  if (labels && labels.length !== input.segments.length) throw new RangeError(`labels has ${labels.length} rows for ${input.segments.length} segments`);
+  const segments = unique(input.segments);
+  const features = unique(input.features);
+  const rows: Cell[] = [];
+  let maxAbs = 0;
+  segments.forEach((segment, s) => {
+    if (values[s].length !== features.length) throw new RangeError(`values row ${s} has ${values[s].length} values for ${features.length} features`);
+    features.forEach((feature, f) => {
+      const value = round(values[s][f], 4);
+      const mean = labels ? round(labels[s][f], 6) : null;
+      if (value !== null) maxAbs = Math.max(maxAbs, Math.abs(value));
+      rows.push({ segment, feature, value, mean, text: input.cellText === "label" && labels ? plain(mean) : signed(value) });
+    });
+  });
+  return { segments, features, rows, maxAbs };
+}
+
+function tooltip(withMean: boolean) {
+  return [
+    { field: "segment", type: "nominal" as const },
+    { field: "feature", type: "nominal" as const },
+    { field: "value", type: "quantitative" as const, title: "difference (standard units)", format: "+.2f" },
+    ...(withMean ? [{ field: "mean", type: "quantitative" as const, title: "segment mean", format: ",.4~g" }] : []),
+  ];
+}
+
+/**
+ * Heatmap of segments (rows) × features (columns), each cell coloured by the segment's
+ * difference from the population (blue below, red above, white at 0; the scale symmetric
+ * about 0) and annotated with it (or with the raw value when `cellText` is "label").
+ */
+export function profileHeatmapChart(input: ProfileChartInput): TopLevelSpec {
+  const { segments, features, rows, maxAbs } = cells(input);
+  const m = maxAbs > 0 ? maxAbs : 1;
+  const cell = Math.max(28, Math.min(64, Math.floor(640 / Math.max(1, features.length))));
+  const description = input.description ?? `Heatmap of ${segments.length} segments by ${features.length} features: each cell is the segment's difference from the population in standard units. `
+    + segments.map((seg) => {
+      const own = rows.filter((r) => r.segment === seg && r.value !== null).sort((a, b) => Math.abs(b.value!) - Math.abs(a.value!)).slice(0, 3);
+      return `${seg}: ` + (own.length ? own.map((r) => `${r.feature} ${signed(r.value)}`).join(", ") : "no values");
+    }).join("; ") + ".";
+  return {
+    $schema: SCHEMA,
+    description,
+    title: { text: input.title ?? "Segment profiles", subtitle: "difference from the population in standard units (0 = population average)" },
+    width: input.width ?? cell * features.length,
+    height: input.height ?? 34 * segments.length,
+    data: { values: rows },
+    encoding: {
+      x: { field: "feature", type: "nominal", title: "feature", scale: { domain: features }, axis: { labelAngle: features.length > 6 ? -40 : 0, labelLimit: 140 } },
+      y: { field: "segment", type: "nominal", title: "segment", scale: { domain: segments }, axis: { labelLimit: 200 } },
+    },
+    layer: [
+      {
+        mark: { type: "rect", stroke: "#ffffff", strokeWidth: 1 },
+        encoding: {
+          color: {
+            field: "value", type: "quantitative", title: "difference (sd)",
+            scale: { scheme: "redblue", reverse: true, domain: [-m, m], domainMid: 0 },
+            legend: { format: "+.1f" },
+          },
+          tooltip: tooltip(input.labels !== undefined),
+        },
+      },
+      {
+        mark: { type: "text", fontSize: 10, baseline: "middle" },
+        encoding: {
+          text: { field: "text" },
+          color: { condition: { test: `datum.value !== null && abs(datum.value) > ${0.6 * m}`, value: "#ffffff" }, value: "#222222" },
+          tooltip: tooltip(input.labels !== undefined),
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * The snake plot: one line per segment across the features (in the given order) at its
+ * difference from the population, with the population (0) as a grey rule.
+ */
+export function snakePlotChart(input: ProfileChartInput): TopLevelSpec {
+  const { segments, features, rows } = cells(input);
+  const codes = input.segmentLabels ?? segments.map((_, i) => i);
+  if (codes.length !== segments.length) throw new RangeError(`segmentLabels has ${codes.length} values for ${segments.length} segments`);
+  const description = input.description ?? `Snake plot: the difference from the population (standard units) of ${segments.length} segments across ${features.length} features (${features.join(", ")}).`;
+  return {
+    $schema: SCHEMA,
+    description,
+    title: { text: input.title ?? "Snake plot of segment profiles", subtitle: "difference from the population in standard units (0 = population average)" },
+    width: input.width ?? Math.max(320, 70 * features.length),
+    height: input.height ?? 280,
+    layer: [
+      {
+        data: { values: [{}] },
+        mark: { type: "rule", color: "#888888", strokeDash: [2, 2] },
+        encoding: { y: { datum: 0, type: "quantitative" } },
+      },
+      {
+        data: { values: rows.filter((r) => r.value !== null) },
+        mark: { type: "line", point: { filled: true, size: 40 }, strokeWidth: 2 },
+        encoding: {
+          x: { field: "feature", type: "nominal", title: "feature", scale: { domain: features }, axis: { labelAngle: features.length > 6 ? -40 : 0, labelLimit: 140 } },
+          y: { field: "value", type: "quantitative", title: "difference from the population (sd)" },
+          color: { field: "segment", type: "nominal", title: "segment", scale: { domain: segments, range: codes.map(segmentColor) } },
+          tooltip: tooltip(input.labels !== undefined),
+        },
+      },
+    ],
+  };
+}
