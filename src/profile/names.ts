@@ -1,0 +1,301 @@
+/**
+ * Segment names and one-sentence descriptions in plain language, from a profile.
+ *
+ * Names (deterministic; unique within a segmentation):
+ * - RFM naming (the profile's `naming` is "rfm": recency_days and frequency were profiled):
+ *   the named RFM segment of the segment's (R, F) scores — the quintile scores of its median
+ *   recency and frequency within the population (see profiles.ts and RFM_GRID in
+ *   rfm-scores.ts): Champions, Loyal Customers, ..., Lost.
+ * - Otherwise, from the top 1–2 distinguishing features: "High monthly charges, low tenure",
+ *   "Mostly Month-to-month contract". The second feature is added when its |effect size| is
+ *   at least 0.3 and at least half the first's. A segment whose top |effect size| is below
+ *   0.2 standard units is "Close to average".
+ * - Words: numeric features "High"/"Low" + the humanised name (`MonthlyCharges` → "monthly
+ *   charges", `tenure_days` → "tenure"), with a small vocabulary for the RFM features
+ *   ("Recent", "Lapsed", "Frequent", "Big spenders", ...); datetimes "Later"/"Earlier";
+ *   booleans "Mostly X" (share ≥ 50 %), "More X", "Fewer X", "No X" (share ≤ 5 %);
+ *   categorical features likewise with the category: "Mostly Month-to-month contract".
+ * - Duplicates: the segments of a group (2 or 3) sharing a generated name get a qualifier in
+ *   parentheses from the numeric feature whose standardized means spread most across the
+ *   group: "Champions (more frequent)", "Champions (less frequent)"; names still equal then
+ *   get " 2", " 3", ... in order of segment id. Names given by the user are kept as they are
+ *   and the generated names avoid them.
+ *
+ * Descriptions: "<name>: <phrase>, <phrase>, <phrase>." with the segment's mean against the
+ * population's for the top distinguishing features (RFM naming: recency, frequency,
+ * monetary), e.g. "Champions: bought 9 days ago on average (population: 92), 14 orders
+ * (population: 4), spent 2,310 (population: 640)." Numbers are rounded by `formatNumber`;
+ * features named *_days carry "days"; rates and booleans are percentages.
+ */
+import type { DistinguishingFeature, NumericStats, ProfileResult, SegmentCategoricalFeature, SegmentNumericFeature, SegmentProfile } from "./profiles.js";
+
+export interface NamedSegment {
+  name: string;
+  description: string;
+}
+
+export interface NamingOptions {
+  /** Names given by the user, by segment id. */
+  segmentNames?: Record<number, string>;
+}
+
+const RFM_FEATURES = ["recency_days", "frequency", "monetary"];
+
+const HUMAN: Record<string, string> = {
+  recency_days: "recency",
+  frequency: "frequency",
+  monetary: "spend",
+  tenure_days: "tenure",
+  avg_order_value: "average order value",
+  mean_days_between_purchases: "days between purchases",
+  distinct_products: "distinct products",
+  return_rate: "return rate",
+};
+
+/** Words for high and low values of well-known features. */
+const VOCABULARY: Record<string, { high: string; low: string }> = {
+  recency_days: { high: "lapsed", low: "recent" },
+  frequency: { high: "frequent", low: "infrequent" },
+  monetary: { high: "big spenders", low: "low spenders" },
+  tenure_days: { high: "long tenure", low: "short tenure" },
+  mean_days_between_purchases: { high: "rare orders", low: "regular orders" },
+};
+
+/**
+ * A column name in plain words: camelCase and snake_case split, lower case (acronyms kept),
+ * a trailing "days" unit dropped: `MonthlyCharges` → "monthly charges", `tenure_days` →
+ * "tenure", `NPSScore` → "NPS score". Known RFM features have fixed names (monetary → "spend").
+ */
+export function humanizeFeatureName(name: string): string {
+  if (HUMAN[name]) return HUMAN[name];
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .split(/[\s_]+/)
+    .filter((w) => w.length > 0)
+    .map((w) => (w.length > 1 && w === w.toUpperCase() && /[A-Z]/.test(w) ? w : w.toLowerCase()));
+  if (words.length > 1 && words[words.length - 1] === "days") words.pop();
+  return words.length ? words.join(" ") : name;
+}
+
+/**
+ * A number rounded for reading: |x| ≥ 10 to a whole number (thousands separated by commas),
+ * 1 ≤ |x| < 10 to one decimal, smaller to two significant digits; trailing zeros dropped.
+ */
+export function formatNumber(x: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "n/a" : x > 0 ? "∞" : "−∞";
+  const a = Math.abs(x);
+  let s: string;
+  if (a >= 10) {
+    s = String(Math.round(a)).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  } else if (a >= 1) {
+    s = a.toFixed(1).replace(/\.0$/, "");
+  } else if (a === 0) {
+    s = "0";
+  } else {
+    s = String(Number(a.toPrecision(2)));
+    if (s.includes("e")) s = a.toPrecision(2);
+  }
+  return x < 0 && s !== "0" ? `−${s}` : s;
+}
+
+/** A share 0–1 as a percentage: "42%", "4.5%", "0.12%". */
+export function formatPercent(p: number): string {
+  return `${formatNumber(p * 100)}%`;
+}
+
+function isRate(name: string): boolean {
+  return /(^|[_\s])(rate|share|ratio|pct|percent|proportion)$/i.test(name) || /(Rate|Share|Ratio|Pct|Percent)$/.test(name);
+}
+
+function isDays(name: string): boolean {
+  return /(^|[_\s])days?$/i.test(name) || /Days$/.test(name) || /(^|_)days_/i.test(name);
+}
+
+/** A feature's value in words with its unit: "9 days", "42%", "2011-05-03", "1,234". */
+export function formatFeatureValue(feature: string, kind: string, value: number, withUnit = true): string {
+  if (kind === "boolean") return formatPercent(value);
+  if (kind === "datetime") return Number.isFinite(value) ? new Date(value).toISOString().slice(0, 10) : "n/a";
+  if (isRate(feature) && Math.abs(value) <= 1.5) return formatPercent(value);
+  const s = formatNumber(value);
+  if (withUnit && isDays(feature)) return `${s} ${s === "1" ? "day" : "days"}`;
+  return s;
+}
+
+/**
+ * A category of a feature in words: "Month-to-month contract"; a yes/no category as the
+ * feature ("device protection", "no device protection"); a value that already names the
+ * feature as it is ("No internet service"); a long value with the feature in parentheses.
+ */
+export function categoryWords(value: string, human: string): string {
+  const v = value.trim().toLowerCase();
+  if (v === "yes" || v === "true") return human;
+  if (v === "no" || v === "false") return `no ${human}`;
+  if (v.includes(human.toLowerCase())) return value;
+  if (value.trim().split(/\s+/).length >= 3) return `${value} (${human})`;
+  return `${value} ${human}`;
+}
+
+/**
+ * The distinguishing features without near-copies: a feature whose |effect size| equals that
+ * of one kept before it (to 1e-9, relative) is nearly always another encoding of the same
+ * split (PhoneService = No and MultipleLines = "No phone service") and is skipped.
+ */
+function distinct(ds: DistinguishingFeature[]): DistinguishingFeature[] {
+  const out: DistinguishingFeature[] = [];
+  for (const d of ds) {
+    const a = Math.abs(d.effectSize);
+    if (!out.some((o) => Math.abs(Math.abs(o.effectSize) - a) <= 1e-9 * Math.max(a, 1))) out.push(d);
+  }
+  return out;
+}
+
+function capitalize(s: string): string {
+  return s.length ? s[0].toUpperCase() + s.slice(1) : s;
+}
+
+/** A short label for a distinguishing feature: "high monthly charges", "mostly Month-to-month contract". */
+export function featureLabel(d: DistinguishingFeature): string {
+  const human = humanizeFeatureName(d.feature);
+  const up = d.direction === "higher";
+  if (d.kind === "categorical" || d.kind === "boolean") {
+    const what = d.kind === "categorical" ? categoryWords(d.category!, human) : human;
+    if (up) return `${d.segmentValue >= 0.5 ? "mostly" : "more"} ${what}`;
+    return `${d.segmentValue <= 0.05 ? "no" : "fewer"} ${what}`;
+  }
+  const vocab = VOCABULARY[d.feature];
+  if (vocab) return up ? vocab.high : vocab.low;
+  if (d.kind === "datetime") return `${up ? "later" : "earlier"} ${human}`;
+  return `${up ? "high" : "low"} ${human}`;
+}
+
+/** One phrase of a description: the segment's value against the population's. */
+export function featurePhrase(d: DistinguishingFeature): string {
+  const human = humanizeFeatureName(d.feature);
+  const seg = d.segmentValue;
+  const pop = d.populationValue;
+  if (d.kind === "categorical") return `${formatPercent(seg)} ${categoryWords(d.category!, human)} (population: ${formatPercent(pop)})`;
+  const v = formatFeatureValue(d.feature, d.kind, seg);
+  const p = formatFeatureValue(d.feature, d.kind, pop, false);
+  switch (d.feature) {
+    case "recency_days":
+      return `bought ${v} ago on average (population: ${p})`;
+    case "frequency":
+      return `${v} ${v === "1" ? "order" : "orders"} (population: ${p})`;
+    case "monetary":
+      return `spent ${v} (population: ${p})`;
+    case "tenure_days":
+      return `customers for ${v} (population: ${p})`;
+    case "avg_order_value":
+      return `${v} per order (population: ${p})`;
+    case "mean_days_between_purchases":
+      return `an order every ${v} (population: ${p})`;
+    case "distinct_products":
+      return `${v} distinct products (population: ${p})`;
+    case "return_rate":
+      return `returned ${v} of purchases (population: ${p})`;
+  }
+  if (d.kind === "boolean") return `${v} ${human} (population: ${p})`;
+  return `${human} ${v} on average (population: ${p})`;
+}
+
+/** The distinguishing-feature record of one profiled feature of a segment (for RFM descriptions). */
+function asDistinguishing(s: SegmentProfile, pop: ProfileResult["population"], feature: string): DistinguishingFeature | null {
+  const idx = s.features.findIndex((f) => f.name === feature);
+  if (idx < 0) return null;
+  const f = s.features[idx] as SegmentNumericFeature | SegmentCategoricalFeature;
+  if (f.kind === "categorical" || f.effectSize === null || f.mean === null) return null;
+  const p = pop.features[idx] as NumericStats;
+  return { feature, kind: f.kind, effectSize: f.effectSize, direction: f.effectSize >= 0 ? "higher" : "lower", segmentValue: f.mean, populationValue: p.mean! };
+}
+
+/** Names and descriptions of the profile's segments, in the order of `profile.segments`. */
+export function nameSegments(profile: ProfileResult, options: NamingOptions = {}): NamedSegment[] {
+  const given = options.segmentNames ?? {};
+  const base: { name: string; used: Set<string>; user: boolean }[] = profile.segments.map((s) => {
+    const user = given[s.id];
+    if (user !== undefined) return { name: user, used: new Set<string>(), user: true };
+    if (profile.naming === "rfm" && s.rfm) return { name: s.rfm.segment, used: new Set(RFM_FEATURES), user: false };
+    return genericName(s);
+  });
+
+  // Disambiguation of each group of equal generated names: by the numeric feature whose
+  // standardized means differ most within the group ("higher spend" / "lower spend").
+  const names = base.map((b) => b.name);
+  const groups = new Map<string, number[]>();
+  names.forEach((nm, j) => {
+    if (!base[j].user) groups.set(nm, [...(groups.get(nm) ?? []), j]);
+  });
+  for (const [nm, members] of groups) {
+    if (members.length < 2) continue;
+    const q = contrast(profile, members);
+    if (q) members.forEach((j, r) => (names[j] = `${nm} (${q[r]})`));
+  }
+  // Still equal (or equal to a user's name): " 2", " 3", ... in order of segment id.
+  const used = new Set(names.filter((_, j) => base[j].user));
+  names.forEach((nm, j) => {
+    if (base[j].user) return;
+    let name = nm;
+    for (let c = 2; used.has(name); c++) name = `${nm} ${c}`;
+    used.add(name);
+    names[j] = name;
+  });
+
+  return profile.segments.map((s, j) => ({ name: names[j], description: describe(profile, s, names[j]) }));
+}
+
+const COMPARATIVE: Record<string, { higher: string; lower: string }> = {
+  recency_days: { higher: "less recent", lower: "more recent" },
+  frequency: { higher: "more frequent", lower: "less frequent" },
+  monetary: { higher: "higher spend", lower: "lower spend" },
+};
+
+/**
+ * Qualifiers that tell apart the members of a group of segments with the same name (2 or 3
+ * of them): the numeric feature whose standardized difference spreads most across the
+ * group, as "higher X" / "lower X" (and "middle X"); null when none differs or the group is
+ * larger than 3.
+ */
+function contrast(profile: ProfileResult, members: number[]): string[] | null {
+  if (members.length > 3) return null;
+  const segs = members.map((j) => profile.segments[j]);
+  let best = -1;
+  let bestSpread = 0;
+  segs[0].features.forEach((f, idx) => {
+    if (f.kind === "categorical") return;
+    const v = segs.map((s) => (s.features[idx] as SegmentNumericFeature).standardizedDifference);
+    if (v.some((x) => x === null)) return;
+    const spread = Math.max(...(v as number[])) - Math.min(...(v as number[]));
+    if (spread > bestSpread) {
+      bestSpread = spread;
+      best = idx;
+    }
+  });
+  if (best < 0) return null;
+  const f = segs[0].features[best];
+  const values = segs.map((s) => (s.features[best] as SegmentNumericFeature).standardizedDifference!);
+  if (new Set(values).size < values.length) return null;
+  const words = COMPARATIVE[f.name] ?? { higher: `higher ${humanizeFeatureName(f.name)}`, lower: `lower ${humanizeFeatureName(f.name)}` };
+  const hi = Math.max(...values);
+  const lo = Math.min(...values);
+  return values.map((v) => (v === hi ? words.higher : v === lo ? words.lower : `middle ${humanizeFeatureName(f.name)}`));
+}
+
+function genericName(s: SegmentProfile): { name: string; used: Set<string>; user: boolean } {
+  const d = distinct(s.distinguishing);
+  if (!d.length || Math.abs(d[0].effectSize) < 0.2) return { name: "Close to average", used: new Set(), user: false };
+  const parts = [d[0]];
+  if (d.length > 1 && Math.abs(d[1].effectSize) >= 0.3 && Math.abs(d[1].effectSize) >= 0.5 * Math.abs(d[0].effectSize)) parts.push(d[1]);
+  return { name: capitalize(parts.map(featureLabel).join(", ")), used: new Set(parts.map((p) => p.feature)), user: false };
+}
+
+function describe(profile: ProfileResult, s: SegmentProfile, name: string): string {
+  let items: DistinguishingFeature[];
+  if (profile.naming === "rfm" && s.rfm) {
+    items = RFM_FEATURES.map((f) => asDistinguishing(s, profile.population, f)).filter((x): x is DistinguishingFeature => x !== null);
+  } else {
+    items = distinct(s.distinguishing).filter((d, i) => i === 0 || Math.abs(d.effectSize) >= 0.2).slice(0, 3);
+  }
+  if (!items.length) return `${name}: ${formatPercent(s.share)} of customers.`;
+  return `${name}: ${items.map(featurePhrase).join(", ")}.`;
+}
