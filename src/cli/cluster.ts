@@ -335,13 +335,15 @@ export function printCluster(run: ClusterRun, io: Io): void {
   io.out("");
   const numeric = Object.keys(r.segments[0]?.means ?? {});
   const categorical = Object.keys(r.segments[0]?.modes ?? {}).slice(0, 3);
-  const head = ["segment", "customers", "share", ...numeric.map((n) => `mean ${n}`), ...categorical];
+  const head = ["segment", "name", "customers", "share", ...numeric.map((n) => `mean ${n}`), ...categorical];
   const body = r.segments.map((s) => [
-    String(s.segment), String(s.size), pct(s.share),
+    String(s.segment), s.name, String(s.size), pct(s.share),
     ...numeric.map((n) => fmtNum(s.means[n], 4)),
     ...categorical.map((c) => (s.modes[c] ? `${s.modes[c].value} (${pct(s.modes[c].share)})` : "—")),
   ]);
-  for (const line of table([head, ...body], head.map((_, j) => j < 3 + numeric.length))) io.out(`  ${line}`);
+  for (const line of table([head, ...body], head.map((_, j) => j !== 1 && j < 4 + numeric.length))) io.out(`  ${line}`);
+  io.out("");
+  for (const seg of r.segments) io.out(`  ${seg.segment}. ${seg.description}`);
   io.out("");
   io.out(`silhouette score: ${fmtNum(r.silhouette)}${r.silhouetteSample ? ` (on a random sample of ${r.silhouetteSample} rows)` : ""}`);
   if (run.outputs.out) io.out(`segments written to ${run.outputs.out}`);

@@ -7,6 +7,7 @@ import { chooseK, type ChooseKResult } from "../metrics/choose-k.js";
 import { silhouetteScore } from "../metrics/silhouette.js";
 import { FittedPipeline, fitPipeline, type TransformReport } from "../preprocess/pipeline.js";
 import { planPreprocessing, type PlanStep } from "../preprocess/plan.js";
+import { profileSegments, type ProfileResult } from "../profile/profiles.js";
 import { AVAILABLE_ALGORITHMS, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "./config.js";
 
 export interface FeatureChoice {
@@ -18,6 +19,10 @@ export interface FeatureChoice {
 
 export interface SegmentSummary {
   segment: number;
+  /** A short name in plain words (RFM vocabulary when RFM features are present); see profileSegments. */
+  name: string;
+  /** One sentence on what sets the segment apart, with the population's values for comparison. */
+  description: string;
   size: number;
   share: number;
   /** Mean of each numeric feature in original units (missing values skipped). */
@@ -40,6 +45,10 @@ export interface SegmentationResult {
   idColumn: string | null;
   ids: string[];
   labels: Int32Array;
+  /** The preprocessed features of every row (rows × featureNames), as clustered. */
+  matrix: Matrix;
+  /** Each segment against the population on the features, in their original units, with names (src/profile). */
+  profiles: ProfileResult;
   /** Squared distance of each row to its segment's center, in the preprocessed space. */
   distances: Float64Array;
   segments: SegmentSummary[];
@@ -235,7 +244,12 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     }
     distances[i] = s;
   }
+  const profiles = profileSegments(data, labels, { features: used });
   const segments = summarise(data, used, labels, k);
+  for (const p of profiles.segments) {
+    segments[p.id].name = p.name;
+    segments[p.id].description = p.description;
+  }
   // Segments of a handful of rows in a large table are nearly always outliers that K-Means
   // gave centers of their own: say so, with the way out.
   const tiny = segments.filter((s) => s.size > 0 && s.share < 0.005 && data.rows >= 1000);
@@ -250,7 +264,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   const sil = distinctLabels >= 2 && distinctLabels < X.rows ? silhouette(X, model.labels, config, warn) : { value: NaN, sample: null };
   return {
     config, features, plan: pipeline.describe(), planSteps: planned.steps, outliers, featureNames: pipeline.featureNames, idColumn, ids: rowIds(data, idColumn),
-    labels, distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia: model.inertia, nIter: model.nIter,
+    labels, matrix: Xall, profiles, distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia: model.inertia, nIter: model.nIter,
     kSearch, kChoice, pipeline, model, warnings,
   };
 }
@@ -259,7 +273,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
 function summarise(ds: Dataset, used: string[], labels: Int32Array, k: number): SegmentSummary[] {
   const counts = new Array<number>(k).fill(0);
   for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
-  const out: SegmentSummary[] = counts.map((size, segment) => ({ segment, size, share: size / labels.length, means: {}, modes: {} }));
+  const out: SegmentSummary[] = counts.map((size, segment) => ({ segment, name: `Segment ${segment}`, description: "", size, share: size / labels.length, means: {}, modes: {} }));
   for (const name of used) {
     const col = ds.columns.find((c) => c.name === name)!;
     if (col.kind === "categorical" || col.kind === "id") {
