@@ -113,9 +113,11 @@ export function profileHeatmapChart(input: ProfileChartInput): TopLevelSpec {
     },
     layer: [
       {
-        mark: { type: "rect", stroke: "#ffffff", strokeWidth: 1 },
+        // Missing values stay as grey cells rather than disappearing.
+        mark: { type: "rect", stroke: "#ffffff", strokeWidth: 1, invalid: "show" },
         encoding: {
           color: {
+            condition: { test: "!isValid(datum.value) || !isFinite(datum.value)", value: "#e8e8e8" },
             field: "value", type: "quantitative", title: "difference (sd)",
             scale: { scheme: "redblue", reverse: true, domain: [-m, m], domainMid: 0 },
             legend: { format: "+.1f" },

@@ -22,9 +22,12 @@ import { compile, type TopLevelSpec } from "vega-lite";
 import { InputError } from "../core/errors.js";
 import { writeTextAtomic } from "../io/write.js";
 
-/** The SVG text of a Vega-Lite specification. The same specification gives the same text. */
+/**
+ * The SVG text of a Vega-Lite specification. The same specification gives the same text.
+ * The specification is not changed (vega tags the data objects it is given, so it gets a copy).
+ */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: "none" });
+  const view = new vega.View(vega.parse(compile(structuredClone(spec)).spec), { renderer: "none" });
   try {
     return await view.toSVG();
   } finally {
