@@ -1,0 +1,414 @@
+/**
+ * Rules that describe each segment: a shallow one-vs-rest surrogate tree per segment (CART,
+ * tree.ts), turned into readable conditions with their coverage and precision, and exported
+ * as SQL `WHERE` clauses so that a CRM can select the segment without the model.
+ *
+ * Training. For segment s, a Gini tree (default depth ≤ 3, min_samples_leaf
+ * max(5, ⌈1 % of n⌉)) learns "in s" against every other row (other segments and noise).
+ * Features: numeric, boolean and datetime columns as they are, with missing values imputed
+ * by the column's median (0 when the column has no value); categorical columns one-hot as
+ * binary features "column = value" for their `maxCategories` most frequent values (a missing
+ * or rarer value is 0 in all of them).
+ *
+ * Rules. Every leaf whose majority is the segment (more segment rows than others; a tie goes
+ * to the rest, as scikit-learn's predict) becomes one rule: the conjunction of the tests on
+ * its path, merged per feature — numeric bounds into one interval (`30.5 < frequency ≤ 60`),
+ * one-hot tests into `Contract = 'Month-to-month'` or `Contract NOT IN ('One year', 'Two
+ * year')`, booleans into `flag = TRUE/FALSE`. The segment's rule set is the OR of its rules.
+ *
+ * Missing values in rules. A condition on a feature never holds for a row where that feature
+ * is missing — SQL's comparison semantics (NULL compares to unknown, and WHERE keeps only
+ * true), applied identically when the rules are counted here. So the rules can select fewer
+ * rows than the tree (which saw the imputed median), never rows the SQL would not.
+ *
+ * Counts. For each rule and for the rule set, on the data given: `matched` rows selected,
+ * `truePositives` of them in the segment, coverage = recall = truePositives / segment size,
+ * precision = truePositives / matched (null when nothing is selected).
+ *
+ * SQL. Identifiers are double-quoted with " doubled; strings single-quoted with ' doubled;
+ * numbers are written as their shortest round-trip decimal when it has at most 15
+ * significant digits (read exactly as a DECIMAL, and converted exactly to a DOUBLE), else in
+ * exponent form (`2.0000000000000004e+0`, an approximate-numeric literal read as the same
+ * DOUBLE); datetimes (epoch milliseconds in the Dataset) as `TIMESTAMP 'YYYY-MM-DD
+ * HH:MM:SS.ffffff'` in UTC; booleans compared to TRUE / FALSE. `sqlExpressions` can replace a
+ * column's identifier by any SQL expression giving the same values.
+ */
+import { type Dataset, getColumn } from "../core/dataset.js";
+import { InputError } from "../core/errors.js";
+import { median } from "./profiles.js";
+import { type DecisionTree, fitDecisionTree, presortFeatures } from "./tree.js";
+
+export interface RuleOptions {
+  /** Columns the rules may use (original values): numeric, boolean, datetime, categorical. */
+  features: string[];
+  /** Depth of each surrogate tree (default 3). */
+  maxDepth?: number;
+  /**
+   * Minimum rows in a leaf. Default, per segment: max(5, min(⌈0.01 · n⌉, ⌈size / 4⌉)) — 1 % of
+   * the rows, lowered for small segments so that a leaf can still hold a majority of them.
+   */
+  minSamplesLeaf?: number;
+  /** One-hot features per categorical column: its most frequent values (default 20). */
+  maxCategories?: number;
+  /** Segments to describe (default: every segment id ≥ 0 present in the labels). */
+  segments?: number[];
+  /** SQL expression to use for a column instead of its quoted name. */
+  sqlExpressions?: Record<string, string>;
+}
+
+export type Condition =
+  | { feature: string; kind: "numeric" | "datetime"; /** value > lower */ lower: number | null; /** value ≤ upper */ upper: number | null }
+  | { feature: string; kind: "boolean"; value: boolean }
+  | { feature: string; kind: "categorical"; equals: string | null; notIn: string[] };
+
+export interface Rule {
+  conditions: Condition[];
+  /** Readable form: `recency_days ≤ 30.5 AND frequency > 7.5`. */
+  text: string;
+  /** SQL boolean expression (the body of a WHERE clause). */
+  sql: string;
+  matched: number;
+  truePositives: number;
+  /** truePositives / segment size: the share of the segment the rule catches (recall). */
+  coverage: number;
+  precision: number | null;
+}
+
+export interface SegmentRules {
+  segment: number;
+  size: number;
+  /** By decreasing truePositives (then precision). */
+  rules: Rule[];
+  /** The rules joined by OR ("(no rule)" when none). */
+  text: string;
+  /** WHERE clause body selecting the segment: the rules' SQL joined by OR; FALSE when none. */
+  sql: string;
+  matched: number;
+  truePositives: number;
+  precision: number | null;
+  recall: number;
+  /** The surrogate tree's own accuracy on the rows it was trained on (imputed values). */
+  treeAccuracy: number;
+  minSamplesLeaf: number;
+  treeLeaves: number;
+}
+
+export interface RulesResult {
+  n: number;
+  maxDepth: number;
+  /** The binary features the trees saw ("col" or "col = value"). */
+  treeFeatures: string[];
+  segments: SegmentRules[];
+}
+
+interface TreeFeature {
+  column: string;
+  kind: "numeric" | "boolean" | "datetime" | "categorical";
+  /** For one-hot features: the category. */
+  category?: string;
+}
+
+/** Rules for the segments of `labels` (one per row; −1 = noise, never a segment). */
+export function segmentRules(data: Dataset, labels: Int32Array, options: RuleOptions): RulesResult {
+  const n = data.rows;
+  if (labels.length !== n) throw new InputError(`${data.source}: ${labels.length} labels for ${n} rows`);
+  if (!options.features.length) throw new InputError("segmentRules: choose at least one feature");
+  const maxDepth = options.maxDepth ?? 3;
+  if (options.minSamplesLeaf !== undefined && !(Number.isInteger(options.minSamplesLeaf) && options.minSamplesLeaf >= 1)) {
+    throw new InputError(`minSamplesLeaf must be a whole number ≥ 1, got ${options.minSamplesLeaf}`);
+  }
+  const maxCategories = options.maxCategories ?? 20;
+
+  // The training matrix.
+  const feats: TreeFeature[] = [];
+  const cols: Float64Array[] = [];
+  for (const name of options.features) {
+    const c = getColumn(data, name);
+    if (!c) throw new InputError(`${data.source} has no column "${name}" for the rules; columns are: ${data.columns.map((x) => x.name).join(", ")}`);
+    if (c.kind === "categorical" || c.kind === "id") {
+      const counts = new Map<string, number>();
+      for (const v of c.values) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+      const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, maxCategories);
+      for (const [cat] of top) {
+        const x = new Float64Array(n);
+        c.values.forEach((v, i) => (x[i] = v === cat ? 1 : 0));
+        feats.push({ column: name, kind: "categorical", category: cat });
+        cols.push(x);
+      }
+    } else {
+      const values = c.values as Float64Array;
+      const present = values.filter((v) => !Number.isNaN(v));
+      const fillValue = present.length ? median(present) : 0;
+      const x = values.map((v) => (Number.isNaN(v) ? fillValue : v));
+      feats.push({ column: name, kind: c.kind });
+      cols.push(x);
+    }
+  }
+  const d = feats.length;
+  const X = new Float64Array(n * d);
+  for (let j = 0; j < d; j++) for (let i = 0; i < n; i++) X[i * d + j] = cols[j][i];
+  const presorted = n > 0 && d > 0 ? presortFeatures(X, n, d) : [];
+
+  const ids = options.segments ?? [...new Set(labels)].filter((l) => l >= 0).sort((a, b) => a - b);
+  const segments: SegmentRules[] = ids.map((s) => {
+    const y = new Uint8Array(n);
+    let size = 0;
+    for (let i = 0; i < n; i++) if (labels[i] === s) {
+      y[i] = 1;
+      size++;
+    }
+    const minLeaf = options.minSamplesLeaf ?? Math.max(5, Math.min(Math.ceil(0.01 * n), Math.ceil(size / 4)));
+    if (size === 0 || d === 0) return emptyRules(s, size, n, minLeaf);
+    const tree = fitDecisionTree(X, n, d, y, { maxDepth, minSamplesLeaf: minLeaf, nClasses: 2, presorted });
+    const rules = treeRules(tree, feats, cols).map((conditions) => finishRule(data, conditions, labels, s, size, options.sqlExpressions));
+    rules.sort((a, b) => b.truePositives - a.truePositives || (b.precision ?? 0) - (a.precision ?? 0));
+    const union = evaluateRules(data, rules.map((r) => r.conditions));
+    let matched = 0;
+    let tp = 0;
+    for (let i = 0; i < n; i++) if (union[i]) {
+      matched++;
+      if (labels[i] === s) tp++;
+    }
+    let correct = 0;
+    for (const node of tree.nodes) if (node.feature < 0) correct += Math.max(node.value[0], node.value[1]);
+    return {
+      segment: s, size, rules,
+      text: rules.length ? rules.map((r) => (rules.length > 1 && r.conditions.length > 1 ? `(${r.text})` : r.text)).join(" OR ") : "(no rule)",
+      sql: rulesToSql(rules), matched, truePositives: tp, precision: matched ? tp / matched : null, recall: tp / size,
+      treeAccuracy: correct / n, minSamplesLeaf: minLeaf, treeLeaves: tree.nodes.filter((nd) => nd.feature < 0).length,
+    };
+  });
+  return {
+    n, maxDepth,
+    treeFeatures: feats.map((f) => (f.category === undefined ? f.column : `${f.column} = ${f.category}`)),
+    segments,
+  };
+}
+
+function emptyRules(segment: number, size: number, n: number, minSamplesLeaf: number): SegmentRules {
+  return {
+    segment, size, rules: [], text: "(no rule)", sql: "FALSE", matched: 0, truePositives: 0, precision: null, recall: 0,
+    treeAccuracy: n ? (n - size) / n : 0, minSamplesLeaf, treeLeaves: 1,
+  };
+}
+
+/**
+ * The merged conditions of the rules of a tree, in depth-first order: one per maximal subtree
+ * whose leaves all predict class 1 (two sibling leaves that both predict the segment make one
+ * rule on their parent, not two that differ by one test).
+ */
+function treeRules(tree: DecisionTree, feats: TreeFeature[], cols: Float64Array[]): Condition[][] {
+  const all1 = new Map<number, boolean>();
+  const allPositive = (k: number): boolean => {
+    let v = all1.get(k);
+    if (v === undefined) {
+      const node = tree.nodes[k];
+      v = node.feature < 0 ? node.value[1] > node.value[0] : allPositive(node.left) && allPositive(node.right);
+      all1.set(k, v);
+    }
+    return v;
+  };
+  const out: Condition[][] = [];
+  const path: { f: number; le: boolean; t: number }[] = [];
+  const walk = (k: number): void => {
+    const node = tree.nodes[k];
+    if (allPositive(k)) {
+      out.push(mergePath(path, feats));
+      return;
+    }
+    if (node.feature < 0) return;
+    const t = readableThreshold(cols[node.feature], node.threshold);
+    path.push({ f: node.feature, le: true, t });
+    walk(node.left);
+    path[path.length - 1].le = false;
+    walk(node.right);
+    path.pop();
+  };
+  walk(0);
+  return out;
+}
+
+/**
+ * The shortest decimal (fewest significant digits, rounded from the tree's threshold) that
+ * splits `values` exactly as `threshold` does: strictly between the largest value ≤ threshold
+ * and the smallest value above it. Rules show this one: 42.53 rather than 42.525000000000006.
+ */
+export function readableThreshold(values: Float64Array, threshold: number): number {
+  let lo = -Infinity;
+  let hi = Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const x = values[i];
+    if (x <= threshold) {
+      if (x > lo) lo = x;
+    } else if (x < hi) hi = x;
+  }
+  for (let p = 1; p <= 17; p++) {
+    const t = Number(threshold.toPrecision(p));
+    if (t > lo && t < hi) return t;
+  }
+  return threshold;
+}
+
+function mergePath(path: { f: number; le: boolean; t: number }[], feats: TreeFeature[]): Condition[] {
+  const byColumn = new Map<string, Condition>();
+  for (const { f, le, t } of path) {
+    const tf = feats[f];
+    let c = byColumn.get(tf.column);
+    if (tf.kind === "categorical") {
+      if (!c) byColumn.set(tf.column, (c = { feature: tf.column, kind: "categorical", equals: null, notIn: [] }));
+      if (c.kind !== "categorical") continue;
+      if (le) c.notIn.push(tf.category!); // indicator ≤ 0.5: not this value
+      else c.equals = tf.category!;
+    } else if (tf.kind === "boolean" && t > 0 && t < 1) {
+      byColumn.set(tf.column, { feature: tf.column, kind: "boolean", value: !le });
+    } else {
+      if (!c) byColumn.set(tf.column, (c = { feature: tf.column, kind: tf.kind === "datetime" ? "datetime" : "numeric", lower: null, upper: null }));
+      if (c.kind !== "numeric" && c.kind !== "datetime") continue;
+      if (le) c.upper = c.upper === null ? t : Math.min(c.upper, t);
+      else c.lower = c.lower === null ? t : Math.max(c.lower, t);
+    }
+  }
+  for (const c of byColumn.values()) if (c.kind === "categorical" && c.equals !== null) c.notIn = [];
+  return [...byColumn.values()];
+}
+
+function finishRule(data: Dataset, conditions: Condition[], labels: Int32Array, s: number, size: number, exprs?: Record<string, string>): Rule {
+  const sel = evaluateRules(data, [conditions]);
+  let matched = 0;
+  let tp = 0;
+  for (let i = 0; i < sel.length; i++) if (sel[i]) {
+    matched++;
+    if (labels[i] === s) tp++;
+  }
+  return {
+    conditions, text: conditionsText(conditions), sql: conditionsSql(conditions, exprs), matched, truePositives: tp,
+    coverage: size ? tp / size : 0, precision: matched ? tp / matched : null,
+  };
+}
+
+/**
+ * Which rows satisfy any of the rules (each a conjunction of conditions), with SQL's
+ * semantics for missing values: a condition on a missing value does not hold. 1 = selected.
+ */
+export function evaluateRules(data: Dataset, rules: Condition[][]): Uint8Array {
+  const n = data.rows;
+  const out = new Uint8Array(n);
+  for (const conditions of rules) {
+    const ok = new Uint8Array(n).fill(1);
+    for (const c of conditions) {
+      const col = getColumn(data, c.feature);
+      if (!col) throw new InputError(`${data.source} has no column "${c.feature}"`);
+      if (c.kind === "categorical") {
+        if (col.kind !== "categorical" && col.kind !== "id") throw new InputError(`column "${c.feature}" is not categorical`);
+        const notIn = new Set(c.notIn);
+        for (let i = 0; i < n; i++) {
+          const v = col.values[i];
+          if (v === null || (c.equals !== null ? v !== c.equals : notIn.has(v))) ok[i] = 0;
+        }
+      } else {
+        if (col.kind === "categorical" || col.kind === "id") throw new InputError(`column "${c.feature}" is not numeric`);
+        const v = col.values as Float64Array;
+        for (let i = 0; i < n; i++) {
+          const x = v[i];
+          let holds: boolean;
+          if (Number.isNaN(x)) holds = false;
+          else if (c.kind === "boolean") holds = c.value ? x !== 0 : x === 0;
+          else holds = (c.lower === null || x > c.lower) && (c.upper === null || x <= c.upper);
+          if (!holds) ok[i] = 0;
+        }
+      }
+    }
+    for (let i = 0; i < n; i++) out[i] |= ok[i];
+  }
+  return out;
+}
+
+/** A quoted SQL identifier: `"name"`, with " doubled. */
+export function sqlIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** A quoted SQL string literal: `'value'`, with ' doubled. */
+export function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** A SQL numeric literal that reads back as exactly this double (see the module notes). */
+export function sqlNumber(x: number): string {
+  if (!Number.isFinite(x)) throw new RangeError(`no SQL literal for ${x}`);
+  const s = String(x);
+  const m = /^-?(\d+)(?:\.(\d+))?$/.exec(s);
+  if (m) {
+    const digits = (m[1] + (m[2] ?? "")).replace(/^0+/, "");
+    if (digits.length <= 15) return s;
+  }
+  return x.toExponential();
+}
+
+/** A TIMESTAMP literal (UTC) of epoch milliseconds, to the microsecond. */
+export function sqlTimestamp(ms: number): string {
+  const whole = Math.floor(ms);
+  const micros = Math.round((ms - whole) * 1000);
+  const iso = new Date(whole).toISOString(); // YYYY-MM-DDTHH:MM:SS.mmmZ
+  return `TIMESTAMP '${iso.slice(0, 10)} ${iso.slice(11, 23)}${String(micros).padStart(3, "0")}'`;
+}
+
+function conditionSql(c: Condition, exprs?: Record<string, string>): string {
+  const id = exprs?.[c.feature] ?? sqlIdentifier(c.feature);
+  if (c.kind === "categorical") {
+    if (c.equals !== null) return `${id} = ${sqlString(c.equals)}`;
+    if (c.notIn.length === 1) return `${id} <> ${sqlString(c.notIn[0])}`;
+    return `${id} NOT IN (${c.notIn.map(sqlString).join(", ")})`;
+  }
+  if (c.kind === "boolean") return `${id} = ${c.value ? "TRUE" : "FALSE"}`;
+  const lit = c.kind === "datetime" ? sqlTimestamp : sqlNumber;
+  const parts: string[] = [];
+  if (c.lower !== null) parts.push(`${id} > ${lit(c.lower)}`);
+  if (c.upper !== null) parts.push(`${id} <= ${lit(c.upper)}`);
+  return parts.join(" AND ");
+}
+
+/** The SQL of one rule: its conditions joined by AND (TRUE when it has none). */
+export function conditionsSql(conditions: Condition[], exprs?: Record<string, string>): string {
+  const parts = conditions.map((c) => conditionSql(c, exprs)).filter((p) => p.length > 0);
+  return parts.length ? parts.join(" AND ") : "TRUE";
+}
+
+/** The WHERE clause body of a rule set: each rule in parentheses, joined by OR; FALSE when empty. */
+export function rulesToSql(rules: { sql: string }[]): string {
+  if (!rules.length) return "FALSE";
+  if (rules.length === 1) return rules[0].sql;
+  return rules.map((r) => `(${r.sql})`).join(" OR ");
+}
+
+function textNumber(x: number): string {
+  return String(Number(x.toPrecision(8)));
+}
+
+function textValue(c: Condition & { kind: "numeric" | "datetime" }, x: number): string {
+  if (c.kind === "datetime") {
+    const iso = new Date(x).toISOString();
+    return iso.endsWith("T00:00:00.000Z") ? iso.slice(0, 10) : iso.slice(0, 19).replace("T", " ");
+  }
+  return textNumber(x);
+}
+
+/** Readable form of one condition: `frequency > 7.5`, `30.5 < recency_days ≤ 60`, `Contract = 'Month-to-month'`. */
+export function conditionText(c: Condition): string {
+  const q = (v: string): string => `'${v}'`;
+  if (c.kind === "categorical") {
+    if (c.equals !== null) return `${c.feature} = ${q(c.equals)}`;
+    if (c.notIn.length === 1) return `${c.feature} ≠ ${q(c.notIn[0])}`;
+    return `${c.feature} not in (${c.notIn.map(q).join(", ")})`;
+  }
+  if (c.kind === "boolean") return `${c.feature} is ${c.value ? "true" : "false"}`;
+  if (c.lower !== null && c.upper !== null) return `${textValue(c, c.lower)} < ${c.feature} ≤ ${textValue(c, c.upper)}`;
+  if (c.lower !== null) return `${c.feature} > ${textValue(c, c.lower)}`;
+  if (c.upper !== null) return `${c.feature} ≤ ${textValue(c, c.upper)}`;
+  return `${c.feature} any`;
+}
+
+/** Readable form of a rule: its conditions joined by AND ("all customers" when it has none). */
+export function conditionsText(conditions: Condition[]): string {
+  return conditions.length ? conditions.map(conditionText).join(" AND ") : "all customers";
+}
