@@ -9,7 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { segmentSizesChart } from "../src/charts/sizes.js";
 import { rfmGridChart } from "../src/charts/rfm-grid.js";
 import { InputError } from "../src/core/errors.js";
-import { renderPng, renderSvg, resolveFonts, svgToPng, writeCharts, writePng } from "../src/report/render.js";
+import { helveticaWidth, renderPng, renderSvg, resolveFonts, svgToPng, writeCharts, writePng } from "../src/report/render.js";
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const DEJAVU = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
@@ -39,6 +39,22 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 afterEach(() => vi.unstubAllEnvs());
+
+describe("text layout", () => {
+  it("measures text with Helvetica's metrics", () => {
+    expect(helveticaWidth("Hi", 10)).toBeCloseTo(9.44, 10); // H 722 + i 222
+    expect(helveticaWidth("Hi", 10, true)).toBeCloseTo(10, 10); // H 722 + i 278 in bold
+    expect(helveticaWidth("12,345", 11)).toBeCloseTo((5 * 556 + 278) * 0.011, 10);
+  });
+
+  it("keeps a label whole that vega's rough estimate (0.8 em a character) would cut", async () => {
+    // 36 characters at 11 px: 317 px by the estimate, over the 220-pixel label limit; about 190 px in Helvetica.
+    const name = "Occasional weekend family shoppers A";
+    const svg = await renderSvg(segmentSizesChart({ segments: [name, "B"], sizes: [3, 4] }));
+    expect(svg).toContain(`>${name}</text>`);
+    expect(svg).not.toContain("…");
+  });
+});
 
 describe("PNG", () => {
   it("starts with the PNG signature and is the SVG's size times the scale", async (ctx) => {

@@ -88,8 +88,8 @@ export function segmentMapChart(input: SegmentMapInput): TopLevelSpec {
     // No ARIA label per point (the chart's description is its text alternative): half the SVG's size.
     mark: { type: "circle", size: m > 3000 ? 10 : m > 1000 ? 16 : 30, opacity: 0.7, aria: false },
     encoding: {
-      x: { field: "x", type: "quantitative", title: xTitle, scale: { zero: false, nice: false }, axis: { grid: false } },
-      y: { field: "y", type: "quantitative", title: yTitle, scale: { zero: false, nice: false }, axis: { grid: false } },
+      x: { field: "x", type: "quantitative", title: xTitle, scale: { zero: false, nice: false, padding: 8 }, axis: { grid: false } },
+      y: { field: "y", type: "quantitative", title: yTitle, scale: { zero: false, nice: false, padding: 8 }, axis: { grid: false } },
       color: { field: "segment", type: "nominal", title: "segment", scale: color },
       tooltip: [
         { field: "id", type: "nominal", title: input.ids ? "customer" : "row" },

@@ -23,10 +23,64 @@ import { InputError } from "../core/errors.js";
 import { writeTextAtomic } from "../io/write.js";
 
 /**
+ * Advance widths (thousandths of an em) of ASCII 32–126 in Helvetica and Helvetica Bold (the
+ * standard font metrics; Arial and Liberation Sans share them).
+ */
+const HELVETICA = [
+  278, 278, 355, 556, 556, 889, 667, 191, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556, 556, 556, 556, 556,
+  556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722, 722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778,
+  667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 333, 556, 556, 500, 556, 556, 278, 556,
+  556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500, 500, 334, 260, 334, 584,
+];
+const HELVETICA_BOLD = [
+  278, 333, 474, 556, 556, 889, 722, 238, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556, 556, 556, 556, 556, 556, 556,
+  556, 556, 333, 333, 584, 584, 584, 611, 975, 722, 722, 722, 722, 667, 611, 778, 722, 278, 556, 722, 611, 833, 722, 778,
+  667, 778, 722, 667, 611, 722, 667, 944, 667, 667, 611, 333, 278, 333, 584, 556, 333, 556, 611, 556, 611, 556, 333, 611,
+  611, 278, 278, 556, 278, 889, 611, 611, 611, 611, 389, 556, 333, 611, 556, 778, 556, 556, 500, 389, 280, 389, 584,
+];
+
+/** The width in pixels of `text` in Helvetica at `size` pixels; other characters as a digit, wide scripts as an em. */
+export function helveticaWidth(text: string, size: number, bold = false): number {
+  const table = bold ? HELVETICA_BOLD : HELVETICA;
+  let w = 0;
+  for (const ch of text) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 32 && c <= 126) w += table[c - 32];
+    else if (c === 0x2026 || c >= 0x2e80) w += 1000; // ellipsis; CJK and other wide scripts
+    else if (c < 32 || (c >= 0x300 && c < 0x370)) continue; // control and combining characters
+    else w += 556;
+  }
+  return (w * size) / 1000;
+}
+
+/**
+ * Without a canvas, vega lays out text with a rough estimate of its width (0.8 em per
+ * character, about 1.5 times too wide), which leaves wide margins and truncates labels early.
+ * This gives it Helvetica's metrics instead (close to the fonts resvg and browsers use for
+ * sans-serif); vega documents replacing textMetrics.width for exactly this. Installed once,
+ * only when vega is on its estimate; deterministic.
+ */
+function installTextMetrics(): void {
+  const tm = (vega as unknown as { textMetrics: unknown }).textMetrics as { width: (item: Record<string, unknown>, text: unknown) => number; estimateWidth: unknown };
+  if (tm.width !== tm.estimateWidth) return;
+  tm.width = (item, text) => {
+    const t = text == null ? "" : String(text).trim();
+    const size = item.fontSize != null ? Number(item.fontSize) || 0 : 11;
+    const weight = item.fontWeight;
+    const bold = weight === "bold" || weight === "bolder" || (typeof weight === "number" && weight >= 600) || (typeof weight === "string" && Number(weight) >= 600);
+    const w = helveticaWidth(t, size, bold);
+    const limit = Number(item.limit);
+    // vega truncates a limited text through this function; the box of a limited text is at most the limit.
+    return limit > 0 ? Math.min(w, limit) : w;
+  };
+}
+
+/**
  * The SVG text of a Vega-Lite specification. The same specification gives the same text.
  * The specification is not changed (vega tags the data objects it is given, so it gets a copy).
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  installTextMetrics();
   const view = new vega.View(vega.parse(compile(structuredClone(spec)).spec), { renderer: "none" });
   try {
     return await view.toSVG();
