@@ -16,8 +16,8 @@
  *   booleans "Mostly X" (share ≥ 50 %), "More X", "Fewer X", "No X" (share ≤ 5 %);
  *   categorical features likewise with the category: "Mostly Month-to-month contract".
  * - Duplicates: the segments of a group (2 or 3) sharing a generated name get a qualifier in
- *   parentheses from the numeric feature whose standardized means spread most across the
- *   group: "Champions (more frequent)", "Champions (less frequent)"; names still equal then
+ *   parentheses from the numeric feature whose standardized means spread most (≥ 0.2) across
+ *   the group: "Champions (more frequent)", "Champions (less frequent)"; names still equal then
  *   get " 2", " 3", ... in order of segment id. Names given by the user are kept as they are
  *   and the generated names avoid them.
  *
@@ -253,8 +253,8 @@ const COMPARATIVE: Record<string, { higher: string; lower: string }> = {
 /**
  * Qualifiers that tell apart the members of a group of segments with the same name (2 or 3
  * of them): the numeric feature whose standardized difference spreads most across the
- * group, as "higher X" / "lower X" (and "middle X"); null when none differs or the group is
- * larger than 3.
+ * group, as "higher X" / "lower X" (and "middle X"); null when none differs by at least 0.2
+ * standard units or the group is larger than 3.
  */
 function contrast(profile: ProfileResult, members: number[]): string[] | null {
   if (members.length > 3) return null;
@@ -271,7 +271,7 @@ function contrast(profile: ProfileResult, members: number[]): string[] | null {
       best = idx;
     }
   });
-  if (best < 0) return null;
+  if (best < 0 || bestSpread < 0.2) return null;
   const f = segs[0].features[best];
   const values = segs.map((s) => (s.features[best] as SegmentNumericFeature).standardizedDifference!);
   if (new Set(values).size < values.length) return null;

@@ -233,7 +233,7 @@ export function profileSegments(data: Dataset, labels: Int32Array, options: Prof
       const fMed = medianByName.get(rfmCols.frequency.name)![j];
       const mMed = rfmCols.monetary ? medianByName.get(rfmCols.monetary.name)![j] : null;
       if (rMed !== null && fMed !== null) {
-        const r = 6 - rfmScoreOfValue(rfmCols.recency.values, rMed);
+        const r = rfmScoreOfValue(rfmCols.recency.values, rMed, true);
         const f = rfmScoreOfValue(rfmCols.frequency.values, fMed);
         const m = rfmCols.monetary && mMed !== null ? rfmScoreOfValue(rfmCols.monetary.values, mMed) : null;
         rfm = { r, f, m, segment: rfmSegment(r, f)! };
@@ -265,13 +265,14 @@ function rfmColumns(columns: Column[]): { recency: { name: string; values: Float
 }
 
 /**
- * The quintile score 1–5 that a customer with value v would get among `values` (missing
- * ones ignored), with the binning of rfm-scores.ts (pandas `qcut` of the first-ranks): v is
- * given the middle of the ranks that the customers equal to it occupy — (lo + 1 + hi) / 2,
- * where lo values are below v and hi are ≤ v — or lo + 0.5 when no customer has exactly v.
- * Higher values score higher (reverse for recency: 6 − score).
+ * The quintile score 1–5 that a customer with value v would get among `values` (missing ones
+ * ignored), with the bins of rfm-scores.ts (pandas `qcut` of the ranks 1..m into five equal
+ * bins). A value shared by several customers takes the rank of the worst of them — the lowest
+ * rank (pandas `method="min"`), or with `reverse` (recency, where small is good) the highest
+ * — so one-time buyers score F = 1 even when they are 40 % of the customers; a value nobody
+ * has ranks halfway between its neighbours. With `reverse` the score is 6 − the quintile.
  */
-export function rfmScoreOfValue(values: Float64Array, v: number): number {
+export function rfmScoreOfValue(values: Float64Array, v: number, reverse = false): number {
   let m = 0;
   let lo = 0;
   let hi = 0;
@@ -283,12 +284,12 @@ export function rfmScoreOfValue(values: Float64Array, v: number): number {
     if (x <= v) hi++;
   }
   if (m === 0) return 3;
-  const rank = Math.min(m, Math.max(1, hi > lo ? (lo + 1 + hi) / 2 : lo + 0.5));
+  const tieRank = reverse ? hi : lo + 1;
+  const rank = Math.min(m, Math.max(1, hi > lo ? tieRank : lo + 0.5));
   const edges = rankQuantileEdges(m, 5);
-  if (rank <= edges[0]) return 1;
-  let bin = 0;
-  while (bin <= 5 && edges[bin] < rank) bin++;
-  return Math.min(Math.max(bin, 1), 5);
+  let bin = 1;
+  while (bin < 5 && edges[bin] < rank) bin++;
+  return reverse ? 6 - bin : bin;
 }
 
 function rankDistinguishing(features: SegmentFeature[], pop: FeatureStats[], topK: number): DistinguishingFeature[] {
