@@ -1,4 +1,5 @@
-import { resolve } from "node:path";
+import { stat } from "node:fs/promises";
+import { basename, resolve } from "node:path";
 import type { Dataset } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 import { readColumns } from "../io/extract.js";
@@ -8,6 +9,9 @@ import { checkOutputPath, writeColumns, writeTextAtomic } from "../io/write.js";
 import { AVAILABLE_ALGORITHMS, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "../pipeline/config.js";
 import { buildModelFile } from "../pipeline/model.js";
 import { runSegmentation, type SegmentationResult } from "../pipeline/run.js";
+import { renderReportHtml } from "../report/html.js";
+import { writeCharts } from "../report/render.js";
+import { buildSegmentationReport, type ReportMap, type SegmentationReport } from "../report/segmentation.js";
 import {
   endProgress, fmtNum, type Io, onePositional, parse, parseK, parseList, parseTypes, parseWholeNumber, pct, progress, table,
 } from "./common.js";
@@ -49,6 +53,24 @@ then applies to the transaction log.`;
 export interface ClusterOutputs {
   out?: string;
   model?: string;
+  /** The HTML report. */
+  report?: string;
+  /** A folder for the report's charts as SVG and PNG files. */
+  charts?: string;
+  /** The maps the report draws (default PCA and t-SNE). */
+  maps?: ReportMap[];
+  /** Set by clusterFile: the chart files written into `charts`. */
+  chartFiles?: string[];
+}
+
+async function checkFolder(path: string, flag: string): Promise<void> {
+  let s;
+  try {
+    s = await stat(path);
+  } catch {
+    throw new InputError(`${flag} ${path}: the folder does not exist; create it first (mkdir ${path}) or choose another`);
+  }
+  if (!s.isDirectory()) throw new InputError(`${flag} ${path} is a file, not a folder; give a folder for the chart files`);
 }
 
 export interface ClusterRun {
@@ -66,17 +88,24 @@ export async function clusterFile(file: string, config: SegmentationConfig, outp
   }
   if (outputs.out) await checkOutputPath(outputs.out, "--out", "data");
   if (outputs.model) await checkOutputPath(outputs.model, "--model", "text");
-  if (outputs.out && outputs.model && resolve(outputs.out) === resolve(outputs.model)) {
-    throw new InputError(`--out and --model are both ${outputs.model}; give them different file names`);
+  if (outputs.report) await checkOutputPath(outputs.report, "--report", "text");
+  if (outputs.charts) await checkFolder(outputs.charts, "--charts");
+  const named = (["out", "model", "report"] as const).filter((k) => outputs[k]);
+  for (let a = 0; a < named.length; a++) {
+    for (let b = a + 1; b < named.length; b++) {
+      if (resolve(outputs[named[a]]!) === resolve(outputs[named[b]]!)) {
+        throw new InputError(`--${named[a]} and --${named[b]} are both ${outputs[named[b]]}; give them different file names`);
+      }
+    }
   }
-  const report = progress(io);
-  report(`reading ${file}`);
+  const report_ = progress(io);
+  report_(`reading ${file}`);
   const t = await loadTable(file);
   try {
     const { data, profile } = await readForClustering(t, config);
     const result = await runSegmentation(config, data, {
-      onProgress: report,
-      onIteration: io.tty ? (p) => report(`K-Means initialisation ${p.init + 1}/${p.nInit}, iteration ${p.iteration}, inertia ${fmtNum(p.inertia, 6)}`) : undefined,
+      onProgress: report_,
+      onIteration: io.tty ? (p) => report_(`K-Means initialisation ${p.init + 1}/${p.nInit}, iteration ${p.iteration}, inertia ${fmtNum(p.inertia, 6)}`) : undefined,
       onWarning: (m) => {
         endProgress(io);
         io.err(`warning: ${m}`);
@@ -85,8 +114,16 @@ export async function clusterFile(file: string, config: SegmentationConfig, outp
     endProgress(io);
     // Prepare the model before writing anything, so that a failure leaves no outputs.
     const modelText = outputs.model ? JSON.stringify(buildModelFile(result, data), null, 1) + "\n" : undefined;
+    let report: SegmentationReport | undefined;
+    if (outputs.report || outputs.charts) {
+      report = await buildSegmentationReport(result, data, { source: basename(file), readAs: profile.details, maps: outputs.maps, onProgress: report_ });
+    }
+    const html = report && outputs.report ? renderReportHtml(report.document) : undefined;
+    endProgress(io);
     if (outputs.out) await writeSegments(outputs.out, result);
     if (outputs.model && modelText !== undefined) await writeTextAtomic(outputs.model, modelText);
+    if (outputs.report && html !== undefined) await writeTextAtomic(outputs.report, html);
+    if (outputs.charts && report) outputs.chartFiles = await writeCharts(outputs.charts, report.charts, ["svg", "png"]);
     return { result, data, profile, outputs };
   } finally {
     endProgress(io);
@@ -215,25 +252,38 @@ export function preprocessingInput(values: SegmentationValues): NonNullable<Segm
 }
 
 export async function clusterCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<SegmentationValues & Partial<Record<"out" | "model" | "report", string>> & RfmMappingValues & { transactions?: boolean }>("cluster", args, {
+  const { values, positionals } = parse<SegmentationValues & Partial<Record<"out" | "model" | "report" | "charts" | "map", string>> & RfmMappingValues & { transactions?: boolean }>("cluster", args, {
     ...SEGMENTATION_OPTIONS,
     out: { type: "string" },
     model: { type: "string" },
     report: { type: "string" },
+    charts: { type: "string" },
+    map: { type: "string" },
     transactions: { type: "boolean" },
     ...RFM_MAPPING_OPTIONS,
   });
   const file = onePositional("cluster", positionals, "data file");
-  if (values.report) throw new InputError("--report: the HTML report is not available yet; use --out and --model");
   if (values.transactions) return clusterTransactions(file, values, io);
   const mappingFlag = Object.keys(RFM_MAPPING_OPTIONS).find((k) => values[k as keyof RfmMappingValues] !== undefined);
   if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to cluster customers by their RFM features`);
   const input: SegmentationConfigInput = { ...segmentationInput(values), k: parseK(values.k) };
   const config = parseConfig(JSON.parse(JSON.stringify(input)));
-  const run = await clusterFile(file, config, { out: values.out, model: values.model }, io);
+  const run = await clusterFile(file, config, reportOutputs(values), io);
   if (values.json) io.out(JSON.stringify(clusterJson(run), null, 2));
   else printCluster(run, io);
   return 0;
+}
+
+/** The output flags of cluster: --out, --model, --report, --charts and --map. */
+function reportOutputs(values: Partial<Record<"out" | "model" | "report" | "charts" | "map", string>>): ClusterOutputs {
+  let maps: ReportMap[] | undefined;
+  if (values.map !== undefined) {
+    maps = (parseList(values.map) ?? []).map((m) => m.toLowerCase().replace("-", "")) as ReportMap[];
+    const bad = maps.find((m) => !["pca", "tsne", "umap"].includes(m));
+    if (bad !== undefined || !maps.length) throw new InputError(`--map ${values.map}: expected a list of pca, tsne and umap (for example --map pca,tsne)`);
+    if (!values.report && !values.charts) throw new InputError("--map chooses the maps of the report: add --report report.html or --charts DIR");
+  }
+  return { out: values.out, model: values.model, report: values.report, charts: values.charts, maps };
 }
 
 /** RFM features used by default for `cluster --transactions`. */
@@ -245,7 +295,7 @@ const RFM_FEATURES = ["recency_days", "frequency", "monetary"];
  */
 async function clusterTransactions(
   file: string,
-  values: RfmMappingValues & SegmentationValues & Partial<Record<"out" | "model", string>> & { json?: boolean },
+  values: RfmMappingValues & SegmentationValues & Partial<Record<"out" | "model" | "report" | "charts" | "map", string>> & { json?: boolean },
   io: Io,
 ): Promise<number> {
   const map = rfmMapping(values, "cluster --transactions");
@@ -262,9 +312,11 @@ async function clusterTransactions(
       log1p: parseList(values.log) ?? (values.prep === "auto" ? [] : features.filter((f) => RFM_FEATURES.includes(f))),
     },
   } satisfies SegmentationConfigInput)));
-  const outputs = { out: values.out, model: values.model };
+  const outputs = reportOutputs(values);
   if (outputs.out) await checkOutputPath(outputs.out, "--out", "data");
   if (outputs.model) await checkOutputPath(outputs.model, "--model", "text");
+  if (outputs.report) await checkOutputPath(outputs.report, "--report", "text");
+  if (outputs.charts) await checkFolder(outputs.charts, "--charts");
   return withRfmFile(file, map, parseTypes(values.type), async (path, rfm) => {
     const raw = await clusterFile(path, config, outputs, io);
     const run: ClusterRun = { ...raw, data: { ...raw.data, source: `${file} (RFM features)` } };
@@ -348,4 +400,6 @@ export function printCluster(run: ClusterRun, io: Io): void {
   io.out(`silhouette score: ${fmtNum(r.silhouette)}${r.silhouetteSample ? ` (on a random sample of ${r.silhouetteSample} rows)` : ""}`);
   if (run.outputs.out) io.out(`segments written to ${run.outputs.out}`);
   if (run.outputs.model) io.out(`model written to ${run.outputs.model}`);
+  if (run.outputs.report) io.out(`report written to ${run.outputs.report}`);
+  if (run.outputs.chartFiles) io.out(`${run.outputs.chartFiles.length} chart files written to ${run.outputs.charts}`);
 }

@@ -18,6 +18,8 @@ export const SegmentationConfig = z
     /** Forced column kinds, overriding inference. */
     types: z.record(z.string(), z.enum(COLUMN_KINDS as [ColumnKind, ...ColumnKind[]])).default({}),
     algorithm: z.enum(ALGORITHMS).default("kmeans"),
+    /** Agglomerative clustering: how the distance between two clusters is measured. */
+    linkage: z.enum(["ward", "complete", "average", "single", "centroid", "median", "weighted"]).default("ward"),
     /** Number of segments, or "auto" to choose it over kRange (see chooseK: indices, elbow, gap statistic, stability). */
     k: z.union([z.number().int().positive(), z.literal("auto")]).default(4),
     /** The range of k that k = "auto" (and `segmenta tune`) evaluates. */
@@ -134,6 +136,7 @@ const FLAG_OF: Record<string, string> = {
   features: "--features",
   id: "--id",
   algorithm: "--algorithm",
+  linkage: "--linkage",
   nInit: "--n-init",
   maxIter: "--max-iter",
   batchSize: "--batch-size",

@@ -1,0 +1,316 @@
+/**
+ * The report of one segmentation: the data, the preprocessing plan, the choice of k, the
+ * segments with their profiles, names and rules, and the maps, as a ReportDocument (see
+ * html.ts) and as a set of named charts (for `--charts DIR`). Node only, as src/report.
+ */
+import type { TopLevelSpec } from "vega-lite";
+import { elbowChart, gapChart, indicesChart } from "../charts/choose-k.js";
+import { segmentMapChart, type MapMethod } from "../charts/map.js";
+import { profileHeatmapChart, snakePlotChart } from "../charts/profile.js";
+import { rfmGridChart } from "../charts/rfm-grid.js";
+import { stratifiedSample } from "../charts/sample.js";
+import { silhouettePlotChart } from "../charts/silhouette-plot.js";
+import { segmentSizesChart } from "../charts/sizes.js";
+import type { Dataset } from "../core/dataset.js";
+import type { Matrix } from "../core/matrix.js";
+import { TSNE } from "../embed/tsne.js";
+import { silhouetteSamples } from "../metrics/silhouette.js";
+import type { SegmentationResult } from "../pipeline/run.js";
+import { PCA } from "../preprocess/pca.js";
+import type { SegmentCategoricalFeature, SegmentNumericFeature } from "../profile/profiles.js";
+import { quintileScores } from "../profile/rfm-scores.js";
+import type { ReportBlock, ReportChart, ReportDocument, ReportSection, ReportTable } from "./html.js";
+
+export type ReportMap = "pca" | "tsne" | "umap";
+
+export interface ReportOptions {
+  /** Where the data came from, for the title. */
+  source: string;
+  /** How the file was read (e.g. "Parquet", "delimited text (comma), 21 columns"). */
+  readAs?: string;
+  /** The 2-D maps to draw (default PCA and t-SNE). */
+  maps?: ReportMap[];
+  /** Customers drawn in the maps and the silhouette plot at most (a stratified sample above it). */
+  maxPoints?: number;
+  /** Customers embedded by t-SNE / UMAP at most (a stratified sample above it; default 3000). */
+  embedPoints?: number;
+  /** Extra blocks for a segment (e.g. its rules), by segment id. */
+  segmentBlocks?: Record<number, ReportBlock[]>;
+  /** Extra sections, inserted after the segments (e.g. the dendrogram). */
+  extraSections?: ReportSection[];
+  /** Receives progress messages. */
+  onProgress?: (message: string) => void;
+}
+
+export interface SegmentationReport {
+  document: ReportDocument;
+  /** The charts by file name (without extension), for --charts. */
+  charts: Record<string, TopLevelSpec>;
+}
+
+const fmt = (x: number | null | undefined, digits = 4): string => {
+  if (x === null || x === undefined || !Number.isFinite(x)) return "—";
+  const a = Math.abs(x);
+  if (a >= 1e5) return Math.round(x).toLocaleString("en-US");
+  return String(Number(x.toPrecision(digits)));
+};
+const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+
+function rowsOf(X: Matrix, idx: Int32Array): Matrix {
+  const d = X.cols;
+  const out = new Float64Array(idx.length * d);
+  for (let t = 0; t < idx.length; t++) out.set(X.data.subarray(idx[t] * d, idx[t] * d + d), t * d);
+  return { data: out, rows: idx.length, cols: d };
+}
+
+/** The report of a segmentation of `data` (the rows that were segmented, with their original columns). */
+export async function buildSegmentationReport(result: SegmentationResult, data: Dataset, options: ReportOptions): Promise<SegmentationReport> {
+  const r = result;
+  const progress = options.onProgress ?? (() => undefined);
+  const names = r.segments.map((s) => s.name);
+  const labelsArr = Array.from(r.labels);
+  const charts: Record<string, TopLevelSpec> = {};
+  const chart = (id: string, title: string, spec: TopLevelSpec, description: string, table?: ReportTable): ReportBlock => {
+    charts[id] = spec;
+    const c: ReportChart = { id, title, spec, description, table };
+    return { type: "chart", chart: c };
+  };
+  const maxPoints = options.maxPoints ?? 5000;
+  const used = r.features.filter((f) => f.used);
+
+  // Summary.
+  const summary: ReportBlock[] = [
+    {
+      type: "text",
+      text: `${data.rows.toLocaleString("en-US")} customers of ${options.source} in ${r.k} segments, by ${algorithmText(r)} on ${used.length} features ` +
+        `(${r.featureNames.length} after preprocessing). Silhouette score ${fmt(r.silhouette, 3)}${r.silhouetteSample ? ` (on a sample of ${r.silhouetteSample})` : ""}: ` +
+        `${silhouetteWords(r.silhouette)}.`,
+    },
+    {
+      type: "table",
+      table: {
+        caption: "The segments, largest first",
+        head: ["segment", "name", "customers", "share", "what sets it apart"],
+        rows: r.segments.map((s) => [s.segment, s.name, s.size, pct(s.share), s.description]),
+        numeric: [true, false, true, true, false],
+      },
+    },
+    { type: "warnings", items: r.warnings },
+  ];
+
+  // Data.
+  const dataSection: ReportBlock[] = [
+    { type: "text", text: `${options.source}: ${data.rows.toLocaleString("en-US")} rows, ${data.columns.length} columns${options.readAs ? ` (${options.readAs})` : ""}. Identifier: ${r.idColumn ?? "none (rows are numbered from 1)"}.` },
+    {
+      type: "table",
+      table: { caption: "Columns and whether each is a feature", head: ["column", "kind", "feature", "why"], rows: r.features.map((f) => [f.name, f.kind, f.used ? "yes" : "no", f.reason]) },
+    },
+  ];
+
+  // Preprocessing.
+  const prepSection: ReportBlock[] = [
+    { type: "text", text: `Plan "${r.config.preprocessing.plan}": each step and why it was chosen.` },
+    { type: "table", table: { head: ["step", "columns", "why"], rows: r.planSteps.map((s) => [s.step, s.columns.join(", "), s.reason]) } },
+    { type: "text", text: `The fitted steps (${r.featureNames.length} features go into the clustering):` },
+    { type: "list", items: r.plan },
+  ];
+
+  // Choice of k.
+  const kSection: ReportBlock[] = [];
+  if (r.kChoice) {
+    const kc = r.kChoice;
+    kSection.push({ type: "text", text: `k = ${kc.recommendation.k} was chosen from ${kc.evaluations[0].k} to ${kc.evaluations[kc.evaluations.length - 1].k}:` });
+    kSection.push({ type: "list", items: [...kc.recommendation.reasons, ...kc.notes.map((n) => `note: ${n}`)] });
+    const kTable: ReportTable = {
+      head: ["k", "inertia", "silhouette", "Davies–Bouldin", "Calinski–Harabasz", "gap", "stability"],
+      rows: kc.evaluations.map((e) => [e.k, fmt(e.inertia, 6), fmt(e.silhouette), fmt(e.daviesBouldin), fmt(e.calinskiHarabasz, 5), fmt(e.gap), fmt(e.stability, 3)]),
+      numeric: [true, true, true, true, true, true, true],
+    };
+    kSection.push(chart("elbow", "Elbow", elbowChart(kc), "Inertia (within-segment sum of squares) for each k; the knee marks where more segments stop paying off.", kTable));
+    kSection.push(chart("indices", "Indices by k", indicesChart(kc), "Silhouette (higher is better), Davies–Bouldin (lower is better) and Calinski–Harabasz (higher is better) for each k.", kTable));
+    const gap = gapChart(kc);
+    if (gap) kSection.push(chart("gap", "Gap statistic", gap, "The gap statistic with one standard error; the smallest k whose gap is within one error of the next k's is chosen.", kTable));
+  } else {
+    kSection.push({ type: "text", text: `k = ${r.k} was given (--k ${r.k}). Run with --k auto (or segmenta tune) to see the evidence for each k: elbow, silhouette, Davies–Bouldin, Calinski–Harabasz, gap statistic and stability.` });
+  }
+
+  // Segments: sizes, heatmap, snake plot, one article per segment.
+  const segSection: ReportBlock[] = [];
+  segSection.push(chart("sizes", "Segment sizes", segmentSizesChart({ segments: names, sizes: r.segments.map((s) => s.size), labels: r.segments.map((s) => s.segment) }),
+    `The number of customers in each of the ${r.k} segments.`,
+    { head: ["segment", "customers", "share"], rows: r.segments.map((s) => [s.name, s.size, pct(s.share)]), numeric: [false, true, true] }));
+  const heat = heatmapInput(r);
+  if (heat.features.length) {
+    const heatTable: ReportTable = {
+      caption: "Difference from the population in standard deviations (segment mean in brackets)",
+      head: ["segment", ...heat.features],
+      rows: heat.segments.map((s, i) => [s, ...heat.values[i].map((v, j) => `${fmt(v, 3)} (${fmt(heat.labels[i][j])})`)]),
+    };
+    segSection.push(chart("profile-heatmap", "Profiles", profileHeatmapChart({ ...heat, segmentLabels: r.segments.map((s) => s.segment) }),
+      "How far each segment's mean lies from the population's, in standard deviations: blue below, red above.", heatTable));
+    segSection.push(chart("snake-plot", "Snake plot", snakePlotChart({ ...heat, segmentLabels: r.segments.map((s) => s.segment) }),
+      "The same differences as lines, one per segment, across the features.", heatTable));
+  }
+  for (const s of r.segments) {
+    const p = r.profiles.segments.find((x) => x.id === s.segment);
+    const blocks: ReportBlock[] = [];
+    if (p) {
+      const numeric = p.features.filter((f): f is SegmentNumericFeature => f.kind !== "categorical");
+      const pop = r.profiles.population.features;
+      if (numeric.length) {
+        blocks.push({
+          type: "table",
+          table: {
+            caption: "Numeric features: the segment against the population",
+            head: ["feature", "segment mean", "segment median", "population mean", "population median", "difference (sd)"],
+            rows: numeric.map((f) => {
+              const q = pop.find((x) => x.name === f.name) as SegmentNumericFeature | undefined;
+              return [f.name, fmt(f.mean), fmt(f.median), fmt(q?.mean), fmt(q?.median), fmt(f.standardizedDifference, 3)];
+            }),
+            numeric: [false, true, true, true, true, true],
+          },
+        });
+      }
+      const cats = p.features.filter((f): f is SegmentCategoricalFeature => f.kind === "categorical");
+      if (cats.length) {
+        blocks.push({
+          type: "table",
+          table: {
+            caption: "Categories that differ most from the population",
+            head: ["feature", "category", "share in segment", "share in population", "lift"],
+            rows: cats.filter((f) => f.topCategory !== null).map((f) => {
+              const c = f.categories.find((x) => x.value === f.topCategory)!;
+              return [f.name, c.value, pct(c.share), pct(c.populationShare), c.lift === null ? "—" : fmt(c.lift, 3)];
+            }),
+            numeric: [false, false, true, true, true],
+          },
+        });
+      }
+    }
+    blocks.push(...(options.segmentBlocks?.[s.segment] ?? []));
+    segSection.push({ type: "segment", id: s.segment, name: s.name, summary: `${s.size.toLocaleString("en-US")} customers (${pct(s.share)}). ${s.description}`, blocks });
+  }
+
+  // RFM grid.
+  const rfmSection: ReportBlock[] = [];
+  const rec = data.columns.find((c) => c.name === "recency_days" && c.kind === "numeric");
+  const freq = data.columns.find((c) => c.name === "frequency" && c.kind === "numeric");
+  if (rec && freq) {
+    const R = quintileScores(rec.values as Float64Array, true);
+    const F = quintileScores(freq.values as Float64Array);
+    rfmSection.push({ type: "text", text: "Every customer's recency score R (5 = most recent) and frequency score F (5 = most orders), quintiles of the population, and the classic RFM segment areas." });
+    rfmSection.push(chart("rfm-grid", "RFM grid", rfmGridChart({ recencyScore: R, frequencyScore: F }), "Customers per recency and frequency score, over the areas of the named RFM segments (Champions top right, Lost bottom left)."));
+  }
+
+  // Maps and the silhouette plot, on stratified samples.
+  const mapSection: ReportBlock[] = [];
+  const X = r.matrix;
+  const sample = stratifiedSample(r.labels, maxPoints, r.config.seed);
+  const sampleLabels = Int32Array.from(sample, (i) => r.labels[i]);
+  const sampleIds = Array.from(sample, (i) => r.ids[i]);
+  const wanted = options.maps ?? ["pca", "tsne"];
+  if (wanted.includes("pca") && X.cols >= 2) {
+    progress("report: PCA map");
+    const pca = await new PCA({ nComponents: 2 }).fit(X);
+    const Y = pca.transform(rowsOf(X, sample));
+    mapSection.push(chart("map-pca", "Map (PCA)", segmentMapChart({
+      x: Y, labels: sampleLabels, segmentNames: names, method: "PCA", ids: sampleIds, maxPoints, seed: r.config.seed,
+      explainedVarianceRatio: Array.from(pca.explainedVarianceRatio),
+    }), `The customers on the first two principal components of the preprocessed features (${pct(pca.explainedVarianceRatio[0] + pca.explainedVarianceRatio[1])} of the variance), coloured by segment${sample.length < X.rows ? `; a stratified sample of ${sample.length} of ${X.rows}` : ""}.`));
+  }
+  if (wanted.includes("tsne") && X.rows >= 10) {
+    const m = options.embedPoints ?? 3000;
+    const sub = stratifiedSample(r.labels, m, r.config.seed);
+    progress(`report: t-SNE map of ${sub.length} customers`);
+    const perplexity = Math.min(30, Math.max(2, Math.floor((sub.length - 1) / 3)));
+    const t = await new TSNE({ perplexity, randomState: r.config.seed }).fit(rowsOf(X, sub));
+    mapSection.push(chart("map-tsne", "Map (t-SNE)", segmentMapChart({
+      x: t.embedding, labels: Int32Array.from(sub, (i) => r.labels[i]), segmentNames: names, method: "t-SNE", ids: Array.from(sub, (i) => r.ids[i]), maxPoints: m,
+    }), `A t-SNE map (perplexity ${perplexity}) of ${sub.length < X.rows ? `a stratified sample of ${sub.length} customers` : `all ${sub.length} customers`}: neighbours stay neighbours, but distances between groups mean little.`));
+  }
+  if (new Set(labelsArr).size >= 2) {
+    progress("report: silhouette plot");
+    const silSample = stratifiedSample(r.labels, Math.min(maxPoints, 4000), r.config.seed);
+    const silLabels = Int32Array.from(silSample, (i) => r.labels[i]);
+    if (new Set(silLabels).size >= 2) {
+      const samples = silhouetteSamples(rowsOf(X, silSample), silLabels);
+      let avg = 0;
+      for (const v of samples) avg += v;
+      avg /= samples.length;
+      mapSection.push(chart("silhouette", "Silhouette plot", silhouettePlotChart({ samples, labels: silLabels, segmentNames: names, average: avg }),
+        `Each customer's silhouette (from −1, closer to another segment, to 1, well inside its own), sorted within each segment; the dashed line is the average, ${fmt(avg, 3)}` +
+          `${silSample.length < X.rows ? `, on a stratified sample of ${silSample.length} customers` : ""}.`));
+    }
+  }
+
+  const sections: ReportSection[] = [
+    { id: "summary", title: "Summary", blocks: summary },
+    { id: "data", title: "Data", blocks: dataSection },
+    { id: "preprocessing", title: "Preprocessing", blocks: prepSection },
+    { id: "choice-of-k", title: "Choice of k", blocks: kSection },
+    { id: "segments", title: "Segments", blocks: segSection },
+    ...(options.extraSections ?? []),
+    ...(rfmSection.length ? [{ id: "rfm", title: "RFM", blocks: rfmSection }] : []),
+    { id: "maps", title: "Maps", blocks: mapSection },
+  ];
+  return {
+    document: { title: `Segments of ${options.source}`, subtitle: `${r.k} segments of ${data.rows.toLocaleString("en-US")} customers · Segmenta · seed ${r.config.seed}`, sections },
+    charts,
+  };
+}
+
+function algorithmText(r: SegmentationResult): string {
+  if (r.config.algorithm === "minibatch-kmeans") return `mini-batch K-Means (batches of ${r.config.batchSize})`;
+  if (r.config.algorithm === "agglomerative") return `agglomerative clustering (${r.config.linkage} linkage)`;
+  return `K-Means (${r.config.nInit} initialisations, seed ${r.config.seed})`;
+}
+
+function silhouetteWords(s: number): string {
+  if (!Number.isFinite(s)) return "undefined";
+  if (s > 0.7) return "a strong structure";
+  if (s > 0.5) return "a reasonable structure";
+  if (s > 0.25) return "a weak structure, typical of customer data, where segments shade into each other";
+  return "little structure: the segments are a useful partition more than natural groups";
+}
+
+/** Heatmap input: numeric features' standardized differences, then each categorical feature's most distinctive categories. */
+function heatmapInput(r: SegmentationResult): { segments: string[]; features: string[]; values: number[][]; labels: number[][] } {
+  const segs = r.segments.map((s) => r.profiles.segments.find((p) => p.id === s.segment)).filter((p) => p !== undefined);
+  if (!segs.length) return { segments: [], features: [], values: [], labels: [] };
+  const columns: { name: string; get: (p: (typeof segs)[number]) => [number, number] }[] = [];
+  for (const f of segs[0].features) {
+    if (f.kind !== "categorical") {
+      columns.push({
+        name: f.name,
+        get: (p) => {
+          const g = p.features.find((x) => x.name === f.name) as SegmentNumericFeature;
+          return [g.standardizedDifference ?? 0, g.mean ?? NaN];
+        },
+      });
+    } else {
+      // The categories that some segment is most distinguished by.
+      const tops = new Set<string>();
+      for (const p of segs) {
+        const g = p.features.find((x) => x.name === f.name) as SegmentCategoricalFeature;
+        if (g.topCategory !== null) tops.add(g.topCategory);
+      }
+      for (const cat of [...tops].slice(0, 3)) {
+        columns.push({
+          name: `${f.name}=${cat}`,
+          get: (p) => {
+            const g = p.features.find((x) => x.name === f.name) as SegmentCategoricalFeature;
+            const c = g.categories.find((x) => x.value === cat);
+            return [c?.standardizedDifference ?? 0, c?.share ?? 0];
+          },
+        });
+      }
+    }
+  }
+  const cols = columns.slice(0, 30);
+  return {
+    segments: r.segments.map((s) => s.name),
+    features: cols.map((c) => c.name),
+    values: segs.map((p) => cols.map((c) => c.get(p)[0])),
+    labels: segs.map((p) => cols.map((c) => c.get(p)[1])),
+  };
+}
