@@ -5,7 +5,7 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import { elbowChart, gapChart, indicesChart } from "../charts/choose-k.js";
-import { segmentMapChart, type MapMethod } from "../charts/map.js";
+import { segmentMapChart } from "../charts/map.js";
 import { profileHeatmapChart, snakePlotChart } from "../charts/profile.js";
 import { rfmGridChart } from "../charts/rfm-grid.js";
 import { stratifiedSample } from "../charts/sample.js";
