@@ -14,6 +14,13 @@ export {
   type KneedleOptions, type KneeResult, type RecommendOptions,
 } from "./metrics/choose-k.js";
 export { elbowChart, indicesChart, gapChart, type ChartOptions } from "./charts/choose-k.js";
+export { segmentMapChart, type SegmentMapInput, type MapMethod } from "./charts/map.js";
+export { silhouettePlotChart, type SilhouettePlotInput } from "./charts/silhouette-plot.js";
+export { profileHeatmapChart, snakePlotChart, type ProfileChartInput } from "./charts/profile.js";
+export { segmentSizesChart, type SegmentSizesInput } from "./charts/sizes.js";
+export { rfmGridChart, type RfmGridInput } from "./charts/rfm-grid.js";
+export { stratifiedSample, allocateSample, quantilePositions, type StratifiedSampleOptions } from "./charts/sample.js";
+export { SEGMENT_PALETTE, NOISE_COLOR, segmentColor, segmentDisplayNames, type BaseChartOptions } from "./charts/theme.js";
 export {
   adjustedRandScore, normalizedMutualInfoScore, adjustedMutualInfoScore, mutualInfoScore,
   homogeneityCompletenessVMeasure, fowlkesMallowsScore, contingencyMatrix,

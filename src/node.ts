@@ -7,5 +7,10 @@ import { installWorkerPool } from "./io/pool.js";
 export * from "./index.js";
 export { installWorkerPool, WorkerPool } from "./io/pool.js";
 export { fitMiniBatchFromQuery, labelQuery } from "./io/stream.js";
+export {
+  renderSvg, writeSvg, renderPng, svgToPng, writePng, writeCharts, resolveFonts, helveticaWidth, type PngOptions, type FontOptions, type ChartFormat,
+} from "./report/render.js";
+export { renderReportHtml, escapeHtml, type ReportDocument, type ReportSection, type ReportBlock, type ReportChart } from "./report/html.js";
+export { buildSegmentationReport, type ReportOptions, type ReportMap, type SegmentationReport } from "./report/segmentation.js";
 
 installWorkerPool();
