@@ -11,7 +11,7 @@ import { datasetFromRecords } from "../src/core/dataset.js";
 import { Random } from "../src/core/random.js";
 import { exec, queryRows } from "../src/io/duck.js";
 import {
-  type Condition, conditionsSql, evaluateRules, readableThreshold, rulesToSql, segmentRules, sqlIdentifier, sqlNumber, sqlString, sqlTimestamp,
+  type Condition, conditionsSql, evaluateRules, readableThreshold, readableTime, rulesToSql, segmentRules, sqlIdentifier, sqlNumber, sqlString, sqlTimestamp,
 } from "../src/profile/rules.js";
 import { applyTree, fitDecisionTree, predictTree, presortFeatures } from "../src/profile/tree.js";
 
@@ -164,6 +164,9 @@ describe("segment rules", () => {
     expect(readableThreshold(Float64Array.of(42.5, 42.55, 1, 100), 42.525000000000006)).toBe(42.53);
     expect(readableThreshold(Float64Array.of(10, 11), 10.5)).toBe(10.5);
     expect(readableThreshold(Float64Array.of(2996, 2997.9), 2996.95)).toBe(2997);
+    const day = 86_400_000;
+    expect(readableTime(Float64Array.of(10 * day - 5000, 10 * day + 7 * 3_600_000), 10 * day + 3_600_000)).toBe(10 * day);
+    expect(readableTime(Float64Array.of(10 * day + 60_000, 10 * day + 7 * 3_600_000), 10 * day + 3_600_000)).toBe(10 * day + 3_600_000);
     // Property: the shown threshold splits every column exactly as the tree's threshold.
     const rnd = new Random(9);
     for (let t = 0; t < 300; t++) {

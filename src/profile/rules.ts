@@ -217,7 +217,7 @@ function treeRules(tree: DecisionTree, feats: TreeFeature[], cols: Float64Array[
       return;
     }
     if (node.feature < 0) return;
-    const t = readableThreshold(cols[node.feature], node.threshold);
+    const t = feats[node.feature].kind === "datetime" ? readableTime(cols[node.feature], node.threshold) : readableThreshold(cols[node.feature], node.threshold);
     path.push({ f: node.feature, le: true, t });
     walk(node.left);
     path[path.length - 1].le = false;
@@ -228,12 +228,17 @@ function treeRules(tree: DecisionTree, feats: TreeFeature[], cols: Float64Array[
   return out;
 }
 
-/**
- * The shortest decimal (fewest significant digits, rounded from the tree's threshold) that
- * splits `values` exactly as `threshold` does: strictly between the largest value ≤ threshold
- * and the smallest value above it. Rules show this one: 42.53 rather than 42.525000000000006.
- */
-export function readableThreshold(values: Float64Array, threshold: number): number {
+/** For datetimes (epoch ms): the threshold rounded to a whole day, hour, minute, second or ms that splits `values` as it does. */
+export function readableTime(values: Float64Array, threshold: number): number {
+  const { lo, hi } = neighbours(values, threshold);
+  for (const unit of [86_400_000, 3_600_000, 60_000, 1000, 1]) {
+    const t = Math.round(threshold / unit) * unit;
+    if (t > lo && t < hi) return t;
+  }
+  return threshold;
+}
+
+function neighbours(values: Float64Array, threshold: number): { lo: number; hi: number } {
   let lo = -Infinity;
   let hi = Infinity;
   for (let i = 0; i < values.length; i++) {
@@ -242,6 +247,16 @@ export function readableThreshold(values: Float64Array, threshold: number): numb
       if (x > lo) lo = x;
     } else if (x < hi) hi = x;
   }
+  return { lo, hi };
+}
+
+/**
+ * The shortest decimal (fewest significant digits, rounded from the tree's threshold) that
+ * splits `values` exactly as `threshold` does: strictly between the largest value ≤ threshold
+ * and the smallest value above it. Rules show this one: 42.53 rather than 42.525000000000006.
+ */
+export function readableThreshold(values: Float64Array, threshold: number): number {
+  const { lo, hi } = neighbours(values, threshold);
   for (let p = 1; p <= 17; p++) {
     const t = Number(threshold.toPrecision(p));
     if (t > lo && t < hi) return t;
