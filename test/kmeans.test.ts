@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { KMeans } from "../src/cluster/kmeans.js";
+import { KMeans, KMeansModel } from "../src/cluster/kmeans.js";
 import { loadModel } from "../src/cluster/load.js";
 import { InputError } from "../src/core/errors.js";
 import type { Matrix } from "../src/core/matrix.js";
@@ -188,6 +188,7 @@ describe("KMeans by hand and properties", () => {
     const X = makeBlobs(200, 2, 3, 1);
     const model = await new KMeans({ nClusters: 3, randomState: 5 }).fit(X);
     const restored = loadModel(JSON.parse(JSON.stringify(model.toJSON())));
+    if (!(restored instanceof KMeansModel)) throw new Error("loadModel should restore a KMeansModel");
     expect(Array.from(restored.clusterCenters.data)).toEqual(Array.from(model.clusterCenters.data));
     expect([restored.clusterCenters.rows, restored.clusterCenters.cols]).toEqual([3, 2]);
     expect(restored.inertia).toBe(model.inertia);

@@ -45,15 +45,10 @@ export async function openReport(path: string, options: { screenshot?: string } 
   });
   await page.goto(url);
   await page
-    .waitForFunction(() => {
-      const w = window as unknown as { segmentaCharts?: number };
-      return w.segmentaCharts !== undefined && document.querySelectorAll(".view[data-rendered]").length >= w.segmentaCharts;
-    }, null, { timeout: 60_000 })
+    // Page-side code as strings: the tests are compiled without the DOM's types.
+    .waitForFunction(`window.segmentaCharts !== undefined && document.querySelectorAll(".view[data-rendered]").length >= window.segmentaCharts`, null, { timeout: 60_000 })
     .catch(() => undefined);
-  const [charts, rendered] = await page.evaluate(() => [
-    (window as unknown as { segmentaCharts?: number }).segmentaCharts ?? -1,
-    document.querySelectorAll(".view[data-rendered] svg").length,
-  ]);
+  const [charts, rendered] = (await page.evaluate(`[window.segmentaCharts ?? -1, document.querySelectorAll(".view[data-rendered] svg").length]`)) as [number, number];
   if (options.screenshot) await page.screenshot({ path: options.screenshot, fullPage: true });
   return { errors, requests, dialogs, charts, rendered, page, close: () => page.close() };
 }
