@@ -53,15 +53,26 @@ export class OneHotEncoderModel {
     readonly categories: string[][],
     /** Per feature, the categories grouped as infrequent (null: none). */
     readonly infrequent: (string[] | null)[],
-    /** Per feature, the index (into the frequent categories) of the dropped one. */
+    /** Per feature, the index of the dropped output column (frequent categories, then "infrequent"). */
     readonly dropped: (number | null)[],
   ) {}
 
+  /** The output columns of feature j: its frequent categories, then "infrequent", less the dropped one. */
   private outputs(j: number): string[] {
     const inf = new Set(this.infrequent[j] ?? []);
-    const frequent = this.categories[j].filter((c) => !inf.has(c));
-    const cols = frequent.filter((_, t) => t !== this.dropped[j]);
-    return this.infrequent[j] ? [...cols, "infrequent"] : cols;
+    const all = this.categories[j].filter((c) => !inf.has(c));
+    if (this.infrequent[j]) all.push("infrequent");
+    return all.filter((_, t) => t !== this.dropped[j]);
+  }
+
+  /** The output column dropped from feature j (a category, or "infrequent"), or null. */
+  droppedOutput(j: number): string | null {
+    const d = this.dropped[j];
+    if (d === null) return null;
+    const inf = new Set(this.infrequent[j] ?? []);
+    const all = this.categories[j].filter((c) => !inf.has(c));
+    if (this.infrequent[j]) all.push("infrequent");
+    return all[d] ?? null;
   }
 
   getFeatureNamesOut(inputNames: string[]): string[] {
@@ -113,9 +124,6 @@ export class OneHotEncoder {
     const h = options.handleUnknown ?? "error";
     if (!["error", "ignore", "infrequent_if_exist"].includes(h)) throw new InputError(`handleUnknown must be error, ignore or infrequent_if_exist, got "${h}"`);
     if (options.drop != null && !["first", "if_binary"].includes(options.drop)) throw new InputError(`drop must be "first", "if_binary" or null, got "${options.drop}"`);
-    if (options.drop != null && (options.minFrequency != null || options.maxCategories != null)) {
-      throw new InputError("drop together with minFrequency or maxCategories is not supported: choose one");
-    }
     if (options.maxCategories != null && !(Number.isInteger(options.maxCategories) && options.maxCategories >= 2)) {
       throw new InputError(`maxCategories must be a whole number ≥ 2, got ${options.maxCategories}`);
     }
@@ -143,7 +151,10 @@ export class OneHotEncoder {
       }
       const inf = cats.filter((_, t) => mask[t]);
       infrequent.push(inf.length ? inf : null);
-      dropped.push(drop === "first" || (drop === "if_binary" && cats.length === 2) ? 0 : null);
+      // As scikit-learn: the first output column goes (the first frequent category, or the
+      // infrequent column when every category is rare); "if_binary" counts columns after grouping.
+      const columns = cats.length - inf.length + (inf.length ? 1 : 0);
+      dropped.push(drop === "first" || (drop === "if_binary" && columns === 2) ? 0 : null);
     }
     return new OneHotEncoderModel({ ...this.options }, categories, infrequent, dropped);
   }

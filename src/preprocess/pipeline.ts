@@ -44,7 +44,7 @@ export interface OneHotOptions {
   handleUnknown?: "ignore" | "error";
   /** Categories rarer than this (a count, or a share of rows below 1) are grouped into `col=infrequent`; 0 or null: never. */
   minFrequency?: number | null;
-  /** Drop the first category's column of every categorical feature, or only of two-valued ones. */
+  /** Drop the first output column of every categorical feature, or only of those with two columns (after grouping rare ones), as scikit-learn. */
   drop?: "first" | "if_binary" | null;
 }
 
@@ -203,7 +203,8 @@ export class FittedPipeline {
       const cats = out.length > 6 ? `${out.slice(0, 6).join(", ")}, …` : out.join(", ");
       const inf = c.encoder.infrequent[0];
       const grouped = inf ? `; ${inf.length} rare ${inf.length === 1 ? "category" : "categories"} grouped as infrequent` : "";
-      const dropped = c.encoder.dropped[0] !== null ? `; "${c.encoder.categories[0][c.encoder.dropped[0]!]}" dropped` : "";
+      const gone = c.encoder.droppedOutput(0);
+      const dropped = gone !== null ? `; "${gone}" dropped` : "";
       const miss = o.categoricalImpute === "constant" ? `"missing" as a category` : `most frequent "${c.impute}"`;
       lines.push(`${c.name} (categorical): missing → ${miss}, one-hot into ${out.length} columns (${cats})${grouped}${dropped}`);
     }
@@ -607,9 +608,8 @@ export async function fitPipeline(ds: Dataset, features: string[], options: Prep
     const impute = o.categoricalImpute === "constant" ? "missing" : mostFrequent(v)!;
     const rows: string[][] = [];
     for (let i = 0; i < v.length; i++) if (!keep || keep[i]) rows.push([v[i] ?? impute]);
-    const distinct = new Set(rows.map((r) => r[0])).size;
-    const drop = oh.drop === "first" || (oh.drop === "if_binary" && distinct === 2) ? oh.drop : null;
-    const minFrequency = drop === null && oh.minFrequency ? oh.minFrequency : null;
+    const minFrequency = oh.minFrequency ? oh.minFrequency : null;
+    const drop = oh.drop ?? null;
     const encoder = await new OneHotEncoder({
       handleUnknown: (oh.handleUnknown ?? "ignore") === "error" ? "error" : minFrequency ? "infrequent_if_exist" : "ignore", minFrequency, drop,
     }).fit(rows);

@@ -171,6 +171,11 @@ export class PowerTransformerModel {
     return { data: out, rows: X.rows, cols: d };
   }
 
+  /** Output feature names: the input names, one output per input column. */
+  getFeatureNamesOut(inputNames: string[]): string[] {
+    return [...inputNames];
+  }
+
   toJSON(): PowerTransformerJSON {
     return {
       type: "PowerTransformer", method: this.method, lambdas: Array.from(this.lambdas),

@@ -37,6 +37,11 @@ export class StandardScalerModel {
     return { data: out, rows: X.rows, cols: d };
   }
 
+  /** Output feature names: the input names, one output per input column. */
+  getFeatureNamesOut(inputNames: string[]): string[] {
+    return [...inputNames];
+  }
+
   toJSON(): StandardScalerJSON {
     return { type: "StandardScaler", mean: Array.from(this.mean), scale: Array.from(this.scale) };
   }

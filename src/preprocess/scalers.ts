@@ -26,6 +26,11 @@ export class AffineScalerModel {
     return { data: out, rows: X.rows, cols: d };
   }
 
+  /** Output feature names: the input names, one output per input column. */
+  getFeatureNamesOut(inputNames: string[]): string[] {
+    return [...inputNames];
+  }
+
   toJSON(): { type: string; center: number[]; scale: number[] } {
     return { type: this.type, center: Array.from(this.center), scale: Array.from(this.scale) };
   }
