@@ -147,7 +147,7 @@ export function segmentRules(data: Dataset, labels: Int32Array, options: RuleOpt
   const d = feats.length;
   const X = new Float64Array(n * d);
   for (let j = 0; j < d; j++) for (let i = 0; i < n; i++) X[i * d + j] = cols[j][i];
-  const presorted = n > 0 && d > 0 ? presortFeatures(X, n, d) : [];
+  const presorted = n > 0 && d > 0 ? presortFeatures(X, n, d) : undefined;
 
   const ids = options.segments ?? [...new Set(labels)].filter((l) => l >= 0).sort((a, b) => a - b);
   const segments: SegmentRules[] = ids.map((s) => {

@@ -33,8 +33,9 @@
  *
  * Cost: each feature is argsorted once for the whole tree (O(n log n · d)); a node then takes
  * its samples in sorted order by one filtering pass over the presorted order (O(n · d) per
- * node), or, when it is small, by sorting its own samples (O(m log m · d)). The presorted
- * orders can be computed once and shared by several trees on the same X (`presortFeatures`).
+ * node, reading the sorted values sequentially), or, when it is small (m log m < n / 4), by
+ * sorting its own samples (O(m log m · d)). The presorted features can be computed once and
+ * shared by several trees on the same X (`presortFeatures`), as the segment rules do.
  */
 
 /** scikit-learn's FEATURE_THRESHOLD: values closer than this are treated as equal. */
@@ -48,8 +49,8 @@ export interface TreeOptions {
   minSamplesLeaf?: number;
   /** Number of classes; default: max(y) + 1. */
   nClasses?: number;
-  /** Argsorted columns of X from `presortFeatures(X, n, d)`, to share between trees. */
-  presorted?: Uint32Array[];
+  /** `presortFeatures(X, n, d)`, computed once to share between trees on the same X. */
+  presorted?: Presorted;
 }
 
 export interface TreeNode {
@@ -75,18 +76,51 @@ export interface DecisionTree {
   nodes: TreeNode[];
 }
 
-/** Argsort of every column of the row-major n × d matrix X (ties by row index). */
-export function presortFeatures(X: Float64Array, n: number, d: number): Uint32Array[] {
-  const out: Uint32Array[] = [];
-  const col = new Float64Array(n);
+/** Every feature of X in increasing order, shareable between trees fitted on the same X. */
+export interface Presorted {
+  /** columns[f][i] = X[i · d + f]. */
+  columns: Float64Array[];
+  /** order[f]: the rows by increasing value of feature f (ties by row index). */
+  order: Uint32Array[];
+  /** values[f][t] = columns[f][order[f][t]]. */
+  values: Float64Array[];
+}
+
+/**
+ * The columns of the row-major n × d matrix X, each argsorted: a native sort of the values,
+ * then each row placed at the first position of its value plus the number of earlier rows
+ * with that value (so ties keep row order).
+ */
+export function presortFeatures(X: Float64Array, n: number, d: number): Presorted {
+  if (X.length !== n * d) throw new RangeError(`X has ${X.length} values, expected n × d = ${n} × ${d}`);
+  const columns: Float64Array[] = [];
+  const order: Uint32Array[] = [];
+  const values: Float64Array[] = [];
+  const next = new Uint32Array(n);
   for (let f = 0; f < d; f++) {
+    const col = new Float64Array(n);
     for (let i = 0; i < n; i++) col[i] = X[i * d + f];
+    const sorted = Float64Array.from(col).sort();
     const idx = new Uint32Array(n);
-    for (let i = 0; i < n; i++) idx[i] = i;
-    idx.sort((a, b) => col[a] - col[b] || a - b);
-    out.push(idx);
+    next.fill(0);
+    for (let i = 0; i < n; i++) {
+      const v = col[i];
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (sorted[mid] < v) lo = mid + 1;
+        else hi = mid;
+      }
+      idx[lo + next[lo]++] = i;
+    }
+    const vals = new Float64Array(n);
+    for (let t = 0; t < n; t++) vals[t] = col[idx[t]];
+    columns.push(col);
+    order.push(idx);
+    values.push(vals);
   }
-  return out;
+  return { columns, order, values };
 }
 
 /** Grows a Gini classification tree on the row-major n × d matrix X with classes y (0..nClasses−1). */
@@ -106,8 +140,10 @@ export function fitDecisionTree(X: Float64Array, n: number, d: number, y: Int32A
   }
   const C = options.nClasses ?? maxY + 1;
   if (maxY >= C) throw new RangeError(`y has class ${maxY} but nClasses is ${C}`);
-  const presorted = options.presorted;
-  if (presorted && (presorted.length !== d || presorted.some((p) => p.length !== n))) throw new RangeError("presorted does not match X");
+  const presorted = options.presorted ?? presortFeatures(X, n, d);
+  if (presorted.order.length !== d || presorted.order.some((p) => p.length !== n)) throw new RangeError("presorted does not match X");
+  const { columns, order: sortedOrder, values: sortedValues } = presorted;
+  const yy = Int32Array.from(y);
   const minSplit = Math.max(2, 2 * minLeaf);
 
   const samples = new Uint32Array(n);
@@ -122,7 +158,7 @@ export function fitDecisionTree(X: Float64Array, n: number, d: number, y: Int32A
 
   const countsOf = (start: number, end: number): number[] => {
     const c = new Array<number>(C).fill(0);
-    for (let k = start; k < end; k++) c[y[samples[k]]]++;
+    for (let k = start; k < end; k++) c[yy[samples[k]]]++;
     return c;
   };
   const gini = (counts: ArrayLike<number>, m: number): number => {
@@ -131,27 +167,30 @@ export function fitDecisionTree(X: Float64Array, n: number, d: number, y: Int32A
     return 1 - sq / (m * m);
   };
 
-  // Fills Xf/yf with the node's samples in increasing order of feature f; returns nothing.
+  // Fills Xf/yf with the node's samples in increasing order of feature f: a filtering pass
+  // over the presorted order for large nodes, a sort of the node's own samples for small ones.
   const gather = (f: number, start: number, end: number, nodeId: number): void => {
     const m = end - start;
-    if (presorted && m * Math.log2(m + 1) * 4 >= n) {
-      const ps = presorted[f];
+    if (m * Math.log2(m + 1) * 4 >= n) {
+      const ord = sortedOrder[f];
+      const vals = sortedValues[f];
       let k = 0;
       for (let t = 0; t < n; t++) {
-        const i = ps[t];
+        const i = ord[t];
         if (stamp[i] === nodeId) {
-          Xf[k] = X[i * d + f];
-          yf[k++] = y[i];
+          Xf[k] = vals[t];
+          yf[k++] = yy[i];
         }
       }
       return;
     }
+    const col = columns[f];
     const o = order.subarray(0, m);
     for (let k = 0; k < m; k++) o[k] = samples[start + k];
-    o.sort((a, b) => X[a * d + f] - X[b * d + f] || a - b);
+    o.sort((a, b) => col[a] - col[b] || a - b);
     for (let k = 0; k < m; k++) {
-      Xf[k] = X[o[k] * d + f];
-      yf[k] = y[o[k]];
+      Xf[k] = col[o[k]];
+      yf[k] = yy[o[k]];
     }
   };
 
@@ -204,11 +243,12 @@ export function fitDecisionTree(X: Float64Array, n: number, d: number, y: Int32A
     if (bestFeature < 0) return id;
 
     // Partition samples[start, end) stably: value ≤ threshold first.
+    const bestCol = columns[bestFeature];
     let a = start;
     let b = 0;
     for (let k = start; k < end; k++) {
       const i = samples[k];
-      if (X[i * d + bestFeature] <= bestThreshold) samples[a++] = i;
+      if (bestCol[i] <= bestThreshold) samples[a++] = i;
       else scratch[b++] = i;
     }
     for (let k = 0; k < b; k++) samples[a + k] = scratch[k];
