@@ -24,7 +24,7 @@
  *   indicator, on the same scale as the numeric one (an indicator's std is sqrt(p(1 − p))).
  * - effectSize: numeric features, the standardized difference; categorical features, the
  *   standardized difference of the category with the largest |value| (named in
- *   `topCategory`). Features are ranked by |effectSize| into `distinguishing` (ties: the
+ *   `topCategory`; on a tie the more frequent category in the population). Features are ranked by |effectSize| into `distinguishing` (ties: the
  *   order of `features`).
  * - Categories listed: the `maxCategories` most frequent in the population (ties by value);
  *   the rest are summed into `otherCount` / `otherShare`. The effect size looks at all of them.
