@@ -40,6 +40,17 @@ export {
   FittedPipeline, fitPipeline, type PipelineJSON, type PreprocessOptions, type OutlierRule, type OneHotOptions, type ScaleMethod,
 } from "./preprocess/pipeline.js";
 export { planPreprocessing, skewness, type PlanStep, type PreprocessPlan } from "./preprocess/plan.js";
+export {
+  profileSegments, rfmScoreOfValue,
+  type ProfileOptions, type ProfileResult, type SegmentProfile, type FeatureStats, type NumericStats, type CategoricalStats, type CategoryShare,
+  type SegmentFeature, type SegmentNumericFeature, type SegmentCategoricalFeature, type SegmentCategoryShare, type DistinguishingFeature, type RfmProfile,
+} from "./profile/profiles.js";
+export { nameSegments, humanizeFeatureName, formatNumber, formatPercent, formatFeatureValue, type NamedSegment, type NamingOptions } from "./profile/names.js";
+export { fitDecisionTree, applyTree, predictTree, presortFeatures, type DecisionTree, type TreeNode, type TreeOptions, type Presorted } from "./profile/tree.js";
+export {
+  segmentRules, evaluateRules, conditionsSql, rulesToSql, sqlIdentifier, sqlString, sqlNumber,
+  type Condition, type Rule, type SegmentRules, type RulesResult, type RuleOptions,
+} from "./profile/rules.js";
 export { SegmentationConfig, parseConfig, type SegmentationConfigInput } from "./pipeline/config.js";
 export { runSegmentation, type KSearchRow, type SegmentationResult, type SegmentSummary, type FeatureChoice } from "./pipeline/run.js";
 export { buildModelFile, parseModelFile, predictWithModel, type ModelFile } from "./pipeline/model.js";

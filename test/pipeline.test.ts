@@ -168,3 +168,32 @@ describe("model files", () => {
     expect(() => parseModelFile({ format: "segmenta-model", version: 99 }, "m.json")).toThrow(/newer than this Segmenta/);
   });
 });
+
+describe("rules for the CRM", () => {
+  it("the CASE expression, run by DuckDB on the original table, gives each row the first segment whose rules match", async () => {
+    const { exec, queryRows, lit } = await import("../src/io/duck.js");
+    const { evaluateRules } = await import("../src/profile/rules.js");
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const ds = customers(300, 4);
+    const r = await runSegmentation({ k: 3, seed: 1 }, ds);
+    expect(r.rulesSql.startsWith("CASE\n  WHEN ")).toBe(true);
+    const expected = new Array<number | null>(ds.rows).fill(null);
+    for (const s of r.rules.segments) {
+      const hit = evaluateRules(ds, s.rules.map((x) => x.conditions));
+      for (let i = 0; i < ds.rows; i++) if (hit[i] && expected[i] === null) expected[i] = s.segment;
+    }
+    // The rules recover these well-separated groups exactly.
+    expect(expected).toEqual(Array.from(r.labels));
+    const csv = join(mkdtempSync(join(tmpdir(), "segmenta-rules-")), "c.csv");
+    const cols = ["id", "spend", "visits", "plan"];
+    const lines = [cols.join(",")];
+    for (let i = 0; i < ds.rows; i++) lines.push(cols.map((c) => { const v = ds.columns.find((x) => x.name === c)!.values[i]; return String(v); }).join(","));
+    writeFileSync(csv, lines.join("\n") + "\n");
+    await exec("SELECT 1");
+    const rows = await queryRows(`SELECT ${r.rulesSql} FROM read_csv(${lit(csv)}, header = true) ORDER BY id`);
+    const sorted = Array.from({ length: ds.rows }, (_, i) => i).sort((a, b) => (r.ids[a] < r.ids[b] ? -1 : 1));
+    expect(rows.map((x) => (x.segment === null ? null : Number(x.segment)))).toEqual(sorted.map((i) => expected[i]));
+  });
+});

@@ -346,6 +346,8 @@ export function clusterJson(run: ClusterRun) {
     k: r.k,
     seed: r.config.seed,
     segments: r.segments,
+    rules: r.rules.segments.map((x) => ({ segment: x.segment, text: x.text, sql: x.sql, precision: x.precision, recall: x.recall, rules: x.rules.map((y) => ({ text: y.text, sql: y.sql, coverage: y.coverage, precision: y.precision, matched: y.matched })) })),
+    rulesSql: r.rulesSql,
     silhouette: r.silhouette,
     silhouetteSample: r.silhouetteSample,
     inertia: r.inertia,
@@ -395,7 +397,13 @@ export function printCluster(run: ClusterRun, io: Io): void {
   ]);
   for (const line of table([head, ...body], head.map((_, j) => j !== 1 && j < 4 + numeric.length))) io.out(`  ${line}`);
   io.out("");
-  for (const seg of r.segments) io.out(`  ${seg.segment}. ${seg.description}`);
+  for (const seg of r.segments) {
+    io.out(`  ${seg.segment}. ${seg.description}`);
+    const rule = r.rules.segments.find((x) => x.segment === seg.segment);
+    if (rule && rule.rules.length) {
+      io.out(`     rule: ${rule.text}  (catches ${pct(rule.recall)} of the segment, precision ${rule.precision === null ? "—" : pct(rule.precision)})`);
+    }
+  }
   io.out("");
   io.out(`silhouette score: ${fmtNum(r.silhouette)}${r.silhouetteSample ? ` (on a random sample of ${r.silhouetteSample} rows)` : ""}`);
   if (run.outputs.out) io.out(`segments written to ${run.outputs.out}`);

@@ -8,6 +8,7 @@ import { silhouetteScore } from "../metrics/silhouette.js";
 import { FittedPipeline, fitPipeline, type TransformReport } from "../preprocess/pipeline.js";
 import { planPreprocessing, type PlanStep } from "../preprocess/plan.js";
 import { profileSegments, type ProfileResult } from "../profile/profiles.js";
+import { type RulesResult, sqlIdentifier, segmentRules } from "../profile/rules.js";
 import { AVAILABLE_ALGORITHMS, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "./config.js";
 
 export interface FeatureChoice {
@@ -49,6 +50,14 @@ export interface SegmentationResult {
   matrix: Matrix;
   /** Each segment against the population on the features, in their original units, with names (src/profile). */
   profiles: ProfileResult;
+  /**
+   * Rules that describe each segment in the original columns (a surrogate decision tree of
+   * depth ≤ 3 per segment), with coverage, precision and SQL, so that a CRM can select a
+   * segment without the model.
+   */
+  rules: RulesResult;
+  /** A SQL expression that gives every row its segment by the rules (CASE … END), for a CRM. */
+  rulesSql: string;
   /** Squared distance of each row to its segment's center, in the preprocessed space. */
   distances: Float64Array;
   segments: SegmentSummary[];
@@ -245,6 +254,8 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     distances[i] = s;
   }
   const profiles = profileSegments(data, labels, { features: used });
+  hooks.onProgress?.("describing the segments by rules");
+  const rules = segmentRules(data, labels, { features: used });
   const segments = summarise(data, used, labels, k);
   for (const p of profiles.segments) {
     segments[p.id].name = p.name;
@@ -264,7 +275,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   const sil = distinctLabels >= 2 && distinctLabels < X.rows ? silhouette(X, model.labels, config, warn) : { value: NaN, sample: null };
   return {
     config, features, plan: pipeline.describe(), planSteps: planned.steps, outliers, featureNames: pipeline.featureNames, idColumn, ids: rowIds(data, idColumn),
-    labels, matrix: Xall, profiles, distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia: model.inertia, nIter: model.nIter,
+    labels, matrix: Xall, profiles, rules, rulesSql: caseSql(rules), distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia: model.inertia, nIter: model.nIter,
     kSearch, kChoice, pipeline, model, warnings,
   };
 }
@@ -352,6 +363,12 @@ function orderBySize(m: KMeansModel): KMeansModel {
   order.forEach((old, nw) => centers.set(m.clusterCenters.data.subarray(old * d, old * d + d), nw * d));
   const labels = m.labels.map((l) => newOf[l]);
   return new KMeansModel({ data: centers, rows: k, cols: d }, labels, m.inertia, m.nIter);
+}
+
+/** CASE WHEN <rules of segment 0> THEN 0 WHEN … ELSE NULL END: the first segment whose rules match. */
+function caseSql(rules: RulesResult): string {
+  const whens = rules.segments.filter((s) => s.rules.length).map((s) => `  WHEN ${s.sql} THEN ${s.segment}`);
+  return whens.length ? `CASE\n${whens.join("\n")}\n  ELSE NULL\nEND AS ${sqlIdentifier("segment")}` : `NULL AS ${sqlIdentifier("segment")}`;
 }
 
 function keepRows(X: Matrix, outliers: Uint8Array): Matrix {

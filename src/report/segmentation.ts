@@ -187,8 +187,29 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
         });
       }
     }
+    const rule = r.rules.segments.find((x) => x.segment === s.segment);
+    if (rule) {
+      if (rule.rules.length) {
+        blocks.push({
+          type: "table",
+          table: {
+            caption: `Rules that pick out this segment from the original columns (a decision tree of depth ${r.rules.maxDepth}); together they catch ${pct(rule.recall)} of it with precision ${rule.precision === null ? "—" : pct(rule.precision)}`,
+            head: ["rule", "customers matched", "share of the segment caught", "precision"],
+            rows: rule.rules.map((x) => [x.text, x.matched, pct(x.coverage), x.precision === null ? "—" : pct(x.precision)]),
+            numeric: [false, true, true, true],
+          },
+        });
+        blocks.push({ type: "code", caption: "The same as a SQL WHERE clause", text: `WHERE ${rule.sql}` });
+      } else {
+        blocks.push({ type: "text", text: "No simple rule of the original columns picks out this segment: it is defined by its distance to the others in the combined features." });
+      }
+    }
     blocks.push(...(options.segmentBlocks?.[s.segment] ?? []));
     segSection.push({ type: "segment", id: s.segment, name: s.name, summary: `${s.size.toLocaleString("en-US")} customers (${pct(s.share)}). ${s.description}`, blocks });
+  }
+
+  if (r.rules.segments.some((x) => x.rules.length)) {
+    segSection.push({ type: "code", caption: "Every customer's segment by the rules, as a SQL expression (the first segment whose rules match; rows no rule matches get NULL)", text: r.rulesSql });
   }
 
   // RFM grid.
