@@ -12,7 +12,7 @@ export const demoHelp = `usage: segmenta demo [--out DIR] [--seed N]
 
 The main job on built-in data: generates a seeded retail transaction log and a customer
 table in DIR (default out/), turns the transactions into RFM features, weighs the evidence
-for the number of segments (charts in DIR), and segments both.`;
+for the number of segments (charts in DIR), and segments both, with an HTML report each.`;
 
 export async function demoCommand(args: string[], io: Io): Promise<number> {
   const { values } = parse<{ out?: string; seed?: string }>("demo", args, { out: { type: "string" }, seed: { type: "string" } });
@@ -50,7 +50,7 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
       k: 4, seed, id: "customer_id", features: ["recency_days", "frequency", "monetary"],
       preprocessing: { log1p: ["recency_days", "frequency", "monetary"] },
     }),
-    { out: join(dir, "rfm_segments.csv"), model: join(dir, "rfm_model.json") },
+    { out: join(dir, "rfm_segments.csv"), model: join(dir, "rfm_model.json"), report: join(dir, "rfm_report.html") },
     io,
   );
   printCluster(rfmRun, io);
@@ -60,11 +60,12 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
   const custRun = await clusterFile(
     customers,
     parseConfig({ k: 4, seed }),
-    { out: join(dir, "customer_segments.csv"), model: join(dir, "customer_model.json") },
+    { out: join(dir, "customer_segments.csv"), model: join(dir, "customer_model.json"), report: join(dir, "customer_report.html") },
     io,
   );
   printCluster(custRun, io);
   io.out("");
+  io.out(`reports: open ${join(dir, "rfm_report.html")} and ${join(dir, "customer_report.html")} in a browser (they work offline)`);
   io.out(`next: segmenta inspect ${customers}   ·   segmenta predict --model ${join(dir, "customer_model.json")} ${customers} --out ${join(dir, "scored.csv")}`);
   return 0;
 }
