@@ -38,6 +38,9 @@ interface EndToEnd {
   n_iter: number;
   learning_rate: number;
   trustworthiness: number;
+  /** Share of each point's 10 nearest neighbours from its own blob: in scikit-learn's embedding, and in the input. */
+  purity10: number;
+  purity10_input: number;
 }
 const fx = JSON.parse(readFileSync(new URL("./fixtures/tsne.json", import.meta.url), "utf8")) as {
   cases: SmallCase[];
@@ -184,11 +187,13 @@ describe("TSNE end to end against scikit-learn", () => {
       expect(Math.abs(model.klDivergence - c.kl) / c.kl).toBeLessThan(0.1);
       const t = trustworthiness(X, model.embedding, 5);
       expect(t).toBeGreaterThanOrEqual(c.trustworthiness - 0.02);
-      // Each blob's nearest embedded neighbours are from the same blob.
+      // The blobs stay apart: nearest embedded neighbours come from the same blob as often as in
+      // scikit-learn's embedding (which is about as often as in the input).
       const { indices } = nearestNeighbors(model.embedding, 10);
       let same = 0;
       for (let i = 0; i < X.rows; i++) for (let m = 0; m < 10; m++) if (c.labels[indices[i * 10 + m]] === c.labels[i]) same++;
-      expect(same / (X.rows * 10)).toBeGreaterThan(0.99);
+      expect(same / (X.rows * 10)).toBeGreaterThan(Math.min(c.purity10, c.purity10_input) - 0.01);
+      expect(same / (X.rows * 10)).toBeGreaterThan(0.97);
     });
   }
 

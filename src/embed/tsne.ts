@@ -268,7 +268,7 @@ class BarnesHut {
     const n = P.n;
     const nCells = tree.build(Y, n);
     bhNegativeKernel(
-      { Y, cellX: tree.cellX, cellY: tree.cellY, cellSize: tree.cellSize, cellWidth2: tree.cellWidth2, cellNext: tree.cellNext, neg, sumQ: this.sumQParts },
+      { Y, cells: tree.cells, cellNext: tree.cellNext, order: tree.order, neg, sumQ: this.sumQParts },
       { n, nCells, theta2: this.theta * this.theta, nChunks }, 0, nChunks,
     );
     let sumQ = 0;

@@ -27,14 +27,23 @@ export class QuadTree {
   private leaf: Uint8Array = new Uint8Array(0);
   private children: Int32Array = new Int32Array(0);
   private subtree: Int32Array = new Int32Array(0);
+  /** Per cell: the first point of a leaf (a list through nextPoint, for duplicates), −1 otherwise. */
+  private head: Int32Array = new Int32Array(0);
+  private nextPoint: Int32Array = new Int32Array(0);
   private stack: Int32Array = new Int32Array(0);
-  /** Flattened (depth-first) cells, read by the traversal kernel. */
-  cellX: Float64Array = new Float64Array(0);
-  cellY: Float64Array = new Float64Array(0);
-  cellSize: Float64Array = new Float64Array(0);
-  /** Squared width of an inner cell, −1 for a leaf. */
-  cellWidth2: Float64Array = new Float64Array(0);
+  /**
+   * Flattened (depth-first) cells, read by the traversal kernel: 4 values per cell, together
+   * in memory: barycenter x, y, squared width (−1 for a leaf), number of points.
+   */
+  cells: Float64Array = new Float64Array(0);
+  /** Per flattened cell: the index just past its subtree. */
   cellNext: Int32Array = new Int32Array(0);
+  /**
+   * The points in the order of their leaves in the flattened tree (a space-filling order):
+   * walking the tree for the points in this order makes neighbouring walks alike, which
+   * keeps the processor's caches and branch predictions warm.
+   */
+  order: Int32Array = new Int32Array(0);
 
   constructor(
     initialCapacity: number,
@@ -63,15 +72,15 @@ export class QuadTree {
     const leaf = new Uint8Array(capacity);
     leaf.set(this.leaf);
     this.leaf = leaf;
+    const head = new Int32Array(capacity);
+    head.set(this.head);
+    this.head = head;
     const children = new Int32Array(4 * capacity).fill(-1);
     children.set(this.children);
     this.children = children;
     this.subtree = new Int32Array(capacity);
     this.stack = new Int32Array(3 * capacity + 4);
-    this.cellX = this.allocF64(capacity);
-    this.cellY = this.allocF64(capacity);
-    this.cellSize = this.allocF64(capacity);
-    this.cellWidth2 = this.allocF64(capacity);
+    this.cells = this.allocF64(4 * capacity);
     this.cellNext = this.allocI32(capacity);
     this.capacity = capacity;
   }
@@ -81,6 +90,10 @@ export class QuadTree {
    * number of cells. Allocates only when the tree outgrows its capacity (then keeps it).
    */
   build(Y: Float64Array, n: number): number {
+    if (this.nextPoint.length < n) {
+      this.nextPoint = new Int32Array(n);
+      this.order = this.allocI32(n);
+    }
     let mx = Infinity;
     let my = Infinity;
     let Mx = -Infinity;
@@ -102,13 +115,14 @@ export class QuadTree {
     this.maxY[0] = My;
     this.size[0] = 0;
     this.leaf[0] = 1;
+    this.head[0] = -1;
     this.children.fill(-1, 0, 4);
-    for (let i = 0; i < n; i++) this.insert(Y[2 * i], Y[2 * i + 1]);
+    for (let i = 0; i < n; i++) this.insert(Y[2 * i], Y[2 * i + 1], i);
     this.flatten();
     return this.count;
   }
 
-  private insert(px: number, py: number): void {
+  private insert(px: number, py: number, point: number): void {
     let c = 0;
     for (;;) {
       const s = this.size[c];
@@ -116,6 +130,8 @@ export class QuadTree {
         this.size[c] = 1;
         this.bx[c] = px;
         this.by[c] = py;
+        this.head[c] = point;
+        this.nextPoint[point] = -1;
         return;
       }
       if (!this.leaf[c]) {
@@ -125,7 +141,8 @@ export class QuadTree {
         const q = this.quadrant(c, px, py);
         const child = this.children[4 * c + q];
         if (child < 0) {
-          this.newChild(c, q, px, py, 1);
+          this.newChild(c, q, px, py, 1, point);
+          this.nextPoint[point] = -1;
           return;
         }
         c = child;
@@ -133,12 +150,15 @@ export class QuadTree {
       }
       if (Math.abs(px - this.bx[c]) <= 1e-6 && Math.abs(py - this.by[c]) <= 1e-6) {
         this.size[c] = s + 1;
+        this.nextPoint[point] = this.head[c];
+        this.head[c] = point;
         return;
       }
       // Move the leaf's point(s) into a child; the cell becomes inner and takes the new point next.
       const ox = this.bx[c];
       const oy = this.by[c];
-      this.newChild(c, this.quadrant(c, ox, oy), ox, oy, s);
+      this.newChild(c, this.quadrant(c, ox, oy), ox, oy, s, this.head[c]);
+      this.head[c] = -1;
     }
   }
 
@@ -146,7 +166,7 @@ export class QuadTree {
     return (x >= (this.minX[c] + this.maxX[c]) / 2 ? 2 : 0) + (y >= (this.minY[c] + this.maxY[c]) / 2 ? 1 : 0);
   }
 
-  private newChild(parent: number, q: number, x: number, y: number, size: number): void {
+  private newChild(parent: number, q: number, x: number, y: number, size: number, head: number): void {
     if (this.count >= this.capacity) this.grow(2 * this.capacity);
     const id = this.count++;
     const cx = (this.minX[parent] + this.maxX[parent]) / 2;
@@ -169,6 +189,7 @@ export class QuadTree {
     this.by[id] = y;
     this.size[id] = size;
     this.leaf[id] = 1;
+    this.head[id] = head;
     const o = 4 * id;
     this.children[o] = -1;
     this.children[o + 1] = -1;
@@ -191,20 +212,25 @@ export class QuadTree {
       }
       subtree[c] = t;
     }
-    const { cellX, cellY, cellSize, cellWidth2, cellNext } = this;
+    const { cells, cellNext, order, nextPoint, head } = this;
+    let at = 0;
     let top = 0;
     let pos = 0;
     stack[top++] = 0;
     while (top > 0) {
       const c = stack[--top];
-      cellX[pos] = this.bx[c];
-      cellY[pos] = this.by[c];
-      cellSize[pos] = this.size[c];
-      if (leaf[c]) cellWidth2[pos] = -1;
+      const o = 4 * pos;
+      cells[o] = this.bx[c];
+      cells[o + 1] = this.by[c];
+      cells[o + 3] = this.size[c];
+      if (leaf[c]) {
+        cells[o + 2] = -1;
+        for (let p = head[c]; p >= 0; p = nextPoint[p]) order[at++] = p;
+      }
       else {
         const wx = this.maxX[c] - this.minX[c];
         const wy = this.maxY[c] - this.minY[c];
-        cellWidth2[pos] = Math.max(wx * wx, wy * wy);
+        cells[o + 2] = Math.max(wx * wx, wy * wy);
         for (let q = 3; q >= 0; q--) {
           const ch = children[4 * c + q];
           if (ch >= 0) stack[top++] = ch;

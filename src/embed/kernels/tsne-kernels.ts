@@ -41,9 +41,21 @@ export function knnKernel(S: KnnShared, P: KnnParams, chunkStart: number, chunkE
         if (j === i) continue;
         const yo = j * d;
         let s = 0;
-        for (let t = 0; t < d; t++) {
-          const u = X[xo + t] - X[yo + t];
-          s += u * u;
+        if (size < k) {
+          for (let t = 0; t < d; t++) {
+            const u = X[xo + t] - X[yo + t];
+            s += u * u;
+          }
+        } else {
+          // Partial distances only grow: stop as soon as the row cannot enter the heap.
+          const top = distances[o];
+          let t = 0;
+          for (; t < d; t++) {
+            const u = X[xo + t] - X[yo + t];
+            s += u * u;
+            if (s > top) break;
+          }
+          if (t < d) continue;
         }
         if (size < k) {
           // Sift up: a max-heap on (distance, index).
@@ -187,12 +199,12 @@ export function perplexityKernel(S: PerplexityShared, P: PerplexityParams, chunk
 export interface BHNegativeShared {
   /** n × 2 embedding. */
   Y: Float64Array;
-  /** The flattened quadtree (depth-first order): barycenters, point counts, squared widths (−1 for a leaf), next sibling. */
-  cellX: Float64Array;
-  cellY: Float64Array;
-  cellSize: Float64Array;
-  cellWidth2: Float64Array;
+  /** The flattened quadtree (depth-first order), 4 values per cell: barycenter x, y, squared width (−1 for a leaf), point count. */
+  cells: Float64Array;
+  /** Per cell: the index just past its subtree. */
   cellNext: Int32Array;
+  /** The order in which to process the points (a permutation of 0..n−1); chunks are ranges of it. */
+  order: Int32Array;
   /** Output, n × 2: unnormalised repulsive forces Σ size·q²·(yᵢ − barycenter). */
   neg: Float64Array;
   /** Output, one per chunk: that chunk's part of Z = Σ size·q. */
@@ -215,28 +227,30 @@ export interface BHNegativeParams {
  * in depth-first order: accept a cell and jump to `next`, or open it and step to cell + 1.
  */
 export function bhNegativeKernel(S: BHNegativeShared, P: BHNegativeParams, chunkStart: number, chunkEnd: number): void {
-  const { Y, cellX, cellY, cellSize, cellWidth2, cellNext, neg, sumQ } = S;
+  const { Y, cells, cellNext, order, neg, sumQ } = S;
   const { n, nCells, theta2, nChunks } = P;
   for (let chunk = chunkStart; chunk < chunkEnd; chunk++) {
     const r0 = Math.floor((chunk * n) / nChunks);
     const r1 = Math.floor(((chunk + 1) * n) / nChunks);
     let z = 0;
-    for (let i = r0; i < r1; i++) {
+    for (let t = r0; t < r1; t++) {
+      const i = order[t];
       const px = Y[2 * i];
       const py = Y[2 * i + 1];
       let fx = 0;
       let fy = 0;
       let c = 0;
       while (c < nCells) {
-        const dx = px - cellX[c];
-        const dy = py - cellY[c];
+        const o = 4 * c;
+        const dx = px - cells[o];
+        const dy = py - cells[o + 1];
+        const w2 = cells[o + 2];
         const d2 = dx * dx + dy * dy;
-        const w2 = cellWidth2[c];
         if (w2 < 0) {
           // A leaf: skip the point itself (and its exact duplicates).
-          if (!(dx <= 1e-6 && dx >= -1e-6 && dy <= 1e-6 && dy >= -1e-6)) {
+          if (dx > 1e-6 || dx < -1e-6 || dy > 1e-6 || dy < -1e-6) {
             const q = 1 / (1 + d2);
-            const sq = cellSize[c] * q;
+            const sq = cells[o + 3] * q;
             z += sq;
             const m = sq * q;
             fx += m * dx;
@@ -245,7 +259,7 @@ export function bhNegativeKernel(S: BHNegativeShared, P: BHNegativeParams, chunk
           c++;
         } else if (w2 < theta2 * d2) {
           const q = 1 / (1 + d2);
-          const sq = cellSize[c] * q;
+          const sq = cells[o + 3] * q;
           z += sq;
           const m = sq * q;
           fx += m * dx;
@@ -300,7 +314,26 @@ export function bhPositiveKernel(S: BHPositiveShared, P: BHPositiveParams, chunk
     const r0 = Math.floor((chunk * n) / nChunks);
     const r1 = Math.floor(((chunk + 1) * n) / nChunks);
     let C = 0;
-    if (dim === 2) {
+    if (dim === 2 && dof === 1 && !computeError) {
+      // The common case, kept branch-free.
+      for (let i = r0; i < r1; i++) {
+        const px = Y[2 * i];
+        const py = Y[2 * i + 1];
+        let fx = 0;
+        let fy = 0;
+        const e1 = indptr[i + 1];
+        for (let e = indptr[i]; e < e1; e++) {
+          const j2 = 2 * indices[e];
+          const dx = px - Y[j2];
+          const dy = py - Y[j2 + 1];
+          const pq = values[e] / (1 + dx * dx + dy * dy);
+          fx += pq * dx;
+          fy += pq * dy;
+        }
+        pos[2 * i] = exaggeration * fx;
+        pos[2 * i + 1] = exaggeration * fy;
+      }
+    } else if (dim === 2) {
       for (let i = r0; i < r1; i++) {
         const px = Y[2 * i];
         const py = Y[2 * i + 1];
