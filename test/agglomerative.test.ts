@@ -246,6 +246,20 @@ describe("properties", () => {
     });
   }
 
+  for (const linkage of ["complete", "average", "weighted"] as const) {
+    it(`${linkage}: the condensed distance matrix (big n) gives the same tree as the square one`, async () => {
+      const square = await new AgglomerativeClustering({ linkage, metric: "manhattan" }).fit(X);
+      const saved = linkageTuning.maxSquare;
+      linkageTuning.maxSquare = 0;
+      try {
+        const condensed = await new AgglomerativeClustering({ linkage, metric: "manhattan" }).fit(X);
+        expect(Array.from(condensed.linkageMatrix.data)).toEqual(Array.from(square.linkageMatrix.data));
+      } finally {
+        linkageTuning.maxSquare = saved;
+      }
+    });
+  }
+
   it("distanceThreshold cuts below the threshold, as scikit-learn", async () => {
     const m = await new AgglomerativeClustering({ linkage: "single", nClusters: null, distanceThreshold: 2 }).fit([[0], [1], [3], [7]]);
     // Merges at 1, 2 and 4: only the one below 2 is made.

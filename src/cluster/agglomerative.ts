@@ -30,7 +30,7 @@ import { AbortError, InputError } from "../core/errors.js";
 import { type Matrix, type MatrixLike, toArrays, toMatrix } from "../core/matrix.js";
 import { allocF64, allocI32, getParallelExecutor, type ParallelExecutor, sharedMemoryAvailable, type TypedArray } from "../core/parallel.js";
 import {
-  type CentroidStore, genericCentroid, initStore, LW_AVERAGE, LW_COMPLETE, LW_WEIGHTED, nnChainMatrix, nnChainWard,
+  type CentroidStore, genericCentroid, initStore, LW_AVERAGE, LW_COMPLETE, LW_WEIGHTED, nnChainMatrix, nnChainSquare, nnChainWard,
   type Pause, primSingle, rowOffset, type ScanResult, sortAndLabel,
 } from "./kernels/linkage-chain.js";
 import {
@@ -398,9 +398,10 @@ export class AgglomerativeClustering {
       await singleTree(X, metric, raw, parallel, pause);
       Zdata = sortAndLabel(raw, n);
     } else {
-      const D = await condensedDistances(X, metric, parallel);
+      const square = n * n <= linkageTuning.maxSquare;
+      const D = await distanceMatrix(X, metric, parallel, square);
       const method = linkage === "complete" ? LW_COMPLETE : linkage === "average" ? LW_AVERAGE : LW_WEIGHTED;
-      await nnChainMatrix(D, n, method, raw, pause);
+      await (square ? nnChainSquare : nnChainMatrix)(D, n, method, raw, pause);
       Zdata = sortAndLabel(raw, n);
     }
     fitOptions.onProgress?.({ merges: n - 1, total: n - 1 });
@@ -431,6 +432,11 @@ export const linkageTuning = {
   parallelScan: 120_000,
   /** Pairs of rows from which the distance matrix is computed by the workers. */
   parallelPdist: 2_000_000,
+  /**
+   * complete, average, weighted: the full square distance matrix (n² doubles, fast scans)
+   * up to this many entries (4 GiB), the condensed one (half) beyond.
+   */
+  maxSquare: 2 ** 29,
 };
 
 type Runner = (name: string, kernel: (S: never, P: never, a: number, b: number) => void, S: object, P: object, nChunks: number) => void | Promise<void>;
@@ -553,10 +559,14 @@ async function singleTree(X: Matrix, metric: AgglomerativeMetric, raw: Float64Ar
   }, code === 0 ? Math.sqrt : (v) => v, pause);
 }
 
-/** Largest number of pairs for the distance-matrix linkages (complete, average, weighted). */
+/** Largest number of pairs for the distance-matrix linkages (complete, average, weighted): offsets stay in int32. */
 const MAX_PAIRS = 2 ** 30;
 
-async function condensedDistances(X: Matrix, metric: AgglomerativeMetric, parallel: ParallelExecutor | null): Promise<Float64Array> {
+/**
+ * The distances between all rows (scipy's `pdist`): the condensed upper triangle, or the full
+ * square matrix when `square`. Computed by the workers for large n.
+ */
+async function distanceMatrix(X: Matrix, metric: AgglomerativeMetric, parallel: ParallelExecutor | null, square: boolean): Promise<Float64Array> {
   const n = X.rows;
   const pairs = (n * (n - 1)) / 2;
   if (pairs > MAX_PAIRS) {
@@ -565,23 +575,28 @@ async function condensedDistances(X: Matrix, metric: AgglomerativeMetric, parall
         `use linkage "ward" or "single" (memory linear in the rows), or cluster a sample`,
     );
   }
+  const length = square ? n * n : pairs;
+  const shared = parallel !== null && pairs >= linkageTuning.parallelPdist && metric !== "precomputed";
+  let D: Float64Array;
+  try {
+    D = allocF64(length, shared);
+  } catch (e) {
+    throw new InputError(`cannot allocate the ${((length * 8) / 2 ** 30).toFixed(1)} GB distance matrix for ${n} rows (${String(e)}): use linkage "ward" or "single", or cluster a sample`);
+  }
   if (metric === "precomputed") {
-    const D = new Float64Array(pairs);
+    // The upper triangle (mirrored when square, so that the matrix is exactly symmetric).
     for (let i = 0; i < n; i++) {
-      const off = rowOffset(n, i);
-      for (let j = i + 1; j < n; j++) D[off + j] = X.data[i * n + j];
+      const off = square ? i * n : rowOffset(n, i);
+      for (let j = i + 1; j < n; j++) {
+        const v = X.data[i * n + j];
+        D[off + j] = v;
+        if (square) D[j * n + i] = v;
+      }
     }
     return D;
   }
   const d = X.cols;
-  const shared = parallel !== null && pairs >= linkageTuning.parallelPdist;
   const code = metric === "euclidean" ? 0 : metric === "manhattan" ? 1 : 2;
-  let D: Float64Array;
-  try {
-    D = allocF64(pairs, shared);
-  } catch (e) {
-    throw new InputError(`cannot allocate the ${((pairs * 8) / 2 ** 30).toFixed(1)} GB distance matrix for ${n} rows (${String(e)}): use linkage "ward" or "single", or cluster a sample`);
-  }
   let data = X.data;
   if (shared) {
     data = allocF64(X.data.length, true);
@@ -589,18 +604,18 @@ async function condensedDistances(X: Matrix, metric: AgglomerativeMetric, parall
   }
   const norms = allocF64(code === 2 ? n : 0, shared);
   if (code === 2) norms.set(rowNorms(X));
-  // Chunks of rows with about the same number of pairs each.
+  // Chunks of rows with about the same number of distances each.
   const nChunks = Math.max(1, Math.min(n - 1, shared ? 64 : 1));
   const bounds = allocF64(nChunks + 1, shared);
   let c = 1;
   let acc = 0;
   for (let i = 0; i < n && c < nChunks; i++) {
-    acc += n - i - 1;
-    if (acc >= (pairs * c) / nChunks) bounds[c++] = i + 1;
+    acc += square ? n : n - i - 1;
+    if (acc >= ((square ? n * n : pairs) * c) / nChunks) bounds[c++] = i + 1;
   }
   while (c <= nChunks) bounds[c++] = n;
   const S: PdistShared = { X: data, norms, D, bounds };
-  const P: PdistParams = { n, d, metric: code };
+  const P: PdistParams = { n, d, metric: code, square: square ? 1 : 0 };
   const r = makeRunner(shared ? parallel : null).run("linkagePdist", linkagePdistKernel, S, P, nChunks);
   if (r) await r;
   return D;

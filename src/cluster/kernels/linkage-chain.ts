@@ -47,12 +47,13 @@ export const LW_WEIGHTED = 2;
  */
 export async function nnChainMatrix(D: Float64Array, n: number, method: number, Z: Float64Array, pause: Pause): Promise<void> {
   const size = new Float64Array(n).fill(1);
+  // Active clusters in increasing order: the matrix is read in address order (a row of the
+  // condensed matrix forward, a column with falling strides). Offsets fit in int32: the
+  // caller keeps n(n−1)/2 below 2^31.
   const active = new Int32Array(n);
-  const pos = new Int32Array(n);
-  const off = new Float64Array(n);
+  const off = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     active[i] = i;
-    pos[i] = i;
     off[i] = rowOffset(n, i);
   }
   let m = n;
@@ -62,9 +63,7 @@ export async function nnChainMatrix(D: Float64Array, n: number, method: number, 
     const p = pause(k);
     if (p) await p;
     if (len === 0) {
-      let lo = n;
-      for (let t = 0; t < m; t++) if (active[t] < lo) lo = active[t];
-      chain[0] = lo;
+      chain[0] = active[0];
       len = 1;
     }
     let x: number;
@@ -74,19 +73,30 @@ export async function nnChainMatrix(D: Float64Array, n: number, method: number, 
       x = chain[len - 1];
       const prev = len > 1 ? chain[len - 2] : -1;
       const ox = off[x];
+      // In increasing order, a strict "<" keeps the lowest slot among equal distances.
       let bv = Infinity;
       let bi = -1;
-      for (let t = 0; t < m; t++) {
+      let t = 0;
+      for (; t < m; t++) {
         const i = active[t];
-        if (i === x) continue;
-        const v = i < x ? D[off[i] + x] : D[ox + i];
-        if (v < bv || (v === bv && i < bi)) {
+        if (i >= x) break;
+        const v = D[(off[i] + x) | 0];
+        if (v < bv) {
+          bv = v;
+          bi = i;
+        }
+      }
+      if (t < m && active[t] === x) t++;
+      for (; t < m; t++) {
+        const i = active[t];
+        const v = D[(ox + i) | 0];
+        if (v < bv) {
           bv = v;
           bi = i;
         }
       }
       if (prev >= 0) {
-        const dp = prev < x ? D[off[prev] + x] : D[ox + prev];
+        const dp = prev < x ? D[(off[prev] + x) | 0] : D[(ox + prev) | 0];
         if (dp <= bv) {
           y = prev;
           dmin = dp;
@@ -109,17 +119,18 @@ export async function nnChainMatrix(D: Float64Array, n: number, method: number, 
     Z[k * 4 + 3] = nx + ny;
     size[x] = 0;
     size[y] = nx + ny;
-    // x leaves the active list (the last active cluster takes its place).
-    const px = pos[x];
-    const last = active[--m];
-    active[px] = last;
-    pos[last] = px;
+    let px = 0;
+    while (active[px] !== x) px++;
+    active.copyWithin(px, px + 1, m);
+    m--;
     const nxy = nx + ny;
+    const ox = off[x];
+    const oy = off[y];
     for (let t = 0; t < m; t++) {
       const i = active[t];
       if (i === y) continue;
-      const ixo = i < x ? off[i] + x : off[x] + i;
-      const iyo = i < y ? off[i] + y : off[y] + i;
+      const ixo = i < x ? (off[i] + x) | 0 : (ox + i) | 0;
+      const iyo = i < y ? (off[i] + y) | 0 : (oy + i) | 0;
       const dxi = D[ixo];
       const dyi = D[iyo];
       let v: number;
@@ -127,6 +138,88 @@ export async function nnChainMatrix(D: Float64Array, n: number, method: number, 
       else if (method === LW_AVERAGE) v = (nx * dxi + ny * dyi) / nxy;
       else v = 0.5 * (dxi + dyi);
       D[iyo] = v;
+    }
+  }
+}
+
+/**
+ * The same chain on the full square n × n distance matrix (twice the memory of the
+ * condensed one, as much as scipy holds): every scan reads one row in address order, and a
+ * merge writes one row and one column. Same results as nnChainMatrix.
+ */
+export async function nnChainSquare(D: Float64Array, n: number, method: number, Z: Float64Array, pause: Pause): Promise<void> {
+  const size = new Float64Array(n).fill(1);
+  const active = new Int32Array(n);
+  for (let i = 0; i < n; i++) active[i] = i;
+  let m = n;
+  const chain = new Int32Array(n);
+  let len = 0;
+  for (let k = 0; k < n - 1; k++) {
+    const p = pause(k);
+    if (p) await p;
+    if (len === 0) {
+      chain[0] = active[0];
+      len = 1;
+    }
+    let x: number;
+    let y: number;
+    let dmin: number;
+    for (;;) {
+      x = chain[len - 1];
+      const prev = len > 1 ? chain[len - 2] : -1;
+      const ox = x * n;
+      let bv = Infinity;
+      let bi = -1;
+      for (let t = 0; t < m; t++) {
+        const i = active[t];
+        const v = D[ox + i];
+        if (v < bv && i !== x) {
+          bv = v;
+          bi = i;
+        }
+      }
+      if (prev >= 0) {
+        const dp = D[ox + prev];
+        if (dp <= bv) {
+          y = prev;
+          dmin = dp;
+          break;
+        }
+      }
+      chain[len++] = bi;
+    }
+    len -= 2;
+    if (x > y) {
+      const t = x;
+      x = y;
+      y = t;
+    }
+    const nx = size[x];
+    const ny = size[y];
+    Z[k * 4] = x;
+    Z[k * 4 + 1] = y;
+    Z[k * 4 + 2] = dmin;
+    Z[k * 4 + 3] = nx + ny;
+    size[x] = 0;
+    size[y] = nx + ny;
+    let px = 0;
+    while (active[px] !== x) px++;
+    active.copyWithin(px, px + 1, m);
+    m--;
+    const nxy = nx + ny;
+    const ox = x * n;
+    const oy = y * n;
+    for (let t = 0; t < m; t++) {
+      const i = active[t];
+      if (i === y) continue;
+      const dxi = D[ox + i];
+      const dyi = D[oy + i];
+      let v: number;
+      if (method === LW_COMPLETE) v = dxi > dyi ? dxi : dyi;
+      else if (method === LW_AVERAGE) v = (nx * dxi + ny * dyi) / nxy;
+      else v = 0.5 * (dxi + dyi);
+      D[oy + i] = v;
+      D[i * n + y] = v;
     }
   }
 }

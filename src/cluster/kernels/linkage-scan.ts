@@ -197,21 +197,26 @@ export interface PdistParams {
   d: number;
   /** 0 euclidean, 1 manhattan, 2 cosine. */
   metric: number;
+  /** 1: D is the full n × n matrix, each row computed whole (j from 0); 0: condensed (j > i). */
+  square: number;
 }
 
 /** Rows of the condensed distance matrix (scipy's `pdist`) for the chunks' row ranges. */
 export function linkagePdistKernel(S: PdistShared, P: PdistParams, chunkStart: number, chunkEnd: number): void {
   const { X, norms, D, bounds } = S;
-  const { n, d, metric } = P;
+  const { n, d, metric, square } = P;
   for (let ch = chunkStart; ch < chunkEnd; ch++) {
     for (let i = bounds[ch]; i < bounds[ch + 1]; i++) {
       const io = i * d;
-      const off = n * i - (i * (i + 1)) / 2 - i - 1;
+      // Row i: j from i + 1 into the condensed matrix, or every j into the square one (the
+      // distance of j to i is computed as that of i to j, bit for bit: the terms are symmetric).
+      const off = square ? i * n : n * i - (i * (i + 1)) / 2 - i - 1;
+      const j0 = square ? 0 : i + 1;
       if (metric === 0) {
         if (d === 8) {
           // The common case of the benchmarks, unrolled by hand.
           const a0 = X[io], a1 = X[io + 1], a2 = X[io + 2], a3 = X[io + 3], a4 = X[io + 4], a5 = X[io + 5], a6 = X[io + 6], a7 = X[io + 7];
-          for (let j = i + 1, jo = (i + 1) * 8; j < n; j++, jo += 8) {
+          for (let j = j0, jo = j0 * 8; j < n; j++, jo += 8) {
             let u = a0 - X[jo];
             let s = u * u;
             u = a1 - X[jo + 1]; s += u * u;
@@ -225,7 +230,7 @@ export function linkagePdistKernel(S: PdistShared, P: PdistParams, chunkStart: n
           }
           continue;
         }
-        for (let j = i + 1; j < n; j++) {
+        for (let j = j0; j < n; j++) {
           const jo = j * d;
           let s = 0;
           for (let t = 0; t < d; t++) {
@@ -235,14 +240,14 @@ export function linkagePdistKernel(S: PdistShared, P: PdistParams, chunkStart: n
           D[off + j] = Math.sqrt(s);
         }
       } else if (metric === 1) {
-        for (let j = i + 1; j < n; j++) {
+        for (let j = j0; j < n; j++) {
           const jo = j * d;
           let s = 0;
           for (let t = 0; t < d; t++) s += Math.abs(X[io + t] - X[jo + t]);
           D[off + j] = s;
         }
       } else {
-        for (let j = i + 1; j < n; j++) {
+        for (let j = j0; j < n; j++) {
           const jo = j * d;
           let s = 0;
           for (let t = 0; t < d; t++) s += X[io + t] * X[jo + t];
