@@ -1,0 +1,178 @@
+/**
+ * Hierarchical clustering: Segmenta against scipy's `linkage` (ward, average, complete on
+ * 20,000 × 8), Ward on 100,000 × 8 with its peak memory (a child process: scipy would need
+ * the n(n−1)/2 distances), and ml-hclust on 2,000 × 8. Same data for every peer, median of
+ * `runs`; prints the ratios (Segmenta / peer: below 1 is faster) and the largest difference
+ * of the merge heights from scipy's.
+ *
+ * The child process: `node --import tsx bench/hclust.ts --memory-child N`.
+ */
+import { spawnSync } from "node:child_process";
+import { totalmem } from "node:os";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import { agnes } from "ml-hclust";
+import { AgglomerativeClustering, type Linkage } from "../src/cluster/agglomerative.js";
+import { linkagePdistKernel, linkagePrimKernel, linkageWardScanKernel } from "../src/cluster/kernels/linkage-scan.js";
+import { toArrays, type Matrix } from "../src/core/matrix.js";
+import { getParallelExecutor, type ParallelExecutor, setParallelExecutor, type TypedArray } from "../src/core/parallel.js";
+import { blobs } from "./kmeans.js";
+import { hasSklearn, runPython, timeMedian } from "./peers.js";
+
+const sec = (ms: number): string => `${(ms / 1000).toFixed(2).padStart(7)} s`;
+
+/**
+ * A worker executor for the linkage kernels, for when the installed pool (io/pool.ts) does
+ * not register them yet: the same protocol, so the numbers are those the pool will give.
+ */
+class LinkageWorkers implements ParallelExecutor {
+  private readonly workers: Worker[] = [];
+  constructor(readonly size: number) {
+    const kernels = { linkageWardScan: linkageWardScanKernel, linkagePrim: linkagePrimKernel, linkagePdist: linkagePdistKernel };
+    const src = Object.entries(kernels).map(([k, f]) => `kernels[${JSON.stringify(k)}] = (${f.toString()});`).join("\n");
+    const code = `const { parentPort } = require("node:worker_threads"); const kernels = {};\n${src}\n` +
+      `parentPort.on("message", (m) => { try { kernels[m.kernel](m.shared, m.params, m.start, m.end); } catch (e) { Atomics.store(m.ctl, 1, 1); } Atomics.sub(m.ctl, 0, 1); Atomics.notify(m.ctl, 0); });`;
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(code, { eval: true });
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+  async run(kernel: string, shared: Record<string, TypedArray>, params: Record<string, number>, nChunks: number): Promise<void> {
+    this.runSync(kernel, shared, params, nChunks);
+  }
+  runSync(kernel: string, shared: Record<string, TypedArray>, params: Record<string, number>, nChunks: number): void {
+    const W = Math.min(this.size, nChunks);
+    const ctl = new Int32Array(new SharedArrayBuffer(8));
+    ctl[0] = W;
+    for (let w = 0; w < W; w++) {
+      this.workers[w].postMessage({ kernel, shared, params, start: Math.floor((w * nChunks) / W), end: Math.floor(((w + 1) * nChunks) / W), ctl });
+    }
+    for (;;) {
+      const left = Atomics.load(ctl, 0);
+      if (left === 0) break;
+      Atomics.wait(ctl, 0, left);
+    }
+    if (ctl[1] !== 0) throw new Error(`worker kernel ${kernel} failed`);
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+/** Makes sure the linkage kernels can run on workers: the installed pool if it knows them, else a local executor. */
+async function ensureWorkers(): Promise<{ note: string; restore: () => Promise<void> }> {
+  const installed = getParallelExecutor();
+  const cores = (await import("node:os")).availableParallelism();
+  if (installed && (await installed.run("linkageWardScan", {}, {}, 0).then(() => true, () => false))) {
+    return { note: `${installed.size} workers (the installed pool)`, restore: async () => {} };
+  }
+  const local = new LinkageWorkers(Math.max(1, cores));
+  setParallelExecutor(local);
+  return {
+    note: `${local.size} workers (a local executor: the installed pool does not register the linkage kernels)`,
+    restore: async () => {
+      setParallelExecutor(installed);
+      await local.close();
+    },
+  };
+}
+
+async function fitZ(X: Matrix, linkage: Linkage): Promise<Float64Array> {
+  return (await new AgglomerativeClustering({ linkage }).fit(X)).linkageMatrix.data;
+}
+
+/** Largest |Δ height| / max(1, height) between our linkage matrix and scipy's. */
+function heightDiff(Z: Float64Array, ref: number[]): number {
+  let worst = 0;
+  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(Z[i * 4 + 2] - ref[i]) / Math.max(1, Math.abs(ref[i])));
+  return worst;
+}
+
+export async function benchHclust(quick: boolean, runs = 3): Promise<void> {
+  const workers = await ensureWorkers();
+  try {
+    const n = quick ? 3000 : 20_000;
+    const X = blobs(n, 8, 16, 1);
+    console.log(`\nHierarchical clustering ${n.toLocaleString("en")} × 8 against scipy's linkage (median of ${runs}; ${workers.note})`);
+    const scipy = hasSklearn();
+    for (const [linkage, target] of [["ward", 0.5], ["average", 1], ["complete", 1]] as const) {
+      let Z: Float64Array = new Float64Array(0);
+      const ms = await timeMedian(runs, async () => {
+        Z = await fitZ(X, linkage);
+      });
+      if (!scipy) {
+        console.log(`  ${linkage.padEnd(8)} segmenta ${sec(ms)}   scipy: absent (apt-get install python3-scipy)`);
+        continue;
+      }
+      const r = runPython(
+        [
+          "from scipy.cluster.hierarchy import linkage",
+          "ts = []",
+          `for _ in range(${runs}):`,
+          "    t = time.perf_counter()",
+          `    Z = linkage(X, ${JSON.stringify(linkage)})`,
+          "    ts.append(time.perf_counter() - t)",
+          "print(json.dumps({'ms': sorted(ts)[len(ts) // 2] * 1000, 'h': Z[:, 2].tolist()}))",
+        ].join("\n"),
+        X,
+      ) as { ms: number; h: number[] };
+      const ratio = ms / r.ms;
+      console.log(
+        `  ${linkage.padEnd(8)} segmenta ${sec(ms)}   scipy ${sec(r.ms)}   segmenta/scipy ${ratio.toFixed(3)} (target ≤ ${target}${ratio <= target ? ", met" : ", NOT met"})` +
+          `   merge heights within ${heightDiff(Z, r.h).toExponential(1)} of scipy's`,
+      );
+    }
+
+    // ml-hclust: O(n³) with dense matrices, so a small n.
+    const m = quick ? 500 : 2000;
+    const Y = blobs(m, 8, 16, 2);
+    const rows = toArrays(Y);
+    const ours = await timeMedian(runs, () => fitZ(Y, "ward"));
+    const ml = await timeMedian(runs, () => agnes(rows, { method: "ward2" }));
+    console.log(`\nWard on ${m.toLocaleString("en")} × 8 (median of ${runs}): segmenta ${sec(ours)}   ml-hclust (agnes, ward2) ${sec(ml)}   segmenta/ml-hclust ${(ours / ml).toFixed(4)}`);
+  } finally {
+    await workers.restore();
+  }
+  benchHclustMemory(quick ? 20_000 : 100_000);
+}
+
+/** Ward on n × 8 in a fresh process: time and peak memory. */
+export function benchHclustMemory(n: number): void {
+  const file = fileURLToPath(import.meta.url);
+  const child = spawnSync(process.execPath, ["--import", "tsx", file, "--memory-child", String(n)], { encoding: "utf8" });
+  const pairs = (n * (n - 1)) / 2;
+  console.log(
+    `\nWard on ${n.toLocaleString("en")} × 8, memory: ${child.stdout.trim() || child.stderr.trim()}\n` +
+      `  scipy's linkage needs the condensed distance matrix, n(n−1)/2 = ${pairs.toExponential(2)} doubles = ${((pairs * 8) / 1e9).toFixed(1)} GB, ` +
+      `and copies it (about ${((pairs * 16) / 1e9).toFixed(0)} GB in all)` +
+      (pairs * 16 > totalmem() ? `: more than this machine's ${(totalmem() / 1e9).toFixed(0)} GB.` : "."),
+  );
+}
+
+async function memoryChild(n: number): Promise<void> {
+  const { installWorkerPool } = await import("../src/io/pool.js");
+  installWorkerPool();
+  const workers = await ensureWorkers();
+  const X = blobs(n, 8, 16, 1);
+  const before = process.memoryUsage().rss;
+  const t = performance.now();
+  const model = await new AgglomerativeClustering({ linkage: "ward", nClusters: 4 }).fit(X);
+  const ms = performance.now() - t;
+  const peak = process.resourceUsage().maxRSS * 1024;
+  const mb = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MB`;
+  console.log(
+    `fit ${(ms / 1000).toFixed(1)} s on ${workers.note} (top merge at ${model.linkageMatrix.data[(n - 2) * 4 + 2].toPrecision(6)}); ` +
+      `data ${mb(X.data.byteLength)}; RSS before the fit ${mb(before)}; peak RSS ${mb(peak)} (target: under 1 GB${peak < 2 ** 30 ? ", met" : ", NOT met"})`,
+  );
+  process.exit(0);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const i = process.argv.indexOf("--memory-child");
+  if (i >= 0) await memoryChild(Number(process.argv[i + 1]));
+  else {
+    await benchHclust(process.argv.includes("--quick"));
+    process.exit(0);
+  }
+}
