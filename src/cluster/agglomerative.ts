@@ -8,8 +8,10 @@
  * - centroid, median (Euclidean): Müllner's generic algorithm on centroids, O(n·d) memory;
  * - single: Prim's minimum spanning tree with distances computed on the fly, O(n) memory
  *   beyond the data;
- * - complete, average, weighted: the nearest-neighbour chain on the condensed distance
- *   matrix (n(n−1)/2 doubles) with Lance–Williams updates.
+ * - complete, average, weighted: the nearest-neighbour chain on the distance matrix with
+ *   Lance–Williams updates: the full n × n matrix up to 4 GiB (n ≤ 23,170; scans read rows in
+ *   address order, as much memory as scipy's pdist and its copy), the condensed n(n−1)/2
+ *   beyond (slower scans), refused beyond 2^30 pairs with a message to use ward or single.
  * The big nearest-neighbour scans (Ward, Prim) and the distance matrix are split across
  * worker threads when a parallel executor is installed; results do not depend on it.
  *

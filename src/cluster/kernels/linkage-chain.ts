@@ -144,13 +144,21 @@ export async function nnChainMatrix(D: Float64Array, n: number, method: number, 
 
 /**
  * The same chain on the full square n × n distance matrix (twice the memory of the
- * condensed one, as much as scipy holds): every scan reads one row in address order, and a
- * merge writes one row and one column. Same results as nnChainMatrix.
+ * condensed one, as much as scipy holds): every scan reads one row in address order. A
+ * merge rewrites the merged cluster's row only; the column (the other rows' entries for
+ * it) is brought up to date lazily: each row remembers when it was last synchronised, each
+ * cluster when its row was last rewritten, and a scan takes an entry from the other
+ * cluster's row when that one is newer (then stores it). This replaces most scattered
+ * column writes (a page each) by nothing; the values, and so the results, are those of
+ * nnChainMatrix.
  */
 export async function nnChainSquare(D: Float64Array, n: number, method: number, Z: Float64Array, pause: Pause): Promise<void> {
   const size = new Float64Array(n).fill(1);
   const active = new Int32Array(n);
   for (let i = 0; i < n; i++) active[i] = i;
+  // rowSync[i]: merges done when row i was last synchronised; rowNew[j]: merges done when row j was last rewritten.
+  const rowSync = new Int32Array(n);
+  const rowNew = new Int32Array(n);
   let m = n;
   const chain = new Int32Array(n);
   let len = 0;
@@ -168,16 +176,22 @@ export async function nnChainSquare(D: Float64Array, n: number, method: number, 
       x = chain[len - 1];
       const prev = len > 1 ? chain[len - 2] : -1;
       const ox = x * n;
+      const sync = rowSync[x];
       let bv = Infinity;
       let bi = -1;
       for (let t = 0; t < m; t++) {
         const i = active[t];
-        const v = D[ox + i];
+        let v = D[ox + i];
+        if (rowNew[i] > sync) {
+          v = D[i * n + x];
+          D[ox + i] = v;
+        }
         if (v < bv && i !== x) {
           bv = v;
           bi = i;
         }
       }
+      rowSync[x] = k;
       if (prev >= 0) {
         const dp = D[ox + prev];
         if (dp <= bv) {
@@ -209,18 +223,22 @@ export async function nnChainSquare(D: Float64Array, n: number, method: number, 
     const nxy = nx + ny;
     const ox = x * n;
     const oy = y * n;
+    const sx = rowSync[x];
+    const sy = rowSync[y];
     for (let t = 0; t < m; t++) {
       const i = active[t];
       if (i === y) continue;
-      const dxi = D[ox + i];
-      const dyi = D[oy + i];
+      const newer = rowNew[i];
+      const dxi = newer > sx ? D[i * n + x] : D[ox + i];
+      const dyi = newer > sy ? D[i * n + y] : D[oy + i];
       let v: number;
       if (method === LW_COMPLETE) v = dxi > dyi ? dxi : dyi;
       else if (method === LW_AVERAGE) v = (nx * dxi + ny * dyi) / nxy;
       else v = 0.5 * (dxi + dyi);
       D[oy + i] = v;
-      D[i * n + y] = v;
     }
+    rowNew[y] = k + 1;
+    rowSync[y] = k + 1;
   }
 }
 
