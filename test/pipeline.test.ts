@@ -197,3 +197,36 @@ describe("rules for the CRM", () => {
     expect(rows.map((x) => (x.segment === null ? null : Number(x.segment)))).toEqual(sorted.map((i) => expected[i]));
   });
 });
+
+describe("agglomerative clustering in the pipeline", () => {
+  it("recovers the groups with ward linkage, numbers segments by size, and scores new rows at the nearest segment mean", async () => {
+    const ds = customers(150, 2);
+    const r = await runSegmentation({ k: 3, algorithm: "agglomerative", linkage: "ward" }, ds);
+    for (let g = 0; g < 3; g++) {
+      const labels = new Set<number>();
+      for (let i = g; i < ds.rows; i += 3) labels.add(r.labels[i]);
+      expect(labels.size).toBe(1);
+    }
+    expect(r.segments.map((s) => s.size)).toEqual([50, 50, 50]);
+    // Within-segment sum of squares, computed by hand from the matrix and the labels.
+    let ss = 0;
+    for (let c = 0; c < 3; c++) {
+      const rows = Array.from({ length: ds.rows }, (_, i) => i).filter((i) => r.labels[i] === c);
+      for (let j = 0; j < r.matrix.cols; j++) {
+        const mean = rows.reduce((a, i) => a + r.matrix.data[i * r.matrix.cols + j], 0) / rows.length;
+        for (const i of rows) ss += (r.matrix.data[i * r.matrix.cols + j] - mean) ** 2;
+      }
+    }
+    expect(r.inertia).toBeCloseTo(ss, 9);
+    const file = JSON.parse(JSON.stringify(buildModelFile(r, ds)));
+    expect(file.model.type).toBe("AgglomerativeClustering");
+    const p = predictWithModel(parseModelFile(file), ds);
+    // Well-separated groups: the nearest segment mean is the tree's segment for every row.
+    expect(Array.from(p.labels)).toEqual(Array.from(r.labels));
+  });
+
+  it("rejects k = auto with a way out, and an unknown linkage naming the flag", async () => {
+    await expect(runSegmentation({ k: "auto", algorithm: "agglomerative" }, customers())).rejects.toThrow(/--k auto weighs K-Means fits .* give --k N/);
+    expect(() => parseConfig({ linkage: "nearest" })).toThrow(/^--linkage: /);
+  });
+});

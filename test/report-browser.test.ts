@@ -59,17 +59,18 @@ describe.skipIf(!hasChromium)("the HTML report in Chromium", () => {
   });
 
   describe.skipIf(!hasData)("the worked examples", () => {
-    it("Telco: every chart drawn, offline, with text alternatives", async () => {
+    it("Telco, agglomerative (ward, k = 3): every chart drawn with the dendrogram, offline, with text alternatives", async () => {
       const report = join(dir, "telco.html");
-      const r = await run(["cluster", join(DATA, "WA_Fn-UseC_-Telco-Customer-Churn.csv"), "--k", "3", "--report", report]);
+      const r = await run(["cluster", join(DATA, "WA_Fn-UseC_-Telco-Customer-Churn.csv"), "--algorithm", "agglomerative", "--linkage", "ward", "--k", "3", "--report", report]);
       expect(r.code, r.err).toBe(0);
       const v = await openReport(report, { screenshot: process.env.SEGMENTA_SCREENSHOTS ? join(process.env.SEGMENTA_SCREENSHOTS, "report-telco.png") : undefined });
       try {
         expect(v.errors).toEqual([]);
         expect(v.requests).toEqual([]);
-        // sizes, heatmap, snake plot, PCA map, t-SNE map, silhouette plot.
-        expect(v.charts).toBe(6);
-        expect(v.rendered).toBe(6);
+        // sizes, heatmap, snake plot, dendrogram, PCA map, t-SNE map, silhouette plot.
+        expect(v.charts).toBe(7);
+        expect(v.rendered).toBe(7);
+        expect(await v.page.locator("section#dendrogram .view svg").count()).toBe(1);
         const labels = await v.page.locator(".view[role=img]").evaluateAll((els) => els.map((e) => e.getAttribute("aria-label") ?? ""));
         for (const l of labels) expect(l.length).toBeGreaterThan(20);
         expect(await v.page.locator("section#segments article.segment").count()).toBe(3);
@@ -90,7 +91,7 @@ describe.skipIf(!hasChromium)("the HTML report in Chromium", () => {
         expect(v.errors).toEqual([]);
         expect(v.requests).toEqual([]);
         expect(v.rendered).toBe(v.charts);
-        expect(v.charts).toBe(7); // the six of Telco and the RFM grid
+        expect(v.charts).toBe(7); // sizes, heatmap, snake plot, RFM grid, PCA and t-SNE maps, silhouette plot
         const names = await v.page.locator("article.segment h3").allInnerTexts();
         expect(names.join(" | ")).toMatch(/Champions/);
         expect(await v.page.locator("section#rfm .view svg").count()).toBe(1);

@@ -17,7 +17,8 @@ import {
 } from "./common.js";
 import { describeRfm, RFM_MAPPING_OPTIONS, rfmJson, rfmMapping, type RfmMappingValues, withRfmFile } from "./rfm.js";
 
-export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--features a,b,c] [--algorithm kmeans|minibatch-kmeans] [--k N|auto]
+export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--features a,b,c] [--algorithm kmeans|minibatch-kmeans|agglomerative]
+                        [--linkage ward|complete|average|single|centroid|median|weighted] [--k N|auto]
                         [--seed N] [--n-init N] [--type COL=KIND] [--prep standard|auto] [--out segments.csv]
                         [--model model.json] [--json] [preprocessing flags]
 
@@ -26,7 +27,10 @@ boolean and categorical column except ids and dates), imputes missing values (me
 most frequent), one-hot encodes categories, standardises numbers, runs K-Means and reports
 each segment's size and the silhouette score. --out writes id,segment (CSV, Parquet or JSON
 by extension; with --outliers …:drop also an outlier column); --model saves the fitted
-preprocessing and model for segmenta predict.
+preprocessing and model for segmenta predict (agglomerative: new rows go to the nearest
+segment mean for ward, centroid and median linkage, else to the segment of the nearest
+training row). --report report.html writes the HTML report (--map pca,tsne,umap chooses
+its maps; default pca,tsne), --charts DIR its charts as SVG and PNG files.
 
 Preprocessing (printed as a plan with a reason for each step):
   --prep auto            pick steps from the data: log1p / Yeo-Johnson for skewed columns,
@@ -159,6 +163,7 @@ export const SEGMENTATION_OPTIONS = {
   id: { type: "string" },
   features: { type: "string" },
   algorithm: { type: "string" },
+  linkage: { type: "string" },
   k: { type: "string" },
   seed: { type: "string" },
   "n-init": { type: "string" },
@@ -198,6 +203,7 @@ export function segmentationInput(values: SegmentationValues): SegmentationConfi
     id: values.id,
     types: parseTypes(values.type),
     algorithm: values.algorithm as SegmentationConfigInput["algorithm"],
+    linkage: values.linkage as SegmentationConfigInput["linkage"],
     seed: parseWholeNumber("--seed", values.seed, 0),
     nInit: parseWholeNumber("--n-init", values["n-init"], 1),
     maxIter: parseWholeNumber("--max-iter", values["max-iter"], 1),
@@ -384,7 +390,9 @@ export function printCluster(run: ClusterRun, io: Io): void {
   io.out(
     r.config.algorithm === "minibatch-kmeans"
       ? `Mini-batch K-Means: k=${r.k}, seed ${r.config.seed}, batches of ${r.config.batchSize}, ${r.nIter} passes, inertia ${fmtNum(r.inertia, 6)}`
-      : `K-Means: k=${r.k}, seed ${r.config.seed}, ${r.config.nInit} initialisations, ${r.nIter} iterations, inertia ${fmtNum(r.inertia, 6)}`,
+      : r.config.algorithm === "agglomerative"
+        ? `Agglomerative clustering: ${r.config.linkage} linkage, the tree cut into k=${r.k} segments, within-segment sum of squares ${fmtNum(r.inertia, 6)}`
+        : `K-Means: k=${r.k}, seed ${r.config.seed}, ${r.config.nInit} initialisations, ${r.nIter} iterations, inertia ${fmtNum(r.inertia, 6)}`,
   );
   io.out("");
   const numeric = Object.keys(r.segments[0]?.means ?? {});

@@ -3,7 +3,7 @@ import { type ColumnKind, COLUMN_KINDS } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 
 export const ALGORITHMS = ["kmeans", "minibatch-kmeans", "agglomerative", "dbscan", "hdbscan", "gmm"] as const;
-export const AVAILABLE_ALGORITHMS = ["kmeans", "minibatch-kmeans"] as const;
+export const AVAILABLE_ALGORITHMS = ["kmeans", "minibatch-kmeans", "agglomerative"] as const;
 
 /**
  * The one configuration of a segmentation run. CLI flags map onto it, the API takes it as

@@ -1,8 +1,9 @@
-import { KMeansModel, type KMeansJSON } from "../cluster/kmeans.js";
+import type { ModelJSON } from "../cluster/load.js";
 import type { ColumnKind, Dataset } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 import { FittedPipeline, type PipelineJSON, type TransformReport } from "../preprocess/pipeline.js";
 import { parseConfig, type SegmentationConfig } from "./config.js";
+import { Segmenter } from "./segmenter.js";
 import { rowIds, type SegmentationResult } from "./run.js";
 
 export const MODEL_FORMAT = "segmenta-model";
@@ -18,7 +19,10 @@ export interface ModelFile {
   columns: { name: string; kind: ColumnKind }[];
   idColumn: string | null;
   pipeline: PipelineJSON;
-  model: KMeansJSON;
+  /** The fitted clustering (KMeans or AgglomerativeClustering JSON, see loadModel). */
+  model: ModelJSON;
+  /** relabel[c] is the segment of the model's cluster c (agglomerative clusters numbered by size); absent: the same. */
+  relabel?: number[];
   training: { source: string; rows: number; k: number; silhouette: number; inertia: number; sizes: number[] };
 }
 
@@ -32,7 +36,8 @@ export function buildModelFile(result: SegmentationResult, data: Dataset): Model
     columns: data.columns.filter((c) => inputs.has(c.name)).map((c) => ({ name: c.name, kind: c.kind })),
     idColumn: result.idColumn,
     pipeline: result.pipeline.toJSON(),
-    model: result.model.toJSON({ includeLabels: false }),
+    model: result.model.toJSON(),
+    ...(result.model.relabel ? { relabel: Array.from(result.model.relabel) } : {}),
     training: {
       source: data.source,
       rows: data.rows,
@@ -47,7 +52,7 @@ export function buildModelFile(result: SegmentationResult, data: Dataset): Model
 export interface LoadedModelFile {
   file: ModelFile;
   pipeline: FittedPipeline;
-  model: KMeansModel;
+  model: Segmenter;
 }
 
 /** Validates a parsed model file. `where` names it in messages. */
@@ -64,7 +69,7 @@ export function parseModelFile(json: unknown, where = "model"): LoadedModelFile 
   }
   const config = parseConfig(f.config);
   const pipeline = FittedPipeline.fromJSON(f.pipeline);
-  const model = KMeansModel.fromJSON(f.model);
+  const model = Segmenter.fromJSON(f.model, f.relabel);
   if (model.nFeatures !== pipeline.featureNames.length) {
     throw new InputError(`${where} is inconsistent: the model expects ${model.nFeatures} features, the pipeline makes ${pipeline.featureNames.length}; fit the model again`);
   }

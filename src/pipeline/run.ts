@@ -1,3 +1,4 @@
+import { AgglomerativeClustering } from "../cluster/agglomerative.js";
 import { KMeans, KMeansModel } from "../cluster/kmeans.js";
 import { MiniBatchKMeans } from "../cluster/minibatch-kmeans.js";
 import { type Column, type Dataset } from "../core/dataset.js";
@@ -9,6 +10,7 @@ import { FittedPipeline, fitPipeline, type TransformReport } from "../preprocess
 import { planPreprocessing, type PlanStep } from "../preprocess/plan.js";
 import { profileSegments, type ProfileResult } from "../profile/profiles.js";
 import { type RulesResult, sqlIdentifier, segmentRules } from "../profile/rules.js";
+import { Segmenter } from "./segmenter.js";
 import { AVAILABLE_ALGORITHMS, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "./config.js";
 
 export interface FeatureChoice {
@@ -71,7 +73,8 @@ export interface SegmentationResult {
   /** When k was "auto": the whole evaluation, with the recommendation and its reasons (see chooseK). */
   kChoice?: ChooseKResult;
   pipeline: FittedPipeline;
-  model: KMeansModel;
+  /** The fitted clustering (K-Means or agglomerative), scoring new rows by segment. */
+  model: Segmenter;
   warnings: string[];
 }
 
@@ -215,6 +218,11 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   let k: number;
   let kSearch: SegmentationResult["kSearch"];
   let kChoice: ChooseKResult | undefined;
+  if (config.k === "auto" && config.algorithm === "agglomerative") {
+    throw new InputError(
+      "--k auto weighs K-Means fits (and so does segmenta tune); for agglomerative clustering give --k N, and read the merge heights in the report's dendrogram (--report)",
+    );
+  }
   if (config.k === "auto") {
     const { min, max } = config.kRange;
     const kMax = Math.min(max, distinctRows - 1);
@@ -240,11 +248,32 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     warn(`only ${distinctRows} distinct rows after preprocessing, fewer than k=${k}: some segments will be empty or duplicates`);
   }
   hooks.onProgress?.(`clustering ${X.rows} rows × ${X.cols} features into ${k} segments`);
-  const raw = await fitKMeans(X, k, config, hooks.signal, warn, hooks.onIteration);
-  const model = orderBySize(raw);
-  const labels = nOutliers ? model.predict(Xall) : model.labels;
+  let model: Segmenter;
+  let fitLabels: Int32Array;
+  let inertia: number;
+  let nIter: number;
+  let C: Matrix;
+  if (config.algorithm === "agglomerative") {
+    const agg = await new AgglomerativeClustering({ nClusters: k, linkage: config.linkage }).fit(X, {
+      signal: hooks.signal, onWarning: warn,
+      onProgress: (p) => hooks.onProgress?.(`agglomerative clustering (${config.linkage}): ${p.merges} of ${p.total} merges`),
+    });
+    const relabel = sizeOrder(agg.labels, agg.nClusters);
+    model = new Segmenter(agg, relabel);
+    fitLabels = agg.labels.map((l) => relabel[l]);
+    C = segmentMeans(X, fitLabels, agg.nClusters);
+    inertia = withinSS(X, fitLabels, C);
+    nIter = 0;
+  } else {
+    const km = orderBySize(await fitKMeans(X, k, config, hooks.signal, warn, hooks.onIteration));
+    model = new Segmenter(km);
+    fitLabels = km.labels;
+    C = km.clusterCenters;
+    inertia = km.inertia;
+    nIter = km.nIter;
+  }
+  const labels = nOutliers ? model.predict(Xall) : fitLabels;
   const distances = new Float64Array(Xall.rows);
-  const C = model.clusterCenters;
   for (let i = 0; i < Xall.rows; i++) {
     let s = 0;
     for (let j = 0; j < Xall.cols; j++) {
@@ -271,11 +300,11 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     );
   }
   hooks.onProgress?.("computing the silhouette score");
-  const distinctLabels = new Set(model.labels).size;
-  const sil = distinctLabels >= 2 && distinctLabels < X.rows ? silhouette(X, model.labels, config, warn) : { value: NaN, sample: null };
+  const distinctLabels = new Set(fitLabels).size;
+  const sil = distinctLabels >= 2 && distinctLabels < X.rows ? silhouette(X, fitLabels, config, warn) : { value: NaN, sample: null };
   return {
     config, features, plan: pipeline.describe(), planSteps: planned.steps, outliers, featureNames: pipeline.featureNames, idColumn, ids: rowIds(data, idColumn),
-    labels, matrix: Xall, profiles, rules, rulesSql: caseSql(rules), distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia: model.inertia, nIter: model.nIter,
+    labels, matrix: Xall, profiles, rules, rulesSql: caseSql(rules), distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia, nIter,
     kSearch, kChoice, pipeline, model, warnings,
   };
 }
@@ -348,6 +377,36 @@ function silhouette(X: Matrix, labels: Int32Array, config: SegmentationConfig, w
     }
   }
   return { value: silhouetteScore(X, labels), sample: null };
+}
+
+/** relabel[c]: the segment number of cluster c when segments are numbered from the largest (ties: the lower cluster first). */
+function sizeOrder(labels: Int32Array, k: number): Int32Array {
+  const counts = new Array<number>(k).fill(0);
+  for (const l of labels) counts[l]++;
+  const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
+  const relabel = new Int32Array(k);
+  order.forEach((old, nw) => (relabel[old] = nw));
+  return relabel;
+}
+
+function segmentMeans(X: Matrix, labels: Int32Array, k: number): Matrix {
+  const d = X.cols;
+  const sums = new Float64Array(k * d);
+  const counts = new Float64Array(k);
+  for (let i = 0; i < X.rows; i++) {
+    counts[labels[i]]++;
+    for (let j = 0; j < d; j++) sums[labels[i] * d + j] += X.data[i * d + j];
+  }
+  for (let c = 0; c < k; c++) for (let j = 0; j < d; j++) sums[c * d + j] /= counts[c] || 1;
+  return { data: sums, rows: k, cols: d };
+}
+
+function withinSS(X: Matrix, labels: Int32Array, C: Matrix): number {
+  let s = 0;
+  for (let i = 0; i < X.rows; i++) {
+    for (let j = 0; j < X.cols; j++) s += (X.data[i * X.cols + j] - C.data[labels[i] * X.cols + j]) ** 2;
+  }
+  return s;
 }
 
 /** Renumbers segments so that 0 is the largest (ties: the lower original label first). */

@@ -5,6 +5,8 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import { elbowChart, gapChart, indicesChart } from "../charts/choose-k.js";
+import { dendrogramChart } from "../charts/dendrogram.js";
+import { AgglomerativeModel } from "../cluster/agglomerative.js";
 import { segmentMapChart } from "../charts/map.js";
 import { profileHeatmapChart, snakePlotChart } from "../charts/profile.js";
 import { rfmGridChart } from "../charts/rfm-grid.js";
@@ -264,12 +266,31 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     }
   }
 
+  // The dendrogram of agglomerative clustering, truncated to its last merges, with the cut.
+  const treeSection: ReportBlock[] = [];
+  if (r.model.inner instanceof AgglomerativeModel) {
+    const agg = r.model.inner;
+    const p = Math.min(agg.nSamples, 40);
+    const height = agg.cutHeight(r.k);
+    const tree = agg.dendrogram({ p });
+    treeSection.push({ type: "text", text: `The tree of merges (${r.config.linkage} linkage) over ${agg.nSamples.toLocaleString("en-US")} customers${p < agg.nSamples ? `, drawn down to its last ${p} clusters (the number under a leaf is its size)` : ""}. Cutting it at the dashed line gives the ${r.k} segments.` });
+    treeSection.push(chart("dendrogram", "Dendrogram", dendrogramChart(tree, { cut: height === null ? null : { k: r.k, height } }),
+      `The hierarchy of merges, with the merge height on the vertical axis; a cut at height ${fmt(height)} gives ${r.k} segments.`,
+      {
+        caption: "The last merges (scipy's linkage format: the two clusters merged, the height, the size)",
+        head: ["merge", "left", "right", "height", "size"],
+        rows: lastMerges(agg.linkageMatrix, 15),
+        numeric: [true, true, true, true, true],
+      }));
+  }
+
   const sections: ReportSection[] = [
     { id: "summary", title: "Summary", blocks: summary },
     { id: "data", title: "Data", blocks: dataSection },
     { id: "preprocessing", title: "Preprocessing", blocks: prepSection },
     { id: "choice-of-k", title: "Choice of k", blocks: kSection },
     { id: "segments", title: "Segments", blocks: segSection },
+    ...(treeSection.length ? [{ id: "dendrogram", title: "Dendrogram", blocks: treeSection }] : []),
     ...(options.extraSections ?? []),
     ...(rfmSection.length ? [{ id: "rfm", title: "RFM", blocks: rfmSection }] : []),
     { id: "maps", title: "Maps", blocks: mapSection },
@@ -278,6 +299,14 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     document: { title: `Segments of ${options.source}`, subtitle: `${r.k} segments of ${data.rows.toLocaleString("en-US")} customers · Segmenta · seed ${r.config.seed}`, sections },
     charts,
   };
+}
+
+function lastMerges(Z: Matrix, m: number): (number | string)[][] {
+  const rows: (number | string)[][] = [];
+  for (let i = Math.max(0, Z.rows - m); i < Z.rows; i++) {
+    rows.push([i + 1, Z.data[i * 4], Z.data[i * 4 + 1], fmt(Z.data[i * 4 + 2], 6), Z.data[i * 4 + 3]]);
+  }
+  return rows.reverse();
 }
 
 function algorithmText(r: SegmentationResult): string {
