@@ -144,29 +144,46 @@ export async function nnChainMatrix(D: Float64Array, n: number, method: number, 
 
 /**
  * The same chain on the full square n × n distance matrix (twice the memory of the
- * condensed one, as much as scipy holds): every scan reads one row in address order. A
- * merge rewrites the merged cluster's row only; the column (the other rows' entries for
- * it) is brought up to date lazily: each row remembers when it was last synchronised, each
- * cluster when its row was last rewritten, and a scan takes an entry from the other
- * cluster's row when that one is newer (then stores it). This replaces most scattered
- * column writes (a page each) by nothing; the values, and so the results, are those of
- * nnChainMatrix.
+ * condensed one, as much as scipy holds): every scan reads one row in address order. When
+ * fewer than half the positions are still active, the matrix is compacted in place to the
+ * active clusters (in slot order), so that rows stay dense and scans stream through memory
+ * (about n²/3 copies in all). Same values, so the same results as nnChainMatrix.
  */
 export async function nnChainSquare(D: Float64Array, n: number, method: number, Z: Float64Array, pause: Pause): Promise<void> {
-  const size = new Float64Array(n).fill(1);
-  const active = new Int32Array(n);
-  for (let i = 0; i < n; i++) active[i] = i;
-  // rowSync[i]: merges done when row i was last synchronised; rowNew[j]: merges done when row j was last rewritten.
-  const rowSync = new Int32Array(n);
-  const rowNew = new Int32Array(n);
+  let N = n; // the matrix's current stride: positions 0..N−1
+  const size = new Float64Array(n).fill(1); // by position
+  const slotOf = new Int32Array(n); // the cluster (slot) at each position; positions keep slot order
+  const alive = new Int32Array(n); // active positions, increasing
+  const newPos = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    slotOf[i] = i;
+    alive[i] = i;
+  }
   let m = n;
-  const chain = new Int32Array(n);
+  const chain = new Int32Array(n); // positions
   let len = 0;
   for (let k = 0; k < n - 1; k++) {
     const p = pause(k);
     if (p) await p;
+    if (m < N / 2 && N >= 256) {
+      // Compaction: entry (a, b) moves to (r, c) with r ≤ a, c ≤ b, so forward copying in place is safe.
+      for (let r = 0; r < m; r++) {
+        const ao = alive[r] * N;
+        const ro = r * m;
+        for (let c = 0; c < m; c++) D[ro + c] = D[ao + alive[c]];
+      }
+      for (let r = 0; r < m; r++) {
+        const a = alive[r];
+        newPos[a] = r;
+        size[r] = size[a];
+        slotOf[r] = slotOf[a];
+        alive[r] = r;
+      }
+      for (let t = 0; t < len; t++) chain[t] = newPos[chain[t]];
+      N = m;
+    }
     if (len === 0) {
-      chain[0] = active[0];
+      chain[0] = alive[0];
       len = 1;
     }
     let x: number;
@@ -175,23 +192,17 @@ export async function nnChainSquare(D: Float64Array, n: number, method: number, 
     for (;;) {
       x = chain[len - 1];
       const prev = len > 1 ? chain[len - 2] : -1;
-      const ox = x * n;
-      const sync = rowSync[x];
+      const ox = x * N;
       let bv = Infinity;
       let bi = -1;
       for (let t = 0; t < m; t++) {
-        const i = active[t];
-        let v = D[ox + i];
-        if (rowNew[i] > sync) {
-          v = D[i * n + x];
-          D[ox + i] = v;
-        }
+        const i = alive[t];
+        const v = D[ox + i];
         if (v < bv && i !== x) {
           bv = v;
           bi = i;
         }
       }
-      rowSync[x] = k;
       if (prev >= 0) {
         const dp = D[ox + prev];
         if (dp <= bv) {
@@ -210,35 +221,31 @@ export async function nnChainSquare(D: Float64Array, n: number, method: number, 
     }
     const nx = size[x];
     const ny = size[y];
-    Z[k * 4] = x;
-    Z[k * 4 + 1] = y;
+    Z[k * 4] = slotOf[x];
+    Z[k * 4 + 1] = slotOf[y];
     Z[k * 4 + 2] = dmin;
     Z[k * 4 + 3] = nx + ny;
     size[x] = 0;
     size[y] = nx + ny;
     let px = 0;
-    while (active[px] !== x) px++;
-    active.copyWithin(px, px + 1, m);
+    while (alive[px] !== x) px++;
+    alive.copyWithin(px, px + 1, m);
     m--;
     const nxy = nx + ny;
-    const ox = x * n;
-    const oy = y * n;
-    const sx = rowSync[x];
-    const sy = rowSync[y];
+    const ox = x * N;
+    const oy = y * N;
     for (let t = 0; t < m; t++) {
-      const i = active[t];
+      const i = alive[t];
       if (i === y) continue;
-      const newer = rowNew[i];
-      const dxi = newer > sx ? D[i * n + x] : D[ox + i];
-      const dyi = newer > sy ? D[i * n + y] : D[oy + i];
+      const dxi = D[ox + i];
+      const dyi = D[oy + i];
       let v: number;
       if (method === LW_COMPLETE) v = dxi > dyi ? dxi : dyi;
       else if (method === LW_AVERAGE) v = (nx * dxi + ny * dyi) / nxy;
       else v = 0.5 * (dxi + dyi);
       D[oy + i] = v;
+      D[i * N + y] = v;
     }
-    rowNew[y] = k + 1;
-    rowSync[y] = k + 1;
   }
 }
 
