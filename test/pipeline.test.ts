@@ -230,3 +230,18 @@ describe("agglomerative clustering in the pipeline", () => {
     expect(() => parseConfig({ linkage: "nearest" })).toThrow(/^--linkage: /);
   });
 });
+
+describe("columns described but not clustered on", () => {
+  it("--profile adds an outcome to every segment's profile without making it a feature", async () => {
+    const ds = customers(150, 3);
+    ds.columns.push({ name: "churned", kind: "boolean", values: Float64Array.from({ length: ds.rows }, (_, i) => (i % 3 === 0 && i % 2 === 0 ? 1 : 0)) });
+    const r = await runSegmentation({ k: 3, seed: 7, profile: ["churned"] }, ds);
+    expect(r.featureNames).not.toContain("churned");
+    // Group 0 (rows 0, 3, 6, …) churns at every even row: half of it; the others never.
+    const seg0 = r.labels[0];
+    const f = r.profiles.segments.find((s) => s.id === seg0)!.features.find((x) => x.name === "churned")!;
+    expect(f.kind === "boolean" && f.mean).toBe(0.5);
+    expect(r.segments[seg0].means.churned).toBe(0.5);
+    await expect(runSegmentation({ k: 3, profile: ["nope"] }, ds)).rejects.toThrow(/--profile: customers has no column "nope"/);
+  });
+});

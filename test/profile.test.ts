@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { type Dataset, datasetFromRecords } from "../src/core/dataset.js";
 import { Random } from "../src/core/random.js";
-import { categoryWords, formatFeatureValue, formatNumber, formatPercent, humanizeFeatureName } from "../src/profile/names.js";
+import { categoryWords, featureLabel, formatFeatureValue, formatNumber, formatPercent, humanizeFeatureName } from "../src/profile/names.js";
 import {
   median, profileSegments, rfmScoreOfValue, select, type CategoricalStats, type NumericStats, type SegmentCategoricalFeature,
   type SegmentNumericFeature,
@@ -360,5 +360,12 @@ describe("words and numbers", () => {
     expect(categoryWords("No", "device protection")).toBe("no device protection");
     expect(categoryWords("Month-to-month", "contract")).toBe("Month-to-month contract");
     expect(categoryWords("No internet service", "internet service")).toBe("No internet service");
+    // A segment without a negated category is named by what it has, not "no no internet service".
+    const d = (segmentValue: number, category: string, direction: "higher" | "lower") =>
+      ({ feature: "InternetService", kind: "categorical" as const, category, effectSize: direction === "higher" ? 1 : -1, direction, segmentValue, populationValue: 0.22 });
+    expect(featureLabel(d(0, "No", "lower"))).toBe("with internet service");
+    expect(featureLabel(d(0.1, "No", "lower"))).toBe("fewer without internet service");
+    expect(featureLabel(d(0.9, "No", "higher"))).toBe("mostly no internet service");
+    expect(featureLabel(d(0.01, "DSL", "lower"))).toBe("no DSL internet service");
   });
 });

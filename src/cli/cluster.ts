@@ -19,7 +19,7 @@ import { describeRfm, RFM_MAPPING_OPTIONS, rfmJson, rfmMapping, type RfmMappingV
 
 export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--features a,b,c] [--algorithm kmeans|minibatch-kmeans|agglomerative]
                         [--linkage ward|complete|average|single|centroid|median|weighted] [--k N|auto]
-                        [--seed N] [--n-init N] [--type COL=KIND] [--prep standard|auto] [--out segments.csv]
+                        [--seed N] [--n-init N] [--type COL=KIND] [--prep standard|auto] [--profile a,b] [--out segments.csv]
                         [--model model.json] [--json] [preprocessing flags]
 
 Segments the rows of a customer table: picks the features (default: every usable numeric,
@@ -29,7 +29,8 @@ each segment's size and the silhouette score. --out writes id,segment (CSV, Parq
 by extension; with --outliers …:drop also an outlier column); --model saves the fitted
 preprocessing and model for segmenta predict (agglomerative: new rows go to the nearest
 segment mean for ward, centroid and median linkage, else to the segment of the nearest
-training row). --report report.html writes the HTML report (--map pca,tsne,umap chooses
+training row). --profile a,b describes each segment by more columns than it was clustered
+on (an outcome such as Churn). --report report.html writes the HTML report (--map pca,tsne,umap chooses
 its maps; default pca,tsne), --charts DIR its charts as SVG and PNG files.
 
 Preprocessing (printed as a plan with a reason for each step):
@@ -162,6 +163,7 @@ export async function writeSegments(path: string, result: SegmentationResult): P
 export const SEGMENTATION_OPTIONS = {
   id: { type: "string" },
   features: { type: "string" },
+  profile: { type: "string" },
   algorithm: { type: "string" },
   linkage: { type: "string" },
   k: { type: "string" },
@@ -200,6 +202,7 @@ export type SegmentationValues = Partial<Record<Exclude<keyof typeof SEGMENTATIO
 export function segmentationInput(values: SegmentationValues): SegmentationConfigInput {
   return {
     features: parseList(values.features),
+    profile: parseList(values.profile),
     id: values.id,
     types: parseTypes(values.type),
     algorithm: values.algorithm as SegmentationConfigInput["algorithm"],

@@ -13,6 +13,11 @@ export const SegmentationConfig = z
   .object({
     /** Feature columns; default: every usable numeric, boolean and categorical column except ids. */
     features: z.array(z.string().min(1)).min(1).optional(),
+    /**
+     * Columns described in each segment's profile without being clustered on (an outcome
+     * such as churn, or spend when segmenting on behaviour). They are not needed at predict time.
+     */
+    profile: z.array(z.string().min(1)).default([]),
     /** Column that identifies a row (a customer); default: the first id-like column, else the row number. */
     id: z.string().min(1).optional(),
     /** Forced column kinds, overriding inference. */
@@ -134,6 +139,7 @@ const FLAG_OF: Record<string, string> = {
   k: "--k (a whole number of segments ≥ 1, or auto)",
   seed: "--seed (a whole number ≥ 0)",
   features: "--features",
+  profile: "--profile",
   id: "--id",
   algorithm: "--algorithm",
   linkage: "--linkage",

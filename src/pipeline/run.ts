@@ -125,6 +125,7 @@ export function chooseFeatures(ds: Dataset, config: SegmentationConfig, idColumn
 
 function defaultExclusion(c: Column, rows: number, config: SegmentationConfig, idColumn: string | null): string | null {
   if (c.name === idColumn) return "the id column";
+  if (config.profile.includes(c.name)) return "described in the profiles, not clustered on (--profile)";
   if (c.kind === "id") return "an identifier";
   if (c.kind === "datetime") return "a date: derive recency or tenure from it instead (segmenta rfm)";
   const distinct = new Set<unknown>();
@@ -186,6 +187,11 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
         `the id column "${idColumn}" repeats (${distinct} distinct values in ${data.rows} rows): rows are not one per customer; ` +
           `for a transaction log use segmenta rfm, or cluster --transactions`,
       );
+    }
+  }
+  for (const c of config.profile) {
+    if (!data.columns.some((x) => x.name === c)) {
+      throw new InputError(`--profile: ${data.source} has no column "${c}"; columns are: ${data.columns.map((x) => x.name).join(", ")}`);
     }
   }
   const features = chooseFeatures(data, config, idColumn);
@@ -282,10 +288,11 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     }
     distances[i] = s;
   }
-  const profiles = profileSegments(data, labels, { features: used });
+  const described = [...used, ...config.profile.filter((c) => !used.includes(c))];
+  const profiles = profileSegments(data, labels, { features: described });
   hooks.onProgress?.("describing the segments by rules");
   const rules = segmentRules(data, labels, { features: used });
-  const segments = summarise(data, used, labels, k);
+  const segments = summarise(data, described, labels, k);
   for (const p of profiles.segments) {
     segments[p.id].name = p.name;
     segments[p.id].description = p.description;

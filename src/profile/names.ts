@@ -161,6 +161,12 @@ export function featureLabel(d: DistinguishingFeature): string {
   if (d.kind === "categorical" || d.kind === "boolean") {
     const what = d.kind === "categorical" ? categoryWords(d.category!, human) : human;
     if (up) return `${d.segmentValue >= 0.5 ? "mostly" : "more"} ${what}`;
+    // A category that is itself a negation ("no internet service"): say what the segment has.
+    const negated = /^no\s+/i.exec(what);
+    if (negated) {
+      const rest = what.slice(negated[0].length);
+      return d.segmentValue <= 0.05 ? `with ${rest}` : `fewer without ${rest}`;
+    }
     return `${d.segmentValue <= 0.05 ? "no" : "fewer"} ${what}`;
   }
   const vocab = VOCABULARY[d.feature];

@@ -91,10 +91,10 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     {
       type: "table",
       table: {
-        caption: "The segments, largest first",
-        head: ["segment", "name", "customers", "share", "what sets it apart"],
-        rows: r.segments.map((s) => [s.segment, s.name, s.size, pct(s.share), s.description]),
-        numeric: [true, false, true, true, false],
+        caption: r.config.profile.length ? `The segments, largest first, with ${r.config.profile.join(", ")} (described, not clustered on)` : "The segments, largest first",
+        head: ["segment", "name", "customers", "share", ...r.config.profile, "what sets it apart"],
+        rows: r.segments.map((s) => [s.segment, s.name, s.size, pct(s.share), ...r.config.profile.map((c) => profileValue(r, s.segment, c)), s.description]),
+        numeric: [true, false, true, true, ...r.config.profile.map(() => true), false],
       },
     },
     { type: "warnings", items: r.warnings },
@@ -299,6 +299,19 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     document: { title: `Segments of ${options.source}`, subtitle: `${r.k} segments of ${data.rows.toLocaleString("en-US")} customers · Segmenta · seed ${r.config.seed}`, sections },
     charts,
   };
+}
+
+/** A described column's value in a segment: the share for a yes/no column, the mean for a number, the top category. */
+function profileValue(r: SegmentationResult, segment: number, column: string): string {
+  const p = r.profiles.segments.find((x) => x.id === segment);
+  const f = p?.features.find((x) => x.name === column);
+  if (!f) return "—";
+  if (f.kind === "boolean") return f.mean === null ? "—" : pct(f.mean);
+  if (f.kind === "categorical") {
+    const top = [...f.categories].sort((a, b) => b.share - a.share)[0];
+    return top ? `${top.value} ${pct(top.share)}` : "—";
+  }
+  return fmt(f.mean);
 }
 
 function lastMerges(Z: Matrix, m: number): (number | string)[][] {
