@@ -64,6 +64,8 @@ export interface ClusterOutputs {
   charts?: string;
   /** The maps the report draws (default PCA and t-SNE). */
   maps?: ReportMap[];
+  /** The name of the data in the report (default: the file's name). */
+  title?: string;
   /** Set by clusterFile: the chart files written into `charts`. */
   chartFiles?: string[];
 }
@@ -121,7 +123,7 @@ export async function clusterFile(file: string, config: SegmentationConfig, outp
     const modelText = outputs.model ? JSON.stringify(buildModelFile(result, data), null, 1) + "\n" : undefined;
     let report: SegmentationReport | undefined;
     if (outputs.report || outputs.charts) {
-      report = await buildSegmentationReport(result, data, { source: basename(file), readAs: profile.details, maps: outputs.maps, onProgress: report_ });
+      report = await buildSegmentationReport(result, data, { source: outputs.title ?? basename(file), readAs: profile.details, maps: outputs.maps, onProgress: report_ });
     }
     const html = report && outputs.report ? renderReportHtml(report.document) : undefined;
     endProgress(io);
@@ -295,6 +297,9 @@ function reportOutputs(values: Partial<Record<"out" | "model" | "report" | "char
   return { out: values.out, model: values.model, report: values.report, charts: values.charts, maps };
 }
 
+/** Every column of the RFM table that describes a customer (see io/rfm.ts). */
+const RFM_COLUMNS = ["recency_days", "frequency", "monetary", "tenure_days", "avg_order_value", "mean_days_between_purchases", "distinct_products", "return_rate"];
+
 /** RFM features used by default for `cluster --transactions`. */
 const RFM_FEATURES = ["recency_days", "frequency", "monetary"];
 
@@ -313,6 +318,8 @@ async function clusterTransactions(
   const config = parseConfig(JSON.parse(JSON.stringify({
     ...segmentationInput({ ...values, type: undefined }),
     features,
+    // The other RFM columns describe the segments without being clustered on.
+    profile: parseList(values.profile) ?? RFM_COLUMNS.filter((c) => !features.includes(c) && (c !== "distinct_products" || map.product !== undefined)),
     id: values.id ?? "customer_id",
     k: parseK(values.k),
     preprocessing: {
@@ -321,7 +328,7 @@ async function clusterTransactions(
       log1p: parseList(values.log) ?? (values.prep === "auto" ? [] : features.filter((f) => RFM_FEATURES.includes(f))),
     },
   } satisfies SegmentationConfigInput)));
-  const outputs = reportOutputs(values);
+  const outputs = { ...reportOutputs(values), title: `${basename(file)} (RFM features)` };
   if (outputs.out) await checkOutputPath(outputs.out, "--out", "data");
   if (outputs.model) await checkOutputPath(outputs.model, "--model", "text");
   if (outputs.report) await checkOutputPath(outputs.report, "--report", "text");

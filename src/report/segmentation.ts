@@ -56,7 +56,7 @@ const fmt = (x: number | null | undefined, digits = 4): string => {
   if (a >= 1e5) return Math.round(x).toLocaleString("en-US");
   return String(Number(x.toPrecision(digits)));
 };
-const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
+const pct = (x: number): string => `${(100 * x).toFixed(1)}\u00a0%`;
 
 function rowsOf(X: Matrix, idx: Int32Array): Matrix {
   const d = X.cols;
