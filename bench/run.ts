@@ -1,12 +1,15 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- silhouette`, `-- minibatch` or `-- rfm` runs one.
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne` or `-- report` runs one.
  */
 import { installWorkerPool } from "../src/io/pool.js";
+import { benchHclust } from "./hclust.js";
 import { benchKMeans, benchKMeansMemory } from "./kmeans.js";
 import { benchMiniBatch } from "./minibatch.js";
+import { benchReport } from "./report.js";
 import { benchRfm } from "./rfm.js";
 import { benchSilhouette } from "./silhouette.js";
+import { benchTsne } from "./tsne.js";
 
 installWorkerPool();
 const args = process.argv.slice(2);
@@ -23,4 +26,7 @@ if (want("kmeans")) {
 if (want("silhouette")) await benchSilhouette(quick);
 if (want("minibatch")) await benchMiniBatch(quick);
 if (want("rfm")) await benchRfm(quick ? { largeRows: 1_000_000 } : {});
+if (want("hclust")) await benchHclust(quick);
+if (want("tsne")) await benchTsne(quick);
+if (want("report")) await benchReport(quick);
 process.exit(0);

@@ -3,6 +3,10 @@ export { KMeans, KMeansModel, type KMeansOptions, type KMeansFitOptions, type KM
 export {
   MiniBatchKMeans, MiniBatchKMeansModel, type MiniBatchKMeansOptions, type MiniBatchKMeansFitOptions, type MiniBatchKMeansJSON,
 } from "./cluster/minibatch-kmeans.js";
+export {
+  AgglomerativeClustering, AgglomerativeModel, dendrogram,
+  type AgglomerativeOptions, type AgglomerativeFitOptions, type AgglomerativeJSON, type Linkage, type AgglomerativeMetric, type DendrogramData, type DendrogramOptions,
+} from "./cluster/agglomerative.js";
 export { loadModel, type ModelJSON, type FittedModel } from "./cluster/load.js";
 export { silhouetteScore, silhouetteSamples, type SilhouetteOptions } from "./metrics/silhouette.js";
 export { daviesBouldinScore } from "./metrics/davies-bouldin.js";
@@ -14,6 +18,7 @@ export {
   type KneedleOptions, type KneeResult, type RecommendOptions,
 } from "./metrics/choose-k.js";
 export { elbowChart, indicesChart, gapChart, type ChartOptions } from "./charts/choose-k.js";
+export { dendrogramChart, type DendrogramChartOptions } from "./charts/dendrogram.js";
 export { segmentMapChart, type SegmentMapInput, type MapMethod } from "./charts/map.js";
 export { silhouettePlotChart, type SilhouettePlotInput } from "./charts/silhouette-plot.js";
 export { profileHeatmapChart, snakePlotChart, type ProfileChartInput } from "./charts/profile.js";
@@ -26,6 +31,10 @@ export {
   homogeneityCompletenessVMeasure, fowlkesMallowsScore, contingencyMatrix,
   type AverageMethod, type ContingencyMatrix, type HomogeneityCompletenessVMeasure,
 } from "./metrics/external.js";
+export {
+  TSNE, TSNEModel, trustworthiness, type TSNEOptions, type TSNEFitOptions, type TSNEProgress,
+} from "./embed/tsne.js";
+export { UMAP, UMAPModel, type UMAPOptions, type UMAPFitOptions } from "./embed/umap.js";
 export { StandardScaler, StandardScalerModel } from "./preprocess/scaler.js";
 export { PCA, PCAModel, type PCAOptions, type PCAJSON } from "./preprocess/pca.js";
 export { MinMaxScaler, RobustScaler, MaxAbsScaler, AffineScalerModel } from "./preprocess/scalers.js";

@@ -16,6 +16,7 @@ import { segmentSizesChart } from "../charts/sizes.js";
 import type { Dataset } from "../core/dataset.js";
 import type { Matrix } from "../core/matrix.js";
 import { TSNE } from "../embed/tsne.js";
+import { UMAP } from "../embed/umap.js";
 import { silhouetteSamples } from "../metrics/silhouette.js";
 import type { SegmentationResult } from "../pipeline/run.js";
 import { PCA } from "../preprocess/pca.js";
@@ -250,6 +251,16 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     mapSection.push(chart("map-tsne", "Map (t-SNE)", segmentMapChart({
       x: t.embedding, labels: Int32Array.from(sub, (i) => r.labels[i]), segmentNames: names, method: "t-SNE", ids: Array.from(sub, (i) => r.ids[i]), maxPoints: m,
     }), `A t-SNE map (perplexity ${perplexity}) of ${sub.length < X.rows ? `a stratified sample of ${sub.length} customers` : `all ${sub.length} customers`}: neighbours stay neighbours, but distances between groups mean little.`));
+  }
+  if (wanted.includes("umap") && X.rows >= 10) {
+    const m = options.embedPoints ?? 3000;
+    const sub = stratifiedSample(r.labels, m, r.config.seed);
+    progress(`report: UMAP map of ${sub.length} customers`);
+    const nNeighbors = Math.min(15, sub.length - 1);
+    const Y = await new UMAP({ randomState: r.config.seed, nNeighbors }).fitTransform(rowsOf(X, sub));
+    mapSection.push(chart("map-umap", "Map (UMAP)", segmentMapChart({
+      x: Y, labels: Int32Array.from(sub, (i) => r.labels[i]), segmentNames: names, method: "UMAP", ids: Array.from(sub, (i) => r.ids[i]), maxPoints: m,
+    }), `A UMAP map (${nNeighbors} neighbours) of ${sub.length < X.rows ? `a stratified sample of ${sub.length} customers` : `all ${sub.length} customers`}: local neighbourhoods are kept; sizes and distances of groups mean little.`));
   }
   if (new Set(labelsArr).size >= 2) {
     progress("report: silhouette plot");
