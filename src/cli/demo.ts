@@ -48,6 +48,7 @@ export async function demoCommand(args: string[], io: Io): Promise<number> {
     rfmPath,
     parseConfig({
       k: 4, seed, id: "customer_id", features: ["recency_days", "frequency", "monetary"],
+      profile: ["tenure_days", "avg_order_value", "mean_days_between_purchases", "return_rate"],
       preprocessing: { log1p: ["recency_days", "frequency", "monetary"] },
     }),
     { out: join(dir, "rfm_segments.csv"), model: join(dir, "rfm_model.json"), report: join(dir, "rfm_report.html") },
