@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { inertiaKernel, kmeansStepKernel } from "../cluster/kernels/kmeans-step.js";
+import { linkagePdistKernel, linkagePrimKernel, linkageWardScanKernel } from "../cluster/kernels/linkage-scan.js";
 import { silhouetteKernel } from "../metrics/kernels/silhouette-kernel.js";
 import { type ParallelExecutor, setParallelExecutor, type TypedArray } from "../core/parallel.js";
 
@@ -9,6 +10,9 @@ const KERNELS: Record<string, (...args: never[]) => void> = {
   kmeansStep: kmeansStepKernel,
   inertia: inertiaKernel,
   silhouette: silhouetteKernel,
+  linkageWardScan: linkageWardScanKernel,
+  linkagePrim: linkagePrimKernel,
+  linkagePdist: linkagePdistKernel,
 };
 
 const WORKER_SOURCE = `
