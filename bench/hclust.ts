@@ -10,72 +10,19 @@
 import { spawnSync } from "node:child_process";
 import { totalmem } from "node:os";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
 import { agnes } from "ml-hclust";
 import { AgglomerativeClustering, type Linkage } from "../src/cluster/agglomerative.js";
-import { linkagePdistKernel, linkagePrimKernel, linkageWardScanKernel } from "../src/cluster/kernels/linkage-scan.js";
 import { toArrays, type Matrix } from "../src/core/matrix.js";
-import { getParallelExecutor, type ParallelExecutor, setParallelExecutor, type TypedArray } from "../src/core/parallel.js";
 import { blobs } from "./kmeans.js";
 import { hasSklearn, runPython, timeMedian } from "./peers.js";
 
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2).padStart(7)} s`;
 
-/**
- * A worker executor for the linkage kernels, for when the installed pool (io/pool.ts) does
- * not register them yet: the same protocol, so the numbers are those the pool will give.
- */
-class LinkageWorkers implements ParallelExecutor {
-  private readonly workers: Worker[] = [];
-  constructor(readonly size: number) {
-    const kernels = { linkageWardScan: linkageWardScanKernel, linkagePrim: linkagePrimKernel, linkagePdist: linkagePdistKernel };
-    const src = Object.entries(kernels).map(([k, f]) => `kernels[${JSON.stringify(k)}] = (${f.toString()});`).join("\n");
-    const code = `const { parentPort } = require("node:worker_threads"); const kernels = {};\n${src}\n` +
-      `parentPort.on("message", (m) => { try { kernels[m.kernel](m.shared, m.params, m.start, m.end); } catch (e) { Atomics.store(m.ctl, 1, 1); } Atomics.sub(m.ctl, 0, 1); Atomics.notify(m.ctl, 0); });`;
-    for (let i = 0; i < size; i++) {
-      const w = new Worker(code, { eval: true });
-      w.unref();
-      this.workers.push(w);
-    }
-  }
-  async run(kernel: string, shared: Record<string, TypedArray>, params: Record<string, number>, nChunks: number): Promise<void> {
-    this.runSync(kernel, shared, params, nChunks);
-  }
-  runSync(kernel: string, shared: Record<string, TypedArray>, params: Record<string, number>, nChunks: number): void {
-    const W = Math.min(this.size, nChunks);
-    const ctl = new Int32Array(new SharedArrayBuffer(8));
-    ctl[0] = W;
-    for (let w = 0; w < W; w++) {
-      this.workers[w].postMessage({ kernel, shared, params, start: Math.floor((w * nChunks) / W), end: Math.floor(((w + 1) * nChunks) / W), ctl });
-    }
-    for (;;) {
-      const left = Atomics.load(ctl, 0);
-      if (left === 0) break;
-      Atomics.wait(ctl, 0, left);
-    }
-    if (ctl[1] !== 0) throw new Error(`worker kernel ${kernel} failed`);
-  }
-  async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
-  }
-}
-
-/** Makes sure the linkage kernels can run on workers: the installed pool if it knows them, else a local executor. */
+/** The linkage kernels run on the library's worker pool (io/pool.ts), one worker per core. */
 async function ensureWorkers(): Promise<{ note: string; restore: () => Promise<void> }> {
-  const installed = getParallelExecutor();
-  const cores = (await import("node:os")).availableParallelism();
-  if (installed && (await installed.run("linkageWardScan", {}, {}, 0).then(() => true, () => false))) {
-    return { note: `${installed.size} workers (the installed pool)`, restore: async () => {} };
-  }
-  const local = new LinkageWorkers(Math.max(1, cores));
-  setParallelExecutor(local);
-  return {
-    note: `${local.size} workers (a local executor: the installed pool does not register the linkage kernels)`,
-    restore: async () => {
-      setParallelExecutor(installed);
-      await local.close();
-    },
-  };
+  const { installWorkerPool } = await import("../src/io/pool.js");
+  const pool = installWorkerPool();
+  return { note: `${pool.size} workers`, restore: async () => {} };
 }
 
 async function fitZ(X: Matrix, linkage: Linkage): Promise<Float64Array> {
@@ -151,8 +98,6 @@ export function benchHclustMemory(n: number): void {
 }
 
 async function memoryChild(n: number): Promise<void> {
-  const { installWorkerPool } = await import("../src/io/pool.js");
-  installWorkerPool();
   const workers = await ensureWorkers();
   const X = blobs(n, 8, 16, 1);
   const before = process.memoryUsage().rss;
