@@ -358,10 +358,10 @@ describe("worker threads", () => {
   for (let i = 0; i < n * d; i++) data[i] = rng.normal(0, 1) + (i % 3) * 2;
   const X: Matrix = { data, rows: n, cols: d };
 
-  for (const [linkage, metric] of [["ward", "euclidean"], ["single", "euclidean"], ["single", "cosine"], ["average", "manhattan"]] as const) {
+  for (const [linkage, metric] of [["ward", "euclidean"], ["single", "euclidean"], ["single", "cosine"], ["average", "manhattan"], ["complete", "euclidean"], ["weighted", "euclidean"]] as const) {
     it(`${linkage}/${metric}: the same tree on the calling thread and on 1, 2 or 3 workers`, async () => {
       // Small thresholds, so that this small input goes to the workers (several chunks each).
-      Object.assign(linkageTuning, { parallelScan: 1000, parallelPdist: 1000, scanChunk: 128 });
+      Object.assign(linkageTuning, { parallelScan: 1000, parallelPdist: 1000, scanChunk: 128, parallelUpdate: 256, updateChunk: 128 });
       setParallelExecutor(null);
       const ref = await new AgglomerativeClustering({ linkage, metric, nClusters: 5 }).fit(X);
       for (const size of [1, 2, 3]) {

@@ -30,14 +30,14 @@
  */
 import { AbortError, InputError } from "../core/errors.js";
 import { type Matrix, type MatrixLike, toArrays, toMatrix } from "../core/matrix.js";
-import { allocF64, allocI32, getParallelExecutor, type ParallelExecutor, sharedMemoryAvailable, type TypedArray } from "../core/parallel.js";
+import { allocF64, allocI32, getParallelExecutor, isShared, type ParallelExecutor, sharedMemoryAvailable, type TypedArray } from "../core/parallel.js";
 import {
   type CentroidStore, genericCentroid, initStore, LW_AVERAGE, LW_COMPLETE, LW_WEIGHTED, nnChainMatrix, nnChainSquare, nnChainWard,
   type Pause, primSingle, rowOffset, type ScanResult, sortAndLabel,
 } from "./kernels/linkage-chain.js";
 import {
-  linkagePdistKernel, linkagePrimKernel, linkageWardScanKernel, type PdistParams, type PdistShared, type PrimParams,
-  type PrimShared, type WardScanParams, type WardScanShared,
+  linkageLwUpdateKernel, linkagePdistKernel, linkagePrimKernel, linkageWardScanKernel, type LwUpdateParams, type LwUpdateShared,
+  type PdistParams, type PdistShared, type PrimParams, type PrimShared, type WardScanParams, type WardScanShared,
 } from "./kernels/linkage-scan.js";
 import { assignLabels } from "./kernels/lloyd.js";
 
@@ -403,7 +403,8 @@ export class AgglomerativeClustering {
       const square = n * n <= linkageTuning.maxSquare;
       const D = await distanceMatrix(X, metric, parallel, square);
       const method = linkage === "complete" ? LW_COMPLETE : linkage === "average" ? LW_AVERAGE : LW_WEIGHTED;
-      await (square ? nnChainSquare : nnChainMatrix)(D, n, method, raw, pause);
+      if (square) await nnChainSquare(D, n, method, raw, pause, squareUpdater(D, n, method, parallel));
+      else await nnChainMatrix(D, n, method, raw, pause);
       Zdata = sortAndLabel(raw, n);
     }
     fitOptions.onProgress?.({ merges: n - 1, total: n - 1 });
@@ -434,6 +435,10 @@ export const linkageTuning = {
   parallelScan: 120_000,
   /** Pairs of rows from which the distance matrix is computed by the workers. */
   parallelPdist: 2_000_000,
+  /** Active clusters from which the square-matrix chain's update runs on workers. */
+  parallelUpdate: 4096,
+  /** Positions per chunk of that update. */
+  updateChunk: 2048,
   /**
    * complete, average, weighted: the full square distance matrix (n² doubles, fast scans)
    * up to this many entries (4 GiB), the condensed one (half) beyond.
@@ -568,6 +573,29 @@ const MAX_PAIRS = 2 ** 30;
  * The distances between all rows (scipy's `pdist`): the condensed upper triangle, or the full
  * square matrix when `square`. Computed by the workers for large n.
  */
+/**
+ * The Lance–Williams update of the square-matrix chain on the workers, for rows of at least
+ * `parallelUpdate` active positions (D must be in shared memory); undefined without workers.
+ */
+function squareUpdater(D: Float64Array, n: number, method: number, parallel: ParallelExecutor | null) {
+  if (parallel === null || !isShared(D) || n < linkageTuning.parallelUpdate) return undefined;
+  const runner = makeRunner(parallel);
+  const chunk = linkageTuning.updateChunk;
+  const S: LwUpdateShared = { D, alive: allocI32(n, true) };
+  const P: LwUpdateParams = { x: 0, y: 0, N: n, m: n, method, nx: 1, ny: 1, chunk };
+  return {
+    alive: S.alive,
+    update: (x: number, y: number, N: number, m: number, nx: number, ny: number): boolean => {
+      if (m < linkageTuning.parallelUpdate || !runner.enabled()) return false;
+      Object.assign(P, { x, y, N, m, nx, ny });
+      // Synchronous: the executor blocks until the workers are done (runSync), as the chain needs the rows at once.
+      const r = runner.run("linkageLwUpdate", linkageLwUpdateKernel, S, P, Math.ceil(m / chunk));
+      if (r) throw new Error("the square-matrix update needs an executor that can block (runSync)");
+      return true; // done, on the workers or (a pool without the kernel) here
+    },
+  };
+}
+
 async function distanceMatrix(X: Matrix, metric: AgglomerativeMetric, parallel: ParallelExecutor | null, square: boolean): Promise<Float64Array> {
   const n = X.rows;
   const pairs = (n * (n - 1)) / 2;

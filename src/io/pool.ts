@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { inertiaKernel, kmeansStepKernel } from "../cluster/kernels/kmeans-step.js";
-import { linkagePdistKernel, linkagePrimKernel, linkageWardScanKernel } from "../cluster/kernels/linkage-scan.js";
+import { linkageLwUpdateKernel, linkagePdistKernel, linkagePrimKernel, linkageWardScanKernel } from "../cluster/kernels/linkage-scan.js";
 import { silhouetteKernel } from "../metrics/kernels/silhouette-kernel.js";
 import { type ParallelExecutor, setParallelExecutor, type TypedArray } from "../core/parallel.js";
 
@@ -13,6 +13,7 @@ const KERNELS: Record<string, (...args: never[]) => void> = {
   linkageWardScan: linkageWardScanKernel,
   linkagePrim: linkagePrimKernel,
   linkagePdist: linkagePdistKernel,
+  linkageLwUpdate: linkageLwUpdateKernel,
 };
 
 const WORKER_SOURCE = `

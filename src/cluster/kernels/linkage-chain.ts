@@ -149,11 +149,15 @@ export async function nnChainMatrix(D: Float64Array, n: number, method: number, 
  * active clusters (in slot order), so that rows stay dense and scans stream through memory
  * (about n²/3 copies in all). Same values, so the same results as nnChainMatrix.
  */
-export async function nnChainSquare(D: Float64Array, n: number, method: number, Z: Float64Array, pause: Pause): Promise<void> {
+export async function nnChainSquare(
+  D: Float64Array, n: number, method: number, Z: Float64Array, pause: Pause,
+  parallel?: { alive: Int32Array; update: (x: number, y: number, N: number, m: number, nx: number, ny: number) => boolean },
+): Promise<void> {
   let N = n; // the matrix's current stride: positions 0..N−1
   const size = new Float64Array(n).fill(1); // by position
   const slotOf = new Int32Array(n); // the cluster (slot) at each position; positions keep slot order
-  const alive = new Int32Array(n); // active positions, increasing
+  // Active positions, increasing (in shared memory when the update runs on workers).
+  const alive = parallel ? parallel.alive : new Int32Array(n);
   const newPos = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     slotOf[i] = i;
@@ -231,6 +235,8 @@ export async function nnChainSquare(D: Float64Array, n: number, method: number, 
     while (alive[px] !== x) px++;
     alive.copyWithin(px, px + 1, m);
     m--;
+    // The update on workers when it is big enough (the column writes miss the cache and the TLB).
+    if (parallel && parallel.update(x, y, N, m, nx, ny)) continue;
     const nxy = nx + ny;
     const ox = x * N;
     const oy = y * N;

@@ -260,3 +260,51 @@ export function linkagePdistKernel(S: PdistShared, P: PdistParams, chunkStart: n
     }
   }
 }
+
+export interface LwUpdateShared {
+  /** The square distance matrix (stride N). */
+  D: Float64Array;
+  /** Active positions, increasing (the first m entries). */
+  alive: Int32Array;
+}
+
+export interface LwUpdateParams {
+  /** The merged positions: x leaves, y takes the merged cluster. */
+  x: number;
+  y: number;
+  /** Matrix stride. */
+  N: number;
+  /** Active positions (after x left). */
+  m: number;
+  /** 0 complete, 1 average, 2 weighted. */
+  method: number;
+  nx: number;
+  ny: number;
+  chunk: number;
+}
+
+/**
+ * The Lance–Williams update after merging x into y on the square matrix, for the chunks'
+ * ranges of active positions: row y and column y get the distances to the merged cluster.
+ * Each entry depends only on rows x and y, so any split gives the same matrix.
+ */
+export function linkageLwUpdateKernel(S: LwUpdateShared, P: LwUpdateParams, chunkStart: number, chunkEnd: number): void {
+  const { D, alive } = S;
+  const { x, y, N, m, method, nx, ny, chunk } = P;
+  const nxy = nx + ny;
+  const ox = x * N;
+  const oy = y * N;
+  const end = Math.min(m, chunkEnd * chunk);
+  for (let t = chunkStart * chunk; t < end; t++) {
+    const i = alive[t];
+    if (i === y) continue;
+    const dxi = D[ox + i];
+    const dyi = D[oy + i];
+    let v: number;
+    if (method === 0) v = dxi > dyi ? dxi : dyi;
+    else if (method === 1) v = (nx * dxi + ny * dyi) / nxy;
+    else v = 0.5 * (dxi + dyi);
+    D[oy + i] = v;
+    D[i * N + y] = v;
+  }
+}
