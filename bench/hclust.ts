@@ -14,7 +14,7 @@ import { agnes } from "ml-hclust";
 import { AgglomerativeClustering, type Linkage } from "../src/cluster/agglomerative.js";
 import { toArrays, type Matrix } from "../src/core/matrix.js";
 import { blobs } from "./kmeans.js";
-import { hasSklearn, runPython, timeMedian } from "./peers.js";
+import { hasSklearn, peakRssBytes, runPython, timeMedian } from "./peers.js";
 
 const sec = (ms: number): string => `${(ms / 1000).toFixed(2).padStart(7)} s`;
 
@@ -104,7 +104,7 @@ async function memoryChild(n: number): Promise<void> {
   const t = performance.now();
   const model = await new AgglomerativeClustering({ linkage: "ward", nClusters: 4 }).fit(X);
   const ms = performance.now() - t;
-  const peak = process.resourceUsage().maxRSS * 1024;
+  const peak = peakRssBytes();
   const mb = (b: number): string => `${(b / 2 ** 20).toFixed(0)} MB`;
   console.log(
     `fit ${(ms / 1000).toFixed(1)} s on ${workers.note} (top merge at ${model.linkageMatrix.data[(n - 2) * 4 + 2].toPrecision(6)}); ` +

@@ -17,7 +17,7 @@ import { Random } from "../src/core/random.js";
 import { duck } from "../src/io/duck.js";
 import { fitMiniBatchFromQuery, labelQuery } from "../src/io/stream.js";
 import { blobs } from "./kmeans.js";
-import { hasSklearn, median, runPython } from "./peers.js";
+import { hasSklearn, median, peakRssBytes, runPython } from "./peers.js";
 
 const BATCH = 1024;
 const SEEDS = [0, 1, 2];
@@ -124,7 +124,7 @@ async function streamChild(file: string, k: number): Promise<void> {
   const ms = performance.now() - t;
   console.log(JSON.stringify({
     ms, inertia: r.inertia, nSteps: r.model.nSteps, nIter: r.model.nIter, rowsStreamed: r.rowsStreamed, queries: r.queries,
-    maxRssMB: process.resourceUsage().maxRSS / 1024, sizes: r.clusterSizes,
+    maxRssMB: peakRssBytes() / 2 ** 20, sizes: r.clusterSizes,
   }));
 }
 

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Matrix } from "../src/core/matrix.js";
@@ -48,4 +48,19 @@ export async function timeMedian(runs: number, fn: () => unknown | Promise<unkno
     times.push(performance.now() - t0);
   }
   return median(times);
+}
+
+/**
+ * This process's peak resident memory in bytes: VmHWM from /proc/self/status (Linux), else
+ * getrusage's maxRSS. Not maxRSS first: Linux carries ru_maxrss across fork and exec, so a
+ * child spawned by a benchmark that held gigabytes would report the parent's peak.
+ */
+export function peakRssBytes(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"));
+    if (m) return Number(m[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
 }

@@ -90,11 +90,14 @@ function childScript(file: string, out: string): string {
     "--invoice", "InvoiceNo", "--product", "StockCode", "--scores", "--out", out, "--json"];
   return `
 import { main } from ${JSON.stringify(pathToFileURL(join(ROOT, "src", "cli", "main.ts")).href)};
+import { readFileSync } from "node:fs";
+// VmHWM, not maxRSS: Linux carries ru_maxrss over from the parent across fork and exec.
+const peakKb = () => { try { return Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync("/proc/self/status", "utf8"))[1]); } catch { return process.resourceUsage().maxRSS; } };
 let out = "";
 const t0 = performance.now();
 const status = await main(${JSON.stringify(args)}, { out: (s) => { out += s; }, err: (s) => process.stderr.write(s + "\\n"), tty: false });
 const ms = performance.now() - t0;
-process.stdout.write(JSON.stringify({ status, ms, maxRssKb: process.resourceUsage().maxRSS, summary: status === 0 ? JSON.parse(out) : null }) + "\\n");
+process.stdout.write(JSON.stringify({ status, ms, maxRssKb: peakKb(), summary: status === 0 ? JSON.parse(out) : null }) + "\\n");
 `;
 }
 
