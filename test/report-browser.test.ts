@@ -58,6 +58,27 @@ describe.skipIf(!hasChromium)("the HTML report in Chromium", () => {
     }
   });
 
+  it("with --k auto: the elbow, indices and gap charts of the choice of k are drawn too", async () => {
+    const csv = join(dir, "auto.csv");
+    const rows = ["id,spend,visits,plan"];
+    for (let i = 0; i < 150; i++) rows.push(`C${i},${(i % 3) * 100 + (i % 7)},${(i % 3) * 5 + (i % 2)},${["a", "b", "c"][i % 3]}`);
+    writeFileSync(csv, rows.join("\n") + "\n");
+    const report = join(dir, "auto.html");
+    const r = await run(["cluster", csv, "--k", "auto", "--report", report]);
+    expect(r.code, r.err).toBe(0);
+    const v = await openReport(report);
+    try {
+      expect(v.errors).toEqual([]);
+      expect(v.requests).toEqual([]);
+      expect(v.charts).toBe(9);
+      expect(v.rendered).toBe(9);
+      expect(await v.page.locator("section#choice-of-k .view svg").count()).toBe(3);
+      expect(await v.page.locator("section#choice-of-k").innerText()).toMatch(/k = 3 was chosen from 2 to 8/);
+    } finally {
+      await v.close();
+    }
+  });
+
   describe.skipIf(!hasData)("the worked examples", () => {
     it("Telco, agglomerative (ward, k = 3): every chart drawn with the dendrogram, offline, with text alternatives", async () => {
       const report = join(dir, "telco.html");
