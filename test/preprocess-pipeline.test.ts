@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import type { Column, Dataset } from "../src/core/dataset.js";
+import { dataset } from "./helpers/dataset.js";
 import { InputError } from "../src/core/errors.js";
 import { parseConfig } from "../src/pipeline/config.js";
 import { runSegmentation } from "../src/pipeline/run.js";
@@ -9,14 +9,6 @@ import { planPreprocessing, skewness } from "../src/preprocess/plan.js";
 
 const fx = JSON.parse(readFileSync(new URL("./fixtures/pipeline.json", import.meta.url), "utf8"));
 
-function dataset(cols: Record<string, (number | string | null)[]>, numeric: string[], source = "fixture"): Dataset {
-  const columns: Column[] = Object.entries(cols).map(([name, values]) =>
-    numeric.includes(name)
-      ? { name, kind: "numeric", values: Float64Array.from(values, (v) => (v === null ? NaN : Number(v))) }
-      : { name, kind: "categorical", values: values.map((v) => (v === null ? null : String(v))) },
-  );
-  return { source, rows: columns[0].values.length, columns };
-}
 
 /** Equal up to the sign of each column (PCA components are defined up to sign; scikit-learn flips by its own rule). */
 function expectClose(actual: ArrayLike<number>, expected: number[][], tol = 1e-9, upToSign = false): void {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Column, Dataset } from "../src/core/dataset.js";
+import { dataset } from "./helpers/dataset.js";
 import { InputError } from "../src/core/errors.js";
 import { FittedPipeline, fitPipeline } from "../src/preprocess/pipeline.js";
 import { StandardScaler } from "../src/preprocess/scaler.js";
@@ -14,14 +14,6 @@ function expectClose(actual: ArrayLike<number>, expected: number[], tol = 1e-12)
   }
 }
 
-function dataset(cols: Record<string, (number | string | null)[]>, numeric: string[], source = "fixture"): Dataset {
-  const columns: Column[] = Object.entries(cols).map(([name, values]) =>
-    numeric.includes(name)
-      ? { name, kind: "numeric", values: Float64Array.from(values, (v) => (v === null ? NaN : Number(v))) }
-      : { name, kind: "categorical", values: values.map((v) => (v === null ? null : String(v))) },
-  );
-  return { source, rows: columns[0].values.length, columns };
-}
 
 describe("StandardScaler equals scikit-learn", () => {
   it("mean, scale (1 for a constant column) and transform", async () => {
