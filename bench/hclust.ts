@@ -75,8 +75,8 @@ export async function benchHclust(quick: boolean, runs = 3): Promise<void> {
     const m = quick ? 500 : 2000;
     const Y = blobs(m, 8, 16, 2);
     const rows = toArrays(Y);
-    const ours = await timeMedian(runs, () => fitZ(Y, "ward"));
-    const ml = await timeMedian(runs, () => agnes(rows, { method: "ward2" }));
+    const ours = await timeMedian(runs, () => fitZ(Y, "ward"), 1);
+    const ml = await timeMedian(runs, () => agnes(rows, { method: "ward2" }), 1);
     console.log(`\nWard on ${m.toLocaleString("en")} × 8 (median of ${runs}): segmenta ${sec(ours)}   ml-hclust (agnes, ward2) ${sec(ml)}   segmenta/ml-hclust ${(ours / ml).toFixed(4)}`);
   } finally {
     await workers.restore();

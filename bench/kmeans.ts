@@ -1,7 +1,8 @@
 /**
  * K-Means: Segmenta against ml-kmeans, skmeans and scikit-learn on the same data and the
  * same initial centers, tol 0 (so every run stops at the same iteration: maxIter, or
- * earlier when no label changes). Median of `runs` timings; prints the ratios.
+ * earlier when no label changes). Median of `runs` timings after one untimed run (for
+ * Segmenta and the JavaScript peers alike: the JIT's warm-up); prints the ratios.
  */
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -56,7 +57,7 @@ export async function benchKMeans(cases: KMeansBenchCase[], runs = 3): Promise<v
         const m = await new KMeans({ nClusters: k, init: C, nInit: 1, maxIter: iters, tol: 0, algorithm }).fit(X);
         nIter = m.nIter;
         inertia = m.inertia;
-      });
+      }, 1);
       ours[algorithm] = { ms, nIter, inertia };
       console.log(`  segmenta ${algorithm.padEnd(6)} ${ms.toFixed(0).padStart(7)} ms  ${nIter} iterations  inertia ${inertia.toPrecision(10)}`);
     }
@@ -66,12 +67,12 @@ export async function benchKMeans(cases: KMeansBenchCase[], runs = 3): Promise<v
       let mlIter = 0;
       const ml = await timeMedian(runs, () => {
         mlIter = mlKmeans(rows, k, { initialization: toArrays(C), maxIterations: iters, tolerance: 0 }).iterations;
-      });
+      }, 1);
       console.log(`  ml-kmeans       ${ml.toFixed(0).padStart(7)} ms  ${mlIter} iterations  segmenta(elkan)/ml-kmeans ${(ours.elkan.ms / ml).toFixed(3)}  segmenta(lloyd)/ml-kmeans ${(ours.lloyd.ms / ml).toFixed(3)}`);
       let skIter = 0;
       const sk2 = await timeMedian(runs, () => {
         skIter = skmeans(rows, k, toArrays(C), iters).it;
-      });
+      }, 1);
       console.log(`  skmeans         ${sk2.toFixed(0).padStart(7)} ms  ${skIter} iterations  segmenta(elkan)/skmeans ${(ours.elkan.ms / sk2).toFixed(3)}  segmenta(lloyd)/skmeans ${(ours.lloyd.ms / sk2).toFixed(3)}`);
     }
     if (sk) {
