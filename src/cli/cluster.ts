@@ -10,7 +10,7 @@ import { AVAILABLE_ALGORITHMS, parseConfig, type SegmentationConfig, type Segmen
 import { buildModelFile } from "../pipeline/model.js";
 import { runSegmentation, type SegmentationResult } from "../pipeline/run.js";
 import { renderReportHtml } from "../report/html.js";
-import { writeCharts } from "../report/render.js";
+import { type ChartFormat, resolveFonts, writeCharts } from "../report/render.js";
 import { buildSegmentationReport, type ReportMap, type SegmentationReport } from "../report/segmentation.js";
 import {
   endProgress, fmtNum, type Io, onePositional, parse, parseK, parseList, parseTypes, parseWholeNumber, pct, progress, table,
@@ -130,7 +130,17 @@ export async function clusterFile(file: string, config: SegmentationConfig, outp
     if (outputs.out) await writeSegments(outputs.out, result);
     if (outputs.model && modelText !== undefined) await writeTextAtomic(outputs.model, modelText);
     if (outputs.report && html !== undefined) await writeTextAtomic(outputs.report, html);
-    if (outputs.charts && report) outputs.chartFiles = await writeCharts(outputs.charts, report.charts, ["svg", "png"]);
+    if (outputs.charts && report) {
+      let formats: ChartFormat[] = ["svg", "png"];
+      try {
+        resolveFonts();
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        formats = ["svg"];
+        io.err(`warning: no font for PNG charts on this machine, so --charts writes SVG only (${e.message})`);
+      }
+      outputs.chartFiles = await writeCharts(outputs.charts, report.charts, formats);
+    }
     return { result, data, profile, outputs };
   } finally {
     endProgress(io);
