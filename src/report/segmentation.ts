@@ -81,7 +81,8 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
   const maxPoints = options.maxPoints ?? 5000;
   const used = r.features.filter((f) => f.used);
 
-  // Summary.
+  // Summary; at most two described columns fit beside the descriptions (all are in each segment's table).
+  const shown = r.config.profile.length <= 2 ? r.config.profile : [];
   const summary: ReportBlock[] = [
     {
       type: "text",
@@ -92,10 +93,10 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     {
       type: "table",
       table: {
-        caption: r.config.profile.length ? `The segments, largest first, with ${r.config.profile.join(", ")} (described, not clustered on)` : "The segments, largest first",
-        head: ["segment", "name", "customers", "share", ...r.config.profile, "what sets it apart"],
-        rows: r.segments.map((s) => [s.segment, s.name, s.size, pct(s.share), ...r.config.profile.map((c) => profileValue(r, s.segment, c)), s.description]),
-        numeric: [true, false, true, true, ...r.config.profile.map(() => true), false],
+        caption: shown.length ? `The segments, largest first, with ${shown.join(", ")} (described, not clustered on)` : "The segments, largest first",
+        head: ["segment", "name", "customers", "share", ...shown, "what sets it apart"],
+        rows: r.segments.map((s) => [s.segment, s.name, s.size, pct(s.share), ...shown.map((c) => profileValue(r, s.segment, c)), s.description]),
+        numeric: [true, false, true, true, ...shown.map(() => true), false],
       },
     },
     { type: "warnings", items: r.warnings },
