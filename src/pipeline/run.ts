@@ -114,7 +114,8 @@ export function chooseFeatures(ds: Dataset, config: SegmentationConfig, idColumn
     }
     return ds.columns.map((c) => {
       const used = config.features!.includes(c.name);
-      return { name: c.name, kind: c.kind, used, reason: used ? "chosen with --features" : "not in --features" };
+      const reason = used ? "chosen with --features" : config.profile.includes(c.name) ? "described in the profiles, not clustered on (--profile)" : "not in --features";
+      return { name: c.name, kind: c.kind, used, reason };
     });
   }
   return ds.columns.map((c) => {
