@@ -540,13 +540,7 @@ async function singleTree(X: Matrix, metric: AgglomerativeMetric, raw: Float64Ar
   const code = metric === "euclidean" ? 0 : metric === "manhattan" ? 1 : metric === "cosine" ? 2 : 3;
   const d = code === 3 ? n : X.cols;
   const shared = parallel !== null && n * d >= linkageTuning.parallelScan;
-  let data = X.data;
-  if (shared) {
-    data = allocF64(X.data.length, true);
-    data.set(X.data);
-  }
-  const norms = allocF64(code === 2 ? n : 0, shared);
-  if (code === 2) norms.set(rowNorms(X));
+  const { data, norms } = distanceInputs(X, code, shared);
   const chunk = linkageTuning.scanChunk;
   const nChunks = Math.ceil(n / chunk);
   const S: PrimShared = {
@@ -627,13 +621,7 @@ async function distanceMatrix(X: Matrix, metric: AgglomerativeMetric, parallel: 
   }
   const d = X.cols;
   const code = metric === "euclidean" ? 0 : metric === "manhattan" ? 1 : 2;
-  let data = X.data;
-  if (shared) {
-    data = allocF64(X.data.length, true);
-    data.set(X.data);
-  }
-  const norms = allocF64(code === 2 ? n : 0, shared);
-  if (code === 2) norms.set(rowNorms(X));
+  const { data, norms } = distanceInputs(X, code, shared);
   // Chunks of rows with about the same number of distances each.
   const nChunks = Math.max(1, Math.min(n - 1, shared ? 64 : 1));
   const bounds = allocF64(nChunks + 1, shared);
@@ -649,6 +637,21 @@ async function distanceMatrix(X: Matrix, metric: AgglomerativeMetric, parallel: 
   const r = makeRunner(shared ? parallel : null).run("linkagePdist", linkagePdistKernel, S, P, nChunks);
   if (r) await r;
   return D;
+}
+
+/**
+ * What the distance kernels read: the rows (copied into shared memory when workers will read
+ * them) and, for the cosine metric (code 2), the row norms.
+ */
+function distanceInputs(X: Matrix, code: number, shared: boolean): { data: Float64Array; norms: Float64Array } {
+  let data = X.data;
+  if (shared && !isShared(data)) {
+    data = allocF64(X.data.length, true);
+    data.set(X.data);
+  }
+  const norms = allocF64(code === 2 ? X.rows : 0, shared);
+  if (code === 2) norms.set(rowNorms(X));
+  return { data, norms };
 }
 
 function rowNorms(X: Matrix): Float64Array {

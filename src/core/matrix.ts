@@ -64,6 +64,21 @@ export function assertFinite(m: Matrix, what = "X"): void {
 }
 
 /** Copies the matrix to `number[][]` (for JSON and for tests). */
+/** The rows idx[0], idx[1], … of X, copied into a new matrix. */
+export function takeRows(X: Matrix, idx: ArrayLike<number>): Matrix {
+  const d = X.cols;
+  const out = new Float64Array(idx.length * d);
+  for (let r = 0; r < idx.length; r++) out.set(X.data.subarray(idx[r] * d, idx[r] * d + d), r * d);
+  return { data: out, rows: idx.length, cols: d };
+}
+
+/** The rows of X whose entry in `keep` is not 0, in order, copied into a new matrix. */
+export function rowsWhere(X: Matrix, keep: ArrayLike<number>): Matrix {
+  const idx: number[] = [];
+  for (let i = 0; i < X.rows; i++) if (keep[i]) idx.push(i);
+  return takeRows(X, idx);
+}
+
 export function toArrays(m: Matrix): number[][] {
   const out: number[][] = [];
   for (let i = 0; i < m.rows; i++) out.push(Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));

@@ -5,7 +5,7 @@
  */
 import { KMeans } from "../cluster/kmeans.js";
 import { AbortError, InputError } from "../core/errors.js";
-import { type Matrix, type MatrixLike, toMatrix } from "../core/matrix.js";
+import { type Matrix, type MatrixLike, takeRows, toMatrix } from "../core/matrix.js";
 import { makeRandom, type Random } from "../core/random.js";
 import { calinskiHarabaszScore } from "./calinski-harabasz.js";
 import { daviesBouldinScore } from "./davies-bouldin.js";
@@ -489,12 +489,6 @@ function safeLog(w: number): number {
   return Math.log(Math.max(w, Number.MIN_VALUE));
 }
 
-function takeRows(X: Matrix, idx: ArrayLike<number>): Matrix {
-  const d = X.cols;
-  const out = new Float64Array(idx.length * d);
-  for (let r = 0; r < idx.length; r++) out.set(X.data.subarray(idx[r] * d, idx[r] * d + d), r * d);
-  return { data: out, rows: idx.length, cols: d };
-}
 
 function uniformBox(lo: Float64Array, hi: Float64Array, n: number, rng: Random): Matrix {
   const d = lo.length;

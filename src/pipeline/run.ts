@@ -3,7 +3,7 @@ import { KMeans, KMeansModel } from "../cluster/kmeans.js";
 import { MiniBatchKMeans } from "../cluster/minibatch-kmeans.js";
 import { type Column, type Dataset } from "../core/dataset.js";
 import { AbortError, InputError } from "../core/errors.js";
-import type { Matrix } from "../core/matrix.js";
+import { type Matrix, rowsWhere } from "../core/matrix.js";
 import { chooseK, type ChooseKResult } from "../metrics/choose-k.js";
 import { silhouetteScore } from "../metrics/silhouette.js";
 import { FittedPipeline, fitPipeline, type TransformReport } from "../preprocess/pipeline.js";
@@ -211,7 +211,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   if (nOutliers) {
     warn(`${nOutliers} outlier rows (${pipeline.options.outliers.method}) were left out of the fit; they get the segment of their nearest center and are marked as outliers`);
   }
-  const X = nOutliers ? keepRows(Xall, outliers!) : Xall;
+  const X = nOutliers ? rowsWhere(Xall, outliers!.map((o) => 1 - o)) : Xall;
 
   const usable = countUsableRows(data, used);
   const kMin = config.k === "auto" ? config.kRange.min : config.k;
@@ -438,14 +438,6 @@ function caseSql(rules: RulesResult): string {
   return whens.length ? `CASE\n${whens.join("\n")}\n  ELSE NULL\nEND AS ${sqlIdentifier("segment")}` : `NULL AS ${sqlIdentifier("segment")}`;
 }
 
-function keepRows(X: Matrix, outliers: Uint8Array): Matrix {
-  let m = 0;
-  for (const o of outliers) if (!o) m++;
-  const out = new Float64Array(m * X.cols);
-  let r = 0;
-  for (let i = 0; i < X.rows; i++) if (!outliers[i]) out.set(X.data.subarray(i * X.cols, (i + 1) * X.cols), (r++) * X.cols);
-  return { data: out, rows: m, cols: X.cols };
-}
 
 function countUsableRows(ds: Dataset, used: string[]): number {
   const cols = used.map((n) => ds.columns.find((c) => c.name === n)!);

@@ -17,7 +17,7 @@
  */
 import { type Column, type Dataset, isNumericKind } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
-import type { Matrix } from "../core/matrix.js";
+import { type Matrix, rowsWhere } from "../core/matrix.js";
 import { allocF64, getParallelExecutor, sharedMemoryAvailable } from "../core/parallel.js";
 import { OneHotEncoder, OneHotEncoderModel, type OneHotEncoderJSON } from "./encode.js";
 import { CorrelationFilter, FeatureSelectionModel, VarianceThreshold, type FeatureSelectionJSON } from "./filters.js";
@@ -240,11 +240,7 @@ export class FittedPipeline {
 
   /** The imputed numeric block (n × numeric columns, indicators not included). */
   private imputed(ds: Dataset): Matrix {
-    const s = this.s;
-    const raw = numericBlock(ds, s.numericNames, s.numericKinds);
-    if (!s.imputer) return raw;
-    const full = s.imputer.transform(raw);
-    return full.cols === raw.cols ? full : columnsOf(full, null, Array.from({ length: raw.cols }, (_, j) => j));
+    return imputeNumeric(numericBlock(ds, this.s.numericNames, this.s.numericKinds), this.s.imputer).values;
   }
 
   /** Applies the fitted steps to a dataset that has (at least) the input columns. */
@@ -260,9 +256,7 @@ export class FittedPipeline {
       });
     }
     const p = s.numericNames.length;
-    const withInd = s.imputer ? s.imputer.transform(raw) : raw;
-    const values = p === withInd.cols ? withInd : columnsOf(withInd, null, Array.from({ length: p }, (_, j) => j));
-    const indicators = p === withInd.cols ? null : columnsOf(withInd, null, Array.from({ length: withInd.cols - p }, (_, j) => p + j));
+    const { values, indicators } = imputeNumeric(raw, s.imputer);
     let flag: Float64Array | null = null;
     if (s.outliers) {
       const idx = s.outliers.columns.map((c) => s.numericNames.indexOf(c));
@@ -380,6 +374,17 @@ function requireColumn(ds: Dataset, name: string): Column {
   return col;
 }
 
+/** The imputed numeric values (the columns of `raw`) and, apart, the missing-value indicators (null: none). */
+function imputeNumeric(raw: Matrix, imputer: SimpleImputerModel | null): { values: Matrix; indicators: Matrix | null } {
+  const full = imputer ? imputer.transform(raw) : raw;
+  const p = raw.cols;
+  if (full.cols === p) return { values: full, indicators: null };
+  return {
+    values: columnsOf(full, null, Array.from({ length: p }, (_, j) => j)),
+    indicators: columnsOf(full, null, Array.from({ length: full.cols - p }, (_, j) => p + j)),
+  };
+}
+
 /** The numeric columns as an n × p matrix, NaN for missing. */
 function numericBlock(ds: Dataset, names: string[], kinds: Column["kind"][]): Matrix {
   const n = ds.rows;
@@ -461,6 +466,11 @@ function appendColumns(X: Matrix, cols: Float64Array[]): Matrix {
   return hstack([X, ...cols.map((c) => ({ data: c, rows: X.rows, cols: 1 }))], X.rows);
 }
 
+/** The rows the steps are fitted on: all, or those not dropped as outliers. */
+function fitRows(X: Matrix, keep: Uint8Array | null): Matrix {
+  return keep ? rowsWhere(X, keep) : X;
+}
+
 function hstack(blocks: Matrix[], n: number): Matrix {
   const d = blocks.reduce((a, b) => a + b.cols, 0);
   if (blocks.length === 1) return blocks[0];
@@ -473,15 +483,6 @@ function hstack(blocks: Matrix[], n: number): Matrix {
   return { data: out, rows: n, cols: d };
 }
 
-function rowsWhere(X: Matrix, keep: Uint8Array | null): Matrix {
-  if (!keep) return X;
-  let m = 0;
-  for (let i = 0; i < X.rows; i++) if (keep[i]) m++;
-  const out = new Float64Array(m * X.cols);
-  let r = 0;
-  for (let i = 0; i < X.rows; i++) if (keep[i]) out.set(X.data.subarray(i * X.cols, (i + 1) * X.cols), (r++) * X.cols);
-  return { data: out, rows: m, cols: X.cols };
-}
 
 /** Most frequent value; ties go to the smallest value in sort order (as scikit-learn's SimpleImputer). */
 function mostFrequent(values: (string | null)[]): string | null {
@@ -542,8 +543,7 @@ export async function fitPipeline(ds: Dataset, features: string[], options: Prep
     ? await new SimpleImputer({ strategy: o.numericImpute, fillValue: o.fillValue, addIndicator: o.missingIndicator }).fit(raw)
     : null;
   const p = numericNames.length;
-  const full = imputer ? imputer.transform(raw) : raw;
-  const values = full.cols === p ? full : columnsOf(full, null, Array.from({ length: p }, (_, j) => j));
+  const { values } = imputeNumeric(raw, imputer);
 
   // Outliers: bounds on the imputed values; "drop" leaves the rows out of every later fit.
   let outliers: Steps["outliers"] = null;
@@ -572,7 +572,7 @@ export async function fitPipeline(ds: Dataset, features: string[], options: Prep
   let power: Steps["power"] = null;
   if (o.power.length) {
     const idx = o.power.map((c) => numericNames.indexOf(c));
-    const model = await new PowerTransformer({ method: o.powerMethod, standardize: false }).fit(rowsWhere(columnsOf(values, null, idx), keep));
+    const model = await new PowerTransformer({ method: o.powerMethod, standardize: false }).fit(fitRows(columnsOf(values, null, idx), keep));
     power = { columns: o.power, model };
     setColumns(values, idx, model.transform(columnsOf(values, null, idx)));
   }
@@ -594,10 +594,10 @@ export async function fitPipeline(ds: Dataset, features: string[], options: Prep
   const scaledIn = appendColumns(values, ordinal.map((c) => ordinalCodes(ds, c)));
   let scaler: Steps["scaler"] = null;
   if (o.scale !== "none" && scaledIn.cols > 0) {
-    const fitRows = rowsWhere(scaledIn, keep);
-    scaler = o.scale === "standard" ? await new StandardScaler().fit(fitRows)
-      : o.scale === "minmax" ? await new MinMaxScaler().fit(fitRows)
-      : o.scale === "robust" ? await new RobustScaler().fit(fitRows) : await new MaxAbsScaler().fit(fitRows);
+    const rows = fitRows(scaledIn, keep);
+    scaler = o.scale === "standard" ? await new StandardScaler().fit(rows)
+      : o.scale === "minmax" ? await new MinMaxScaler().fit(rows)
+      : o.scale === "robust" ? await new RobustScaler().fit(rows) : await new MaxAbsScaler().fit(rows);
   }
 
   // Categorical columns: impute, one-hot per column (rare categories grouped unless the first is dropped).
@@ -621,7 +621,7 @@ export async function fitPipeline(ds: Dataset, features: string[], options: Prep
   });
   if (o.varianceThreshold === null && o.correlationThreshold === null && o.pca === null) return partial;
   // Selection and PCA are fitted on the encoded features of the kept rows.
-  let X = rowsWhere(partial.transform(ds), keep);
+  let X = fitRows(partial.transform(ds), keep);
   const selection: FeatureSelectionModel[] = [];
   if (o.varianceThreshold !== null) {
     const f = await new VarianceThreshold({ threshold: o.varianceThreshold }).fit(X);

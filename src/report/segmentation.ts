@@ -14,7 +14,7 @@ import { stratifiedSample } from "../charts/sample.js";
 import { silhouettePlotChart } from "../charts/silhouette-plot.js";
 import { segmentSizesChart } from "../charts/sizes.js";
 import type { Dataset } from "../core/dataset.js";
-import type { Matrix } from "../core/matrix.js";
+import { type Matrix, takeRows } from "../core/matrix.js";
 import { TSNE } from "../embed/tsne.js";
 import { UMAP } from "../embed/umap.js";
 import { silhouetteSamples } from "../metrics/silhouette.js";
@@ -59,12 +59,6 @@ const fmt = (x: number | null | undefined, digits = 4): string => {
 };
 const pct = (x: number): string => `${(100 * x).toFixed(1)}\u00a0%`;
 
-function rowsOf(X: Matrix, idx: Int32Array): Matrix {
-  const d = X.cols;
-  const out = new Float64Array(idx.length * d);
-  for (let t = 0; t < idx.length; t++) out.set(X.data.subarray(idx[t] * d, idx[t] * d + d), t * d);
-  return { data: out, rows: idx.length, cols: d };
-}
 
 /** The report of a segmentation of `data` (the rows that were segmented, with their original columns). */
 export async function buildSegmentationReport(result: SegmentationResult, data: Dataset, options: ReportOptions): Promise<SegmentationReport> {
@@ -237,7 +231,7 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
   if (wanted.includes("pca") && X.cols >= 2) {
     progress("report: PCA map");
     const pca = await new PCA({ nComponents: 2 }).fit(X);
-    const Y = pca.transform(rowsOf(X, sample));
+    const Y = pca.transform(takeRows(X, sample));
     mapSection.push(chart("map-pca", "Map (PCA)", segmentMapChart({
       x: Y, labels: sampleLabels, segmentNames: names, method: "PCA", ids: sampleIds, maxPoints, seed: r.config.seed,
       explainedVarianceRatio: Array.from(pca.explainedVarianceRatio),
@@ -248,7 +242,7 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     const sub = stratifiedSample(r.labels, m, r.config.seed);
     progress(`report: t-SNE map of ${sub.length} customers`);
     const perplexity = Math.min(30, Math.max(2, Math.floor((sub.length - 1) / 3)));
-    const t = await new TSNE({ perplexity, randomState: r.config.seed }).fit(rowsOf(X, sub));
+    const t = await new TSNE({ perplexity, randomState: r.config.seed }).fit(takeRows(X, sub));
     mapSection.push(chart("map-tsne", "Map (t-SNE)", segmentMapChart({
       x: t.embedding, labels: Int32Array.from(sub, (i) => r.labels[i]), segmentNames: names, method: "t-SNE", ids: Array.from(sub, (i) => r.ids[i]), maxPoints: m,
     }), `A t-SNE map (perplexity ${perplexity}) of ${sub.length < X.rows ? `a stratified sample of ${sub.length} customers` : `all ${sub.length} customers`}: neighbours stay neighbours, but distances between groups mean little.`));
@@ -258,7 +252,7 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     const sub = stratifiedSample(r.labels, m, r.config.seed);
     progress(`report: UMAP map of ${sub.length} customers`);
     const nNeighbors = Math.min(15, sub.length - 1);
-    const Y = await new UMAP({ randomState: r.config.seed, nNeighbors }).fitTransform(rowsOf(X, sub));
+    const Y = await new UMAP({ randomState: r.config.seed, nNeighbors }).fitTransform(takeRows(X, sub));
     mapSection.push(chart("map-umap", "Map (UMAP)", segmentMapChart({
       x: Y, labels: Int32Array.from(sub, (i) => r.labels[i]), segmentNames: names, method: "UMAP", ids: Array.from(sub, (i) => r.ids[i]), maxPoints: m,
     }), `A UMAP map (${nNeighbors} neighbours) of ${sub.length < X.rows ? `a stratified sample of ${sub.length} customers` : `all ${sub.length} customers`}: local neighbourhoods are kept; sizes and distances of groups mean little.`));
@@ -268,7 +262,7 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     const silSample = stratifiedSample(r.labels, Math.min(maxPoints, 4000), r.config.seed);
     const silLabels = Int32Array.from(silSample, (i) => r.labels[i]);
     if (new Set(silLabels).size >= 2) {
-      const samples = silhouetteSamples(rowsOf(X, silSample), silLabels);
+      const samples = silhouetteSamples(takeRows(X, silSample), silLabels);
       let avg = 0;
       for (const v of samples) avg += v;
       avg /= samples.length;

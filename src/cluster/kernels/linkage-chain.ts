@@ -20,6 +20,8 @@
  * two clusters; the merged cluster takes slot b, as in scipy.
  */
 
+import { linkageLwUpdateKernel, type LwUpdateParams, type LwUpdateShared } from "./linkage-scan.js";
+
 /** Called every few merges: returns a promise to await (a pause for the event loop, a progress report) or null. */
 export type Pause = (merges: number) => Promise<void> | null;
 
@@ -158,6 +160,8 @@ export async function nnChainSquare(
   const slotOf = new Int32Array(n); // the cluster (slot) at each position; positions keep slot order
   // Active positions, increasing (in shared memory when the update runs on workers).
   const alive = parallel ? parallel.alive : new Int32Array(n);
+  const S: LwUpdateShared = { D, alive };
+  const P: LwUpdateParams = { x: 0, y: 0, N: n, m: n, method, nx: 1, ny: 1, chunk: n };
   const newPos = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     slotOf[i] = i;
@@ -237,21 +241,9 @@ export async function nnChainSquare(
     m--;
     // The update on workers when it is big enough (the column writes miss the cache and the TLB).
     if (parallel && parallel.update(x, y, N, m, nx, ny)) continue;
-    const nxy = nx + ny;
-    const ox = x * N;
-    const oy = y * N;
-    for (let t = 0; t < m; t++) {
-      const i = alive[t];
-      if (i === y) continue;
-      const dxi = D[ox + i];
-      const dyi = D[oy + i];
-      let v: number;
-      if (method === LW_COMPLETE) v = dxi > dyi ? dxi : dyi;
-      else if (method === LW_AVERAGE) v = (nx * dxi + ny * dyi) / nxy;
-      else v = 0.5 * (dxi + dyi);
-      D[oy + i] = v;
-      D[i * N + y] = v;
-    }
+    // Here: the same kernel over all m positions as one chunk.
+    Object.assign(P, { x, y, N, m, nx, ny, chunk: m });
+    linkageLwUpdateKernel(S, P, 0, 1);
   }
 }
 
