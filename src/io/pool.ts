@@ -2,6 +2,7 @@ import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { inertiaKernel, kmeansStepKernel } from "../cluster/kernels/kmeans-step.js";
 import { linkageLwUpdateKernel, linkagePdistKernel, linkagePrimKernel, linkageWardScanKernel } from "../cluster/kernels/linkage-scan.js";
+import { minibatchKernel } from "../cluster/kernels/minibatch-step.js";
 import { silhouetteKernel } from "../metrics/kernels/silhouette-kernel.js";
 import { type ParallelExecutor, setParallelExecutor, type TypedArray } from "../core/parallel.js";
 
@@ -9,6 +10,7 @@ import { type ParallelExecutor, setParallelExecutor, type TypedArray } from "../
 const KERNELS: Record<string, (...args: never[]) => void> = {
   kmeansStep: kmeansStepKernel,
   inertia: inertiaKernel,
+  minibatch: minibatchKernel,
   silhouette: silhouetteKernel,
   linkageWardScan: linkageWardScanKernel,
   linkagePrim: linkagePrimKernel,

@@ -160,7 +160,7 @@ export async function fitMiniBatchFromQuery(sql: string, columns: string[], opti
     const inertia = stepper.step(batch, bs, bw, reassign, tol > 0);
     const converged = conv.converged(steps, inertia, stepper.squaredDiff);
     steps++;
-    options.onProgress?.({ step: steps, nSteps: budget, inertia, ewaInertia: conv.ewaInertia });
+    options.onProgress?.({ step: steps, nSteps: budget, inertia, ewaInertia: conv.ewaInertia, reassigned: stepper.lastReassigned });
     if (converged || steps >= budget) stop = true;
     return !stop;
   };

@@ -1,6 +1,6 @@
 import { InputError } from "../core/errors.js";
 import { meanAndCovariance, symmetricEigen } from "../core/linalg.js";
-import { type Matrix, type MatrixLike, toArrays, toMatrix } from "../core/matrix.js";
+import { type Matrix, type MatrixLike, matrixData, toArrays, toMatrix } from "../core/matrix.js";
 
 export interface PCAOptions {
   /**
@@ -51,7 +51,7 @@ export class PCAModel {
     if (X.cols !== d) throw new InputError(`X has ${X.cols} features but the PCA was fitted with ${d}`);
     const k = this.nComponents;
     const C = this.components.data;
-    const out = new Float64Array(X.rows * k);
+    const out = matrixData(X.rows * k);
     for (let i = 0; i < X.rows; i++) {
       for (let c = 0; c < k; c++) {
         let s = 0;

@@ -17,7 +17,7 @@
  */
 import { type Column, type Dataset, isNumericKind } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
-import { type Matrix, rowsWhere } from "../core/matrix.js";
+import { type Matrix, matrixData, rowsWhere } from "../core/matrix.js";
 import { allocF64, getParallelExecutor, sharedMemoryAvailable } from "../core/parallel.js";
 import { OneHotEncoder, OneHotEncoderModel, type OneHotEncoderJSON } from "./encode.js";
 import { CorrelationFilter, FeatureSelectionModel, VarianceThreshold, type FeatureSelectionJSON } from "./filters.js";
@@ -474,7 +474,7 @@ function fitRows(X: Matrix, keep: Uint8Array | null): Matrix {
 function hstack(blocks: Matrix[], n: number): Matrix {
   const d = blocks.reduce((a, b) => a + b.cols, 0);
   if (blocks.length === 1) return blocks[0];
-  const out = new Float64Array(n * d);
+  const out = matrixData(n * d);
   let off = 0;
   for (const b of blocks) {
     for (let i = 0; i < n; i++) for (let j = 0; j < b.cols; j++) out[i * d + off + j] = b.data[i * b.cols + j];

@@ -1,5 +1,5 @@
 import { InputError } from "../core/errors.js";
-import { type Matrix, type MatrixLike, toMatrix } from "../core/matrix.js";
+import { type Matrix, type MatrixLike, matrixData, toMatrix } from "../core/matrix.js";
 
 /** A fitted per-column affine scaler: (x − center) / scale. */
 export class AffineScalerModel {
@@ -13,7 +13,7 @@ export class AffineScalerModel {
     const X = toMatrix(Xin, "X");
     const d = this.center.length;
     if (X.cols !== d) throw new InputError(`X has ${X.cols} features but the ${this.type} was fitted with ${d}`);
-    const out = new Float64Array(X.data.length);
+    const out = matrixData(X.data.length);
     for (let i = 0; i < X.rows; i++) for (let j = 0; j < d; j++) out[i * d + j] = (X.data[i * d + j] - this.center[j]) / this.scale[j];
     return { data: out, rows: X.rows, cols: d };
   }
@@ -21,7 +21,7 @@ export class AffineScalerModel {
   inverseTransform(Xin: MatrixLike): Matrix {
     const X = toMatrix(Xin, "X");
     const d = this.center.length;
-    const out = new Float64Array(X.data.length);
+    const out = matrixData(X.data.length);
     for (let i = 0; i < X.rows; i++) for (let j = 0; j < d; j++) out[i * d + j] = X.data[i * d + j] * this.scale[j] + this.center[j];
     return { data: out, rows: X.rows, cols: d };
   }
