@@ -57,7 +57,7 @@ export function kmeansStepKernel(S: KMeansShared, P: KMeansStepParams, chunkStar
   type Bounds = (X: Float64Array, C: Float64Array, L: Int32Array, U: Float64Array, LO: Float64Array, shift: Float64Array, half: Float64Array,
     start: number, end: number, am: number, m1: number, m2: number, idx: Int32Array) => number;
   type SumRange = (X: Float64Array, W: Float64Array, L: Int32Array, start: number, end: number, sums: Float64Array, so: number, wsum: Float64Array, wo: number) => void;
-  const g = globalThis as unknown as { __segmentaKMeans?: Record<number, { scan: ScanList; bounds: Bounds; sum: SumRange } | null> };
+  const g = globalThis as unknown as { __segmentaKMeans?: Record<number, { scan: ScanList; nearest: ScanList; bounds: Bounds; sum: SumRange } | null> };
   const cache = (g.__segmentaKMeans ??= {});
   let gen = cache[d];
   if (gen === undefined) {
@@ -78,6 +78,28 @@ export function kmeansStepKernel(S: KMeansShared, P: KMeansStepParams, chunkStar
         scan += "let b1 = Infinity, b2 = Infinity, bi = 0;\nfor (let c = 0, co = 0; c < k; c++, co += " + d + ") {\nlet u, s = 0;\n";
         for (let j = 0; j < d; j++) scan += "u = x" + j + " - C[co + " + j + "]; s += u * u;\n";
         scan += "if (s < b1) { b2 = b1; b1 = s; bi = c; } else if (s < b2) { b2 = s; }\n}\nB1[t] = b1; B2[t] = b2; BI[t] = bi;\n}";
+        // Lloyd needs only the nearest center (no second distance for a lower bound): four
+        // rows per pass over the centers, about a third faster than the scan above.
+        let nearest = "let t = 0;\nfor (; t + 3 < m; t += 4) {\n";
+        for (let r = 0; r < 4; r++) {
+          nearest += "const o" + r + " = idx[t + " + r + "] * " + d + ";\n";
+          for (let j = 0; j < d; j++) nearest += "const x" + r + "_" + j + " = X[o" + r + " + " + j + "];\n";
+          nearest += "let b" + r + " = Infinity, i" + r + " = 0;\n";
+        }
+        nearest += "for (let c = 0, co = 0; c < k; c++, co += " + d + ") {\n";
+        for (let j = 0; j < d; j++) nearest += "const c" + j + " = C[co + " + j + "];\n";
+        for (let r = 0; r < 4; r++) {
+          nearest += "let s" + r + " = 0, u" + r + ";\n";
+          for (let j = 0; j < d; j++) nearest += "u" + r + " = x" + r + "_" + j + " - c" + j + "; s" + r + " += u" + r + " * u" + r + ";\n";
+          nearest += "if (s" + r + " < b" + r + ") { b" + r + " = s" + r + "; i" + r + " = c; }\n";
+        }
+        nearest += "}\n";
+        for (let r = 0; r < 4; r++) nearest += "B1[t + " + r + "] = b" + r + "; BI[t + " + r + "] = i" + r + ";\n";
+        nearest += "}\nfor (; t < m; t++) {\nconst xo = idx[t] * " + d + ";\n";
+        for (let j = 0; j < d; j++) nearest += "const x" + j + " = X[xo + " + j + "];\n";
+        nearest += "let b1 = Infinity, bi = 0;\nfor (let c = 0, co = 0; c < k; c++, co += " + d + ") {\nlet u, s = 0;\n";
+        for (let j = 0; j < d; j++) nearest += "u = x" + j + " - C[co + " + j + "]; s += u * u;\n";
+        nearest += "if (s < b1) { b1 = s; bi = c; }\n}\nB1[t] = b1; BI[t] = bi;\n}";
         // Hamerly's test for a range of rows, with the distance to the own center unrolled;
         // returns how many rows must scan every center (their indices go to idx).
         let bounds = "let m = 0;\nconst SAFE = 1 + 1e-10;\nfor (let i = start; i < end; i++) {\nconst a = L[i];\n";
@@ -90,6 +112,7 @@ export function kmeansStepKernel(S: KMeansShared, P: KMeansStepParams, chunkStar
         sum += "}";
         gen = {
           scan: new Function("X", "C", "k", "idx", "m", "B1", "B2", "BI", scan) as ScanList,
+          nearest: new Function("X", "C", "k", "idx", "m", "B1", "B2", "BI", nearest) as ScanList,
           bounds: new Function("X", "C", "L", "U", "LO", "shift", "half", "start", "end", "am", "m1", "m2", "idx", bounds) as Bounds,
           sum: new Function("X", "W", "L", "start", "end", "sums", "so", "wsum", "wo", sum) as SumRange,
         };
@@ -142,7 +165,8 @@ export function kmeansStepKernel(S: KMeansShared, P: KMeansStepParams, chunkStar
     }
     // 2. Scan them.
     if (gen !== null) {
-      gen.scan(X, centers, k, idx, m, B1, B2, BI);
+      if (mode === 0) gen.nearest(X, centers, k, idx, m, B1, B2, BI);
+      else gen.scan(X, centers, k, idx, m, B1, B2, BI);
     } else {
       for (let t = 0; t < m; t++) {
         const xo = idx[t] * d;
