@@ -1,26 +1,9 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { KMeans } from "../src/cluster/kmeans.js";
-import type { Matrix } from "../src/core/matrix.js";
 import { setParallelExecutor } from "../src/core/parallel.js";
-import { Random } from "../src/core/random.js";
-import { WorkerPool } from "../src/io/pool.js";
+import { blobs, poolMaker } from "./helpers/workers.js";
 
-function blobs(n: number, d: number, centers: number, seed: number): Matrix {
-  const rng = new Random(seed);
-  const mu = Array.from({ length: centers }, () => Array.from({ length: d }, () => rng.uniform(-8, 8)));
-  const data = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = mu[rng.int(centers)];
-    for (let j = 0; j < d; j++) data[i * d + j] = c[j] + rng.normal(0, 2);
-  }
-  return { data, rows: n, cols: d };
-}
-
-const pools: WorkerPool[] = [];
-afterAll(async () => {
-  setParallelExecutor(null);
-  await Promise.all(pools.map((p) => p.close()));
-});
+const newPool = poolMaker();
 
 describe("K-Means on worker threads", () => {
   // Big enough to be split across workers (n·k·d ≥ 4M, several chunks of 8192 rows).
@@ -33,8 +16,7 @@ describe("K-Means on worker threads", () => {
       setParallelExecutor(null);
       const ref = await new KMeans(options).fit(X, { sampleWeight: weights });
       for (const size of [1, 2, 3]) {
-        const pool = new WorkerPool(size);
-        pools.push(pool);
+        const pool = newPool(size);
         setParallelExecutor(pool);
         const m = await new KMeans(options).fit(X, { sampleWeight: weights });
         expect(pool.runs, "the pool was used").toBeGreaterThan(0);
@@ -57,8 +39,7 @@ describe("K-Means on worker threads", () => {
   });
 
   it("small inputs stay on the calling thread", async () => {
-    const pool = new WorkerPool(2);
-    pools.push(pool);
+    const pool = newPool(2);
     setParallelExecutor(pool);
     await new KMeans({ nClusters: 3, randomState: 1 }).fit(blobs(500, 2, 3, 1));
     expect(pool.runs).toBe(0);

@@ -1,23 +1,11 @@
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MiniBatchKMeans, type MiniBatchKMeansModel } from "../src/cluster/minibatch-kmeans.js";
 import { AbortError } from "../src/core/errors.js";
 import type { Matrix } from "../src/core/matrix.js";
 import { setParallelExecutor } from "../src/core/parallel.js";
-import { Random } from "../src/core/random.js";
-import { WorkerPool } from "../src/io/pool.js";
+import { blobs, poolMaker } from "./helpers/workers.js";
 
-/** n rows around `centers` random centers (seeded), in a plain (not shared) Float64Array. */
-function blobs(n: number, d: number, centers: number, seed: number): Matrix {
-  const rng = new Random(seed);
-  const mu = Array.from({ length: centers }, () => Array.from({ length: d }, () => rng.uniform(-8, 8)));
-  const data = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const c = mu[rng.int(centers)];
-    for (let j = 0; j < d; j++) data[i * d + j] = c[j] + rng.normal(0, 1.5);
-  }
-  return { data, rows: n, cols: d };
-}
-
+/** The same fit: steps, centers, counts, inertia and labels equal to the bit. */
 function same(a: MiniBatchKMeansModel, b: MiniBatchKMeansModel): void {
   expect(a.nSteps).toBe(b.nSteps);
   expect(Array.from(a.clusterCenters.data)).toEqual(Array.from(b.clusterCenters.data));
@@ -26,15 +14,11 @@ function same(a: MiniBatchKMeansModel, b: MiniBatchKMeansModel): void {
   expect(Array.from(a.labels)).toEqual(Array.from(b.labels));
 }
 
-const pools: WorkerPool[] = [];
-afterAll(async () => {
-  setParallelExecutor(null);
-  await Promise.all(pools.map((p) => p.close()));
-});
+const newPool = poolMaker();
 
 describe("MiniBatchKMeans on worker threads", () => {
   // 60,000 × 8 = 480,000 values: above the size from which the fit uses workers.
-  const X = blobs(60_000, 8, 5, 11);
+  const X = blobs(60_000, 8, 5, 11, 1.5);
   const weights = Float64Array.from({ length: X.rows }, (_, i) => 0.25 + (i % 5) / 4);
   // Two of the 12 initial centers lie far from every row: they get no weight and are moved to
   // rows of a batch (reassignment), so that path runs on shared data too.
@@ -53,8 +37,7 @@ describe("MiniBatchKMeans on worker threads", () => {
       const ref = await new MiniBatchKMeans({ ...c.options, onProgress: (p) => (reassigned += p.reassigned) }).fit(X, { sampleWeight: c.sampleWeight });
       expect(ref.nSteps).toBeGreaterThan(10);
       for (const size of [2, 3, 4]) {
-        const pool = new WorkerPool(size);
-        pools.push(pool);
+        const pool = newPool(size);
         setParallelExecutor(pool);
         const m = await new MiniBatchKMeans(c.options).fit(X, { sampleWeight: c.sampleWeight });
         // One run of the loop (the workers' share of every step) and one of the final labelling.
@@ -71,8 +54,7 @@ describe("MiniBatchKMeans on worker threads", () => {
   }
 
   it("an abort stops the workers' loop: the fit rejects and the pool serves the next fit", async () => {
-    const pool = new WorkerPool(2);
-    pools.push(pool);
+    const pool = newPool(2);
     setParallelExecutor(pool);
     const ac = new AbortController();
     const fit = new MiniBatchKMeans({
@@ -89,11 +71,57 @@ describe("MiniBatchKMeans on worker threads", () => {
   });
 
   it("small inputs stay on the calling thread", async () => {
-    const pool = new WorkerPool(2);
-    pools.push(pool);
+    const pool = newPool(2);
     setParallelExecutor(pool);
-    await new MiniBatchKMeans({ nClusters: 4, maxIter: 2, randomState: 0 }).fit(blobs(5_000, 8, 4, 2));
+    await new MiniBatchKMeans({ nClusters: 4, maxIter: 2, randomState: 0 }).fit(blobs(5_000, 8, 4, 2, 1.5));
     expect(pool.runs).toBe(0);
     setParallelExecutor(null);
+  });
+});
+
+describe("MiniBatchKMeans beyond 64 features (the kernel's generic loops)", () => {
+  const d = 70;
+  const X = blobs(3_000, d, 3, 8, 1);
+  const nearest = (C: Float64Array, k: number, i: number): { c: number; s: number } => {
+    let best = { c: 0, s: Infinity };
+    for (let c = 0; c < k; c++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += (X.data[i * d + j] - C[c * d + j]) ** 2;
+      if (s < best.s) best = { c, s };
+    }
+    return best;
+  };
+
+  it("one partialFit step moves each center to the mean of its rows; labels and inertia are the nearest centers'", () => {
+    const k = 3;
+    const init = X.data.slice(0, k * d);
+    const m = new MiniBatchKMeans({ nClusters: k, init: { data: init, rows: k, cols: d }, reassignmentRatio: 0 }).partialFit(X);
+    const sums = new Float64Array(k * d);
+    const n = new Float64Array(k);
+    for (let i = 0; i < X.rows; i++) {
+      const { c } = nearest(init, k, i);
+      n[c]++;
+      for (let j = 0; j < d; j++) sums[c * d + j] += X.data[i * d + j];
+    }
+    for (let t = 0; t < k * d; t++) expect(m.clusterCenters.data[t]).toBeCloseTo(sums[t] / n[Math.floor(t / d)], 10);
+    expect(Array.from(m.counts)).toEqual(Array.from(n));
+    let inertia = 0;
+    for (let i = 0; i < X.rows; i++) {
+      const r = nearest(m.clusterCenters.data, k, i);
+      expect(m.labels[i]).toBe(r.c);
+      inertia += r.s;
+    }
+    expect(m.inertia).toBeCloseTo(inertia, 6);
+  });
+
+  it("fit: the final labels and inertia are those of the nearest final centers", async () => {
+    const m = await new MiniBatchKMeans({ nClusters: 3, batchSize: 256, randomState: 2 }).fit(X);
+    let inertia = 0;
+    for (let i = 0; i < X.rows; i++) {
+      const r = nearest(m.clusterCenters.data, 3, i);
+      expect(m.labels[i]).toBe(r.c);
+      inertia += r.s;
+    }
+    expect(m.inertia / inertia).toBeCloseTo(1, 12);
   });
 });

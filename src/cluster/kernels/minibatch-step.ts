@@ -123,44 +123,14 @@ export function minibatchKernel(S: MiniBatchShared, P: MiniBatchParams, chunkSta
     cache[d] = gen;
   }
 
-  if (mode === 2) {
-    for (let ch = chunkStart; ch < chunkEnd; ch++) {
-      const i0 = ch * chunk;
-      const i1 = Math.min(P.m, i0 + chunk);
-      if (gen !== null) {
-        stats[ch] = gen.label(X, weights, unit, centers, k, i0, i1, labels);
-        continue;
-      }
-      let inertia = 0;
-      for (let i = i0; i < i1; i++) {
-        const xo = i * d;
-        let b1 = Infinity;
-        let bi = 0;
-        for (let c = 0; c < k; c++) {
-          const co = c * d;
-          let s = 0;
-          for (let j = 0; j < d; j++) {
-            const u = X[xo + j] - centers[co + j];
-            s += u * u;
-          }
-          if (s < b1) {
-            b1 = s;
-            bi = c;
-          }
-        }
-        labels[i] = bi;
-        inertia += unit === 1 ? b1 : weights[i] * b1;
-      }
-      stats[ch] = inertia;
-    }
-    return;
-  }
-  // Modes 0, 1 and 3: chunks of a batch of m rows. Mode 0 does chunks [chunkStart, chunkEnd);
+  // Modes 0 and 2 do chunks [chunkStart, chunkEnd) (of the batch, or of the data's rows);
   // modes 1 and 3 claim chunks one at a time from the counter ctl[NEXT] until none is left
   // (each chunk's sums have their own place, so who does which chunk changes nothing) and
   // count the chunks done in ctl[DONE]; mode 3 does that once (the calling thread's share of
   // a step), mode 1 once per step until told to quit. (No inner functions: the source must
   // run as it is in a worker.)
+  const fixed = mode === 0 || mode === 2;
+  const rows = mode === 2;
   let seen = 0;
   for (;;) {
     let m = P.m;
@@ -180,21 +150,25 @@ export function minibatchKernel(S: MiniBatchShared, P: MiniBatchParams, chunkSta
         m = Atomics.load(ctl, 4);
       }
       const nc = Math.ceil(m / chunk);
-      let ch = mode === 0 ? chunkStart : Atomics.add(ctl, 5, 1);
-      const last = mode === 0 ? chunkEnd : nc;
+      let ch = fixed ? chunkStart : Atomics.add(ctl, 5, 1);
+      const last = fixed ? chunkEnd : nc;
       while (ch < last) {
         const t0 = ch * chunk;
         const t1 = Math.min(m, t0 + chunk);
         const so = ch * k * d;
         const wo = ch * k;
-        for (let t = 0; t < k * d; t++) sums[so + t] = 0;
-        for (let c = 0; c < k; c++) wsum[wo + c] = 0;
+        if (!rows) {
+          for (let t = 0; t < k * d; t++) sums[so + t] = 0;
+          for (let c = 0; c < k; c++) wsum[wo + c] = 0;
+        }
         if (gen !== null) {
-          stats[ch] = gen.batch(X, weights, unit, idx, centers, k, t0, t1, labels, sums, so, wsum, wo);
+          stats[ch] = rows
+            ? gen.label(X, weights, unit, centers, k, t0, t1, labels)
+            : gen.batch(X, weights, unit, idx, centers, k, t0, t1, labels, sums, so, wsum, wo);
         } else {
           let inertia = 0;
           for (let t = t0; t < t1; t++) {
-            const i = idx[t];
+            const i = rows ? t : idx[t];
             const xo = i * d;
             let b1 = Infinity;
             let bi = 0;
@@ -213,20 +187,21 @@ export function minibatchKernel(S: MiniBatchShared, P: MiniBatchParams, chunkSta
             const w = unit === 1 ? 1 : weights[i];
             labels[t] = bi;
             inertia += w * b1;
+            if (rows) continue;
             wsum[wo + bi] += w;
             const o = so + bi * d;
             for (let j = 0; j < d; j++) sums[o + j] += X[xo + j] * w;
           }
           stats[ch] = inertia;
         }
-        if (mode === 0) ch++;
+        if (fixed) ch++;
         else {
           Atomics.add(ctl, 1, 1);
           ch = Atomics.add(ctl, 5, 1);
         }
       }
     } catch (e) {
-      if (mode !== 0) Atomics.store(ctl, 3, 1);
+      if (!fixed) Atomics.store(ctl, 3, 1);
       throw e;
     }
     if (mode !== 1) return;
