@@ -638,7 +638,7 @@ export class MiniBatchStepper {
     this.loop = loop;
   }
 
-  /** Ends the workers' loop and waits for them. */
+  /** Ends the workers' loop and waits for them; rethrows the error a worker failed with, if any. */
   async stopWorkers(): Promise<void> {
     const loop = this.loop;
     if (!loop) return;
@@ -649,6 +649,8 @@ export class MiniBatchStepper {
     await loop.done;
     this.loop = null;
     this.S.ctl = new Int32Array(6);
+    // A worker's own error says more than the calling thread's "a worker failed".
+    if (loop.error) throw loop.error instanceof Error ? loop.error : new Error(String(loop.error));
   }
 
   private run(m: number, reassign: boolean, computeDiff: boolean): number {
