@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne` or `-- report` runs one.
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne` or `-- report` runs one.
  */
 import { installWorkerPool } from "../src/io/pool.js";
 import { benchHclust } from "./hclust.js";
 import { benchKMeans, benchKMeansMemory } from "./kmeans.js";
+import { benchKMeansAuto } from "./kmeans-auto.js";
 import { benchMiniBatch } from "./minibatch.js";
 import { benchReport } from "./report.js";
 import { benchRfm } from "./rfm.js";
@@ -23,6 +24,7 @@ if (want("kmeans")) {
   ]);
   if (!quick) benchKMeansMemory();
 }
+if (want("kmeans-auto")) await benchKMeansAuto(quick);
 if (want("silhouette")) await benchSilhouette(quick);
 if (want("minibatch")) await benchMiniBatch(quick);
 if (want("rfm")) await benchRfm(quick ? { largeRows: 1_000_000 } : {});
