@@ -64,42 +64,38 @@ export function kmeansStepKernel(S: KMeansShared, P: KMeansStepParams, chunkStar
     gen = null;
     if (d <= 64) {
       try {
-        // Two rows at a time: each center's coordinates are loaded once for both.
-        let scan = "let t = 0;\nfor (; t + 1 < m; t += 2) {\nconst xo = idx[t] * " + d + ", yo = idx[t + 1] * " + d + ";\n";
-        for (let j = 0; j < d; j++) scan += "const x" + j + " = X[xo + " + j + "], y" + j + " = X[yo + " + j + "];\n";
-        scan += "let b1 = Infinity, b2 = Infinity, bi = 0, e1 = Infinity, e2 = Infinity, ei = 0;\n";
-        scan += "for (let c = 0, co = 0; c < k; c++, co += " + d + ") {\nlet u, v, w, s = 0, r = 0;\n";
-        for (let j = 0; j < d; j++) scan += "w = C[co + " + j + "]; u = x" + j + " - w; s += u * u; v = y" + j + " - w; r += v * v;\n";
-        scan += "if (s < b1) { b2 = b1; b1 = s; bi = c; } else if (s < b2) { b2 = s; }\n";
-        scan += "if (r < e1) { e2 = e1; e1 = r; ei = c; } else if (r < e2) { e2 = r; }\n}\n";
-        scan += "B1[t] = b1; B2[t] = b2; BI[t] = bi; B1[t + 1] = e1; B2[t + 1] = e2; BI[t + 1] = ei;\n}\n";
-        scan += "for (; t < m; t++) {\nconst xo = idx[t] * " + d + ";\n";
-        for (let j = 0; j < d; j++) scan += "const x" + j + " = X[xo + " + j + "];\n";
-        scan += "let b1 = Infinity, b2 = Infinity, bi = 0;\nfor (let c = 0, co = 0; c < k; c++, co += " + d + ") {\nlet u, s = 0;\n";
-        for (let j = 0; j < d; j++) scan += "u = x" + j + " - C[co + " + j + "]; s += u * u;\n";
-        scan += "if (s < b1) { b2 = b1; b1 = s; bi = c; } else if (s < b2) { b2 = s; }\n}\nB1[t] = b1; B2[t] = b2; BI[t] = bi;\n}";
-        // Lloyd needs only the nearest center (no second distance for a lower bound): four
-        // rows per pass over the centers, about a third faster than the scan above.
-        let nearest = "let t = 0;\nfor (; t + 3 < m; t += 4) {\n";
-        for (let r = 0; r < 4; r++) {
-          nearest += "const o" + r + " = idx[t + " + r + "] * " + d + ";\n";
-          for (let j = 0; j < d; j++) nearest += "const x" + r + "_" + j + " = X[o" + r + " + " + j + "];\n";
-          nearest += "let b" + r + " = Infinity, i" + r + " = 0;\n";
+        // Scans of all centers for a list of rows, four rows per pass over the centers (each
+        // center's coordinates are loaded once for the four): [0] keeps the nearest and the
+        // second-nearest squared distance (Hamerly's bounds need both), [1] only the nearest
+        // (Lloyd), about a third faster.
+        const scans: string[] = [];
+        for (let v = 0; v < 2; v++) {
+          const second = v === 0;
+          let src = "let t = 0;\nfor (; t + 3 < m; t += 4) {\n";
+          for (let r = 0; r < 4; r++) {
+            src += "const o" + r + " = idx[t + " + r + "] * " + d + ";\n";
+            for (let j = 0; j < d; j++) src += "const x" + r + "_" + j + " = X[o" + r + " + " + j + "];\n";
+            src += "let b" + r + " = Infinity, e" + r + " = Infinity, i" + r + " = 0;\n";
+          }
+          src += "for (let c = 0, co = 0; c < k; c++, co += " + d + ") {\n";
+          for (let j = 0; j < d; j++) src += "const c" + j + " = C[co + " + j + "];\n";
+          for (let r = 0; r < 4; r++) {
+            src += "let s" + r + " = 0, u" + r + ";\n";
+            for (let j = 0; j < d; j++) src += "u" + r + " = x" + r + "_" + j + " - c" + j + "; s" + r + " += u" + r + " * u" + r + ";\n";
+            src += second
+              ? "if (s" + r + " < b" + r + ") { e" + r + " = b" + r + "; b" + r + " = s" + r + "; i" + r + " = c; } else if (s" + r + " < e" + r + ") e" + r + " = s" + r + ";\n"
+              : "if (s" + r + " < b" + r + ") { b" + r + " = s" + r + "; i" + r + " = c; }\n";
+          }
+          src += "}\n";
+          for (let r = 0; r < 4; r++) src += "B1[t + " + r + "] = b" + r + "; B2[t + " + r + "] = e" + r + "; BI[t + " + r + "] = i" + r + ";\n";
+          src += "}\nfor (; t < m; t++) {\nconst xo = idx[t] * " + d + ";\n";
+          for (let j = 0; j < d; j++) src += "const x" + j + " = X[xo + " + j + "];\n";
+          src += "let b1 = Infinity, b2 = Infinity, bi = 0;\nfor (let c = 0, co = 0; c < k; c++, co += " + d + ") {\nlet u, s = 0;\n";
+          for (let j = 0; j < d; j++) src += "u = x" + j + " - C[co + " + j + "]; s += u * u;\n";
+          src += second ? "if (s < b1) { b2 = b1; b1 = s; bi = c; } else if (s < b2) { b2 = s; }\n" : "if (s < b1) { b1 = s; bi = c; }\n";
+          src += "}\nB1[t] = b1; B2[t] = b2; BI[t] = bi;\n}";
+          scans.push(src);
         }
-        nearest += "for (let c = 0, co = 0; c < k; c++, co += " + d + ") {\n";
-        for (let j = 0; j < d; j++) nearest += "const c" + j + " = C[co + " + j + "];\n";
-        for (let r = 0; r < 4; r++) {
-          nearest += "let s" + r + " = 0, u" + r + ";\n";
-          for (let j = 0; j < d; j++) nearest += "u" + r + " = x" + r + "_" + j + " - c" + j + "; s" + r + " += u" + r + " * u" + r + ";\n";
-          nearest += "if (s" + r + " < b" + r + ") { b" + r + " = s" + r + "; i" + r + " = c; }\n";
-        }
-        nearest += "}\n";
-        for (let r = 0; r < 4; r++) nearest += "B1[t + " + r + "] = b" + r + "; BI[t + " + r + "] = i" + r + ";\n";
-        nearest += "}\nfor (; t < m; t++) {\nconst xo = idx[t] * " + d + ";\n";
-        for (let j = 0; j < d; j++) nearest += "const x" + j + " = X[xo + " + j + "];\n";
-        nearest += "let b1 = Infinity, bi = 0;\nfor (let c = 0, co = 0; c < k; c++, co += " + d + ") {\nlet u, s = 0;\n";
-        for (let j = 0; j < d; j++) nearest += "u = x" + j + " - C[co + " + j + "]; s += u * u;\n";
-        nearest += "if (s < b1) { b1 = s; bi = c; }\n}\nB1[t] = b1; BI[t] = bi;\n}";
         // Hamerly's test for a range of rows, with the distance to the own center unrolled;
         // returns how many rows must scan every center (their indices go to idx).
         let bounds = "let m = 0;\nconst SAFE = 1 + 1e-10;\nfor (let i = start; i < end; i++) {\nconst a = L[i];\n";
@@ -111,8 +107,8 @@ export function kmeansStepKernel(S: KMeansShared, P: KMeansStepParams, chunkStar
         for (let j = 0; j < d; j++) sum += "sums[o + " + j + "] += X[xo + " + j + "] * w;\n";
         sum += "}";
         gen = {
-          scan: new Function("X", "C", "k", "idx", "m", "B1", "B2", "BI", scan) as ScanList,
-          nearest: new Function("X", "C", "k", "idx", "m", "B1", "B2", "BI", nearest) as ScanList,
+          scan: new Function("X", "C", "k", "idx", "m", "B1", "B2", "BI", scans[0]) as ScanList,
+          nearest: new Function("X", "C", "k", "idx", "m", "B1", "B2", "BI", scans[1]) as ScanList,
           bounds: new Function("X", "C", "L", "U", "LO", "shift", "half", "start", "end", "am", "m1", "m2", "idx", bounds) as Bounds,
           sum: new Function("X", "W", "L", "start", "end", "sums", "so", "wsum", "wo", sum) as SumRange,
         };
