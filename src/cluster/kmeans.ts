@@ -22,7 +22,10 @@ export interface KMeansOptions {
    * (Hamerly's single lower bound per row, lighter than Elkan's k bounds per row) that skips
    * rows whose nearest center provably did not change; same labels, centers and iteration
    * count as Lloyd. "auto" (the default here; scikit-learn's default is "lloyd") uses bounds
-   * when k > 2, since the results are the same and it is faster.
+   * when k > 2, since the results are the same and it is faster: `npm run bench --
+   * kmeans-auto` times both over n = 2,000–200,000, d = 2–50, k = 2–32; from k = 8 the
+   * bounds take 0.18–0.75 of Lloyd's time from 20,000 rows on, at k = 3 about the same, at
+   * k = 2 Lloyd is as fast or faster.
    */
   algorithm?: "lloyd" | "elkan" | "auto";
   /** Seed for the initialisation; undefined means a different run every time. */
