@@ -24,7 +24,7 @@ export interface KMeansOptions {
    * count as Lloyd. "auto" (the default here; scikit-learn's default is "lloyd") uses bounds
    * when k > 2, since the results are the same and it is faster: `npm run bench --
    * kmeans-auto` times both over n = 2,000–200,000, d = 2–50, k = 2–32; from k = 8 the
-   * bounds take 0.18–0.75 of Lloyd's time from 20,000 rows on, at k = 3 about the same, at
+   * bounds take 0.18–0.84 of Lloyd's time from 20,000 rows on, at k = 3 about the same, at
    * k = 2 Lloyd is as fast or faster.
    */
   algorithm?: "lloyd" | "elkan" | "auto";
