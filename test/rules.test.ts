@@ -299,3 +299,41 @@ describe("SQL export", () => {
     expect(await selectIds(rulesToSql([]))).toEqual([]);
   });
 });
+
+describe("rules on large data: trees grown on a sample, counts on all rows", () => {
+  // 30,000 customers: three groups separated by spend, and a 1 % group separated by visits.
+  const rng = new Random(21);
+  const records = Array.from({ length: 30_000 }, (_, i) => {
+    const small = i % 100 === 0;
+    const g = small ? 3 : i % 3;
+    return { spend: small ? 50 + rng.uniform(0, 10) : [10, 100, 1000][g] * (1 + rng.uniform(0, 0.5)), visits: small ? 40 + rng.int(5) : rng.int(20), g };
+  });
+  const data = datasetFromRecords(records, { spend: "numeric", visits: "numeric", g: "numeric" });
+  const labels = Int32Array.from(records, (r) => r.g);
+  const sizes = [0, 1, 2, 3].map((s) => labels.filter((l) => l === s).length);
+
+  it("grows the trees on about maxTrainingRows rows, each segment in its share, and counts coverage and precision on all rows", () => {
+    const sampled = segmentRules(data, labels, { features: ["spend", "visits"], maxTrainingRows: 3_000 });
+    expect(sampled.n).toBe(30_000);
+    expect(Math.abs(sampled.trainingRows - 3_000)).toBeLessThanOrEqual(4);
+    for (const seg of sampled.segments) {
+      // Separated groups: the rules select exactly the segment, counted over all 30,000 rows.
+      expect(seg.size).toBe(sizes[seg.segment]);
+      expect(seg.truePositives).toBe(sizes[seg.segment]);
+      expect(seg.matched).toBe(sizes[seg.segment]);
+      expect(seg.precision).toBe(1);
+    }
+    // The 1 % group keeps its share of the sample (300 rows → 30), enough for a rule of its own.
+    expect(sampled.segments[3].rules.length).toBeGreaterThan(0);
+    // Seeded: the same data gives the same rules.
+    const again = segmentRules(data, labels, { features: ["spend", "visits"], maxTrainingRows: 3_000 });
+    expect(again.segments.map((s) => s.sql)).toEqual(sampled.segments.map((s) => s.sql));
+  });
+
+  it("uses every row when there are at most maxTrainingRows", () => {
+    const all = segmentRules(data, labels, { features: ["spend", "visits"], maxTrainingRows: 30_000 });
+    expect(all.trainingRows).toBe(30_000);
+    expect(all.segments.map((s) => s.truePositives)).toEqual(sizes);
+    expect(() => segmentRules(data, labels, { features: ["spend"], maxTrainingRows: 0 })).toThrow(/maxTrainingRows/);
+  });
+});

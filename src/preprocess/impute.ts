@@ -103,28 +103,34 @@ export class SimpleImputer {
     const strategy = this.options.strategy ?? "mean";
     const statistics: (number | null)[] = [];
     const indicator: number[] = [];
+    // One buffer for a column's present values (a typed array: its sort is numeric and fast).
+    const buf = new Float64Array(n);
     for (let j = 0; j < d; j++) {
-      const present: number[] = [];
+      let m = 0;
       for (let i = 0; i < n; i++) {
         const v = data[i * d + j];
         if (Number.isNaN(v)) continue;
         if (!Number.isFinite(v)) throw new InputError(`X: row ${i}, column ${j} is ${v}; only NaN or null mark missing values`);
-        present.push(v);
+        buf[m++] = v;
       }
-      if (present.length < n && this.options.addIndicator) indicator.push(j);
+      const present = buf.subarray(0, m);
+      if (m < n && this.options.addIndicator) indicator.push(j);
       if (strategy === "constant") {
         statistics.push(this.options.fillValue ?? 0);
         continue;
       }
-      if (present.length === 0) {
+      if (m === 0) {
         statistics.push(null);
         continue;
       }
-      if (strategy === "mean") statistics.push(present.reduce((a, b) => a + b, 0) / present.length);
-      else if (strategy === "median") {
-        present.sort((a, b) => a - b);
-        const m = present.length >> 1;
-        statistics.push(present.length % 2 ? present[m] : (present[m - 1] + present[m]) / 2);
+      if (strategy === "mean") {
+        let total = 0;
+        for (let t = 0; t < m; t++) total += present[t];
+        statistics.push(total / m);
+      } else if (strategy === "median") {
+        present.sort();
+        const h = m >> 1;
+        statistics.push(m % 2 ? present[h] : (present[h - 1] + present[h]) / 2);
       } else {
         const counts = new Map<number, number>();
         for (const v of present) counts.set(v, (counts.get(v) ?? 0) + 1);

@@ -35,6 +35,7 @@
  */
 import { type Dataset, getColumn } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
+import { makeRandom } from "../core/random.js";
 import { median } from "./profiles.js";
 import { type DecisionTree, fitDecisionTree, presortFeatures } from "./tree.js";
 
@@ -54,6 +55,12 @@ export interface RuleOptions {
   segments?: number[];
   /** SQL expression to use for a column instead of its quoted name. */
   sqlExpressions?: Record<string, string>;
+  /**
+   * Rows the trees are grown on at most (default 50,000): above it, a random sample with
+   * every segment in its share (seeded, so the same data gives the same rules). Coverage and
+   * precision are always counted on all rows.
+   */
+  maxTrainingRows?: number;
 }
 
 export type Condition =
@@ -87,7 +94,7 @@ export interface SegmentRules {
   truePositives: number;
   precision: number | null;
   recall: number;
-  /** The surrogate tree's own accuracy on the rows it was trained on (imputed values). */
+  /** The surrogate tree's own accuracy on the rows it was grown on (imputed values; the sample when there is one). */
   treeAccuracy: number;
   minSamplesLeaf: number;
   treeLeaves: number;
@@ -95,6 +102,8 @@ export interface SegmentRules {
 
 export interface RulesResult {
   n: number;
+  /** Rows the trees were grown on: n, or a sample of maxTrainingRows (see RuleOptions). */
+  trainingRows: number;
   maxDepth: number;
   /** The binary features the trees saw ("col" or "col = value"). */
   treeFeatures: string[];
@@ -145,22 +154,32 @@ export function segmentRules(data: Dataset, labels: Int32Array, options: RuleOpt
     }
   }
   const d = feats.length;
-  const X = new Float64Array(n * d);
-  for (let j = 0; j < d; j++) for (let i = 0; i < n; i++) X[i * d + j] = cols[j][i];
-  const presorted = n > 0 && d > 0 ? presortFeatures(X, n, d) : undefined;
+  const maxRows = options.maxTrainingRows ?? 50_000;
+  if (!(Number.isInteger(maxRows) && maxRows >= 1)) throw new InputError(`maxTrainingRows must be a whole number ≥ 1, got ${maxRows}`);
+  // The rows the trees are grown on (all, or a sample with each segment in its share).
+  const rows = n > maxRows ? stratifiedSample(labels, maxRows) : null;
+  const nt = rows ? rows.length : n;
+  const X = new Float64Array(nt * d);
+  for (let j = 0; j < d; j++) for (let t = 0; t < nt; t++) X[t * d + j] = cols[j][rows ? rows[t] : t];
+  const presorted = nt > 0 && d > 0 ? presortFeatures(X, nt, d) : undefined;
+  // Thresholds are made readable between the training rows' neighbouring values (rounder
+  // numbers than between the neighbours among millions of rows).
+  const colsT = rows ? cols.map((c) => Float64Array.from(rows, (i) => c[i])) : cols;
 
   const ids = options.segments ?? [...new Set(labels)].filter((l) => l >= 0).sort((a, b) => a - b);
   const segments: SegmentRules[] = ids.map((s) => {
-    const y = new Uint8Array(n);
     let size = 0;
-    for (let i = 0; i < n; i++) if (labels[i] === s) {
-      y[i] = 1;
-      size++;
+    for (let i = 0; i < n; i++) if (labels[i] === s) size++;
+    const y = new Uint8Array(nt);
+    let sizeT = 0;
+    for (let t = 0; t < nt; t++) if (labels[rows ? rows[t] : t] === s) {
+      y[t] = 1;
+      sizeT++;
     }
-    const minLeaf = options.minSamplesLeaf ?? Math.max(5, Math.min(Math.ceil(0.01 * n), Math.ceil(size / 4)));
-    if (size === 0 || d === 0) return emptyRules(s, size, n, minLeaf);
-    const tree = fitDecisionTree(X, n, d, y, { maxDepth, minSamplesLeaf: minLeaf, nClasses: 2, presorted });
-    const rules = treeRules(tree, feats, cols).map((conditions) => finishRule(data, conditions, labels, s, size, options.sqlExpressions));
+    const minLeaf = options.minSamplesLeaf ?? Math.max(5, Math.min(Math.ceil(0.01 * nt), Math.ceil(sizeT / 4)));
+    if (size === 0 || sizeT === 0 || d === 0) return emptyRules(s, size, nt, sizeT, minLeaf);
+    const tree = fitDecisionTree(X, nt, d, y, { maxDepth, minSamplesLeaf: minLeaf, nClasses: 2, presorted });
+    const rules = treeRules(tree, feats, colsT).map((conditions) => finishRule(data, conditions, labels, s, size, options.sqlExpressions));
     rules.sort((a, b) => b.truePositives - a.truePositives || (b.precision ?? 0) - (a.precision ?? 0));
     const union = evaluateRules(data, rules.map((r) => r.conditions));
     let matched = 0;
@@ -175,20 +194,50 @@ export function segmentRules(data: Dataset, labels: Int32Array, options: RuleOpt
       segment: s, size, rules,
       text: rules.length ? rules.map((r) => (rules.length > 1 && r.conditions.length > 1 ? `(${r.text})` : r.text)).join(" OR ") : "(no rule)",
       sql: rulesToSql(rules), matched, truePositives: tp, precision: matched ? tp / matched : null, recall: tp / size,
-      treeAccuracy: correct / n, minSamplesLeaf: minLeaf, treeLeaves: tree.nodes.filter((nd) => nd.feature < 0).length,
+      treeAccuracy: correct / nt, minSamplesLeaf: minLeaf, treeLeaves: tree.nodes.filter((nd) => nd.feature < 0).length,
     };
   });
   return {
-    n, maxDepth,
+    n, trainingRows: nt, maxDepth,
     treeFeatures: feats.map((f) => (f.category === undefined ? f.column : `${f.column} = ${f.category}`)),
     segments,
   };
 }
 
-function emptyRules(segment: number, size: number, n: number, minSamplesLeaf: number): SegmentRules {
+/**
+ * About `m` row indices (ascending), drawn without replacement with every label (segments
+ * and noise) in its share of the rows: round(size × m / n) of each, at least one. Seeded.
+ */
+function stratifiedSample(labels: Int32Array, m: number): Int32Array {
+  const n = labels.length;
+  const groups = new Map<number, number[]>();
+  for (let i = 0; i < n; i++) {
+    let g = groups.get(labels[i]);
+    if (!g) groups.set(labels[i], (g = []));
+    g.push(i);
+  }
+  const rng = makeRandom(0);
+  const picked: number[] = [];
+  for (const key of [...groups.keys()].sort((a, b) => a - b)) {
+    const g = groups.get(key)!;
+    const take = Math.min(g.length, Math.max(1, Math.round((g.length * m) / n)));
+    // The first `take` places of a partial Fisher–Yates shuffle.
+    for (let t = 0; t < take; t++) {
+      const r = t + rng.int(g.length - t);
+      const v = g[r];
+      g[r] = g[t];
+      g[t] = v;
+      picked.push(v);
+    }
+  }
+  return Int32Array.from(picked).sort();
+}
+
+/** No rule: the "tree" is one leaf saying "not in the segment" (right for the trainN − trainSize others). */
+function emptyRules(segment: number, size: number, trainN: number, trainSize: number, minSamplesLeaf: number): SegmentRules {
   return {
     segment, size, rules: [], text: "(no rule)", sql: "FALSE", matched: 0, truePositives: 0, precision: null, recall: 0,
-    treeAccuracy: n ? (n - size) / n : 0, minSamplesLeaf, treeLeaves: 1,
+    treeAccuracy: trainN ? (trainN - trainSize) / trainN : 0, minSamplesLeaf, treeLeaves: 1,
   };
 }
 
