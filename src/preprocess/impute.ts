@@ -1,5 +1,6 @@
 import { InputError } from "../core/errors.js";
 import type { Matrix } from "../core/matrix.js";
+import { median } from "../core/stats.js";
 
 /** A Matrix with NaN for missing values, or rows of numbers with null (or NaN) for missing. */
 export type MatrixWithMissing = Matrix | ArrayLike<ArrayLike<number | null>>;
@@ -103,7 +104,7 @@ export class SimpleImputer {
     const strategy = this.options.strategy ?? "mean";
     const statistics: (number | null)[] = [];
     const indicator: number[] = [];
-    // One buffer for a column's present values (a typed array: its sort is numeric and fast).
+    // One buffer for a column's present values (the median reorders it: linear-time selection).
     const buf = new Float64Array(n);
     for (let j = 0; j < d; j++) {
       let m = 0;
@@ -128,9 +129,7 @@ export class SimpleImputer {
         for (let t = 0; t < m; t++) total += present[t];
         statistics.push(total / m);
       } else if (strategy === "median") {
-        present.sort();
-        const h = m >> 1;
-        statistics.push(m % 2 ? present[h] : (present[h - 1] + present[h]) / 2);
+        statistics.push(median(present));
       } else {
         const counts = new Map<number, number>();
         for (const v of present) counts.set(v, (counts.get(v) ?? 0) + 1);

@@ -36,7 +36,7 @@
 import { type Dataset, getColumn } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 import { makeRandom } from "../core/random.js";
-import { median } from "./profiles.js";
+import { median } from "../core/stats.js";
 import { type DecisionTree, fitDecisionTree, presortFeatures } from "./tree.js";
 
 export interface RuleOptions {
@@ -138,17 +138,23 @@ export function segmentRules(data: Dataset, labels: Int32Array, options: RuleOpt
       const counts = new Map<string, number>();
       for (const v of c.values) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
       const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, maxCategories);
+      const values = c.values;
       for (const [cat] of top) {
         const x = new Float64Array(n);
-        c.values.forEach((v, i) => (x[i] = v === cat ? 1 : 0));
+        for (let i = 0; i < n; i++) x[i] = values[i] === cat ? 1 : 0;
         feats.push({ column: name, kind: "categorical", category: cat });
         cols.push(x);
       }
     } else {
       const values = c.values as Float64Array;
-      const present = values.filter((v) => !Number.isNaN(v));
-      const fillValue = present.length ? median(present) : 0;
-      const x = values.map((v) => (Number.isNaN(v) ? fillValue : v));
+      const x = new Float64Array(n);
+      let m = 0;
+      for (let i = 0; i < n; i++) if (!Number.isNaN(values[i])) x[m++] = values[i];
+      const fillValue = m ? median(x.subarray(0, m)) : 0;
+      for (let i = 0; i < n; i++) {
+        const v = values[i];
+        x[i] = Number.isNaN(v) ? fillValue : v;
+      }
       feats.push({ column: name, kind: c.kind });
       cols.push(x);
     }
