@@ -374,6 +374,7 @@ export function clusterJson(run: ClusterRun) {
     segments: r.segments,
     rules: r.rules.segments.map((x) => ({ segment: x.segment, text: x.text, sql: x.sql, precision: x.precision, recall: x.recall, rules: x.rules.map((y) => ({ text: y.text, sql: y.sql, coverage: y.coverage, precision: y.precision, matched: y.matched })) })),
     rulesSql: r.rulesSql,
+    rulesTrainingRows: r.rules.trainingRows,
     silhouette: r.silhouette,
     silhouetteSample: r.silhouetteSample,
     inertia: r.inertia,
@@ -431,6 +432,9 @@ export function printCluster(run: ClusterRun, io: Io): void {
     if (rule && rule.rules.length) {
       io.out(`     rule: ${rule.text}  (catches ${pct(rule.recall)} of the segment, precision ${rule.precision === null ? "—" : pct(rule.precision)})`);
     }
+  }
+  if (r.rules.trainingRows < r.rules.n) {
+    io.out(`  (rules grown on a random sample of ${r.rules.trainingRows} rows; what they catch and their precision are counted on all ${r.rules.n})`);
   }
   io.out("");
   io.out(`silhouette score: ${fmtNum(r.silhouette)}${r.silhouetteSample ? ` (on a random sample of ${r.silhouetteSample} rows)` : ""}`);

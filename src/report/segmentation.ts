@@ -191,7 +191,11 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
         blocks.push({
           type: "table",
           table: {
-            caption: `Rules that pick out this segment from the original columns (a decision tree of depth ${r.rules.maxDepth}); together they catch ${pct(rule.recall)} of it with precision ${rule.precision === null ? "—" : pct(rule.precision)}`,
+            caption: `Rules that pick out this segment from the original columns (a decision tree of depth ${r.rules.maxDepth}` +
+              (r.rules.trainingRows < r.rules.n
+                ? `, grown on a random sample of ${r.rules.trainingRows.toLocaleString("en")} of the ${r.rules.n.toLocaleString("en")} rows; the counts are over all rows`
+                : "") +
+              `); together they catch ${pct(rule.recall)} of it with precision ${rule.precision === null ? "—" : pct(rule.precision)}`,
             head: ["rule", "customers matched", "share of the segment caught", "precision"],
             rows: rule.rules.map((x) => [x.text, x.matched, pct(x.coverage), x.precision === null ? "—" : pct(x.precision)]),
             numeric: [false, true, true, true],
