@@ -5,6 +5,7 @@ import { allocF64, allocI32, getParallelExecutor, isShared, type ParallelExecuto
 import { inertiaKernel, type KMeansShared, type KMeansStepParams, kmeansStepKernel } from "./kernels/kmeans-step.js";
 import { NearestCenterModel } from "./centers.js";
 import { sqDist } from "./kernels/lloyd.js";
+import { type PlusPlusParams, type PlusPlusShared, plusPlusKernel } from "./kernels/plusplus.js";
 
 export interface KMeansOptions {
   /** Number of clusters (scikit-learn's n_clusters). Default 8. */
@@ -143,7 +144,7 @@ export class KMeans {
         ? Float64Array.from(initCenters.data)
         : init === "random"
           ? randomInit(X, k, weights, rng)
-          : kmeansPlusPlus(X, k, weights, rng);
+          : await kmeansPlusPlusOn(engine, k, rng);
       const res = await runOnce(engine, X, centers, maxIter, tol, bounds, run, o);
       if (best === null || (res.inertia < best.inertia && !sameClustering(res.labels, best.labels, k))) {
         best = { labels: Int32Array.from(res.labels), centers: Float64Array.from(res.centers), inertia: res.inertia, nIter: res.nIter };
@@ -407,103 +408,110 @@ function topIndices(values: Float64Array, n: number, m: number): number[] {
  * lowers the potential most.
  */
 export function kmeansPlusPlus(X: Matrix, k: number, weights: Float64Array, rng: Random): Float64Array {
-  const { rows: n, cols: d, data } = X;
-  const passes = plusPlusFor(d);
-  const centers = new Float64Array(k * d);
+  const st = plusPlusStart(X.data, X.rows, X.cols, k, weights, rng, false);
+  const run = (): void => plusPlusKernel(st.S, st.P, 0, st.nChunks);
+  run();
+  plusPlusFirstPotential(st);
+  for (let c = 1; c < k; c++) {
+    plusPlusDraw(st, rng);
+    run();
+    plusPlusChoose(st, c);
+    run();
+  }
+  return st.centers;
+}
+
+/** The same k-means++ on an engine's data, its passes split across the engine's workers (same centers). */
+async function kmeansPlusPlusOn(e: Engine, k: number, rng: Random): Promise<Float64Array> {
+  const st = plusPlusStart(e.S.X, e.n, e.d, k, e.S.weights, rng, e.parallel !== null);
+  const run = async (): Promise<void> => {
+    if (e.parallel) await e.parallel.run("plusPlus", st.S as unknown as Record<string, TypedArray>, st.P as unknown as Record<string, number>, st.nChunks);
+    else plusPlusKernel(st.S, st.P, 0, st.nChunks);
+  };
+  await run();
+  plusPlusFirstPotential(st);
+  for (let c = 1; c < k; c++) {
+    plusPlusDraw(st, rng);
+    await run();
+    plusPlusChoose(st, c);
+    await run();
+  }
+  return st.centers;
+}
+
+/** One k-means++ run: the kernel's buffers and parameters, the centers so far, the potential. */
+interface PlusPlusState {
+  S: PlusPlusShared;
+  P: PlusPlusParams;
+  nChunks: number;
+  centers: Float64Array;
+  cumsum: Float64Array;
+  pot: number;
+}
+
+/** Rows per chunk of the k-means++ passes (the order in which potentials are added). */
+const PLUSPLUS_CHUNK = 8192;
+
+/** The first center (a row drawn ∝ weight); the kernel is then set to measure every row's distance to it. */
+function plusPlusStart(
+  data: Float64Array, n: number, d: number, k: number, weights: Float64Array, rng: Random, shared: boolean,
+): PlusPlusState {
   const nTrials = 2 + Math.floor(Math.log(k));
+  const nChunks = Math.max(1, Math.ceil(n / PLUSPLUS_CHUNK));
+  const centers = new Float64Array(k * d);
   const first = rng.choice(weights);
   centers.set(data.subarray(first * d, first * d + d), 0);
-  const closest = new Float64Array(n);
-  let pot = 0;
+  const closest = allocF64(n, shared);
   closest.fill(Infinity);
-  passes.update(data, n, first * d, closest);
-  for (let i = 0; i < n; i++) pot += closest[i] * weights[i];
-  const cumsum = new Float64Array(n);
-  const cand = new Int32Array(nTrials);
-  const pots = new Float64Array(nTrials);
-  for (let c = 1; c < k; c++) {
-    let acc = 0;
-    for (let i = 0; i < n; i++) {
-      acc += weights[i] * closest[i];
-      cumsum[i] = acc;
-    }
-    for (let t = 0; t < nTrials; t++) {
-      const id = searchSortedLeft(cumsum, rng.random() * pot);
-      cand[t] = id > n - 1 ? n - 1 : id;
-    }
-    for (let t = 0; t < nTrials; t++) pots[t] = passes.potential(data, n, cand[t] * d, closest, weights);
-    let best = 0;
-    for (let t = 1; t < nTrials; t++) if (pots[t] < pots[best]) best = t;
-    const bestId = cand[best];
-    centers.set(data.subarray(bestId * d, bestId * d + d), c * d);
-    passes.update(data, n, bestId * d, closest);
-    pot = pots[best];
-  }
-  return centers;
-}
-
-/**
- * The two passes of k-means++ over the rows, for d features: `potential` is
- * Σᵢ wᵢ · min(closestᵢ, ‖xᵢ − x_c‖²) for the candidate row at offset co (added in row
- * order); `update` lowers closestᵢ to ‖xᵢ − x_c‖² where that is smaller. Distances add the
- * features in order, as sqDist does. Generated once per d with the candidate's coordinates
- * in local variables (about twice as fast as calling a distance function); plain loops where
- * code cannot be generated.
- */
-interface PlusPlusPasses {
-  potential(data: Float64Array, n: number, co: number, closest: Float64Array, weights: Float64Array): number;
-  update(data: Float64Array, n: number, co: number, closest: Float64Array): void;
-}
-const plusPlusPasses = new Map<number, PlusPlusPasses>();
-
-function plusPlusFor(d: number): PlusPlusPasses {
-  let f = plusPlusPasses.get(d);
-  if (f) return f;
-  f = {
-    potential(data, n, co, closest, weights) {
-      let p = 0;
-      for (let i = 0, xo = 0; i < n; i++, xo += d) {
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-          const t = data[xo + j] - data[co + j];
-          s += t * t;
-        }
-        const ci = closest[i];
-        p += (s < ci ? s : ci) * weights[i];
-      }
-      return p;
-    },
-    update(data, n, co, closest) {
-      for (let i = 0, xo = 0; i < n; i++, xo += d) {
-        let s = 0;
-        for (let j = 0; j < d; j++) {
-          const t = data[xo + j] - data[co + j];
-          s += t * t;
-        }
-        if (s < closest[i]) closest[i] = s;
-      }
-    },
+  return {
+    S: { X: data, weights, closest, cand: allocI32(nTrials, shared), pots: allocF64(nChunks * nTrials, shared) },
+    P: { n, d, chunk: PLUSPLUS_CHUNK, nTrials, mode: 1, co: first * d },
+    nChunks, centers, cumsum: new Float64Array(n), pot: 0,
   };
-  if (d <= 64) {
-    try {
-      let load = "";
-      let dist = "let t, s = 0;\n";
-      for (let j = 0; j < d; j++) {
-        load += "const c" + j + " = data[co + " + j + "];\n";
-        dist += "t = data[xo + " + j + "] - c" + j + "; s += t * t;\n";
-      }
-      const loop = "for (let i = 0, xo = 0; i < n; i++, xo += " + d + ") {\n" + dist;
-      f = {
-        potential: new Function("data", "n", "co", "closest", "weights",
-          load + "let p = 0;\n" + loop + "const ci = closest[i];\np += (s < ci ? s : ci) * weights[i];\n}\nreturn p;") as PlusPlusPasses["potential"],
-        update: new Function("data", "n", "co", "closest", load + loop + "if (s < closest[i]) closest[i] = s;\n}") as PlusPlusPasses["update"],
-      };
-    } catch {
-      // no runtime code generation here: the plain loops
+}
+
+function plusPlusFirstPotential(st: PlusPlusState): void {
+  const { closest, weights } = st.S;
+  let pot = 0;
+  for (let i = 0; i < st.P.n; i++) pot += closest[i] * weights[i];
+  st.pot = pot;
+}
+
+/** Draws the candidates for the next center (rows ∝ weight × closest squared distance). */
+function plusPlusDraw(st: PlusPlusState, rng: Random): void {
+  const { S, P, cumsum } = st;
+  const n = P.n;
+  let acc = 0;
+  for (let i = 0; i < n; i++) {
+    acc += S.weights[i] * S.closest[i];
+    cumsum[i] = acc;
+  }
+  for (let t = 0; t < P.nTrials; t++) {
+    const id = searchSortedLeft(cumsum, rng.random() * st.pot);
+    S.cand[t] = id > n - 1 ? n - 1 : id;
+  }
+  P.mode = 0;
+}
+
+/** Keeps the candidate with the lowest potential (chunk sums added in order) as center c. */
+function plusPlusChoose(st: PlusPlusState, c: number): void {
+  const { S, P, nChunks } = st;
+  const d = P.d;
+  let best = -1;
+  let bestPot = Infinity;
+  for (let t = 0; t < P.nTrials; t++) {
+    let p = 0;
+    for (let ch = 0; ch < nChunks; ch++) p += S.pots[ch * P.nTrials + t];
+    if (p < bestPot) {
+      bestPot = p;
+      best = t;
     }
   }
-  plusPlusPasses.set(d, f);
-  return f;
+  const row = S.cand[best];
+  st.centers.set(S.X.subarray(row * d, row * d + d), c * d);
+  st.pot = bestPot;
+  P.mode = 1;
+  P.co = row * d;
 }
 
 /** k distinct rows drawn with probability ∝ weight, without replacement. */

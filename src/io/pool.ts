@@ -3,6 +3,7 @@ import { Worker } from "node:worker_threads";
 import { inertiaKernel, kmeansStepKernel } from "../cluster/kernels/kmeans-step.js";
 import { linkageLwUpdateKernel, linkagePdistKernel, linkagePrimKernel, linkageWardScanKernel } from "../cluster/kernels/linkage-scan.js";
 import { minibatchKernel } from "../cluster/kernels/minibatch-step.js";
+import { plusPlusKernel } from "../cluster/kernels/plusplus.js";
 import { silhouetteKernel } from "../metrics/kernels/silhouette-kernel.js";
 import { type ParallelExecutor, setParallelExecutor, type TypedArray } from "../core/parallel.js";
 
@@ -11,6 +12,7 @@ const KERNELS: Record<string, (...args: never[]) => void> = {
   kmeansStep: kmeansStepKernel,
   inertia: inertiaKernel,
   minibatch: minibatchKernel,
+  plusPlus: plusPlusKernel,
   silhouette: silhouetteKernel,
   linkageWardScan: linkageWardScanKernel,
   linkagePrim: linkagePrimKernel,
