@@ -8,7 +8,8 @@
  * Features: numeric, boolean and datetime columns as they are, with missing values imputed
  * by the column's median (0 when the column has no value); categorical columns one-hot as
  * binary features "column = value" for their `maxCategories` most frequent values (a missing
- * or rarer value is 0 in all of them).
+ * or rarer value is 0 in all of them). Medians and most frequent values are those of the
+ * rows the trees are grown on (all rows up to maxTrainingRows, else the sample).
  *
  * Rules. Every leaf whose majority is the segment (more segment rows than others; a tie goes
  * to the rest, as scikit-learn's predict) becomes one rule: the conjunction of the tests on
@@ -129,48 +130,52 @@ export function segmentRules(data: Dataset, labels: Int32Array, options: RuleOpt
   const maxCategories = options.maxCategories ?? 20;
 
   // The training matrix.
+  const maxRows = options.maxTrainingRows ?? 50_000;
+  if (!(Number.isInteger(maxRows) && maxRows >= 1)) throw new InputError(`maxTrainingRows must be a whole number ≥ 1, got ${maxRows}`);
+  // The rows the trees are grown on (all, or a sample with each segment in its share); the
+  // features below are built for those rows only.
+  const rows = n > maxRows ? stratifiedSample(labels, maxRows) : null;
+  const nt = rows ? rows.length : n;
   const feats: TreeFeature[] = [];
   const cols: Float64Array[] = [];
   for (const name of options.features) {
     const c = getColumn(data, name);
     if (!c) throw new InputError(`${data.source} has no column "${name}" for the rules; columns are: ${data.columns.map((x) => x.name).join(", ")}`);
     if (c.kind === "categorical" || c.kind === "id") {
-      const counts = new Map<string, number>();
-      for (const v of c.values) if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
-      const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, maxCategories);
       const values = c.values;
+      const counts = new Map<string, number>();
+      for (let t = 0; t < nt; t++) {
+        const v = values[rows ? rows[t] : t];
+        if (v !== null) counts.set(v, (counts.get(v) ?? 0) + 1);
+      }
+      const top = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, maxCategories);
       for (const [cat] of top) {
-        const x = new Float64Array(n);
-        for (let i = 0; i < n; i++) x[i] = values[i] === cat ? 1 : 0;
+        const x = new Float64Array(nt);
+        for (let t = 0; t < nt; t++) x[t] = values[rows ? rows[t] : t] === cat ? 1 : 0;
         feats.push({ column: name, kind: "categorical", category: cat });
         cols.push(x);
       }
     } else {
       const values = c.values as Float64Array;
-      const x = new Float64Array(n);
+      const x = new Float64Array(nt);
       let m = 0;
-      for (let i = 0; i < n; i++) if (!Number.isNaN(values[i])) x[m++] = values[i];
+      for (let t = 0; t < nt; t++) {
+        const v = values[rows ? rows[t] : t];
+        if (!Number.isNaN(v)) x[m++] = v;
+      }
       const fillValue = m ? median(x.subarray(0, m)) : 0;
-      for (let i = 0; i < n; i++) {
-        const v = values[i];
-        x[i] = Number.isNaN(v) ? fillValue : v;
+      for (let t = 0; t < nt; t++) {
+        const v = values[rows ? rows[t] : t];
+        x[t] = Number.isNaN(v) ? fillValue : v;
       }
       feats.push({ column: name, kind: c.kind });
       cols.push(x);
     }
   }
   const d = feats.length;
-  const maxRows = options.maxTrainingRows ?? 50_000;
-  if (!(Number.isInteger(maxRows) && maxRows >= 1)) throw new InputError(`maxTrainingRows must be a whole number ≥ 1, got ${maxRows}`);
-  // The rows the trees are grown on (all, or a sample with each segment in its share).
-  const rows = n > maxRows ? stratifiedSample(labels, maxRows) : null;
-  const nt = rows ? rows.length : n;
   const X = new Float64Array(nt * d);
-  for (let j = 0; j < d; j++) for (let t = 0; t < nt; t++) X[t * d + j] = cols[j][rows ? rows[t] : t];
+  for (let j = 0; j < d; j++) for (let t = 0; t < nt; t++) X[t * d + j] = cols[j][t];
   const presorted = nt > 0 && d > 0 ? presortFeatures(X, nt, d) : undefined;
-  // Thresholds are made readable between the training rows' neighbouring values (rounder
-  // numbers than between the neighbours among millions of rows).
-  const colsT = rows ? cols.map((c) => Float64Array.from(rows, (i) => c[i])) : cols;
 
   const ids = options.segments ?? [...new Set(labels)].filter((l) => l >= 0).sort((a, b) => a - b);
   const segments: SegmentRules[] = ids.map((s) => {
@@ -185,9 +190,12 @@ export function segmentRules(data: Dataset, labels: Int32Array, options: RuleOpt
     const minLeaf = options.minSamplesLeaf ?? Math.max(5, Math.min(Math.ceil(0.01 * nt), Math.ceil(sizeT / 4)));
     if (size === 0 || sizeT === 0 || d === 0) return emptyRules(s, size, nt, sizeT, minLeaf);
     const tree = fitDecisionTree(X, nt, d, y, { maxDepth, minSamplesLeaf: minLeaf, nClasses: 2, presorted });
-    const rules = treeRules(tree, feats, colsT).map((conditions) => finishRule(data, conditions, labels, s, size, options.sqlExpressions));
+    // Thresholds are made readable between the training rows' neighbouring values (rounder
+    // numbers than between neighbours among millions of rows); each rule is counted on all
+    // rows once, its selection added to the segment's union on the way.
+    const union = new Uint8Array(n);
+    const rules = treeRules(tree, feats, cols).map((conditions) => finishRule(data, conditions, labels, s, size, union, options.sqlExpressions));
     rules.sort((a, b) => b.truePositives - a.truePositives || (b.precision ?? 0) - (a.precision ?? 0));
-    const union = evaluateRules(data, rules.map((r) => r.conditions));
     let matched = 0;
     let tp = 0;
     for (let i = 0; i < n; i++) if (union[i]) {
@@ -342,11 +350,15 @@ function mergePath(path: { f: number; le: boolean; t: number }[], feats: TreeFea
   return [...byColumn.values()];
 }
 
-function finishRule(data: Dataset, conditions: Condition[], labels: Int32Array, s: number, size: number, exprs?: Record<string, string>): Rule {
+/** A rule with its counts on all rows; the rows it selects are also marked in `union`. */
+function finishRule(
+  data: Dataset, conditions: Condition[], labels: Int32Array, s: number, size: number, union: Uint8Array, exprs?: Record<string, string>,
+): Rule {
   const sel = evaluateRules(data, [conditions]);
   let matched = 0;
   let tp = 0;
   for (let i = 0; i < sel.length; i++) if (sel[i]) {
+    union[i] = 1;
     matched++;
     if (labels[i] === s) tp++;
   }
