@@ -4,7 +4,7 @@
  * iterations (tol 0), best of 2. "auto" uses bounds when k > 2.
  */
 import { KMeans } from "../src/cluster/kmeans.js";
-import { blobs } from "./kmeans.js";
+import { blobs, spread } from "./kmeans.js";
 
 export async function benchKMeansAuto(quick: boolean): Promise<void> {
   console.log("\nK-Means, Lloyd against bounds (what algorithm: \"auto\" chooses from), 50 iterations, best of 2");
@@ -16,16 +16,12 @@ export async function benchKMeansAuto(quick: boolean): Promise<void> {
     for (const d of [2, 8, 50]) {
       for (const k of [2, 3, 8, 32]) {
         const X = blobs(n, d, k, 1);
-        const C = new Float64Array(k * d);
-        for (let c = 0; c < k; c++) {
-          const i = Math.floor(((c + 0.5) * n) / k);
-          C.set(X.data.subarray(i * d, (i + 1) * d), c * d);
-        }
+        const C = spread(X, k);
         const best: Record<string, number> = { lloyd: Infinity, elkan: Infinity };
         for (let r = 0; r < 2; r++) {
           for (const algorithm of ["lloyd", "elkan"] as const) {
             const t = performance.now();
-            await new KMeans({ nClusters: k, init: { data: C, rows: k, cols: d }, maxIter: 50, tol: 0, algorithm }).fit(X);
+            await new KMeans({ nClusters: k, init: C, maxIter: 50, tol: 0, algorithm }).fit(X);
             best[algorithm] = Math.min(best[algorithm], performance.now() - t);
           }
         }

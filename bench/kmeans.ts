@@ -25,8 +25,8 @@ export function blobs(n: number, d: number, centers: number, seed: number): Matr
   return { data, rows: n, cols: d };
 }
 
-function spread(X: Matrix, k: number): Matrix {
-  // k rows spread through the data (the same for every peer).
+/** k rows spread evenly through the data: the same initial centers for every peer. */
+export function spread(X: Matrix, k: number): Matrix {
   const C = new Float64Array(k * X.cols);
   for (let c = 0; c < k; c++) {
     const i = Math.floor(((c + 0.5) * X.rows) / k);

@@ -6,9 +6,10 @@
 import { describe, expect, it } from "vitest";
 import { type Dataset, datasetFromRecords } from "../src/core/dataset.js";
 import { Random } from "../src/core/random.js";
+import { median, select } from "../src/core/stats.js";
 import { categoryWords, featureLabel, formatFeatureValue, formatNumber, formatPercent, humanizeFeatureName } from "../src/profile/names.js";
 import {
-  median, profileSegments, rfmScoreOfValue, select, type CategoricalStats, type NumericStats, type SegmentCategoricalFeature,
+  profileSegments, rfmScoreOfValue, type CategoricalStats, type NumericStats, type SegmentCategoricalFeature,
   type SegmentNumericFeature,
 } from "../src/profile/profiles.js";
 import { quintileScores } from "../src/profile/rfm-scores.js";

@@ -564,10 +564,6 @@ async function singleTree(X: Matrix, metric: AgglomerativeMetric, raw: Float64Ar
 const MAX_PAIRS = 2 ** 30;
 
 /**
- * The distances between all rows (scipy's `pdist`): the condensed upper triangle, or the full
- * square matrix when `square`. Computed by the workers for large n.
- */
-/**
  * The Lance–Williams update of the square-matrix chain on the workers, for rows of at least
  * `parallelUpdate` active positions (D must be in shared memory); undefined without workers.
  */
@@ -590,6 +586,10 @@ function squareUpdater(D: Float64Array, n: number, method: number, parallel: Par
   };
 }
 
+/**
+ * The distances between all rows (scipy's `pdist`): the condensed upper triangle, or the full
+ * square matrix when `square`. Computed by the workers for large n.
+ */
 async function distanceMatrix(X: Matrix, metric: AgglomerativeMetric, parallel: ParallelExecutor | null, square: boolean): Promise<Float64Array> {
   const n = X.rows;
   const pairs = (n * (n - 1)) / 2;

@@ -82,7 +82,6 @@ export function assertFinite(m: Matrix, what = "X"): void {
   }
 }
 
-/** Copies the matrix to `number[][]` (for JSON and for tests). */
 /** The rows idx[0], idx[1], … of X, copied into a new matrix. */
 export function takeRows(X: Matrix, idx: ArrayLike<number>): Matrix {
   const d = X.cols;
@@ -98,6 +97,7 @@ export function rowsWhere(X: Matrix, keep: ArrayLike<number>): Matrix {
   return takeRows(X, idx);
 }
 
+/** Copies the matrix to `number[][]` (for JSON and for tests). */
 export function toArrays(m: Matrix): number[][] {
   const out: number[][] = [];
   for (let i = 0; i < m.rows; i++) out.push(Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));

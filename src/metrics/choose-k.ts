@@ -489,7 +489,6 @@ function safeLog(w: number): number {
   return Math.log(Math.max(w, Number.MIN_VALUE));
 }
 
-
 function uniformBox(lo: Float64Array, hi: Float64Array, n: number, rng: Random): Matrix {
   const d = lo.length;
   const out = new Float64Array(n * d);

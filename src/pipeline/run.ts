@@ -438,7 +438,6 @@ function caseSql(rules: RulesResult): string {
   return whens.length ? `CASE\n${whens.join("\n")}\n  ELSE NULL\nEND AS ${sqlIdentifier("segment")}` : `NULL AS ${sqlIdentifier("segment")}`;
 }
 
-
 function countUsableRows(ds: Dataset, used: string[]): number {
   const cols = used.map((n) => ds.columns.find((c) => c.name === n)!);
   let usable = 0;

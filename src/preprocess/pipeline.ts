@@ -483,7 +483,6 @@ function hstack(blocks: Matrix[], n: number): Matrix {
   return { data: out, rows: n, cols: d };
 }
 
-
 /** Most frequent value; ties go to the smallest value in sort order (as scikit-learn's SimpleImputer). */
 function mostFrequent(values: (string | null)[]): string | null {
   const counts = new Map<string, number>();

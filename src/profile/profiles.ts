@@ -481,5 +481,3 @@ function profileCategorical(
   }
   return { pop, segs };
 }
-
-export { median, select } from "../core/stats.js";
