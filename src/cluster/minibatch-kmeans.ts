@@ -14,7 +14,6 @@ import { AbortError, InputError } from "../core/errors.js";
 import { type Matrix, type MatrixLike, toArrays, toMatrix } from "../core/matrix.js";
 import { type Random, makeRandom } from "../core/random.js";
 import { allocF64, allocI32, getParallelExecutor, isShared, type ParallelExecutor, sharedMemoryAvailable, type TypedArray } from "../core/parallel.js";
-import { inertiaKernel, type KMeansShared, type KMeansStepParams, kmeansStepKernel } from "./kernels/kmeans-step.js";
 import {
   CTL_DONE, CTL_ERR, CTL_GEN, CTL_M, CTL_NEXT, CTL_QUIT, type MiniBatchParams, type MiniBatchShared, minibatchKernel,
 } from "./kernels/minibatch-step.js";
@@ -326,7 +325,7 @@ export class MiniBatchKMeans {
     }
     if (o.signal?.aborted) throw new AbortError("MiniBatchKMeans was aborted");
     const labels = allocI32(n, shared);
-    const inertia = await labelRows(shared ? executor : null, sharedX, n, d, centers, k, sharedW, labels);
+    const inertia = await assignNearest(sharedX, n, d, centers, k, sharedW, labels, shared ? executor : null);
     warnIfFewClusters(labels, k, fitOptions.onWarning);
     return new MiniBatchKMeansModel({
       clusterCenters: { data: centers, rows: k, cols: d },
@@ -804,31 +803,6 @@ export class MiniBatchConvergence {
 }
 
 /**
- * Labels of rows [0, n) of X (the nearest center; ties to the lower index) and their weighted
- * inertia, with the K-Means kernel (its loops specialised to d run about twice as fast as
- * generic ones). `labels` needs n entries.
- */
-export function assignNearest(
-  X: Float64Array, n: number, d: number, centers: Float64Array, k: number, w: Float64Array, labels: Int32Array,
-): number {
-  const chunk = ASSIGN_CHUNK;
-  const nChunks = Math.max(1, Math.ceil(n / chunk));
-  const none = new Float64Array(0);
-  const S: KMeansShared = {
-    X, weights: w, labels, upper: none, lower: none, centers, half: none, shift: none,
-    sums: none, wsum: none, counts: none, stats: new Float64Array(3 * nChunks),
-  };
-  const P: KMeansStepParams = { n, d, k, chunk, mode: 0, accumulate: 0, maxShift: 0, maxShift2: 0, argMaxShift: -1 };
-  kmeansStepKernel(S, P, 0, nChunks);
-  inertiaKernel(S, P, 0, nChunks);
-  let total = 0;
-  for (let ch = 0; ch < nChunks; ch++) total += S.stats[ch * 3 + 2];
-  return total;
-}
-
-const ASSIGN_CHUNK = 8192;
-
-/**
  * Draws `count` distinct indices of [0, m) into `out`, each with probability ∝ w among the
  * rows not drawn yet (uniformly among the rest once no positive weight is left).
  * `scratch` needs m entries. Allocates nothing.
@@ -871,19 +845,18 @@ export function drawDistinct(w: Float64Array | null, m: number, count: number, r
 
 /**
  * Labels of rows [0, n) of X (the nearest center; ties to the lower index) and their weighted
- * inertia (weights null: all 1), split across the executor's workers when one is given (X,
- * the weights, centers and labels then in shared memory). Chunk sums are added in order, so
- * the inertia is the same with or without workers.
+ * inertia (weights null: all 1); `labels` needs n entries. Split across the executor's
+ * workers when one is given (X, the weights, centers and labels then in shared memory).
+ * Chunk sums are added in order, so the inertia is the same with or without workers.
  */
-async function labelRows(
-  executor: ParallelExecutor | null, X: Float64Array, n: number, d: number, centers: Float64Array, k: number,
-  weights: Float64Array | null, labels: Int32Array,
+export async function assignNearest(
+  X: Float64Array, n: number, d: number, centers: Float64Array, k: number, weights: Float64Array | null, labels: Int32Array,
+  executor: ParallelExecutor | null = null,
 ): Promise<number> {
   const nChunks = Math.max(1, Math.ceil(n / ASSIGN_CHUNK));
-  const shared = executor !== null;
   const S: MiniBatchShared = {
-    X, weights: weights ?? new Float64Array(0), idx: new Int32Array(0), centers, labels,
-    sums: new Float64Array(0), wsum: new Float64Array(0), stats: allocF64(nChunks, shared), ctl: new Int32Array(0),
+    X, weights: weights ?? EMPTY, idx: new Int32Array(0), centers, labels,
+    sums: EMPTY, wsum: EMPTY, stats: allocF64(nChunks, executor !== null), ctl: new Int32Array(0),
   };
   const P: MiniBatchParams = { m: n, d, k, chunk: ASSIGN_CHUNK, unit: weights === null ? 1 : 0, mode: 2 };
   if (executor) await executor.run("minibatch", S as unknown as Record<string, TypedArray>, P as unknown as Record<string, number>, nChunks);
@@ -892,6 +865,9 @@ async function labelRows(
   for (let ch = 0; ch < nChunks; ch++) total += S.stats[ch];
   return total;
 }
+
+/** Rows per chunk of assignNearest: the unit of work of a worker and of the order in which inertia is added. */
+const ASSIGN_CHUNK = 8192;
 
 /** Values (rows × features) from which a fit puts the data in shared memory for workers. */
 const PARALLEL_MIN_VALUES = 400_000;

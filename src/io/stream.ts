@@ -276,7 +276,7 @@ async function labelQueryWith(
   await src.stream(q, async (X, w, m, chunk) => {
     if (options.signal?.aborted) throw new AbortError("labelling was aborted");
     if (labels.length < m) labels = new Int32Array(m);
-    inertia += assignNearest(X, m, d, C, k, w, labels);
+    inertia += await assignNearest(X, m, d, C, k, w, labels);
     for (let i = 0; i < m; i++) {
       sizes[labels[i]] += 1;
       weights[labels[i]] += w[i];
