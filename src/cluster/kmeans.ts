@@ -409,44 +409,72 @@ function topIndices(values: Float64Array, n: number, m: number): number[] {
  */
 export function kmeansPlusPlus(X: Matrix, k: number, weights: Float64Array, rng: Random): Float64Array {
   const st = plusPlusStart(X.data, X.rows, X.cols, k, weights, rng, false);
-  const run = (): void => plusPlusKernel(st.S, st.P, 0, st.nChunks);
-  run();
-  plusPlusFirstPotential(st);
-  for (let c = 1; c < k; c++) {
-    plusPlusDraw(st, rng);
-    run();
-    plusPlusChoose(st, c);
-    run();
-  }
+  for (const _ of plusPlusPasses(st, k, rng)) plusPlusKernel(st.S, st.P, 0, st.nChunks);
   return st.centers;
 }
 
 /** The same k-means++ on an engine's data, its passes split across the engine's workers (same centers). */
 async function kmeansPlusPlusOn(e: Engine, k: number, rng: Random): Promise<Float64Array> {
   const st = plusPlusStart(e.S.X, e.n, e.d, k, e.S.weights, rng, e.parallel !== null);
-  const run = async (): Promise<void> => {
+  for (const _ of plusPlusPasses(st, k, rng)) {
     if (e.parallel) await e.parallel.run("plusPlus", st.S as unknown as Record<string, TypedArray>, st.P as unknown as Record<string, number>, st.nChunks);
     else plusPlusKernel(st.S, st.P, 0, st.nChunks);
-  };
-  await run();
-  plusPlusFirstPotential(st);
-  for (let c = 1; c < k; c++) {
-    plusPlusDraw(st, rng);
-    await run();
-    plusPlusChoose(st, c);
-    await run();
   }
   return st.centers;
 }
 
-/** One k-means++ run: the kernel's buffers and parameters, the centers so far, the potential. */
+/**
+ * The k-means++ run after the first center: yields whenever the kernel pass set up in st.P
+ * must run over every chunk (the caller runs it, here or on workers), then goes on with its
+ * result — the distances to the first center, then for each further center the candidates'
+ * potentials and the update of the closest distances.
+ */
+function* plusPlusPasses(st: PlusPlusState, k: number, rng: Random): Generator<void> {
+  const { S, P, cumsum } = st;
+  const { n, d } = P;
+  yield;
+  let pot = 0;
+  for (let i = 0; i < n; i++) pot += S.closest[i] * S.weights[i];
+  for (let c = 1; c < k; c++) {
+    // Candidates drawn ∝ weight × squared distance to the closest center so far.
+    let acc = 0;
+    for (let i = 0; i < n; i++) {
+      acc += S.weights[i] * S.closest[i];
+      cumsum[i] = acc;
+    }
+    for (let t = 0; t < P.nTrials; t++) {
+      const id = searchSortedLeft(cumsum, rng.random() * pot);
+      S.cand[t] = id > n - 1 ? n - 1 : id;
+    }
+    P.mode = 0;
+    yield;
+    // The candidate with the lowest potential (chunk sums added in order) becomes center c.
+    let best = -1;
+    let bestPot = Infinity;
+    for (let t = 0; t < P.nTrials; t++) {
+      let p = 0;
+      for (let ch = 0; ch < st.nChunks; ch++) p += S.pots[ch * P.nTrials + t];
+      if (p < bestPot) {
+        bestPot = p;
+        best = t;
+      }
+    }
+    const row = S.cand[best];
+    st.centers.set(S.X.subarray(row * d, row * d + d), c * d);
+    pot = bestPot;
+    P.mode = 1;
+    P.co = row * d;
+    yield;
+  }
+}
+
+/** One k-means++ run: the kernel's buffers and parameters, and the centers so far. */
 interface PlusPlusState {
   S: PlusPlusShared;
   P: PlusPlusParams;
   nChunks: number;
   centers: Float64Array;
   cumsum: Float64Array;
-  pot: number;
 }
 
 /** Rows per chunk of the k-means++ passes (the order in which potentials are added). */
@@ -466,52 +494,8 @@ function plusPlusStart(
   return {
     S: { X: data, weights, closest, cand: allocI32(nTrials, shared), pots: allocF64(nChunks * nTrials, shared) },
     P: { n, d, chunk: PLUSPLUS_CHUNK, nTrials, mode: 1, co: first * d },
-    nChunks, centers, cumsum: new Float64Array(n), pot: 0,
+    nChunks, centers, cumsum: new Float64Array(n),
   };
-}
-
-function plusPlusFirstPotential(st: PlusPlusState): void {
-  const { closest, weights } = st.S;
-  let pot = 0;
-  for (let i = 0; i < st.P.n; i++) pot += closest[i] * weights[i];
-  st.pot = pot;
-}
-
-/** Draws the candidates for the next center (rows ∝ weight × closest squared distance). */
-function plusPlusDraw(st: PlusPlusState, rng: Random): void {
-  const { S, P, cumsum } = st;
-  const n = P.n;
-  let acc = 0;
-  for (let i = 0; i < n; i++) {
-    acc += S.weights[i] * S.closest[i];
-    cumsum[i] = acc;
-  }
-  for (let t = 0; t < P.nTrials; t++) {
-    const id = searchSortedLeft(cumsum, rng.random() * st.pot);
-    S.cand[t] = id > n - 1 ? n - 1 : id;
-  }
-  P.mode = 0;
-}
-
-/** Keeps the candidate with the lowest potential (chunk sums added in order) as center c. */
-function plusPlusChoose(st: PlusPlusState, c: number): void {
-  const { S, P, nChunks } = st;
-  const d = P.d;
-  let best = -1;
-  let bestPot = Infinity;
-  for (let t = 0; t < P.nTrials; t++) {
-    let p = 0;
-    for (let ch = 0; ch < nChunks; ch++) p += S.pots[ch * P.nTrials + t];
-    if (p < bestPot) {
-      bestPot = p;
-      best = t;
-    }
-  }
-  const row = S.cand[best];
-  st.centers.set(S.X.subarray(row * d, row * d + d), c * d);
-  st.pot = bestPot;
-  P.mode = 1;
-  P.co = row * d;
 }
 
 /** k distinct rows drawn with probability ∝ weight, without replacement. */
