@@ -604,15 +604,20 @@ export class MiniBatchStepper {
 
   /** One step on the attached data's rows batchIndices[0, m). Returns the batch's inertia before the step. */
   stepIndexed(m: number, reassign: boolean, computeDiff: boolean): number {
+    if (m > this.capacity) throw new Error(`MiniBatchStepper: a batch of ${m} rows exceeds the capacity ${this.capacity}`);
+    this.bindAttached();
+    return this.run(m, reassign, computeDiff);
+  }
+
+  /** Points the kernel's buffers at the attached data. */
+  private bindAttached(): void {
     const data = this.data;
     if (!data) throw new Error("MiniBatchStepper: no data attached");
-    if (m > this.capacity) throw new Error(`MiniBatchStepper: a batch of ${m} rows exceeds the capacity ${this.capacity}`);
     const { S, P } = this;
     S.X = data.X;
     S.weights = data.weights ?? EMPTY;
     S.idx = data.idx;
     P.unit = data.weights === null ? 1 : 0;
-    return this.run(m, reassign, computeDiff);
   }
 
   /**
@@ -622,12 +627,10 @@ export class MiniBatchStepper {
    */
   startWorkers(executor: ParallelExecutor, workers: number): void {
     if (!this.data || workers < 1 || this.loop) return;
+    this.bindAttached();
     const { S, P } = this;
-    S.X = this.data.X;
-    S.weights = this.data.weights ?? EMPTY;
-    S.idx = this.data.idx;
     S.ctl = allocI32(6, true);
-    const params: MiniBatchParams = { ...P, mode: 1, unit: this.data.weights === null ? 1 : 0 };
+    const params: MiniBatchParams = { ...P, mode: 1 };
     const loop: { done: Promise<void>; error: unknown } = { done: Promise.resolve(), error: null };
     loop.done = executor
       .run("minibatch", S as unknown as Record<string, TypedArray>, params as unknown as Record<string, number>, workers)
