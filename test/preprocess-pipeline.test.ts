@@ -9,7 +9,6 @@ import { planPreprocessing, skewness } from "../src/preprocess/plan.js";
 
 const fx = JSON.parse(readFileSync(new URL("./fixtures/pipeline.json", import.meta.url), "utf8"));
 
-
 /** Equal up to the sign of each column (PCA components are defined up to sign; scikit-learn flips by its own rule). */
 function expectClose(actual: ArrayLike<number>, expected: number[][], tol = 1e-9, upToSign = false): void {
   const d = expected[0].length;

@@ -14,7 +14,6 @@ function expectClose(actual: ArrayLike<number>, expected: number[], tol = 1e-12)
   }
 }
 
-
 describe("StandardScaler equals scikit-learn", () => {
   it("mean, scale (1 for a constant column) and transform", async () => {
     const m = await new StandardScaler().fit(fx.scaler.X);

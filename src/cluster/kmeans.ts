@@ -68,12 +68,6 @@ export class KMeansModel extends NearestCenterModel {
     super();
   }
 
-
-
-
-
-
-
   toJSON(options: { includeLabels?: boolean } = {}): KMeansJSON {
     const json: KMeansJSON = {
       type: "KMeans",

@@ -159,8 +159,6 @@ export class MiniBatchKMeansModel extends NearestCenterModel {
     }
   }
 
-
-
   /** Labels of the rows of the last fit (or of the last partialFit batch). */
   get labels(): Int32Array {
     return this._labels;
@@ -206,10 +204,6 @@ export class MiniBatchKMeansModel extends NearestCenterModel {
     this._nSteps++;
     return this;
   }
-
-
-
-
 
   toJSON(options: { includeLabels?: boolean } = {}): MiniBatchKMeansJSON {
     const json: MiniBatchKMeansJSON = {

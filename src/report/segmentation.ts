@@ -59,7 +59,6 @@ const fmt = (x: number | null | undefined, digits = 4): string => {
 };
 const pct = (x: number): string => `${(100 * x).toFixed(1)}\u00a0%`;
 
-
 /** The report of a segmentation of `data` (the rows that were segmented, with their original columns). */
 export async function buildSegmentationReport(result: SegmentationResult, data: Dataset, options: ReportOptions): Promise<SegmentationReport> {
   const r = result;
