@@ -7,13 +7,21 @@ export type ColumnKind = "numeric" | "categorical" | "boolean" | "datetime" | "i
 
 export const COLUMN_KINDS: readonly ColumnKind[] = ["numeric", "categorical", "boolean", "datetime", "id"];
 
-export interface NumericColumn {
+/** Where a column read from a file came from: what SQL over the user's own table needs. */
+export interface ColumnSource {
+  /** The type the file reader gave the column (DuckDB's: VARCHAR for numbers stored as text). */
+  storedAs?: string;
+  /** The column's header as written in the file, when the reader had to rename it (an empty or repeated header). */
+  header?: string;
+}
+
+export interface NumericColumn extends ColumnSource {
   name: string;
   kind: "numeric" | "boolean" | "datetime";
   values: Float64Array;
 }
 
-export interface TextColumn {
+export interface TextColumn extends ColumnSource {
   name: string;
   kind: "categorical" | "id";
   values: (string | null)[];

@@ -16,7 +16,8 @@ export interface LoadedTable {
   /** Name of the DuckDB table holding the rows, in file order (rowid 0 is the first data row). */
   table: string;
   rows: number;
-  columns: { name: string; duckType: string }[];
+  /** header: the name as written in the file, when DuckDB had to rename the column (an empty or repeated header). */
+  columns: { name: string; duckType: string; header?: string }[];
   /** How the file was read, for `inspect`. */
   details: string;
   /** Number of the file's line that holds data row 0 (CSV only), for messages. */
