@@ -173,7 +173,13 @@ export async function openTransactions(
           `${d.decimalSeparator ? `, decimal_separator=${lit(d.decimalSeparator)}` : ""}`;
         source = `FROM read_csv(${options})`;
         try {
-          const prompt = String((await queryRows(`SELECT Prompt AS p FROM sniff_csv(${options})`))[0]?.p ?? "").trim().replace(/;$/, "");
+          // Without its sniffed newline: DuckDB spells "\r\n" as the four characters \r\n, which
+          // then match no line end and give no rows; with auto_detect=false and no new_line the
+          // reader ends lines at \n, \r\n or \r.
+          const prompt = String((await queryRows(`SELECT Prompt AS p FROM sniff_csv(${options})`))[0]?.p ?? "")
+            .trim()
+            .replace(/;$/, "")
+            .replace(/,\s*new_line\s*=\s*'(?:[^']|'')*'/, "");
           if (/^FROM read_csv\(.*\)$/s.test(prompt)) source = prompt;
         } catch {
           // sniff_csv cannot spell it out: the view detects at each use.
@@ -328,6 +334,32 @@ async function columnExprs(t: LoadedTable, map: RfmMapping, types: Record<string
 
 const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(v));
 
+const plural = (n: number, one: string, many: string): string => `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;
+
+/**
+ * The error when no row has a customer, a usable date and a value: every row read is then
+ * either without a customer id or without a usable date, value or invoice, and the message
+ * says how many of each (the two add up to the rows read; the reasons of the second may overlap).
+ */
+function noUsableRow(file: string, map: RfmMapping, totals: Record<string, unknown>): InputError {
+  const n = num(totals.n);
+  if (n === 0) {
+    return new InputError(`${file}: no data rows were read below the header; check that the file holds the transactions`);
+  }
+  const invalid = num(totals.invalid);
+  const value = map.amount ? `--amount ${map.amount}` : `--quantity ${map.quantity} × --price ${map.price}`;
+  const reasons = [
+    `${num(totals.nodate).toLocaleString("en-US")} without a date in --date ${map.date}`,
+    `${num(totals.novalue).toLocaleString("en-US")} without a value in ${value}`,
+    ...(map.invoice ? [`${num(totals.noinv).toLocaleString("en-US")} without an invoice in --invoice ${map.invoice}`] : []),
+  ];
+  return new InputError(
+    `${file}: none of its ${plural(n, "row", "rows")} has a customer id, a usable date and a value: ` +
+      `${plural(num(totals.nocust), "row has", "rows have")} no customer id in --customer ${map.customer}, ` +
+      `${plural(invalid, "row has", "rows have")} one but no usable date or value (${reasons.join(", ")}); check the column mapping and the file's values`,
+  );
+}
+
 /**
  * Computes the RFM table of a loaded transaction log (see the comment at the top of this
  * file for the rules). The caller drops `summary.table` when done.
@@ -364,7 +396,9 @@ export async function computeRfm(t: LoadedTable, map: RfmMapping, types: Record<
   const agg = freshTableName("rfmagg");
   await exec(
     `CREATE TEMP TABLE ${agg} AS SELECT cust, count(*) AS all_rows, ` +
-      `count(*) FILTER (WHERE k = -1) AS invalid_rows, count(*) FILTER (WHERE k = 3) AS after_rows, ` +
+      `count(*) FILTER (WHERE k = -1) AS invalid_rows, count(*) FILTER (WHERE k = -1 AND ms IS NULL) AS nodate_rows, ` +
+      `count(*) FILTER (WHERE k = -1 AND amt IS NULL) AS novalue_rows, count(*) FILTER (WHERE k = -1 AND inv IS NULL) AS noinv_rows, ` +
+      `count(*) FILTER (WHERE k = 3) AS after_rows, ` +
       `count(*) FILTER (WHERE k = 0) AS zero_rows, count(*) FILTER (WHERE k = 1) AS cancel_rows, count(*) FILTER (WHERE k = 2) AS buy_rows, ` +
       `max(day) FILTER (WHERE k >= 0) AS last_any_day, ` +
       `min(day) FILTER (WHERE k = 2) AS first_day, max(day) FILTER (WHERE k = 2) AS last_day, ` +
@@ -377,17 +411,13 @@ export async function computeRfm(t: LoadedTable, map: RfmMapping, types: Record<
   try {
     const totals = (await queryRows(
       `SELECT sum(all_rows) AS n, coalesce(sum(all_rows) FILTER (WHERE cust IS NULL), 0) AS nocust, sum(invalid_rows) AS invalid, sum(after_rows) AS after, ` +
+        `sum(nodate_rows) AS nodate, sum(novalue_rows) AS novalue, sum(noinv_rows) AS noinv, ` +
         `max(last_any_day) AS last_day, ` +
         `count(*) FILTER (WHERE zero_rows + cancel_rows + buy_rows > 0) AS seen, count(*) FILTER (WHERE buy_rows > 0) AS buyers, ` +
         `count(*) FILTER (WHERE buy_rows = 0 AND cancel_rows > 0) AS onlycancel, ` +
         `sum(zero_rows) AS zero, sum(cancel_rows) AS cancels, sum(buy_rows) AS buys, CAST(sum(bought) AS DOUBLE) AS bought, CAST(sum(cancelled) AS DOUBLE) AS cancelled FROM ${agg}`,
     ))[0];
-    if (totals.last_day === null || totals.last_day === undefined) {
-      throw new InputError(
-        `${t.file}: no row has a customer id, a date and a value (${num(totals.nocust)} rows without a customer, ${num(totals.invalid)} without a usable date or value); ` +
-          "check --customer, --date and the value columns",
-      );
-    }
+    if (totals.last_day === null || totals.last_day === undefined) throw noUsableRow(t.file, map, totals);
     const asOfDay = asOfGivenDay ?? Number(totals.last_day) + 1;
     const asOf = dayString(asOfDay);
     const customers = num(totals.buyers);

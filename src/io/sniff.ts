@@ -68,8 +68,12 @@ function decodeUtf8(bytes: Uint8Array, truncated: boolean, file: string): string
 }
 
 /** Splits text into records of fields, honouring double quotes (which may span lines). */
-function parseRecords(text: string, delim: string, maxRecords: number): { fields: string[][]; lines: number[]; unclosedQuote?: number } {
+function parseRecords(
+  text: string, delim: string, maxRecords: number,
+): { fields: string[][]; lines: number[]; unclosedQuote?: number; endings: Map<string, number> } {
   const records: string[][] = [];
+  // Each kind of line end outside quotes ("\n", "\r\n", "\r"), with the first line it ends.
+  const endings = new Map<string, number>();
   const lines: number[] = [];
   let field = "";
   let rec: string[] = [];
@@ -102,7 +106,9 @@ function parseRecords(text: string, delim: string, maxRecords: number): { fields
       field = "";
       fieldStarted = false;
     } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && text[i + 1] === "\n") i++;
+      const end = ch === "\r" && text[i + 1] === "\n" ? "\r\n" : ch;
+      if (!endings.has(end)) endings.set(end, line);
+      if (end === "\r\n") i++;
       rec.push(field);
       if (!(rec.length === 1 && rec[0] === "")) {
         records.push(rec);
@@ -124,7 +130,7 @@ function parseRecords(text: string, delim: string, maxRecords: number): { fields
     lines.push(recLine);
   }
   // A quote still open at the end of the text (not at a record limit) is never closed.
-  return { fields: records, lines, unclosedQuote: inQuotes && i >= text.length ? quoteLine : undefined };
+  return { fields: records, lines, unclosedQuote: inQuotes && i >= text.length ? quoteLine : undefined, endings };
 }
 
 function mode(counts: number[]): { value: number; share: number } {
@@ -134,6 +140,19 @@ function mode(counts: number[]): { value: number; share: number } {
   let best = -1;
   for (const [v, f] of freq) if (f > best || (f === best && v > value)) [value, best] = [v, f];
   return { value, share: counts.length ? best / counts.length : 0 };
+}
+
+const END_NAMES: Record<string, string> = { "\n": "LF (Unix)", "\r\n": "CRLF (Windows)", "\r": "CR (old Mac)" };
+
+/**
+ * Lines that end in different ways (some CRLF, some LF) cannot be split by DuckDB's reader;
+ * the message names the first line of each kind.
+ */
+function mixedLineEnds(file: string, endings: Map<string, number>): InputError {
+  const kinds = [...endings].sort((a, b) => a[1] - b[1]).map(([end, line]) => `line ${line} with ${END_NAMES[end]}`);
+  return new InputError(
+    `${file}: its lines end in different ways (${kinds.join(", ")}); save it with one kind of line end (for example with dos2unix) and try again`,
+  );
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -151,17 +170,18 @@ export async function sniffCsv(path: string, file = path): Promise<CsvDialect> {
   if (text.trim() === "") throw new InputError(`${file} has no data (only blank lines); export the data again`);
   const maxRecords = 2000;
 
-  let best: { delim: string; recs: string[][]; lines: number[]; fields: number; share: number; unclosedQuote?: number } | null = null;
+  let best: { delim: string; recs: string[][]; lines: number[]; fields: number; share: number; unclosedQuote?: number; endings: Map<string, number> } | null = null;
   for (const delim of CANDIDATES) {
     if (!text.includes(delim)) continue;
-    const { fields: recs, lines, unclosedQuote } = parseRecords(text, delim, maxRecords);
+    const { fields: recs, lines, unclosedQuote, endings } = parseRecords(text, delim, maxRecords);
     const m = mode(recs.map((r) => r.length));
     if (m.value < 2) continue;
     if (!best || m.share > best.share + 0.2 || (m.share >= best.share - 0.2 && m.value > best.fields)) {
-      best = { delim, recs, lines, fields: m.value, share: m.share, unclosedQuote };
+      best = { delim, recs, lines, fields: m.value, share: m.share, unclosedQuote, endings };
     }
   }
   if (best && best.share >= 0.5) {
+    if (best.endings.size > 1) throw mixedLineEnds(file, best.endings);
     // Only when the whole file was read: in a longer file the quoted value may go on beyond.
     if (best.unclosedQuote !== undefined && !truncated) {
       throw new InputError(`${file}: line ${best.unclosedQuote} has a quote (") that is never closed; close it, or remove it`);
