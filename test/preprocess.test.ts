@@ -23,6 +23,24 @@ describe("StandardScaler equals scikit-learn", () => {
     expectClose(m.transform(fx.scaler.X).data, fx.scaler.transformed.flat());
     expectClose(m.inverseTransform(m.transform(fx.scaler.X)).data, fx.scaler.X.flat(), 1e-12);
   });
+
+  // Exact references from Python's fractions.Fraction (the sums overflow a double when taken as they are).
+  it("huge finite values give a finite mean and scale, without overflow", async () => {
+    const m = await new StandardScaler().fit([[1e300, 5], [-1e308, 6], [1, 7], [2, 8], [3, 9]]);
+    expectClose(m.mean, [-1.99999998e307, 7]);
+    expectClose(m.scale, [4.00000001e307, Math.SQRT2]);
+    const z = m.transform([[1e300, 5], [-1e308, 6], [1, 7]]).data;
+    expectClose([z[0], z[2], z[4]], [0.5000000187499999, -2.0, 0.49999999375]);
+    expect(Array.from(z).every(Number.isFinite)).toBe(true);
+  });
+
+  it("values near ±1.8e308 of both signs: x − mean would overflow, the transform does not", async () => {
+    const m = await new StandardScaler().fit([[1.7e308], [-1.7e308], [0], [1]]);
+    expectClose(m.mean, [0.25]);
+    expectClose(m.scale, [1.2020815280171307e308]);
+    const z = m.transform([[1.7e308], [-1.7e308]]).data;
+    expectClose(z, [1.7e308 / 1.2020815280171307e308, -1.7e308 / 1.2020815280171307e308]);
+  });
 });
 
 describe("default table preprocessing equals scikit-learn's ColumnTransformer", () => {

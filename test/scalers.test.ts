@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { InputError } from "../src/core/errors.js";
-import { AffineScalerModel, MaxAbsScaler, MinMaxScaler, RobustScaler } from "../src/preprocess/scalers.js";
+import { AffineScalerModel, MaxAbsScaler, MinMaxScaler, RobustScaler, percentile } from "../src/preprocess/scalers.js";
 
 const fx = JSON.parse(readFileSync(new URL("./fixtures/scalers.json", import.meta.url), "utf8")) as {
   X: number[][];
@@ -34,5 +34,17 @@ describe("scalers equal scikit-learn's", () => {
     expect(Array.from(m.transform([[3]]).data)).toEqual([0]);
     expect(() => new MinMaxScaler({ featureRange: [1, 0] })).toThrow(InputError);
     expect(() => new RobustScaler({ quantileRange: [80, 20] })).toThrow(InputError);
+  });
+});
+
+describe("percentiles between values near ±1.8e308", () => {
+  // numpy's own interpolation overflows here (inf, -inf, -inf); the exact quartiles are ∓8.5e307 and the median 0.
+  it("interpolate without overflowing", async () => {
+    const sorted = Float64Array.from([-1.7e308, 1.7e308]);
+    expect(percentile(sorted, 25) / 1e307).toBeCloseTo(-8.5, 12);
+    expect(percentile(sorted, 75) / 1e307).toBeCloseTo(8.5, 12);
+    const m = await new RobustScaler().fit([[-1.7e308], [1.7e308]]);
+    expect(m.center[0]).toBe(0);
+    expect(m.scale[0] / 1.7e308).toBeCloseTo(1, 12);
   });
 });

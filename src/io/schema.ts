@@ -87,16 +87,21 @@ async function profileColumn(t: LoadedTable, name: string, duckType: string, for
   }
   if (NUM_TYPES.test(duckType)) {
     const d = `CAST(${c} AS DOUBLE)`;
+    // NaN, ±Infinity (and numbers beyond the range of a double, which readers turn into
+    // ±Infinity) are missing values: every statistic is of the finite values only.
+    const x = finiteExpr(d);
+    const s = await scaleOf(T, x);
     const r = (await queryRows(
-      `SELECT count(*) - count(${c}) AS missing, count(DISTINCT ${c}) AS distinct, min(${d}) AS mn, max(${d}) AS mx, avg(${d}) AS mean, ` +
-        `median(${d}) AS med, stddev_samp(${d}) AS sd, skewness(${d}) AS skew, count(${c}) FILTER (WHERE ${d} = round(${d})) AS ints, ` +
+      `SELECT count(*) - count(${c}) AS nulls, count(${c}) - count(${x}) AS nonfinite, ${statsSql(x, s)}, ` +
+        `count(${x}) FILTER (WHERE ${x} = round(${x})) AS ints, ` +
         // YYYYMMDD dates are looked for only in a column named like a date (the parse costs
         // more than all the other statistics together).
         (isDateName(name)
-          ? `count(${c}) FILTER (WHERE ${d} BETWEEN 19000101 AND 21001231 AND try_strptime(CAST(TRY_CAST(${c} AS BIGINT) AS VARCHAR), '%Y%m%d') IS NOT NULL) AS ymd, `
-          : "0 AS ymd, ") +
-        `count(${c}) FILTER (WHERE isnan(${d}) OR isinf(${d})) AS nonfinite FROM ${T}`,
+          ? `count(${c}) FILTER (WHERE ${x} BETWEEN 19000101 AND 21001231 AND try_strptime(CAST(TRY_CAST(${c} AS BIGINT) AS VARCHAR), '%Y%m%d') IS NOT NULL) AS ymd `
+          : "0 AS ymd ") +
+        `FROM ${T}`,
     ))[0];
+    r.missing = num(r.nulls) + num(r.nonfinite);
     const present = t.rows - num(r.missing);
     const integral = num(r.ints) === present;
     const asText = integral ? `COALESCE(CAST(TRY_CAST(${c} AS BIGINT) AS VARCHAR), CAST(${c} AS VARCHAR))` : `CAST(${c} AS VARCHAR)`;
@@ -120,12 +125,12 @@ async function profileColumn(t: LoadedTable, name: string, duckType: string, for
     }
     const p: ColumnProfile = {
       name, duckType, kind, reason, missing: num(r.missing), distinct: num(r.distinct), hints,
-      numeric: { min: num(r.mn), max: num(r.mx), mean: num(r.mean), median: num(r.med), std: num(r.sd), skewness: r.skew === null ? null : num(r.skew) },
+      numeric: statsFrom(r, s),
       expr: kind === "categorical" || kind === "id" ? asText
         : kind === "datetime" ? `CAST(epoch_ms(try_strptime(CAST(TRY_CAST(${c} AS BIGINT) AS VARCHAR), '%Y%m%d')) AS DOUBLE)`
-        : `CASE WHEN isnan(${d}) OR isinf(${d}) THEN NULL ELSE ${d} END`,
+        : x,
     };
-    if (num(r.nonfinite) > 0) hints.push(`${num(r.nonfinite)} values are NaN or infinite and are treated as missing`);
+    nonFiniteHint(hints, num(r.nonfinite));
     return finish(t, p);
   }
   // Lists, structs and other nested values: their text form, as a category.
@@ -146,7 +151,8 @@ async function profileText(t: LoadedTable, name: string, duckType: string, force
   const v = `NULLIF(trim(${c}), '')`;
   const r = (await queryRows(
     `SELECT count(${v}) AS present, count(DISTINCT ${v}) AS distinct, ` +
-      `count(${v}) FILTER (WHERE TRY_CAST(${v} AS DOUBLE) IS NOT NULL AND NOT isnan(TRY_CAST(${v} AS DOUBLE))) AS nums, ` +
+      `count(${v}) FILTER (WHERE TRY_CAST(${v} AS DOUBLE) IS NOT NULL) AS nums, ` +
+      `count(${v}) FILTER (WHERE isnan(TRY_CAST(${v} AS DOUBLE)) OR isinf(TRY_CAST(${v} AS DOUBLE))) AS nonfinite, ` +
       `count(DISTINCT ${v}) FILTER (WHERE TRY_CAST(${v} AS DOUBLE) IS NULL) AS textDistinct, ` +
       `count(${v}) FILTER (WHERE regexp_matches(${v}, '^[+-]?0[0-9]')) AS zeros, ` +
       `count(${v}) FILTER (WHERE regexp_matches(${v}, '^[0-9]{8}$') AND try_strptime(${v}, '%Y%m%d') IS NOT NULL) AS ymd, ` +
@@ -211,16 +217,17 @@ async function profileText(t: LoadedTable, name: string, duckType: string, force
   }
   if (kind === "numeric" && nums < present) {
     const bad = (await queryRows(
-      `SELECT rowid AS r, ${c} AS v FROM ${T} WHERE ${v} IS NOT NULL AND (TRY_CAST(${v} AS DOUBLE) IS NULL OR isnan(TRY_CAST(${v} AS DOUBLE))) ORDER BY rowid LIMIT 1`,
+      `SELECT rowid AS r, ${c} AS v FROM ${T} WHERE ${v} IS NOT NULL AND TRY_CAST(${v} AS DOUBLE) IS NULL ORDER BY rowid LIMIT 1`,
     ))[0];
     textValues = { count: present - nums, example: String(bad.v), row: Number(bad.r) + 1 };
     hints.push(`${present - nums} ${present - nums === 1 ? "value is text, not a number" : "values are text, not numbers"} (first: "${textValues.example}" in data row ${textValues.row}, line ${Number(bad.r) + t.firstDataLine})`);
   }
+  if (kind === "numeric") nonFiniteHint(hints, num(r.nonfinite));
   const trueList = TRUE_WORDS.map((w) => `'${w}'`).join(",");
   const falseList = FALSE_WORDS.map((w) => `'${w}'`).join(",");
   const dbl = `TRY_CAST(${v} AS DOUBLE)`;
   const expr =
-    kind === "numeric" ? `CASE WHEN isnan(${dbl}) OR isinf(${dbl}) THEN NULL ELSE ${dbl} END`
+    kind === "numeric" ? finiteExpr(dbl)
     : kind === "datetime" ? (num(r.ymd) === present ? `CAST(epoch_ms(try_strptime(${v}, '%Y%m%d')) AS DOUBLE)` : `CAST(epoch_ms(TRY_CAST(${v} AS TIMESTAMP)) AS DOUBLE)`)
     : kind === "boolean" ? `CASE WHEN lower(${v}) IN (${trueList}) OR ${v} = '1' THEN 1.0 WHEN lower(${v}) IN (${falseList}) OR ${v} = '0' THEN 0.0 END`
     : v;
@@ -234,10 +241,10 @@ async function finish(t: LoadedTable, p: ColumnProfile): Promise<ColumnProfile> 
   // Statistics of the stored numbers mean nothing once a column is read as a category, an id, a flag or a date.
   if (p.kind !== "numeric") delete p.numeric;
   if (p.kind === "numeric" && !p.numeric) {
-    const r = (await queryRows(
-      `SELECT count(DISTINCT x) AS distinct, min(x) AS mn, max(x) AS mx, avg(x) AS mean, median(x) AS med, stddev_samp(x) AS sd, skewness(x) AS skew FROM (SELECT ${p.expr} AS x FROM ${T})`,
-    ))[0];
-    p.numeric = { min: num(r.mn), max: num(r.mx), mean: num(r.mean), median: num(r.med), std: num(r.sd), skewness: r.skew === null ? null : num(r.skew) };
+    const from = `(SELECT ${p.expr} AS x FROM ${T})`;
+    const s = await scaleOf(from, "x");
+    const r = (await queryRows(`SELECT ${statsSql("x", s)} FROM ${from}`))[0];
+    p.numeric = statsFrom(r, s);
     // Distinct numbers, not distinct spellings ("1.0" and "1" are one value; text values are missing).
     p.distinct = num(r.distinct);
   }
@@ -264,6 +271,37 @@ async function finish(t: LoadedTable, p: ColumnProfile): Promise<ColumnProfile> 
   }
   if (p.kind === "categorical" && p.distinct > 50) p.hints.push(`high cardinality (${p.distinct} values): left out of default features`);
   return p;
+}
+
+/** The finite value of a DOUBLE expression, NULL for NaN and ±Infinity. */
+function finiteExpr(d: string): string {
+  return `CASE WHEN isnan(${d}) OR isinf(${d}) THEN NULL ELSE ${d} END`;
+}
+
+/**
+ * The exponent k of a power of two near the largest |x| (0 for an empty or all-zero column). Sums of squares
+ * and cubes of x / scale cannot overflow, and dividing by a power of two is exact, so the
+ * statistics of values near ±1.8e308 are those of the values as they are.
+ */
+async function scaleOf(from: string, x: string): Promise<number> {
+  const m = num((await queryRows(`SELECT max(abs(${x})) AS m FROM ${from}`))[0].m);
+  return m > 0 && Number.isFinite(m) ? Math.min(1000, Math.max(-1000, Math.floor(Math.log2(m)))) : 0;
+}
+
+/** The aggregates of a numeric column's finite values x, the moments on x / 2^k (see scaleOf). */
+function statsSql(x: string, k: number): string {
+  const y = `(${x} * pow(2.0, ${-k}))`;
+  return `count(DISTINCT ${x}) AS distinct, min(${x}) AS mn, max(${x}) AS mx, avg(${y}) AS mean, median(${y}) AS med, stddev_samp(${y}) AS sd, skewness(${y}) AS skew`;
+}
+
+function statsFrom(r: Record<string, unknown>, k: number): NonNullable<ColumnProfile["numeric"]> {
+  const up = (v: unknown) => num(v) * 2 ** k;
+  const skew = r.skew === null || r.skew === undefined || !Number.isFinite(num(r.skew)) ? null : num(r.skew);
+  return { min: num(r.mn), max: num(r.mx), mean: up(r.mean), median: up(r.med), std: up(r.sd), skewness: skew };
+}
+
+function nonFiniteHint(hints: string[], count: number): void {
+  if (count > 0) hints.push(`${count} ${count === 1 ? "value is" : "values are"} NaN or infinite: read as missing`);
 }
 
 function pct(x: number): string {

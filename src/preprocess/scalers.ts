@@ -55,7 +55,10 @@ export function percentile(sorted: Float64Array, q: number): number {
   const pos = ((sorted.length - 1) * q) / 100;
   const lo = Math.floor(pos);
   const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  const t = pos - lo;
+  const step = sorted[hi] - sorted[lo];
+  // The difference overflows only between values near ±1.8e308 of opposite signs.
+  return Number.isFinite(step) || !Number.isFinite(sorted[hi]) || !Number.isFinite(sorted[lo]) ? sorted[lo] + step * t : sorted[lo] * (1 - t) + sorted[hi] * t;
 }
 
 function checked(Xin: MatrixLike, what: string): Matrix {

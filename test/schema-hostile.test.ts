@@ -1,0 +1,166 @@
+/**
+ * Column profiles on careless and hostile values (issue #12.5 and #13): NaN, infinities,
+ * numbers beyond the range of a double and huge finite numbers in a numeric column, through
+ * every command that profiles a table, in CSV and in Parquet.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { exec, lit } from "../src/io/duck.js";
+import { runMain } from "./helpers/cli.js";
+
+let dir: string;
+let count = 0;
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), "segmenta-schema-hostile-"));
+});
+
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function put(name: string, content: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, content);
+  return p;
+}
+
+function fresh(): string {
+  const d = join(dir, `out-${++count}`);
+  mkdirSync(d);
+  return d;
+}
+
+/** 24 customers in two groups; row 5 of column a holds `bad`. */
+function hostileCsv(name: string, bad: string): string {
+  const lines = ["cust,a,b"];
+  for (let i = 0; i < 24; i++) {
+    const a = i === 5 ? bad : String(i % 2 ? 10 + i : 60 + i);
+    lines.push(`c${String(i).padStart(2, "0")},${a},${i % 2 ? 3 + (i % 5) : 40 + (i % 7)}`);
+  }
+  return put(name, lines.join("\n") + "\n");
+}
+
+async function toParquet(csv: string): Promise<string> {
+  const out = csv.replace(/\.csv$/, ".parquet");
+  await exec(`COPY (SELECT * FROM read_csv(${lit(csv)})) TO ${lit(out)} (FORMAT parquet)`);
+  return out;
+}
+
+/** The segment column of a segments file written by cluster or predict, by customer. */
+function segments(path: string): Map<string, string> {
+  const rows = readFileSync(path, "utf8").trim().split(/\r?\n/).slice(1).map((l) => l.split(","));
+  return new Map(rows.map((r) => [r[0], r[1]]));
+}
+
+const NON_FINITE: [string, string][] = [
+  ["NaN", "NaN"],
+  ["Infinity", "Infinity"],
+  ["inf", "inf"],
+  ["-inf", "-inf"],
+  ["1e309", "1e309"],
+  ["a 400-digit number", "9".repeat(400)],
+];
+
+function noInternalError(r: { status: number | null; stderr: string; stdout: string }): void {
+  expect(r.stderr).not.toMatch(/internal error|out of range/i);
+  expect(r.status, r.stderr).toBe(0);
+}
+
+/** Runs cluster, predict on the same file with the model, and tune; checks each exits 0 with sane results. */
+async function allCommandsWork(f: string): Promise<void> {
+  const out = fresh();
+  const seg = join(out, "segments.csv");
+  const model = join(out, "m.json");
+  const c = await runMain(["cluster", f, "--k", "2", "--id", "cust", "--out", seg, "--model", model]);
+  noInternalError(c);
+  const labels = segments(seg);
+  expect(labels.size).toBe(24);
+  expect([...labels.values()].every((v) => v === "0" || v === "1")).toBe(true);
+  expect(new Set(labels.values()).size).toBe(2);
+  const m = JSON.parse(readFileSync(model, "utf8"));
+  const scaler = m.pipeline.scaler;
+  for (const v of [...scaler.center, ...scaler.scale]) expect(Number.isFinite(v), JSON.stringify(scaler)).toBe(true);
+  const pOut = join(out, "predicted.csv");
+  const p = await runMain(["predict", "--model", model, f, "--out", pOut]);
+  noInternalError(p);
+  // The same rows through the same model get the segments the fit gave them.
+  expect(segments(pOut)).toEqual(labels);
+  const t = await runMain(["tune", f, "--k", "2..3", "--bootstrap", "0", "--gap-references", "0", "--charts", fresh()]);
+  noInternalError(t);
+  expect(t.stdout).not.toMatch(/\bNaN\b/);
+}
+
+describe("non-finite values in a numeric column are missing values", () => {
+  for (const format of ["csv", "parquet"] as const) {
+    for (const [label, bad] of NON_FINITE) {
+      it(`${label} (${format}): inspect hints it, cluster, predict and tune run`, async () => {
+        let f = hostileCsv(`nf-${++count}.csv`, bad);
+        if (format === "parquet") f = await toParquet(f);
+        const r = await runMain(["inspect", f]);
+        noInternalError(r);
+        expect(r.stdout).toContain("a: 1 value is NaN or infinite: read as missing");
+        const j = await runMain(["inspect", f, "--json"]);
+        const a = JSON.parse(j.stdout).columns.find((c: { name: string }) => c.name === "a");
+        expect(a.kind).toBe("numeric");
+        expect(a.missing).toBe(1);
+        // The statistics are those of the 23 finite values.
+        const finite = Array.from({ length: 24 }, (_, i) => (i % 2 ? 10 + i : 60 + i)).filter((_, i) => i !== 5);
+        expect(a.numeric.min).toBe(Math.min(...finite));
+        expect(a.numeric.max).toBe(Math.max(...finite));
+        expect(a.numeric.mean).toBeCloseTo(finite.reduce((s, v) => s + v, 0) / 23, 10);
+        await allCommandsWork(f);
+      });
+    }
+  }
+
+  it("a text column of numbers with NaN and inf is numeric with those values missing", async () => {
+    // Quoted values in a JSON file stay text; the profile reads them as numbers.
+    const rows = ["1", "2", "NaN", "inf", "5", "6"].map((v, i) => JSON.stringify({ id: `r${i}`, x: v }));
+    const f = put("text-nonfinite.json", rows.join("\n") + "\n");
+    const j = await runMain(["inspect", f, "--json"]);
+    noInternalError(j);
+    const x = JSON.parse(j.stdout).columns.find((c: { name: string }) => c.name === "x");
+    expect(x.kind).toBe("numeric");
+    expect(x.missing).toBe(2);
+    expect(x.numeric.mean).toBeCloseTo(3.5, 12);
+    expect(x.hints).toContain("2 values are NaN or infinite: read as missing");
+    expect(x.textValues).toBeUndefined();
+  });
+});
+
+/** Sample standard deviation and adjusted skewness (as pandas' std() and skew()) of values divided by `unit`. */
+function scaledMoments(values: number[], unit: number): { mean: number; std: number; skew: number } {
+  const v = values.map((x) => x / unit);
+  const n = v.length;
+  const m = v.reduce((s, x) => s + x, 0) / n;
+  const m2 = v.reduce((s, x) => s + (x - m) ** 2, 0) / n;
+  const m3 = v.reduce((s, x) => s + (x - m) ** 3, 0) / n;
+  const g1 = m3 / m2 ** 1.5;
+  return { mean: m * unit, std: Math.sqrt((m2 * n) / (n - 1)) * unit, skew: (Math.sqrt(n * (n - 1)) / (n - 2)) * g1 };
+}
+
+describe("huge finite values are kept and summarised without overflow", () => {
+  for (const format of ["csv", "parquet"] as const) {
+    for (const [text, value, unit] of [["1e300", 1e300, 1e300], ["-1e308", -1e308, 1e308]] as const) {
+      it(`${text} (${format}): the statistics are right and every command runs`, async () => {
+        let f = hostileCsv(`huge-${++count}.csv`, text);
+        if (format === "parquet") f = await toParquet(f);
+        const j = await runMain(["inspect", f, "--json"]);
+        noInternalError(j);
+        const a = JSON.parse(j.stdout).columns.find((c: { name: string }) => c.name === "a");
+        expect(a.kind).toBe("numeric");
+        expect(a.missing).toBe(0);
+        const values = Array.from({ length: 24 }, (_, i) => (i === 5 ? value : i % 2 ? 10 + i : 60 + i));
+        const ref = scaledMoments(values, unit);
+        expect(value > 0 ? a.numeric.max : a.numeric.min).toBe(value);
+        expect(a.numeric.mean / ref.mean).toBeCloseTo(1, 12);
+        expect(a.numeric.std / ref.std).toBeCloseTo(1, 12);
+        expect(a.numeric.skewness).toBeCloseTo(ref.skew, 9);
+        await allCommandsWork(f);
+      });
+    }
+  }
+});
