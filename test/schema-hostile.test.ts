@@ -7,7 +7,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ColumnKind } from "../src/core/dataset.js";
 import { exec, lit } from "../src/io/duck.js";
+import { readColumns } from "../src/io/extract.js";
+import { dropTable, loadTable } from "../src/io/read.js";
+import { profileTable } from "../src/io/schema.js";
 import { runMain } from "./helpers/cli.js";
 
 let dir: string;
@@ -163,4 +167,53 @@ describe("huge finite values are kept and summarised without overflow", () => {
       });
     }
   }
+});
+
+/** Loads a file, profiles it with `overrides`, and reads the named columns' values. */
+async function readAs(f: string, overrides: Record<string, ColumnKind>, names: string[]) {
+  const t = await loadTable(f);
+  try {
+    const profile = await profileTable(t, overrides);
+    const data = await readColumns(t, profile, names);
+    return { profile, data };
+  } finally {
+    await dropTable(t);
+  }
+}
+
+describe("an id column gives its values verbatim", () => {
+  it("a text column forced to id keeps spaces and case as stored, missing as null", async () => {
+    const f = put("ids-text.csv", 'code,x\n" A1 ",1\nb2,2\n,4\n"  ",5\nB2,6\n');
+    const { data, profile } = await readAs(f, { code: "id" }, ["code"]);
+    expect(profile.columns[0].kind).toBe("id");
+    expect(data.columns[0].values).toEqual([" A1 ", "b2", null, "  ", "B2"]);
+  });
+
+  it("a mostly-numeric column with a few text values forced to id keeps every value", async () => {
+    const values = [...Array.from({ length: 30 }, (_, i) => String(1000 + i)), "X-17", "0042", "12.50", " 77 "];
+    const f = put("ids-mixed.csv", "cust,x\n" + values.map((v, i) => `"${v}",${i}`).join("\n") + "\n");
+    const { data, profile } = await readAs(f, { cust: "id" }, ["cust"]);
+    expect(profile.columns[0].kind).toBe("id");
+    expect(data.columns[0].values).toEqual(values);
+  });
+
+  it("numbers forced to id: whole numbers as their digits, others as written", async () => {
+    // DuckDB reads this column as DOUBLE: 17850.0 must come out as "17850", 12.5 as "12.5".
+    const f = put("ids-double.csv", "CustomerID,x\n17850.0,1\n13047,2\n12.5,3\n,4\n9007199254740993,5\n");
+    const { data, profile } = await readAs(f, { CustomerID: "id" }, ["CustomerID"]);
+    expect(profile.columns[0].duckType).toBe("DOUBLE");
+    // 9007199254740993 is not a double: the nearest one is 9007199254740992, written in full.
+    expect(data.columns[0].values).toEqual(["17850", "13047", "12.5", null, "9007199254740992"]);
+    const big = put("ids-bigint.csv", "acct,x\n9007199254740993,1\n-5,2\n");
+    const b = await readAs(big, { acct: "id" }, ["acct"]);
+    expect(b.profile.columns[0].duckType).toBe("BIGINT");
+    expect(b.data.columns[0].values).toEqual(["9007199254740993", "-5"]);
+  });
+
+  it("a DECIMAL column (Parquet) forced to id: 17850.00 is \"17850\"", async () => {
+    const f = join(dir, "ids-decimal.parquet");
+    await exec(`COPY (SELECT CAST(v AS DECIMAL(12,2)) AS cust, i AS x FROM (VALUES (17850.00, 1), (12.25, 2)) t(v, i)) TO ${lit(f)} (FORMAT parquet)`);
+    const { data } = await readAs(f, { cust: "id" }, ["cust"]);
+    expect(data.columns[0].values).toEqual(["17850", "12.25"]);
+  });
 });

@@ -104,7 +104,6 @@ async function profileColumn(t: LoadedTable, name: string, duckType: string, for
     r.missing = num(r.nulls) + num(r.nonfinite);
     const present = t.rows - num(r.missing);
     const integral = num(r.ints) === present;
-    const asText = integral ? `COALESCE(CAST(TRY_CAST(${c} AS BIGINT) AS VARCHAR), CAST(${c} AS VARCHAR))` : `CAST(${c} AS VARCHAR)`;
     let kind: ColumnKind;
     let reason: string;
     if (forced) {
@@ -126,7 +125,7 @@ async function profileColumn(t: LoadedTable, name: string, duckType: string, for
     const p: ColumnProfile = {
       name, duckType, kind, reason, missing: num(r.missing), distinct: num(r.distinct), hints,
       numeric: statsFrom(r, s),
-      expr: kind === "categorical" || kind === "id" ? asText
+      expr: kind === "categorical" || kind === "id" ? numberAsText(c, duckType)
         : kind === "datetime" ? `CAST(epoch_ms(try_strptime(CAST(TRY_CAST(${c} AS BIGINT) AS VARCHAR), '%Y%m%d')) AS DOUBLE)`
         : x,
     };
@@ -230,6 +229,8 @@ async function profileText(t: LoadedTable, name: string, duckType: string, force
     kind === "numeric" ? finiteExpr(dbl)
     : kind === "datetime" ? (num(r.ymd) === present ? `CAST(epoch_ms(try_strptime(${v}, '%Y%m%d')) AS DOUBLE)` : `CAST(epoch_ms(TRY_CAST(${v} AS TIMESTAMP)) AS DOUBLE)`)
     : kind === "boolean" ? `CASE WHEN lower(${v}) IN (${trueList}) OR ${v} = '1' THEN 1.0 WHEN lower(${v}) IN (${falseList}) OR ${v} = '0' THEN 0.0 END`
+    // An id is the value as stored: no trimming, a blank stays blank (SQL NULL is missing).
+    : kind === "id" ? c
     : v;
   return finish(t, { name, duckType, kind, reason, missing, distinct, textValues, hints, expr });
 }
@@ -271,6 +272,15 @@ async function finish(t: LoadedTable, p: ColumnProfile): Promise<ColumnProfile> 
   }
   if (p.kind === "categorical" && p.distinct > 50) p.hints.push(`high cardinality (${p.distinct} values): left out of default features`);
   return p;
+}
+
+/**
+ * A number as text, for ids and categories: whole numbers as their digits ("17850" for
+ * 17850.0 or 17850.00, every digit of a BIGINT), other values as DuckDB writes them.
+ */
+function numberAsText(c: string, duckType: string): string {
+  if (!/^(FLOAT|DOUBLE|DECIMAL.*)$/.test(duckType)) return `CAST(${c} AS VARCHAR)`;
+  return `CASE WHEN ${c} = round(${c}) THEN COALESCE(CAST(TRY_CAST(${c} AS HUGEINT) AS VARCHAR), CAST(${c} AS VARCHAR)) ELSE CAST(${c} AS VARCHAR) END`;
 }
 
 /** The finite value of a DOUBLE expression, NULL for NaN and ±Infinity. */
