@@ -217,3 +217,31 @@ describe("an id column gives its values verbatim", () => {
     expect(data.columns[0].values).toEqual(["17850", "12.25"]);
   });
 });
+
+describe("columns read into memory carry their source", () => {
+  it("storedAs is the reader's type, header the name written in the file when it was renamed", async () => {
+    // Blank TotalCharges make DuckDB read the column as text; the empty and the repeated headers are renamed.
+    const f = put("source.csv", "id,TotalCharges,,b,b\n1,10.5,x,1,2\n2, ,y,3,4\n3,20,z,5,6\n");
+    const t = await loadTable(f);
+    try {
+      const profile = await profileTable(t);
+      const names = t.columns.map((c) => c.name);
+      const data = await readColumns(t, profile, names);
+      const byName = new Map(data.columns.map((c) => [c.name, c]));
+      expect(byName.get("TotalCharges")!.kind).toBe("numeric");
+      expect(byName.get("TotalCharges")!.storedAs).toBe("VARCHAR");
+      expect(byName.get("id")!.storedAs).toBe(t.columns.find((c) => c.name === "id")!.duckType);
+      for (const c of t.columns) {
+        expect(byName.get(c.name)!.storedAs).toBe(c.duckType);
+        expect(byName.get(c.name)!.header).toBe(c.header);
+      }
+      // Given a reader that records renamed headers, they reach the columns.
+      const renamed = { ...t, columns: t.columns.map((c, i) => (i === 2 ? { ...c, header: "" } : c)) };
+      const again = await readColumns(renamed, profile, [names[2], "b"]);
+      expect(again.columns[0].header).toBe("");
+      expect("header" in again.columns[1]).toBe(false);
+    } finally {
+      await dropTable(t);
+    }
+  });
+});

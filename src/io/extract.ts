@@ -8,6 +8,7 @@ import type { ColumnProfile, TableProfile } from "./schema.js";
  * Reads typed columns of a loaded table into memory, in file order. Numeric columns become
  * Float64Arrays (NaN for missing); categorical and id columns arrays of strings.
  * `strictNumeric` lists numeric columns in which text values are an error (the features).
+ * Each column carries its source: the type the reader gave it and its header when renamed.
  */
 export async function readColumns(t: LoadedTable, profile: TableProfile, names: string[], strictNumeric: string[] = []): Promise<Dataset> {
   const profiles: ColumnProfile[] = names.map((n) => {
@@ -25,7 +26,14 @@ export async function readColumns(t: LoadedTable, profile: TableProfile, names: 
       );
     }
   }
-  const columns: Column[] = profiles.map((p) => emptyColumn(p.name, p.kind, t.rows));
+  const columns: Column[] = profiles.map((p) => {
+    const col = emptyColumn(p.name, p.kind, t.rows);
+    // Where the column came from, for SQL over the user's own table (rules, CASE expressions).
+    col.storedAs = p.duckType;
+    const header = t.columns.find((c) => c.name === p.name)?.header;
+    if (header !== undefined) col.header = header;
+    return col;
+  });
   if (profiles.length > 0) {
     const con = await duck();
     const sql = `SELECT ${profiles.map((p, i) => `${p.expr} AS c${i}`).join(", ")} FROM ${t.table} ORDER BY rowid`;
