@@ -33,8 +33,27 @@
  * DOUBLE); datetimes (epoch milliseconds in the Dataset) as `TIMESTAMP 'YYYY-MM-DD
  * HH:MM:SS.ffffff'` in UTC; booleans compared to TRUE / FALSE. `sqlExpressions` can replace a
  * column's identifier by any SQL expression giving the same values.
+ *
+ * SQL over the user's own table. A column read from a file carries the type the reader gave it
+ * (`storedAs`, DuckDB's) and, when the reader had to rename it, its header in the file. The
+ * SQL then reads each column as the reader did, so that it runs on the table as it is:
+ * - numeric: numbers stored as numbers by name; stored as text (blanks made the reader choose
+ *   VARCHAR) as `TRY_CAST(NULLIF(trim("c"), '') AS DOUBLE)`; a BOOLEAN as a DOUBLE.
+ * - boolean: a BOOLEAN compared to TRUE / FALSE; 0/1 numbers as `"c" <> 0` / `"c" = 0`; text
+ *   as its lower-cased, trimmed words (`lower(trim("c")) IN ('yes', 'y', 'true', 't', '1')`,
+ *   the reader's words).
+ * - categorical (and id): text trimmed as the reader trims it (`trim("c") = 'x'`, and
+ *   `NULLIF(trim("c"), '') NOT IN (…)`, a blank being missing); categories read from numbers
+ *   compared to the numbers (`"Region" = 3`); any other stored type through its text form.
+ * - datetime: DATE and TIMESTAMP as they are (WITH TIME ZONE cast to TIMESTAMP, as the reader
+ *   did); a TIME as the time of 1970-01-01; text parsed as a timestamp or as YYYYMMDD; YYYYMMDD
+ *   numbers through `try_strptime`.
+ * A column without `storedAs` (a Dataset made in memory) keeps the plain form above. A renamed
+ * column is named by its header when that header is usable; an empty header, or one that
+ * repeats, is not: the rules then name the column as the reader did ("column4", "b_1"), say so
+ * in their text and in a SQL comment, and `notes` explains it in plain words.
  */
-import { type Dataset, getColumn } from "../core/dataset.js";
+import { type Column, type Dataset, getColumn } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 import { makeRandom } from "../core/random.js";
 import { median } from "../core/stats.js";
@@ -109,6 +128,11 @@ export interface RulesResult {
   /** The binary features the trees saw ("col" or "col = value"). */
   treeFeatures: string[];
   segments: SegmentRules[];
+  /**
+   * Remarks in plain words about the rules' SQL, one per column that needs one: a column the
+   * reader renamed (an empty or repeated header), which the SQL names as the reader did.
+   */
+  notes: string[];
 }
 
 interface TreeFeature {
@@ -173,6 +197,7 @@ export function segmentRules(data: Dataset, labels: Int32Array, options: RuleOpt
     }
   }
   const d = feats.length;
+  const names = sqlNames(data);
   const X = new Float64Array(nt * d);
   for (let j = 0; j < d; j++) for (let t = 0; t < nt; t++) X[t * d + j] = cols[j][t];
   const presorted = nt > 0 && d > 0 ? presortFeatures(X, nt, d) : undefined;
@@ -194,7 +219,7 @@ export function segmentRules(data: Dataset, labels: Int32Array, options: RuleOpt
     // numbers than between neighbours among millions of rows); each rule is counted on all
     // rows once, its selection added to the segment's union on the way.
     const union = new Uint8Array(n);
-    const rules = treeRules(tree, feats, cols).map((conditions) => finishRule(data, conditions, labels, s, size, union, options.sqlExpressions));
+    const rules = treeRules(tree, feats, cols).map((conditions) => finishRule(data, conditions, labels, s, size, union, options.sqlExpressions, names));
     rules.sort((a, b) => b.truePositives - a.truePositives || (b.precision ?? 0) - (a.precision ?? 0));
     let matched = 0;
     let tp = 0;
@@ -211,10 +236,15 @@ export function segmentRules(data: Dataset, labels: Int32Array, options: RuleOpt
       treeAccuracy: correct / nt, minSamplesLeaf: minLeaf, treeLeaves: tree.nodes.filter((nd) => nd.feature < 0).length,
     };
   });
+  const inRules = new Set(segments.flatMap((sg) => sg.rules.flatMap((r) => r.conditions.map((c) => c.feature))));
+  const notes = options.features.filter((f) => inRules.has(f) && !options.sqlExpressions?.[f]).flatMap((f) => {
+    const note = names.get(f)?.note;
+    return note ? [note] : [];
+  });
   return {
     n, trainingRows: nt, maxDepth,
     treeFeatures: feats.map((f) => (f.category === undefined ? f.column : `${f.column} = ${f.category}`)),
-    segments,
+    segments, notes,
   };
 }
 
@@ -352,7 +382,8 @@ function mergePath(path: { f: number; le: boolean; t: number }[], feats: TreeFea
 
 /** A rule with its counts on all rows; the rows it selects are also marked in `union`. */
 function finishRule(
-  data: Dataset, conditions: Condition[], labels: Int32Array, s: number, size: number, union: Uint8Array, exprs?: Record<string, string>,
+  data: Dataset, conditions: Condition[], labels: Int32Array, s: number, size: number, union: Uint8Array, exprs: Record<string, string> | undefined,
+  names: Map<string, SqlName>,
 ): Rule {
   const sel = evaluateRules(data, [conditions]);
   let matched = 0;
@@ -363,7 +394,7 @@ function finishRule(
     if (labels[i] === s) tp++;
   }
   return {
-    conditions, text: conditionsText(conditions), sql: conditionsSql(conditions, exprs), matched, truePositives: tp,
+    conditions, text: conditionsText(conditions, names), sql: conditionsSql(conditions, exprs, data, names), matched, truePositives: tp,
     coverage: size ? tp / size : 0, precision: matched ? tp / matched : null,
   };
 }
@@ -435,25 +466,162 @@ export function sqlTimestamp(ms: number): string {
   return `TIMESTAMP '${iso.slice(0, 10)} ${iso.slice(11, 23)}${String(micros).padStart(3, "0")}'`;
 }
 
-function conditionSql(c: Condition, exprs?: Record<string, string>): string {
-  const id = exprs?.[c.feature] ?? sqlIdentifier(c.feature);
-  if (c.kind === "categorical") {
-    if (c.equals !== null) return `${id} = ${sqlString(c.equals)}`;
-    if (c.notIn.length === 1) return `${id} <> ${sqlString(c.notIn[0])}`;
-    return `${id} NOT IN (${c.notIn.map(sqlString).join(", ")})`;
+/** DuckDB's numeric types (the reader's list). */
+const NUMERIC_STORAGE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT|FLOAT|REAL|DOUBLE|DECIMAL.*)$/;
+const INTEGER_STORAGE = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|UINTEGER|UBIGINT|UHUGEINT)$/;
+/** The words the reader takes for true and false in a text column (with '1' and '0'). */
+const TRUE_TEXT = ["yes", "y", "true", "t", "1"];
+const FALSE_TEXT = ["no", "n", "false", "f", "0"];
+
+/** How the rules name a column the reader renamed: in SQL, in their text, and why. */
+export interface SqlName {
+  /** The quoted identifier the SQL uses. */
+  sql: string;
+  /** The name the rules' text uses. */
+  label: string;
+  /** A SQL comment saying which column of the file this is (null when the header is used). */
+  comment: string | null;
+  /** The remark for RulesResult.notes. */
+  note: string;
+}
+
+function ordinal(k: number): string {
+  const tens = k % 100;
+  const suffix = tens >= 11 && tens <= 13 ? "th" : k % 10 === 1 ? "st" : k % 10 === 2 ? "nd" : k % 10 === 3 ? "rd" : "th";
+  return `${k}${suffix}`;
+}
+
+/** A SQL block comment of this text (a comment's opening or closing inside it broken up). */
+function sqlComment(text: string): string {
+  return `/* ${text.replace(/\*\//g, "* /").replace(/\/\*/g, "/ *")} */`;
+}
+
+/**
+ * How the rules write each column the reader renamed (those with a `header`): by that header
+ * when it is usable — not blank, and no other column has it as name or header — else by the
+ * reader's name, marked as renamed.
+ */
+export function sqlNames(data: Dataset): Map<string, SqlName> {
+  const out = new Map<string, SqlName>();
+  for (const col of data.columns) {
+    const header = col.header;
+    if (header === undefined || header === col.name) continue;
+    const others = data.columns.filter((o) => o !== col);
+    const exact = others.some((o) => o.name === header || o.header === header);
+    // DuckDB's column names ignore case: "yn" and "YN" are the same name to it.
+    const folded = others.some((o) => o.name.toLowerCase() === header.toLowerCase() || o.header?.toLowerCase() === header.toLowerCase());
+    const escaped = header.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const dup = new RegExp(`^${escaped}_(\\d+)$`).exec(col.name);
+    if (header.trim() !== "" && !dup && !folded) {
+      out.set(col.name, {
+        sql: sqlIdentifier(header), label: header, comment: null,
+        note: `Column "${col.name}" is headed "${header}" in the file: the rules and their SQL name it "${header}".`,
+      });
+      continue;
+    }
+    let which: string;
+    let fix: string;
+    if (header.trim() === "") {
+      const m = /^column(\d+)$/.exec(col.name);
+      which = m ? `the file's ${ordinal(Number(m[1]) + 1)} column, whose header is empty` : "a column of the file whose header is empty";
+      fix = "give that column a header in the file";
+    } else {
+      const where = dup ? `the ${ordinal(Number(dup[1]) + 1)} column` : "a column";
+      which = `${where} headed "${header}" in the file${folded && !exact ? " (headers compared ignoring case)" : ""}`;
+      fix = "give the columns different headers in the file";
+    }
+    out.set(col.name, {
+      sql: sqlIdentifier(col.name), label: `${col.name} (${which})`,
+      comment: sqlComment(`"${col.name}" is ${which} (renamed on reading)`),
+      note: `"${col.name}" is ${which}: it was renamed on reading, and the rules and their SQL name it "${col.name}", as DuckDB does when it reads the file; ${fix}, or name the column "${col.name}" in your table.`,
+    });
   }
-  if (c.kind === "boolean") return `${id} = ${c.value ? "TRUE" : "FALSE"}`;
+  return out;
+}
+
+/**
+ * The SQL expression, over the user's own table, that gives a column's value as the reader
+ * read it (see the module notes), with the literal writers that go with it. `id` is the
+ * quoted column; `storedAs` undefined means a Dataset made in memory: the column as it is.
+ */
+function storedValue(id: string, kind: Condition["kind"], storedAs: string | undefined): string {
+  const st = storedAs?.trim().toUpperCase();
+  if (st === undefined) return id;
+  const text = `NULLIF(trim(${st === "VARCHAR" ? id : `CAST(${id} AS VARCHAR)`}), '')`;
+  if (kind === "numeric") {
+    if (st === "VARCHAR") return `TRY_CAST(${text} AS DOUBLE)`;
+    if (st === "BOOLEAN") return `CAST(${id} AS DOUBLE)`;
+    // Dates and times read as numbers (by --type): epoch milliseconds, as the reader gives them.
+    if (st.startsWith("TIME") && !st.startsWith("TIMESTAMP")) return `(epoch(${id}) * 1000)`;
+    if (st === "DATE" || st.startsWith("TIMESTAMP")) return `epoch_ms(CAST(${id} AS TIMESTAMP))`;
+    return id;
+  }
+  if (kind === "datetime") {
+    if (st === "VARCHAR") return `COALESCE(TRY_CAST(${text} AS TIMESTAMP), try_strptime(${text}, '%Y%m%d'))`;
+    if (INTEGER_STORAGE.test(st)) return `try_strptime(CAST(${id} AS VARCHAR), '%Y%m%d')`;
+    if (NUMERIC_STORAGE.test(st)) return `try_strptime(CAST(TRY_CAST(${id} AS BIGINT) AS VARCHAR), '%Y%m%d')`;
+    if (st.startsWith("TIMESTAMP WITH TIME ZONE") || st === "TIMESTAMPTZ") return `CAST(${id} AS TIMESTAMP)`;
+    if (st.startsWith("TIME") && !st.startsWith("TIMESTAMP")) return `(DATE '1970-01-01' + ${id})`;
+    return id;
+  }
+  return id;
+}
+
+function categoricalSql(c: Condition & { kind: "categorical" }, id: string, storedAs: string | undefined): string {
+  const st = storedAs?.trim().toUpperCase();
+  const values = c.equals !== null ? [c.equals] : c.notIn;
+  let expr = id;
+  let lit = sqlString;
+  if (st === "VARCHAR") {
+    // The reader trims text and takes a blank for missing; an equality needs only the trim.
+    expr = c.equals !== null ? `trim(${id})` : `NULLIF(trim(${id}), '')`;
+  } else if (st !== undefined && NUMERIC_STORAGE.test(st) && values.every((v) => /^-?\d+$/.test(v) || (Number.isFinite(Number(v)) && /\d/.test(v)))) {
+    // Categories read from numbers: compared to the numbers.
+    lit = (v: string): string => (/^-?\d+$/.test(v) ? v : sqlNumber(Number(v)));
+  } else if (st !== undefined) {
+    expr = `CAST(${id} AS VARCHAR)`;
+  }
+  if (c.equals !== null) return `${expr} = ${lit(c.equals)}`;
+  if (c.notIn.length === 1) return `${expr} <> ${lit(c.notIn[0])}`;
+  return `${expr} NOT IN (${c.notIn.map(lit).join(", ")})`;
+}
+
+function booleanSql(c: Condition & { kind: "boolean" }, id: string, storedAs: string | undefined): string {
+  const st = storedAs?.trim().toUpperCase();
+  if (st === "VARCHAR") return `lower(trim(${id})) IN (${(c.value ? TRUE_TEXT : FALSE_TEXT).map(sqlString).join(", ")})`;
+  if (st !== undefined && NUMERIC_STORAGE.test(st)) return `${id} ${c.value ? "<>" : "="} 0`;
+  return `${id} = ${c.value ? "TRUE" : "FALSE"}`;
+}
+
+function conditionSql(c: Condition, exprs?: Record<string, string>, data?: Dataset, names?: Map<string, SqlName>): string {
+  const given = exprs?.[c.feature];
+  const col: Column | undefined = given === undefined && data ? getColumn(data, c.feature) : undefined;
+  const id = given ?? names?.get(c.feature)?.sql ?? sqlIdentifier(c.feature);
+  const storedAs = col?.storedAs;
+  if (c.kind === "categorical") return categoricalSql(c, id, storedAs);
+  if (c.kind === "boolean") return booleanSql(c, id, storedAs);
+  const value = storedValue(id, c.kind, storedAs);
   const lit = c.kind === "datetime" ? sqlTimestamp : sqlNumber;
   const parts: string[] = [];
-  if (c.lower !== null) parts.push(`${id} > ${lit(c.lower)}`);
-  if (c.upper !== null) parts.push(`${id} <= ${lit(c.upper)}`);
+  if (c.lower !== null) parts.push(`${value} > ${lit(c.lower)}`);
+  if (c.upper !== null) parts.push(`${value} <= ${lit(c.upper)}`);
   return parts.join(" AND ");
 }
 
-/** The SQL of one rule: its conditions joined by AND (TRUE when it has none). */
-export function conditionsSql(conditions: Condition[], exprs?: Record<string, string>): string {
-  const parts = conditions.map((c) => conditionSql(c, exprs)).filter((p) => p.length > 0);
-  return parts.length ? parts.join(" AND ") : "TRUE";
+/**
+ * The SQL of one rule: its conditions joined by AND (TRUE when it has none). Given the Dataset
+ * the rule was made on, columns are read as stored in the user's table and renamed columns
+ * are named and marked as the module notes say; `exprs` replaces a column by an expression.
+ */
+export function conditionsSql(conditions: Condition[], exprs?: Record<string, string>, data?: Dataset, names?: Map<string, SqlName>): string {
+  const nm = names ?? (data ? sqlNames(data) : undefined);
+  const parts = conditions.map((c) => conditionSql(c, exprs, data, nm)).filter((p) => p.length > 0);
+  if (!parts.length) return "TRUE";
+  const comments = [...new Set(conditions.flatMap((c) => {
+    const comment = exprs?.[c.feature] === undefined ? nm?.get(c.feature)?.comment : null;
+    return comment ? [comment] : [];
+  }))];
+  return [parts.join(" AND "), ...comments].join(" ");
 }
 
 /** The WHERE clause body of a rule set: each rule in parentheses, joined by OR; FALSE when empty. */
@@ -475,22 +643,28 @@ function textValue(c: Condition & { kind: "numeric" | "datetime" }, x: number): 
   return textNumber(x);
 }
 
-/** Readable form of one condition: `frequency > 7.5`, `30.5 < recency_days ≤ 60`, `Contract = 'Month-to-month'`. */
-export function conditionText(c: Condition): string {
+/**
+ * Readable form of one condition: `frequency > 7.5`, `30.5 < recency_days ≤ 60`,
+ * `Contract = 'Month-to-month'`; `label` names the column instead of its name.
+ */
+export function conditionText(c: Condition, label: string = c.feature): string {
   const q = (v: string): string => `'${v}'`;
   if (c.kind === "categorical") {
-    if (c.equals !== null) return `${c.feature} = ${q(c.equals)}`;
-    if (c.notIn.length === 1) return `${c.feature} ≠ ${q(c.notIn[0])}`;
-    return `${c.feature} not in (${c.notIn.map(q).join(", ")})`;
+    if (c.equals !== null) return `${label} = ${q(c.equals)}`;
+    if (c.notIn.length === 1) return `${label} ≠ ${q(c.notIn[0])}`;
+    return `${label} not in (${c.notIn.map(q).join(", ")})`;
   }
-  if (c.kind === "boolean") return `${c.feature} is ${c.value ? "true" : "false"}`;
-  if (c.lower !== null && c.upper !== null) return `${textValue(c, c.lower)} < ${c.feature} ≤ ${textValue(c, c.upper)}`;
-  if (c.lower !== null) return `${c.feature} > ${textValue(c, c.lower)}`;
-  if (c.upper !== null) return `${c.feature} ≤ ${textValue(c, c.upper)}`;
-  return `${c.feature} any`;
+  if (c.kind === "boolean") return `${label} is ${c.value ? "true" : "false"}`;
+  if (c.lower !== null && c.upper !== null) return `${textValue(c, c.lower)} < ${label} ≤ ${textValue(c, c.upper)}`;
+  if (c.lower !== null) return `${label} > ${textValue(c, c.lower)}`;
+  if (c.upper !== null) return `${label} ≤ ${textValue(c, c.upper)}`;
+  return `${label} any`;
 }
 
-/** Readable form of a rule: its conditions joined by AND ("all customers" when it has none). */
-export function conditionsText(conditions: Condition[]): string {
-  return conditions.length ? conditions.map(conditionText).join(" AND ") : "all customers";
+/**
+ * Readable form of a rule: its conditions joined by AND ("all customers" when it has none);
+ * `names` (see sqlNames) names renamed columns by their header, or marks them as renamed.
+ */
+export function conditionsText(conditions: Condition[], names?: Map<string, SqlName>): string {
+  return conditions.length ? conditions.map((c) => conditionText(c, names?.get(c.feature)?.label)).join(" AND ") : "all customers";
 }
