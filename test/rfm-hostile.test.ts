@@ -9,7 +9,9 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InputError } from "../src/core/errors.js";
 import { exec, queryRows } from "../src/io/duck.js";
-import { computeRfmFromFile, type RfmMapping } from "../src/io/rfm.js";
+import { addRfmScores, computeRfmFromFile, type RfmMapping } from "../src/io/rfm.js";
+import { rfmScoreOfValue } from "../src/profile/profiles.js";
+import { qcutRanks, quintileScores, rankFirst, rankMin, rfmScores, rfmSegmentCodes } from "../src/profile/rfm-scores.js";
 import { runMain } from "./helpers/cli.js";
 
 let tmp = "";
@@ -117,5 +119,94 @@ describe("a log with no usable row", () => {
         "3 rows have one but no usable date or value (3 without a date in --date InvoiceDate, 2 without a value in --amount Amount); " +
         "check the column mapping and the file's values",
     );
+  });
+});
+
+/** A small deterministic generator (mulberry32) for the property tests. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("RFM scores of tied customers", () => {
+  it("hand-computed: equal values share the smallest rank of their group", () => {
+    // m = 10: the quintile edges of the ranks 1..10 are 1, 2.8, 4.6, 6.4, 8.2, 10.
+    // Frequency: the four 1s take rank 1 (bin 1), the two 2s rank 5 (bin 3), 3 → rank 7 (bin 4),
+    // 4 → 8 (bin 4), 5 → 9 (bin 5), 9 → 10 (bin 5).
+    const f = Float64Array.from([2, 1, 9, 1, 3, 1, 2, 5, 1, 4]);
+    expect(Array.from(rankMin(f))).toEqual([5, 1, 10, 1, 7, 1, 5, 9, 1, 8]);
+    expect(Array.from(quintileScores(f))).toEqual([3, 1, 5, 1, 4, 1, 3, 5, 1, 4]);
+    // Recency (R = 6 − bin): the two 1s take rank 1 (bin 1, R 5); the three 2s rank 3 (bin 2,
+    // R 4); 5 → 6 (bin 3, R 3); the two 8s rank 7 (bin 4, R 2); 9 → 9 and 10 → 10 (bin 5, R 1).
+    const r = Float64Array.from([8, 1, 2, 10, 2, 5, 1, 8, 9, 2]);
+    expect(Array.from(rankMin(r))).toEqual([7, 1, 3, 10, 3, 6, 1, 7, 9, 3]);
+    expect(Array.from(quintileScores(r, true))).toEqual([2, 5, 4, 1, 4, 3, 5, 2, 1, 4]);
+  });
+
+  it("properties: equal values, equal scores; equal (R, F), equal segment; no ties, pandas' qcut of first ranks", () => {
+    const next = random(7);
+    for (let trial = 0; trial < 50; trial++) {
+      const n = 1 + Math.floor(next() * 200);
+      const distinct = 1 + Math.floor(next() * 12); // few distinct values: many ties
+      const rec = Float64Array.from({ length: n }, () => Math.floor(next() * distinct) * 3);
+      const freq = Float64Array.from({ length: n }, () => 1 + Math.floor(next() ** 3 * distinct));
+      const mon = Float64Array.from({ length: n }, () => (next() < 0.05 ? NaN : Math.round(next() * distinct) * 10));
+      const s = rfmScores(rec, freq, mon);
+      const seg = rfmSegmentCodes(s.r, s.f);
+      for (const [values, scores, reverse] of [[rec, s.r, true], [freq, s.f, false], [mon, s.m, false]] as const) {
+        for (let i = 0; i < n; i++) {
+          if (Number.isNaN(values[i])) {
+            expect(scores[i]).toBe(0);
+            continue;
+          }
+          // The smallest value scores 1 (5 for recency): one-time buyers are F = 1, the most recent R = 5.
+          if (values.every((v) => Number.isNaN(v) || v >= values[i])) expect(scores[i]).toBe(reverse ? 5 : 1);
+          // F and M: the score profiles.ts gives a segment median of that value.
+          if (!reverse) expect(scores[i]).toBe(rfmScoreOfValue(values, values[i]));
+          for (let j = 0; j < n; j++) {
+            if (values[j] === values[i]) expect(scores[j]).toBe(scores[i]);
+            // Monotone: a larger value never scores lower (higher, for recency).
+            if (values[j] > values[i]) expect(reverse ? scores[j] <= scores[i] : scores[j] >= scores[i]).toBe(true);
+          }
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < i; j++) if (rec[i] === rec[j] && freq[i] === freq[j]) expect(seg[i]).toBe(seg[j]);
+      }
+      // Distinct values: the scores are pandas' qcut of the first ranks, as before.
+      const unique = Float64Array.from({ length: n }, (_, i) => ((i * 7919) % 1009) + next());
+      const up = qcutRanks(rankFirst(unique), 5);
+      expect(Array.from(quintileScores(unique))).toEqual(Array.from(up));
+      expect(Array.from(quintileScores(unique, true))).toEqual(Array.from(up, (b) => 6 - b));
+    }
+  });
+
+  it("through the log: customers with the same recency and frequency get the same scores and segment", async () => {
+    // Six customers buy once for 10 on 2024-03-01 (recency 1, frequency 1), listed in an order
+    // that row-order tie-breaking spread over R 5 to 2; "x" bought twice earlier (recency 46).
+    // m = 7, edges 1, 2.2, 3.4, 4.6, 5.8, 7. The six: rank 1 in R (bin 1, R 5), F (F 1) and M
+    // (M 1): New Customers. x: rank 7 everywhere (bin 5): R 1, F 5, M 5: Can't Lose Them.
+    const rows = ["Customer,Date,Amount"];
+    for (const c of ["f", "a", "e", "b", "d", "c"]) rows.push(`${c},2024-03-01,10`);
+    rows.push("x,2024-01-01,10", "x,2024-01-15,10");
+    const f = await write("ties.csv", rows.join("\n") + "\n");
+    const s = await computeRfmFromFile(f, { customer: "Customer", date: "Date", amount: "Amount" });
+    try {
+      const counts = await addRfmScores(s);
+      const got = await queryRows(`SELECT customer_id, r_score, f_score, m_score, rfm_segment FROM ${s.table} ORDER BY customer_id`);
+      expect(got.map((g) => [g.customer_id, g.r_score, g.f_score, g.m_score, g.rfm_segment])).toEqual([
+        ...["a", "b", "c", "d", "e", "f"].map((c) => [c, 5, 1, 1, "New Customers"]),
+        ["x", 1, 5, 5, "Can't Lose Them"],
+      ]);
+      expect(counts).toMatchObject({ "New Customers": 6, "Can't Lose Them": 1, Champions: 0 });
+    } finally {
+      await exec(`DROP TABLE IF EXISTS ${s.table}`);
+    }
   });
 });

@@ -257,14 +257,15 @@ b,2023-03-22,
   it("--scores adds quintile scores and segments", async () => {
     const { doc, rows } = await rfm(logA, [...MAP_A, "--scores"]);
     // Customers "1", "2", "4": recency 7, 2, 1; frequency 2, 1, 1; monetary 13, 4, 5. With three
-    // values pandas' qcut of ranks gives bins 1, 3, 5 (ties in frequency by order: "2" before "4").
+    // values the ranks 1, 2, 3 fall in bins 1, 3, 5; "2" and "4" share frequency 1, so both take
+    // the smallest rank of the pair (1): F = 1 for both.
     expect([rows["1"], rows["2"], rows["4"]].map((x) => [x.r_score, x.f_score, x.m_score, x.rfm_segment])).toEqual([
       [1, 5, 5, "Can't Lose Them"],
       [3, 1, 1, "About to Sleep"],
-      [5, 3, 3, "Potential Loyalists"],
+      [5, 1, 3, "New Customers"],
     ]);
     expect(doc.columns.slice(-4)).toEqual(["r_score", "f_score", "m_score", "rfm_segment"]);
-    expect(doc.segments).toMatchObject({ "Can't Lose Them": 1, "About to Sleep": 1, "Potential Loyalists": 1, Champions: 0 });
+    expect(doc.segments).toMatchObject({ "Can't Lose Them": 1, "About to Sleep": 1, "New Customers": 1, "Potential Loyalists": 0, Champions: 0 });
   });
 
   it("writes CSV and prints the explanation without --json", async () => {
@@ -302,20 +303,22 @@ b,2023-03-22,
   });
 });
 
-describe("RFM scores (pandas qcut of first-ranks)", () => {
-  // Expected values computed once with pandas 1.5.3 (numpy 1.24.2):
-  //   s = pd.Series(values, dtype="float64")
-  //   pd.qcut(s.rank(method="first"), 5, labels=[1, 2, 3, 4, 5])   # "up"
-  //   pd.qcut(s.rank(method="first"), 5, labels=[5, 4, 3, 2, 1])   # "down" (recency)
-  // with NaN written as 0.
+describe("RFM scores (pandas qcut of ranks; equal values share the smallest rank)", () => {
+  // Expected values computed with pandas 1.5.3 (numpy 1.24.2):
+  //   s = pd.Series(values, dtype="float64"); m = s.notna().sum()
+  //   edges = np.quantile(np.arange(1, m + 1), [0, 0.2, 0.4, 0.6, 0.8, 1])
+  //   pd.cut(s.rank(method="min"), edges, labels=[1, 2, 3, 4, 5], include_lowest=True)   # "up"
+  //   pd.cut(s.rank(method="min"), edges, labels=[5, 4, 3, 2, 1], include_lowest=True)   # "down" (recency)
+  // with NaN written as 0. Without ties this equals pd.qcut(s.rank(method="first"), 5, labels=…)
+  // (the cases "eleven values" and "missing values" have no ties).
   const CASES: [string, number[], number[], number[]][] = [
-    ["ties (frequency-like)", [1, 3, 1, 1, 2, 5, 1, 2, 8, 1, 2, 1], [1, 5, 1, 1, 3, 5, 2, 4, 5, 2, 4, 3], [5, 1, 5, 5, 3, 1, 4, 2, 1, 4, 2, 3]],
-    ["ties (recency-like)", [10, 3, 45, 3, 3, 100, 7, 7, 60, 1, 3, 30], [4, 1, 5, 1, 2, 5, 3, 3, 5, 1, 2, 4], [2, 5, 1, 5, 4, 1, 3, 3, 1, 5, 4, 2]],
-    ["negative and zero spend", [0, 12.5, -3, 12.5, 40, 0, 7.25, 99, 12.5, 3, 1000, 0], [1, 3, 1, 4, 5, 1, 3, 5, 4, 2, 5, 2], [5, 3, 5, 2, 1, 5, 3, 1, 2, 4, 1, 4]],
-    ["two values", [5, 5], [1, 5], [5, 1]],
-    ["three equal values", [1, 1, 1], [1, 3, 5], [5, 3, 1]],
-    ["six values", [2, 1, 2, 1, 2, 1], [3, 1, 4, 1, 5, 2], [3, 5, 2, 5, 1, 4]],
-    ["seven equal values", [4, 4, 4, 4, 4, 4, 4], [1, 1, 2, 3, 4, 5, 5], [5, 5, 4, 3, 2, 1, 1]],
+    ["ties (frequency-like)", [1, 3, 1, 1, 2, 5, 1, 2, 8, 1, 2, 1], [1, 5, 1, 1, 3, 5, 1, 3, 5, 1, 3, 1], [5, 1, 5, 5, 3, 1, 5, 3, 1, 5, 3, 5]],
+    ["ties (recency-like)", [10, 3, 45, 3, 3, 100, 7, 7, 60, 1, 3, 30], [4, 1, 5, 1, 1, 5, 3, 3, 5, 1, 1, 4], [2, 5, 1, 5, 5, 1, 3, 3, 1, 5, 5, 2]],
+    ["negative and zero spend", [0, 12.5, -3, 12.5, 40, 0, 7.25, 99, 12.5, 3, 1000, 0], [1, 3, 1, 3, 5, 1, 3, 5, 3, 2, 5, 1], [5, 3, 5, 3, 1, 5, 3, 1, 3, 4, 1, 5]],
+    ["two equal values", [5, 5], [1, 1], [5, 5]],
+    ["three equal values", [1, 1, 1], [1, 1, 1], [5, 5, 5]],
+    ["six values", [2, 1, 2, 1, 2, 1], [3, 1, 3, 1, 3, 1], [3, 5, 3, 5, 3, 5]],
+    ["seven equal values", [4, 4, 4, 4, 4, 4, 4], [1, 1, 1, 1, 1, 1, 1], [5, 5, 5, 5, 5, 5, 5]],
     ["eleven values (edges on whole ranks)", [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [1, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5], [5, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1]],
     ["missing values", [3, NaN, 1, 2, NaN, 5], [4, 0, 1, 2, 0, 5], [2, 0, 5, 4, 0, 1]],
   ];

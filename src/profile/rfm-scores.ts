@@ -1,20 +1,30 @@
 /**
  * RFM scores and the usual named RFM segments: pure functions over Float64Arrays (no I/O).
  *
- * Scores. Each of recency, frequency and monetary gets a score 1–5 by quintiles, computed
- * exactly as the common pandas idiom
+ * Scores. Each of recency, frequency and monetary gets a score 1–5 by quintiles of the
+ * customers' ranks: the ranks are cut at numpy's linear-interpolation quantiles of the ranks
+ * 1..m at [0, 0.2, 0.4, 0.6, 0.8, 1] into right-closed bins, the lowest bin including its
+ * left edge, as pandas `qcut` does. Where no two customers have the same value this is exactly
+ * the common pandas idiom
  *
  *     pd.qcut(values.rank(method="first"), 5, labels=[1, 2, 3, 4, 5])
  *
- * `rank(method="first")` numbers the values 1..n in increasing order, ties in order of
- * appearance, so every quintile holds n/5 customers (±1) even when many values are equal
- * (frequency is 1 for a third of a typical shop's customers). `qcut` then cuts the ranks at
- * numpy's linear-interpolation quantiles of [0, 0.2, 0.4, 0.6, 0.8, 1] into right-closed
- * bins, the lowest bin including its left edge. The edge arithmetic below repeats numpy's
- * float operations, so a rank sitting on an edge lands in the same bin as in pandas. Recency
- * is reversed (5 = the most recent customers): r = 6 − (its quintile), which equals pandas'
- * `labels=[5, 4, 3, 2, 1]`. Missing values (NaN) get no rank and the score 0; with a single
- * value pandas refuses (its bin edges coincide) and this gives it the lowest quintile.
+ * and the edge arithmetic below repeats numpy's float operations, so a rank on an edge lands in
+ * the same bin as in pandas.
+ *
+ * Ties. Customers with equal values get equal scores: they share the smallest rank of their
+ * group (pandas `rank(method="min")`), for all three measures, and recency is then reversed:
+ * r = 6 − (its quintile), which equals pandas' `labels=[5, 4, 3, 2, 1]`. So one-time buyers
+ * all score F = 1 however many they are, and the customers whose last purchase was on the most
+ * recent day all score R = 5. In pandas:
+ *
+ *     edges = np.quantile(np.arange(1, m + 1), [0, 0.2, 0.4, 0.6, 0.8, 1])
+ *     f = pd.cut(values.rank(method="min"), edges, labels=[1, 2, 3, 4, 5], include_lowest=True)
+ *     r = pd.cut(recency.rank(method="min"), edges, labels=[5, 4, 3, 2, 1], include_lowest=True)
+ *
+ * Quintiles then need not hold n/5 customers each. Missing values (NaN) get no rank and the
+ * score 0; with a single value (m = 1) every edge is 1 and the value gets the lowest quintile
+ * (pandas refuses).
  *
  * Segments. The common R-versus-F grid (recency score across, frequency score down); the
  * monetary score does not enter it:
@@ -76,6 +86,24 @@ export function rankFirst(values: Float64Array): Float64Array {
 }
 
 /**
+ * Ranks of the non-missing values in increasing order, equal values sharing the smallest rank
+ * of their group (pandas `rank(method="min")`); NaN where the value is NaN.
+ */
+export function rankMin(values: Float64Array): Float64Array {
+  const n = values.length;
+  const ranks = new Float64Array(n).fill(NaN);
+  const order = new Uint32Array(n);
+  let m = 0;
+  for (let i = 0; i < n; i++) if (!Number.isNaN(values[i])) order[m++] = i;
+  const present = order.subarray(0, m);
+  present.sort((a, b) => (values[a] < values[b] ? -1 : values[a] > values[b] ? 1 : 0));
+  for (let k = 0; k < m; k++) {
+    ranks[present[k]] = k > 0 && values[present[k]] === values[present[k - 1]] ? ranks[present[k - 1]] : k + 1;
+  }
+  return ranks;
+}
+
+/**
  * The q + 1 bin edges pandas `qcut(ranks, q)` uses when the ranks are 1..m: numpy's
  * `quantile([1..m], linspace(0, 1, q + 1))` with linear interpolation, float for float.
  */
@@ -100,8 +128,9 @@ export function rankQuantileEdges(m: number, q: number): Float64Array {
 }
 
 /**
- * pandas `qcut(ranks, q, labels=[1..q])` of ranks 1..m (as from rankFirst): the bin of each
- * rank, 1..q; 0 where the rank is NaN. Writes into `out` (allocated when not given).
+ * The bin 1..q of each rank in 1..m (as from rankFirst or rankMin), cut at the edges of
+ * rankQuantileEdges(m, q) (pandas `qcut(ranks, q, labels=[1..q])` when the ranks are 1..m);
+ * 0 where the rank is NaN. Writes into `out` (allocated when not given).
  */
 export function qcutRanks(ranks: Float64Array, q = 5, out: Uint8Array = new Uint8Array(ranks.length)): Uint8Array {
   if (!Number.isInteger(q) || q < 1 || q > 255) throw new RangeError(`q must be a whole number in [1, 255], got ${q}`);
@@ -123,9 +152,12 @@ export function qcutRanks(ranks: Float64Array, q = 5, out: Uint8Array = new Uint
   return out;
 }
 
-/** Quintile scores 1–5 of values (0 for NaN); `reverse` makes the smallest values score 5. */
+/**
+ * Quintile scores 1–5 of values (0 for NaN); `reverse` makes the smallest values score 5.
+ * Equal values get equal scores, from the smallest rank of their group (see the comment at the top).
+ */
 export function quintileScores(values: Float64Array, reverse = false): Uint8Array {
-  const s = qcutRanks(rankFirst(values), 5);
+  const s = qcutRanks(rankMin(values), 5);
   if (reverse) for (let i = 0; i < s.length; i++) if (s[i] !== 0) s[i] = 6 - s[i];
   return s;
 }
