@@ -105,6 +105,7 @@ export async function loadTable(path: string, options: ReadOptions = {}): Promis
       break;
     case "json":
       await guarded(path, `CREATE TABLE ${table} AS SELECT * FROM read_json_auto(${lit(path)})`, "JSON");
+      await jsonColumnsAsText(table);
       details = "JSON";
       break;
     case "xlsx":
@@ -123,6 +124,23 @@ export async function loadTable(path: string, options: ReadOptions = {}): Promis
     );
   }
   return { file: path, format, table, rows, columns, details, firstDataLine, untyped };
+}
+
+/**
+ * Columns DuckDB leaves as its JSON type (keys whose values mix kinds, e.g. numbers and numeric
+ * strings) become plain text: strings unquoted, numbers and booleans as written, JSON null as
+ * NULL, objects and arrays as their JSON text. The profile then sees what the values are (for
+ * example numbers stored as text) instead of quoted JSON fragments.
+ */
+async function jsonColumnsAsText(table: string): Promise<void> {
+  for (const r of await queryRows(`DESCRIBE ${table}`)) {
+    if (String(r.column_type) !== "JSON") continue;
+    const c = ident(String(r.column_name));
+    await exec(
+      `ALTER TABLE ${table} ALTER ${c} TYPE VARCHAR USING CASE json_type(${c}) WHEN 'NULL' THEN NULL ` +
+        `WHEN 'VARCHAR' THEN json_extract_string(${c}, '$') ELSE CAST(${c} AS VARCHAR) END`,
+    );
+  }
 }
 
 async function guarded(file: string, sql: string, what: string): Promise<void> {
