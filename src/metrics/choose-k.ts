@@ -229,6 +229,12 @@ export interface KRecommendation {
   tally: { k: number; votes: number; by: KVoter[] }[];
 }
 
+export interface KAlternative {
+  k: number;
+  /** Plain-language reasons, the decisive one first (as the recommendation's). */
+  reasons: string[];
+}
+
 export interface ChooseKResult {
   rows: number;
   cols: number;
@@ -249,6 +255,12 @@ export interface ChooseKResult {
   gap: { k: number | null; references: number; sample: number | null; reason: string } | null;
   stability: { resamples: number; threshold: number; sample: number | null } | null;
   recommendation: KRecommendation;
+  /**
+   * When the recommendation is k = 2 and the range goes beyond it: the best k ≥ 3 by the same
+   * voting (see `recommendBeyondTwo`), with its reasons, for an analyst who needs more than
+   * two segments; `notes` then says how strong the 2-split is. null otherwise.
+   */
+  alternative: KAlternative | null;
   /** What was sampled, skipped or noticed. */
   notes: string[];
 }
@@ -280,7 +292,10 @@ export interface ChooseKResult {
  * Above `maxRows` rows the gap statistic and stability work on one seeded sample of that many
  * rows (the data's W_k and clusters then come from fits on that sample); `notes` says so.
  *
- * The recommendation: see `recommendK`.
+ * The recommendation: see `recommendK`. When it is k = 2 (silhouette and Calinski–Harabasz
+ * tend to prefer 2 on data without clear groups), `alternative` is the best k ≥ 3 by the same
+ * voting (see `recommendBeyondTwo`) and a note says whether the 2-split is clear or weak
+ * (silhouette 0.5 or less, after Kaufman & Rousseeuw) and what speaks for the alternative.
  */
 export async function chooseK(Xin: MatrixLike, options: ChooseKOptions = {}): Promise<ChooseKResult> {
   const X = toMatrix(Xin, "X");
@@ -475,9 +490,17 @@ export async function chooseK(Xin: MatrixLike, options: ChooseKOptions = {}): Pr
     gap: gapInfo ? gapInfo.k : undefined,
     stabilityThreshold: threshold,
   });
+  let alternative: KAlternative | null = null;
+  if (recommendation.k === 2) {
+    const alt = recommendBeyondTwo(evaluations, { elbow: elbow.knee, gap: gapInfo ? gapInfo.k : undefined, stabilityThreshold: threshold });
+    if (alt) {
+      alternative = { k: alt.k, reasons: alt.reasons };
+      notes.push(twoSegmentsNote(evaluations, alt));
+    }
+  }
   return {
     rows: n, cols: d, kMin, kMax, seed, evaluations, kOne, silhouetteSample, elbow, gap: gapInfo, stability: stabilityInfo,
-    recommendation, notes,
+    recommendation, alternative, notes,
   };
 }
 
@@ -544,6 +567,84 @@ export interface RecommendOptions {
   /** The gap statistic's k (1: no clusters; null: rule met nowhere; undefined: not computed). */
   gap?: number | null;
   stabilityThreshold?: number;
+  /**
+   * The elbow and the gap were read from these k on (as `recommendBeyondTwo` does): the
+   * reasons say so. Default: the whole curve.
+   */
+  elbowFrom?: number;
+  gapFrom?: number;
+}
+
+/**
+ * The silhouette bands of Kaufman & Rousseeuw (1990): above 0.5 a reasonable to strong
+ * structure, 0.26–0.5 weak (possibly artificial), 0.25 and below no substantial structure.
+ */
+export const WEAK_SILHOUETTE = 0.5;
+export const NO_STRUCTURE_SILHOUETTE = 0.25;
+
+/**
+ * The best k ≥ 3 by the same voting as `recommendK`, for when the recommendation is 2: the
+ * indices vote among k ≥ 3; the elbow keeps its vote when it is at 3 or more, else it is
+ * read again by Kneedle on the inertia curve from k = 2 on (so k = 2 plays the part k = 1
+ * plays in the full curve); the gap statistic keeps its vote when it is 3 or more, else its
+ * rule is read from k = 3 on (the smallest k ≥ 3 with Gap(k) ≥ Gap(k+1) − s(k+1)); the stable
+ * k are preferred as in `recommendK`. null when no k ≥ 3 was evaluated.
+ */
+export function recommendBeyondTwo(evaluations: KEvaluation[], options: RecommendOptions = {}): KRecommendation | null {
+  const sorted = [...evaluations].sort((a, b) => a.k - b.k);
+  const rest = sorted.filter((e) => e.k >= 3);
+  if (rest.length === 0) return null;
+  let elbow = options.elbow ?? null;
+  let elbowReason = options.elbowReason ?? null;
+  let elbowFrom: number | undefined;
+  if (elbow === null || elbow < 3) {
+    const curve = sorted.filter((e) => e.k >= 2);
+    const knee = curve.length >= 3
+      ? kneedle(curve.map((e) => e.k), curve.map((e) => e.inertia), { curve: "convex", direction: "decreasing" })
+      : null;
+    elbow = knee ? knee.knee : null;
+    elbowReason = knee ? knee.reason : "too few k beyond 2";
+    elbowFrom = curve[0]?.k;
+  }
+  let gap = options.gap;
+  let gapFrom: number | undefined;
+  if (gap != null && gap < 3) {
+    gapFrom = 3;
+    gap = null;
+    for (let t = 0; t + 1 < rest.length; t++) {
+      const a = rest[t];
+      const b = rest[t + 1];
+      if (a.gap === null || b.gap === null || b.gapSe === null || b.k !== a.k + 1) continue;
+      if (a.gap >= b.gap - b.gapSe) {
+        gap = a.k;
+        break;
+      }
+    }
+  }
+  return recommendK(rest, { elbow, elbowReason, gap, stabilityThreshold: options.stabilityThreshold, elbowFrom, gapFrom });
+}
+
+/** The note that goes with a recommendation of 2: how strong the split is, and the best k ≥ 3. */
+function twoSegmentsNote(evaluations: KEvaluation[], alt: KRecommendation): string {
+  const two = evaluations.find((e) => e.k === 2)!;
+  const s = two.silhouette;
+  const strength = !Number.isFinite(s)
+    ? ""
+    : s <= NO_STRUCTURE_SILHOUETTE
+      ? `: the structure is weak (silhouette ${fmt(s, 2)}; ${NO_STRUCTURE_SILHOUETTE} or less means no substantial structure)`
+      : s <= WEAK_SILHOUETTE
+        ? `: the structure is weak (silhouette ${fmt(s, 2)})`
+        : `, a clear split (silhouette ${fmt(s, 2)})`;
+  const ks = evaluations.filter((e) => e.k >= 3).map((e) => e.k);
+  const range = ks.length > 1 ? `${Math.min(...ks)}..${Math.max(...ks)}` : String(ks[0]);
+  const e = evaluations.find((x) => x.k === alt.k)!;
+  const votes = alt.tally.find((t) => t.k === alt.k);
+  const evidence: string[] = [
+    votes ? `${votes.votes} of 5 methods ${votes.votes === 1 ? "points" : "point"} to it (${votes.by.map((v) => VOTER_NAMES[v]).join(", ")})` : "no method points to a k above 2; it has the highest silhouette there",
+  ];
+  if (Number.isFinite(e.silhouette)) evidence.push(`silhouette ${fmt(e.silhouette, 2)}`);
+  if (e.stable !== null) evidence.push(`${e.stable ? "stable" : "not stable"} (mean bootstrap Jaccard ${fmt(e.stability!, 2)}, weakest segment ${fmt(e.stabilityMin!, 2)})`);
+  return `the evidence points to 2 segments${strength}. If you need more segments, k = ${alt.k} is the best of ${range}: ${evidence.join("; ")}`;
 }
 
 const fmt = (x: number, digits = 3): string => (Number.isFinite(x) ? String(Number(x.toPrecision(digits))) : String(x));
@@ -615,7 +716,7 @@ export function recommendK(evaluations: KEvaluation[], options: RecommendOptions
     const win = pool[0];
     k = win.k;
     const names = win.by.map((v) => VOTER_NAMES[v]).join(", ");
-    reasons.push(`k=${k}: ${win.votes} of 5 methods point to it (${names})${stabilityKnown && stable.length && pool !== tally && tally[0].k !== k ? ", the most among stable k" : ""}`);
+    reasons.push(`k=${k}: ${win.votes} of 5 methods ${win.votes === 1 ? "points" : "point"} to it (${names})${stabilityKnown && stable.length && pool !== tally && tally[0].k !== k ? ", the most among stable k" : ""}`);
     const ties = pool.filter((t) => t !== win && t.votes === win.votes);
     if (ties.length) {
       reasons.push(`tie with ${ties.map((t) => `k=${t.k}`).join(", ")} (${win.votes} votes each), broken by ${stabilityKnown ? "stability, then silhouette" : "silhouette"}, then the smaller k`);
@@ -626,11 +727,16 @@ export function recommendK(evaluations: KEvaluation[], options: RecommendOptions
   if (votes.silhouette !== null) reasons.push(`silhouette is highest at k=${votes.silhouette} (${fmt(byK.get(votes.silhouette)!.silhouette)}${votes.silhouette === k ? "" : `; ${fmt(e.silhouette)} at k=${k}`})`);
   if (votes.daviesBouldin !== null) reasons.push(`Davies–Bouldin is lowest at k=${votes.daviesBouldin} (${fmt(byK.get(votes.daviesBouldin)!.daviesBouldin)}${votes.daviesBouldin === k ? "" : `; ${fmt(e.daviesBouldin)} at k=${k}`})`);
   if (votes.calinskiHarabasz !== null) reasons.push(`Calinski–Harabasz is highest at k=${votes.calinskiHarabasz} (${fmt(byK.get(votes.calinskiHarabasz)!.calinskiHarabasz, 4)}${votes.calinskiHarabasz === k ? "" : `; ${fmt(e.calinskiHarabasz, 4)} at k=${k}`})`);
-  if (votes.elbow !== null) reasons.push(`the elbow of the inertia curve (Kneedle) is at k=${votes.elbow}`);
+  const curveFrom = options.elbowFrom !== undefined ? ` from k=${options.elbowFrom} on` : "";
+  if (votes.elbow !== null) reasons.push(`the elbow of the inertia curve${curveFrom} (Kneedle) is at k=${votes.elbow}`);
   else if (options.elbow === 1) reasons.push("the elbow of the inertia curve is at k=1, outside the range");
-  else if (options.elbow !== undefined) reasons.push(`no elbow in the inertia curve${options.elbowReason ? `: ${options.elbowReason}` : ""}`);
+  else if (options.elbow !== undefined) reasons.push(`no elbow in the inertia curve${curveFrom}${options.elbowReason ? `: ${options.elbowReason}` : ""}`);
   if (options.gap !== undefined) {
-    if (votes.gap !== null) reasons.push(`the gap statistic picks k=${votes.gap} (smallest k with Gap(k) ≥ Gap(k+1) − s(k+1))`);
+    const gapFrom = options.gapFrom !== undefined ? ` ≥ ${options.gapFrom}` : "";
+    if (votes.gap !== null) reasons.push(`the gap statistic picks k=${votes.gap} (smallest k${gapFrom} with Gap(k) ≥ Gap(k+1) − s(k+1))`);
+    else if (options.gap === null && options.gapFrom !== undefined) {
+      reasons.push(`no k from ${options.gapFrom} on meets the gap statistic's rule Gap(k) ≥ Gap(k+1) − s(k+1)`);
+    }
     else if (options.gap === 1) {
       reasons.push("the gap statistic prefers k=1 (Gap(1) ≥ Gap(2) − s(2)): by its test the data are no more clustered than uniform noise in the box of their principal components, so it does not vote; judge the segments by their stability and their use");
     } else if (options.gap === null) {
