@@ -72,3 +72,109 @@ describe("JSON keys mixing numbers and numeric strings", () => {
     });
   }
 });
+
+describe("columns read verbatim as text (loadTable's text option)", () => {
+  // Ids that look like numbers: zero-padded, whole numbers written with ".0", and plain numbers.
+  const ids = ["007", "12", "17850.0", "0042", "3", "17851.0", "99", "100", "5", "8"];
+
+  it("CSV: every id exactly as written, the other columns still typed; unknown names ignored", async () => {
+    const f = await write("ids.csv", "id,amount\n" + ids.map((id, i) => `${id},${i + 0.5}`).join("\n") + "\n");
+    await withTable(f, async (t) => {
+      expect(t.columns).toEqual([{ name: "id", duckType: "VARCHAR" }, { name: "amount", duckType: "DOUBLE" }]);
+      expect(await column(t, "id")).toEqual(ids);
+    }, { text: ["id", "no such column"] });
+  });
+
+  it("CSV: whole numbers written with \".0\" stay as written (DuckDB alone reads them as numbers)", async () => {
+    const written = ["17850.0", "12", "13047.0", "3", "12583.0"];
+    const f = await write("float-ids.csv", "id,amount\n" + written.map((id, i) => `${id},${i}`).join("\n") + "\n");
+    await withTable(f, async (t) => {
+      expect(t.columns[0]).toEqual({ name: "id", duckType: "VARCHAR" });
+      expect(await column(t, "id")).toEqual(written);
+    }, { text: ["id"] });
+    await withTable(f, async (t) => expect(t.columns[0].duckType).toBe("DOUBLE"));
+  });
+
+  it("CSV: a column of numbers with a few other values far down keeps every value", async () => {
+    const n = 25_000; // past DuckDB's type sample of 20,480 rows
+    const values = Array.from({ length: n }, (_, i) => (i === 3 ? "007" : i === n - 2 ? "A-9" : i === n - 1 ? "B 12" : String(1000 + i)));
+    const f = await write("mostly-numbers.csv", "customer,x\n" + values.map((v, i) => `${v},${i % 7}`).join("\n") + "\n");
+    await withTable(f, async (t) => {
+      expect(t.columns[0]).toEqual({ name: "customer", duckType: "VARCHAR" });
+      expect(await column(t, "customer")).toEqual(values);
+    }, { text: ["customer"] });
+  });
+
+  it("XLSX: text cells that look like numbers and number cells, all as written", async () => {
+    const ExcelJS = (await import("exceljs")).default;
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet("Customers");
+    ws.addRow(["id", "spend"]);
+    ws.addRow(["17850.0", 10]); // a text cell
+    ws.addRow([12, 20]);
+    ws.addRow(["13047.0", 30]);
+    ws.addRow([17851, 40]);
+    const f = join(dir, "ids.xlsx");
+    await wb.xlsx.writeFile(f);
+    await withTable(f, async (t) => {
+      expect(t.columns).toEqual([{ name: "id", duckType: "VARCHAR" }, { name: "spend", duckType: "BIGINT" }]);
+      expect(await column(t, "id")).toEqual(["17850.0", "12", "13047.0", "17851"]);
+    }, { text: ["id", "nope"] });
+    await withTable(f, async (t) => expect(t.columns[0].duckType).toBe("DOUBLE"));
+  });
+
+  it("Parquet and JSON: typed values cast to text", async () => {
+    const f = await write("ids.ndjson", ids.map((id, i) => JSON.stringify({ id: Number(id), n: i })).join("\n") + "\n");
+    await withTable(f, async (t) => {
+      expect(t.columns[0]).toEqual({ name: "id", duckType: "VARCHAR" });
+      expect(t.columns[1].duckType).toBe("BIGINT");
+      expect(await column(t, "id")).toEqual(ids.map((id) => String(Number(id))));
+    }, { text: ["id"] });
+  });
+});
+
+describe("headers DuckDB renames", () => {
+  it("CSV: an empty header (column2), repeated ones (b_1, B_2) and a padded one carry the header as written", async () => {
+    const f = await write("renamed.csv", "a,b,,b, c ,B\n1,2,3,4,5,6\n7,8,9,10,11,12\n");
+    await withTable(f, async (t) => {
+      expect(t.columns).toEqual([
+        { name: "a", duckType: "BIGINT" },
+        { name: "b", duckType: "BIGINT" },
+        { name: "column2", duckType: "BIGINT", header: "" },
+        { name: "b_1", duckType: "BIGINT", header: "b" },
+        { name: "c", duckType: "BIGINT", header: " c " },
+        { name: "B_2", duckType: "BIGINT", header: "B" },
+      ]);
+      expect(await column(t, "b_1")).toEqual([4n, 10n]);
+    });
+  });
+
+  it("CSV without a header: no header field", async () => {
+    const f = await write("no-header.csv", "1,2.5,3\n4,5.5,6\n7,8.5,9\n");
+    await withTable(f, async (t) => {
+      expect(t.columns.map((c) => c.name)).toEqual(["column0", "column1", "column2"]);
+      expect(t.columns.every((c) => c.header === undefined)).toBe(true);
+    });
+  });
+
+  it("whitespace-separated text: a repeated header", async () => {
+    const f = await write("spaces.txt", "id  x   x\n1   2   3\n4   5   6\n");
+    await withTable(f, async (t) => {
+      expect(t.columns.map((c) => [c.name, c.header])).toEqual([["id", undefined], ["x", undefined], ["x_1", "x"]]);
+    });
+  });
+
+  it("XLSX: an empty header cell and a repeated header", async () => {
+    const ExcelJS = (await import("exceljs")).default;
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet("S");
+    ws.addRow(["id", "b", null, "b"]);
+    ws.addRow([1, 2, 3, 4]);
+    ws.addRow([5, 6, 7, 8]);
+    const f = join(dir, "renamed.xlsx");
+    await wb.xlsx.writeFile(f);
+    await withTable(f, async (t) => {
+      expect(t.columns.map((c) => [c.name, c.header])).toEqual([["id", undefined], ["b", undefined], ["column2", ""], ["b_1", "b"]]);
+    });
+  });
+});

@@ -31,6 +31,13 @@ export interface ReadOptions {
   format?: FileFormat;
   /** For XLSX: the worksheet to read (name or 1-based number). Default: the first. */
   sheet?: string | number;
+  /**
+   * Columns to read verbatim as text, whatever they look like (an id column: "007" stays "007",
+   * "17850.0" stays "17850.0", a column of numbers with a few other values keeps every value).
+   * Delimited text and XLSX keep the characters of the file; Parquet and JSON values that are
+   * typed in the file are cast to text. Names that are not columns of the file are ignored.
+   */
+  text?: string[];
 }
 
 /** Checks that `path` is a readable, non-empty regular file, with messages a user can act on. */
@@ -91,12 +98,16 @@ export async function loadTable(path: string, options: ReadOptions = {}): Promis
   let details = "";
   let firstDataLine = 2;
   let untyped = false;
+  // The header of each column as written in the file, by position, where it is known.
+  let headers: string[] | undefined;
+  const text = options.text ?? [];
   switch (format) {
     case "csv": {
-      const r = await loadCsv(path, path, table);
+      const r = await loadCsv(path, path, table, text);
       details = r.details;
       firstDataLine = r.firstDataLine;
       untyped = r.untyped;
+      headers = r.headers;
       break;
     }
     case "parquet":
@@ -108,14 +119,22 @@ export async function loadTable(path: string, options: ReadOptions = {}): Promis
       await jsonColumnsAsText(table);
       details = "JSON";
       break;
-    case "xlsx":
-      details = await loadXlsx(path, table, options.sheet);
+    case "xlsx": {
+      const r = await loadXlsx(path, table, options.sheet, text);
+      details = r.details;
+      headers = r.headers;
       break;
+    }
   }
-  const columns = (await queryRows(`DESCRIBE ${table}`)).map((r) => ({
-    name: String(r.column_name),
-    duckType: String(r.column_type),
-  }));
+  if (format === "parquet" || format === "json") await castToText(table, text);
+  const described = await queryRows(`DESCRIBE ${table}`);
+  if (headers && headers.length !== described.length) headers = undefined;
+  const columns: LoadedTable["columns"] = described.map((r, i) => {
+    const name = String(r.column_name);
+    const col: LoadedTable["columns"][number] = { name, duckType: String(r.column_type) };
+    if (headers && headers[i] !== name) col.header = headers[i];
+    return col;
+  });
   const rows = Number((await queryRows(`SELECT count(*) AS n FROM ${table}`))[0].n);
   if (rows === 0) {
     await exec(`DROP TABLE ${table}`);
@@ -143,6 +162,16 @@ async function jsonColumnsAsText(table: string): Promise<void> {
   }
 }
 
+/** Casts the named columns of a typed table (Parquet, JSON) to text; unknown names are ignored. */
+async function castToText(table: string, text: string[]): Promise<void> {
+  if (!text.length) return;
+  for (const r of await queryRows(`DESCRIBE ${table}`)) {
+    const name = String(r.column_name);
+    if (!text.includes(name) || String(r.column_type) === "VARCHAR") continue;
+    await exec(`ALTER TABLE ${table} ALTER ${ident(name)} TYPE VARCHAR USING CAST(${ident(name)} AS VARCHAR)`);
+  }
+}
+
 async function guarded(file: string, sql: string, what: string): Promise<void> {
   try {
     await exec(sql);
@@ -153,7 +182,9 @@ async function guarded(file: string, sql: string, what: string): Promise<void> {
   }
 }
 
-async function loadCsv(path: string, file: string, table: string): Promise<{ details: string; firstDataLine: number; untyped: boolean }> {
+async function loadCsv(
+  path: string, file: string, table: string, text: string[],
+): Promise<{ details: string; firstDataLine: number; untyped: boolean; headers?: string[] }> {
   const dialect = await sniffCsv(path, file);
   if (dialect.delimiter === "whitespace") {
     const n = dialect.fields;
@@ -182,7 +213,10 @@ async function loadCsv(path: string, file: string, table: string): Promise<{ det
     } finally {
       await exec(`DROP TABLE IF EXISTS ${raw}`);
     }
-    return { details: `text, columns separated by runs of spaces, ${dialect.header ? "with" : "without"} a header`, firstDataLine, untyped: true };
+    return {
+      details: `text, columns separated by runs of spaces, ${dialect.header ? "with" : "without"} a header`, firstDataLine, untyped: true,
+      headers: dialect.header ? dialect.firstRecord : undefined,
+    };
   }
   await createFromCsv(
     file,
@@ -190,6 +224,7 @@ async function loadCsv(path: string, file: string, table: string): Promise<{ det
     `${lit(path)}, delim=${lit(dialect.delimiter)}, quote='"', escape='"', skip=0, strict_mode=true, null_padding=false, sample_size=20480` +
       `${dialect.decimalSeparator ? `, decimal_separator=${lit(dialect.decimalSeparator)}` : ""}`,
     dialect.fields,
+    text,
   );
   // Did DuckDB take the first line as a header? Compare with the sniffed first record.
   const names = (await queryRows(`DESCRIBE ${table}`)).map((r) => String(r.column_name));
@@ -198,6 +233,7 @@ async function loadCsv(path: string, file: string, table: string): Promise<{ det
     details: `delimited text (${delimiterName(dialect.delimiter)}${dialect.decimalSeparator ? ", decimal comma" : ""}), ${dialect.fields} columns`,
     firstDataLine: header ? 2 : 1,
     untyped: false,
+    headers: header ? dialect.firstRecord : undefined,
   };
 }
 
@@ -207,8 +243,18 @@ async function loadCsv(path: string, file: string, table: string): Promise<{ det
  * column is read again as text, so that the profile can name the value, its row and the way
  * out (--type COL=categorical) instead of the read failing.
  */
-async function createFromCsv(file: string, table: string, args: string, fields: number): Promise<void> {
+async function createFromCsv(file: string, table: string, args: string, fields: number, text: string[] = []): Promise<void> {
   const asText: string[] = [];
+  if (text.length) {
+    // Only names DuckDB gives the file's columns: it refuses types for unknown ones.
+    let names: string[];
+    try {
+      names = (await queryRows(`DESCRIBE SELECT * FROM read_csv(${args})`)).map((r) => String(r.column_name));
+    } catch (e) {
+      throw csvError(file, e);
+    }
+    asText.push(...names.filter((n) => text.includes(n)));
+  }
   for (;;) {
     const types = asText.length ? `, types={${asText.map((c) => `${lit(c)}: 'VARCHAR'`).join(", ")}}` : "";
     try {
@@ -302,7 +348,7 @@ function uniqueNames(names: string[]): string[] {
 }
 
 /** Reads the first (or the named) worksheet of an XLSX workbook through a temporary CSV. */
-async function loadXlsx(path: string, table: string, sheet?: string | number): Promise<string> {
+async function loadXlsx(path: string, table: string, sheet: string | number | undefined, text: string[]): Promise<{ details: string; headers: string[] }> {
   const ExcelJS = (await import("exceljs")).default;
   const wb = new ExcelJS.Workbook();
   try {
@@ -321,6 +367,7 @@ async function loadXlsx(path: string, table: string, sheet?: string | number): P
     throw new InputError(`${path}: no worksheet ${sheet === undefined ? "at all" : JSON.stringify(sheet)}; the workbook has: ${names || "none"}`);
   }
   const dir = await mkdtemp(join(tmpdir(), "segmenta-xlsx-"));
+  let headers: string[] = [];
   const csvPath = join(dir, "sheet.csv");
   try {
     const out = createWriteStream(csvPath, { encoding: "utf8" });
@@ -328,17 +375,18 @@ async function loadXlsx(path: string, table: string, sheet?: string | number): P
     let written = 0;
     ws.eachRow({ includeEmpty: false }, (row) => {
       const cells: string[] = [];
-      for (let c = 1; c <= width; c++) cells.push(csvCell(cellText(row.getCell(c).value)));
-      out.write(cells.join(",") + "\n");
+      for (let c = 1; c <= width; c++) cells.push(cellText(row.getCell(c).value));
+      if (written === 0) headers = cells;
+      out.write(cells.map(csvCell).join(",") + "\n");
       written++;
     });
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
     if (written === 0) throw new InputError(`${path}: worksheet "${ws.name}" is empty; choose another sheet`);
-    await createFromCsv(path, table, `${lit(csvPath)}, delim=',', quote='"', escape='"', header=true, skip=0, strict_mode=true`, width);
+    await createFromCsv(path, table, `${lit(csvPath)}, delim=',', quote='"', escape='"', header=true, skip=0, strict_mode=true`, width, text);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  return `Excel workbook, sheet "${ws.name}" of ${basename(path)}`;
+  return { details: `Excel workbook, sheet "${ws.name}" of ${basename(path)}`, headers };
 }
 
 function cellText(v: unknown): string {
