@@ -316,9 +316,9 @@ describe("segmenta: options", () => {
     valid = put("valid.csv", customers());
   });
 
-  it("9. --k 0, -2, 2.5 and abc", async () => {
-    for (const k of ["0", "-2", "2.5", "abc"]) {
-      await clusterFails([valid, "--k", k], `--k ${k}:`, "whole number ≥ 1");
+  it("9. --k 0, 1, -2, 2.5 and abc", async () => {
+    for (const k of ["0", "1", "-2", "2.5", "abc"]) {
+      await clusterFails([valid, "--k", k], `--k ${k}:`, "whole number ≥ 2");
     }
   });
 
@@ -372,9 +372,15 @@ describe("segmenta: success paths and predict", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(readdirSync(out).sort()).toEqual(["model.json", "segments.csv"]); // no .tmp left
     const seg = readFileSync(join(out, "segments.csv"), "utf8").trim().split("\n");
-    expect(seg[0]).toBe("id,segment");
+    expect(seg[0]).toBe("id,segment,segment_name");
     expect(seg).toHaveLength(25);
     expect(new Set(seg.slice(1).map((l) => l.split(",")[1]))).toEqual(new Set(["0", "1"]));
+    // Each row carries its segment's name, the one printed in the summary.
+    for (const line of seg.slice(1)) {
+      const m = /^[^,]*,(\d+),(?:"((?:[^"]|"")*)"|([^,"]*))$/.exec(line)!;
+      const name = m[2] !== undefined ? m[2].replace(/""/g, '"') : m[3];
+      expect(r.stdout).toContain(`  ${m[1]}. ${name}:`);
+    }
     expect(JSON.parse(readFileSync(join(out, "model.json"), "utf8")).format).toBe("segmenta-model");
   });
 

@@ -91,13 +91,19 @@ describe("runSegmentation", () => {
 
   it("rejects fewer usable rows than k, unknown features and ids, and bad k", async () => {
     const ds = customers(6);
-    await expect(runSegmentation({ k: 7 }, ds)).rejects.toThrow(/only 6 usable rows .* --k 7/);
+    await expect(runSegmentation({ k: 7 }, ds)).rejects.toThrow(/only 6 usable rows .* k = 7 segments.*lower k /);
     await expect(runSegmentation({ k: 6 }, ds)).rejects.toThrow(/only 6 usable rows .* more rows than segments/);
-    await expect(runSegmentation({ k: 2, features: ["nope"] }, ds)).rejects.toThrow(/--features: customers has no column "nope"/);
-    await expect(runSegmentation({ k: 2, id: "nope" }, ds)).rejects.toThrow(/--id: customers has no column "nope"/);
+    await expect(runSegmentation({ k: 2, features: ["nope"] }, ds)).rejects.toThrow(/^features: customers has no column "nope"/);
+    await expect(runSegmentation({ k: 2, id: "nope" }, ds)).rejects.toThrow(/^id: customers has no column "nope"/);
     await expect(runSegmentation({ k: 0 }, ds)).rejects.toThrow(InputError);
-    await expect(runSegmentation({ k: 2.5 } as never, ds)).rejects.toThrow(/--k/);
+    await expect(runSegmentation({ k: 2.5 } as never, ds)).rejects.toThrow(/^config\.k: .*a whole number of segments ≥ 2, or "auto"/);
+    await expect(runSegmentation({ k: 1 }, ds)).rejects.toThrow(/^config\.k: /);
+    // The library's messages speak the library's names, not the command line's flags.
+    await expect(runSegmentation({ k: 2, algorithm: "gmm" }, ds)).rejects.toThrow(/^algorithm "gmm" is not available yet in this version; use one of "kmeans"/);
     await expect(runSegmentation({ k: 2, algorithm: "dbscan" }, ds)).rejects.toThrow(/not available yet/);
+    for (const config of [{ k: 2.5 }, { k: 7 }, { k: 2, features: ["nope"] }, { k: 2, algorithm: "gmm" }, { k: 2, seed: -1 }]) {
+      await expect(runSegmentation(config as never, ds)).rejects.not.toThrow(/--/);
+    }
   });
 });
 
@@ -226,8 +232,9 @@ describe("agglomerative clustering in the pipeline", () => {
   });
 
   it("rejects k = auto with a way out, and an unknown linkage naming the flag", async () => {
-    await expect(runSegmentation({ k: "auto", algorithm: "agglomerative" }, customers())).rejects.toThrow(/--k auto weighs K-Means fits .* give --k N/);
-    expect(() => parseConfig({ linkage: "nearest" })).toThrow(/^--linkage: /);
+    await expect(runSegmentation({ k: "auto", algorithm: "agglomerative" }, customers())).rejects.toThrow(/k "auto" weighs K-Means fits; for agglomerative clustering give a number k/);
+    expect(() => parseConfig({ linkage: "nearest" })).toThrow(/^config\.linkage: Invalid option/);
+    expect(() => parseConfig({ linkage: "nearest" }, "cli")).toThrow(/^--linkage: /);
   });
 });
 
@@ -242,6 +249,6 @@ describe("columns described but not clustered on", () => {
     const f = r.profiles.segments.find((s) => s.id === seg0)!.features.find((x) => x.name === "churned")!;
     expect(f.kind === "boolean" && f.mean).toBe(0.5);
     expect(r.segments[seg0].means.churned).toBe(0.5);
-    await expect(runSegmentation({ k: 3, profile: ["nope"] }, ds)).rejects.toThrow(/--profile: customers has no column "nope"/);
+    await expect(runSegmentation({ k: 3, profile: ["nope"] }, ds)).rejects.toThrow(/^profile: customers has no column "nope"/);
   });
 });

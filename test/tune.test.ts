@@ -81,7 +81,7 @@ describe("segmenta tune", () => {
     expect(readdirSync(charts).sort()).toEqual(["tune-elbow.svg", "tune-gap.svg", "tune-indices.svg"]);
   });
 
-  it("prints a table of k against every index and the reasons, writing the charts into the current folder by default", () => {
+  it("prints a table of k against every index and the reasons, and writes no chart unless --charts is given", () => {
     const cwd = outDir();
     const r = spawnCli(["tune", csv, "--k", "2..5", ...FAST, "--gap-references", "0"], { cwd });
     expect(r.status, r.stderr).toBe(0);
@@ -93,9 +93,11 @@ describe("segmenta tune", () => {
     expect(out.some((l) => /^\s*→ 4\s/.test(l))).toBe(true);
     expect(out).toContain("recommended k: 4");
     expect(out.some((l) => /^\s+- silhouette is highest at k=4/.test(l))).toBe(true);
-    expect(readdirSync(cwd).sort()).toEqual(["tune-elbow.svg", "tune-indices.svg"]);
-    expectSvgFile(join(cwd, "tune-elbow.svg"));
-    expectSvgFile(join(cwd, "tune-indices.svg"));
+    // The plan is printed as cluster prints it.
+    expect(out).toContain("features:");
+    expect(out.some((l) => l.startsWith("preprocessing plan ("))).toBe(true);
+    expect(out).toContain("charts: add --charts DIR to write the elbow, indices and gap charts as SVG files");
+    expect(readdirSync(cwd)).toEqual([]);
   });
 
   const bad: [string[], RegExp][] = [

@@ -1,11 +1,12 @@
 import { stat } from "node:fs/promises";
-import { basename, resolve } from "node:path";
+import { freemem, totalmem } from "node:os";
+import { basename } from "node:path";
 import type { Dataset } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 import { readColumns } from "../io/extract.js";
 import { dropTable, type LoadedTable, loadTable } from "../io/read.js";
 import { profileTable, type TableProfile } from "../io/schema.js";
-import { checkOutputPath, writeColumns, writeTextAtomic } from "../io/write.js";
+import { checkDistinctPaths, checkOutputPath, type NamedPath, type OutColumn, OutputBatch } from "../io/write.js";
 import { AVAILABLE_ALGORITHMS, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "../pipeline/config.js";
 import { buildModelFile } from "../pipeline/model.js";
 import { runSegmentation, type SegmentationResult } from "../pipeline/run.js";
@@ -17,46 +18,11 @@ import {
 } from "./common.js";
 import { describeRfm, RFM_MAPPING_OPTIONS, rfmJson, rfmMapping, type RfmMappingValues, withRfmFile } from "./rfm.js";
 
-export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--features a,b,c] [--algorithm kmeans|minibatch-kmeans|agglomerative]
-                        [--linkage ward|complete|average|single|centroid|median|weighted] [--k N|auto]
-                        [--seed N] [--n-init N] [--type COL=KIND] [--prep standard|auto] [--profile a,b] [--out segments.csv]
-                        [--model model.json] [--json] [preprocessing flags]
-
-Segments the rows of a customer table: picks the features (default: every usable numeric,
-boolean and categorical column except ids and dates), imputes missing values (median /
-most frequent), one-hot encodes categories, standardises numbers, runs K-Means and reports
-each segment's size and the silhouette score. --out writes id,segment (CSV, Parquet or JSON
-by extension; with --outliers …:drop also an outlier column); --model saves the fitted
-preprocessing and model for segmenta predict (agglomerative: new rows go to the nearest
-segment mean for ward, centroid and median linkage, else to the segment of the nearest
-training row). --profile a,b describes each segment by more columns than it was clustered
-on (an outcome such as Churn). --report report.html writes the HTML report (--map pca,tsne,umap chooses
-its maps; default pca,tsne), --charts DIR its charts as SVG and PNG files.
-
-Preprocessing (printed as a plan with a reason for each step):
-  --prep auto            pick steps from the data: log1p / Yeo-Johnson for skewed columns,
-                         rare categories grouped, one column for two-valued categories,
-                         near-duplicate features dropped, indicators where much is missing
-  --impute median|mean|most_frequent|constant   numeric imputation (--fill-value X for constant)
-  --missing-indicator    a 0/1 column per numeric column with missing values
-  --scale standard|minmax|robust|maxabs|none
-  --log a,b              signed log1p;  --power a,b [--power-method yeo-johnson|box-cox]
-  --outliers iqr|zscore|mad[:clip|drop|flag]    dropped rows are left out of the fit but still
-                         get a segment, marked in the outlier column
-  --min-frequency X      group categories rarer than X (a count, or a share below 1)
-  --drop first|if_binary --unknown-categories ignore|error
-  --ordinal COL=low<mid<high   ordered codes instead of one-hot
-  --variance-threshold X --correlation-threshold R --pca N|share [--whiten]
-
---transactions: <file> is a transaction log. Give the column mapping of segmenta rfm
-(--customer, --date, --amount | --quantity and --price, and optionally --invoice, --product,
---as-of, --cancellations net|exclude, --cancel-prefix): the RFM features are computed first
-(one row per customer), then clustered with the id customer_id and, by default, the features
-recency_days, frequency and monetary, each through a signed log1p before scaling. --type
-then applies to the transaction log.`;
 
 export interface ClusterOutputs {
   out?: string;
+  /** Write the segments CSV's text cells as they are (no apostrophe before formula-like cells). */
+  rawCsv?: boolean;
   model?: string;
   /** The HTML report. */
   report?: string;
@@ -87,39 +53,49 @@ export interface ClusterRun {
   outputs: ClusterOutputs;
 }
 
-/** Loads a file, runs the segmentation and writes the outputs. Shared by `cluster` and `demo`. */
-export async function clusterFile(file: string, config: SegmentationConfig, outputs: ClusterOutputs, io: Io): Promise<ClusterRun> {
-  // Everything that can be checked without the data is checked before reading it.
-  if (!(AVAILABLE_ALGORITHMS as readonly string[]).includes(config.algorithm)) {
-    throw new InputError(`--algorithm ${config.algorithm} is not available yet; use --algorithm ${AVAILABLE_ALGORITHMS.join(" or ")}`);
-  }
+/**
+ * Checks the output paths of a run before any work: each can be written, none is an input
+ * (`inputs`: the data file, or the transaction log) and no two are the same file.
+ */
+export async function checkClusterOutputs(outputs: ClusterOutputs, inputs: NamedPath[]): Promise<void> {
   if (outputs.out) await checkOutputPath(outputs.out, "--out", "data");
   if (outputs.model) await checkOutputPath(outputs.model, "--model", "text");
   if (outputs.report) await checkOutputPath(outputs.report, "--report", "text");
   if (outputs.charts) await checkFolder(outputs.charts, "--charts");
-  const named = (["out", "model", "report"] as const).filter((k) => outputs[k]);
-  for (let a = 0; a < named.length; a++) {
-    for (let b = a + 1; b < named.length; b++) {
-      if (resolve(outputs[named[a]]!) === resolve(outputs[named[b]]!)) {
-        throw new InputError(`--${named[a]} and --${named[b]} are both ${outputs[named[b]]}; give them different file names`);
-      }
-    }
+  const named = (["out", "model", "report"] as const).filter((k) => outputs[k]).map((k) => ({ flag: `--${k}`, path: outputs[k]! }));
+  await checkDistinctPaths(inputs, named);
+}
+
+/** Loads a file, runs the segmentation and writes the outputs. Shared by `cluster` and `demo`. */
+export async function clusterFile(
+  file: string, config: SegmentationConfig, outputs: ClusterOutputs, io: Io, options: { sheet?: string; inputs?: NamedPath[] } = {},
+): Promise<ClusterRun> {
+  // Everything that can be checked without the data is checked before reading it.
+  if (!(AVAILABLE_ALGORITHMS as readonly string[]).includes(config.algorithm)) {
+    throw new InputError(`--algorithm ${config.algorithm} is not available yet; use --algorithm ${AVAILABLE_ALGORITHMS.join(" or ")}`);
   }
+  await checkClusterOutputs(outputs, options.inputs ?? [{ flag: "input", path: file }]);
   const report_ = progress(io);
   report_(`reading ${file}`);
-  const t = await loadTable(file);
+  // The id column is read as text, verbatim: "007" stays "007", "A-12" among numbers is kept.
+  const t = await loadTable(file, { sheet: options.sheet, text: config.id ? [config.id] : [] });
   try {
     const { data, profile } = await readForClustering(t, config);
+    for (const line of columnWarnings(profile, config)) io.err(`warning: ${line}`);
     const result = await runSegmentation(config, data, {
       onProgress: report_,
-      onIteration: io.tty ? (p) => report_(`K-Means initialisation ${p.init + 1}/${p.nInit}, iteration ${p.iteration}, inertia ${fmtNum(p.inertia, 6)}`) : undefined,
+      onIteration: io.tty
+        ? (p) => report_(`K-Means: initialisation ${p.init + 1}/${p.nInit}, iteration ${p.iteration}, inertia ${fmtNum(p.inertia, 6)}`, p.init / p.nInit)
+        : undefined,
       onWarning: (m) => {
         endProgress(io);
         io.err(`warning: ${m}`);
       },
+      memoryLimit: availableMemory(),
+      optionNames: "cli",
     });
     endProgress(io);
-    // Prepare the model before writing anything, so that a failure leaves no outputs.
+    // Everything is prepared, then written together: a failure leaves no output changed.
     const modelText = outputs.model ? JSON.stringify(buildModelFile(result, data), null, 1) + "\n" : undefined;
     let report: SegmentationReport | undefined;
     if (outputs.report || outputs.charts) {
@@ -127,20 +103,22 @@ export async function clusterFile(file: string, config: SegmentationConfig, outp
     }
     const html = report && outputs.report ? renderReportHtml(report.document) : undefined;
     endProgress(io);
-    if (outputs.out) await writeSegments(outputs.out, result);
-    if (outputs.model && modelText !== undefined) await writeTextAtomic(outputs.model, modelText);
-    if (outputs.report && html !== undefined) await writeTextAtomic(outputs.report, html);
-    if (outputs.charts && report) {
-      let formats: ChartFormat[] = ["svg", "png"];
-      try {
-        resolveFonts();
-      } catch (e) {
-        if (!(e instanceof InputError)) throw e;
-        formats = ["svg"];
-        io.err(`warning: no font for PNG charts on this machine, so --charts writes SVG only (${e.message})`);
+    await OutputBatch.write(async (batch) => {
+      if (outputs.out) await batch.columns(outputs.out, segmentColumns(result), { raw: outputs.rawCsv });
+      if (outputs.model && modelText !== undefined) await batch.text(outputs.model, modelText);
+      if (outputs.report && html !== undefined) await batch.text(outputs.report, html);
+      if (outputs.charts && report) {
+        let formats: ChartFormat[] = ["svg", "png"];
+        try {
+          resolveFonts();
+        } catch (e) {
+          if (!(e instanceof InputError)) throw e;
+          formats = ["svg"];
+          io.err(`warning: no font for PNG charts on this machine, so --charts writes SVG only (${e.message})`);
+        }
+        outputs.chartFiles = await writeCharts(outputs.charts, report.charts, formats);
       }
-      outputs.chartFiles = await writeCharts(outputs.charts, report.charts, formats);
-    }
+    });
     return { result, data, profile, outputs };
   } finally {
     endProgress(io);
@@ -148,8 +126,33 @@ export async function clusterFile(file: string, config: SegmentationConfig, outp
   }
 }
 
+/** The memory a run may use: what the machine has free, at least a quarter of its memory (the OS gives back caches). */
+export function availableMemory(): number {
+  return Math.max(freemem(), totalmem() / 4);
+}
+
+/** Warnings about columns that are clustered on by default but probably should not be. */
+function columnWarnings(profile: TableProfile, config: SegmentationConfig): string[] {
+  if (config.features) return [];
+  const out: string[] = [];
+  for (const c of profile.columns) {
+    if (config.profile.includes(c.name) || c.name === config.id) continue;
+    const flags = c as { outcome?: boolean; codedCategory?: boolean };
+    if (flags.outcome) {
+      out.push(`column "${c.name}" looks like an outcome (what happened to the customer), yet it is clustered on; to describe the segments by it without clustering on it, add --profile ${c.name}`);
+    } else if (flags.codedCategory && c.kind === "numeric") {
+      out.push(`column "${c.name}" holds a few whole-number codes and is named like a category; if the numbers are labels, read it as one with --type ${c.name}=categorical`);
+    }
+  }
+  return out;
+}
+
 async function readForClustering(t: LoadedTable, config: SegmentationConfig): Promise<{ data: Dataset; profile: TableProfile }> {
-  const profile = await profileTable(t, config.types);
+  if (config.id && !t.columns.some((c) => c.name === config.id)) {
+    throw new InputError(`--id: ${t.file} has no column "${config.id}"; columns are: ${t.columns.map((c) => c.name).join(", ")}`);
+  }
+  // The id column is an id, whatever its values look like.
+  const profile = await profileTable(t, config.id ? { ...config.types, [config.id]: "id" } : config.types);
   const names = profile.columns.map((c) => c.name);
   for (const f of config.features ?? []) {
     if (!names.includes(f)) throw new InputError(`--features: ${t.file} has no column "${f}"; columns are: ${names.join(", ")}`);
@@ -163,12 +166,15 @@ async function readForClustering(t: LoadedTable, config: SegmentationConfig): Pr
   return { data, profile };
 }
 
-export async function writeSegments(path: string, result: SegmentationResult): Promise<void> {
-  await writeColumns(path, [
-    { name: result.idColumn ?? "row", type: "VARCHAR", values: result.ids },
+/** The columns of a segments file: the id, the segment number and its name, and the outlier flag. */
+export function segmentColumns(result: SegmentationResult): OutColumn[] {
+  const names = result.segments.map((s) => s.name);
+  return [
+    { name: result.idColumn ?? "row", type: result.idColumn ? "VARCHAR" : "INTEGER", values: result.ids },
     { name: "segment", type: "INTEGER", values: result.labels },
+    { name: "segment_name", type: "VARCHAR", values: Array.from(result.labels, (l) => names[l] ?? `Segment ${l}`) },
     ...(result.outliers ? [{ name: "outlier", type: "INTEGER" as const, values: result.outliers }] : []),
-  ]);
+  ];
 }
 
 /** The flags that shape a segmentation, shared by cluster and tune. */
@@ -272,14 +278,24 @@ export function preprocessingInput(values: SegmentationValues): NonNullable<Segm
   return input as NonNullable<SegmentationConfigInput["preprocessing"]>;
 }
 
+/** The flags of cluster that say what to write and how to show it. */
+export const OUTPUT_OPTIONS = {
+  out: { type: "string" },
+  model: { type: "string" },
+  report: { type: "string" },
+  charts: { type: "string" },
+  map: { type: "string" },
+  sheet: { type: "string" },
+  "raw-csv": { type: "boolean" },
+  wide: { type: "boolean" },
+} as const;
+
+export type OutputValues = Partial<Record<"out" | "model" | "report" | "charts" | "map" | "sheet", string>> & { "raw-csv"?: boolean; wide?: boolean };
+
 export async function clusterCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<SegmentationValues & Partial<Record<"out" | "model" | "report" | "charts" | "map", string>> & RfmMappingValues & { transactions?: boolean }>("cluster", args, {
+  const { values, positionals } = parse<SegmentationValues & OutputValues & RfmMappingValues & { transactions?: boolean }>("cluster", args, {
     ...SEGMENTATION_OPTIONS,
-    out: { type: "string" },
-    model: { type: "string" },
-    report: { type: "string" },
-    charts: { type: "string" },
-    map: { type: "string" },
+    ...OUTPUT_OPTIONS,
     transactions: { type: "boolean" },
     ...RFM_MAPPING_OPTIONS,
   });
@@ -288,15 +304,15 @@ export async function clusterCommand(args: string[], io: Io): Promise<number> {
   const mappingFlag = Object.keys(RFM_MAPPING_OPTIONS).find((k) => values[k as keyof RfmMappingValues] !== undefined);
   if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to cluster customers by their RFM features`);
   const input: SegmentationConfigInput = { ...segmentationInput(values), k: parseK(values.k) };
-  const config = parseConfig(JSON.parse(JSON.stringify(input)));
-  const run = await clusterFile(file, config, reportOutputs(values), io);
+  const config = parseConfig(JSON.parse(JSON.stringify(input)), "cli");
+  const run = await clusterFile(file, config, reportOutputs(values), io, { sheet: values.sheet });
   if (values.json) io.out(JSON.stringify(clusterJson(run), null, 2));
-  else printCluster(run, io);
+  else printCluster(run, io, { wide: values.wide });
   return 0;
 }
 
 /** The output flags of cluster: --out, --model, --report, --charts and --map. */
-function reportOutputs(values: Partial<Record<"out" | "model" | "report" | "charts" | "map", string>>): ClusterOutputs {
+function reportOutputs(values: OutputValues): ClusterOutputs {
   let maps: ReportMap[] | undefined;
   if (values.map !== undefined) {
     maps = (parseList(values.map) ?? []).map((m) => m.toLowerCase().replace("-", "")) as ReportMap[];
@@ -304,7 +320,7 @@ function reportOutputs(values: Partial<Record<"out" | "model" | "report" | "char
     if (bad !== undefined || !maps.length) throw new InputError(`--map ${values.map}: expected a list of pca, tsne and umap (for example --map pca,tsne)`);
     if (!values.report && !values.charts) throw new InputError("--map chooses the maps of the report: add --report report.html or --charts DIR");
   }
-  return { out: values.out, model: values.model, report: values.report, charts: values.charts, maps };
+  return { out: values.out, model: values.model, report: values.report, charts: values.charts, maps, rawCsv: values["raw-csv"] };
 }
 
 /** Every column of the RFM table that describes a customer (see io/rfm.ts). */
@@ -314,44 +330,53 @@ const RFM_COLUMNS = ["recency_days", "frequency", "monetary", "tenure_days", "av
 const RFM_FEATURES = ["recency_days", "frequency", "monetary"];
 
 /**
- * `cluster --transactions`: RFM features of the log into a temporary file, then clusterFile
- * on it. --type applies to the log; --features, --id and --log to the RFM table.
+ * The configuration of a segmentation of RFM features computed from a transaction log
+ * (`cluster --transactions`, `tune --transactions`): by default the features recency_days,
+ * frequency and monetary, each through a signed log1p, the other RFM columns in the profiles.
  */
-async function clusterTransactions(
-  file: string,
-  values: RfmMappingValues & SegmentationValues & Partial<Record<"out" | "model" | "report" | "charts" | "map", string>> & { json?: boolean },
-  io: Io,
-): Promise<number> {
-  const map = rfmMapping(values, "cluster --transactions");
+export function rfmSegmentationInput(
+  values: SegmentationValues, map: { product?: string }, rest: Partial<SegmentationConfigInput>,
+): SegmentationConfigInput {
   const features = parseList(values.features) ?? RFM_FEATURES;
   // --type applies to the log, so the RFM table's kinds are inferred.
-  const config = parseConfig(JSON.parse(JSON.stringify({
+  return {
     ...segmentationInput({ ...values, type: undefined }),
     features,
     // The other RFM columns describe the segments without being clustered on.
     profile: parseList(values.profile) ?? RFM_COLUMNS.filter((c) => !features.includes(c) && (c !== "distinct_products" || map.product !== undefined)),
     id: values.id ?? "customer_id",
-    k: parseK(values.k),
+    ...rest,
     preprocessing: {
       ...preprocessingInput(values),
       // By default the RFM features are compressed (unless the plan is automatic, which decides itself).
       log1p: parseList(values.log) ?? (values.prep === "auto" ? [] : features.filter((f) => RFM_FEATURES.includes(f))),
     },
-  } satisfies SegmentationConfigInput)));
+  };
+}
+
+/**
+ * `cluster --transactions`: RFM features of the log into a temporary file, then clusterFile
+ * on it. --type applies to the log; --features, --id and --log to the RFM table.
+ */
+async function clusterTransactions(
+  file: string,
+  values: RfmMappingValues & SegmentationValues & OutputValues & { json?: boolean },
+  io: Io,
+): Promise<number> {
+  const map = rfmMapping(values, "cluster --transactions");
+  const config = parseConfig(JSON.parse(JSON.stringify(rfmSegmentationInput(values, map, { k: parseK(values.k) }))), "cli");
   const outputs = { ...reportOutputs(values), title: `${basename(file)} (RFM features)` };
-  if (outputs.out) await checkOutputPath(outputs.out, "--out", "data");
-  if (outputs.model) await checkOutputPath(outputs.model, "--model", "text");
-  if (outputs.report) await checkOutputPath(outputs.report, "--report", "text");
-  if (outputs.charts) await checkFolder(outputs.charts, "--charts");
+  const inputs = [{ flag: "input", path: file }];
+  await checkClusterOutputs(outputs, inputs);
   return withRfmFile(file, map, parseTypes(values.type), async (path, rfm) => {
-    const raw = await clusterFile(path, config, outputs, io);
+    const raw = await clusterFile(path, config, outputs, io, { inputs });
     const run: ClusterRun = { ...raw, data: { ...raw.data, source: `${file} (RFM features)` } };
     if (values.json) {
       io.out(JSON.stringify({ ...clusterJson(run), file, rfm: rfmJson(file, rfm) }, null, 2));
     } else {
       for (const line of describeRfm(rfm)) io.out(line);
       io.out("");
-      printCluster(run, io);
+      printCluster(run, io, { wide: values.wide });
     }
     return 0;
   });
@@ -386,19 +411,61 @@ export function clusterJson(run: ClusterRun) {
   };
 }
 
-export function printCluster(run: ClusterRun, io: Io): void {
+/** The features chosen (and why) and the preprocessing plan, as cluster and tune print them. */
+export function printPlan(run: ClusterRun, io: Io): void {
   const r = run.result;
-  io.out(`${run.data.source}: ${run.data.rows} rows (${run.profile.details})`);
-  io.out(`id column: ${r.idColumn ?? "(none: rows are numbered from 1)"}`);
-  io.out("");
   io.out("features:");
   for (const f of r.features) io.out(`  ${f.used ? "+" : "-"} ${f.name} (${f.kind}): ${f.reason}`);
   io.out("");
   io.out(`preprocessing plan (${r.config.preprocessing.plan}):`);
   for (const step of r.planSteps) io.out(`  - ${step.step}${step.columns.length ? ` [${step.columns.join(", ")}]` : ""}: ${step.reason}`);
-  io.out(`fitted steps (${r.featureNames.length} features after encoding):`);
+  io.out(`fitted steps (${r.featureNames.length} ${r.featureNames.length === 1 ? "feature" : "features"} after encoding):`);
   r.plan.forEach((line, i) => io.out(`  ${i + 1}. ${line}`));
   io.out("");
+}
+
+/** Columns of the console's segment table before it is cut to the most distinguishing ones (all with --wide). */
+const NARROW_COLUMNS = 8;
+
+/**
+ * The numeric features in the order of how much they set the segments apart: the spread of
+ * the segment means (weighted by size) over the population's standard deviation.
+ */
+function distinguishing(run: ClusterRun, names: string[]): string[] {
+  const score = new Map<string, number>();
+  for (const name of names) {
+    const col = run.data.columns.find((c) => c.name === name);
+    if (!col || !(col.values instanceof Float64Array)) {
+      score.set(name, 0);
+      continue;
+    }
+    let n = 0;
+    let mean = 0;
+    let m2 = 0;
+    for (const v of col.values) {
+      if (Number.isNaN(v)) continue;
+      n++;
+      const d = v - mean;
+      mean += d / n;
+      m2 += d * (v - mean);
+    }
+    const sd = n > 1 ? Math.sqrt(m2 / (n - 1)) : 0;
+    let spread = 0;
+    for (const seg of run.result.segments) {
+      const m = seg.means[name];
+      if (Number.isFinite(m) && sd > 0) spread += seg.share * ((m - mean) / sd) ** 2;
+    }
+    score.set(name, spread);
+  }
+  return [...names].sort((a, b) => score.get(b)! - score.get(a)! || names.indexOf(a) - names.indexOf(b));
+}
+
+export function printCluster(run: ClusterRun, io: Io, options: { wide?: boolean } = {}): void {
+  const r = run.result;
+  io.out(`${run.data.source}: ${run.data.rows} rows (${run.profile.details})`);
+  io.out(`id column: ${r.idColumn ?? "(none: rows are numbered from 1)"}`);
+  io.out("");
+  printPlan(run, io);
   if (r.kSearch) {
     io.out(`choice of k over ${r.kSearch[0].k}..${r.kSearch[r.kSearch.length - 1].k} (segmenta tune shows the evidence in charts):`);
     const kHead = ["k", "inertia", "silhouette", "Davies–Bouldin", "Calinski–Harabasz", "gap", "stability"];
@@ -416,8 +483,12 @@ export function printCluster(run: ClusterRun, io: Io): void {
         : `K-Means: k=${r.k}, seed ${r.config.seed}, ${r.config.nInit} initialisations, ${r.nIter} iterations, inertia ${fmtNum(r.inertia, 6)}`,
   );
   io.out("");
-  const numeric = Object.keys(r.segments[0]?.means ?? {});
+  const allNumeric = Object.keys(r.segments[0]?.means ?? {});
+  const numeric = options.wide || allNumeric.length <= NARROW_COLUMNS ? allNumeric : distinguishing(run, allNumeric).slice(0, NARROW_COLUMNS);
   const categorical = Object.keys(r.segments[0]?.modes ?? {}).slice(0, 3);
+  if (numeric.length < allNumeric.length) {
+    io.out(`  (the ${numeric.length} features that set the segments apart most, of ${allNumeric.length}; --wide shows them all)`);
+  }
   const head = ["segment", "name", "customers", "share", ...numeric.map((n) => `mean ${n}`), ...categorical];
   const body = r.segments.map((s) => [
     String(s.segment), s.name, String(s.size), pct(s.share),

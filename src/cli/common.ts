@@ -69,8 +69,8 @@ export function parseWholeNumber(flag: string, v: string | undefined, min: numbe
 export function parseK(v: string | undefined): number | "auto" | undefined {
   if (v === undefined) return undefined;
   if (v.trim().toLowerCase() === "auto") return "auto";
-  if (!/^[+-]?\d+$/.test(v.trim()) || Number(v) < 1) {
-    throw new InputError(`--k ${v}: the number of segments must be a whole number ≥ 1 (or auto)`);
+  if (!/^[+-]?\d+$/.test(v.trim()) || Number(v) < 2) {
+    throw new InputError(`--k ${v}: the number of segments must be a whole number ≥ 2 (or auto): one segment is the whole table`);
   }
   return Number(v);
 }
@@ -98,7 +98,8 @@ export function parseTypes(values: string[] | undefined): Record<string, ColumnK
 
 /** Left-aligned text table. */
 export function table(rows: string[][], rightAlign: boolean[] = []): string[] {
-  const widths = rows[0].map((_, j) => Math.max(...rows.map((r) => (r[j] ?? "").length)));
+  // A loop, not Math.max(...): a table may have more rows than a call has room for arguments.
+  const widths = rows[0].map((_, j) => rows.reduce((w, r) => Math.max(w, (r[j] ?? "").length), 0));
   return rows.map((r) => r.map((c, j) => (rightAlign[j] ? c.padStart(widths[j]) : c.padEnd(widths[j]))).join("  ").trimEnd());
 }
 
@@ -114,10 +115,59 @@ export function pct(x: number): string {
   return `${(100 * x).toFixed(1)}%`;
 }
 
-/** A progress reporter: on a terminal, one updating line on stderr; elsewhere silent. */
-export function progress(io: Io): (message: string) => void {
+/** Reports progress: what is being done and, when known, the share of it that is done (0..1). */
+export type ProgressFn = (message: string, fraction?: number) => void;
+
+/**
+ * A progress reporter: on a terminal, one updating line on stderr with a bar, the share done
+ * and an estimate of the time left once a phase reports its share (the phase is the message
+ * up to its first colon); nothing on a pipe or a file.
+ */
+export function progress(io: Io, now: () => number = Date.now, write: (s: string) => void = (s) => process.stderr.write(s)): ProgressFn {
   if (!io.tty) return () => {};
-  return (message: string) => process.stderr.write(`\r\x1b[2K… ${message}`);
+  let phase = "";
+  let phaseStart = 0;
+  let lastDraw = -Infinity;
+  let lastMessage = "";
+  let lastText = "";
+  return (message: string, fraction?: number) => {
+    const t = now();
+    const key = message.split(":")[0];
+    if (key !== phase) {
+      phase = key;
+      phaseStart = t;
+    }
+    const text = progressLine(message, fraction, t - phaseStart, Math.max(20, (process.stderr.columns ?? 100) - 1));
+    // At most ten redraws a second, but every new message is shown at once.
+    if (text === lastText || (message === lastMessage && t - lastDraw < 100)) return;
+    lastDraw = t;
+    lastMessage = message;
+    lastText = text;
+    write(`\r\x1b[2K${text}`);
+  };
+}
+
+/** The progress line: "… message [#####.....] 50%  about 12 s left", cut to `width` characters. */
+export function progressLine(message: string, fraction: number | undefined, elapsedMs: number, width = 100): string {
+  let line = `… ${message}`;
+  if (fraction !== undefined && Number.isFinite(fraction)) {
+    const f = Math.min(1, Math.max(0, fraction));
+    const cells = 20;
+    const full = Math.round(f * cells);
+    line += ` [${"#".repeat(full)}${".".repeat(cells - full)}] ${Math.floor(100 * f)}%`;
+    // An estimate only once there is something to go on.
+    if (f >= 0.02 && f < 1 && elapsedMs >= 1000) line += `  about ${duration((elapsedMs * (1 - f)) / f)} left`;
+  }
+  return line.length > width ? line.slice(0, width - 1) + "…" : line;
+}
+
+/** A duration in plain words: "8 s", "3 min", "1 h 20 min". */
+export function duration(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${Math.max(1, s)} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `${m} min`;
+  return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
 export function endProgress(io: Io): void {

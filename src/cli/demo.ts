@@ -8,11 +8,6 @@ import { type Io, parse, parseWholeNumber } from "./common.js";
 import { describeRfm, rfmFile } from "./rfm.js";
 import { tuneCommand } from "./tune.js";
 
-export const demoHelp = `usage: segmenta demo [--out DIR] [--seed N]
-
-The main job on built-in data: generates a seeded retail transaction log and a customer
-table in DIR (default out/), turns the transactions into RFM features, weighs the evidence
-for the number of segments (charts in DIR), and segments both, with an HTML report each.`;
 
 export async function demoCommand(args: string[], io: Io): Promise<number> {
   const { values } = parse<{ out?: string; seed?: string }>("demo", args, { out: { type: "string" }, seed: { type: "string" } });

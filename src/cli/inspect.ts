@@ -2,11 +2,6 @@ import { dropTable, loadTable } from "../io/read.js";
 import { type ColumnProfile, profileTable } from "../io/schema.js";
 import { fmtNum, type Io, onePositional, parse, parseTypes, table } from "./common.js";
 
-export const inspectHelp = `usage: segmenta inspect <file> [--type COL=KIND] [--sheet NAME] [--json]
-
-Reads a CSV/TSV/semicolon/whitespace text file, Parquet, JSON/NDJSON or XLSX file and shows
-its rows and columns: each column's inferred kind (numeric, categorical, boolean, datetime,
-id), missing and distinct counts, statistics or top values, and hints.`;
 
 export async function inspectCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse<{ type?: string[]; sheet?: string }>("inspect", args, { type: { type: "string", multiple: true }, sheet: { type: "string" } });

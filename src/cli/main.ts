@@ -1,20 +1,17 @@
 import { AbortError, InputError } from "../core/errors.js";
-import { installWorkerPool } from "../io/pool.js";
-import { clusterCommand, clusterHelp } from "./cluster.js";
 import { type Io, processIo } from "./common.js";
-import { demoCommand, demoHelp } from "./demo.js";
-import { inspectCommand, inspectHelp } from "./inspect.js";
-import { predictCommand, predictHelp } from "./predict.js";
-import { rfmCommand, rfmHelp } from "./rfm.js";
-import { tuneCommand, tuneHelp } from "./tune.js";
+import { clusterHelp, demoHelp, inspectHelp, predictHelp, rfmHelp, tuneHelp } from "./help.js";
 
-const COMMANDS: Record<string, { run: (args: string[], io: Io) => Promise<number>; help: string }> = {
-  inspect: { run: inspectCommand, help: inspectHelp },
-  cluster: { run: clusterCommand, help: clusterHelp },
-  predict: { run: predictCommand, help: predictHelp },
-  rfm: { run: rfmCommand, help: rfmHelp },
-  demo: { run: demoCommand, help: demoHelp },
-  tune: { run: tuneCommand, help: tuneHelp },
+type Command = (args: string[], io: Io) => Promise<number>;
+
+/** Each command's module is loaded only when that command runs: `--help` loads none of them. */
+const COMMANDS: Record<string, { load: () => Promise<Command>; help: string }> = {
+  inspect: { load: async () => (await import("./inspect.js")).inspectCommand, help: inspectHelp },
+  cluster: { load: async () => (await import("./cluster.js")).clusterCommand, help: clusterHelp },
+  predict: { load: async () => (await import("./predict.js")).predictCommand, help: predictHelp },
+  rfm: { load: async () => (await import("./rfm.js")).rfmCommand, help: rfmHelp },
+  demo: { load: async () => (await import("./demo.js")).demoCommand, help: demoHelp },
+  tune: { load: async () => (await import("./tune.js")).tuneCommand, help: tuneHelp },
 };
 
 const USAGE = `usage: segmenta <command> [options]
@@ -55,21 +52,25 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     return 0;
   }
   const prefix = `segmenta ${command}: `;
-  installWorkerPool();
+  // Data reaches the terminal only through these: control characters in it (escape sequences
+  // that recolour, move the cursor or retitle the window) are shown escaped, never obeyed.
+  const safeIo: Io = { out: (s) => io.out(escapeControls(s)), err: (s) => io.err(escapeControls(s)), tty: io.tty };
   try {
-    return await cmd.run(rest, io);
+    (await import("../io/pool.js")).installWorkerPool();
+    const run = await cmd.load();
+    return await run(rest, safeIo);
   } catch (e) {
     if (e instanceof InputError) {
-      io.err(prefix + oneLine(e.message, prefix));
+      safeIo.err(prefix + oneLine(e.message, prefix));
       if (debug) io.err(stackOf(e));
       return 2;
     }
     if (e instanceof AbortError) {
-      io.err(prefix + oneLine(e.message, prefix));
+      safeIo.err(prefix + oneLine(e.message, prefix));
       return 130;
     }
     const m = e instanceof Error ? e.message : String(e);
-    io.err(`${prefix}internal error: ${m.split(/\r?\n/)[0].trim()}${debug ? "" : " (run again with --debug for details)"}`);
+    safeIo.err(`${prefix}internal error: ${m.split(/\r?\n/)[0].trim()}${debug ? "" : " (run again with --debug for details)"}`);
     if (debug) io.err(stackOf(e));
     return 1;
   }
@@ -101,4 +102,14 @@ function stackOf(e: unknown): string {
     if (x !== undefined && x !== null) parts.push("caused by:");
   }
   return parts.join("\n");
+}
+
+/**
+ * Text with its control characters shown escaped, as \u001b: C0 controls other than tab and
+ * line feed, DEL and the C1 controls. JSON output stays valid JSON: JSON.stringify escapes C0
+ * controls itself, and the others can only occur inside its strings, where \u00NN is valid.
+ */
+export function escapeControls(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }

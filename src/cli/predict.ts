@@ -3,14 +3,10 @@ import { InputError } from "../core/errors.js";
 import { readColumns } from "../io/extract.js";
 import { checkInputFile, dropTable, loadTable } from "../io/read.js";
 import { profileTable } from "../io/schema.js";
-import { checkOutputPath, writeColumns } from "../io/write.js";
+import { checkDistinctPaths, checkOutputPath, writeColumns } from "../io/write.js";
 import { type LoadedModelFile, parseModelFile, predictWithModel } from "../pipeline/model.js";
 import { type Io, onePositional, parse, pct, table } from "./common.js";
 
-export const predictHelp = `usage: segmenta predict --model model.json <file> --out segments.csv [--json]
-
-Scores the rows of a file with a model saved by segmenta cluster --model: the same column
-types, preprocessing and centers. On the training file it reproduces the training segments.`;
 
 export async function loadModelFile(path: string): Promise<LoadedModelFile> {
   await checkInputFile(path);
@@ -24,16 +20,20 @@ export async function loadModelFile(path: string): Promise<LoadedModelFile> {
 }
 
 export async function predictCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<{ model?: string; out?: string }>("predict", args, {
+  const { values, positionals } = parse<{ model?: string; out?: string; sheet?: string; "raw-csv"?: boolean }>("predict", args, {
     model: { type: "string" },
     out: { type: "string" },
+    sheet: { type: "string" },
+    "raw-csv": { type: "boolean" },
   });
   const file = onePositional("predict", positionals, "data file");
   if (!values.model) throw new InputError("give the model with --model model.json (the file written by segmenta cluster --model)");
   if (!values.out) throw new InputError("give the output file with --out segments.csv");
   await checkOutputPath(values.out, "--out", "data");
+  await checkDistinctPaths([{ flag: "input", path: file }, { flag: "--model", path: values.model }], [{ flag: "--out", path: values.out }]);
   const m = await loadModelFile(values.model);
-  const t = await loadTable(file);
+  // The id column is read as text, verbatim, as in training.
+  const t = await loadTable(file, { sheet: values.sheet, text: m.file.idColumn ? [m.file.idColumn] : [] });
   try {
     const names = t.columns.map((c) => c.name);
     const needed = m.file.columns.map((c) => c.name);
@@ -51,22 +51,32 @@ export async function predictCommand(args: string[], io: Io): Promise<number> {
     const numeric = m.file.columns.filter((c) => c.kind === "numeric").map((c) => c.name);
     const data = await readColumns(t, profile, [...new Set([...needed, ...idColumn])], numeric);
     const p = predictWithModel(m, data);
-    for (const w of p.warnings) io.err(`warning: ${w}`);
-    await writeColumns(values.out, [
-      { name: m.file.idColumn ?? "row", type: "VARCHAR", values: p.ids },
-      { name: "segment", type: "INTEGER", values: p.labels },
-      ...(p.outliers ? [{ name: "outlier", type: "INTEGER" as const, values: p.outliers }] : []),
-    ]);
     const k = m.model.nClusters;
     const sizes = new Array<number>(k).fill(0);
     for (const l of p.labels) sizes[l]++;
-    if (values.json) {
-      io.out(JSON.stringify({ file, model: values.model, rows: data.rows, k, sizes, warnings: p.warnings, outputs: { out: values.out } }, null, 2));
-    } else {
-      io.out(`${file}: ${data.rows} rows scored with ${values.model} (k=${k})`);
-      for (const line of table([["segment", "customers", "share"], ...sizes.map((s, i) => [String(i), String(s), pct(s / data.rows)])], [true, true, true])) io.out(`  ${line}`);
-      io.out(`segments written to ${values.out}`);
-    }
+    const segmentNames = Array.from({ length: k }, (_, i) => p.names[i] ?? `Segment ${i}`);
+    const notes = p.note ? [p.note] : [];
+    // Everything printed is prepared before the file is written: a failure leaves --out as it was.
+    const printed = values.json
+      ? [JSON.stringify({ file, model: values.model, rows: data.rows, k, sizes, names: segmentNames, warnings: p.warnings, notes, outputs: { out: values.out } }, null, 2)]
+      : [
+        `${file}: ${data.rows} rows scored with ${values.model} (k=${k})`,
+        ...table(
+          [["segment", "name", "customers", "share"], ...sizes.flatMap((s, i) => (s > 0 || k <= 50 ? [[String(i), segmentNames[i], String(s), pct(s / data.rows)]] : []))],
+          [true, false, true, true],
+        ).map((line) => `  ${line}`),
+        ...(k > 50 ? [`  (${sizes.filter((s) => s === 0).length} of the ${k} segments have no rows here and are not listed)`] : []),
+        ...notes.map((n) => `note: ${n}`),
+        `segments written to ${values.out}`,
+      ];
+    for (const w of p.warnings) io.err(`warning: ${w}`);
+    await writeColumns(values.out, [
+      { name: m.file.idColumn ?? "row", type: m.file.idColumn ? "VARCHAR" : "INTEGER", values: p.ids },
+      { name: "segment", type: "INTEGER", values: p.labels },
+      { name: "segment_name", type: "VARCHAR", values: Array.from(p.labels, (l) => segmentNames[l]) },
+      ...(p.outliers ? [{ name: "outlier", type: "INTEGER" as const, values: p.outliers }] : []),
+    ], { raw: values["raw-csv"] });
+    for (const line of printed) io.out(line);
     return 0;
   } finally {
     await dropTable(t);

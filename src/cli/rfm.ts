@@ -5,32 +5,10 @@ import type { ColumnKind } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 import { exec } from "../io/duck.js";
 import { addRfmScores, type CancellationMode, checkRfmMapping, computeRfmFromFile, type RfmMapping, type RfmSummary } from "../io/rfm.js";
-import { checkOutputPath, copyQueryTo } from "../io/write.js";
+import { checkDistinctPaths, checkOutputPath, copyQueryTo } from "../io/write.js";
 import type { RfmSegment } from "../profile/rfm-scores.js";
 import { endProgress, type Io, onePositional, parse, parseTypes, pct, progress, table } from "./common.js";
 
-export const rfmHelp = `usage: segmenta rfm <transactions> --customer C --date D (--amount A | --quantity Q --price P)
-                    [--invoice I] [--product P] [--as-of YYYY-MM-DD] [--cancellations net|exclude]
-                    [--cancel-prefix C] [--scores] [--type COL=KIND] --out rfm.csv [--json]
-
-Turns a transaction log into one row per customer:
-  recency_days     days from the last purchase to the as-of date
-  frequency        distinct invoices bought (without --invoice: distinct purchase times)
-  monetary         net spend: purchases minus cancellations (--cancellations exclude: purchases only)
-  tenure_days      days from the first purchase to the as-of date
-  avg_order_value  monetary / frequency
-  mean_days_between_purchases   (last − first purchase day) / (frequency − 1); empty if one order
-  distinct_products             distinct --product values bought (only with --product)
-  return_rate      cancelled value / purchased value (0 when nothing was cancelled)
---scores adds r_score, f_score, m_score (quintiles 1–5 as pandas qcut of ranks; r 5 = most
-recent) and rfm_segment (Champions, Loyal Customers, ..., Lost, from the R and F scores).
-
-Rows without a customer id, or without a usable date or value, are dropped and counted.
-Cancellations are invoices starting with --cancel-prefix (default C, any case; needs
---invoice) and rows with a negative quantity or amount. Rows with a price of 0 or less (free
-items, write-offs such as "Adjust bad debt") are neither purchases nor returns. The as-of
-date defaults to the day after the last transaction; rows on or after it are left out.
-Customers with no purchase (only cancellations) are left out and counted.`;
 
 /** parseArgs options of the column mapping, shared by \`rfm\` and \`cluster --transactions\`. */
 export const RFM_MAPPING_OPTIONS = {
@@ -95,12 +73,13 @@ export async function rfmFile(
   map: RfmMapping,
   out: string,
   types: Record<string, ColumnKind> = {},
-  options: { scores?: boolean } = {},
+  options: { scores?: boolean; rawCsv?: boolean } = {},
 ): Promise<RfmFileResult> {
   checkRfmMapping(map);
   await checkOutputPath(out, "--out");
+  await checkDistinctPaths([{ flag: "input", path: file }], [{ flag: "--out", path: out }]);
   return withRfmTable(file, map, types, options, async (s) => {
-    await copyQueryTo(out, `SELECT * FROM ${s.table} ORDER BY customer_id`);
+    await copyQueryTo(out, `SELECT * FROM ${s.table} ORDER BY customer_id`, { raw: options.rawCsv });
     return s;
   });
 }
@@ -161,10 +140,11 @@ export function rfmJson(file: string, s: RfmFileResult, outputs?: Record<string,
 }
 
 export async function rfmCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<RfmMappingValues & { out?: string; type?: string[]; scores?: boolean }>("rfm", args, {
+  const { values, positionals } = parse<RfmMappingValues & { out?: string; type?: string[]; scores?: boolean; "raw-csv"?: boolean }>("rfm", args, {
     ...RFM_MAPPING_OPTIONS,
     out: { type: "string" },
     scores: { type: "boolean" },
+    "raw-csv": { type: "boolean" },
     type: { type: "string", multiple: true },
   });
   const file = onePositional("rfm", positionals, "transaction file");
@@ -173,7 +153,7 @@ export async function rfmCommand(args: string[], io: Io): Promise<number> {
   progress(io)(`computing RFM features of ${file}`);
   let s: RfmFileResult;
   try {
-    s = await rfmFile(file, map, values.out, parseTypes(values.type), { scores: values.scores });
+    s = await rfmFile(file, map, values.out, parseTypes(values.type), { scores: values.scores, rawCsv: values["raw-csv"] });
   } finally {
     endProgress(io);
   }

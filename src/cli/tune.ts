@@ -1,26 +1,17 @@
 import { join } from "node:path";
 import { elbowChart, gapChart, indicesChart } from "../charts/choose-k.js";
 import { InputError } from "../core/errors.js";
-import { checkOutputPath, writeTextAtomic } from "../io/write.js";
+import type { RfmMapping } from "../io/rfm.js";
+import { checkDistinctPaths, checkOutputPath, type NamedPath, OutputBatch } from "../io/write.js";
 import { type ChooseKResult, type KVoter, VOTER_NAMES } from "../metrics/choose-k.js";
 import { parseConfig, type SegmentationConfigInput } from "../pipeline/config.js";
 import { renderSvg } from "../report/render.js";
-import { type ClusterRun, clusterFile, SEGMENTATION_OPTIONS, segmentationInput, type SegmentationValues } from "./cluster.js";
-import { fmtNum, type Io, onePositional, parse, parseWholeNumber, table } from "./common.js";
+import {
+  type ClusterRun, clusterFile, printPlan, rfmSegmentationInput, SEGMENTATION_OPTIONS, segmentationInput, type SegmentationValues,
+} from "./cluster.js";
+import { fmtNum, type Io, onePositional, parse, parseTypes, parseWholeNumber, table } from "./common.js";
+import { describeRfm, RFM_MAPPING_OPTIONS, rfmMapping, type RfmMappingValues, withRfmFile } from "./rfm.js";
 
-export const tuneHelp = `usage: segmenta tune <file> [--algorithm kmeans] [--k 2..10] [--seed N] [--charts DIR] [--json]
-                     [--id COL] [--features a,b,c] [--type COL=KIND] [--log a,b] [--n-init N]
-                     [--max-iter N] [--gap-references B] [--bootstrap B]
-
-Evaluates every k of a range to help choose the number of segments. The file is read and
-preprocessed as by segmenta cluster; for each k, K-Means gives the inertia, the silhouette
-(on a sample of 10,000 rows above that), Davies–Bouldin and Calinski–Harabasz; then come the
-elbow of the inertia curve (Kneedle), the gap statistic (--gap-references uniform reference
-sets, default 10; 0 leaves it out) and the stability of each k's segments over bootstrap
-resamples (--bootstrap, default 20; 0 leaves it out). The recommended k is the one most
-methods point to among the stable ones, with the reasons. Charts are written as SVG into
---charts DIR (default: the current folder): tune-elbow.svg, tune-indices.svg and, with the
-gap statistic, tune-gap.svg. segmenta cluster --k auto makes the same choice over 2..8.`;
 
 /** The charts tune writes, by name. */
 export const TUNE_CHARTS = { elbow: "tune-elbow.svg", indices: "tune-indices.svg", gap: "tune-gap.svg" } as const;
@@ -44,7 +35,7 @@ export function parseKRange(v: string | undefined): { min: number; max: number }
   return { min, max };
 }
 
-type TuneValues = SegmentationValues & Partial<Record<"charts" | "gap-references" | "bootstrap", string>>;
+type TuneValues = SegmentationValues & RfmMappingValues & Partial<Record<"charts" | "gap-references" | "bootstrap" | "sheet", string>> & { transactions?: boolean };
 
 export async function tuneCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse<TuneValues>("tune", args, {
@@ -52,11 +43,13 @@ export async function tuneCommand(args: string[], io: Io): Promise<number> {
     charts: { type: "string" },
     "gap-references": { type: "string" },
     bootstrap: { type: "string" },
+    sheet: { type: "string" },
+    transactions: { type: "boolean" },
+    ...RFM_MAPPING_OPTIONS,
   });
   const file = onePositional("tune", positionals, "data file");
   const kRange = parseKRange(values.k) ?? { min: 2, max: 10 };
-  const input: SegmentationConfigInput = {
-    ...segmentationInput(values),
+  const search: Partial<SegmentationConfigInput> = {
     k: "auto",
     kRange,
     kChoice: {
@@ -64,34 +57,67 @@ export async function tuneCommand(args: string[], io: Io): Promise<number> {
       stabilityResamples: parseWholeNumber("--bootstrap", values.bootstrap, 0),
     },
   };
-  const config = parseConfig(JSON.parse(JSON.stringify(input)));
-  const dir = values.charts ?? ".";
-  const paths = {
+  let map: RfmMapping | undefined;
+  if (values.transactions) {
+    map = rfmMapping(values, "tune --transactions");
+  } else {
+    const mappingFlag = Object.keys(RFM_MAPPING_OPTIONS).find((k) => values[k as keyof RfmMappingValues] !== undefined);
+    if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to tune on the customers' RFM features`);
+  }
+  const input: SegmentationConfigInput = map ? rfmSegmentationInput(values, map, search) : { ...segmentationInput(values), ...search };
+  const config = parseConfig(JSON.parse(JSON.stringify(input)), "cli");
+  // Charts are written only where asked (--charts DIR), never unasked into the current folder.
+  const dir = values.charts;
+  const paths = dir === undefined ? null : {
     elbow: join(dir, TUNE_CHARTS.elbow),
     indices: join(dir, TUNE_CHARTS.indices),
     gap: config.kChoice.gapReferences > 0 ? join(dir, TUNE_CHARTS.gap) : null,
   };
-  for (const p of [paths.elbow, paths.indices, paths.gap]) if (p) await checkOutputPath(p, "--charts", "text");
+  if (paths) {
+    for (const p of [paths.elbow, paths.indices, paths.gap]) if (p) await checkOutputPath(p, "--charts", "text");
+    await checkDistinctPaths([{ flag: "input", path: file }], [paths.elbow, paths.indices, paths.gap].filter((p) => p !== null).map((p) => ({ flag: "--charts", path: p })));
+  }
 
-  const run = await clusterFile(file, config, {}, io);
-  const choice = run.result.kChoice;
-  if (!choice) throw new Error("tune: the segmentation returned no evaluation of k");
-  // Render every chart before writing any, so that a failure leaves no chart behind.
-  const svgs: [string, string][] = [
-    [paths.elbow, await renderSvg(elbowChart(choice))],
-    [paths.indices, await renderSvg(indicesChart(choice))],
-  ];
-  const gapSpec = gapChart(choice);
-  if (paths.gap && gapSpec) svgs.push([paths.gap, await renderSvg(gapSpec)]);
-  for (const [p, svg] of svgs) await writeTextAtomic(p, svg);
-  const charts = { elbow: paths.elbow, indices: paths.indices, gap: paths.gap && gapSpec ? paths.gap : null };
-
-  if (values.json) io.out(JSON.stringify(tuneJson(run, choice, charts), null, 2));
-  else printTune(run, choice, charts, io);
+  const tuneOn = async (path: string, inputs: NamedPath[]): Promise<ClusterRun> => {
+    const run = await clusterFile(path, config, {}, io, { sheet: values.sheet, inputs });
+    const choice = run.result.kChoice;
+    if (!choice) throw new Error("tune: the segmentation returned no evaluation of k");
+    let charts: TuneCharts = null;
+    if (paths) {
+      // Render every chart before writing any, so that a failure leaves no chart behind.
+      const svgs: [string, string][] = [
+        [paths.elbow, await renderSvg(elbowChart(choice))],
+        [paths.indices, await renderSvg(indicesChart(choice))],
+      ];
+      const gapSpec = gapChart(choice);
+      if (paths.gap && gapSpec) svgs.push([paths.gap, await renderSvg(gapSpec)]);
+      await OutputBatch.write(async (batch) => {
+        for (const [p, svg] of svgs) await batch.text(p, svg);
+      });
+      charts = { elbow: paths.elbow, indices: paths.indices, gap: paths.gap && gapSpec ? paths.gap : null };
+    }
+    if (values.json) io.out(JSON.stringify(tuneJson(run, choice, charts), null, 2));
+    else printTune(run, choice, charts, io);
+    return run;
+  };
+  if (map) {
+    return withRfmFile(file, map, parseTypes(values.type), async (path, rfm) => {
+      if (!values.json) {
+        for (const line of describeRfm(rfm)) io.out(line);
+        io.out("");
+      }
+      await tuneOn(path, [{ flag: "input", path: file }]);
+      return 0;
+    });
+  }
+  await tuneOn(file, [{ flag: "input", path: file }]);
   return 0;
 }
 
-export function tuneJson(run: ClusterRun, c: ChooseKResult, charts: { elbow: string; indices: string; gap: string | null }) {
+/** The chart files tune wrote, or null without --charts. */
+type TuneCharts = { elbow: string; indices: string; gap: string | null } | null;
+
+export function tuneJson(run: ClusterRun, c: ChooseKResult, charts: TuneCharts) {
   const r = run.result;
   return {
     file: run.data.source,
@@ -119,11 +145,10 @@ export function tuneJson(run: ClusterRun, c: ChooseKResult, charts: { elbow: str
   };
 }
 
-function printTune(run: ClusterRun, c: ChooseKResult, charts: { elbow: string; indices: string; gap: string | null }, io: Io): void {
+function printTune(run: ClusterRun, c: ChooseKResult, charts: TuneCharts, io: Io): void {
   const r = run.result;
-  const used = r.features.filter((f) => f.used).map((f) => f.name);
   io.out(`${run.data.source}: ${run.data.rows} rows (${run.profile.details})`);
-  io.out(`features: ${used.join(", ")} (${r.featureNames.length} after encoding and scaling)`);
+  printPlan(run, io);
   const parts = [`K-Means, seed ${r.config.seed}, ${r.config.nInit} initialisations`];
   if (c.gap) parts.push(`gap statistic with ${c.gap.references} reference sets`);
   if (c.stability) parts.push(`stability over ${c.stability.resamples} bootstrap resamples`);
@@ -158,6 +183,7 @@ function printTune(run: ClusterRun, c: ChooseKResult, charts: { elbow: string; i
     for (const n of c.notes) io.out(`note: ${n}`);
   }
   io.out("");
-  io.out(`charts written: ${[charts.elbow, charts.indices, charts.gap].filter((p) => p !== null).join(", ")}`);
+  if (charts) io.out(`charts written: ${[charts.elbow, charts.indices, charts.gap].filter((p) => p !== null).join(", ")}`);
+  else io.out("charts: add --charts DIR to write the elbow, indices and gap charts as SVG files");
   io.out(`to segment: segmenta cluster ${run.data.source} --k ${c.recommendation.k}, with the same options`);
 }

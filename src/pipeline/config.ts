@@ -26,7 +26,7 @@ export const SegmentationConfig = z
     /** Agglomerative clustering: how the distance between two clusters is measured. */
     linkage: z.enum(["ward", "complete", "average", "single", "centroid", "median", "weighted"]).default("ward"),
     /** Number of segments, or "auto" to choose it over kRange (see chooseK: indices, elbow, gap statistic, stability). */
-    k: z.union([z.number().int().positive(), z.literal("auto")]).default(4),
+    k: z.union([z.number().int().min(2), z.literal("auto")]).default(4),
     /** The range of k that k = "auto" (and `segmenta tune`) evaluates. */
     kRange: z
       .object({ min: z.number().int().min(2).default(2), max: z.number().int().min(2).default(8) })
@@ -123,20 +123,36 @@ export const SegmentationConfig = z
 export type SegmentationConfig = z.output<typeof SegmentationConfig>;
 export type SegmentationConfigInput = z.input<typeof SegmentationConfig>;
 
-/** Validates a configuration, turning the first problem into one clear message. */
-export function parseConfig(input: unknown): SegmentationConfig {
+/**
+ * Validates a configuration, turning the first problem into one clear message. Messages name
+ * the configuration's fields (`k`, `preprocessing.scale`); with `names: "cli"` they name the
+ * command-line flags instead (`--k`, `--scale`).
+ */
+export function parseConfig(input: unknown, names: "library" | "cli" = "library"): SegmentationConfig {
   const r = SegmentationConfig.safeParse(input ?? {});
   if (!r.success) {
     const issue = r.error.issues[0];
     const path = issue.path.join(".") || "(config)";
+    if (names === "library") {
+      const hint = FIELD_HINT[path] ?? FIELD_HINT[String(issue.path[0])];
+      throw new InputError(`config.${path}: ${issue.message}${hint ? ` (${hint})` : ""}`);
+    }
     const flag = FLAG_OF[path] ?? (issue.path[0] === "preprocessing" ? path : FLAG_OF[String(issue.path[0])] ?? path);
     throw new InputError(`${flag}: ${issue.message}`);
   }
   return r.data;
 }
 
+/** What a field takes, for the library's messages. */
+const FIELD_HINT: Record<string, string> = {
+  k: "a whole number of segments ≥ 2, or \"auto\"",
+  seed: "a whole number ≥ 0",
+  algorithm: `one of ${ALGORITHMS.map((a) => `"${a}"`).join(", ")}`,
+  kRange: "{ min, max } with 2 ≤ min ≤ max",
+};
+
 const FLAG_OF: Record<string, string> = {
-  k: "--k (a whole number of segments ≥ 1, or auto)",
+  k: "--k (a whole number of segments ≥ 2, or auto)",
   seed: "--seed (a whole number ≥ 0)",
   features: "--features",
   profile: "--profile",

@@ -92,23 +92,38 @@ export interface KSearchRow {
 
 export interface RunHooks {
   onWarning?: (message: string) => void;
-  onProgress?: (message: string) => void;
+  /** What is being done, and when known the share of it that is done (0..1). */
+  onProgress?: (message: string, fraction?: number) => void;
   /**
    * After every K-Means iteration of the final fit: which initialisation, the iteration and the
    * inertia. Costs one extra pass over the data per iteration, so pass it only to show it.
    */
   onIteration?: (p: { init: number; nInit: number; iteration: number; inertia: number }) => void;
   signal?: AbortSignal;
+  /**
+   * The memory, in bytes, that the run may use (the CLI passes what the machine has
+   * available). Work estimated to need more is refused before it starts, with the way out.
+   */
+  memoryLimit?: number;
+  /** How messages name options: the configuration's fields (`k`), or the CLI's flags (`--k`). */
+  optionNames?: OptionNames;
+}
+
+export type OptionNames = "library" | "cli";
+
+/** An option as messages name it. */
+function optionName(field: "features" | "id" | "profile" | "k", names: OptionNames): string {
+  return names === "cli" ? `--${field}` : field;
 }
 
 /** Picks the feature columns: the configured ones, or every usable column except ids. */
-export function chooseFeatures(ds: Dataset, config: SegmentationConfig, idColumn: string | null): FeatureChoice[] {
+export function chooseFeatures(ds: Dataset, config: SegmentationConfig, idColumn: string | null, names: OptionNames = "library"): FeatureChoice[] {
   const byName = new Map(ds.columns.map((c) => [c.name, c]));
   if (config.features) {
     for (const f of config.features) {
       if (!byName.has(f)) {
         throw new InputError(
-          `--features: ${ds.source} has no column "${f}"; columns are: ${ds.columns.map((c) => c.name).join(", ")}`,
+          `${optionName("features", names)}: ${ds.source} has no column "${f}"; columns are: ${ds.columns.map((c) => c.name).join(", ")}`,
         );
       }
     }
@@ -146,10 +161,10 @@ function defaultExclusion(c: Column, rows: number, config: SegmentationConfig, i
 }
 
 /** Chooses the id column: the configured one, or the first id-like column with a value in every row. */
-export function chooseIdColumn(ds: Dataset, config: SegmentationConfig): string | null {
+export function chooseIdColumn(ds: Dataset, config: SegmentationConfig, names: OptionNames = "library"): string | null {
   if (config.id) {
     if (!ds.columns.some((c) => c.name === config.id)) {
-      throw new InputError(`--id: ${ds.source} has no column "${config.id}"; columns are: ${ds.columns.map((c) => c.name).join(", ")}`);
+      throw new InputError(`${optionName("id", names)}: ${ds.source} has no column "${config.id}"; columns are: ${ds.columns.map((c) => c.name).join(", ")}`);
     }
     return config.id;
   }
@@ -176,10 +191,13 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     hooks.onWarning?.(m);
   };
   if (!(AVAILABLE_ALGORITHMS as readonly string[]).includes(config.algorithm)) {
-    throw new InputError(`--algorithm ${config.algorithm} is not available yet; use --algorithm kmeans`);
+    throw new InputError(
+      `algorithm "${config.algorithm}" is not available yet in this version; use one of ${AVAILABLE_ALGORITHMS.map((a) => `"${a}"`).join(", ")}`,
+    );
   }
   if (data.rows === 0) throw new InputError(`${data.source} has no rows`);
-  const idColumn = chooseIdColumn(data, config);
+  const names = hooks.optionNames ?? "library";
+  const idColumn = chooseIdColumn(data, config, names);
   if (idColumn !== null) {
     const ids = data.columns.find((c) => c.name === idColumn)!.values as ArrayLike<unknown>;
     const distinct = new Set(Array.from(ids)).size;
@@ -192,14 +210,14 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   }
   for (const c of config.profile) {
     if (!data.columns.some((x) => x.name === c)) {
-      throw new InputError(`--profile: ${data.source} has no column "${c}"; columns are: ${data.columns.map((x) => x.name).join(", ")}`);
+      throw new InputError(`${optionName("profile", names)}: ${data.source} has no column "${c}"; columns are: ${data.columns.map((x) => x.name).join(", ")}`);
     }
   }
-  const features = chooseFeatures(data, config, idColumn);
+  const features = chooseFeatures(data, config, idColumn, names);
   const used = features.filter((f) => f.used).map((f) => f.name);
   for (const f of features) if (!f.used && f.reason.startsWith("no values")) warn(`column "${f.name}" has no values at all and was left out`);
   if (used.length === 0) {
-    throw new InputError(`${data.source}: no usable feature columns (all are ids, dates or constant); choose some with --features`);
+    throw new InputError(`${data.source}: no usable feature columns (all are ids, dates or constant); choose some with ${optionName("features", names)}`);
   }
   const planned = planPreprocessing(data, used, config.preprocessing);
   const pipeline = await fitPipeline(data, used, planned.options);
@@ -217,8 +235,8 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   const kMin = config.k === "auto" ? config.kRange.min : config.k;
   if (usable <= kMin || usable < 3) {
     throw new InputError(
-      `${data.source}: only ${usable} usable rows (rows with at least one feature value) for ${config.k === "auto" ? `at least ${kMin}` : `--k ${config.k}`} segments; ` +
-        `segmenting needs more rows than segments: lower --k or supply more rows`,
+      `${data.source}: only ${usable} usable rows (rows with at least one feature value) for ${config.k === "auto" ? `at least ${kMin}` : `${optionName("k", names)} ${names === "cli" ? "" : "= "}${config.k}`} segments; ` +
+        `segmenting needs more rows than segments: lower ${optionName("k", names)} or supply more rows`,
     );
   }
   const distinctRows = countDistinctRows(X);
@@ -227,7 +245,9 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   let kChoice: ChooseKResult | undefined;
   if (config.k === "auto" && config.algorithm === "agglomerative") {
     throw new InputError(
-      "--k auto weighs K-Means fits (and so does segmenta tune); for agglomerative clustering give --k N, and read the merge heights in the report's dendrogram (--report)",
+      names === "cli"
+        ? "--k auto weighs K-Means fits (and so does segmenta tune); for agglomerative clustering give --k N, and read the merge heights in the report's dendrogram (--report)"
+        : "k \"auto\" weighs K-Means fits; for agglomerative clustering give a number k, and read the merge heights in the dendrogram (the linkageMatrix)",
     );
   }
   if (config.k === "auto") {
@@ -241,7 +261,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     kChoice = await chooseK(X, {
       kMin: min, kMax, nInit: config.nInit, maxIter: config.maxIter, tol: config.tol, randomState: config.seed,
       silhouetteSampleSize: config.silhouetteSampleSize, ...config.kChoice, resampleNInit: Math.min(config.kChoice.resampleNInit, config.nInit),
-      onProgress: (p) => hooks.onProgress?.(`choosing k: ${p.message}`), signal: hooks.signal,
+      onProgress: (p) => hooks.onProgress?.(`choosing k: ${p.message}`, p.total > 0 ? p.done / p.total : undefined), signal: hooks.signal,
     });
     kSearch = kChoice.evaluations.map((e) => ({
       k: e.k, silhouette: e.silhouette, inertia: e.inertia, daviesBouldin: e.daviesBouldin, calinskiHarabasz: e.calinskiHarabasz,
@@ -263,7 +283,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   if (config.algorithm === "agglomerative") {
     const agg = await new AgglomerativeClustering({ nClusters: k, linkage: config.linkage }).fit(X, {
       signal: hooks.signal, onWarning: warn,
-      onProgress: (p) => hooks.onProgress?.(`agglomerative clustering (${config.linkage}): ${p.merges} of ${p.total} merges`),
+      onProgress: (p) => hooks.onProgress?.(`agglomerative clustering (${config.linkage}): ${p.merges} of ${p.total} merges`, p.total > 0 ? p.merges / p.total : undefined),
     });
     const relabel = sizeOrder(agg.labels, agg.nClusters);
     model = new Segmenter(agg, relabel);

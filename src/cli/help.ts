@@ -1,0 +1,156 @@
+/**
+ * The help of every command, kept apart from the commands so that `segmenta --help` and
+ * `segmenta <command> --help` load nothing else.
+ */
+
+/** The end of every command's help. */
+const COMMON_TAIL = `Every command takes --json (one JSON document on stdout, nothing else there) and --debug
+(the stack trace of an error). Exit status: 0 done, 2 bad input or usage (one line on stderr
+saying what to do), 1 internal error.`;
+
+export const inspectHelp = `usage: segmenta inspect <file> [--type COL=KIND] [--sheet NAME] [--json] [--debug]
+
+Reads a CSV/TSV/semicolon/whitespace text file (also gzip-compressed, .csv.gz), Parquet,
+JSON/NDJSON or XLSX file and shows its rows and columns: each column's inferred kind
+(numeric, categorical, boolean, datetime, id), missing and distinct counts, statistics or top
+values, and hints (ids, outcomes, coded categories, implausible values, skew).
+  --type COL=KIND        read a column as numeric, categorical, boolean, datetime or id
+  --sheet NAME           the worksheet of an .xlsx file (default: the first)
+
+${COMMON_TAIL}`;
+
+export const rfmHelp = `usage: segmenta rfm <transactions> --customer C --date D (--amount A | --quantity Q --price P)
+                    [--invoice I] [--product P] [--as-of YYYY-MM-DD] [--cancellations net|exclude]
+                    [--cancel-prefix C] [--scores] [--type COL=KIND] --out rfm.csv [--raw-csv] [--json] [--debug]
+
+Turns a transaction log into one row per customer:
+  recency_days     days from the last purchase to the as-of date
+  frequency        distinct invoices bought (without --invoice: distinct purchase times)
+  monetary         net spend: purchases minus cancellations (--cancellations exclude: purchases only)
+  tenure_days      days from the first purchase to the as-of date
+  avg_order_value  monetary / frequency
+  mean_days_between_purchases   (last − first purchase day) / (frequency − 1); empty if one order
+  distinct_products             distinct --product values bought (only with --product)
+  return_rate      cancelled value / purchased value (0 when nothing was cancelled)
+--scores adds r_score, f_score, m_score (quintiles 1–5 as pandas qcut of ranks; r 5 = most
+recent) and rfm_segment (Champions, Loyal Customers, ..., Lost, from the R and F scores).
+
+Rows without a customer id, or without a usable date or value, are dropped and counted.
+Cancellations are invoices starting with --cancel-prefix (default C, any case; needs
+--invoice) and rows with a negative quantity or amount. Rows with a price of 0 or less (free
+items, write-offs such as "Adjust bad debt") are neither purchases nor returns. The as-of
+date defaults to the day after the last transaction; rows on or after it are left out.
+Customers with no purchase (only cancellations) are left out and counted. --out is written
+as for cluster (CSV, Parquet or JSON; .gz compresses; --raw-csv).
+
+${COMMON_TAIL}`;
+
+/** The preprocessing flags, shared by cluster and tune. */
+const PREPROCESSING = `Preprocessing (printed as a plan with a reason for each step):
+  --prep standard|auto   auto picks steps from the data: log1p / Yeo-Johnson for skewed
+                         columns, rare categories grouped, one column for two-valued
+                         categories, near-duplicate features dropped, indicators where much is missing
+  --impute median|mean|most_frequent|constant   numeric imputation (--fill-value X for constant)
+  --missing-indicator    a 0/1 column per numeric column with missing values
+  --scale standard|minmax|robust|maxabs|none
+  --log a,b              signed log1p;  --power a,b [--power-method yeo-johnson|box-cox]
+  --outliers iqr|zscore|mad[:clip|drop|flag]    dropped rows are left out of the fit but still
+                         get a segment, marked in the outlier column
+  --min-frequency X      group categories rarer than X (a count, or a share below 1)
+  --drop first|if_binary --unknown-categories ignore|error
+  --ordinal COL=low<mid<high   ordered codes instead of one-hot
+  --variance-threshold X --correlation-threshold R --pca N|share [--whiten]`;
+
+/** Choosing the columns, shared by cluster and tune. */
+const COLUMNS = `Columns:
+  --id COL               the column that names a customer, read as text verbatim (default:
+                         the first id-like column, else the row number)
+  --features a,b,c       the columns to cluster on (default: every usable numeric, boolean and
+                         categorical column except ids, dates, constants and categoricals with
+                         more than 50 values)
+  --profile a,b          columns that describe the segments without being clustered on (an
+                         outcome such as Churn)
+  --type COL=KIND        read a column as numeric, categorical, boolean, datetime or id
+  --sheet NAME           the worksheet of an .xlsx file (default: the first)`;
+
+/** The column mapping of a transaction log, shared by cluster and tune. */
+const TRANSACTIONS = `--transactions: <file> is a transaction log. Give the column mapping of segmenta rfm
+(--customer, --date, --amount | --quantity and --price, and optionally --invoice, --product,
+--as-of, --cancellations net|exclude, --cancel-prefix): the RFM features are computed first
+(one row per customer), then used with the id customer_id and, by default, the features
+recency_days, frequency and monetary, each through a signed log1p before scaling. --type
+then applies to the transaction log.`;
+
+export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--features a,b,c] [--profile a,b] [--type COL=KIND] [--sheet NAME]
+                        [--algorithm kmeans|minibatch-kmeans|agglomerative] [--linkage ward|complete|average|single|centroid|median|weighted]
+                        [--k N|auto] [--seed N] [--n-init N] [--max-iter N] [--batch-size N] [preprocessing flags]
+                        [--out segments.csv] [--raw-csv] [--model model.json] [--report report.html] [--map pca,tsne,umap]
+                        [--charts DIR] [--wide] [--json] [--debug]
+       segmenta cluster <transactions> --transactions --customer C --date D (--amount A | --quantity Q --price P) ...
+
+Segments the rows of a customer table: picks the features, imputes missing values (median /
+most frequent), one-hot encodes categories, standardises numbers, runs K-Means (k-means++,
+--n-init initialisations, default 10; --seed, default 42) or the chosen algorithm, and
+reports each segment's name, size, profile, a rule that picks it out, and the silhouette.
+Segments are numbered from the largest (0) down. --k auto chooses k over 2..8 as segmenta tune does.
+
+Outputs (written together, each to a temporary file first: a failed run changes none of them):
+  --out FILE             id, segment, segment_name (and outlier with --outliers …:drop), as CSV,
+                         Parquet or JSON by extension; .csv.gz / .json.gz compress. Text cells
+                         that a spreadsheet would run as a formula (=, +, -, @ …) get a leading
+                         apostrophe; --raw-csv writes them as they are (for machine imports)
+  --model FILE           the fitted preprocessing, model and segment names, for segmenta predict
+                         (agglomerative: new rows go to the nearest segment mean for ward,
+                         centroid and median linkage, else to the segment of the nearest training row)
+  --report FILE          the HTML report (--map pca,tsne,umap chooses its maps; default pca,tsne)
+  --charts DIR           the report's charts as SVG and PNG files
+  --wide                 the console's segment table with every feature (default: the 8 that set
+                         the segments apart most)
+
+${COLUMNS}
+
+${PREPROCESSING}
+
+${TRANSACTIONS}
+
+${COMMON_TAIL}`;
+
+export const tuneHelp = `usage: segmenta tune <file> [--algorithm kmeans|minibatch-kmeans] [--k 2..10] [--seed N] [--n-init N] [--max-iter N]
+                     [--batch-size N] [--gap-references B] [--bootstrap B] [--charts DIR] [--json] [--debug]
+                     [--id COL] [--features a,b,c] [--profile a,b] [--type COL=KIND] [--sheet NAME] [preprocessing flags]
+       segmenta tune <transactions> --transactions --customer C --date D (--amount A | --quantity Q --price P) ...
+
+Evaluates every k of a range to help choose the number of segments. The file is read and
+preprocessed as by segmenta cluster (the plan is printed); for each k, K-Means gives the
+inertia, the silhouette (on a sample of 10,000 rows above that), Davies–Bouldin and
+Calinski–Harabasz; then come the elbow of the inertia curve (Kneedle), the gap statistic
+(--gap-references uniform reference sets, default 10; 0 leaves it out) and the stability of
+each k's segments over bootstrap resamples (--bootstrap, default 20; 0 leaves it out). The
+recommended k is the one most methods point to among the stable ones, with the reasons;
+when that is 2, the best k of 3 and more is shown too. --charts DIR writes tune-elbow.svg,
+tune-indices.svg and, with the gap statistic, tune-gap.svg (nothing is written without it).
+segmenta cluster --k auto makes the same choice over 2..8.
+
+${COLUMNS}
+
+${PREPROCESSING}
+
+${TRANSACTIONS}
+
+${COMMON_TAIL}`;
+
+export const predictHelp = `usage: segmenta predict --model model.json <file> --out segments.csv [--raw-csv] [--sheet NAME] [--json] [--debug]
+
+Scores the rows of a file with a model saved by segmenta cluster --model: the same column
+types, preprocessing and centers; the model is checked first (its shapes, its numbers and
+its checksum). --out gets id, segment and segment_name (CSV, Parquet or JSON by extension;
+.gz compresses; --raw-csv as for cluster). On the training file it reproduces the training
+segments (K-Means; agglomerative says how far the nearest-segment rule agrees with the tree).
+
+${COMMON_TAIL}`;
+
+export const demoHelp = `usage: segmenta demo [--out DIR] [--seed N] [--debug]
+
+The main job on built-in data: generates a seeded retail transaction log and a customer
+table in DIR (default out/), turns the transactions into RFM features, weighs the evidence
+for the number of segments (charts in DIR), and segments both, with an HTML report each.`;
