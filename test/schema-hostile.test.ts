@@ -245,3 +245,82 @@ describe("columns read into memory carry their source", () => {
     }
   });
 });
+
+/** Profiles a CSV written from columns of values (one array per column, all the same length). */
+async function profileOf(name: string, cols: Record<string, (string | number)[]>) {
+  const names = Object.keys(cols);
+  const n = cols[names[0]].length;
+  const lines = [names.map((c) => JSON.stringify(c)).join(",")];
+  for (let i = 0; i < n; i++) lines.push(names.map((c) => cols[c][i]).join(","));
+  const t = await loadTable(put(name, lines.join("\n") + "\n"));
+  try {
+    const p = await profileTable(t);
+    return Object.fromEntries(p.columns.map((c) => [c.name, c]));
+  } finally {
+    await dropTable(t);
+  }
+}
+
+/** A fixed permutation of 0..n−1 (7 is prime to the sizes used here). */
+const shuffled = (n: number) => Array.from({ length: n }, (_, i) => (i * 7) % n);
+
+describe("ids are recognised whatever their type, codes that repeat are categories", () => {
+  const n = 40;
+  const income = Array.from({ length: n }, (_, i) => 20000 + ((i * 7919) % 97) * 1013 + i);
+  const age = Array.from({ length: n }, (_, i) => 20 + ((i * 13) % 45));
+
+  it("unique whole numbers named ID, Id, ID_, user id are ids; a unique Income stays numeric", async () => {
+    const ids = Array.from({ length: n }, (_, i) => 15600000 + ((i * 37) % n) * 91);
+    // One table per name: DuckDB's column names are case-insensitive.
+    for (const name of ["ID", "Id", "ID_", "user id", "CustomerId"]) {
+      const p = await profileOf(`ids-name-${++count}.csv`, { [name]: ids, Income: income, Age: age });
+      expect(p[name].kind, name).toBe("id");
+      expect(new Set(income).size).toBe(n);
+      expect(p.Income.kind).toBe("numeric");
+      expect(p.Age.kind).toBe("numeric");
+    }
+  });
+
+  it("a consecutive sequence (0..n−1 or 1..n in any order) is an id whatever its name; a sequence with a gap is not", async () => {
+    const gap = shuffled(n).map((v) => (v === 0 ? n + 5 : v));
+    const p = await profileOf("ids-seq.csv", { "Unnamed: 0": shuffled(n), pos: shuffled(n).map((v) => v + 1), gapped: gap.map((v) => v + 1), Age: age });
+    expect(p["Unnamed: 0"].kind).toBe("id");
+    expect(p["Unnamed: 0"].reason).toContain("0…39");
+    expect(p.pos.kind).toBe("id");
+    expect(p.gapped.kind).toBe("numeric");
+  });
+
+  it("StockCode that repeats across rows is categorical, as text or as numbers; a unique ProductCode is an id; CustomerID and InvoiceNo stay ids", async () => {
+    const rows = 60;
+    const stock = Array.from({ length: rows }, (_, i) => `${85100 + (i % 12)}${i % 3 === 0 ? "A" : ""}`);
+    const p = await profileOf("ids-codes.csv", {
+      StockCode: stock,
+      ItemCode: Array.from({ length: rows }, (_, i) => 2000 + (i % 9)),
+      ProductCode: Array.from({ length: rows }, (_, i) => `P${1000 + i}`),
+      CustomerID: Array.from({ length: rows }, (_, i) => 12000 + (i % 15)),
+      InvoiceNo: Array.from({ length: rows }, (_, i) => 536000 + Math.floor(i / 4)),
+      Quantity: Array.from({ length: rows }, (_, i) => 1 + (i % 5)),
+    });
+    expect(p.StockCode.kind).toBe("categorical");
+    expect(p.ItemCode.kind).toBe("categorical");
+    expect(p.ItemCode.top![0].value).toMatch(/^20\d\d$/);
+    expect(p.ProductCode.kind).toBe("id");
+    expect(p.CustomerID.kind).toBe("id");
+    expect(p.InvoiceNo.kind).toBe("id");
+    expect(p.Quantity.kind).toBe("numeric");
+  });
+
+  it("cluster leaves a unique integer ID out of the features and names rows by it", async () => {
+    const ids = Array.from({ length: n }, (_, i) => 15600000 + ((i * 37) % n) * 91);
+    const lines = ["ID,Income,Age", ...ids.map((id, i) => `${id},${income[i]},${age[i]}`)];
+    const f = put("ids-cluster.csv", lines.join("\n") + "\n");
+    const out = fresh();
+    const r = await runMain(["cluster", f, "--k", "2", "--model", join(out, "m.json"), "--out", join(out, "s.csv")]);
+    noInternalError(r);
+    const m = JSON.parse(readFileSync(join(out, "m.json"), "utf8"));
+    expect(m.columns.map((c: { name: string }) => c.name).sort()).toEqual(["Age", "Income"]);
+    expect(m.idColumn).toBe("ID");
+    expect([...segments(join(out, "s.csv")).keys()].sort()).toEqual(ids.map(String).sort());
+    expect(r.stdout).not.toContain("mean ID");
+  });
+});

@@ -34,11 +34,43 @@ const NUM_TYPES = /^(TINYINT|SMALLINT|INTEGER|BIGINT|HUGEINT|UTINYINT|USMALLINT|
 const TIME_TYPES = /^(DATE|TIMESTAMP.*|TIME.*)$/;
 const TRUE_WORDS = ["yes", "y", "true", "t"];
 const FALSE_WORDS = ["no", "n", "false", "f"];
-/** Names that usually hold identifiers or codes: customerID, customer_id, InvoiceNo, StockCode, id, uuid, email. */
-const ID_NAME = /(^|[_\s.-])(id|no|nr|num|number|code|key|uuid|guid|email)$|[a-z0-9](ID|Id|No|Nr|Code|Key)$|^(id|uuid|guid|email|key)$/;
+/**
+ * The words of a column name, lower-case: "customerID" → customer, id; "InvoiceNo" → invoice,
+ * no; "ID_" → id; "user id" → user, id; "IDNumber" → id, number.
+ */
+export function nameWords(name: string): string[] {
+  return name
+    .trim()
+    .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+    .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w.toLowerCase());
+}
+
+/** Last words of names that usually hold identifiers or codes: customerID, InvoiceNo, StockCode, ID, uuid, email. */
+const ID_WORDS = new Set(["id", "ids", "no", "nr", "num", "number", "code", "key", "uuid", "guid", "email", "sku"]);
+/** Of those, the words of codes, which may name a product or a category rather than a row (StockCode, sku). */
+const CODE_WORDS = new Set(["code", "sku"]);
 
 export function isIdLikeName(name: string): boolean {
-  return ID_NAME.test(name.trim()) || /^(customer|client|user|account|member)$/i.test(name.trim());
+  const w = nameWords(name);
+  if (w.length === 0) return false;
+  if (ID_WORDS.has(w[w.length - 1])) return true;
+  // id_customer, ID_Number
+  if (["id", "uuid", "guid"].includes(w[0])) return true;
+  return /^(customer|client|user|account|member)$/i.test(name.trim());
+}
+
+/** A name like StockCode or sku: an identifier only when its values do not repeat. */
+function isCodeName(name: string): boolean {
+  const w = nameWords(name);
+  return w.length > 0 && CODE_WORDS.has(w[w.length - 1]);
+}
+
+/** Values that repeat across rows: fewer distinct values than 90% of the values present. */
+function repeats(distinct: number, present: number): boolean {
+  return distinct < 0.9 * present;
 }
 
 const num = (v: unknown): number => (v === null || v === undefined ? NaN : Number(v));
@@ -112,9 +144,15 @@ async function profileColumn(t: LoadedTable, name: string, duckType: string, for
     } else if (integral && present > 0 && num(r.ymd) === present && isDateName(name)) {
       kind = "datetime";
       reason = "8-digit numbers that are dates (YYYYMMDD)";
+    } else if (integral && isCodeName(name) && repeats(num(r.distinct), present)) {
+      kind = "categorical";
+      reason = "whole-number codes that repeat across rows (a product or category code, not an identifier)";
     } else if (integral && isIdLikeName(name)) {
       kind = "id";
       reason = "whole numbers in a column named like an identifier";
+    } else if (integral && num(r.missing) === 0 && t.rows >= 20 && num(r.distinct) === t.rows && num(r.mx) - num(r.mn) + 1 === t.rows) {
+      kind = "id";
+      reason = `the consecutive whole numbers ${num(r.mn)}…${num(r.mx)}, one per row (a row number)`;
     } else if (integral && num(r.distinct) === 2 && num(r.mn) === 0 && num(r.mx) === 1) {
       kind = "boolean";
       reason = "only the values 0 and 1";
@@ -178,6 +216,9 @@ async function profileText(t: LoadedTable, name: string, duckType: string, force
   } else if (present === 0) {
     kind = "categorical";
     reason = "no values at all";
+  } else if (isCodeName(name) && repeats(distinct, present)) {
+    kind = "categorical";
+    reason = "codes that repeat across rows (a product or category code, not an identifier)";
   } else if (nums === present && num(r.zeros) > 0) {
     kind = "id";
     reason = "digit strings with leading zeros (an identifier, not a quantity)";
