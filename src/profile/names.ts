@@ -10,11 +10,18 @@
  *   "Mostly Month-to-month contract". The second feature is added when its |effect size| is
  *   at least 0.3 and at least half the first's. A segment whose top |effect size| is below
  *   0.2 standard units is "Close to average".
+ * - Names come first from what the segments were clustered on (the profile's `clustered`
+ *   features, when given): the features described without being clustered on (an outcome,
+ *   a column kept for the profile) name a segment only when no clustered feature sets it
+ *   apart (|effect size| ≥ 0.2). The same order holds for the description and for the
+ *   qualifiers of equal names. RFM names need recency and frequency among the clustered.
  * - Words: numeric features "High"/"Low" + the humanised name (`MonthlyCharges` → "monthly
- *   charges", `tenure_days` → "tenure"), with a small vocabulary for the RFM features
- *   ("Recent", "Lapsed", "Frequent", "Big spenders", ...); datetimes "Later"/"Earlier";
- *   booleans "Mostly X" (share ≥ 50 %), "More X", "Fewer X", "No X" (share ≤ 5 %);
- *   categorical features likewise with the category: "Mostly Month-to-month contract".
+ *   charges", `tenure_days` → "tenure", `MntWines` → "amount spent on wines"), "Many"/"Few"
+ *   for counts (`NumStorePurchases` → "Many store purchases"), with a small vocabulary for
+ *   the RFM features ("Recent", "Lapsed", "Frequent", "Big spenders", ...); datetimes
+ *   "Later"/"Earlier"; booleans "Mostly X" (share ≥ 50 %), "More X", "Fewer X", "No X"
+ *   (share ≤ 5 %); categorical features likewise with the category: "Mostly Month-to-month
+ *   contract".
  * - Duplicates: the segments of a group (2 or 3) sharing a generated name get a qualifier in
  *   parentheses from the numeric feature whose standardized means spread most (≥ 0.2) across
  *   the group: "Champions (more frequent)", "Champions (less frequent)"; names still equal then
@@ -27,7 +34,9 @@
  * (population: 4), spent 2,310 (population: 640)." Numbers are rounded by `formatNumber`;
  * features named *_days carry "days"; rates and booleans are percentages.
  */
-import type { DistinguishingFeature, NumericStats, ProfileResult, SegmentCategoricalFeature, SegmentNumericFeature, SegmentProfile } from "./profiles.js";
+import type {
+  DistinguishingFeature, FeatureStats, NumericStats, ProfileResult, SegmentCategoricalFeature, SegmentFeature, SegmentNumericFeature, SegmentProfile,
+} from "./profiles.js";
 
 export interface NamedSegment {
   name: string;
@@ -61,19 +70,71 @@ const VOCABULARY: Record<string, { high: string; low: string }> = {
   mean_days_between_purchases: { high: "rare orders", low: "regular orders" },
 };
 
+/** The table's own entry for a column name (never an inherited one such as "constructor"). */
+function own<T>(table: Record<string, T>, key: string): T | undefined {
+  return Object.prototype.hasOwnProperty.call(table, key) ? table[key] : undefined;
+}
+
 /**
- * A column name in plain words: camelCase and snake_case split, lower case (acronyms kept),
- * a trailing "days" unit dropped: `MonthlyCharges` → "monthly charges", `tenure_days` →
- * "tenure", `NPSScore` → "NPS score". Known RFM features have fixed names (monetary → "spend").
+ * Common abbreviations in column names, each a whole word of the name, and their words.
+ * `lead` is used when the word starts a name of several words ("MntWines" → "amount spent on
+ * wines", "NumVisits" → "number of visits", "n_orders" → "number of orders").
+ */
+const ABBREVIATIONS: Record<string, { word: string; lead?: string }> = {
+  mnt: { word: "amount spent", lead: "amount spent on" },
+  num: { word: "number", lead: "number of" },
+  nbr: { word: "number", lead: "number of" },
+  n: { word: "n", lead: "number of" },
+  cnt: { word: "count", lead: "number of" },
+  amt: { word: "amount" },
+  avg: { word: "average" },
+  qty: { word: "quantity" },
+  freq: { word: "frequency" },
+  pct: { word: "percent" },
+  perc: { word: "percent" },
+  prc: { word: "percent" },
+  yr: { word: "year" },
+  yrs: { word: "years" },
+  txn: { word: "transaction" },
+  txns: { word: "transactions" },
+  trx: { word: "transactions" },
+  acct: { word: "account" },
+  cust: { word: "customer" },
+  bal: { word: "balance" },
+  prev: { word: "previous" },
+  prod: { word: "product" },
+  prods: { word: "products" },
+  idx: { word: "index" },
+  dt: { word: "date" },
+};
+
+/**
+ * A column name in plain words: camelCase, snake_case and dotted names split, lower case
+ * (acronyms kept, except in a name written all in capitals), common abbreviations expanded
+ * (see ABBREVIATIONS; unknown words are kept), a trailing "days" unit dropped:
+ * `MonthlyCharges` → "monthly charges", `tenure_days` → "tenure", `NPSScore` → "NPS score",
+ * `MntWines` → "amount spent on wines", `NumStorePurchases` → "number of store purchases",
+ * `CASH_ADVANCE_TRX` → "cash advance transactions". Known RFM features have fixed names
+ * (monetary → "spend").
  */
 export function humanizeFeatureName(name: string): string {
-  if (HUMAN[name]) return HUMAN[name];
-  const words = name
+  const known = own(HUMAN, name);
+  if (known) return known;
+  const raw = name
+    .replace(/([A-Za-z])\.(?=[A-Za-z])/g, "$1 ")
     .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
     .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
     .split(/[\s_]+/)
-    .filter((w) => w.length > 0)
-    .map((w) => (w.length > 1 && w === w.toUpperCase() && /[A-Z]/.test(w) ? w : w.toLowerCase()));
+    .filter((w) => w.length > 0);
+  // A name in capitals (CREDIT_LIMIT) is shouted, not a row of acronyms; a short one (NPS) is an acronym.
+  const shouted = !/[a-z]/.test(name) && (raw.length > 1 || name.length > 4);
+  const words = raw.map((w, i) => {
+    const lower = w.toLowerCase();
+    const abbr = own(ABBREVIATIONS, lower);
+    const leads = i === 0 && raw.length > 1;
+    if (abbr && (lower !== "n" || leads)) return leads && abbr.lead ? abbr.lead : abbr.word;
+    return !shouted && w.length > 1 && w === w.toUpperCase() && /[A-Z]/.test(w) ? w : lower;
+  });
   if (words.length > 1 && words[words.length - 1] === "days") words.pop();
   return words.length ? words.join(" ") : name;
 }
@@ -160,7 +221,8 @@ export function featureLabel(d: DistinguishingFeature): string {
   const up = d.direction === "higher";
   if (d.kind === "categorical" || d.kind === "boolean") {
     const what = d.kind === "categorical" ? categoryWords(d.category!, human) : human;
-    if (up) return `${d.segmentValue >= 0.5 ? "mostly" : "more"} ${what}`;
+    // "Mostly no phone service", not "Mostly No phone service": a leading "No" is a word of the phrase.
+    if (up) return `${d.segmentValue >= 0.5 ? "mostly" : "more"} ${what.replace(/^No(?=\s)/, "no")}`;
     // A category that is itself a negation ("no internet service"): say what the segment has.
     const negated = /^no\s+/i.exec(what);
     if (negated) {
@@ -169,9 +231,10 @@ export function featureLabel(d: DistinguishingFeature): string {
     }
     return `${d.segmentValue <= 0.05 ? "no" : "fewer"} ${what}`;
   }
-  const vocab = VOCABULARY[d.feature];
+  const vocab = own(VOCABULARY, d.feature);
   if (vocab) return up ? vocab.high : vocab.low;
   if (d.kind === "datetime") return `${up ? "later" : "earlier"} ${human}`;
+  if (human.startsWith("number of ")) return `${up ? "many" : "few"} ${human.slice("number of ".length)}`;
   return `${up ? "high" : "low"} ${human}`;
 }
 
@@ -215,14 +278,60 @@ function asDistinguishing(s: SegmentProfile, pop: ProfileResult["population"], f
   return { feature, kind: f.kind, effectSize: f.effectSize, direction: f.effectSize >= 0 ? "higher" : "lower", segmentValue: f.mean, populationValue: p.mean! };
 }
 
+/**
+ * The features of a segment as distinguishing features, by decreasing |effect size| (ties:
+ * the order of the features); features without an effect size are left out.
+ */
+export function rankDistinguishing(features: SegmentFeature[], pop: FeatureStats[]): DistinguishingFeature[] {
+  const out: DistinguishingFeature[] = [];
+  features.forEach((f, idx) => {
+    if (f.effectSize === null) return;
+    if (f.kind === "categorical") {
+      out.push({
+        feature: f.name, kind: "categorical", effectSize: f.effectSize, direction: f.effectSize >= 0 ? "higher" : "lower",
+        category: f.topCategory!, segmentValue: f.topCategoryShare!, populationValue: f.topCategoryPopulationShare!,
+      });
+    } else {
+      const p = pop[idx] as NumericStats;
+      out.push({
+        feature: f.name, kind: f.kind, effectSize: f.effectSize, direction: f.effectSize >= 0 ? "higher" : "lower",
+        segmentValue: f.mean!, populationValue: p.mean!,
+      });
+    }
+  });
+  // Stable sort keeps the order of the features on equal |effect size|.
+  out.sort((a, b) => Math.abs(b.effectSize) - Math.abs(a.effectSize));
+  return out;
+}
+
+/** The clustered features of a profile, when it names some (null: every feature counts as clustered). */
+function clusteredOf(profile: ProfileResult): Set<string> | null {
+  return profile.clustered?.length ? new Set(profile.clustered) : null;
+}
+
+/**
+ * A segment's distinguishing features in the order names use them: the clustered features
+ * (by |effect size|, near-copies dropped), then the others; one group when the profile names
+ * no clustered features.
+ */
+function namingGroups(profile: ProfileResult, s: SegmentProfile): DistinguishingFeature[][] {
+  const all = rankDistinguishing(s.features, profile.population.features);
+  const clustered = clusteredOf(profile);
+  if (!clustered) return [distinct(all)];
+  return [distinct(all.filter((d) => clustered.has(d.feature))), distinct(all.filter((d) => !clustered.has(d.feature)))];
+}
+
 /** Names and descriptions of the profile's segments, in the order of `profile.segments`. */
 export function nameSegments(profile: ProfileResult, options: NamingOptions = {}): NamedSegment[] {
   const given = options.segmentNames ?? {};
-  const base: { name: string; used: Set<string>; user: boolean }[] = profile.segments.map((s) => {
+  const ordered: DistinguishingFeature[][] = [];
+  const base: { name: string; used: Set<string>; user: boolean }[] = profile.segments.map((s, j) => {
+    const g = genericName(namingGroups(profile, s));
+    ordered[j] = g.ordered;
     const user = given[s.id];
     if (user !== undefined) return { name: user, used: new Set<string>(), user: true };
     if (profile.naming === "rfm" && s.rfm) return { name: s.rfm.segment, used: new Set(RFM_FEATURES), user: false };
-    return genericName(s);
+    return g;
   });
 
   // Disambiguation of each group of equal generated names: by the numeric feature whose
@@ -247,7 +356,7 @@ export function nameSegments(profile: ProfileResult, options: NamingOptions = {}
     names[j] = name;
   });
 
-  return profile.segments.map((s, j) => ({ name: names[j], description: describe(profile, s, names[j]) }));
+  return profile.segments.map((s, j) => ({ name: names[j], description: describe(profile, s, names[j], ordered[j]) }));
 }
 
 const COMPARATIVE: Record<string, { higher: string; lower: string }> = {
@@ -265,42 +374,59 @@ const COMPARATIVE: Record<string, { higher: string; lower: string }> = {
 function contrast(profile: ProfileResult, members: number[]): string[] | null {
   if (members.length > 3) return null;
   const segs = members.map((j) => profile.segments[j]);
-  let best = -1;
-  let bestSpread = 0;
-  segs[0].features.forEach((f, idx) => {
-    if (f.kind === "categorical") return;
-    const v = segs.map((s) => (s.features[idx] as SegmentNumericFeature).standardizedDifference);
-    if (v.some((x) => x === null)) return;
-    const spread = Math.max(...(v as number[])) - Math.min(...(v as number[]));
-    if (spread > bestSpread) {
-      bestSpread = spread;
-      best = idx;
-    }
-  });
-  if (best < 0 || bestSpread < 0.2) return null;
-  const f = segs[0].features[best];
-  const values = segs.map((s) => (s.features[best] as SegmentNumericFeature).standardizedDifference!);
-  if (new Set(values).size < values.length) return null;
-  const words = COMPARATIVE[f.name] ?? { higher: `higher ${humanizeFeatureName(f.name)}`, lower: `lower ${humanizeFeatureName(f.name)}` };
-  const hi = Math.max(...values);
-  const lo = Math.min(...values);
-  return values.map((v) => (v === hi ? words.higher : v === lo ? words.lower : `middle ${humanizeFeatureName(f.name)}`));
+  const clustered = clusteredOf(profile);
+  // The clustered features first; the others only when no clustered feature tells them apart.
+  for (const pass of clustered ? [true, false] : [true]) {
+    let best = -1;
+    let bestSpread = 0;
+    segs[0].features.forEach((f, idx) => {
+      if (f.kind === "categorical" || (clustered && clustered.has(f.name) !== pass)) return;
+      const v = segs.map((s) => (s.features[idx] as SegmentNumericFeature).standardizedDifference);
+      if (v.some((x) => x === null)) return;
+      const spread = Math.max(...(v as number[])) - Math.min(...(v as number[]));
+      if (spread > bestSpread) {
+        bestSpread = spread;
+        best = idx;
+      }
+    });
+    if (best < 0 || bestSpread < 0.2) continue;
+    const f = segs[0].features[best];
+    const values = segs.map((s) => (s.features[best] as SegmentNumericFeature).standardizedDifference!);
+    if (new Set(values).size < values.length) return null;
+    const human = humanizeFeatureName(f.name);
+    const count = human.startsWith("number of ") ? human.slice("number of ".length) : null;
+    const words = own(COMPARATIVE, f.name) ?? (count ? { higher: `more ${count}`, lower: `fewer ${count}` } : { higher: `higher ${human}`, lower: `lower ${human}` });
+    const hi = Math.max(...values);
+    const lo = Math.min(...values);
+    return values.map((v) => (v === hi ? words.higher : v === lo ? words.lower : `middle ${human}`));
+  }
+  return null;
 }
 
-function genericName(s: SegmentProfile): { name: string; used: Set<string>; user: boolean } {
-  const d = distinct(s.distinguishing);
-  if (!d.length || Math.abs(d[0].effectSize) < 0.2) return { name: "Close to average", used: new Set(), user: false };
+/**
+ * The generic name from the first group whose top feature sets the segment apart (|effect
+ * size| ≥ 0.2), else "Close to average"; `ordered` is the features in the order the
+ * description takes them (that group first).
+ */
+function genericName(groups: DistinguishingFeature[][]): { name: string; used: Set<string>; user: boolean; ordered: DistinguishingFeature[] } {
+  const g = groups.findIndex((d) => d.length > 0 && Math.abs(d[0].effectSize) >= 0.2);
+  if (g < 0) return { name: "Close to average", used: new Set(), user: false, ordered: groups.flat() };
+  const d = groups[g];
   const parts = [d[0]];
   if (d.length > 1 && Math.abs(d[1].effectSize) >= 0.3 && Math.abs(d[1].effectSize) >= 0.5 * Math.abs(d[0].effectSize)) parts.push(d[1]);
-  return { name: capitalize(parts.map(featureLabel).join(", ")), used: new Set(parts.map((p) => p.feature)), user: false };
+  return {
+    name: capitalize(parts.map(featureLabel).join(", ")), used: new Set(parts.map((p) => p.feature)), user: false,
+    ordered: [...d, ...groups.filter((_, i) => i !== g).flat()],
+  };
 }
 
-function describe(profile: ProfileResult, s: SegmentProfile, name: string): string {
+function describe(profile: ProfileResult, s: SegmentProfile, name: string, ordered: DistinguishingFeature[]): string {
   let items: DistinguishingFeature[];
   if (profile.naming === "rfm" && s.rfm) {
     items = RFM_FEATURES.map((f) => asDistinguishing(s, profile.population, f)).filter((x): x is DistinguishingFeature => x !== null);
   } else {
-    items = distinct(s.distinguishing).filter((d, i) => i === 0 || Math.abs(d.effectSize) >= 0.2).slice(0, 3);
+    items = ordered.filter((d) => Math.abs(d.effectSize) >= 0.2).slice(0, 3);
+    if (!items.length) items = ordered.slice(0, 1);
   }
   if (!items.length) return `${name}: ${formatPercent(s.share)} of customers.`;
   return `${name}: ${items.map(featurePhrase).join(", ")}.`;

@@ -40,7 +40,7 @@
 import { type Column, type Dataset, getColumn, type NumericColumn } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 import { median } from "../core/stats.js";
-import { nameSegments } from "./names.js";
+import { nameSegments, rankDistinguishing } from "./names.js";
 import { rankQuantileEdges, rfmSegment, type RfmSegment } from "./rfm-scores.js";
 
 export type NumericKind = "numeric" | "boolean" | "datetime";
@@ -48,6 +48,12 @@ export type NumericKind = "numeric" | "boolean" | "datetime";
 export interface ProfileOptions {
   /** Columns to profile (original values); numeric, boolean, datetime and categorical. */
   features: string[];
+  /**
+   * The features the segments were clustered on (a subset of `features`). Names come first
+   * from these; the other features name a segment only when none of these sets it apart.
+   * Default: every feature counts as clustered.
+   */
+  clustered?: string[];
   /** Names given by the user, by segment id; they replace the generated names. */
   segmentNames?: Record<number, string>;
   /** How many distinguishing features to keep per segment (default 5). */
@@ -163,8 +169,10 @@ export interface ProfileResult {
   population: { n: number; features: FeatureStats[] };
   /** Segments present in the labels, by increasing id. */
   segments: SegmentProfile[];
-  /** "rfm" when recency_days and frequency were profiled: names follow the RFM vocabulary. */
+  /** "rfm" when recency_days and frequency were profiled (and clustered on): names follow the RFM vocabulary. */
   naming: "rfm" | "generic";
+  /** The features the segments were clustered on, when given (ProfileOptions.clustered). */
+  clustered?: string[];
 }
 
 /** Profiles the segments of `labels` (one per row of `data`; −1 = noise) on `options.features`. */
@@ -179,6 +187,12 @@ export function profileSegments(data: Dataset, labels: Int32Array, options: Prof
     if (!c) throw new InputError(`${data.source} has no column "${name}" to profile; columns are: ${data.columns.map((x) => x.name).join(", ")}`);
     return c;
   });
+  const clustered = options.clustered;
+  for (const name of clustered ?? []) {
+    if (!options.features.includes(name)) {
+      throw new InputError(`profileSegments: the clustered feature "${name}" is not among the features to profile; add it to features`);
+    }
+  }
 
   // Segment ids present, and a dense index for each row (−1 for noise).
   let maxLabel = -1;
@@ -223,11 +237,12 @@ export function profileSegments(data: Dataset, labels: Int32Array, options: Prof
     }
   }
 
-  const rfmCols = rfmColumns(columns);
+  // RFM names describe what the segments were clustered on: recency and frequency must be among it.
+  const rfmCols = rfmColumns(clustered?.length ? columns.filter((c) => clustered.includes(c.name)) : columns);
   const segments: SegmentProfile[] = ids.map((id, j) => {
     const features = segFeatures[j];
     const pop = popFeatures;
-    const distinguishing = rankDistinguishing(features, pop, topK);
+    const distinguishing = rankDistinguishing(features, pop).slice(0, topK);
     let rfm: RfmProfile | null = null;
     if (rfmCols) {
       const rMed = medianByName.get(rfmCols.recency.name)![j];
@@ -245,6 +260,7 @@ export function profileSegments(data: Dataset, labels: Int32Array, options: Prof
 
   const result: ProfileResult = {
     n, noise, population: { n, features: popFeatures }, segments, naming: rfmCols ? "rfm" : "generic",
+    ...(clustered?.length ? { clustered: [...clustered] } : {}),
   };
   const named = nameSegments(result, { segmentNames: options.segmentNames });
   segments.forEach((s, j) => {
@@ -291,28 +307,6 @@ export function rfmScoreOfValue(values: Float64Array, v: number, reverse = false
   let bin = 1;
   while (bin < 5 && edges[bin] < rank) bin++;
   return reverse ? 6 - bin : bin;
-}
-
-function rankDistinguishing(features: SegmentFeature[], pop: FeatureStats[], topK: number): DistinguishingFeature[] {
-  const out: DistinguishingFeature[] = [];
-  features.forEach((f, idx) => {
-    if (f.effectSize === null) return;
-    if (f.kind === "categorical") {
-      out.push({
-        feature: f.name, kind: "categorical", effectSize: f.effectSize, direction: f.effectSize >= 0 ? "higher" : "lower",
-        category: f.topCategory!, segmentValue: f.topCategoryShare!, populationValue: f.topCategoryPopulationShare!,
-      });
-    } else {
-      const p = pop[idx] as NumericStats;
-      out.push({
-        feature: f.name, kind: f.kind, effectSize: f.effectSize, direction: f.effectSize >= 0 ? "higher" : "lower",
-        segmentValue: f.mean!, populationValue: p.mean!,
-      });
-    }
-  });
-  // Stable sort keeps the order of the features on equal |effect size|.
-  out.sort((a, b) => Math.abs(b.effectSize) - Math.abs(a.effectSize));
-  return out.slice(0, topK);
 }
 
 function profileNumeric(
