@@ -6,9 +6,12 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { queryRows } from "../src/io/duck.js";
+import { InputError } from "../src/core/errors.js";
+import { exec, queryRows } from "../src/io/duck.js";
 import { dropTable, loadTable, type LoadedTable, type ReadOptions } from "../src/io/read.js";
+import { computeRfmFromFile } from "../src/io/rfm.js";
 import { profileTable } from "../src/io/schema.js";
 
 let dir = "";
@@ -38,6 +41,15 @@ async function withTable<T>(path: string, use: (t: LoadedTable) => Promise<T>, o
 async function column(t: LoadedTable, name: string): Promise<unknown[]> {
   const rows = await queryRows(`SELECT "${name}" AS v FROM ${t.table} ORDER BY rowid`);
   return rows.map((r) => r.v);
+}
+
+async function failure(p: Promise<unknown>): Promise<string> {
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(InputError);
+  return (e as Error).message;
 }
 
 describe("JSON keys mixing numbers and numeric strings", () => {
@@ -176,5 +188,85 @@ describe("headers DuckDB renames", () => {
     await withTable(f, async (t) => {
       expect(t.columns.map((c) => [c.name, c.header])).toEqual([["id", undefined], ["b", undefined], ["column2", ""], ["b_1", "b"]]);
     });
+  });
+});
+
+describe("gzip-compressed input", () => {
+  const CSV = "id,spend,tier\nc1,10.5,gold\nc2,3,silver\nc3,7.25,gold\n";
+  const rows = [
+    { id: "c1", spend: 10.5, tier: "gold" },
+    { id: "c2", spend: 3, tier: "silver" },
+    { id: "c3", spend: 7.25, tier: "gold" },
+  ];
+
+  for (const [name, text, details] of [
+    ["t.csv.gz", CSV, /^delimited text \(comma, gzip-compressed\), 3 columns$/],
+    ["t.tsv.gz", CSV.replace(/,/g, "\t"), /^delimited text \(tab, gzip-compressed\)/],
+    ["t.txt.gz", CSV.replace(/,/g, ";"), /^delimited text \(semicolon, gzip-compressed\)/],
+    ["t.json.gz", JSON.stringify(rows), /^JSON, gzip-compressed$/],
+    ["t.ndjson.gz", rows.map((r) => JSON.stringify(r)).join("\n") + "\n", /^JSON, gzip-compressed$/],
+    ["t.jsonl.gz", rows.map((r) => JSON.stringify(r)).join("\n"), /^JSON, gzip-compressed$/],
+    ["compressed-without-gz-name.csv", CSV, /gzip-compressed/],
+  ] as const) {
+    it(`${name}: read as the uncompressed file`, async () => {
+      const f = await write(name, gzipSync(Buffer.from(text)));
+      await withTable(f, async (t) => {
+        expect(t.details).toMatch(details);
+        expect(t.rows).toBe(3);
+        expect(t.columns.map((c) => [c.name, c.duckType])).toEqual([["id", "VARCHAR"], ["spend", "DOUBLE"], ["tier", "VARCHAR"]]);
+        const got = await queryRows(`SELECT id, spend, tier FROM ${t.table} ORDER BY rowid`);
+        expect(got).toEqual(rows);
+      });
+    });
+  }
+
+  it("whitespace-separated text, and a file named .gz that is not compressed", async () => {
+    const f = await write("spaces.dat.gz", gzipSync(Buffer.from("id  x\na   1\nb   2\n")));
+    await withTable(f, async (t) => expect(await column(t, "x")).toEqual(["1", "2"]));
+    const g = await write("plain.csv.gz", CSV);
+    await withTable(g, async (t) => expect(await column(t, "spend")).toEqual([10.5, 3, 7.25]));
+  });
+
+  it("a compressed file longer than the sniffed megabyte: every row", async () => {
+    const lines = ["id,x"];
+    for (let i = 1; i <= 120_000; i++) lines.push(`${i},${i % 13}`);
+    const f = await write("long.csv.gz", gzipSync(Buffer.from(lines.join("\n") + "\n")));
+    await withTable(f, async (t) => {
+      expect(t.rows).toBe(120_000);
+      expect(Number((await queryRows(`SELECT sum(x) AS s FROM ${t.table}`))[0].s)).toBe(lines.slice(1).reduce((a, l) => a + Number(l.split(",")[1]), 0));
+    });
+  });
+
+  it("a truncated or damaged .gz: one line naming the file", async () => {
+    const whole = gzipSync(Buffer.from(Array.from({ length: 5000 }, (_, i) => `${i},${(i * 7919) % 1000}`).join("\n")));
+    const cut = await write("cut.csv.gz", whole.subarray(0, Math.floor(whole.length / 2)));
+    expect(await failure(loadTable(cut))).toBe(`${cut} is gzip-compressed but it is cut short; download or compress the file again`);
+    const damaged = Buffer.from(whole);
+    damaged[Math.floor(damaged.length / 2)] ^= 0xff;
+    const bad = await write("damaged.ndjson.gz", damaged);
+    expect(await failure(loadTable(bad))).toMatch(new RegExp(`^${bad.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is gzip-compressed but its compressed data is damaged \\(.+\\); download or compress the file again$`));
+    const cutJson = await write("cut.json.gz", gzipSync(Buffer.from(JSON.stringify(rows))).subarray(0, 30));
+    expect(await failure(loadTable(cutJson))).toMatch(/is gzip-compressed but it is cut short/);
+    expect(await failure(computeRfmFromFile(cut, { customer: "column0", date: "column1", amount: "column1" }))).toMatch(/cut\.csv\.gz is gzip-compressed but it is cut short/);
+  });
+
+  it("compressed Parquet or XLSX: say to decompress", async () => {
+    const f = await write("t.parquet.gz", gzipSync(Buffer.from("PAR1")));
+    expect(await failure(loadTable(f))).toBe(`${f}: a compressed parquet file cannot be read as it is; decompress it first (gunzip t.parquet.gz)`);
+  });
+
+  it("a compressed transaction log (CRLF) gives the RFM features", async () => {
+    const log = "Customer,Date,Amount\r\nA,2024-01-01,10\r\nA,2024-01-05,5\r\nB,2024-01-09,7\r\n";
+    const f = await write("log.csv.gz", gzipSync(Buffer.from(log)));
+    const s = await computeRfmFromFile(f, { customer: "Customer", date: "Date", amount: "Amount" });
+    try {
+      const got = await queryRows(`SELECT customer_id, recency_days, CAST(frequency AS INTEGER) AS frequency, monetary FROM ${s.table} ORDER BY customer_id`);
+      expect(got).toEqual([
+        { customer_id: "A", recency_days: 5, frequency: 2, monetary: 15 },
+        { customer_id: "B", recency_days: 1, frequency: 1, monetary: 7 },
+      ]);
+    } finally {
+      await exec(`DROP TABLE IF EXISTS ${s.table}`);
+    }
   });
 });

@@ -3,7 +3,7 @@ import { mkdtemp, open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join } from "node:path";
 import { InputError } from "../core/errors.js";
-import { delimiterName, sniffCsv } from "./sniff.js";
+import { compressionOption, delimiterName, gunzipHead, isGzip, sniffCsv } from "./sniff.js";
 import { duck, duckMessage, exec, freshTableName, ident, lit, queryRows } from "./duck.js";
 
 export type FileFormat = "csv" | "parquet" | "json" | "xlsx";
@@ -74,16 +74,28 @@ async function magic(path: string): Promise<Uint8Array> {
   }
 }
 
-/** The format from the extension, or failing that from the first bytes. */
+/**
+ * The format from the extension, or failing that from the first bytes. A gzip-compressed file
+ * (".csv.gz", or any file starting with the gzip signature) is text or JSON, by the extension
+ * before ".gz" or by its decompressed first bytes.
+ */
 export async function detectFormat(path: string): Promise<FileFormat> {
-  const ext = extname(path).toLowerCase();
+  let name = path.toLowerCase();
+  const gzName = name.endsWith(".gz");
+  if (gzName) name = name.slice(0, -3);
+  const ext = extname(name);
+  const gz = gzName || (await isGzip(path));
+  if (gz && [".parquet", ".pq", ".xlsx", ".xlsm", ".xls"].includes(ext)) {
+    throw new InputError(`${path}: a compressed ${ext.slice(1)} file cannot be read as it is; decompress it first (gunzip ${basename(path)})`);
+  }
   if (ext === ".parquet" || ext === ".pq") return "parquet";
   if (ext === ".json" || ext === ".ndjson" || ext === ".jsonl") return "json";
   if (ext === ".xlsx" || ext === ".xlsm") return "xlsx";
   if ([".csv", ".tsv", ".txt", ".dat", ".tab", ".psv"].includes(ext)) return "csv";
   if (ext === ".xls") throw new InputError(`${path}: the old binary .xls format is not supported; save it as .xlsx or .csv`);
-  const m = await magic(path);
+  const m = gz ? (await gunzipHead(path, path, 8)).bytes : await magic(path);
   const ascii = String.fromCharCode(...m);
+  if (gz) return /^\s*[[{]/.test(ascii) ? "json" : "csv";
   if (ascii.startsWith("PAR1")) return "parquet";
   if (ascii.startsWith("PK")) return "xlsx";
   if (/^\s*[[{]/.test(ascii)) return "json";
@@ -114,11 +126,14 @@ export async function loadTable(path: string, options: ReadOptions = {}): Promis
       await guarded(path, `CREATE TABLE ${table} AS SELECT * FROM read_parquet(${lit(path)})`, "Parquet");
       details = "Parquet";
       break;
-    case "json":
-      await guarded(path, `CREATE TABLE ${table} AS SELECT * FROM read_json_auto(${lit(path)})`, "JSON");
+    case "json": {
+      const gz = await isGzip(path);
+      if (gz) await gunzipHead(path, path, 0);
+      await guarded(path, `CREATE TABLE ${table} AS SELECT * FROM read_json_auto(${lit(path)}${await compressionOption(path)})`, "JSON");
       await jsonColumnsAsText(table);
-      details = "JSON";
+      details = gz ? "JSON, gzip-compressed" : "JSON";
       break;
+    }
     case "xlsx": {
       const r = await loadXlsx(path, table, options.sheet, text);
       details = r.details;
@@ -186,6 +201,10 @@ async function loadCsv(
   path: string, file: string, table: string, text: string[],
 ): Promise<{ details: string; firstDataLine: number; untyped: boolean; headers?: string[] }> {
   const dialect = await sniffCsv(path, file);
+  // sniffCsv has checked a compressed file to its end; DuckDB decompresses it as it reads.
+  const gz = await isGzip(path);
+  const compression = await compressionOption(path);
+  const compressed = gz ? ", gzip-compressed" : "";
   if (dialect.delimiter === "whitespace") {
     const n = dialect.fields;
     const parts = `string_split_regex(trim(line), '\\s+')`;
@@ -194,7 +213,7 @@ async function loadCsv(
     await csvGuarded(
       file,
       `CREATE TABLE ${raw} AS SELECT CASE WHEN trim(line) <> '' THEN ${parts} END AS p FROM read_csv(${lit(path)}, columns={'line': 'VARCHAR'}, ` +
-        `delim=${lit("\u001f")}, quote='', escape='', header=false, auto_detect=false)`,
+        `delim=${lit("\u001f")}, quote='', escape='', header=false, auto_detect=false${compression})`,
     );
     let firstDataLine: number;
     try {
@@ -214,7 +233,7 @@ async function loadCsv(
       await exec(`DROP TABLE IF EXISTS ${raw}`);
     }
     return {
-      details: `text, columns separated by runs of spaces, ${dialect.header ? "with" : "without"} a header`, firstDataLine, untyped: true,
+      details: `text, columns separated by runs of spaces, ${dialect.header ? "with" : "without"} a header${compressed}`, firstDataLine, untyped: true,
       headers: dialect.header ? dialect.firstRecord : undefined,
     };
   }
@@ -222,7 +241,7 @@ async function loadCsv(
     file,
     table,
     `${lit(path)}, delim=${lit(dialect.delimiter)}, quote='"', escape='"', skip=0, strict_mode=true, null_padding=false, sample_size=20480` +
-      `${dialect.decimalSeparator ? `, decimal_separator=${lit(dialect.decimalSeparator)}` : ""}`,
+      `${dialect.decimalSeparator ? `, decimal_separator=${lit(dialect.decimalSeparator)}` : ""}${compression}`,
     dialect.fields,
     text,
   );
@@ -230,7 +249,7 @@ async function loadCsv(
   const names = (await queryRows(`DESCRIBE ${table}`)).map((r) => String(r.column_name));
   const header = !names.every((nm) => /^column\d+$/.test(nm));
   return {
-    details: `delimited text (${delimiterName(dialect.delimiter)}${dialect.decimalSeparator ? ", decimal comma" : ""}), ${dialect.fields} columns`,
+    details: `delimited text (${delimiterName(dialect.delimiter)}${dialect.decimalSeparator ? ", decimal comma" : ""}${compressed}), ${dialect.fields} columns`,
     firstDataLine: header ? 2 : 1,
     untyped: false,
     headers: header ? dialect.firstRecord : undefined,

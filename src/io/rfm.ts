@@ -44,7 +44,7 @@ import { RFM_SEGMENTS, rfmScores, rfmSegmentCodes, type RfmSegment } from "../pr
 import { duck, duckMessage, exec, freshTableName, ident, lit, queryRows } from "./duck.js";
 import { checkInputFile, detectFormat, dropTable, type LoadedTable, loadTable } from "./read.js";
 import { profileTable } from "./schema.js";
-import { sniffCsv } from "./sniff.js";
+import { compressionOption, sniffCsv } from "./sniff.js";
 
 export type CancellationMode = "net" | "exclude";
 export const CANCELLATION_MODES: readonly CancellationMode[] = ["net", "exclude"];
@@ -170,7 +170,7 @@ export async function openTransactions(
         // sniffer runs once here and spells out what it found (header, types, formats), so
         // that the view does not detect it all again at each use.
         const options = `${lit(file)}, delim=${lit(d.delimiter)}, quote='"', escape='"', skip=0, strict_mode=true, null_padding=false, sample_size=20480` +
-          `${d.decimalSeparator ? `, decimal_separator=${lit(d.decimalSeparator)}` : ""}`;
+          `${d.decimalSeparator ? `, decimal_separator=${lit(d.decimalSeparator)}` : ""}${await compressionOption(file)}`;
         source = `FROM read_csv(${options})`;
         try {
           // Without its sniffed newline: DuckDB spells "\r\n" as the four characters \r\n, which

@@ -1,4 +1,7 @@
+import { createReadStream } from "node:fs";
 import { open } from "node:fs/promises";
+import { pipeline } from "node:stream/promises";
+import { createGunzip } from "node:zlib";
 import { InputError } from "../core/errors.js";
 
 /** How a delimited text file is laid out, as far as its first megabyte shows. */
@@ -24,8 +27,69 @@ export function delimiterName(d: string): string {
   return NAMES[d] ?? JSON.stringify(d);
 }
 
-/** Reads the first bytes of a file (at most SNIFF_BYTES) and whether the file is longer. */
-async function head(path: string): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+/** True when the file starts with the gzip signature (1f 8b), whatever its name. */
+export async function isGzip(path: string): Promise<boolean> {
+  const fh = await open(path, "r");
+  try {
+    const buf = new Uint8Array(2);
+    const { bytesRead } = await fh.read(buf, 0, 2, 0);
+    return bytesRead === 2 && buf[0] === 0x1f && buf[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The compression option of DuckDB's readers for a file: gzip by its content, whatever its name,
+ * and none for a file named ".gz" that is not compressed (DuckDB would go by the name).
+ */
+export async function compressionOption(path: string): Promise<string> {
+  if (await isGzip(path)) return ", compression='gzip'";
+  return /\.gz$/i.test(path) ? ", compression='none'" : "";
+}
+
+/**
+ * Decompresses a whole gzip file, keeping its first `keep` bytes: DuckDB reads a gzip file
+ * that is cut short without a word (the rows up to the cut), so every compressed input is
+ * checked to its end (CRC and length) before it is read. A damaged or truncated file is an
+ * InputError naming it.
+ */
+export async function gunzipHead(path: string, file: string, keep = SNIFF_BYTES + 1): Promise<{ bytes: Uint8Array; total: number }> {
+  const parts: Buffer[] = [];
+  let kept = 0;
+  let total = 0;
+  try {
+    await pipeline(createReadStream(path), createGunzip(), async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) {
+        total += chunk.length;
+        if (kept < keep) {
+          const part = chunk.subarray(0, keep - kept);
+          parts.push(part);
+          kept += part.length;
+        }
+      }
+    });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "Z_BUF_ERROR" || code === "Z_DATA_ERROR") {
+      const why = code === "Z_BUF_ERROR" ? "it is cut short" : `its compressed data is damaged (${(e as Error).message})`;
+      throw new InputError(`${file} is gzip-compressed but ${why}; download or compress the file again`, { cause: e });
+    }
+    throw e;
+  }
+  if (total === 0) throw new InputError(`${file} is gzip-compressed but holds nothing (0 bytes once decompressed); export the data again`);
+  return { bytes: new Uint8Array(Buffer.concat(parts)), total };
+}
+
+/**
+ * Reads the first bytes of a file (at most SNIFF_BYTES) and whether the file is longer; a gzip
+ * file is decompressed (and checked to its end).
+ */
+async function head(path: string, file: string): Promise<{ bytes: Uint8Array; truncated: boolean }> {
+  if (await isGzip(path)) {
+    const { bytes, total } = await gunzipHead(path, file);
+    return { bytes: bytes.subarray(0, Math.min(bytes.length, SNIFF_BYTES)), truncated: total > SNIFF_BYTES };
+  }
   const fh = await open(path, "r");
   try {
     const buf = new Uint8Array(SNIFF_BYTES + 1);
@@ -163,7 +227,7 @@ const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
  * a sniffer fall back silently to reading one text column.
  */
 export async function sniffCsv(path: string, file = path): Promise<CsvDialect> {
-  const { bytes, truncated } = await head(path);
+  const { bytes, truncated } = await head(path, file);
   let text = decodeUtf8(bytes, truncated, file);
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   if (truncated) text = text.slice(0, text.lastIndexOf("\n") + 1);
