@@ -21,22 +21,12 @@ import { type Condition, conditionsSql, evaluateRules, type RulesResult, segment
 const dir = mkdtempSync(join(tmpdir(), "segmenta-rules-sql-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/**
- * The file as the pipeline reads it. Where the reader does not yet record where each column
- * came from, the test fills in what it is to record: DuckDB's type, and the header written
- * in the file for the columns it renamed (`headers`).
- */
-async function readDataset(path: string, types: Record<string, ColumnKind> = {}, headers: Record<string, string> = {}): Promise<Dataset> {
+/** The file as the pipeline reads it: each column with its stored type, and its header when renamed. */
+async function readDataset(path: string, types: Record<string, ColumnKind> = {}): Promise<Dataset> {
   const t = await loadTable(path);
   try {
     const profile = await profileTable(t, types);
-    const data = await readColumns(t, profile, profile.columns.map((c) => c.name));
-    for (const c of data.columns) {
-      const tc = t.columns.find((x) => x.name === c.name)!;
-      c.storedAs ??= tc.duckType;
-      if (c.header === undefined && (tc.header ?? headers[c.name]) !== undefined) c.header = tc.header ?? headers[c.name];
-    }
-    return data;
+    return await readColumns(t, profile, profile.columns.map((c) => c.name));
   } finally {
     await dropTable(t);
   }
@@ -118,21 +108,22 @@ function smallCsv(): string {
 describe("rules' SQL on the user's own table (small CSVs made here)", () => {
   const path = smallCsv();
   const types: Record<string, ColumnKind> = { region: "categorical", grade: "categorical" };
-  // DuckDB names an empty header column<index>, and a repeated one (compared ignoring case) <name>_1.
-  const headers = { column10: "", b_1: "b", YN_1: "YN" };
 
   it("reads the columns as the cases need them (so that the cases below are the ones meant)", async () => {
-    const data = await readDataset(path, types, headers);
+    const data = await readDataset(path, types);
     const got = Object.fromEntries(data.columns.map((c) => [c.name, `${c.kind}:${c.storedAs}`]));
     expect(got).toMatchObject({
       spend: "numeric:VARCHAR", flag01: "boolean:BIGINT", yn: "boolean:BOOLEAN", subscribed: "boolean:VARCHAR", region: "categorical:BIGINT",
       grade: "categorical:DOUBLE", signup_date: "datetime:BIGINT", joined: "datetime:DATE", seen: "datetime:VARCHAR", column10: "numeric:BIGINT",
       b_1: "numeric:BIGINT", note: "categorical:VARCHAR", YN_1: "categorical:VARCHAR",
     });
+    // DuckDB names an empty header column<index>, and a repeated one (compared ignoring case) <name>_1.
+    const headers = Object.fromEntries(data.columns.filter((c) => c.header !== undefined).map((c) => [c.name, c.header]));
+    expect(headers).toEqual({ column10: "", b_1: "b", YN_1: "YN" });
   });
 
   it("hand-made conditions of every kind select in DuckDB exactly the rows they select here", async () => {
-    const data = await readDataset(path, types, headers);
+    const data = await readDataset(path, types);
     const table = await userTable(path);
     const day = (y: number, m: number, d: number, h = 0): number => Date.UTC(y, m - 1, d, h);
     const conds: Condition[][] = [
@@ -178,7 +169,7 @@ describe("rules' SQL on the user's own table (small CSVs made here)", () => {
   });
 
   it("rules grown on each kind of column, their rule sets and the CASE select the same rows in DuckDB", async () => {
-    const data = await readDataset(path, types, headers);
+    const data = await readDataset(path, types);
     const table = await userTable(path);
     const col = (name: string): Dataset["columns"][number] => data.columns.find((c) => c.name === name)!;
     const num = (name: string, i: number): number => (col(name).values as Float64Array)[i];
@@ -208,26 +199,31 @@ describe("rules' SQL on the user's own table (small CSVs made here)", () => {
   });
 
   it("names columns renamed on reading as the reader did, and says so in the text, a SQL comment and the notes", async () => {
-    const data = await readDataset(path, types, headers);
+    const data = await readDataset(path, types);
     const table = await userTable(path);
     const labels = Int32Array.from({ length: data.rows }, (_, i) => ((data.columns.find((c) => c.name === "column10")!.values as Float64Array)[i] >= 3 ? 0 : 1));
     const rules = segmentRules(data, labels, { features: ["column10"], minSamplesLeaf: 3 });
     const rule = rules.segments[0].rules[0];
     expect(rule.text).toBe("column10 (the file's 11th column, whose header is empty) > 2.5");
-    expect(rule.sql).toBe(`"column10" > 2.5 /* "column10" is the file's 11th column, whose header is empty (renamed on reading) */`);
+    expect(rule.sql).toBe(`"column10" > 2.5 /* "column10" is the file's 11th column, whose header is empty, renamed on reading */`);
     expect(rules.notes).toHaveLength(1);
     expect(rules.notes[0]).toMatch(/^"column10" is the file's 11th column, whose header is empty: it was renamed on reading, .*give that column a header/);
     await expectSameRows(table, data, rules);
 
     const dup = conditionsSql([{ feature: "b_1", kind: "numeric", lower: 5, upper: null }], undefined, data);
-    expect(dup).toBe(`"b_1" > 5 /* "b_1" is the 2nd column headed "b" in the file (renamed on reading) */`);
+    expect(dup).toBe(`"b_1" > 5 /* "b_1" is the 2nd column headed "b" in the file, renamed on reading */`);
     const folded = conditionsSql([{ feature: "YN_1", kind: "categorical", equals: "y", notIn: [] }], undefined, data);
-    expect(folded).toBe(`trim("YN_1") = 'y' /* "YN_1" is the 2nd column headed "YN" in the file (headers compared ignoring case) (renamed on reading) */`);
+    expect(folded).toBe(`trim("YN_1") = 'y' /* "YN_1" is the 2nd column headed "YN" in the file (headers compared ignoring case), renamed on reading */`);
     // A header that is usable (not blank, not repeated) names the column.
     const renamed: Dataset = { ...data, columns: data.columns.map((c) => (c.name === "column10" ? { ...c, header: "visits" } : c)) };
     const r2 = segmentRules(renamed, labels, { features: ["column10"], minSamplesLeaf: 3 });
     expect(r2.segments[0].rules[0].sql).toBe(`"visits" > 2.5`);
     expect(r2.segments[0].rules[0].text).toBe("visits > 2.5");
+    // A header padded with spaces is the name trimmed, as DuckDB reads it: no renaming to speak of.
+    const padded: Dataset = { ...data, columns: data.columns.map((c) => (c.name === "column10" ? { ...c, name: "visits", header: " visits " } : c)) };
+    const r3 = segmentRules(padded, labels, { features: ["visits"], minSamplesLeaf: 3 });
+    expect(r3.segments[0].rules[0].sql).toBe(`"visits" > 2.5`);
+    expect(r3.notes).toEqual([]);
     // A column without a renaming needs no note.
     expect(segmentRules(data, labels, { features: ["spend"], minSamplesLeaf: 3 }).notes).toEqual([]);
   });
@@ -282,7 +278,7 @@ describe("renamed columns with hostile headers", () => {
     const sql = conditionsSql([{ feature: "x_1", kind: "numeric", lower: 2.5, upper: null }, { feature: "*/ DROP TABLE t; /*_1", kind: "numeric", lower: null, upper: 1.5 }], undefined, data);
     await exec(`CREATE OR REPLACE TEMP TABLE hostile AS SELECT * FROM (VALUES (1, 4, 1), (2, 3, 1), (3, 2, 2), (4, 1, 2)) v("x", "x_1", "*/ DROP TABLE t; /*_1")`);
     expect(await selected("hostile", sql)).toEqual([0, 1]);
-    expect(sql).toContain(`/* "x_1" is the 2nd column headed "x" in the file (renamed on reading) */`);
-    expect(sql).toContain(`/* "* / DROP TABLE t; / *_1" is the 2nd column headed "* / DROP TABLE t; / *" in the file (renamed on reading) */`);
+    expect(sql).toContain(`/* "x_1" is the 2nd column headed "x" in the file, renamed on reading */`);
+    expect(sql).toContain(`/* "* / DROP TABLE t; / *_1" is the 2nd column headed "* / DROP TABLE t; / *" in the file, renamed on reading */`);
   });
 });

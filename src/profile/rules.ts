@@ -505,7 +505,8 @@ export function sqlNames(data: Dataset): Map<string, SqlName> {
   const out = new Map<string, SqlName>();
   for (const col of data.columns) {
     const header = col.header;
-    if (header === undefined || header === col.name) continue;
+    // A header padded with spaces is the reader's name trimmed, as DuckDB and most loaders take it.
+    if (header === undefined || header.trim() === col.name) continue;
     const others = data.columns.filter((o) => o !== col);
     const exact = others.some((o) => o.name === header || o.header === header);
     // DuckDB's column names ignore case: "yn" and "YN" are the same name to it.
@@ -532,7 +533,7 @@ export function sqlNames(data: Dataset): Map<string, SqlName> {
     }
     out.set(col.name, {
       sql: sqlIdentifier(col.name), label: `${col.name} (${which})`,
-      comment: sqlComment(`"${col.name}" is ${which} (renamed on reading)`),
+      comment: sqlComment(`"${col.name}" is ${which}, renamed on reading`),
       note: `"${col.name}" is ${which}: it was renamed on reading, and the rules and their SQL name it "${col.name}", as DuckDB does when it reads the file; ${fix}, or name the column "${col.name}" in your table.`,
     });
   }
