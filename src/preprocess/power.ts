@@ -2,6 +2,7 @@ import { InputError } from "../core/errors.js";
 import { type Matrix, type MatrixLike, toMatrix } from "../core/matrix.js";
 import { columnMeanStd } from "./scaler.js";
 
+
 export type PowerMethod = "yeo-johnson" | "box-cox";
 
 export interface PowerTransformerOptions {
@@ -143,6 +144,15 @@ export function brentMinimize(f: (x: number) => number, a: number, b: number): n
   return x;
 }
 
+/**
+ * λ of one column by maximum likelihood (Brent's method from the bracket (−2, 2), as
+ * scikit-learn). Synchronous, for callers that only need λ (the preprocessing plan checks
+ * what a transform would do before choosing it). `buf` is scratch space of the column's length.
+ */
+export function fitLambda(col: Float64Array, method: PowerMethod = "yeo-johnson", buf = new Float64Array(col.length)): number {
+  return brentMinimize((l) => negLogLikelihood(col, l, method, buf), -2, 2);
+}
+
 /** A fitted power transform: λ per column, then optional standardisation. */
 export class PowerTransformerModel {
   constructor(
@@ -215,7 +225,7 @@ export class PowerTransformer {
           if (!(col[i] > 0)) throw new InputError(`Box-Cox needs strictly positive values; column ${j} has ${col[i]} in row ${i}: use method "yeo-johnson"`);
         }
       }
-      lambdas[j] = brentMinimize((l) => negLogLikelihood(col, l, method, buf), -2, 2);
+      lambdas[j] = fitLambda(col, method, buf);
     }
     const model = new PowerTransformerModel(method, lambdas, null, null);
     if (this.options.standardize === false) return model;
