@@ -82,14 +82,75 @@ export class KMeansModel extends NearestCenterModel {
     return json;
   }
 
+  /** Restores a model from `toJSON()`, checking every field it relies on (shapes, finite numbers, labels in range). */
   static fromJSON(json: KMeansJSON): KMeansModel {
     if (json?.type !== "KMeans" || !Array.isArray(json.clusterCenters)) {
       throw new InputError("not a KMeans model: expected { type: \"KMeans\", clusterCenters: [...] }");
     }
-    const centers = toMatrix(json.clusterCenters, "clusterCenters");
-    return new KMeansModel(centers, Int32Array.from(json.labels ?? []), json.inertia, json.nIter);
+    const centers = centersFromJSON(json, "KMeans");
+    return new KMeansModel(centers, labelsFromJSON(json.labels, centers.rows, "KMeans"), statFromJSON(json.inertia, "inertia", "KMeans"), statFromJSON(json.nIter, "nIter", "KMeans"));
   }
 
+}
+
+/** A value as it appears in a JSON file, shortened, for messages. */
+export function showJSONValue(v: unknown): string {
+  if (v === undefined) return "missing";
+  const t = JSON.stringify(v) ?? String(v);
+  return t.length > 40 ? `${t.slice(0, 37)}...` : t;
+}
+
+function isCount(v: unknown): v is number {
+  return typeof v === "number" && Number.isInteger(v) && v >= 1;
+}
+
+/**
+ * The centers of a (mini-batch) K-Means JSON as a Matrix, after checking that nClusters and
+ * nFeatures are whole numbers, that there are nClusters centers of nFeatures values each and
+ * that every value is a finite number (a null would otherwise become 0). Messages name the field.
+ */
+export function centersFromJSON(json: { nClusters?: unknown; nFeatures?: unknown; clusterCenters?: unknown }, type: string): Matrix {
+  const { nClusters: k, nFeatures: d, clusterCenters: C } = json;
+  if (!isCount(k)) throw new InputError(`${type} model: nClusters is ${showJSONValue(k)}; expected a whole number ≥ 1`);
+  if (!isCount(d)) throw new InputError(`${type} model: nFeatures is ${showJSONValue(d)}; expected a whole number ≥ 1`);
+  if (!Array.isArray(C)) throw new InputError(`${type} model: clusterCenters is ${showJSONValue(C)}; expected a list of centers`);
+  if (C.length !== k) throw new InputError(`${type} model: it has ${C.length} ${C.length === 1 ? "center" : "centers"} but nClusters is ${k}`);
+  const data = new Float64Array(k * d);
+  for (let c = 0; c < k; c++) {
+    const row: unknown = C[c];
+    if (!Array.isArray(row)) throw new InputError(`${type} model: center ${c} is ${showJSONValue(row)}; expected a list of ${d} numbers`);
+    if (row.length !== d) throw new InputError(`${type} model: center ${c} has ${row.length} ${row.length === 1 ? "value" : "values"} but the model has ${d} ${d === 1 ? "feature" : "features"} (nFeatures)`);
+    for (let j = 0; j < d; j++) {
+      const v: unknown = row[j];
+      if (typeof v !== "number" || !Number.isFinite(v)) {
+        throw new InputError(`${type} model: center ${c}, feature ${j} is ${showJSONValue(v)}; every center value must be a finite number`);
+      }
+      data[c * d + j] = v;
+    }
+  }
+  return { data, rows: k, cols: d };
+}
+
+/** Training labels of a model JSON (absent: none), each a whole number in [0, k). */
+export function labelsFromJSON(labels: unknown, k: number, type: string): Int32Array {
+  if (labels === undefined || labels === null) return new Int32Array(0);
+  if (!Array.isArray(labels)) throw new InputError(`${type} model: labels is ${showJSONValue(labels)}; expected a list of cluster numbers`);
+  const out = new Int32Array(labels.length);
+  for (let i = 0; i < labels.length; i++) {
+    const l: unknown = labels[i];
+    if (typeof l !== "number" || !Number.isInteger(l) || l < 0 || l >= k) {
+      throw new InputError(`${type} model: label ${i} is ${showJSONValue(l)}; expected a cluster number from 0 to ${k - 1}`);
+    }
+    out[i] = l;
+  }
+  return out;
+}
+
+/** A fitted statistic (inertia, nIter): a finite number ≥ 0; absent or null (a NaN written by JSON.stringify) reads as NaN. */
+export function statFromJSON(v: unknown, field: string, type: string): number {
+  if (v === undefined || v === null) return NaN;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new InputError(`${type} model: ${field} is ${showJSONValue(v)}; expected a finite number ≥ 0`);
+  return v;
 }
 
 /** K-Means clustering with scikit-learn's algorithm and defaults. */

@@ -19,7 +19,7 @@ import {
 } from "./kernels/minibatch-step.js";
 import { NearestCenterModel } from "./centers.js";
 import { assignLabels } from "./kernels/lloyd.js";
-import { checkWeights, kmeansPlusPlus, scaledTolerance, warnIfFewClusters } from "./kmeans.js";
+import { centersFromJSON, checkWeights, kmeansPlusPlus, labelsFromJSON, scaledTolerance, showJSONValue, statFromJSON, warnIfFewClusters } from "./kmeans.js";
 
 export interface MiniBatchKMeansOptions {
   /** Number of clusters (scikit-learn's n_clusters). Default 8. */
@@ -224,25 +224,49 @@ export class MiniBatchKMeansModel extends NearestCenterModel {
     return json;
   }
 
+  /** Restores a model from `toJSON()`, checking every field it relies on (shapes, finite numbers, labels in range). */
   static fromJSON(json: MiniBatchKMeansJSON): MiniBatchKMeansModel {
     if (json?.type !== "MiniBatchKMeans" || !Array.isArray(json.clusterCenters)) {
       throw new InputError("not a MiniBatchKMeans model: expected { type: \"MiniBatchKMeans\", clusterCenters: [...] }");
     }
-    const centers = toMatrix(json.clusterCenters, "clusterCenters");
-    const counts = Float64Array.from(json.counts ?? new Array<number>(centers.rows).fill(0));
+    const T = "MiniBatchKMeans";
+    const centers = centersFromJSON(json, T);
+    const k = centers.rows;
+    const counts = new Float64Array(k);
+    if (json.counts !== undefined && json.counts !== null) {
+      if (!Array.isArray(json.counts) || json.counts.length !== k) {
+        throw new InputError(`${T} model: counts has ${Array.isArray(json.counts) ? `${json.counts.length} ${json.counts.length === 1 ? "value" : "values"}` : showJSONValue(json.counts)} but nClusters is ${k}; expected one count per center`);
+      }
+      for (let c = 0; c < k; c++) {
+        const v: unknown = json.counts[c];
+        if (typeof v !== "number" || !Number.isFinite(v) || v < 0) throw new InputError(`${T} model: counts[${c}] is ${showJSONValue(v)}; expected a finite number ≥ 0`);
+        counts[c] = v;
+      }
+    }
+    const ratio = json.reassignmentRatio ?? 0.01;
+    if (typeof ratio !== "number" || !Number.isFinite(ratio) || ratio < 0) throw new InputError(`${T} model: reassignmentRatio is ${showJSONValue(ratio)}; expected a finite number ≥ 0`);
+    const seed = json.randomState ?? null;
+    if (seed !== null && (typeof seed !== "number" || !Number.isInteger(seed))) throw new InputError(`${T} model: randomState is ${showJSONValue(seed)}; expected a whole number or null`);
     return new MiniBatchKMeansModel({
       clusterCenters: centers,
-      labels: Int32Array.from(json.labels ?? []),
-      inertia: json.inertia,
-      nIter: json.nIter,
-      nSteps: json.nSteps ?? 0,
+      labels: labelsFromJSON(json.labels, k, T),
+      inertia: statFromJSON(json.inertia, "inertia", T),
+      nIter: statFromJSON(json.nIter, "nIter", T),
+      nSteps: wholeFromJSON(json.nSteps, "nSteps", T),
       counts,
-      nSinceLastReassign: json.nSinceLastReassign ?? 0,
-      reassignmentRatio: json.reassignmentRatio ?? 0.01,
-      randomState: json.randomState ?? null,
+      nSinceLastReassign: wholeFromJSON(json.nSinceLastReassign, "nSinceLastReassign", T),
+      reassignmentRatio: ratio,
+      randomState: seed,
     });
   }
 
+}
+
+/** A whole number ≥ 0 of a model JSON (absent: 0). */
+function wholeFromJSON(v: unknown, field: string, type: string): number {
+  if (v === undefined || v === null) return 0;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0) throw new InputError(`${type} model: ${field} is ${showJSONValue(v)}; expected a whole number ≥ 0`);
+  return v;
 }
 
 /** Mini-batch K-Means clustering with scikit-learn's algorithm and defaults. */

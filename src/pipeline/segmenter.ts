@@ -32,17 +32,73 @@ export class Segmenter {
     return labels;
   }
 
+  /**
+   * How new rows get a segment when that is not how the training rows got theirs: for
+   * agglomerative clustering, "nearest segment mean" (ward, centroid, median) or "nearest
+   * training row" (other linkages). Null for K-Means, whose rule is the fit's own.
+   */
+  get predictRule(): PredictRule | null {
+    if (!(this.inner instanceof AgglomerativeModel)) return null;
+    return this.inner.clusterCenters ? "nearest segment mean" : "nearest training row";
+  }
+
+  /**
+   * How often `predict` gives the training rows the segments of the fit: `rows` of X (all of
+   * them, or an evenly spaced sample of at most `maxRows` when the rule compares with every
+   * training row) are scored and compared with `labels` (segment numbers). Rows with
+   * `exclude[i]` = 1 (left out of the fit) are not counted.
+   */
+  agreement(X: Matrix, labels: Int32Array, exclude: Uint8Array | null = null, maxRows = 5000): { share: number; rows: number; trainingRows: number } {
+    const d = X.cols;
+    const idx: number[] = [];
+    for (let i = 0; i < X.rows; i++) if (!exclude || !exclude[i]) idx.push(i);
+    const trainingRows = idx.length;
+    const limit = this.predictRule === "nearest training row" ? maxRows : Infinity;
+    const step = trainingRows > limit ? trainingRows / limit : 1;
+    const pick: number[] = [];
+    for (let t = 0; Math.floor(t) < trainingRows; t += step) pick.push(idx[Math.floor(t)]);
+    const sub = new Float64Array(pick.length * d);
+    pick.forEach((i, r) => sub.set(X.data.subarray(i * d, (i + 1) * d), r * d));
+    const got = pick.length ? this.predict({ data: sub, rows: pick.length, cols: d }) : new Int32Array(0);
+    let same = 0;
+    pick.forEach((i, r) => {
+      if (got[r] === labels[i]) same++;
+    });
+    return { share: pick.length ? same / pick.length : 1, rows: pick.length, trainingRows };
+  }
+
   toJSON(): ModelJSON {
     return this.inner instanceof KMeansModel ? this.inner.toJSON({ includeLabels: false }) : this.inner.toJSON();
   }
 
-  static fromJSON(json: unknown, relabel?: number[] | null): Segmenter {
+  /**
+   * Restores the clustering of a model file (checked by loadModel), with its segment
+   * numbering: `relabel`, when given, must number the k clusters 0…k−1, each once.
+   */
+  static fromJSON(json: unknown, relabel?: unknown): Segmenter {
     const m: FittedModel = loadModel(json);
-    if (!(m instanceof KMeansModel) && !(m instanceof AgglomerativeModel)) {
-      // A MiniBatchKMeans model scores as K-Means does: nearest center.
-      return new Segmenter(new KMeansModel(m.clusterCenters, m.labels, m.inertia, m.nIter), relabel ? Int32Array.from(relabel) : null);
-    }
-    if (relabel && relabel.length !== m.nClusters) throw new InputError(`the model file's segment numbering has ${relabel.length} entries for ${m.nClusters} clusters; fit the model again`);
-    return new Segmenter(m, relabel ? Int32Array.from(relabel) : null);
+    const r = relabel === undefined || relabel === null ? null : checkRelabel(relabel, m.nClusters);
+    // A MiniBatchKMeans model scores as K-Means does: nearest center.
+    const inner = m instanceof KMeansModel || m instanceof AgglomerativeModel ? m : new KMeansModel(m.clusterCenters, m.labels, m.inertia, m.nIter);
+    return new Segmenter(inner, r);
   }
+}
+
+export type PredictRule = "nearest segment mean" | "nearest training row";
+
+function checkRelabel(relabel: unknown, k: number): Int32Array {
+  if (!Array.isArray(relabel) || relabel.length !== k) {
+    throw new InputError(`the segment numbering (relabel) has ${Array.isArray(relabel) ? `${relabel.length} ${relabel.length === 1 ? "entry" : "entries"}` : "no list"} for the model's ${k} clusters`);
+  }
+  const out = new Int32Array(k);
+  const seen = new Uint8Array(k);
+  for (let c = 0; c < k; c++) {
+    const v: unknown = relabel[c];
+    if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v >= k || seen[v]) {
+      throw new InputError(`the segment numbering (relabel) gives cluster ${c} the segment ${JSON.stringify(v) ?? "missing"}; expected each segment from 0 to ${k - 1} once`);
+    }
+    seen[v] = 1;
+    out[c] = v;
+  }
+  return out;
 }
