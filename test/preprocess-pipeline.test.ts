@@ -64,7 +64,7 @@ describe("configurable preprocessing equals scikit-learn's ColumnTransformer", (
     expectClose(p.transform(test).data, c.test, 1e-6);
     // The describe() lines name every step.
     const lines = p.describe().join("\n");
-    expect(lines).toMatch(/spend \(numeric\): missing → constant -1, clip outside \[.*\] \(iqr\), signed log1p, robust/);
+    expect(lines).toMatch(/spend \(numeric\): 2 missing values → constant -1, clip outside \[.*\] \(iqr\), signed log1p, robust/);
     expect(lines).toMatch(/balance \(numeric\): .*yeo-johnson λ/);
     expect(lines).toMatch(/size \(ordinal\): .*codes S=0, M=1, L=2/);
   });
@@ -143,8 +143,8 @@ describe("the automatic plan", () => {
     expect(text).toMatch(/yeo-johnson: balance: skewness −\d+\.\d\d \(a long tail of small values\): a log would lengthen that tail; a Yeo-Johnson/);
     expect(text).toMatch(/signed log1p: net: skewness \d+\.\d\d with a few negative values \(1 of 200, min -40\)/);
     expect(text).toMatch(/no transform: flat: skewness within ±1: flat \(0\.00\)/);
-    expect(text).toMatch(/group rare categories: city: .*"Tiny" 1 rows/);
-    expect(text).toMatch(/one column for two values: member/);
+    expect(text).toMatch(/group rare categories: city: .*"Tiny" 1 row\)/);
+    expect(text).toMatch(/one column for two values: member: .*member=no dropped \(member=yes kept\)/);
   });
 
   it("leaves the configuration as is with the standard plan", () => {

@@ -1,6 +1,9 @@
 import { InputError } from "../core/errors.js";
 import type { Matrix } from "../core/matrix.js";
 
+/** A count with its noun, singular for one: "1 feature", "3 features". */
+const nOf = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 /** Rows of category values, one per row, a value per column. */
 export type CategoryRows = ArrayLike<ArrayLike<string | null>>;
 
@@ -8,7 +11,7 @@ function shape(X: CategoryRows, what: string): { n: number; d: number } {
   const n = X.length;
   const d = n ? X[0].length : 0;
   for (let i = 0; i < n; i++) {
-    if (X[i].length !== d) throw new InputError(`${what}: row ${i} has ${X[i].length} values, expected ${d} like row 0`);
+    if (X[i].length !== d) throw new InputError(`${what}: row ${i} has ${nOf(X[i].length, "value")}, expected ${d} like row 0`);
     for (let j = 0; j < d; j++) {
       if (X[i][j] === null || X[i][j] === undefined) throw new InputError(`${what}: row ${i}, column ${j} is missing; impute categories first`);
     }
@@ -81,7 +84,7 @@ export class OneHotEncoderModel {
 
   transform(X: CategoryRows): Matrix {
     const { n, d } = shape(X, "X");
-    if (d !== this.categories.length) throw new InputError(`X has ${d} features but the encoder was fitted with ${this.categories.length}`);
+    if (d !== this.categories.length) throw new InputError(`X has ${nOf(d, "feature")} but the encoder was fitted with ${this.categories.length}`);
     const maps = this.categories.map((_, j) => new Map(this.outputs(j).map((c, t) => [c, t])));
     const widths = maps.map((m) => m.size);
     const offsets = widths.map((_, j) => widths.slice(0, j).reduce((a, b) => a + b, 0));
@@ -130,6 +133,11 @@ export class OneHotEncoder {
   }
 
   async fit(X: CategoryRows): Promise<OneHotEncoderModel> {
+    return this.fitSync(X);
+  }
+
+  /** The same fit, synchronous (the preprocessing plan uses it to name the columns a fit will drop). */
+  fitSync(X: CategoryRows): OneHotEncoderModel {
     const { n, d } = shape(X, "X");
     const { minFrequency, maxCategories, drop } = this.options;
     const categories: string[][] = [];
@@ -172,7 +180,7 @@ export class OrdinalEncoderModel {
 
   transform(X: CategoryRows): Matrix {
     const { n, d } = shape(X, "X");
-    if (d !== this.categories.length) throw new InputError(`X has ${d} features but the encoder was fitted with ${this.categories.length}`);
+    if (d !== this.categories.length) throw new InputError(`X has ${nOf(d, "feature")} but the encoder was fitted with ${this.categories.length}`);
     const maps = this.categories.map((cats) => new Map(cats.map((c, t) => [c, t])));
     const out = new Float64Array(n * d);
     for (let i = 0; i < n; i++) {

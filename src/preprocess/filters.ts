@@ -1,9 +1,24 @@
 import { InputError } from "../core/errors.js";
 import { type Matrix, type MatrixLike, toMatrix } from "../core/matrix.js";
 
+/** A count with its noun, singular for one: "1 feature", "3 features". */
+const nOf = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
+/** A column a selection dropped, and why. */
+export interface DroppedFeature {
+  /** Its index among the input columns. */
+  column: number;
+  /** Its variance (VarianceThreshold) or its correlation with `partner` (CorrelationFilter). */
+  value: number;
+  /** The earlier, kept column it is correlated with (CorrelationFilter), or null. */
+  partner: number | null;
+}
+
 export interface FeatureSelectionJSON {
   type: "VarianceThreshold" | "CorrelationFilter";
   support: boolean[];
+  /** Why each dropped column went (absent in model files written before it was recorded). */
+  dropped?: DroppedFeature[];
 }
 
 /** A fitted column selection: which input columns are kept. */
@@ -12,8 +27,10 @@ export class FeatureSelectionModel {
     readonly type: FeatureSelectionJSON["type"],
     /** true for each kept input column. */
     readonly support: boolean[],
-    /** Why each dropped column went (for printed plans). */
+    /** Why each dropped column went, as text with column numbers. */
     readonly reasons: string[] = [],
+    /** Why each dropped column went: its variance, or the kept column it duplicates. */
+    readonly dropped: DroppedFeature[] = [],
   ) {}
 
   get kept(): number[] {
@@ -22,7 +39,7 @@ export class FeatureSelectionModel {
 
   transform(Xin: MatrixLike): Matrix {
     const X = toMatrix(Xin, "X");
-    if (X.cols !== this.support.length) throw new InputError(`X has ${X.cols} features but the selection was fitted with ${this.support.length}`);
+    if (X.cols !== this.support.length) throw new InputError(`X has ${nOf(X.cols, "feature")} but the selection was fitted with ${this.support.length}`);
     const kept = this.kept;
     const w = kept.length;
     const out = new Float64Array(X.rows * w);
@@ -35,12 +52,12 @@ export class FeatureSelectionModel {
   }
 
   toJSON(): FeatureSelectionJSON {
-    return { type: this.type, support: this.support };
+    return { type: this.type, support: this.support, dropped: this.dropped };
   }
 
   static fromJSON(j: FeatureSelectionJSON): FeatureSelectionModel {
     if (j?.type !== "VarianceThreshold" && j?.type !== "CorrelationFilter") throw new InputError("not a feature selection model");
-    return new FeatureSelectionModel(j.type, j.support);
+    return new FeatureSelectionModel(j.type, j.support, [], Array.isArray(j.dropped) ? j.dropped : []);
   }
 }
 
@@ -80,14 +97,18 @@ export class VarianceThreshold {
     const { variance, min, max } = columnStats(X);
     const support: boolean[] = [];
     const reasons: string[] = [];
+    const dropped: DroppedFeature[] = [];
     for (let j = 0; j < X.cols; j++) {
       // As scikit-learn: a constant column has variance 0 even when rounding says otherwise.
       const v = max[j] - min[j] === 0 ? 0 : variance[j];
       support.push(v > t);
-      if (!(v > t)) reasons.push(`column ${j}: variance ${v} ≤ ${t}`);
+      if (!(v > t)) {
+        reasons.push(`column ${j}: variance ${v} ≤ ${t}`);
+        dropped.push({ column: j, value: v, partner: null });
+      }
     }
     if (!support.some(Boolean)) throw new InputError(`no column has a variance above ${t}; lower the threshold`);
-    return new FeatureSelectionModel("VarianceThreshold", support, reasons);
+    return new FeatureSelectionModel("VarianceThreshold", support, reasons, dropped);
   }
 }
 
@@ -111,6 +132,7 @@ export class CorrelationFilter {
     const kept: number[] = [];
     const support = new Array<boolean>(d).fill(false);
     const reasons: string[] = [];
+    const dropped: DroppedFeature[] = [];
     for (let j = 0; j < d; j++) {
       let drop = -1;
       let rDrop = 0;
@@ -128,8 +150,11 @@ export class CorrelationFilter {
       if (drop < 0) {
         kept.push(j);
         support[j] = true;
-      } else reasons.push(`column ${j}: correlation ${rDrop.toFixed(3)} with column ${drop}`);
+      } else {
+        reasons.push(`column ${j}: correlation ${rDrop.toFixed(3)} with column ${drop}`);
+        dropped.push({ column: j, value: rDrop, partner: drop });
+      }
     }
-    return new FeatureSelectionModel("CorrelationFilter", support, reasons);
+    return new FeatureSelectionModel("CorrelationFilter", support, reasons, dropped);
   }
 }

@@ -2,6 +2,9 @@ import { InputError } from "../core/errors.js";
 import type { Matrix } from "../core/matrix.js";
 import { median } from "../core/stats.js";
 
+/** A count with its noun, singular for one: "1 feature", "3 features". */
+const nOf = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 /** A Matrix with NaN for missing values, or rows of numbers with null (or NaN) for missing. */
 export type MatrixWithMissing = Matrix | ArrayLike<ArrayLike<number | null>>;
 
@@ -30,7 +33,7 @@ function readWithNaN(Xin: MatrixWithMissing): Matrix {
   const d = n ? rows[0].length : 0;
   const data = new Float64Array(n * d);
   for (let i = 0; i < n; i++) {
-    if (rows[i].length !== d) throw new InputError(`X: row ${i} has ${rows[i].length} values, expected ${d} like row 0`);
+    if (rows[i].length !== d) throw new InputError(`X: row ${i} has ${nOf(rows[i].length, "value")}, expected ${d} like row 0`);
     for (let j = 0; j < d; j++) {
       const v = rows[i][j];
       data[i * d + j] = v === null || v === undefined ? NaN : v;
@@ -59,7 +62,7 @@ export class SimpleImputerModel {
   transform(Xin: MatrixWithMissing): Matrix {
     const X = readWithNaN(Xin);
     const d = this.statistics.length;
-    if (X.cols !== d) throw new InputError(`X has ${X.cols} features but the imputer was fitted with ${d}`);
+    if (X.cols !== d) throw new InputError(`X has ${nOf(X.cols, "feature")} but the imputer was fitted with ${d}`);
     const kept = this.statistics.map((s, j) => (s === null ? -1 : j)).filter((j) => j >= 0);
     const w = kept.length + this.indicatorFeatures.length;
     const out = new Float64Array(X.rows * w);

@@ -2,6 +2,9 @@ import { InputError } from "../core/errors.js";
 import { type Matrix, type MatrixLike, toMatrix } from "../core/matrix.js";
 import { percentile } from "./scalers.js";
 
+/** A count with its noun, singular for one: "1 feature", "3 features". */
+const nOf = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
+
 export type OutlierMethod = "iqr" | "zscore" | "mad";
 export type OutlierAction = "clip" | "drop" | "flag";
 
@@ -93,7 +96,7 @@ export class OutlierModel {
 
   private check(Xin: MatrixLike): Matrix {
     const X = toMatrix(Xin, "X");
-    if (X.cols !== this.lower.length) throw new InputError(`X has ${X.cols} features but the outlier bounds were fitted with ${this.lower.length}`);
+    if (X.cols !== this.lower.length) throw new InputError(`X has ${nOf(X.cols, "feature")} but the outlier bounds were fitted with ${this.lower.length}`);
     return X;
   }
 }

@@ -81,23 +81,29 @@ export const DEFAULT_PREPROCESS: ResolvedPreprocessOptions = {
   ordinal: {}, varianceThreshold: null, correlationThreshold: null, pca: null,
 };
 
+
 interface CategoricalJSON {
   name: string;
   impute: string;
   encoder: OneHotEncoderJSON;
+  /** Rows missing at fit (absent in older model files). */
+  missing?: number;
 }
 
 interface OrdinalJSON {
   name: string;
   impute: string;
   categories: string[];
+  /** Rows missing at fit (absent in older model files). */
+  missing?: number;
 }
 
 export interface PipelineJSON {
   type: "Pipeline";
   version: 2;
   options: ResolvedPreprocessOptions;
-  numeric: { names: string[]; kinds: Column["kind"][]; imputer: SimpleImputerJSON | null };
+  /** `missing`: rows missing per column at fit (absent in older model files). */
+  numeric: { names: string[]; kinds: Column["kind"][]; imputer: SimpleImputerJSON | null; missing?: number[] };
   outliers: { columns: string[]; model: OutlierJSON } | null;
   power: { columns: string[]; model: PowerTransformerJSON } | null;
   ordinal: OrdinalJSON[];
@@ -127,12 +133,14 @@ interface Steps {
   options: ResolvedPreprocessOptions;
   numericNames: string[];
   numericKinds: Column["kind"][];
+  /** Rows missing per numeric column at fit (null: not recorded, an older model file). */
+  numericMissing: number[] | null;
   imputer: SimpleImputerModel | null;
   outliers: { columns: string[]; model: OutlierModel } | null;
   power: { columns: string[]; model: PowerTransformerModel } | null;
   ordinal: OrdinalJSON[];
   scaler: StandardScalerModel | AffineScalerModel | null;
-  categorical: { name: string; impute: string; encoder: OneHotEncoderModel }[];
+  categorical: { name: string; impute: string; encoder: OneHotEncoderModel; missing?: number }[];
   selection: FeatureSelectionModel[];
   pca: PCAModel | null;
 }
@@ -180,8 +188,20 @@ export class FittedPipeline {
     const stats = s.imputer?.statistics ?? [];
     const powerCols = s.power?.columns ?? [];
     const scaler = s.scaler;
+    // Columns with nothing missing at fit are summed up in one line rather than given an imputation each.
+    const complete: string[] = [];
+    const missingText = (name: string, m: number | undefined, fill: string): string | null => {
+      if (m === undefined) return `missing → ${fill}`;
+      if (m === 0) {
+        complete.push(name);
+        return null;
+      }
+      return `${count(m, "missing value")} → ${fill}`;
+    };
     s.numericNames.forEach((name, j) => {
-      const parts = [`missing → ${o.numericImpute} ${fmt(stats[j] ?? NaN)}`];
+      const parts: string[] = [];
+      const miss = missingText(name, s.numericMissing?.[j], `${o.numericImpute} ${fmt(stats[j] ?? NaN)}`);
+      if (miss) parts.push(miss);
       if (s.imputer?.indicatorFeatures.includes(j)) parts.push(`indicator ${name}_missing`);
       const oj = s.outliers ? s.outliers.columns.indexOf(name) : -1;
       if (s.outliers && oj >= 0) {
@@ -192,35 +212,55 @@ export class FittedPipeline {
       const pj = powerCols.indexOf(name);
       if (pj >= 0) parts.push(`${s.power!.model.method} λ ${fmt(s.power!.model.lambdas[pj])}`);
       if (scaler) parts.push(scaleText(scaler, j));
-      lines.push(`${name} (${s.numericKinds[j]}): ${parts.join(", ")}`);
+      lines.push(`${name} (${s.numericKinds[j]}): ${parts.length ? parts.join(", ") : "as is"}`);
     });
     s.ordinal.forEach((c, t) => {
       const scale = scaler ? `, ${scaleText(scaler, s.numericNames.length + t)}` : "";
-      lines.push(`${c.name} (ordinal): missing → most frequent "${c.impute}", codes ${c.categories.map((x, i) => `${x}=${i}`).join(", ")}${scale}`);
+      const miss = missingText(c.name, c.missing, `most frequent "${c.impute}"`);
+      lines.push(`${c.name} (ordinal): ${miss ? `${miss}, ` : ""}codes ${c.categories.map((x, i) => `${x}=${i}`).join(", ")}${scale}`);
     });
     for (const c of s.categorical) {
       const out = c.encoder.getFeatureNamesOut([c.name]).map((n) => n.slice(c.name.length + 1));
       const cats = out.length > 6 ? `${out.slice(0, 6).join(", ")}, …` : out.join(", ");
       const inf = c.encoder.infrequent[0];
-      const grouped = inf ? `; ${inf.length} rare ${inf.length === 1 ? "category" : "categories"} grouped as infrequent` : "";
+      const grouped = inf ? `; ${count(inf.length, "rare category", "rare categories")} grouped as infrequent: ${listed(inf)}` : "";
       const gone = c.encoder.droppedOutput(0);
-      const dropped = gone !== null ? `; "${gone}" dropped` : "";
-      const miss = o.categoricalImpute === "constant" ? `"missing" as a category` : `most frequent "${c.impute}"`;
-      lines.push(`${c.name} (categorical): missing → ${miss}, one-hot into ${out.length} columns (${cats})${grouped}${dropped}`);
+      let dropped = "";
+      if (gone !== null) {
+        dropped = out.length === 1
+          ? `; ${c.name}=${gone} dropped (drop ${c.encoder.options.drop}): with two values, ${c.name}=${out[0]} alone says it all`
+          : `; ${c.name}=${gone} dropped (drop first): its rows are those with 0 in every other ${c.name} column`;
+      }
+      const miss = missingText(c.name, c.missing, o.categoricalImpute === "constant" ? `"missing" as a category` : `most frequent "${c.impute}"`);
+      lines.push(`${c.name} (categorical): ${miss ? `${miss}, ` : ""}one-hot into ${count(out.length, "column")} (${cats})${grouped}${dropped}`);
+    }
+    if (complete.length > 0) {
+      const all = s.numericNames.length + s.ordinal.length + s.categorical.length;
+      const num = o.numericImpute === "constant" ? `the constant ${fmt(o.fillValue)}` : o.numericImpute === "most_frequent" ? "the most frequent value" : `the ${o.numericImpute}`;
+      const cat = o.categoricalImpute === "constant" && !s.ordinal.length ? 'the category "missing"' : "the most frequent category";
+      const fill = s.categorical.length + s.ordinal.length ? (s.numericNames.length ? `${num} or ${cat}` : cat) : num;
+      const which = complete.length === all ? (all === 1 ? "in its one column" : `in any of the ${all} columns`) : `in ${complete.length} of the ${all} columns${complete.length <= 8 ? ` (${complete.join(", ")})` : ""}`;
+      lines.push(`no value was missing ${which} when fitted; a value missing in rows scored later becomes ${fill} fitted here`);
     }
     let names = this.encodedNames;
     for (const f of s.selection) {
       const kept = f.getFeatureNamesOut(names);
       const gone = names.filter((n) => !kept.includes(n));
       const what = f.type === "VarianceThreshold" ? `variance ≤ ${o.varianceThreshold}` : `|correlation| > ${o.correlationThreshold} with an earlier feature`;
-      lines.push(gone.length ? `dropped (${what}): ${gone.join(", ")}` : `no feature with ${what}`);
+      const why = new Map(f.dropped.map((d) => [d.column, d]));
+      const named = gone.map((n) => {
+        const d = why.get(names.indexOf(n));
+        if (!d) return n;
+        return d.partner === null ? `${n} (variance ${fmt(d.value)})` : `${n} (r = ${d.value.toFixed(3)} with ${names[d.partner]})`;
+      });
+      lines.push(gone.length ? `dropped (${what}): ${named.join(", ")}` : `no feature with ${what}`);
       names = kept;
     }
     if (s.pca) {
       const r = s.pca.explainedVarianceRatio;
       const total = r.reduce((a, b) => a + b, 0);
       lines.push(
-        `PCA: ${r.length} components of ${names.length} features keep ${(100 * total).toFixed(1)} % of the variance` +
+        `PCA: ${count(r.length, "component")} of ${count(names.length, "feature")} keep ${(100 * total).toFixed(1)} % of the variance` +
           ` (${Array.from(r, (x) => `${(100 * x).toFixed(1)} %`).join(", ")})${s.pca.whiten ? ", whitened" : ""}`,
       );
     }
@@ -295,12 +335,15 @@ export class FittedPipeline {
     const s = this.s;
     return {
       type: "Pipeline", version: 2, options: s.options,
-      numeric: { names: s.numericNames, kinds: s.numericKinds, imputer: s.imputer ? s.imputer.toJSON() : null },
+      numeric: {
+        names: s.numericNames, kinds: s.numericKinds, imputer: s.imputer ? s.imputer.toJSON() : null,
+        ...(s.numericMissing ? { missing: s.numericMissing } : {}),
+      },
       outliers: s.outliers ? { columns: s.outliers.columns, model: s.outliers.model.toJSON() } : null,
       power: s.power ? { columns: s.power.columns, model: s.power.model.toJSON() } : null,
       ordinal: s.ordinal,
       scaler: s.scaler ? scalerJSON(s.scaler) : null,
-      categorical: s.categorical.map((c) => ({ name: c.name, impute: c.impute, encoder: c.encoder.toJSON() })),
+      categorical: s.categorical.map((c) => ({ name: c.name, impute: c.impute, encoder: c.encoder.toJSON(), ...(c.missing !== undefined ? { missing: c.missing } : {}) })),
       selection: s.selection.map((f) => f.toJSON()),
       pca: s.pca ? s.pca.toJSON() : null,
     };
@@ -316,6 +359,7 @@ export class FittedPipeline {
       return new FittedPipeline({
         options: { ...DEFAULT_PREPROCESS, ...j.options },
         numericNames: j.numeric.names, numericKinds: j.numeric.kinds,
+        numericMissing: Array.isArray(j.numeric.missing) ? j.numeric.missing : null,
         imputer: j.numeric.imputer ? SimpleImputerModel.fromJSON(j.numeric.imputer) : null,
         outliers: j.outliers ? { columns: j.outliers.columns, model: OutlierModel.fromJSON(j.outliers.model) } : null,
         power: j.power ? { columns: j.power.columns, model: PowerTransformerModel.fromJSON(j.power.model) } : null,
@@ -323,7 +367,7 @@ export class FittedPipeline {
         scaler: !sc ? null : sc.type === "StandardScaler"
           ? new StandardScalerModel(Float64Array.from(sc.center), Float64Array.from(sc.scale))
           : AffineScalerModel.fromJSON(sc),
-        categorical: j.categorical.map((c) => ({ name: c.name, impute: c.impute, encoder: OneHotEncoderModel.fromJSON(c.encoder) })),
+        categorical: j.categorical.map((c) => ({ name: c.name, impute: c.impute, encoder: OneHotEncoderModel.fromJSON(c.encoder), missing: c.missing })),
         selection: j.selection.map((f) => FeatureSelectionModel.fromJSON(f)),
         pca: j.pca ? PCAModel.fromJSON(j.pca) : null,
       });
@@ -338,7 +382,7 @@ function fromV1(j: PipelineJSONv1): FittedPipeline {
   const standard = j.options.scale === "standard";
   return new FittedPipeline({
     options: { ...DEFAULT_PREPROCESS, numericImpute: j.options.numericImpute, scale: j.options.scale, log1p: j.options.log1p },
-    numericNames: j.numeric.map((s) => s.name), numericKinds: j.numeric.map((s) => s.kind),
+    numericNames: j.numeric.map((s) => s.name), numericKinds: j.numeric.map((s) => s.kind), numericMissing: null,
     imputer: new SimpleImputerModel(j.options.numericImpute, j.numeric.map((s) => s.impute), []),
     outliers: null, power: null, ordinal: [],
     scaler: standard ? new StandardScalerModel(Float64Array.from(j.numeric, (s) => s.mean), Float64Array.from(j.numeric, (s) => s.scale)) : null,
@@ -498,6 +542,16 @@ function mostFrequent(values: (string | null)[]): string | null {
   return best;
 }
 
+/** A count with its noun: "1 row", "3 rows". */
+export function count(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Up to `max` values, comma-separated, then how many there are in all. */
+function listed(xs: string[], max = 20): string {
+  return xs.length > max ? `${xs.slice(0, max).join(", ")}, … (${xs.length} in all)` : xs.join(", ");
+}
+
 export function fmt(x: number): string {
   if (!Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
@@ -533,11 +587,16 @@ export async function fitPipeline(ds: Dataset, features: string[], options: Prep
   if (both.length) throw new InputError(`--log and --power both name "${both[0]}"; give each column one transform`);
   for (const c of [...numeric, ...text]) {
     const empty = isNumericKind(c.kind) ? (c.values as Float64Array).every(Number.isNaN) : (c.values as (string | null)[]).every((v) => v === null);
-    if (empty) throw new InputError(`${ds.source}: column "${c.name}" has no values in any of its ${ds.rows} rows; leave it out with --features`);
+    if (empty) throw new InputError(`${ds.source}: column "${c.name}" has no values in any of its ${count(ds.rows, "row")}; leave it out with --features`);
   }
 
   // Numeric block: impute (with optional indicators) on all rows.
   const raw = numericBlock(ds, numericNames, numeric.map((c) => c.kind));
+  const numericMissing = numericNames.map((_, j) => {
+    let m = 0;
+    for (let i = 0; i < raw.rows; i++) if (Number.isNaN(raw.data[i * raw.cols + j])) m++;
+    return m;
+  });
   const imputer = numericNames.length
     ? await new SimpleImputer({ strategy: o.numericImpute, fillValue: o.fillValue, addIndicator: o.missingIndicator }).fit(raw)
     : null;
@@ -557,7 +616,7 @@ export async function fitPipeline(ds: Dataset, features: string[], options: Prep
         const mask = model.outlierMask(columnsOf(values, numericNames, columns));
         keep = Uint8Array.from(mask, (m) => 1 - m);
         const kept = keep.reduce((a, b) => a + b, 0);
-        if (kept < 3) throw new InputError(`the outlier rule (${o.outliers.method}) drops all but ${kept} rows; raise its k or choose clip`);
+        if (kept < 3) throw new InputError(`the outlier rule (${o.outliers.method}) drops all but ${count(kept, "row")}; raise its k or choose clip`);
       } else if (model.action === "clip") {
         const idx = columns.map((c) => numericNames.indexOf(c));
         setColumns(values, idx, model.transform(columnsOf(values, null, idx)));
@@ -588,7 +647,7 @@ export async function fitPipeline(ds: Dataset, features: string[], options: Prep
     if (missing.length) {
       throw new InputError(`ordinal ${c.name}: the value "${missing[0]}" is not in the given order (${categories.join(" < ")}); add it`);
     }
-    ordinal.push({ name: c.name, impute, categories });
+    ordinal.push({ name: c.name, impute, categories, missing: v.filter((x) => x === null).length });
   }
   const scaledIn = appendColumns(values, ordinal.map((c) => ordinalCodes(ds, c)));
   let scaler: Steps["scaler"] = null;
@@ -612,11 +671,11 @@ export async function fitPipeline(ds: Dataset, features: string[], options: Prep
     const encoder = await new OneHotEncoder({
       handleUnknown: (oh.handleUnknown ?? "ignore") === "error" ? "error" : minFrequency ? "infrequent_if_exist" : "ignore", minFrequency, drop,
     }).fit(rows);
-    categorical.push({ name: c.name, impute, encoder });
+    categorical.push({ name: c.name, impute, encoder, missing: v.filter((x) => x === null).length });
   }
 
   const partial = new FittedPipeline({
-    options: o, numericNames, numericKinds: numeric.map((c) => c.kind), imputer, outliers, power, ordinal, scaler, categorical, selection: [], pca: null,
+    options: o, numericNames, numericKinds: numeric.map((c) => c.kind), numericMissing, imputer, outliers, power, ordinal, scaler, categorical, selection: [], pca: null,
   });
   if (o.varianceThreshold === null && o.correlationThreshold === null && o.pca === null) return partial;
   // Selection and PCA are fitted on the encoded features of the kept rows.
@@ -635,11 +694,11 @@ export async function fitPipeline(ds: Dataset, features: string[], options: Prep
   let pca: PCAModel | null = null;
   if (o.pca) {
     if (Number.isInteger(o.pca.nComponents) && o.pca.nComponents > X.cols) {
-      throw new InputError(`--pca ${o.pca.nComponents}: there are only ${X.cols} features to project; ask for at most ${X.cols} components or a share of variance such as 0.9`);
+      throw new InputError(`--pca ${o.pca.nComponents}: there ${X.cols === 1 ? "is" : "are"} only ${count(X.cols, "feature")} to project; ask for at most ${count(X.cols, "component")} or a share of variance such as 0.9`);
     }
     pca = await new PCA({ nComponents: o.pca.nComponents, whiten: o.pca.whiten ?? false }).fit(X);
   }
   return new FittedPipeline({
-    options: o, numericNames, numericKinds: numeric.map((c) => c.kind), imputer, outliers, power, ordinal, scaler, categorical, selection, pca,
+    options: o, numericNames, numericKinds: numeric.map((c) => c.kind), numericMissing, imputer, outliers, power, ordinal, scaler, categorical, selection, pca,
   });
 }

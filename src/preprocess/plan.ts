@@ -1,8 +1,8 @@
 /**
  * The preprocessing plan: which steps run on which columns, and why. With plan "auto" the
- * steps are picked from the data: skewed columns are made more symmetric, rare categories grouped, two-valued categories kept as one column,
- * near-duplicate numeric features dropped, and missing-value indicators added where much is
- * missing. Ids and unusable columns were already left out by the feature choice.
+ * steps are picked from the data: skewed columns are made more symmetric, rare categories
+ * grouped, two-valued categories kept as one column, near-duplicate numeric features dropped,
+ * and missing-value indicators added where much is missing. Ids and unusable columns were already left out by the feature choice.
  *
  * Skew: a long tail of large values is compressed with log1p when the column has no negative
  * values, with the signed log1p sign(x)·log1p(|x|) when it has a few (net spend after returns),
@@ -13,10 +13,11 @@
  * transform helps (typically one value in most rows, such as a sentinel 999) is left as it is,
  * and the plan says why.
  */
-import { type Dataset, isNumericKind } from "../core/dataset.js";
-import type { PreprocessOptions } from "./pipeline.js";
-import { signedLog1p } from "./pipeline.js";
+import { type Column, type Dataset, isNumericKind } from "../core/dataset.js";
+import { OneHotEncoder, type OneHotEncoderModel } from "./encode.js";
+import { count, type PreprocessOptions, signedLog1p } from "./pipeline.js";
 import { fitLambda, yeoJohnson } from "./power.js";
+
 export interface PlanStep {
   step: string;
   columns: string[];
@@ -131,6 +132,52 @@ function mode(present: Float64Array): { value: number; share: number } {
 
 const pct = (x: number): string => `${Math.round(100 * x)} %`;
 
+/**
+ * The one-hot encoding the pipeline will fit for a categorical column (missing values imputed
+ * as it does), so that the plan can name the columns it drops and the categories it groups.
+ */
+function oneHotOf(c: Column, options: PreprocessOptions): OneHotEncoderModel {
+  const v = c.kind === "categorical" || c.kind === "id" ? (c.values as (string | null)[]) : Array.from(c.values as Float64Array, (x) => (Number.isNaN(x) ? null : String(x)));
+  let impute = "missing";
+  if (options.categoricalImpute !== "constant") {
+    const counts = new Map<string, number>();
+    for (const x of v) if (x !== null) counts.set(x, (counts.get(x) ?? 0) + 1);
+    let best = 0;
+    for (const [x, n] of counts) if (n > best || (n === best && x < impute)) [impute, best] = [x, n];
+  }
+  const oh = options.oneHot ?? {};
+  return new OneHotEncoder({ handleUnknown: "ignore", minFrequency: oh.minFrequency ? oh.minFrequency : null, drop: oh.drop ?? null })
+    .fitSync(v.map((x) => [x ?? impute]));
+}
+
+/** "Contract=Month-to-month" and the like: each column's dropped one-hot output. */
+function droppedOutputs(text: Column[], encoders: Map<string, OneHotEncoderModel>): { name: string; text: string }[] {
+  const out: { name: string; text: string }[] = [];
+  for (const c of text) {
+    const e = encoders.get(c.name)!;
+    const gone = e.droppedOutput(0);
+    if (gone === null) continue;
+    const kept = e.getFeatureNamesOut([c.name]);
+    out.push({ name: c.name, text: kept.length === 1 ? `${c.name}=${gone} dropped (${kept[0]} kept)` : `${c.name}=${gone} dropped` });
+  }
+  return out;
+}
+
+/** Each column's categories grouped as infrequent, with their row counts. */
+function groupedCategories(text: Column[], encoders: Map<string, OneHotEncoderModel>): { name: string; text: string }[] {
+  const out: { name: string; text: string }[] = [];
+  for (const c of text) {
+    const e = encoders.get(c.name)!;
+    const inf = e.infrequent[0];
+    if (!inf) continue;
+    const counts = new Map<string, number>();
+    for (const x of c.values as (string | null)[]) if (x !== null) counts.set(x, (counts.get(x) ?? 0) + 1);
+    const shown = inf.slice(0, 20).map((x) => `"${x}" ${count(counts.get(x) ?? 0, "row")}`);
+    const more = inf.length > 20 ? `, … (${inf.length} in all)` : "";
+    out.push({ name: c.name, text: `${c.name} (${inf.length} of ${e.categories[0].length}: ${shown.join(", ")}${more})` });
+  }
+  return out;
+}
 
 /**
  * The plan for the given features. `prep` is the configuration's preprocessing; with plan
@@ -144,13 +191,14 @@ export function planPreprocessing(ds: Dataset, features: string[], prep: Preproc
   const text = cols.filter((c) => !isNumericKind(c.kind) && !(c.name in (prep.ordinal ?? {})));
   const auto = prep.plan === "auto";
 
+  const values = new Map(numeric.map((c) => [c.name, c.values as Float64Array]));
   const lambdas = new Map<string, number>();
   if (auto) {
     const symmetric: string[] = [];
     const kept: { name: string; text: string }[] = [];
     for (const c of numeric) {
       if (c.kind !== "numeric" || options.log1p!.includes(c.name) || options.power!.includes(c.name)) continue;
-      const v = c.values as Float64Array;
+      const v = values.get(c.name)!;
       const skew = skewness(v);
       if (Math.abs(skew) <= SKEW_LIMIT) {
         symmetric.push(`${c.name} (${f2(skew)})`);
@@ -213,60 +261,109 @@ export function planPreprocessing(ds: Dataset, features: string[], prep: Preproc
       });
     }
 
-
-    const missing = numeric.filter((c) => {
+    const sparse = numeric.filter((c) => {
       const v = c.values as Float64Array;
       let m = 0;
       for (const x of v) if (Number.isNaN(x)) m++;
       return m >= MISSING_SHARE * ds.rows;
     });
-    if (missing.length && !prep.missingIndicator) {
+    if (sparse.length && !prep.missingIndicator) {
       options.missingIndicator = true;
-      steps.push({ step: "missing indicator", columns: missing.map((c) => c.name), reason: `missing in ${Math.round(MISSING_SHARE * 100)} % of rows or more: whether a value is missing may itself say something` });
+      steps.push({ step: "missing indicator", columns: sparse.map((c) => c.name), reason: `missing in ${Math.round(MISSING_SHARE * 100)} % of rows or more: whether a value is missing may itself say something` });
     }
+  }
 
-    const oneHot = { ...(prep.oneHot ?? {}) };
+  // Categories: the encoders the pipeline will fit, so that the plan names what they drop and group.
+  const oneHot = { ...(prep.oneHot ?? {}) };
+  let autoDrop = false;
+  let autoRare = false;
+  if (auto) {
     const binary = text.filter((c) => new Set((c.values as (string | null)[]).filter((x) => x !== null)).size === 2);
     if (binary.length && !oneHot.drop) {
       oneHot.drop = "if_binary";
-      steps.push({ step: "one column for two values", columns: binary.map((c) => c.name), reason: "two-valued categories need one 0/1 column, not two that say the same" });
+      autoDrop = true;
     }
-    const rare: string[] = [];
-    for (const c of text) {
+    const rare = text.some((c) => {
       const counts = new Map<string, number>();
       for (const x of c.values as (string | null)[]) if (x !== null) counts.set(x, (counts.get(x) ?? 0) + 1);
-      const few = [...counts].filter(([, n]) => n < RARE_SHARE * ds.rows);
-      if (few.length && counts.size > 2) rare.push(`${c.name} (${few.length} of ${counts.size}, e.g. "${few[0][0]}" ${few[0][1]} rows)`);
-    }
-    if (rare.length && !oneHot.minFrequency) {
+      return counts.size > 2 && [...counts.values()].some((n) => n < RARE_SHARE * ds.rows);
+    });
+    if (rare && !oneHot.minFrequency) {
       oneHot.minFrequency = RARE_SHARE;
-      steps.push({ step: "group rare categories", columns: rare.map((r) => r.split(" (")[0]), reason: `categories in under ${RARE_SHARE * 100} % of rows become "infrequent": ${rare.join("; ")}` });
+      autoRare = true;
     }
     options.oneHot = oneHot;
+  }
+  const encoders = new Map(text.map((c) => [c.name, oneHotOf(c, { ...options, oneHot })]));
+  const dropped = droppedOutputs(text, encoders);
+  const grouped = groupedCategories(text, encoders);
+  if (autoDrop && dropped.length) {
+    steps.push({
+      step: "one column for two values", columns: dropped.map((d) => d.name),
+      reason: `two-valued categories need one 0/1 column, not two that say the same: ${dropped.map((d) => d.text).join(", ")}`,
+    });
+  }
+  if (autoRare && grouped.length) {
+    steps.push({
+      step: "group rare categories", columns: grouped.map((g) => g.name),
+      reason: `categories in under ${RARE_SHARE * 100} % of rows become "infrequent": ${grouped.map((g) => g.text).join("; ")}`,
+    });
+  }
 
-    if (prep.correlationThreshold == null && numeric.length >= 2) {
-      const transformed = numeric.map((c) => {
-        const v = c.values as Float64Array;
-        if (options.log1p!.includes(c.name)) return Float64Array.from(v, signedLog1p);
-        const lam = lambdas.get(c.name);
-        return lam === undefined ? v : Float64Array.from(v, (x) => yeoJohnson(x, lam));
-      });
-      const pairs: string[] = [];
-      for (let j = 1; j < numeric.length; j++) {
-        for (let i = 0; i < j; i++) {
-          const r = pearson(transformed[i], transformed[j]);
-          if (Math.abs(r) > CORRELATION_LIMIT) pairs.push(`${numeric[j].name} ~ ${numeric[i].name} (r = ${f2(r)})`);
+  if (auto && prep.correlationThreshold == null && numeric.length >= 2) {
+    const transformed = numeric.map((c) => {
+      const v = values.get(c.name)!;
+      if (options.log1p!.includes(c.name)) return Float64Array.from(v, signedLog1p);
+      const lam = lambdas.get(c.name);
+      return lam === undefined ? v : Float64Array.from(v, (x) => yeoJohnson(x, lam));
+    });
+    const pairs: string[] = [];
+    const later = new Set<string>();
+    for (let j = 1; j < numeric.length; j++) {
+      for (let i = 0; i < j; i++) {
+        const r = pearson(transformed[i], transformed[j]);
+        if (Math.abs(r) > CORRELATION_LIMIT) {
+          pairs.push(`${numeric[j].name} ~ ${numeric[i].name} (r = ${f2(r)})`);
+          later.add(numeric[j].name);
         }
       }
-      if (pairs.length) {
-        options.correlationThreshold = CORRELATION_LIMIT;
-        steps.push({ step: "drop near-duplicates", columns: [], reason: `|correlation| above ${CORRELATION_LIMIT}: ${pairs.join("; ")}; the later feature of each pair is dropped` });
-      }
     }
-  } else {
+    if (pairs.length) {
+      options.correlationThreshold = CORRELATION_LIMIT;
+      steps.push({
+        step: "drop near-duplicates", columns: [...later],
+        reason: `|correlation| above ${CORRELATION_LIMIT}: ${pairs.join("; ")}; the later feature of each pair is dropped ` +
+          "(the filter looks at every encoded feature, one-hot columns included: the fitted steps name each one it drops)",
+      });
+    }
+  }
+  if (!auto) {
     if (options.log1p!.length) steps.push({ step: "log1p", columns: options.log1p!, reason: "as configured" });
     if (options.power!.length) steps.push({ step: prep.powerMethod ?? "yeo-johnson", columns: options.power!, reason: "as configured" });
   }
+  // Missing values: only the columns that have some are named.
+  const missing: { name: string; text: string; numeric: boolean }[] = [];
+  let complete = 0;
+  for (const c of cols) {
+    let m = 0;
+    if (isNumericKind(c.kind)) {
+      for (const x of c.values as Float64Array) if (Number.isNaN(x)) m++;
+    } else for (const x of c.values as (string | null)[]) if (x === null) m++;
+    if (m) missing.push({ name: c.name, text: `${c.name} (${count(m, "row")})`, numeric: isNumericKind(c.kind) });
+    else complete++;
+  }
+  if (missing.length) {
+    const num = prep.numericImpute ?? "median";
+    const numFill = num === "constant" ? `the constant ${prep.fillValue ?? 0}` : num === "most_frequent" ? "the most frequent value" : `the ${num}`;
+    const catFill = prep.categoricalImpute === "constant" ? `"missing" as a category` : "the most frequent category";
+    const fills = [missing.some((m) => m.numeric) ? `${numFill} for numbers` : "", missing.some((m) => !m.numeric) ? `${catFill} for categories` : ""].filter(Boolean).join(", ");
+    steps.push({
+      step: "impute missing", columns: missing.map((m) => m.name),
+      reason: `missing values are replaced by ${fills}: ${missing.map((m) => m.text).join(", ")}` +
+        (complete ? `; the other ${count(complete, "feature")} ${complete === 1 ? "has" : "have"} none, and ${complete === 1 ? "its" : "their"} fitted value is kept for rows scored later` : ""),
+    });
+  }
+
   const scale = prep.scale ?? "standard";
   if (scale !== "none" && numeric.length) {
     steps.push({
@@ -275,7 +372,13 @@ export function planPreprocessing(ds: Dataset, features: string[], prep: Preproc
     });
   }
   if (text.length) {
-    steps.push({ step: "one-hot", columns: text.map((c) => c.name), reason: "categories become 0/1 columns; a category unseen in training is scored as none of them" });
+    const extra: string[] = [];
+    if (!autoDrop && dropped.length) extra.push(`drop ${oneHot.drop}: ${dropped.map((d) => d.text).join(", ")}`);
+    if (!autoRare && grouped.length) extra.push(`grouped as "infrequent" (under ${oneHot.minFrequency! < 1 ? `${oneHot.minFrequency! * 100} % of rows` : count(oneHot.minFrequency!, "row")}): ${grouped.map((g) => g.text).join("; ")}`);
+    steps.push({
+      step: "one-hot", columns: text.map((c) => c.name),
+      reason: `categories become 0/1 columns; a category unseen in training is scored as none of them${extra.length ? `; ${extra.join("; ")}` : ""}`,
+    });
   }
   return { options, steps };
 }

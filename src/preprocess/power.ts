@@ -2,6 +2,8 @@ import { InputError } from "../core/errors.js";
 import { type Matrix, type MatrixLike, toMatrix } from "../core/matrix.js";
 import { columnMeanStd } from "./scaler.js";
 
+/** A count with its noun, singular for one: "1 feature", "3 features". */
+const nOf = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 export type PowerMethod = "yeo-johnson" | "box-cox";
 
@@ -165,7 +167,7 @@ export class PowerTransformerModel {
   transform(Xin: MatrixLike): Matrix {
     const X = toMatrix(Xin, "X");
     const d = this.lambdas.length;
-    if (X.cols !== d) throw new InputError(`X has ${X.cols} features but the PowerTransformer was fitted with ${d}`);
+    if (X.cols !== d) throw new InputError(`X has ${nOf(X.cols, "feature")} but the PowerTransformer was fitted with ${d}`);
     const out = new Float64Array(X.data.length);
     for (let i = 0; i < X.rows; i++) {
       for (let j = 0; j < d; j++) {
