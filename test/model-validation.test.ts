@@ -246,9 +246,12 @@ describe("predict with a model of 200,000 centers", () => {
       },
       "sign",
     );
-    const { out, stdout } = await predictOk(p, ["--json"]);
-    expect(JSON.parse(stdout).k).toBe(k);
-    expect(segmentsOf(out)).toEqual(segmentsOf(join(dir, "base.json.csv")).map((s) => at[s]));
+    const expected = segmentsOf(join(dir, "base.json.csv")).map((s) => at[s]);
+    const json = await predictOk(p, ["--json"]);
+    expect(JSON.parse(json.stdout).k).toBe(k);
+    expect(segmentsOf(json.out)).toEqual(expected);
+    const text = await predictOk(p);
+    expect(segmentsOf(text.out)).toEqual(expected);
   });
 });
 

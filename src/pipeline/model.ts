@@ -239,7 +239,7 @@ function checkPipelineJSON(p: Record<string, unknown>, columns: Map<string, Colu
     kinds.forEach((k, j) => {
       if (!isNumericKind(k as ColumnKind)) fail(`pipeline.numeric.kinds[${j}] is ${show(k)}; expected numeric, boolean or datetime`);
     });
-    inputs.push(...num);
+    for (const name of num) inputs.push(name);
     if (numeric.imputer !== null && numeric.imputer !== undefined) {
       const imp = (isObject(numeric.imputer) ? numeric.imputer : fail(`pipeline.numeric.imputer is ${show(numeric.imputer)}`)) as Record<string, unknown>;
       numbers(imp.statistics, num.length, "pipeline.numeric.imputer.statistics", fail, `there are ${plural(num.length, "numeric column")} to impute`);

@@ -48,7 +48,7 @@ export class Segmenter {
    * training row) are scored and compared with `labels` (segment numbers). Rows with
    * `exclude[i]` = 1 (left out of the fit) are not counted.
    */
-  agreement(X: Matrix, labels: Int32Array, exclude: Uint8Array | null = null, maxRows = 5000): { share: number; rows: number; trainingRows: number } {
+  agreement(X: Matrix, labels: Int32Array, exclude: Uint8Array | null = null, maxRows = 2000): { share: number; rows: number; trainingRows: number } {
     const d = X.cols;
     const idx: number[] = [];
     for (let i = 0; i < X.rows; i++) if (!exclude || !exclude[i]) idx.push(i);
