@@ -282,3 +282,39 @@ describe("renamed columns with hostile headers", () => {
     expect(sql).toContain(`/* "* / DROP TABLE t; / *_1" is the 2nd column headed "* / DROP TABLE t; / *" in the file, renamed on reading */`);
   });
 });
+
+describe("rules' SQL on a JSON file whose keys mix kinds (DuckDB's JSON type)", () => {
+  it("reads numbers, flags and categories inside JSON values as the reader did", async () => {
+    const path = join(dir, "mixed.json");
+    const rows = Array.from({ length: 40 }, (_, i) => ({
+      id: i,
+      spend: i % 5 === 0 ? String(i * 3.5) : i % 7 === 0 ? null : i * 3.5, // numbers and numeric strings
+      tier: i % 3 === 0 ? 1 + (i % 2) : ["a", " b", "c"][i % 3], // numbers and strings
+      ok: [true, "true", false, "false"][i % 4], // booleans and their words
+    }));
+    writeFileSync(path, JSON.stringify(rows));
+    const data = await readDataset(path, { tier: "categorical" });
+    // The user's table keeps DuckDB's JSON type for these keys; the Dataset says so.
+    const described = await queryRows(`DESCRIBE SELECT * FROM read_json_auto(${sqlString(path)})`);
+    const jsonKeys = described.filter((r) => r.column_type === "JSON").map((r) => String(r.column_name));
+    expect(jsonKeys).toEqual(["spend", "tier", "ok"]);
+    for (const c of data.columns) if (jsonKeys.includes(c.name)) c.storedAs = "JSON";
+    expect(data.columns.map((c) => c.kind)).toEqual(["id", "numeric", "categorical", "boolean"]);
+    await exec(`CREATE OR REPLACE TEMP TABLE json_user AS SELECT * FROM read_json_auto(${sqlString(path)})`);
+    const conds: Condition[][] = [
+      [{ feature: "spend", kind: "numeric", lower: 40, upper: null }],
+      [{ feature: "spend", kind: "numeric", lower: null, upper: 70 }],
+      [{ feature: "tier", kind: "categorical", equals: "b", notIn: [] }],
+      [{ feature: "tier", kind: "categorical", equals: null, notIn: ["a", "1"] }],
+      [{ feature: "ok", kind: "boolean", value: true }],
+      [{ feature: "ok", kind: "boolean", value: false }],
+    ];
+    for (const c of conds) {
+      const sql = conditionsSql(c, undefined, data);
+      const want = indices(evaluateRules(data, [c]));
+      expect(want.length, sql).toBeGreaterThan(0);
+      expect(await selected("json_user", sql), sql).toEqual(want);
+    }
+    expect(conditionsSql(conds[0], undefined, data)).toBe(`TRY_CAST(NULLIF(trim(json_extract_string("spend", '$')), '') AS DOUBLE) > 40`);
+  });
+});

@@ -48,6 +48,7 @@
  * - datetime: DATE and TIMESTAMP as they are (WITH TIME ZONE cast to TIMESTAMP, as the reader
  *   did); a TIME as the time of 1970-01-01; text parsed as a timestamp or as YYYYMMDD; YYYYMMDD
  *   numbers through `try_strptime`.
+ * Text in DuckDB's JSON type (a JSON key whose values mix kinds) is read as its unquoted string.
  * A column without `storedAs` (a Dataset made in memory) keeps the plain form above. A renamed
  * column is named by its header when that header is usable; an empty header, or one that
  * repeats, is not: the rules then name the column as the reader did ("column4", "b_1"), say so
@@ -540,6 +541,16 @@ export function sqlNames(data: Dataset): Map<string, SqlName> {
   return out;
 }
 
+/** Text the reader read as text: VARCHAR, or DuckDB's JSON type (a JSON key whose values mix kinds). */
+function isText(st: string | undefined): st is string {
+  return st === "VARCHAR" || st === "JSON";
+}
+
+/** A column's text as the reader took it: a JSON value's string unquoted, other types cast. */
+function textOf(id: string, st: string): string {
+  return st === "VARCHAR" ? id : st === "JSON" ? `json_extract_string(${id}, '$')` : `CAST(${id} AS VARCHAR)`;
+}
+
 /**
  * The SQL expression, over the user's own table, that gives a column's value as the reader
  * read it (see the module notes), with the literal writers that go with it. `id` is the
@@ -548,9 +559,9 @@ export function sqlNames(data: Dataset): Map<string, SqlName> {
 function storedValue(id: string, kind: Condition["kind"], storedAs: string | undefined): string {
   const st = storedAs?.trim().toUpperCase();
   if (st === undefined) return id;
-  const text = `NULLIF(trim(${st === "VARCHAR" ? id : `CAST(${id} AS VARCHAR)`}), '')`;
+  const text = `NULLIF(trim(${textOf(id, st)}), '')`;
   if (kind === "numeric") {
-    if (st === "VARCHAR") return `TRY_CAST(${text} AS DOUBLE)`;
+    if (isText(st)) return `TRY_CAST(${text} AS DOUBLE)`;
     if (st === "BOOLEAN") return `CAST(${id} AS DOUBLE)`;
     // Dates and times read as numbers (by --type): epoch milliseconds, as the reader gives them.
     if (st.startsWith("TIME") && !st.startsWith("TIMESTAMP")) return `(epoch(${id}) * 1000)`;
@@ -558,7 +569,7 @@ function storedValue(id: string, kind: Condition["kind"], storedAs: string | und
     return id;
   }
   if (kind === "datetime") {
-    if (st === "VARCHAR") return `COALESCE(TRY_CAST(${text} AS TIMESTAMP), try_strptime(${text}, '%Y%m%d'))`;
+    if (isText(st)) return `COALESCE(TRY_CAST(${text} AS TIMESTAMP), try_strptime(${text}, '%Y%m%d'))`;
     if (INTEGER_STORAGE.test(st)) return `try_strptime(CAST(${id} AS VARCHAR), '%Y%m%d')`;
     if (NUMERIC_STORAGE.test(st)) return `try_strptime(CAST(TRY_CAST(${id} AS BIGINT) AS VARCHAR), '%Y%m%d')`;
     if (st.startsWith("TIMESTAMP WITH TIME ZONE") || st === "TIMESTAMPTZ") return `CAST(${id} AS TIMESTAMP)`;
@@ -573,9 +584,9 @@ function categoricalSql(c: Condition & { kind: "categorical" }, id: string, stor
   const values = c.equals !== null ? [c.equals] : c.notIn;
   let expr = id;
   let lit = sqlString;
-  if (st === "VARCHAR") {
+  if (isText(st)) {
     // The reader trims text and takes a blank for missing; an equality needs only the trim.
-    expr = c.equals !== null ? `trim(${id})` : `NULLIF(trim(${id}), '')`;
+    expr = c.equals !== null ? `trim(${textOf(id, st)})` : `NULLIF(trim(${textOf(id, st)}), '')`;
   } else if (st !== undefined && NUMERIC_STORAGE.test(st) && values.every((v) => /^-?\d+$/.test(v) || (Number.isFinite(Number(v)) && /\d/.test(v)))) {
     // Categories read from numbers: compared to the numbers.
     lit = (v: string): string => (/^-?\d+$/.test(v) ? v : sqlNumber(Number(v)));
@@ -589,7 +600,7 @@ function categoricalSql(c: Condition & { kind: "categorical" }, id: string, stor
 
 function booleanSql(c: Condition & { kind: "boolean" }, id: string, storedAs: string | undefined): string {
   const st = storedAs?.trim().toUpperCase();
-  if (st === "VARCHAR") return `lower(trim(${id})) IN (${(c.value ? TRUE_TEXT : FALSE_TEXT).map(sqlString).join(", ")})`;
+  if (isText(st)) return `lower(trim(${textOf(id, st)})) IN (${(c.value ? TRUE_TEXT : FALSE_TEXT).map(sqlString).join(", ")})`;
   if (st !== undefined && NUMERIC_STORAGE.test(st)) return `${id} ${c.value ? "<>" : "="} 0`;
   return `${id} = ${c.value ? "TRUE" : "FALSE"}`;
 }
