@@ -2,6 +2,8 @@
  * The fitted preprocessing of a table, built from the configuration's `preprocessing` and
  * made of the library's steps, in this order:
  *
+ *   date columns         → time elapsed until a reference date (days; years for birth dates and
+ *                          birth years), with preprocessing.dates "days-since"; then as numeric
  *   numeric columns      impute (SimpleImputer, optional missing indicators)
  *                        → outliers (OutlierHandler: clip, flag, or drop from the fit)
  *                        → signed log1p / power transform (PowerTransformer, λ by maximum likelihood)
@@ -71,6 +73,15 @@ export interface PreprocessOptions {
   correlationThreshold?: number | null;
   /** Project onto principal components: a number of components, or a share of variance in (0, 1). */
   pca?: { nComponents: number; whiten?: boolean } | null;
+  /**
+   * Date features. "days-since": each datetime feature becomes the days from it to `asOf`
+   * (tenure, recency), in years for birth dates, and a numeric feature named as a birth year
+   * becomes an age in years; the model keeps `asOf` so that predict measures from the same
+   * day. "drop" or null: dates are used as they are (the feature choice leaves them out).
+   */
+  dates?: "drop" | "days-since" | null;
+  /** The reference date of "days-since": YYYY-MM-DD (or epoch milliseconds); null: the start (UTC) of the day of the fit. */
+  asOf?: string | number | null;
 }
 
 export type ResolvedPreprocessOptions = Required<PreprocessOptions>;
@@ -78,9 +89,72 @@ export type ResolvedPreprocessOptions = Required<PreprocessOptions>;
 export const DEFAULT_PREPROCESS: ResolvedPreprocessOptions = {
   numericImpute: "median", fillValue: 0, categoricalImpute: "most_frequent", missingIndicator: false, scale: "standard",
   log1p: [], power: [], powerMethod: "yeo-johnson", outliers: { method: "none" }, oneHot: { handleUnknown: "ignore", minFrequency: null, drop: null },
-  ordinal: {}, varianceThreshold: null, correlationThreshold: null, pca: null,
+  ordinal: {}, varianceThreshold: null, correlationThreshold: null, pca: null, dates: null, asOf: null,
 };
 
+const DAY_MS = 86_400_000;
+const YEAR_MS = 365.2425 * DAY_MS;
+/** Names of birth dates and birth years (DOB, date_of_birth, Year_Birth, birth_year, YOB…). */
+const BIRTH = /birth|born|(^|[^a-z])dob([^a-z]|$)/i;
+const BIRTH_YEAR = /((birth|born).*(year|yr))|((year|yr).*(birth|born))|(^|[^a-z])yob([^a-z]|$)/i;
+
+/** A feature turned into elapsed time: a date in days (or years, for a birth date), or a birth year in years. */
+export interface DateFeature {
+  name: string;
+  from: "date" | "year";
+  unit: "days" | "years";
+}
+
+/** The reference date of "days-since" as epoch milliseconds (default: the start, UTC, of today). */
+export function resolveAsOf(asOf: string | number | null | undefined, now = Date.now()): number {
+  if (asOf === null || asOf === undefined || asOf === "") return Math.floor(now / DAY_MS) * DAY_MS;
+  const ms = typeof asOf === "number" ? asOf : /^\d{4}-\d{2}-\d{2}$/.test(asOf.trim()) ? Date.parse(`${asOf.trim()}T00:00:00Z`) : Date.parse(asOf);
+  if (!Number.isFinite(ms)) throw new InputError(`asOf "${asOf}" is not a date; write the reference date as YYYY-MM-DD`);
+  return ms;
+}
+
+/** YYYY-MM-DD of an epoch-ms date (with the time when it is not midnight UTC). */
+export function isoDay(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return ms % DAY_MS === 0 ? iso.slice(0, 10) : iso;
+}
+
+/**
+ * The features that "days-since" turns into elapsed time: every datetime column (in years
+ * when named as a birth date), and numeric columns named as a birth year whose values are
+ * whole years between 1800 and the reference date's year.
+ */
+export function dateFeatures(ds: Dataset, features: string[], asOf: number): DateFeature[] {
+  const out: DateFeature[] = [];
+  const year = new Date(asOf).getUTCFullYear();
+  for (const name of features) {
+    const c = ds.columns.find((x) => x.name === name);
+    if (!c) continue;
+    if (c.kind === "datetime") out.push({ name, from: "date", unit: BIRTH.test(name) || BIRTH_YEAR.test(name) ? "years" : "days" });
+    else if (c.kind === "numeric" && BIRTH_YEAR.test(name)) {
+      let present = 0;
+      let plausible = 0;
+      for (const x of c.values as Float64Array) if (!Number.isNaN(x)) {
+        present++;
+        if (Number.isInteger(x) && x >= 1800 && x <= year) plausible++;
+      }
+      if (present > 0 && plausible === present) out.push({ name, from: "year", unit: "years" });
+    }
+  }
+  return out;
+}
+
+/** Elapsed time from `x` (epoch ms, or a year) to `asOf`, in the feature's unit. */
+export function elapsed(x: number, f: DateFeature, asOf: number): number {
+  if (f.from === "year") return new Date(asOf).getUTCFullYear() - x;
+  return (asOf - x) / (f.unit === "years" ? YEAR_MS : DAY_MS);
+}
+
+/** The "days-since" step: the reference date and the columns it converts. */
+interface DatesStep {
+  asOf: number;
+  columns: DateFeature[];
+}
 
 interface CategoricalJSON {
   name: string;
@@ -111,6 +185,8 @@ export interface PipelineJSON {
   categorical: CategoricalJSON[];
   selection: FeatureSelectionJSON[];
   pca: PCAJSON | null;
+  /** Date features turned into elapsed time until `asOf` (ISO date); absent in older model files. */
+  dates?: { asOf: string; columns: DateFeature[] } | null;
 }
 
 /** The model files of Segmenta 0.1 (impute, signed log, standard scaling, one-hot). */
@@ -131,6 +207,7 @@ export interface TransformReport {
 
 interface Steps {
   options: ResolvedPreprocessOptions;
+  dates: DatesStep | null;
   numericNames: string[];
   numericKinds: Column["kind"][];
   /** Rows missing per numeric column at fit (null: not recorded, an older model file). */
@@ -200,7 +277,14 @@ export class FittedPipeline {
     };
     s.numericNames.forEach((name, j) => {
       const parts: string[] = [];
-      const miss = missingText(name, s.numericMissing?.[j], `${o.numericImpute} ${fmt(stats[j] ?? NaN)}`);
+      const date = s.dates?.columns.find((d) => d.name === name);
+      if (date) {
+        const day = isoDay(s.dates!.asOf);
+        const year = new Date(s.dates!.asOf).getUTCFullYear();
+        parts.push(date.from === "year" ? `age in years in ${year} (${year} − birth year)` : `${date.unit === "years" ? "age in years" : "days since"}, as of ${day}`);
+      }
+      const unit = date ? ` ${date.unit}` : "";
+      const miss = missingText(name, s.numericMissing?.[j], `${o.numericImpute} ${fmt(stats[j] ?? NaN)}${unit}`);
       if (miss) parts.push(miss);
       if (s.imputer?.indicatorFeatures.includes(j)) parts.push(`indicator ${name}_missing`);
       const oj = s.outliers ? s.outliers.columns.indexOf(name) : -1;
@@ -280,14 +364,19 @@ export class FittedPipeline {
 
   /** The imputed numeric block (n × numeric columns, indicators not included). */
   private imputed(ds: Dataset): Matrix {
-    return imputeNumeric(numericBlock(ds, this.s.numericNames, this.s.numericKinds), this.s.imputer).values;
+    return imputeNumeric(numericBlock(ds, this.s.numericNames, this.s.numericKinds, this.s.dates), this.s.imputer).values;
+  }
+
+  /** The "days-since" step: the reference date (epoch ms) and the columns turned into elapsed time, or null. */
+  get dates(): { asOf: number; columns: DateFeature[] } | null {
+    return this.s.dates ? { asOf: this.s.dates.asOf, columns: this.s.dates.columns.map((c) => ({ ...c })) } : null;
   }
 
   /** Applies the fitted steps to a dataset that has (at least) the input columns. */
   transform(ds: Dataset, report?: TransformReport): Matrix {
     const s = this.s;
     const n = ds.rows;
-    const raw = numericBlock(ds, s.numericNames, s.numericKinds);
+    const raw = numericBlock(ds, s.numericNames, s.numericKinds, s.dates);
     if (report) {
       s.numericNames.forEach((name, j) => {
         let m = 0;
@@ -346,6 +435,7 @@ export class FittedPipeline {
       categorical: s.categorical.map((c) => ({ name: c.name, impute: c.impute, encoder: c.encoder.toJSON(), ...(c.missing !== undefined ? { missing: c.missing } : {}) })),
       selection: s.selection.map((f) => f.toJSON()),
       pca: s.pca ? s.pca.toJSON() : null,
+      ...(s.dates ? { dates: { asOf: new Date(s.dates.asOf).toISOString(), columns: s.dates.columns } } : {}),
     };
   }
 
@@ -356,8 +446,20 @@ export class FittedPipeline {
     if (j.version === 1) return fromV1(j);
     try {
       const sc = j.scaler;
+      let dates: DatesStep | null = null;
+      if (j.dates) {
+        const asOf = Date.parse(j.dates.asOf);
+        if (!Number.isFinite(asOf) || !Array.isArray(j.dates.columns)) throw new InputError(`its reference date "${j.dates.asOf}" is not a date`);
+        for (const c of j.dates.columns) {
+          if (!j.numeric.names.includes(c.name) || !["date", "year"].includes(c.from) || !["days", "years"].includes(c.unit)) {
+            throw new InputError(`its date feature ${JSON.stringify(c)} is not one of the numeric features`);
+          }
+        }
+        dates = { asOf, columns: j.dates.columns.map((c) => ({ name: c.name, from: c.from, unit: c.unit })) };
+      }
       return new FittedPipeline({
         options: { ...DEFAULT_PREPROCESS, ...j.options },
+        dates,
         numericNames: j.numeric.names, numericKinds: j.numeric.kinds,
         numericMissing: Array.isArray(j.numeric.missing) ? j.numeric.missing : null,
         imputer: j.numeric.imputer ? SimpleImputerModel.fromJSON(j.numeric.imputer) : null,
@@ -382,6 +484,7 @@ function fromV1(j: PipelineJSONv1): FittedPipeline {
   const standard = j.options.scale === "standard";
   return new FittedPipeline({
     options: { ...DEFAULT_PREPROCESS, numericImpute: j.options.numericImpute, scale: j.options.scale, log1p: j.options.log1p },
+    dates: null,
     numericNames: j.numeric.map((s) => s.name), numericKinds: j.numeric.map((s) => s.kind), numericMissing: null,
     imputer: new SimpleImputerModel(j.options.numericImpute, j.numeric.map((s) => s.impute), []),
     outliers: null, power: null, ordinal: [],
@@ -429,8 +532,8 @@ function imputeNumeric(raw: Matrix, imputer: SimpleImputerModel | null): { value
   };
 }
 
-/** The numeric columns as an n × p matrix, NaN for missing. */
-function numericBlock(ds: Dataset, names: string[], kinds: Column["kind"][]): Matrix {
+/** The numeric columns as an n × p matrix, NaN for missing; date features as elapsed time until the reference date. */
+function numericBlock(ds: Dataset, names: string[], kinds: Column["kind"][], dates: DatesStep | null): Matrix {
   const n = ds.rows;
   const p = names.length;
   const data = new Float64Array(n * p);
@@ -440,7 +543,13 @@ function numericBlock(ds: Dataset, names: string[], kinds: Column["kind"][]): Ma
       throw new InputError(`${ds.source}: column "${name}" was ${kinds[j]} in training but is ${col.kind} here; make it ${kinds[j]}`);
     }
     const v = col.values as Float64Array;
-    for (let i = 0; i < n; i++) data[i * p + j] = v[i];
+    const date = dates?.columns.find((d) => d.name === name);
+    if (date) {
+      if (date.from === "date" && col.kind !== "datetime") {
+        throw new InputError(`${ds.source}: column "${name}" holds dates in training but ${col.kind} values here; read it as a date (--type ${name}=datetime)`);
+      }
+      for (let i = 0; i < n; i++) data[i * p + j] = elapsed(v[i], date, dates!.asOf);
+    } else for (let i = 0; i < n; i++) data[i * p + j] = v[i];
   });
   return { data, rows: n, cols: p };
 }
@@ -590,8 +699,17 @@ export async function fitPipeline(ds: Dataset, features: string[], options: Prep
     if (empty) throw new InputError(`${ds.source}: column "${c.name}" has no values in any of its ${count(ds.rows, "row")}; leave it out with --features`);
   }
 
+  // Dates: elapsed time until the reference date, recorded so that predict measures from the same day.
+  let dates: DatesStep | null = null;
+  if (o.dates === "days-since") {
+    const asOf = resolveAsOf(o.asOf);
+    const columns = dateFeatures(ds, numericNames, asOf);
+    if (columns.length) dates = { asOf, columns };
+    o.asOf = isoDay(asOf);
+  }
+
   // Numeric block: impute (with optional indicators) on all rows.
-  const raw = numericBlock(ds, numericNames, numeric.map((c) => c.kind));
+  const raw = numericBlock(ds, numericNames, numeric.map((c) => c.kind), dates);
   const numericMissing = numericNames.map((_, j) => {
     let m = 0;
     for (let i = 0; i < raw.rows; i++) if (Number.isNaN(raw.data[i * raw.cols + j])) m++;
@@ -675,7 +793,7 @@ export async function fitPipeline(ds: Dataset, features: string[], options: Prep
   }
 
   const partial = new FittedPipeline({
-    options: o, numericNames, numericKinds: numeric.map((c) => c.kind), numericMissing, imputer, outliers, power, ordinal, scaler, categorical, selection: [], pca: null,
+    options: o, dates, numericNames, numericKinds: numeric.map((c) => c.kind), numericMissing, imputer, outliers, power, ordinal, scaler, categorical, selection: [], pca: null,
   });
   if (o.varianceThreshold === null && o.correlationThreshold === null && o.pca === null) return partial;
   // Selection and PCA are fitted on the encoded features of the kept rows.
@@ -699,6 +817,6 @@ export async function fitPipeline(ds: Dataset, features: string[], options: Prep
     pca = await new PCA({ nComponents: o.pca.nComponents, whiten: o.pca.whiten ?? false }).fit(X);
   }
   return new FittedPipeline({
-    options: o, numericNames, numericKinds: numeric.map((c) => c.kind), numericMissing, imputer, outliers, power, ordinal, scaler, categorical, selection, pca,
+    options: o, dates, numericNames, numericKinds: numeric.map((c) => c.kind), numericMissing, imputer, outliers, power, ordinal, scaler, categorical, selection, pca,
   });
 }

@@ -1,8 +1,9 @@
 /**
  * The preprocessing plan: which steps run on which columns, and why. With plan "auto" the
- * steps are picked from the data: skewed columns are made more symmetric, rare categories
- * grouped, two-valued categories kept as one column, near-duplicate numeric features dropped,
- * and missing-value indicators added where much is missing. Ids and unusable columns were already left out by the feature choice.
+ * steps are picked from the data: dates become elapsed time (days since, age), skewed columns
+ * are made more symmetric, rare categories grouped, two-valued categories kept as one column,
+ * near-duplicate numeric features dropped, and missing-value indicators added where much is
+ * missing. Ids and unusable columns were already left out by the feature choice.
  *
  * Skew: a long tail of large values is compressed with log1p when the column has no negative
  * values, with the signed log1p sign(x)·log1p(|x|) when it has a few (net spend after returns),
@@ -15,7 +16,7 @@
  */
 import { type Column, type Dataset, isNumericKind } from "../core/dataset.js";
 import { OneHotEncoder, type OneHotEncoderModel } from "./encode.js";
-import { count, type PreprocessOptions, signedLog1p } from "./pipeline.js";
+import { count, dateFeatures, elapsed, isoDay, type PreprocessOptions, resolveAsOf, signedLog1p } from "./pipeline.js";
 import { fitLambda, yeoJohnson } from "./power.js";
 
 export interface PlanStep {
@@ -191,13 +192,36 @@ export function planPreprocessing(ds: Dataset, features: string[], prep: Preproc
   const text = cols.filter((c) => !isNumericKind(c.kind) && !(c.name in (prep.ordinal ?? {})));
   const auto = prep.plan === "auto";
 
+  // Dates: elapsed time until the reference date, on request or in the auto plan (unless dates: "drop").
   const values = new Map(numeric.map((c) => [c.name, c.values as Float64Array]));
+  const converted = new Set<string>();
+  if (prep.dates === "days-since" || (auto && prep.dates !== "drop")) {
+    const asOf = resolveAsOf(prep.asOf);
+    const found = dateFeatures(ds, numeric.map((c) => c.name), asOf);
+    if (found.length) {
+      options.dates = "days-since";
+      options.asOf = isoDay(asOf);
+      const year = new Date(asOf).getUTCFullYear();
+      for (const f of found) {
+        converted.add(f.name);
+        const v = values.get(f.name)!;
+        values.set(f.name, Float64Array.from(v, (x) => elapsed(x, f, asOf)));
+      }
+      const what = found.map((f) => (f.from === "year" ? `${f.name} → age in years (${year} − birth year)` : `${f.name} → ${f.unit === "years" ? "age in years" : "days since"}`));
+      const when = prep.asOf != null && prep.asOf !== "" ? `${options.asOf}, the configured asOf` : `${options.asOf}, the day of this run (set asOf to fix it)`;
+      steps.push({
+        step: "time since", columns: found.map((f) => f.name),
+        reason: `a date means something as the time elapsed until a reference date: ${what.join(", ")}, as of ${when}; the model keeps that date, so predict measures from the same day`,
+      });
+    }
+  }
+
   const lambdas = new Map<string, number>();
   if (auto) {
     const symmetric: string[] = [];
     const kept: { name: string; text: string }[] = [];
     for (const c of numeric) {
-      if (c.kind !== "numeric" || options.log1p!.includes(c.name) || options.power!.includes(c.name)) continue;
+      if (!(c.kind === "numeric" || converted.has(c.name)) || options.log1p!.includes(c.name) || options.power!.includes(c.name)) continue;
       const v = values.get(c.name)!;
       const skew = skewness(v);
       if (Math.abs(skew) <= SKEW_LIMIT) {
