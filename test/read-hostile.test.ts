@@ -270,3 +270,36 @@ describe("gzip-compressed input", () => {
     }
   });
 });
+
+describe("the file's own line in CSV errors", () => {
+  /** A CSV of id,name,x with `bad` as line `at` (the header is line 1). */
+  function csv(bad: string, at: number, lines = 100): string {
+    const out = ["id,name,x"];
+    for (let i = 1; out.length < lines; i++) out.push(out.length + 1 === at ? bad : `${i},n${i},${i * 1.5}`);
+    return out.join("\n") + "\n";
+  }
+
+  it("a field longer than DuckDB's line limit on line 52 (inside DuckDB's sample: it says line 1)", async () => {
+    const long = "A".repeat(2_100_000);
+    const f = await write("long-field.csv", csv(`51,${long},2.0`, 52));
+    expect(await failure(loadTable(f))).toBe(
+      `${f}: line 52 is 2,100,007 bytes long, over the 2,000,000 bytes a row may have; ` +
+        'a value this long is usually a quote (") that is never closed or data that is not text: fix or remove that row',
+    );
+    // The same, compressed, and with Windows line ends.
+    const g = await write("long-field.csv.gz", gzipSync(Buffer.from(csv(`51,${long},2.0`, 52).replace(/\n/g, "\r\n"))));
+    expect(await failure(loadTable(g))).toMatch(new RegExp(`^${g.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: line 52 is 2,100,007 bytes long`));
+  });
+
+  it("after a quoted value spanning lines, the line in the file, not the record's number", async () => {
+    const lines = ["id,name,x", '1,"two\nlines",1.5'];
+    for (let i = 2; lines.length < 30_000; i++) lines.push(`${i},n${i},${i * 1.5}`);
+    lines.push("7,a,1.0,9"); // 4 fields, beyond the records sniffCsv checks: DuckDB finds it
+    for (let i = 0; i < 10; i++) lines.push(`${i},m${i},${i}`);
+    const text = lines.join("\n") + "\n";
+    const line = text.slice(0, text.indexOf("7,a,1.0,9")).split("\n").length;
+    expect(line).toBe(30_002);
+    const f = await write("spanning.csv", text);
+    expect(await failure(loadTable(f))).toBe(`${f}: line ${line} has 4 fields but the header has 3; fix that row, or quote values that contain the delimiter`);
+  });
+});

@@ -1,7 +1,8 @@
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { mkdtemp, open, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join } from "node:path";
+import { createGunzip } from "node:zlib";
 import { InputError } from "../core/errors.js";
 import { compressionOption, delimiterName, gunzipHead, isGzip, sniffCsv } from "./sniff.js";
 import { duck, duckMessage, exec, freshTableName, ident, lit, queryRows } from "./duck.js";
@@ -212,6 +213,7 @@ async function loadCsv(
     // Every line is kept (blank ones as NULL) so that rowid + 1 is the line number in messages.
     await csvGuarded(
       file,
+      path,
       `CREATE TABLE ${raw} AS SELECT CASE WHEN trim(line) <> '' THEN ${parts} END AS p FROM read_csv(${lit(path)}, columns={'line': 'VARCHAR'}, ` +
         `delim=${lit("\u001f")}, quote='', escape='', header=false, auto_detect=false${compression})`,
     );
@@ -244,6 +246,7 @@ async function loadCsv(
       `${dialect.decimalSeparator ? `, decimal_separator=${lit(dialect.decimalSeparator)}` : ""}${compression}`,
     dialect.fields,
     text,
+    path,
   );
   // Did DuckDB take the first line as a header? Compare with the sniffed first record.
   const names = (await queryRows(`DESCRIBE ${table}`)).map((r) => String(r.column_name));
@@ -262,7 +265,7 @@ async function loadCsv(
  * column is read again as text, so that the profile can name the value, its row and the way
  * out (--type COL=categorical) instead of the read failing.
  */
-async function createFromCsv(file: string, table: string, args: string, fields: number, text: string[] = []): Promise<void> {
+async function createFromCsv(file: string, table: string, args: string, fields: number, text: string[] = [], source?: string): Promise<void> {
   const asText: string[] = [];
   if (text.length) {
     // Only names DuckDB gives the file's columns: it refuses types for unknown ones.
@@ -270,7 +273,7 @@ async function createFromCsv(file: string, table: string, args: string, fields: 
     try {
       names = (await queryRows(`DESCRIBE SELECT * FROM read_csv(${args})`)).map((r) => String(r.column_name));
     } catch (e) {
-      throw csvError(file, e);
+      throw await csvFailure(file, e, source);
     }
     asText.push(...names.filter((n) => text.includes(n)));
   }
@@ -281,17 +284,100 @@ async function createFromCsv(file: string, table: string, args: string, fields: 
       return;
     } catch (e) {
       const column = conversionColumn(e);
-      if (column === undefined || asText.includes(column) || asText.length >= fields) throw csvError(file, e);
+      if (column === undefined || asText.includes(column) || asText.length >= fields) throw await csvFailure(file, e, source);
       asText.push(column);
     }
   }
 }
 
-async function csvGuarded(file: string, sql: string): Promise<void> {
+async function csvGuarded(file: string, source: string, sql: string): Promise<void> {
   try {
     await exec(sql);
   } catch (e) {
-    throw csvError(file, e);
+    throw await csvFailure(file, e, source);
+  }
+}
+
+/**
+ * csvError with the line of the file itself. DuckDB's line number is wrong when the error
+ * comes from its sniffer (it says line 1 for any line of its sample) and counts records, not
+ * lines, after a quoted value that spans lines. So the file (`source`, decompressed if need
+ * be) is read again, counting lines: for a line over DuckDB's size limit, the first line that
+ * long; otherwise the first line that is the "Original Line" DuckDB quotes. Without `source`
+ * (a workbook's temporary CSV), or when no line matches, DuckDB's number is kept.
+ */
+async function csvFailure(file: string, e: unknown, source?: string): Promise<InputError> {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (source === undefined || !/CSV Error on Line: \d+/.test(msg)) return csvError(file, e);
+  const limit = /Maximum line size of (\d+) bytes exceeded/.exec(msg);
+  if (limit) {
+    const max = Number(limit[1]);
+    const found = await findLine(source, (length) => length + 1 > max);
+    const where = found ? `line ${found.line} is ${found.length.toLocaleString("en-US")} bytes long` : "a row is too long";
+    return new InputError(
+      `${file}: ${where}, over the ${max.toLocaleString("en-US")} bytes a row may have; ` +
+        "a value this long is usually a quote (\") that is never closed or data that is not text: fix or remove that row",
+      { cause: e },
+    );
+  }
+  const original = /\nOriginal Line: ([^\n]*)/.exec(msg)?.[1]?.replace(/\r$/, "");
+  if (!original) return csvError(file, e);
+  const want = Buffer.from(original, "utf8");
+  // DuckDB shortens the lines it quotes: a long one is matched by its start.
+  const prefix = want.length >= 4000;
+  const found = await findLine(source, (length, start) => (prefix ? length >= want.length && start.subarray(0, want.length).equals(want) : length === want.length && start.equals(want)), want.length);
+  return csvError(file, e, found?.line);
+}
+
+/**
+ * The first line of a file (1-based, counting "\n") for which `test(length, start)` holds,
+ * where `length` is the line's byte length without its line end and `start` its first `keep`
+ * bytes (without a "\r" at its end); a gzip file is decompressed. Undefined when no line does.
+ */
+async function findLine(
+  path: string, test: (length: number, start: Buffer) => boolean, keep = 0,
+): Promise<{ line: number; length: number } | undefined> {
+  const raw = createReadStream(path);
+  const stream = (await isGzip(path)) ? raw.pipe(createGunzip()) : raw;
+  let line = 1;
+  let length = 0;
+  let head: Buffer[] = [];
+  let kept = 0;
+  let last = -1;
+  const check = (): boolean => {
+    const cr = last === 0x0d ? 1 : 0;
+    const start = Buffer.concat(head);
+    return test(length - cr, start.subarray(0, Math.min(start.length, length - cr, keep)));
+  };
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      let from = 0;
+      for (;;) {
+        const nl = chunk.indexOf(0x0a, from);
+        const to = nl < 0 ? chunk.length : nl;
+        length += to - from;
+        if (to > from) last = chunk[to - 1];
+        if (kept < keep + 1) {
+          const part = chunk.subarray(from, Math.min(to, from + keep + 1 - kept));
+          head.push(part);
+          kept += part.length;
+        }
+        if (nl < 0) break;
+        if (check()) return { line, length: length - (last === 0x0d ? 1 : 0) };
+        line++;
+        length = 0;
+        head = [];
+        kept = 0;
+        last = -1;
+        from = nl + 1;
+      }
+    }
+    if (length > 0 && check()) return { line, length: length - (last === 0x0d ? 1 : 0) };
+    return undefined;
+  } catch {
+    return undefined;
+  } finally {
+    raw.destroy();
   }
 }
 
@@ -307,9 +393,9 @@ function conversionColumn(e: unknown): string | undefined {
  * messages span many lines: the line number, the offending line (which may itself span
  * lines), the problem, possible fixes and the reader's settings; only the problem is used.
  */
-export function csvError(file: string, e: unknown): InputError {
+export function csvError(file: string, e: unknown, realLine?: number): InputError {
   const msg = e instanceof Error ? e.message : String(e);
-  const line = /CSV Error on Line: (\d+)/.exec(msg)?.[1];
+  const line = realLine !== undefined ? String(realLine) : /CSV Error on Line: (\d+)/.exec(msg)?.[1];
   const where = line ? `line ${line}` : "a row";
   const problem = csvProblem(msg);
   if (/Invalid unicode/i.test(problem)) {
