@@ -542,12 +542,12 @@ export function sqlNames(data: Dataset): Map<string, SqlName> {
 }
 
 /** Text the reader read as text: VARCHAR, or DuckDB's JSON type (a JSON key whose values mix kinds). */
-function isText(st: string | undefined): st is string {
+function isText(st: string | undefined): boolean {
   return st === "VARCHAR" || st === "JSON";
 }
 
 /** A column's text as the reader took it: a JSON value's string unquoted, other types cast. */
-function textOf(id: string, st: string): string {
+function textOf(id: string, st: string | undefined): string {
   return st === "VARCHAR" ? id : st === "JSON" ? `json_extract_string(${id}, '$')` : `CAST(${id} AS VARCHAR)`;
 }
 
