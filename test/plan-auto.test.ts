@@ -141,7 +141,10 @@ describe("plan and fitted-step wording", () => {
   it("names each feature a filter drops, with the feature it duplicates or its variance", async () => {
     const a = [1, 2, 3, 4, 5, 6, 7, 8];
     const ds = dataset({ a, b: a.map((v) => 2 * v + 1), c: [5, 5, 5, 5, 5, 5, 5, 5], d: [1, 0, 1, 1, 0, 0, 1, 0] }, ["a", "b", "c", "d"]);
-    const p = await fitPipeline(ds, ["a", "b", "c", "d"], { varianceThreshold: 0, correlationThreshold: 0.95 });
+    const plan = planPreprocessing(ds, ["a", "b", "c", "d"], { varianceThreshold: 0, correlationThreshold: 0.95 });
+    expect(plan.steps.map((s) => s.step)).toEqual(["standard scaling", "variance filter", "drop near-duplicates"]);
+    expect(plan.steps[2].reason).toMatch(/^as configured: of two encoded features with \|correlation\| above 0\.95 the later is dropped \(the fitted steps name each one/);
+    const p = await fitPipeline(ds, ["a", "b", "c", "d"], plan.options);
     const lines = p.describe();
     expect(lines).toContain("dropped (variance ≤ 0): c (variance 0)");
     expect(lines).toContain("dropped (|correlation| > 0.95 with an earlier feature): b (r = 1.000 with a)");

@@ -404,5 +404,18 @@ export function planPreprocessing(ds: Dataset, features: string[], prep: Preproc
       reason: `categories become 0/1 columns; a category unseen in training is scored as none of them${extra.length ? `; ${extra.join("; ")}` : ""}`,
     });
   }
+  // Filters given in the configuration: they act on the encoded features, so the fitted steps name what they drop.
+  if (prep.varianceThreshold != null) {
+    steps.push({
+      step: "variance filter", columns: [],
+      reason: `as configured: encoded features with variance ≤ ${prep.varianceThreshold} are dropped (the fitted steps name each one with its variance)`,
+    });
+  }
+  if (prep.correlationThreshold != null) {
+    steps.push({
+      step: "drop near-duplicates", columns: [],
+      reason: `as configured: of two encoded features with |correlation| above ${prep.correlationThreshold} the later is dropped (the fitted steps name each one with the feature it duplicates)`,
+    });
+  }
   return { options, steps };
 }
