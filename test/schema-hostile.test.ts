@@ -3,7 +3,7 @@
  * numbers beyond the range of a double and huge finite numbers in a numeric column, through
  * every command that profiles a table, in CSV and in Parquet.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +12,7 @@ import { exec, lit } from "../src/io/duck.js";
 import { readColumns } from "../src/io/extract.js";
 import { dropTable, loadTable } from "../src/io/read.js";
 import { profileTable } from "../src/io/schema.js";
-import { runMain } from "./helpers/cli.js";
+import { ROOT, runMain } from "./helpers/cli.js";
 
 let dir: string;
 let count = 0;
@@ -322,5 +322,123 @@ describe("ids are recognised whatever their type, codes that repeat are categori
     expect(m.idColumn).toBe("ID");
     expect([...segments(join(out, "s.csv")).keys()].sort()).toEqual(ids.map(String).sort());
     expect(r.stdout).not.toContain("mean ID");
+  });
+});
+
+describe("hints for outcomes, coded categories and implausible values", () => {
+  const n = 200;
+  const spend = Array.from({ length: n }, (_, i) => 100 + ((i * 37) % 101) * 3);
+
+  it("outcome columns (y, Response, Exited, churn label, class, target) are flagged; a many-valued y and other columns are not", async () => {
+    const p = await profileOf("outcomes.csv", {
+      y: spend.map((_, i) => (i % 3 ? "no" : "yes")),
+      Response: spend.map((_, i) => i % 2),
+      Exited: spend.map((_, i) => (i % 5 ? 0 : 1)),
+      "Churn Label": spend.map((_, i) => (i % 4 ? "Stayed" : "Churned")),
+      target: spend.map((_, i) => i % 3),
+      spend,
+      Income: spend.map((v) => v * 97),
+    });
+    for (const c of ["y", "Response", "Exited", "Churn Label", "target"]) {
+      expect(p[c].outcome, c).toBe(true);
+      expect(p[c].hints).toContain(`looks like an outcome: cluster without it and describe the segments by it with --profile ${c}`);
+    }
+    for (const c of ["spend", "Income"]) {
+      expect(p[c].outcome, c).toBeUndefined();
+      expect(p[c].hints.join(" ")).not.toContain("outcome");
+    }
+    const q = await profileOf("outcomes-2.csv", { class: spend.map((_, i) => ["a", "b", "c"][i % 3]), y: spend, Default: spend.map((_, i) => (i % 7 ? "no" : "yes")) });
+    expect(q.class.outcome).toBe(true);
+    expect(q.y.outcome).toBeUndefined(); // a coordinate or a quantity: 101 values
+    expect(q.Default.outcome).toBe(true);
+  });
+
+  it("whole-number codes named like categories (Channel, Region) are hinted; quantities and fractional values are not", async () => {
+    const p = await profileOf("coded.csv", {
+      Channel: spend.map((_, i) => 1 + (i % 2)),
+      Region: spend.map((_, i) => 1 + (i % 3)),
+      "Customer Type": spend.map((_, i) => 1 + (i % 4)),
+      Fresh: spend,
+      Area: spend.map((_, i) => 0.5 + (i % 3)),
+      Zone: spend.map((_, i) => i % 25),
+    });
+    for (const c of ["Channel", "Region", "Customer Type"]) {
+      expect(p[c].kind, c).toBe("numeric");
+      expect(p[c].codedCategory, c).toBe(true);
+      expect(p[c].hints).toContain(`whole-number codes named like a category: if the numbers are labels, read them as categories with --type ${c}=categorical`);
+    }
+    for (const c of ["Fresh", "Area", "Zone"]) expect(p[c].codedCategory, c).toBeUndefined();
+  });
+
+  it("a birth year of 1893 among 1940…1996 and an income of 666666 among ≤ 160000 are implausible; no log is suggested for the income", async () => {
+    const years = Array.from({ length: n }, (_, i) => 1940 + ((i * 23) % 57));
+    years[10] = 1893;
+    years[50] = 1899;
+    years[90] = 1900;
+    const income = Array.from({ length: n }, (_, i) => 20000 + ((i * 61) % 200) * 700);
+    income[7] = 666666;
+    const p = await profileOf("implausible.csv", { Year_Birth: years, Income: income, spend });
+    expect(p.Year_Birth.implausible).toEqual([{ value: 1893, count: 1 }, { value: 1899, count: 1 }, { value: 1900, count: 1 }]);
+    expect(p.Year_Birth.hints).toContain("3 values look implausible (1893, 1899, 1900): check them, or blank them");
+    expect(p.Income.implausible).toEqual([{ value: 666666, count: 1 }]);
+    expect(p.Income.hints).toContain("1 value looks implausible (666666): check it, or blank it");
+    // The skew comes from the one wrong value: with it the column is heavily skewed, without it not.
+    expect(p.Income.numeric!.skewness!).toBeGreaterThan(2);
+    expect(p.Income.hints.join(" ")).not.toContain("log");
+    expect(p.spend.implausible).toBeUndefined();
+  });
+
+  it("sentinel codes repeated many times (pdays = 999, or −1 below values never negative) are implausible", async () => {
+    const pdays = Array.from({ length: n }, (_, i) => (i % 10 < 8 ? 999 : i % 28));
+    const since = Array.from({ length: n }, (_, i) => (i % 4 === 0 ? -1 : 1 + ((i * 13) % 300)));
+    const p = await profileOf("sentinels.csv", { pdays, since, spend });
+    expect(p.pdays.implausible).toEqual([{ value: 999, count: 160 }]);
+    expect(p.pdays.hints).toContain("160 values look implausible (999 ×160): check them, or blank them");
+    expect(p.since.implausible).toEqual([{ value: -1, count: 50 }]);
+  });
+
+  it("long tails of real values are not implausible, and keep the log hint", async () => {
+    // Quantiles of a Pareto distribution (shape 1.5) and of a normal-like spread: smooth tails.
+    const pareto = Array.from({ length: 400 }, (_, i) => Math.round(100 * (1 - (i + 0.5) / 400) ** (-1 / 1.5)));
+    const bell = Array.from({ length: 400 }, (_, i) => {
+      const u = (i + 0.5) / 400;
+      return Math.round(1000 * (50 + 10 * Math.log(u / (1 - u))));
+    });
+    const p = await profileOf("tails.csv", { amount: pareto, score: bell });
+    expect(p.amount.implausible).toBeUndefined();
+    expect(p.amount.hints.some((h) => h.startsWith("heavily skewed"))).toBe(true);
+    expect(p.score.implausible).toBeUndefined();
+  });
+});
+
+describe("real tables (../shared/data)", () => {
+  const data = join(ROOT, "..", "shared", "data");
+  const retail = join(data, "online_retail.parquet");
+  const telco = join(data, "WA_Fn-UseC_-Telco-Customer-Churn.csv");
+  const have = existsSync(retail) && existsSync(telco);
+  if (!have) console.warn(`skipping real-table profiles: ${data} is absent`);
+
+  it.skipIf(!have)("Online Retail: StockCode is a category, InvoiceNo and CustomerID ids, the ±80995 quantities implausible; Telco: Churn is an outcome", async () => {
+    const t = await loadTable(retail);
+    try {
+      const p = Object.fromEntries((await profileTable(t)).columns.map((c) => [c.name, c]));
+      expect(p.StockCode.kind).toBe("categorical");
+      expect(p.InvoiceNo.kind).toBe("id");
+      expect(p.CustomerID.kind).toBe("id");
+      const q = p.Quantity.implausible!.map((v) => v.value);
+      expect(q).toContain(80995);
+      expect(q).toContain(-80995);
+    } finally {
+      await dropTable(t);
+    }
+    const u = await loadTable(telco);
+    try {
+      const p = Object.fromEntries((await profileTable(u)).columns.map((c) => [c.name, c]));
+      expect(p.Churn.outcome).toBe(true);
+      expect(Object.values(p).filter((c) => c.outcome).map((c) => c.name)).toEqual(["Churn"]);
+      expect(Object.values(p).filter((c) => c.implausible).map((c) => c.name)).toEqual([]);
+    } finally {
+      await dropTable(u);
+    }
   });
 });

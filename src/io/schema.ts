@@ -12,12 +12,19 @@ export interface ColumnProfile {
   reason: string;
   missing: number;
   distinct: number;
-  numeric?: { min: number; max: number; mean: number; median: number; std: number; skewness: number | null };
+  /** Statistics of the finite values; q1 and q3 are the quartiles (linear interpolation, as numpy's percentile). */
+  numeric?: { min: number; max: number; mean: number; median: number; std: number; skewness: number | null; q1?: number; q3?: number };
   range?: { min: string; max: string };
   top?: { value: string; count: number }[];
   /** Values of a numeric column that are text; only for text columns that are mostly numbers. */
   textValues?: { count: number; example: string; row: number };
   hints: string[];
+  /** Named like an outcome (y, target, Response, Churn, Exited, …) with two or a few values: better described by than clustered on. */
+  outcome?: true;
+  /** Whole numbers with few values in a column named like a category (Channel, Region): probably labels, not quantities. */
+  codedCategory?: true;
+  /** Values far outside the rest (a birth year of 1893, an income of 666666) or repeated sentinel codes (999, -1), with their counts. */
+  implausible?: { value: number; count: number }[];
   /** SQL expression (over the loaded table) giving the typed value: DOUBLE, or VARCHAR for categorical and id. */
   expr: string;
 }
@@ -308,11 +315,134 @@ async function finish(t: LoadedTable, p: ColumnProfile): Promise<ColumnProfile> 
   else if (p.missing > 0) p.hints.push(`${p.missing} missing (${pct(p.missing / n)})`);
   if (p.distinct === 1 && p.missing < n) p.hints.push("constant: one value only, useless for segmentation");
   if (p.kind === "id") p.hints.push("id-like: used to name rows, not as a feature");
-  if (p.kind === "numeric" && p.numeric && p.numeric.skewness !== null && Math.abs(p.numeric.skewness) > 2) {
-    p.hints.push(`heavily skewed (skewness ${p.numeric.skewness.toFixed(1)}): consider a log or power transform`);
+  let skew = p.numeric?.skewness ?? null;
+  if (p.kind === "numeric" && p.numeric) {
+    const from = `(SELECT ${p.expr} AS x FROM ${T})`;
+    const bad = await implausibleValues(from, p.numeric, n - p.missing);
+    if (bad.length) {
+      p.implausible = bad;
+      const rows = bad.reduce((a, b) => a + b.count, 0);
+      const shown = bad.slice(0, 5).map((b) => (b.count > 1 ? `${b.value} ×${b.count}` : String(b.value))).join(", ") + (bad.length > 5 ? ", …" : "");
+      p.hints.push(`${rows} ${rows === 1 ? "value looks" : "values look"} implausible (${shown}): check ${rows === 1 ? "it, or blank it" : "them, or blank them"}`);
+      // A log does not mend values that are wrong: the skew that matters is the one without them.
+      skew = await skewnessWithout(from, bad.map((b) => b.value));
+    }
+  }
+  if (p.kind === "numeric" && skew !== null && Math.abs(skew) > 2) {
+    p.hints.push(`heavily skewed (skewness ${skew.toFixed(1)}): consider a log or power transform`);
   }
   if (p.kind === "categorical" && p.distinct > 50) p.hints.push(`high cardinality (${p.distinct} values): left out of default features`);
+  if (looksLikeOutcome(p)) {
+    p.outcome = true;
+    p.hints.push(`looks like an outcome: cluster without it and describe the segments by it with --profile ${p.name}`);
+  } else if (p.kind === "numeric" && p.distinct >= 2 && p.distinct <= 20 && isCategoryName(p.name) && (await allWhole(T, p.expr))) {
+    p.codedCategory = true;
+    p.hints.push(`whole-number codes named like a category: if the numbers are labels, read them as categories with --type ${p.name}=categorical`);
+  }
   return p;
+}
+
+/** Words that name an outcome (whole words of the name, any case): y, target, Response, Churn, Exited, is_fraud. */
+const OUTCOME_WORDS = new Set([
+  "target", "label", "response", "responded", "churn", "churned", "exited", "attrition", "attrited", "converted", "conversion",
+  "default", "defaulted", "outcome", "fraud", "fraudulent", "survived", "subscribed", "purchased", "clicked",
+]);
+
+/** Named like an outcome, and a flag or a few values (a category or a small integer scale). */
+function looksLikeOutcome(p: ColumnProfile): boolean {
+  if (p.kind === "id" || p.kind === "datetime" || p.distinct < 2 || p.distinct > 10) return false;
+  const words = nameWords(p.name);
+  // "y" and "class" only as the whole name: x/y coordinates and income classes are not outcomes.
+  if (words.length === 1 && (words[0] === "y" || words[0] === "class")) return true;
+  return words.some((w) => OUTCOME_WORDS.has(w));
+}
+
+/** Words that name a category, whose whole-number values are usually labels (Channel 1/2, Region 1..3). */
+const CATEGORY_WORDS = new Set([
+  "channel", "region", "segment", "type", "category", "group", "class", "code", "zone", "area", "sector", "tier", "status",
+  "grade", "cluster", "department", "dept", "branch", "division", "district", "country", "state", "city", "province", "brand", "kind",
+]);
+
+function isCategoryName(name: string): boolean {
+  return nameWords(name).some((w) => CATEGORY_WORDS.has(w));
+}
+
+async function allWhole(T: string, expr: string): Promise<boolean> {
+  const r = (await queryRows(`SELECT count(x) FILTER (WHERE x <> round(x)) AS frac FROM (SELECT ${expr} AS x FROM ${T})`))[0];
+  return num(r.frac) === 0;
+}
+
+/** A DOUBLE literal that reads back as exactly this number. */
+function dbl(v: number): string {
+  return `CAST('${v}' AS DOUBLE)`;
+}
+
+/**
+ * Values of a numeric column that look like errors rather than data, with their counts:
+ * - sentinel codes: the column's largest value made of 9s (99, 999, 9999, also negative) or a
+ *   smallest value of −1 below values that are otherwise never negative, repeated, and far
+ *   from the other values (pdays = 999 for "never contacted");
+ * - values far beyond the next one: beyond the 1.5 × IQR fences (on the log scale for the
+ *   upper side of a positive, right-skewed column) and more than twice as far from the median
+ *   as the next value inward (a birth year of 1893 below 1940…1996, an income of 666666 above
+ *   162397), in at most 1% of the rows (a long tail of real values is not flagged).
+ */
+async function implausibleValues(from: string, s: NonNullable<ColumnProfile["numeric"]>, present: number): Promise<{ value: number; count: number }[]> {
+  const out: { value: number; count: number }[] = [];
+  if (present < 20 || s.q1 === undefined || s.q3 === undefined || !Number.isFinite(s.q1) || !Number.isFinite(s.q3)) return out;
+  // Sentinels.
+  const nines = (v: number) => Number.isInteger(v) && /^-?9{2,}$/.test(String(v));
+  for (const v of new Set([s.max, s.min])) {
+    if (!(nines(v) || (v === -1 && v === s.min))) continue;
+    const r = (await queryRows(
+      `SELECT count(*) FILTER (WHERE x = ${dbl(v)}) AS k, count(DISTINCT x) FILTER (WHERE x <> ${dbl(v)}) AS rd, min(x) FILTER (WHERE x <> ${dbl(v)}) AS rmn, ` +
+        `quantile_cont(x, 0.25) FILTER (WHERE x <> ${dbl(v)}) AS r1, quantile_cont(x, 0.75) FILTER (WHERE x <> ${dbl(v)}) AS r3 FROM ${from} WHERE x IS NOT NULL`,
+    ))[0];
+    const k = num(r.k);
+    if (k < 2 || num(r.rd) < 3) continue;
+    const spread = Math.max(num(r.r3) - num(r.r1), 1);
+    const far = v === -1 ? num(r.rmn) >= 0 : v > 0 ? v > num(r.r3) + 3 * spread : v < num(r.r1) - 3 * spread;
+    if (far) out.push({ value: v, count: k });
+  }
+  if (out.length) return out;
+  // Values far beyond the next one.
+  const iqr = s.q3 - s.q1;
+  if (!(iqr > 0)) return out;
+  const limit = Math.max(3, Math.floor(0.01 * present));
+  const logUp = s.min > 0 && s.q1 > 0 && (s.q3 + s.q1 - 2 * s.median) / iqr > 0.2;
+  const t = logUp ? Math.log : (v: number) => v;
+  const hi = logUp ? Math.exp(Math.log(s.q3) + 1.5 * (Math.log(s.q3) - Math.log(s.q1))) : s.q3 + 1.5 * iqr;
+  const lo = s.q1 - 1.5 * iqr;
+  for (const side of ["up", "down"] as const) {
+    if (side === "up" ? !(s.max > hi) : !(s.min < lo)) continue;
+    const beyond = side === "up" ? `x > ${dbl(hi)}` : `x < ${dbl(lo)}`;
+    // The outermost distinct values, outside in, and the nearest value inside the fence.
+    const vals = (await queryRows(
+      `SELECT x AS v, count(*) AS k FROM ${from} WHERE ${beyond} GROUP BY x ORDER BY x ${side === "up" ? "DESC" : "ASC"} LIMIT 50`,
+    )).map((r) => ({ value: num(r.v), count: num(r.k) }));
+    const inner = num((await queryRows(`SELECT ${side === "up" ? "max" : "min"}(x) AS v FROM ${from} WHERE x IS NOT NULL AND NOT (${beyond})`))[0].v);
+    const complete = vals.length < 50;
+    const mid = side === "up" ? t(s.median) : s.median;
+    const dist = (v: number) => Math.abs((side === "up" ? t(v) : v) - mid);
+    // The innermost value that is more than twice as far from the median as its inward neighbour, within the limit.
+    let rows = 0;
+    let cut = -1;
+    for (let i = 0; i < vals.length; i++) {
+      rows += vals[i].count;
+      if (rows > limit) break;
+      const next = i + 1 < vals.length ? vals[i + 1].value : complete ? inner : NaN;
+      if (Number.isFinite(next) && dist(vals[i].value) > 2 * dist(next)) cut = i;
+    }
+    for (let i = 0; i <= cut; i++) out.push(vals[i]);
+  }
+  return out.sort((a, b) => a.value - b.value);
+}
+
+async function skewnessWithout(from: string, values: number[]): Promise<number | null> {
+  const keep = `x IS NOT NULL AND x NOT IN (${values.map(dbl).join(", ")})`;
+  const k = await scaleOf(`(SELECT x FROM ${from} WHERE ${keep})`, "x");
+  const r = (await queryRows(`SELECT skewness(x * pow(2.0, ${-k})) AS skew FROM ${from} WHERE ${keep}`))[0];
+  return r.skew === null || !Number.isFinite(num(r.skew)) ? null : num(r.skew);
 }
 
 /**
@@ -342,13 +472,14 @@ async function scaleOf(from: string, x: string): Promise<number> {
 /** The aggregates of a numeric column's finite values x, the moments on x / 2^k (see scaleOf). */
 function statsSql(x: string, k: number): string {
   const y = `(${x} * pow(2.0, ${-k}))`;
-  return `count(DISTINCT ${x}) AS distinct, min(${x}) AS mn, max(${x}) AS mx, avg(${y}) AS mean, median(${y}) AS med, stddev_samp(${y}) AS sd, skewness(${y}) AS skew`;
+  return `count(DISTINCT ${x}) AS distinct, min(${x}) AS mn, max(${x}) AS mx, avg(${y}) AS mean, quantile_cont(${y}, [0.25, 0.5, 0.75]) AS q, stddev_samp(${y}) AS sd, skewness(${y}) AS skew`;
 }
 
 function statsFrom(r: Record<string, unknown>, k: number): NonNullable<ColumnProfile["numeric"]> {
   const up = (v: unknown) => num(v) * 2 ** k;
   const skew = r.skew === null || r.skew === undefined || !Number.isFinite(num(r.skew)) ? null : num(r.skew);
-  return { min: num(r.mn), max: num(r.mx), mean: up(r.mean), median: up(r.med), std: up(r.sd), skewness: skew };
+  const q = Array.isArray(r.q) ? r.q.map(up) : [NaN, NaN, NaN];
+  return { min: num(r.mn), max: num(r.mx), mean: up(r.mean), median: q[1], std: up(r.sd), skewness: skew, q1: q[0], q3: q[2] };
 }
 
 function nonFiniteHint(hints: string[], count: number): void {
