@@ -82,6 +82,16 @@ describe("the auto plan treats each side of skew with a transform that reduces i
     expect(left).toBeGreaterThan(0.9 * before - 0.01);
   });
 
+  it("says so when a log configured by hand makes a column's skew worse", () => {
+    const plan = planPreprocessing(ds, features, { log1p: ["tenure", "spend"] });
+    const step = plan.steps.find((s) => s.step === "log1p")!;
+    const before = skewness(Float64Array.from(tenure));
+    const after = skewness(Float64Array.from(tenure, Math.log1p));
+    expect(Math.abs(after)).toBeGreaterThan(Math.abs(before));
+    const f2 = (x: number) => x.toFixed(2).replace("-", "−");
+    expect(step.reason).toBe(`as configured; it makes the skew worse for tenure (skewness ${f2(before)} → ${f2(after)}): for a long tail of small values use a Yeo-Johnson power transform (--power, or preprocessing.power) instead`);
+  });
+
   it("leaves a column no transform helps as it is, and says why", () => {
     expect(plan.options.power).not.toContain("pdays");
     expect(plan.options.log1p).not.toContain("pdays");

@@ -362,7 +362,21 @@ export function planPreprocessing(ds: Dataset, features: string[], prep: Preproc
     }
   }
   if (!auto) {
-    if (options.log1p!.length) steps.push({ step: "log1p", columns: options.log1p!, reason: "as configured" });
+    if (options.log1p!.length) {
+      // A log given by hand to a column whose long tail is of small values makes it worse: say so.
+      const worse: string[] = [];
+      for (const name of options.log1p!) {
+        const v = values.get(name);
+        if (!v) continue;
+        const before = skewness(v);
+        const after = skewness(Float64Array.from(v, signedLog1p));
+        if (Math.abs(before) > SKEW_LIMIT && Math.abs(after) > Math.abs(before)) worse.push(`${name} (skewness ${f2(before)} → ${f2(after)})`);
+      }
+      const note = worse.length
+        ? `; it makes the skew worse for ${worse.join(", ")}: for a long tail of small values use a Yeo-Johnson power transform (--power, or preprocessing.power) instead`
+        : "";
+      steps.push({ step: "log1p", columns: options.log1p!, reason: `as configured${note}` });
+    }
     if (options.power!.length) steps.push({ step: prep.powerMethod ?? "yeo-johnson", columns: options.power!, reason: "as configured" });
   }
   // Missing values: only the columns that have some are named.
