@@ -107,6 +107,21 @@ describe("line ends of transaction logs", () => {
 });
 
 describe("a log with no usable row", () => {
+  it("no purchase: the classes of the rows add up to the rows read", async () => {
+    // 1 row without a customer, 1 without a date, 1 free item (price 0), 1 negative price, 2 cancellations.
+    const f = await write(
+      "no-purchase.csv",
+      "InvoiceNo,InvoiceDate,Quantity,UnitPrice,CustomerID\n1,2024-01-01,1,5,\n2,,1,5,7\n3,2024-01-02,1,0,7\n" +
+        "4,2024-01-02,1,-2,8\nC5,2024-01-03,-1,5,8\n6,2024-01-04,-3,5,9\n",
+    );
+    const err = await computeRfmFromFile(f, MAP).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toBe(
+      `${f}: no customer has a purchase: of its 6 rows, 1 has no customer id, 1 has no usable date or value, 0 are on or after the as-of date, ` +
+        "2 have a price of 0 or less or a value of 0, 2 are cancellations; check the column mapping",
+    );
+  });
+
   it("says why in counts that add up to the rows read", async () => {
     const f = await write(
       "unusable.csv",

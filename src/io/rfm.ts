@@ -423,9 +423,10 @@ export async function computeRfm(t: LoadedTable, map: RfmMapping, types: Record<
     const customers = num(totals.buyers);
     if (customers === 0) {
       throw new InputError(
-        `${t.file}: no customer has a purchase${asOfGiven ? ` before --as-of ${asOf}` : ""} ` +
-          `(${num(totals.nocust)} rows without a customer id, ${num(totals.invalid)} without a usable date or value, ${num(totals.after)} on or after the as-of date, ` +
-          `${num(totals.zero)} with a price or value of 0 or less, ${num(totals.cancels)} cancellations); check the column mapping${asOfGiven ? " and --as-of" : ""}`,
+        `${t.file}: no customer has a purchase${asOfGiven ? ` before --as-of ${asOf}` : ""}: of its ${plural(num(totals.n), "row", "rows")}, ` +
+          `${plural(num(totals.nocust), "has", "have")} no customer id, ${plural(num(totals.invalid), "has", "have")} no usable date or value, ` +
+          `${plural(num(totals.after), "is", "are")} on or after the as-of date, ${plural(num(totals.zero), "has", "have")} a price of 0 or less or a value of 0, ` +
+          `${plural(num(totals.cancels), "is a cancellation", "are cancellations")}; check the column mapping${asOfGiven ? " and --as-of" : ""}`,
       );
     }
     const monetary = mode === "net" ? `CAST(bought - coalesce(cancelled, 0) AS DOUBLE)` : `CAST(bought AS DOUBLE)`;
