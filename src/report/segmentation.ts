@@ -58,6 +58,12 @@ const fmt = (x: number | null | undefined, digits = 4): string => {
   return String(Number(x.toPrecision(digits)));
 };
 const pct = (x: number): string => `${(100 * x).toFixed(1)}\u00a0%`;
+/** Above this many features, t-SNE and UMAP run on the first this many principal components. */
+const EMBED_FEATURES = 50;
+/** The silhouette plot's sample is kept to about this many operations (m² · features). */
+const SILHOUETTE_WORK = 2e9;
+/** What an empty segment says (K-Means keeps k centers even when the data has fewer distinct points). */
+const EMPTY = "No customer fell in this segment: the data has fewer distinct customers than segments, or this center lies where no customer is nearest.";
 
 /** The report of a segmentation of `data` (the rows that were segmented, with their original columns). */
 export async function buildSegmentationReport(result: SegmentationResult, data: Dataset, options: ReportOptions): Promise<SegmentationReport> {
@@ -88,7 +94,7 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
       table: {
         caption: shown.length ? `The segments, largest first, with ${shown.join(", ")} (described, not clustered on)` : "The segments, largest first",
         head: ["segment", "name", "customers", "share", ...shown, "what sets it apart"],
-        rows: r.segments.map((s) => [s.segment, s.name, s.size, pct(s.share), ...shown.map((c) => profileValue(r, s.segment, c)), s.description]),
+        rows: r.segments.map((s) => [s.segment, s.name, s.size, pct(s.share), ...shown.map((c) => profileValue(r, s.segment, c)), s.size ? s.description : EMPTY]),
         numeric: [true, false, true, true, ...shown.map(() => true), false],
       },
     },
@@ -143,14 +149,18 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
       head: ["segment", ...heat.features],
       rows: heat.segments.map((s, i) => [s, ...heat.values[i].map((v, j) => `${fmt(v, 3)} (${fmt(heat.labels[i][j])})`)]),
     };
-    segSection.push(chart("profile-heatmap", "Profiles", profileHeatmapChart({ ...heat, segmentLabels: r.segments.map((s) => s.segment) }),
+    segSection.push(chart("profile-heatmap", "Profiles", profileHeatmapChart(heat),
       "How far each segment's mean lies from the population's, in standard deviations: blue below, red above.", heatTable));
-    segSection.push(chart("snake-plot", "Snake plot", snakePlotChart({ ...heat, segmentLabels: r.segments.map((s) => s.segment) }),
+    segSection.push(chart("snake-plot", "Snake plot", snakePlotChart(heat),
       "The same differences as lines, one per segment, across the features.", heatTable));
   }
   for (const s of r.segments) {
     const p = r.profiles.segments.find((x) => x.id === s.segment);
     const blocks: ReportBlock[] = [];
+    if (s.size === 0) {
+      segSection.push({ type: "segment", id: s.segment, name: s.name, summary: `0 customers (${pct(0)}). ${EMPTY}`, blocks: [] });
+      continue;
+    }
     if (p) {
       const numeric = p.features.filter((f): f is SegmentNumericFeature => f.kind !== "categorical");
       const pop = r.profiles.population.features;
@@ -231,40 +241,68 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
   const sampleLabels = Int32Array.from(sample, (i) => r.labels[i]);
   const sampleIds = Array.from(sample, (i) => r.ids[i]);
   const wanted = options.maps ?? ["pca", "tsne"];
-  if (wanted.includes("pca") && X.cols >= 2) {
-    progress("report: PCA map");
-    const pca = await new PCA({ nComponents: 2 }).fit(X);
+  const spread = hasSpread(X);
+  if (!spread) {
+    mapSection.push({ type: "text", text: `The maps are left out: all ${X.rows.toLocaleString("en-US")} customers have the same preprocessed features, so they would all be one point.` });
+  } else if (wanted.includes("pca") && X.cols < 2) {
+    mapSection.push({ type: "text", text: "The PCA map is left out: it needs two features or more after preprocessing, and there is one." });
+  } else if (wanted.includes("pca")) {
+    progress(`report: PCA map (${X.rows.toLocaleString("en-US")} × ${X.cols.toLocaleString("en-US")})`);
+    // Two components: scikit-learn's "auto" method (randomized on wide tables), whose cost follows the two components asked.
+    const pca = await new PCA({ nComponents: 2, randomState: r.config.seed }).fit(X);
     const Y = pca.transform(takeRows(X, sample));
     mapSection.push(chart("map-pca", "Map (PCA)", segmentMapChart({
       x: Y, labels: sampleLabels, segmentNames: names, method: "PCA", ids: sampleIds, maxPoints, seed: r.config.seed,
       explainedVarianceRatio: Array.from(pca.explainedVarianceRatio),
     }), `The customers on the first two principal components of the preprocessed features (${pct(pca.explainedVarianceRatio[0] + pca.explainedVarianceRatio[1])} of the variance), coloured by segment${sample.length < X.rows ? `; a stratified sample of ${sample.length} of ${X.rows}` : ""}.`));
   }
-  if (wanted.includes("tsne") && X.rows >= 10) {
+  const embeds = spread ? (["tsne", "umap"] as const).filter((m) => wanted.includes(m)) : [];
+  if (embeds.length && X.rows < 10) {
+    mapSection.push({ type: "text", text: `The ${embeds.map((m) => (m === "tsne" ? "t-SNE" : "UMAP")).join(" and ")} map${embeds.length > 1 ? "s are" : " is"} left out: ${X.rows} customers are too few for a neighbourhood map (10 at least).` });
+  } else if (embeds.length) {
+    // t-SNE and UMAP cost grows with rows × features in their neighbour search: a stratified
+    // sample of the rows, and above EMBED_FEATURES features, the sample's first principal components.
     const m = options.embedPoints ?? 3000;
     const sub = stratifiedSample(r.labels, m, r.config.seed);
-    progress(`report: t-SNE map of ${sub.length} customers`);
-    const perplexity = Math.min(30, Math.max(2, Math.floor((sub.length - 1) / 3)));
-    const t = await new TSNE({ perplexity, randomState: r.config.seed }).fit(takeRows(X, sub));
-    mapSection.push(chart("map-tsne", "Map (t-SNE)", segmentMapChart({
-      x: t.embedding, labels: Int32Array.from(sub, (i) => r.labels[i]), segmentNames: names, method: "t-SNE", ids: Array.from(sub, (i) => r.ids[i]), maxPoints: m,
-    }), `A t-SNE map (perplexity ${perplexity}) of ${sub.length < X.rows ? `a stratified sample of ${sub.length} customers` : `all ${sub.length} customers`}: neighbours stay neighbours, but distances between groups mean little.`));
+    let input = takeRows(X, sub);
+    let reduced = "";
+    if (input.cols > EMBED_FEATURES && input.rows > EMBED_FEATURES) {
+      progress(`report: reducing ${input.cols.toLocaleString("en-US")} features to ${EMBED_FEATURES} principal components for the neighbourhood maps`);
+      const pca = await new PCA({ nComponents: EMBED_FEATURES, iteratedPower: 2, randomState: r.config.seed }).fit(input);
+      input = pca.transform(input);
+      let share = 0;
+      for (const v of pca.explainedVarianceRatio) share += v;
+      reduced = ` The ${X.cols.toLocaleString("en-US")} preprocessed features were first reduced to their ${EMBED_FEATURES} principal components (${pct(share)} of the variance), as a neighbourhood map on so many features would take too long.`;
+    }
+    const who = sub.length < X.rows ? `a stratified sample of ${sub.length} customers` : `all ${sub.length} customers`;
+    const subLabels = Int32Array.from(sub, (i) => r.labels[i]);
+    const subIds = Array.from(sub, (i) => r.ids[i]);
+    if (embeds.includes("tsne")) {
+      progress(`report: t-SNE map of ${sub.length} customers`);
+      const perplexity = Math.min(30, Math.max(2, Math.floor((sub.length - 1) / 3)));
+      const t = await new TSNE({ perplexity, randomState: r.config.seed }).fit(input);
+      mapSection.push(chart("map-tsne", "Map (t-SNE)", segmentMapChart({
+        x: t.embedding, labels: subLabels, segmentNames: names, method: "t-SNE", ids: subIds, maxPoints: m,
+      }), `A t-SNE map (perplexity ${perplexity}) of ${who}: neighbours stay neighbours, but distances between groups mean little.${reduced}`));
+    }
+    if (embeds.includes("umap")) {
+      progress(`report: UMAP map of ${sub.length} customers`);
+      const nNeighbors = Math.min(15, sub.length - 1);
+      const Y = await new UMAP({ randomState: r.config.seed, nNeighbors }).fitTransform(input);
+      mapSection.push(chart("map-umap", "Map (UMAP)", segmentMapChart({
+        x: Y, labels: subLabels, segmentNames: names, method: "UMAP", ids: subIds, maxPoints: m,
+      }), `A UMAP map (${nNeighbors} neighbours) of ${who}: local neighbourhoods are kept; sizes and distances of groups mean little.${reduced}`));
+    }
   }
-  if (wanted.includes("umap") && X.rows >= 10) {
-    const m = options.embedPoints ?? 3000;
-    const sub = stratifiedSample(r.labels, m, r.config.seed);
-    progress(`report: UMAP map of ${sub.length} customers`);
-    const nNeighbors = Math.min(15, sub.length - 1);
-    const Y = await new UMAP({ randomState: r.config.seed, nNeighbors }).fitTransform(takeRows(X, sub));
-    mapSection.push(chart("map-umap", "Map (UMAP)", segmentMapChart({
-      x: Y, labels: Int32Array.from(sub, (i) => r.labels[i]), segmentNames: names, method: "UMAP", ids: Array.from(sub, (i) => r.ids[i]), maxPoints: m,
-    }), `A UMAP map (${nNeighbors} neighbours) of ${sub.length < X.rows ? `a stratified sample of ${sub.length} customers` : `all ${sub.length} customers`}: local neighbourhoods are kept; sizes and distances of groups mean little.`));
-  }
-  if (new Set(labelsArr).size >= 2) {
+  const nonEmpty = new Set(labelsArr).size;
+  if (nonEmpty >= 2 && nonEmpty < X.rows) {
     progress("report: silhouette plot");
-    const silSample = stratifiedSample(r.labels, Math.min(maxPoints, 4000), r.config.seed);
+    // All pairwise distances of the sample: at most about SILHOUETTE_WORK operations (fewer customers on wide tables).
+    const silMax = Math.max(200, Math.min(maxPoints, 4000, Math.floor(Math.sqrt(SILHOUETTE_WORK / Math.max(1, X.cols)))));
+    const silSample = stratifiedSample(r.labels, silMax, r.config.seed);
     const silLabels = Int32Array.from(silSample, (i) => r.labels[i]);
-    if (new Set(silLabels).size >= 2) {
+    const silK = new Set(silLabels).size;
+    if (silK >= 2 && silK < silLabels.length) {
       const samples = silhouetteSamples(takeRows(X, silSample), silLabels);
       let avg = 0;
       for (const v of samples) avg += v;
@@ -273,6 +311,13 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
         `Each customer's silhouette (from −1, closer to another segment, to 1, well inside its own), sorted within each segment; the dashed line is the average, ${fmt(avg, 3)}` +
           `${silSample.length < X.rows ? `, on a stratified sample of ${silSample.length} customers` : ""}.`));
     }
+  } else {
+    mapSection.push({
+      type: "text",
+      text: nonEmpty < 2
+        ? `The silhouette plot is left out: it needs customers in at least two segments, and all ${X.rows.toLocaleString("en-US")} are in one.`
+        : "The silhouette plot is left out: every customer is a segment of its own, and a silhouette needs a segment of two customers or more.",
+    });
   }
 
   // The dendrogram of agglomerative clustering, truncated to its last merges, with the cut.
@@ -308,6 +353,13 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     document: { title: `Segments of ${options.source}`, subtitle: `${r.k} segments of ${data.rows.toLocaleString("en-US")} customers · Segmenta · seed ${r.config.seed}`, sections },
     charts,
   };
+}
+
+/** Whether any feature varies across the rows (otherwise every map is one point). */
+function hasSpread(X: Matrix): boolean {
+  const { data, rows, cols } = X;
+  for (let i = 1; i < rows; i++) for (let j = 0; j < cols; j++) if (data[i * cols + j] !== data[j]) return true;
+  return false;
 }
 
 /** A described column's value in a segment: the share for a yes/no column, the mean for a number, the top category. */
@@ -346,9 +398,10 @@ function silhouetteWords(s: number): string {
 }
 
 /** Heatmap input: numeric features' standardized differences, then each categorical feature's most distinctive categories. */
-function heatmapInput(r: SegmentationResult): { segments: string[]; features: string[]; values: number[][]; labels: number[][] } {
-  const segs = r.segments.map((s) => r.profiles.segments.find((p) => p.id === s.segment)).filter((p) => p !== undefined);
-  if (!segs.length) return { segments: [], features: [], values: [], labels: [] };
+function heatmapInput(r: SegmentationResult): { segments: string[]; segmentLabels: number[]; features: string[]; values: number[][]; labels: number[][] } {
+  // Segments without customers have no profile: they are left out (one row per profiled segment).
+  const segs = r.segments.filter((s) => s.size > 0).map((s) => r.profiles.segments.find((p) => p.id === s.segment)).filter((p) => p !== undefined);
+  if (!segs.length) return { segments: [], segmentLabels: [], features: [], values: [], labels: [] };
   const columns: { name: string; get: (p: (typeof segs)[number]) => [number, number] }[] = [];
   for (const f of segs[0].features) {
     if (f.kind !== "categorical") {
@@ -380,7 +433,8 @@ function heatmapInput(r: SegmentationResult): { segments: string[]; features: st
   }
   const cols = columns.slice(0, 30);
   return {
-    segments: r.segments.map((s) => s.name),
+    segments: segs.map((p) => r.segments.find((s) => s.segment === p.id)?.name ?? `Segment ${p.id}`),
+    segmentLabels: segs.map((p) => p.id),
     features: cols.map((c) => c.name),
     values: segs.map((p) => cols.map((c) => c.get(p)[0])),
     labels: segs.map((p) => cols.map((c) => c.get(p)[1])),
