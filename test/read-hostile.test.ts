@@ -225,6 +225,14 @@ describe("gzip-compressed input", () => {
     await withTable(f, async (t) => expect(await column(t, "x")).toEqual(["1", "2"]));
     const g = await write("plain.csv.gz", CSV);
     await withTable(g, async (t) => expect(await column(t, "spend")).toEqual([10.5, 3, 7.25]));
+    // No extension before ".gz": the format from the (decompressed) content.
+    const h = await write("export.gz", CSV);
+    await withTable(h, async (t) => expect(t.format).toBe("csv"));
+    const j = await write("dump.gz", gzipSync(Buffer.from(JSON.stringify(rows))));
+    await withTable(j, async (t) => {
+      expect(t.format).toBe("json");
+      expect(await column(t, "spend")).toEqual([10.5, 3, 7.25]);
+    });
   });
 
   it("a compressed file longer than the sniffed megabyte: every row", async () => {

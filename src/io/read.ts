@@ -82,10 +82,9 @@ async function magic(path: string): Promise<Uint8Array> {
  */
 export async function detectFormat(path: string): Promise<FileFormat> {
   let name = path.toLowerCase();
-  const gzName = name.endsWith(".gz");
-  if (gzName) name = name.slice(0, -3);
+  if (name.endsWith(".gz")) name = name.slice(0, -3);
   const ext = extname(name);
-  const gz = gzName || (await isGzip(path));
+  const gz = await isGzip(path);
   if (gz && [".parquet", ".pq", ".xlsx", ".xlsm", ".xls"].includes(ext)) {
     throw new InputError(`${path}: a compressed ${ext.slice(1)} file cannot be read as it is; decompress it first (gunzip ${basename(path)})`);
   }
