@@ -10,6 +10,9 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { datasetFromRecords } from "../src/core/dataset.js";
+import { runSegmentation } from "../src/pipeline/run.js";
+import { buildSegmentationReport } from "../src/report/segmentation.js";
 import { closeBrowser, hasChromium, openReport } from "./helpers/browser.js";
 import { runMain } from "./helpers/cli.js";
 
@@ -140,5 +143,20 @@ describe("the report on degenerate segmentations", () => {
     expect(rep.text).toMatch(/A t-SNE map \(perplexity 26\) of all 80 customers: [^.]*\. The 600 preprocessed features were first reduced to their 50 principal components \(\d+\.\d\s% of the variance\)/);
     expect(rep.text).toMatch(/A UMAP map [^.]*\. The 600 preprocessed features were first reduced to their 50 principal components/);
     expect(rep.text).not.toContain("NaN");
+  });
+
+  it("a huge table: the PCA map's axes are found on a stratified sample (pcaFitValues), and the caption says so", async () => {
+    const records = Array.from({ length: 3000 }, (_, i) => ({ a: (i % 3) * 10 + (i % 7), b: (i % 5) - (i % 3) * 4, c: i % 11, d: (i * i) % 13 }));
+    const ds = datasetFromRecords(records, { a: "numeric", b: "numeric", c: "numeric", d: "numeric" }, "big");
+    const r = await runSegmentation({ k: 3, seed: 1 }, ds);
+    const caption = async (pcaFitValues?: number): Promise<string> => {
+      const rep = await buildSegmentationReport(r, ds, { source: "big", maps: ["pca"], pcaFitValues });
+      const maps = rep.document.sections.find((x) => x.id === "maps")!;
+      const block = maps.blocks.find((b) => b.type === "chart" && b.chart.id === "map-pca");
+      return block && block.type === "chart" ? block.chart.description : "";
+    };
+    expect(await caption()).toMatch(/^The customers on the first two principal components of the preprocessed features \(\d+\.\d\s% of the variance\)/);
+    // 3,000 × 4 = 12,000 values above 2,000: the axes from max(1,000, 2,000 / 4) rows.
+    expect(await caption(2000)).toMatch(/features \(\d+\.\d\s% of the variance; the axes found on a stratified sample of 1,000 customers\), coloured/);
   });
 });

@@ -37,6 +37,8 @@ export interface ReportOptions {
   maxPoints?: number;
   /** Customers embedded by t-SNE / UMAP at most (a stratified sample above it; default 3000). */
   embedPoints?: number;
+  /** The PCA map's axes are found on at most this many values, rows × features (default 20,000,000; a stratified sample of rows above it). */
+  pcaFitValues?: number;
   /** Extra blocks for a segment (e.g. its rules), by segment id. */
   segmentBlocks?: Record<number, ReportBlock[]>;
   /** Extra sections, inserted after the segments (e.g. the dendrogram). */
@@ -60,6 +62,8 @@ const fmt = (x: number | null | undefined, digits = 4): string => {
 const pct = (x: number): string => `${(100 * x).toFixed(1)}\u00a0%`;
 /** Above this many features, t-SNE and UMAP run on the first this many principal components. */
 const EMBED_FEATURES = 50;
+/** The PCA map's axes are found on at most this many values (rows × features; a stratified sample of rows above it). */
+const PCA_FIT_VALUES = 20_000_000;
 /** The silhouette plot's sample is kept to about this many operations (m² · features). */
 const SILHOUETTE_WORK = 2e9;
 /** What an empty segment says (K-Means keeps k centers even when the data has fewer distinct points). */
@@ -249,12 +253,16 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
   } else if (wanted.includes("pca")) {
     progress(`report: PCA map (${X.rows.toLocaleString("en-US")} × ${X.cols.toLocaleString("en-US")})`);
     // Two components: scikit-learn's "auto" method (randomized on wide tables), whose cost follows the two components asked.
-    const pca = await new PCA({ nComponents: 2, randomState: r.config.seed }).fit(X);
+    // On a huge table, the axes come from a stratified sample of pcaFitValues values at most.
+    const fitValues = options.pcaFitValues ?? PCA_FIT_VALUES;
+    const fitRows = X.rows * X.cols > fitValues ? stratifiedSample(r.labels, Math.max(1000, Math.floor(fitValues / X.cols)), r.config.seed) : null;
+    const pca = await new PCA({ nComponents: 2, randomState: r.config.seed }).fit(fitRows && fitRows.length < X.rows ? takeRows(X, fitRows) : X);
     const Y = pca.transform(takeRows(X, sample));
+    const axesFrom = fitRows && fitRows.length < X.rows ? `; the axes found on a stratified sample of ${fitRows.length.toLocaleString("en-US")} customers` : "";
     mapSection.push(chart("map-pca", "Map (PCA)", segmentMapChart({
       x: Y, labels: sampleLabels, segmentNames: names, method: "PCA", ids: sampleIds, maxPoints, seed: r.config.seed,
       explainedVarianceRatio: Array.from(pca.explainedVarianceRatio),
-    }), `The customers on the first two principal components of the preprocessed features (${pct(pca.explainedVarianceRatio[0] + pca.explainedVarianceRatio[1])} of the variance), coloured by segment${sample.length < X.rows ? `; a stratified sample of ${sample.length} of ${X.rows}` : ""}.`));
+    }), `The customers on the first two principal components of the preprocessed features (${pct(pca.explainedVarianceRatio[0] + pca.explainedVarianceRatio[1])} of the variance${axesFrom}), coloured by segment${sample.length < X.rows ? `; a stratified sample of ${sample.length} of ${X.rows}` : ""}.`));
   }
   const embeds = spread ? (["tsne", "umap"] as const).filter((m) => wanted.includes(m)) : [];
   if (embeds.length && X.rows < 10) {
