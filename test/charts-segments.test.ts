@@ -290,6 +290,31 @@ describe("profiles", () => {
     expect(svg).not.toContain("<img");
   });
 
+  it("snake plot on 30 features: the 12 on which some segment differs most, in their order, at most 720 pixels wide", async () => {
+    const features = Array.from({ length: 30 }, (_, f) => `feature number ${f}`);
+    // Feature f's largest |difference| is (f * 7) % 30 / 10, on segment f % 3.
+    const values = [0, 1, 2].map((s) => features.map((_, f) => (f % 3 === s ? (s === 1 ? -1 : 1) * (((f * 7) % 30) / 10) : 0.05)));
+    const spec = snakePlotChart({ segments: ["A", "B", "C"], features, values, maxFeatures: 12 });
+    const line = (spec as unknown as { layer: Spec[] }).layer[1].encoding as { x: { scale: { domain: string[] } } };
+    const top = features.map((_, f) => f).sort((a, b) => ((b * 7) % 30) - ((a * 7) % 30) || a - b).slice(0, 12).sort((a, b) => a - b);
+    expect(line.x.scale.domain).toEqual(top.map((f) => features[f]));
+    expect(top).toEqual([3, 4, 7, 8, 12, 16, 17, 20, 21, 24, 25, 29]);
+    const s = spec as unknown as { width: number; title: { subtitle: string[] }; description: string };
+    expect(s.width).toBeLessThanOrEqual(720);
+    expect(s.title.subtitle[0]).toBe("the 12 of 30 features on which some segment differs most from the population");
+    expect(s.description).toContain("the 12 of 30 on which the segments differ most");
+    const [, rows] = datasets(spec);
+    expect(rows).toHaveLength(36);
+    const svg = await expectRenders(spec);
+    // The whole drawing (axis, slanted labels, legend) fits a report page.
+    const width = Number(/<svg[^>]* width="([\d.]+)"/.exec(svg)![1]);
+    expect(width).toBeLessThan(1050);
+    // Twelve features or fewer: all drawn.
+    const few = snakePlotChart({ segments: ["A", "B", "C"], features: features.slice(0, 12), values: values.map((r) => r.slice(0, 12)) });
+    expect(((few as unknown as { layer: Spec[] }).layer[1].encoding as { x: { scale: { domain: string[] } } }).x.scale.domain).toEqual(features.slice(0, 12));
+    expect(() => snakePlotChart({ ...input, maxFeatures: 0 })).toThrow(/maxFeatures/);
+  });
+
   it("rejects ragged input", () => {
     expect(() => profileHeatmapChart({ ...input, values: [[1, 2], [3, 4], [5, 6]] })).toThrow(/row 0/);
   });

@@ -137,20 +137,71 @@ export function profileHeatmapChart(input: ProfileChartInput): TopLevelSpec {
   };
 }
 
+/** The snake plot's default width at most, in pixels: with its axis and legend it fits a report page. */
+export const SNAKE_MAX_WIDTH = 720;
+
+export interface SnakePlotInput extends ProfileChartInput {
+  /**
+   * At most this many features are drawn (default 12): above it, those on which some segment
+   * differs most from the population (largest |difference|), kept in their given order, and
+   * the subtitle says how many of how many are shown.
+   */
+  maxFeatures?: number;
+}
+
+/**
+ * The features a snake plot keeps: all when there are at most `max`; otherwise the `max`
+ * with the largest difference of any segment from the population (ties to the earlier
+ * feature), in their given order.
+ */
+export function snakeFeatures(values: readonly (readonly number[])[], nFeatures: number, max: number): number[] {
+  const all = Array.from({ length: nFeatures }, (_, f) => f);
+  if (nFeatures <= max) return all;
+  const spread = all.map((f) => {
+    let m = 0;
+    for (const row of values) if (Number.isFinite(row[f])) m = Math.max(m, Math.abs(row[f]));
+    return m;
+  });
+  const keep = [...all].sort((a, b) => spread[b] - spread[a] || a - b).slice(0, Math.max(1, max));
+  return keep.sort((a, b) => a - b);
+}
+
 /**
  * The snake plot: one line per segment across the features (in the given order) at its
- * difference from the population, with the population (0) as a grey rule.
+ * difference from the population, with the population (0) as a grey rule. It fits a report
+ * page: at most `maxFeatures` features (the most distinguishing ones), at most
+ * SNAKE_MAX_WIDTH pixels wide, with slanted labels.
  */
-export function snakePlotChart(input: ProfileChartInput): TopLevelSpec {
-  const { segments, features, rows } = cells(input);
+export function snakePlotChart(input: SnakePlotInput): TopLevelSpec {
+  const max = input.maxFeatures ?? 12;
+  if (!(Number.isInteger(max) && max >= 1)) throw new RangeError(`maxFeatures must be a whole number ≥ 1, got ${max}`);
+  // Checks the shapes (and makes the names unique) before the selection.
+  cells(input);
+  const keep = snakeFeatures(input.values, input.features.length, max);
+  const limited = keep.length < input.features.length;
+  const picked: ProfileChartInput = limited
+    ? {
+      ...input,
+      features: keep.map((f) => input.features[f]),
+      values: input.values.map((row) => keep.map((f) => row[f])),
+      labels: input.labels?.map((row) => keep.map((f) => row[f])),
+    }
+    : input;
+  const { segments, features, rows } = cells(picked);
   const codes = input.segmentLabels ?? segments.map((_, i) => i);
   if (codes.length !== segments.length) throw new RangeError(`segmentLabels has ${codes.length} values for ${segments.length} segments`);
-  const description = input.description ?? `Snake plot: the difference from the population (standard units) of ${segments.length} segments across ${features.length} features (${features.join(", ")}).`;
+  const total = input.features.length;
+  const description = input.description ?? `Snake plot: the difference from the population (standard units) of ${segments.length} segments across ${features.length} features`
+    + (limited ? `, the ${features.length} of ${total} on which the segments differ most` : "") + ` (${features.join(", ")}).`;
+  const subtitle = limited
+    ? [`the ${features.length} of ${total} features on which some segment differs most from the population`, "difference in standard units (0 = population average)"]
+    : "difference from the population in standard units (0 = population average)";
+  const slant = features.length > 5 || features.some((f) => f.length > 12);
   return {
     $schema: SCHEMA,
     description,
-    title: { text: input.title ?? "Snake plot of segment profiles", subtitle: "difference from the population in standard units (0 = population average)" },
-    width: input.width ?? Math.max(320, 70 * features.length),
+    title: { text: input.title ?? "Snake plot of segment profiles", subtitle },
+    width: input.width ?? Math.min(SNAKE_MAX_WIDTH, Math.max(320, 60 * features.length)),
     height: input.height ?? 280,
     layer: [
       {
@@ -162,9 +213,9 @@ export function snakePlotChart(input: ProfileChartInput): TopLevelSpec {
         data: { values: rows.filter((r) => r.value !== null) },
         mark: { type: "line", point: { filled: true, size: 40 }, strokeWidth: 2 },
         encoding: {
-          x: { field: "feature", type: "nominal", title: "feature", scale: { domain: features }, axis: { labelAngle: features.length > 6 ? -40 : 0, labelLimit: 140 } },
+          x: { field: "feature", type: "nominal", title: "feature", scale: { domain: features }, axis: { labelAngle: slant ? -40 : 0, labelLimit: 130 } },
           y: { field: "value", type: "quantitative", title: "difference from the population (sd)" },
-          color: { field: "segment", type: "nominal", title: "segment", scale: { domain: segments, range: codes.map(segmentColor) } },
+          color: { field: "segment", type: "nominal", title: "segment", scale: { domain: segments, range: codes.map(segmentColor) }, legend: { labelLimit: 160 } },
           tooltip: tooltip(input.labels !== undefined),
         },
       },

@@ -60,6 +60,8 @@ const fmt = (x: number | null | undefined, digits = 4): string => {
   return String(Number(x.toPrecision(digits)));
 };
 const pct = (x: number): string => `${(100 * x).toFixed(1)}\u00a0%`;
+/** The snake plot draws at most this many features (the most distinguishing), so that it fits the page. */
+const SNAKE_FEATURES = 12;
 /** Above this many features, t-SNE and UMAP run on the first this many principal components. */
 const EMBED_FEATURES = 50;
 /** The PCA map's axes are found on at most this many values (rows × features; a stratified sample of rows above it). */
@@ -155,8 +157,10 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     };
     segSection.push(chart("profile-heatmap", "Profiles", profileHeatmapChart(heat),
       "How far each segment's mean lies from the population's, in standard deviations: blue below, red above.", heatTable));
-    segSection.push(chart("snake-plot", "Snake plot", snakePlotChart(heat),
-      "The same differences as lines, one per segment, across the features.", heatTable));
+    segSection.push(chart("snake-plot", "Snake plot", snakePlotChart({ ...heat, maxFeatures: SNAKE_FEATURES }),
+      heat.features.length > SNAKE_FEATURES
+        ? `The same differences as lines, one per segment, across the ${SNAKE_FEATURES} features on which some segment differs most from the population (of ${heat.features.length}; all are in the profiles above and in the table below).`
+        : "The same differences as lines, one per segment, across the features.", heatTable));
   }
   for (const s of r.segments) {
     const p = r.profiles.segments.find((x) => x.id === s.segment);
