@@ -7,6 +7,8 @@ import { installWorkerPool } from "./io/pool.js";
 export * from "./index.js";
 export { installWorkerPool, WorkerPool } from "./io/pool.js";
 export { fitMiniBatchFromQuery, labelQuery } from "./io/stream.js";
+export { readTable, type ReadTableOptions } from "./io/table.js";
+export type { TableProfile, ColumnProfile } from "./io/schema.js";
 export {
   renderSvg, writeSvg, renderPng, svgToPng, writePng, writeCharts, resolveFonts, helveticaWidth, type PngOptions, type FontOptions, type ChartFormat,
 } from "./report/render.js";

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { datasetFromRecords } from "../src/core/dataset.js";
 import type { Matrix } from "../src/core/matrix.js";
 import { Random } from "../src/core/random.js";
@@ -13,6 +13,9 @@ import {
   chooseK, type ChooseKProgress, clusterwiseJaccard, type KEvaluation, kneedle, principalRotation, recommendK, symmetricEigen,
 } from "../src/metrics/choose-k.js";
 import { runSegmentation } from "../src/pipeline/run.js";
+import { setParallelExecutor } from "../src/core/parallel.js";
+import { WorkerPool } from "../src/io/pool.js";
+import { silhouetteSamples, silhouetteSamplesOfMany, silhouetteScore, silhouetteScores } from "../src/metrics/silhouette.js";
 
 /** k Gaussian blobs (sd 1) in d dimensions, centres at least `sep` apart in a box of ±box. */
 function blobs(k: number, seed: number, d = 2, perCluster = 60, sep = 7, box = 12): { X: Matrix; truth: Int32Array } {
@@ -253,19 +256,41 @@ describe("recommendK", () => {
 });
 
 describe("chooseK options, progress and reproducibility", () => {
-  it("reports progress for every fit and gives the same result for the same seed", async () => {
+  it("reports the share of the work done, never going back, within fits as well as between them", async () => {
     const { X } = blobs(3, 31, 2, 40);
     const seen: ChooseKProgress[] = [];
     const opts = { kMin: 2, kMax: 5, randomState: 7, gapReferences: 3, stabilityResamples: 2 };
-    const a = await chooseK(X, { ...opts, onProgress: (p) => seen.push(p) });
+    const a = await chooseK(X, { ...opts, progressInterval: 0, onProgress: (p) => seen.push(p) });
     const b = await chooseK(X, opts);
-    expect(seen.at(-1)!.done).toBe(seen.at(-1)!.total);
-    expect(seen.map((p) => p.done)).toEqual(Array.from({ length: seen.length }, (_, i) => i + 1));
-    // 4 k × (1 fit on the data + 3 reference sets + 2 resamples)
-    expect(seen.at(-1)!.total).toBe(4 * (1 + 3 + 2));
-    expect(new Set(seen.map((p) => p.phase))).toEqual(new Set(["sweep", "gap", "stability"]));
-    expect(seen[0].message).toMatch(/^k=2: K-Means on the data \(1\/24\)$/);
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
+    const total = seen[0].total;
+    expect(seen.every((p) => p.total === total)).toBe(true);
+    expect(seen[0].done).toBe(0);
+    expect(seen.at(-1)!.done).toBe(total);
+    for (let i = 1; i < seen.length; i++) expect(seen[i].done).toBeGreaterThanOrEqual(seen[i - 1].done);
+    expect(new Set(seen.map((p) => p.phase))).toEqual(new Set(["sweep", "gap", "stability"]));
+    expect(seen[0].message).toBe("k=2: K-Means on the data (0%)");
+    expect(seen.at(-1)!.message).toMatch(/^k=3 recommended \(100%\)$/);
+    // Every fit is reported, each fit on the data iteration by iteration and the silhouette in
+    // 64 parts: no step moves the bar by more than a few percent.
+    for (const [phase, rounds] of [["gap", 3], ["stability", 2]] as const) {
+      for (let k = 2; k <= 5; k++) {
+        for (let r = 1; r <= rounds; r++) expect(seen.some((p) => p.phase === phase && p.k === k && p.round === r)).toBe(true);
+      }
+    }
+    // The fits on the data report every iteration (10 initialisations each).
+    expect(seen.filter((p) => p.message.startsWith("k=5: K-Means on the data")).length).toBeGreaterThan(20);
+    expect(seen.some((p) => p.message.startsWith("silhouette of k=2..5 on all 120 rows"))).toBe(true);
+    const steps = seen.slice(1).map((p, i) => (p.done - seen[i].done) / total);
+    expect(Math.max(...steps)).toBeLessThan(0.1);
+  });
+
+  it("reports at most every progressInterval ms", async () => {
+    const { X } = blobs(3, 32, 2, 40);
+    const times: number[] = [];
+    await chooseK(X, { kMin: 2, kMax: 5, randomState: 1, gapReferences: 3, stabilityResamples: 2, progressInterval: 1e9, onProgress: () => times.push(1) });
+    // The first report and the last.
+    expect(times).toHaveLength(2);
   });
 
   it("samples the silhouette, the gap statistic and stability above their thresholds, and says so", async () => {
@@ -304,7 +329,8 @@ describe("k = auto in runSegmentation", () => {
     );
     expect(r.kChoice!.recommendation.k).toBe(4);
     expect(r.kChoice!.recommendation.reasons.length).toBeGreaterThan(3);
-    expect(progress.some((m) => /^choosing k: k=\d+: bootstrap resample/.test(m))).toBe(true);
+    expect(progress[0]).toBe("choosing k: k=2: K-Means on the data (0%)");
+    expect(progress.some((m) => /^choosing k: k=4 recommended \(100%\)$/.test(m))).toBe(true);
     // The final model is the sweep's fit for that k.
     expect(r.inertia).toBeCloseTo(r.kSearch!.find((s) => s.k === 4)!.inertia, 9);
   });
@@ -334,5 +360,55 @@ describe.skipIf(!haveMall)("Mall Customers (../shared/data)", () => {
     expect(at5.silhouette).toBeCloseTo(0.5547, 3);
     expect(r.kChoice!.recommendation.votes).toMatchObject({ silhouette: 5, daviesBouldin: 5, elbow: 5 });
     expect(at5.stability!).toBeGreaterThan(0.9);
+  });
+});
+
+describe("the silhouette of several labellings in one pass (what chooseK uses for every k)", () => {
+  const rng = new Random(9);
+  const n = 2700; // above the parallel threshold; 66 tiles of 256 rows
+  const X: Matrix = { data: Float64Array.from({ length: n * 3 }, (_, i) => rng.normal((i % 7) / 3, 1)), rows: n, cols: 3 };
+  const labelings = [2, 3, 5, 9].map((m) => Int32Array.from({ length: n }, (_, i) => ((i * 7919) % 104729) % m));
+  labelings.push(Int32Array.from({ length: n }, (_, i) => (i % 4) - 1)); // −1 is a label like any other
+  const pool = new WorkerPool(2);
+  afterAll(async () => {
+    setParallelExecutor(null);
+    await pool.close();
+  });
+
+  for (const parallel of [false, true]) {
+    it(`equals one silhouette per labelling, on all rows and on the same sample (${parallel ? "2 workers" : "one thread"})`, () => {
+      setParallelExecutor(parallel ? pool : null);
+      try {
+        const many = silhouetteSamplesOfMany(X, labelings);
+        let parts = 0;
+        const inParts = silhouetteSamplesOfMany(X, labelings, { onProgress: () => parts++ });
+        expect(parts).toBe(64);
+        labelings.forEach((labels, l) => {
+          const one = silhouetteSamples(X, labels);
+          for (let i = 0; i < n; i++) {
+            expect(Math.abs(many[l][i] - one[i])).toBeLessThan(1e-12);
+            expect(Math.abs(inParts[l][i] - one[i])).toBeLessThan(1e-12);
+          }
+        });
+        const scores = silhouetteScores(X, labelings, { sampleSize: 1000, randomState: 4 });
+        labelings.forEach((labels, l) => expect(Math.abs(scores[l] - silhouetteScore(X, labels, { sampleSize: 1000, randomState: 4 }))).toBeLessThan(1e-12));
+      } finally {
+        setParallelExecutor(null);
+      }
+    });
+  }
+
+  it("reports its progress in 64 parts, with the same result", () => {
+    const parts: number[] = [];
+    const scores = silhouetteScores(X, labelings, { onProgress: (f) => parts.push(f) });
+    expect(parts).toHaveLength(64);
+    expect(parts.at(-1)).toBe(1);
+    for (let i = 1; i < parts.length; i++) expect(parts[i]).toBeGreaterThan(parts[i - 1]);
+    labelings.forEach((labels, l) => expect(Math.abs(scores[l] - silhouetteScore(X, labels))).toBeLessThan(1e-12));
+  });
+
+  it("names the labelling that cannot be scored", () => {
+    expect(() => silhouetteScores(X, [labelings[0], new Int32Array(n)])).toThrow(/the number of labels of labelling 1 is 1; silhouette needs 2 <= labels/);
+    expect(() => silhouetteScores(X, [labelings[0], new Int32Array(5)])).toThrow(/labelling 1 has 5 values but X has 2700 rows/);
   });
 });

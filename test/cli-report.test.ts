@@ -51,7 +51,7 @@ describe("segmenta cluster --report / --charts / --map", () => {
       [["--charts", csv], /--charts .* is a file, not a folder/],
       [["--report", join(dir, "x.html"), "--map", "pca,mds"], /--map pca,mds: expected a list of pca, tsne and umap/],
       [["--map", "pca"], /--map chooses the maps of the report: add --report/],
-      [["--report", join(dir, "same.csv"), "--out", join(dir, "same.csv")], /--out and --report are both/],
+      [["--report", join(dir, "same.csv"), "--out", join(dir, "same.csv")], /--out and --report both name/],
     ];
     for (const [flags, message] of cases) {
       const r = await run(["cluster", csv, "--k", "3", ...flags]);

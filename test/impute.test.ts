@@ -34,3 +34,13 @@ describe("SimpleImputer equals scikit-learn's", () => {
     expect(() => new SimpleImputer({ strategy: "mode" as ImputeStrategy })).toThrow(InputError);
   });
 });
+
+describe("SimpleImputer mean near the largest double", () => {
+  it("averages values near 1e308 without overflowing", async () => {
+    const { SimpleImputer } = await import("../src/preprocess/impute.js");
+    const X = { data: Float64Array.from([1.5e308, 1.7e308, NaN, 1.6e308]), rows: 4, cols: 1 };
+    const m = await new SimpleImputer({ strategy: "mean" }).fit(X);
+    expect(m.statistics[0]).toBeCloseTo(1.6e308, -300);
+    expect(Number.isFinite(m.statistics[0]!)).toBe(true);
+  });
+});

@@ -354,7 +354,7 @@ describe("writing outputs", () => {
       const source =
         ext === "csv" ? `read_csv(${lit(out)}, header=true, all_varchar=true)` : ext === "parquet" ? `read_parquet(${lit(out)})` : `read_json_auto(${lit(out)})`;
       const cols = (await queryRows(`DESCRIBE SELECT * FROM ${source}`)).map((c) => String(c.column_name));
-      expect(cols, ext).toEqual(["account_no", "segment"]);
+      expect(cols, ext).toEqual(["account_no", "segment", "segment_name"]);
       read[ext] = (await queryRows(`SELECT CAST(account_no AS VARCHAR) AS id, CAST(segment AS INTEGER) AS segment FROM ${source}`)).map(
         (r) => ({ id: String(r.id), segment: Number(r.segment) }),
       );

@@ -261,13 +261,14 @@ describe("names and descriptions", () => {
   it("RFM scores of segment medians use the quintiles of the population's scores", () => {
     const v = Float64Array.from({ length: 100 }, (_, i) => i + 1);
     expect([1, 20, 21, 50, 61, 80, 81, 100].map((x) => rfmScoreOfValue(v, x))).toEqual([1, 1, 2, 3, 4, 4, 5, 5]);
-    // A value held by many: the middle of their ranks. 40 ones, then 2..61.
+    // 40 ones, then 2..61.
     const w = Float64Array.from({ length: 100 }, (_, i) => (i < 40 ? 1 : i - 38));
-    // A value held by many takes the worst of their ranks: 1 here (pandas qcut puts ranks 1–40 in
-    // quintiles 1 and 2), 40 with reverse (quintile 2, so 6 − 2 = 4).
+    // A value held by many takes the smallest of their ranks, 1 (pandas rank(method="min")), as
+    // the RFM table's scores do: quintile 1, and with reverse 6 − 1 = 5. The 40 equal customers
+    // all get the same score.
     expect(rfmScoreOfValue(w, 1)).toBe(1);
-    expect(rfmScoreOfValue(w, 1, true)).toBe(4);
-    expect([...new Set(quintileScores(w).subarray(0, 40))]).toEqual([1, 2]);
+    expect(rfmScoreOfValue(w, 1, true)).toBe(5);
+    expect([...new Set(quintileScores(w).subarray(0, 40))]).toEqual([1]);
     expect(rfmScoreOfValue(w, 61)).toBe(5);
     expect(rfmScoreOfValue(w, 61, true)).toBe(1);
     expect(rfmScoreOfValue(w, 0.5)).toBe(1); // below every value: rank 0.5

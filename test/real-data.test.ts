@@ -74,7 +74,7 @@ interface ClusterDoc {
   features: { name: string; kind: string; used: boolean; reason: string }[];
   featureNames: string[];
   k: number;
-  segments: { segment: number; size: number; share: number }[];
+  segments: { segment: number; name: string; size: number; share: number }[];
   silhouette: number;
   silhouetteSample: number | null;
   inertia: number;
@@ -220,9 +220,12 @@ describe.skipIf(!exists)("real datasets (../shared/data)", () => {
       expect(doc.silhouetteSample).toBeNull();
 
       const lines = await csvLines(seg);
-      expect(lines[0]).toBe("customerID,segment");
+      expect(lines[0]).toBe("customerID,segment,segment_name");
       expect(lines).toHaveLength(7_043 + 1);
-      expect(lines[1]).toBe(`7590-VHVEG,${lines[1].split(",")[1]}`); // rows in file order
+      expect(lines[1].startsWith("7590-VHVEG,")).toBe(true); // rows in file order
+      // Each row carries its segment's name beside its number.
+      const nameOf = new Map(doc.segments.map((s) => [String(s.segment), s.name]));
+      for (const l of lines.slice(1, 200)) expect(l.slice(l.indexOf(",") + 1)).toBe(`${l.split(",")[1]},${/,/.test(nameOf.get(l.split(",")[1])!) ? `"${nameOf.get(l.split(",")[1])}"` : nameOf.get(l.split(",")[1])}`);
       const counts = [0, 0, 0];
       for (const l of lines.slice(1)) counts[Number(l.split(",")[1])]++;
       expect(counts).toEqual(doc.segments.map((s) => s.size));
@@ -274,7 +277,7 @@ describe.skipIf(!exists)("real datasets (../shared/data)", () => {
 
       const lines = await csvLines(seg);
       expect(lines).toHaveLength(201);
-      expect(lines[0]).toBe("CustomerID,segment");
+      expect(lines[0]).toBe("CustomerID,segment,segment_name");
       expect(lines[1].startsWith("0001,")).toBe(true); // leading zeros survive into the output
 
       const scored = join(tmp, "mall-scored.csv");

@@ -101,7 +101,7 @@ export async function clusterFile(
     if (outputs.report || outputs.charts) {
       report = await buildSegmentationReport(result, data, { source: outputs.title ?? basename(file), readAs: profile.details, maps: outputs.maps, onProgress: report_ });
     }
-    const html = report && outputs.report ? renderReportHtml(report.document) : undefined;
+    const html = report && outputs.report ? await renderReportHtml(report.document) : undefined;
     endProgress(io);
     await OutputBatch.write(async (batch) => {
       if (outputs.out) await batch.columns(outputs.out, segmentColumns(result), { raw: outputs.rawCsv });
@@ -207,6 +207,7 @@ export const SEGMENTATION_OPTIONS = {
   "correlation-threshold": { type: "string" },
   pca: { type: "string" },
   whiten: { type: "boolean" },
+  dates: { type: "string" },
 } as const;
 
 export type SegmentationValues = Partial<Record<Exclude<keyof typeof SEGMENTATION_OPTIONS, "type" | "ordinal" | "missing-indicator" | "whiten">, string>> & {
@@ -274,6 +275,9 @@ export function preprocessingInput(values: SegmentationValues): NonNullable<Segm
     varianceThreshold: parseNumberFlag("--variance-threshold", values["variance-threshold"]),
     correlationThreshold: parseNumberFlag("--correlation-threshold", values["correlation-threshold"]),
     pca: pca === undefined ? undefined : { nComponents: pca, whiten: values.whiten ?? false },
+    dates: values.dates,
+    // --as-of: with --transactions the date of the RFM features, else the reference date of --dates days-since.
+    asOf: (values as { "as-of"?: string })["as-of"],
   };
   return input as NonNullable<SegmentationConfigInput["preprocessing"]>;
 }
@@ -301,7 +305,8 @@ export async function clusterCommand(args: string[], io: Io): Promise<number> {
   });
   const file = onePositional("cluster", positionals, "data file");
   if (values.transactions) return clusterTransactions(file, values, io);
-  const mappingFlag = Object.keys(RFM_MAPPING_OPTIONS).find((k) => values[k as keyof RfmMappingValues] !== undefined);
+  // --as-of also dates a customer table's date features (--dates days-since).
+  const mappingFlag = Object.keys(RFM_MAPPING_OPTIONS).find((k) => k !== "as-of" && values[k as keyof RfmMappingValues] !== undefined);
   if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to cluster customers by their RFM features`);
   const input: SegmentationConfigInput = { ...segmentationInput(values), k: parseK(values.k) };
   const config = parseConfig(JSON.parse(JSON.stringify(input)), "cli");
@@ -400,6 +405,7 @@ export function clusterJson(run: ClusterRun) {
     rules: r.rules.segments.map((x) => ({ segment: x.segment, text: x.text, sql: x.sql, precision: x.precision, recall: x.recall, rules: x.rules.map((y) => ({ text: y.text, sql: y.sql, coverage: y.coverage, precision: y.precision, matched: y.matched })) })),
     rulesSql: r.rulesSql,
     rulesTrainingRows: r.rules.trainingRows,
+    rulesNotes: r.rules.notes,
     silhouette: r.silhouette,
     silhouetteSample: r.silhouetteSample,
     inertia: r.inertia,
@@ -504,6 +510,7 @@ export function printCluster(run: ClusterRun, io: Io, options: { wide?: boolean 
       io.out(`     rule: ${rule.text}  (catches ${pct(rule.recall)} of the segment, precision ${rule.precision === null ? "—" : pct(rule.precision)})`);
     }
   }
+  for (const n of r.rules.notes) io.out(`  note: ${n}`);
   if (r.rules.trainingRows < r.rules.n) {
     io.out(`  (rules grown on a random sample of ${r.rules.trainingRows} rows; what they catch and their precision are counted on all ${r.rules.n})`);
   }

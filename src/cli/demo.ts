@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { InputError } from "../core/errors.js";
 import { join } from "node:path";
 import { generateCustomers, generateTransactions, toCsv } from "../io/synthetic.js";
 import { writeChunksAtomic } from "../io/write.js";
@@ -11,6 +12,7 @@ import { tuneCommand } from "./tune.js";
 
 export async function demoCommand(args: string[], io: Io): Promise<number> {
   const { values } = parse<{ out?: string; seed?: string }>("demo", args, { out: { type: "string" }, seed: { type: "string" } });
+  if (values.json) throw new InputError("--json: the demo prints a walk-through, not one document; run the commands it shows with --json instead");
   const dir = values.out ?? "out";
   const seed = parseWholeNumber("--seed", values.seed, 0) ?? 42;
   await mkdir(dir, { recursive: true });

@@ -32,8 +32,11 @@ Turns a transaction log into one row per customer:
   mean_days_between_purchases   (last − first purchase day) / (frequency − 1); empty if one order
   distinct_products             distinct --product values bought (only with --product)
   return_rate      cancelled value / purchased value (0 when nothing was cancelled)
---scores adds r_score, f_score, m_score (quintiles 1–5 as pandas qcut of ranks; r 5 = most
-recent) and rfm_segment (Champions, Loyal Customers, ..., Lost, from the R and F scores).
+--scores adds r_score, f_score, m_score (1–5 by quintiles of the customers' ranks, cut as
+pandas qcut cuts the ranks 1..n; r 5 = most recent) and rfm_segment (Champions, Loyal
+Customers, ..., Lost, from the R and F scores). Equal values get equal scores: tied customers
+share the smallest rank of their group (pandas rank(method="min")), so every one-time buyer
+scores F = 1, and a large group of equal values lands in one quintile.
 
 Rows without a customer id, or without a usable date or value, are dropped and counted.
 Cancellations are invoices starting with --cancel-prefix (default C, any case; needs
@@ -59,7 +62,10 @@ const PREPROCESSING = `Preprocessing (printed as a plan with a reason for each s
   --min-frequency X      group categories rarer than X (a count, or a share below 1)
   --drop first|if_binary --unknown-categories ignore|error
   --ordinal COL=low<mid<high   ordered codes instead of one-hot
-  --variance-threshold X --correlation-threshold R --pca N|share [--whiten]`;
+  --variance-threshold X --correlation-threshold R --pca N|share [--whiten]
+  --dates days-since|drop   date columns as features: the time elapsed until --as-of YYYY-MM-DD
+                         (default the day of the run; years for birth dates and birth years),
+                         or left out; --prep auto converts them unless --dates drop`;
 
 /** Choosing the columns, shared by cluster and tune. */
 const COLUMNS = `Columns:
@@ -115,7 +121,7 @@ ${TRANSACTIONS}
 
 ${COMMON_TAIL}`;
 
-export const tuneHelp = `usage: segmenta tune <file> [--algorithm kmeans|minibatch-kmeans] [--k 2..10] [--seed N] [--n-init N] [--max-iter N]
+export const tuneHelp = `usage: segmenta tune <file> [--algorithm kmeans|minibatch-kmeans|agglomerative] [--linkage ward|…] [--k 2..10] [--seed N] [--n-init N] [--max-iter N]
                      [--batch-size N] [--gap-references B] [--bootstrap B] [--charts DIR] [--json] [--debug]
                      [--id COL] [--features a,b,c] [--profile a,b] [--type COL=KIND] [--sheet NAME] [preprocessing flags]
        segmenta tune <transactions> --transactions --customer C --date D (--amount A | --quantity Q --price P) ...
@@ -149,7 +155,7 @@ segments (K-Means; agglomerative says how far the nearest-segment rule agrees wi
 
 ${COMMON_TAIL}`;
 
-export const demoHelp = `usage: segmenta demo [--out DIR] [--seed N] [--debug]
+export const demoHelp = `usage: segmenta demo [--out DIR] [--seed N] [--debug]   (--json is refused: the demo is a walk-through)
 
 The main job on built-in data: generates a seeded retail transaction log and a customer
 table in DIR (default out/), turns the transactions into RFM features, weighs the evidence

@@ -50,6 +50,7 @@ function jsonColumn(c: ColumnProfile) {
     name: c.name, kind: c.kind, storedAs: c.duckType, reason: c.reason, missing: c.missing, distinct: c.distinct,
     ...(c.numeric ? { numeric: c.numeric } : {}), ...(c.range ? { range: c.range } : {}), ...(c.top ? { top: c.top } : {}),
     ...(c.textValues ? { textValues: c.textValues } : {}), hints: c.hints,
+    ...(c.outcome ? { outcome: true } : {}), ...(c.codedCategory ? { codedCategory: true } : {}), ...(c.implausible ? { implausible: c.implausible } : {}),
   };
 }
 

@@ -61,7 +61,7 @@ export async function tuneCommand(args: string[], io: Io): Promise<number> {
   if (values.transactions) {
     map = rfmMapping(values, "tune --transactions");
   } else {
-    const mappingFlag = Object.keys(RFM_MAPPING_OPTIONS).find((k) => values[k as keyof RfmMappingValues] !== undefined);
+    const mappingFlag = Object.keys(RFM_MAPPING_OPTIONS).find((k) => k !== "as-of" && values[k as keyof RfmMappingValues] !== undefined);
     if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to tune on the customers' RFM features`);
   }
   const input: SegmentationConfigInput = map ? rfmSegmentationInput(values, map, search) : { ...segmentationInput(values), ...search };

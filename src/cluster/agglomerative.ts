@@ -40,6 +40,9 @@ import {
   type PdistParams, type PdistShared, type PrimParams, type PrimShared, type WardScanParams, type WardScanShared,
 } from "./kernels/linkage-scan.js";
 import { assignLabels } from "./kernels/lloyd.js";
+import {
+  type AgglomerativeEstimate, estimateAgglomerative, formatBytes, formatCount, formatDuration, MAX_TYPED_ARRAY_LENGTH,
+} from "../core/budget.js";
 
 export type Linkage = "ward" | "complete" | "average" | "single" | "centroid" | "median" | "weighted";
 export type AgglomerativeMetric = "euclidean" | "manhattan" | "cosine" | "precomputed";
@@ -70,10 +73,35 @@ export interface AgglomerativeFitOptions {
   signal?: AbortSignal;
   /** Receives warnings (e.g. fewer clusters than nClusters because of tied merge heights). */
   onWarning?: (message: string) => void;
-  /** Called now and then with the number of merges done. */
-  onProgress?: (p: { merges: number; total: number }) => void;
+  /**
+   * Called now and then (about every 0.1 s of work, and at the start of the distance matrix)
+   * with the number of merges done; `phase` says whether the distance matrix (complete,
+   * average, weighted) is being computed, with the fraction of it done, or the merges.
+   */
+  onProgress?: (p: AgglomerativeProgress) => void;
   /** 0 keeps the fit on the calling thread even when a worker pool is installed. */
   workers?: 0;
+  /**
+   * Bytes of memory the fit may use beyond its input (e.g. the machine's available memory).
+   * A fit whose estimate (see estimateAgglomerative in core/budget.ts) exceeds it is refused
+   * before any allocation with an InputError saying the way out; the distance-matrix linkages
+   * take the condensed matrix (half the memory) when the full one would not fit. Default: no
+   * limit but the absolute ones (typed-array sizes, int32 offsets of the condensed matrix).
+   */
+  memoryLimit?: number;
+  /** onWarning is told the estimated time before starting when it exceeds this many seconds (default 10). */
+  warnAfterSeconds?: number;
+}
+
+export interface AgglomerativeProgress {
+  /** Merges done. */
+  merges: number;
+  /** Merges in all (n − 1). */
+  total: number;
+  /** "distances": computing the distance matrix (merges 0); "merges": building the tree. */
+  phase?: "distances" | "merges";
+  /** In the "distances" phase, the fraction of the matrix computed (0 to 1). */
+  fraction?: number;
 }
 
 export interface AgglomerativeJSON {
@@ -374,7 +402,9 @@ export class AgglomerativeClustering {
 
     const executor = fitOptions.workers === 0 ? null : getParallelExecutor();
     const parallel = executor && sharedMemoryAvailable() ? executor : null;
-    const pause = makePause(fitOptions, n - 1);
+    const estimate = checkBudget(n, d, linkage, metric, parallel, fitOptions);
+    const progress = makeProgress(fitOptions, n - 1);
+    const pause = progress.pause;
     const raw = new Float64Array((n - 1) * 4);
     let Zdata: Float64Array;
     if (linkage === "ward") {
@@ -400,14 +430,14 @@ export class AgglomerativeClustering {
       await singleTree(X, metric, raw, parallel, pause);
       Zdata = sortAndLabel(raw, n);
     } else {
-      const square = n * n <= linkageTuning.maxSquare;
-      const D = await distanceMatrix(X, metric, parallel, square);
+      const square = estimate.method === "nn-chain-square-matrix";
+      const D = await distanceMatrix(X, metric, parallel, square, progress);
       const method = linkage === "complete" ? LW_COMPLETE : linkage === "average" ? LW_AVERAGE : LW_WEIGHTED;
       if (square) await nnChainSquare(D, n, method, raw, pause, squareUpdater(D, n, method, parallel));
       else await nnChainMatrix(D, n, method, raw, pause);
       Zdata = sortAndLabel(raw, n);
     }
-    fitOptions.onProgress?.({ merges: n - 1, total: n - 1 });
+    fitOptions.onProgress?.({ merges: n - 1, total: n - 1, phase: "merges" });
     const Z: Matrix = { data: Zdata, rows: n - 1, cols: 4 };
     const probe = new AgglomerativeModel(Z, new Int32Array(n), linkage, metric, d, threshold, null, null);
     const labels = threshold !== null ? probe.cutBelow(threshold) : probe.cut(k!);
@@ -479,20 +509,112 @@ function makeRunner(parallel: ParallelExecutor | null): { run: Runner; enabled: 
   return { run, enabled: () => exec !== null };
 }
 
-function makePause(o: AgglomerativeFitOptions, total: number): Pause {
+/** Progress reports and pauses for the event loop during the long phases of a fit. */
+interface Progress {
+  /** Between merges and between the scans of a merge. */
+  pause: Pause;
+  /** Between blocks of the distance matrix: `done` of `all` blocks. */
+  distances: (done: number, all: number) => Promise<void> | null;
+}
+
+/**
+ * Time-based, not count-based: a merge of Ward's chain on millions of rows takes
+ * milliseconds, one of a small matrix microseconds, so every call reads the clock (far
+ * cheaper than the scan between two calls) and reports when 0.1 s has passed.
+ */
+function makeProgress(o: AgglomerativeFitOptions, total: number): Progress {
   let last = Date.now();
-  return (merges) => {
-    if ((merges & 255) !== 0) return null;
+  const aborted = (): void => {
     if (o.signal?.aborted) throw new AbortError("hierarchical clustering was aborted");
+  };
+  const tick = (report: () => void): Promise<void> | null => {
+    aborted();
     const now = Date.now();
     if (now - last < 100) return null;
     last = now;
-    o.onProgress?.({ merges, total });
+    report();
     // Let timers and the abort signal's listeners run.
-    return new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => {
-      if (o.signal?.aborted) throw new AbortError("hierarchical clustering was aborted");
-    });
+    return new Promise<void>((resolve) => setTimeout(resolve, 0)).then(aborted);
   };
+  return {
+    pause: (merges) => tick(() => o.onProgress?.({ merges, total, phase: "merges" })),
+    distances: (done, all) => {
+      if (done === 0) {
+        aborted();
+        o.onProgress?.({ merges: 0, total, phase: "distances", fraction: 0 });
+        return null;
+      }
+      return tick(() => o.onProgress?.({ merges: 0, total, phase: "distances", fraction: done / all }));
+    },
+  };
+}
+
+/**
+ * The estimate of the fit's time and memory, checked before anything big is allocated:
+ * refused (InputError, with the ways out) beyond the absolute limits of the code or the
+ * caller's memoryLimit; onWarning is told the time when it exceeds warnAfterSeconds.
+ */
+function checkBudget(
+  n: number, d: number, linkage: Linkage, metric: AgglomerativeMetric, parallel: ParallelExecutor | null, o: AgglomerativeFitOptions,
+): AgglomerativeEstimate {
+  const limit = o.memoryLimit;
+  if (limit !== undefined && (typeof limit !== "number" || Number.isNaN(limit) || limit <= 0)) {
+    throw new InputError(`memoryLimit must be a positive number of bytes, got ${limit}`);
+  }
+  const warnAfter = o.warnAfterSeconds ?? 10;
+  if (typeof warnAfter !== "number" || Number.isNaN(warnAfter) || warnAfter < 0) {
+    throw new InputError(`warnAfterSeconds must be a number ≥ 0, got ${warnAfter}`);
+  }
+  const threads = parallel !== null && n * d >= linkageTuning.parallelScan ? parallel.size : 1;
+  const opts = { metric, memoryLimit: limit, maxSquareEntries: linkageTuning.maxSquare, threads };
+  const e = estimateAgglomerative(n, d, linkage, opts);
+  const what = `agglomerative clustering (${linkage} linkage) of ${formatCount(n)} rows`;
+  const needs = `needs about ${formatBytes(e.bytes)} for ${e.memoryFor}`;
+  const matrix = e.matrixBytes > 0;
+  const fits = (m: number): boolean => {
+    const f = estimateAgglomerative(m, d, linkage, opts);
+    return (!matrix || (m * (m - 1)) / 2 <= MAX_PAIRS) && largestArray(m, d, linkage, metric, f) <= MAX_TYPED_ARRAY_LENGTH &&
+      (limit === undefined || f.bytes <= limit);
+  };
+  const waysOut = (): string => {
+    // The largest sample that fits (the estimate grows with the rows).
+    let lo = 2;
+    let hi = n;
+    while (hi - lo > 1) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (fits(mid)) lo = mid;
+      else hi = mid;
+    }
+    const sample = fits(lo) ? `cluster a sample of at most ${formatCount(lo >= 1000 ? Math.floor(lo / 1000) * 1000 : lo)} rows` : "cluster a sample (fewer rows)";
+    if (!matrix) return `${sample}, or use --algorithm minibatch-kmeans (mini-batch K-Means: memory a few arrays of the rows)`;
+    const ward = estimateAgglomerative(n, d, "ward", { ...opts, metric: "euclidean" });
+    const linear = metric === "euclidean"
+      ? `use --linkage ward (memory linear in the rows: about ${formatBytes(ward.bytes)} here) or single`
+      : `use --linkage single (memory linear in the rows)`;
+    return `${sample}, ${linear}, or use --algorithm minibatch-kmeans (mini-batch K-Means)`;
+  };
+  if ((matrix && (n * (n - 1)) / 2 > MAX_PAIRS) || largestArray(n, d, linkage, metric, e) > MAX_TYPED_ARRAY_LENGTH) {
+    throw new InputError(
+      `${what} ${needs}, beyond what this linkage can index (${formatCount(matrix ? MAX_PAIRS : MAX_TYPED_ARRAY_LENGTH)} ${matrix ? "pairs" : "values in one array"}); ${waysOut()}`,
+    );
+  }
+  if (limit !== undefined && e.bytes > limit) {
+    throw new InputError(`${what} ${needs}, more than the ${formatBytes(limit)} of memory available; ${waysOut()}`);
+  }
+  if (e.seconds > warnAfter) {
+    o.onWarning?.(
+      `${what} × ${d} ${d === 1 ? "feature" : "features"} will take ${formatDuration(e.seconds)} (estimated from the sizes, ` +
+        `${threads > 1 ? `on ${threads} threads` : "on one core"}; the time grows with the square of the rows): ` +
+        `cluster a sample or use --algorithm minibatch-kmeans for a faster run`,
+    );
+  }
+  return e;
+}
+
+/** Entries of the largest typed array the fit allocates (the distance matrix, or the centroids or rows). */
+function largestArray(n: number, d: number, linkage: Linkage, metric: AgglomerativeMetric, e: AgglomerativeEstimate): number {
+  if (e.matrixBytes > 0) return e.matrixBytes / 8;
+  return linkage === "single" && metric === "precomputed" ? n * n : n * d;
 }
 
 /** Lexicographic minimum (value, id) of the chunks' results, in chunk order. */
@@ -560,7 +682,10 @@ async function singleTree(X: Matrix, metric: AgglomerativeMetric, raw: Float64Ar
   }, code === 0 ? Math.sqrt : (v) => v, pause);
 }
 
-/** Largest number of pairs for the distance-matrix linkages (complete, average, weighted): offsets stay in int32. */
+/**
+ * Largest number of pairs for the distance-matrix linkages (complete, average, weighted): an
+ * absolute cap (the condensed matrix's offsets stay in int32), whatever the memory.
+ */
 const MAX_PAIRS = 2 ** 30;
 
 /**
@@ -590,23 +715,23 @@ function squareUpdater(D: Float64Array, n: number, method: number, parallel: Par
  * The distances between all rows (scipy's `pdist`): the condensed upper triangle, or the full
  * square matrix when `square`. Computed by the workers for large n.
  */
-async function distanceMatrix(X: Matrix, metric: AgglomerativeMetric, parallel: ParallelExecutor | null, square: boolean): Promise<Float64Array> {
+async function distanceMatrix(
+  X: Matrix, metric: AgglomerativeMetric, parallel: ParallelExecutor | null, square: boolean, progress: Progress,
+): Promise<Float64Array> {
   const n = X.rows;
-  const pairs = (n * (n - 1)) / 2;
-  if (pairs > MAX_PAIRS) {
-    throw new InputError(
-      `this linkage keeps all ${pairs.toExponential(2)} pairwise distances (${((pairs * 8) / 2 ** 30).toFixed(0)} GB) for ${n} rows: ` +
-        `use linkage "ward" or "single" (memory linear in the rows), or cluster a sample`,
-    );
-  }
+  const pairs = (n * (n - 1)) / 2; // checkBudget kept it within MAX_PAIRS
   const length = square ? n * n : pairs;
   const shared = parallel !== null && pairs >= linkageTuning.parallelPdist && metric !== "precomputed";
   let D: Float64Array;
   try {
     D = allocF64(length, shared);
   } catch (e) {
-    throw new InputError(`cannot allocate the ${((length * 8) / 2 ** 30).toFixed(1)} GB distance matrix for ${n} rows (${String(e)}): use linkage "ward" or "single", or cluster a sample`);
+    throw new InputError(
+      `cannot allocate the ${formatBytes(length * 8)} distance matrix for ${formatCount(n)} rows (${String(e)}): ` +
+        `use --linkage ward or single (memory linear in the rows), or cluster a sample`,
+    );
   }
+  await progress.distances(0, 1);
   if (metric === "precomputed") {
     // The upper triangle (mirrored when square, so that the matrix is exactly symmetric).
     for (let i = 0; i < n; i++) {
@@ -623,7 +748,7 @@ async function distanceMatrix(X: Matrix, metric: AgglomerativeMetric, parallel: 
   const code = metric === "euclidean" ? 0 : metric === "manhattan" ? 1 : 2;
   const { data, norms } = distanceInputs(X, code, shared);
   // Chunks of rows with about the same number of distances each.
-  const nChunks = Math.max(1, Math.min(n - 1, shared ? 64 : 1));
+  const nChunks = Math.max(1, Math.min(n - 1, 64));
   const bounds = allocF64(nChunks + 1, shared);
   let c = 1;
   let acc = 0;
@@ -632,10 +757,20 @@ async function distanceMatrix(X: Matrix, metric: AgglomerativeMetric, parallel: 
     if (acc >= ((square ? n * n : pairs) * c) / nChunks) bounds[c++] = i + 1;
   }
   while (c <= nChunks) bounds[c++] = n;
-  const S: PdistShared = { X: data, norms, D, bounds };
   const P: PdistParams = { n, d, metric: code, square: square ? 1 : 0 };
-  const r = makeRunner(shared ? parallel : null).run("linkagePdist", linkagePdistKernel, S, P, nChunks);
-  if (r) await r;
+  const runner = makeRunner(shared ? parallel : null);
+  // In batches of chunks (each entry is computed on its own, so any split gives the same
+  // matrix), with a progress report and a pause between batches.
+  const batch = shared ? 4 * Math.max(1, parallel!.size) : 1;
+  for (let c0 = 0; c0 < nChunks; c0 += batch) {
+    const c1 = Math.min(nChunks, c0 + batch);
+    const part = allocF64(c1 - c0 + 1, shared);
+    part.set(bounds.subarray(c0, c1 + 1));
+    const r = runner.run("linkagePdist", linkagePdistKernel, { X: data, norms, D, bounds: part } satisfies PdistShared, P, c1 - c0);
+    if (r) await r;
+    const p = progress.distances(c1, nChunks);
+    if (p) await p;
+  }
   return D;
 }
 

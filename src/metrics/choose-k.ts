@@ -9,7 +9,7 @@ import { type Matrix, type MatrixLike, takeRows, toMatrix } from "../core/matrix
 import { makeRandom, type Random } from "../core/random.js";
 import { calinskiHarabaszScore } from "./calinski-harabasz.js";
 import { daviesBouldinScore } from "./davies-bouldin.js";
-import { silhouetteScore } from "./silhouette.js";
+import { silhouetteScores } from "./silhouette.js";
 import { meanAndCovariance, symmetricEigen } from "../core/linalg.js";
 
 // ---------------------------------------------------------------------------------------
@@ -143,14 +143,26 @@ export function totalSumOfSquares(X: Matrix): number {
 // The sweep
 
 export interface ChooseKProgress {
-  /** "sweep": the fits on the data; "gap": fits on the uniform reference sets; "stability": fits on bootstrap resamples. */
+  /**
+   * "sweep": the fits on the data, their silhouette and the refits on the sample for the gap
+   * statistic and stability; "gap": fits on the uniform reference sets; "stability": fits on
+   * bootstrap resamples.
+   */
   phase: "sweep" | "gap" | "stability";
   k: number;
   /** Reference set or resample number (1-based), for "gap" and "stability". */
   round?: number;
-  /** Fits done so far and in all. */
+  /**
+   * Work done so far and in all, in comparable units (about one row-to-center distance per
+   * unit: a K-Means fit weighs rows × k × initialisations × an expected number of iterations,
+   * the silhouette its pairs of rows). done/total is the share of the whole choice done, for
+   * a progress bar and an estimate of the time left; total is fixed for the run and done never
+   * goes down. The fits' iterations are counted as they run, so reports come several times a
+   * second (at most every `progressInterval` ms), not only between fits.
+   */
   done: number;
   total: number;
+  /** What is being done, with the share done, e.g. "k=4: K-Means on the data (12%)". */
   message: string;
 }
 
@@ -168,7 +180,11 @@ export interface ChooseKOptions {
    * sets, resamples and their fits draw from a Random seeded with it. undefined: a fresh seed.
    */
   randomState?: number | null;
-  /** Above this many rows the silhouette is computed on a random sample of this size (default 10,000). */
+  /**
+   * Above this many rows the silhouette is computed on a random sample of this size (default
+   * 10,000): the rows silhouetteScore(X, labels, { sampleSize, randomState }) draws, the same
+   * for every k (as scikit-learn's silhouette_score with sample_size and the same random_state).
+   */
   silhouetteSampleSize?: number;
   /** B of the gap statistic: uniform reference sets (default 10); 0 leaves the gap statistic out. */
   gapReferences?: number;
@@ -178,11 +194,15 @@ export interface ChooseKOptions {
   stabilityThreshold?: number;
   /** Above this many rows, the gap statistic and stability work on a random sample of this size (default 10,000). */
   maxRows?: number;
-  /** Initialisations of the fits on reference sets and resamples (default: nInit). */
+  /** Initialisations of the fits on bootstrap resamples (default: 3, or nInit when smaller). */
   resampleNInit?: number;
+  /** Initialisations of the fits on the gap statistic's reference sets (default: resampleNInit). */
+  gapNInit?: number;
   /** Kneedle's sensitivity (default 1). */
   sensitivity?: number;
   onProgress?: (p: ChooseKProgress) => void;
+  /** Least time between two progress reports, in ms (default 100; 0 reports every step). */
+  progressInterval?: number;
   signal?: AbortSignal;
 }
 
@@ -268,8 +288,24 @@ export interface ChooseKResult {
 /**
  * Evaluates K-Means for every k in [kMin, kMax] and recommends one.
  *
- * For each k: a K-Means fit on the data (inertia), the silhouette (on a seeded sample of
- * `silhouetteSampleSize` rows above that many rows), Davies–Bouldin and Calinski–Harabasz.
+ * For each k: a K-Means fit on the data (inertia), the silhouette, Davies–Bouldin and
+ * Calinski–Harabasz, each equal to scikit-learn's (KMeans with the same nInit, silhouette_score,
+ * davies_bouldin_score, calinski_harabasz_score). What is sampled above some size, and why:
+ *
+ * - the silhouette, above `silhouetteSampleSize` rows (10,000): it is computed on that many
+ *   rows drawn with the seed, the same rows for every k, as scikit-learn's
+ *   silhouette_score(sample_size=…, random_state=…) does for one k; the distances between
+ *   those rows are computed once for all k (the sums of every k's clusters are taken in the
+ *   same pass). Davies–Bouldin, Calinski–Harabasz and the inertia use every row.
+ * - the gap statistic and stability, above `maxRows` rows (10,000): they work on one seeded
+ *   sample of that many rows. The data's W_k and clusters on that sample come from the fit on
+ *   all rows, refined on the sample (K-Means started from its centers), not from new fits.
+ *   The reference sets have as many rows as the sample; they and the bootstrap resamples are
+ *   fitted with `resampleNInit` (3) initialisations, a resample on its distinct rows weighted
+ *   by how often they were drawn (the same K-Means as on the drawn rows, in about 63% of the
+ *   work).
+ *
+ * `notes` says what was sampled.
  *
  * Elbow: Kneedle (see `kneedle`) on inertia against k, starting at k = 1 (the total sum of
  * squares) when kMin is 2 so that an elbow at k = 2 can be found.
@@ -289,9 +325,6 @@ export interface ChooseKResult {
  * resample cluster D; a cluster's stability is its mean over the resamples that drew some of
  * it. Per k: the mean over clusters and the weakest cluster.
  *
- * Above `maxRows` rows the gap statistic and stability work on one seeded sample of that many
- * rows (the data's W_k and clusters then come from fits on that sample); `notes` says so.
- *
  * The recommendation: see `recommendK`. When it is k = 2 (silhouette and Calinski–Harabasz
  * tend to prefer 2 on data without clear groups), `alternative` is the best k ≥ 3 by the same
  * voting (see `recommendBeyondTwo`) and a note says whether the 2-split is clear or weak
@@ -308,7 +341,9 @@ export async function chooseK(Xin: MatrixLike, options: ChooseKOptions = {}): Pr
   const threshold = options.stabilityThreshold ?? 0.75;
   const silSample = options.silhouetteSampleSize ?? 10000;
   const maxRows = options.maxRows ?? 10000;
-  const resampleNInit = options.resampleNInit ?? nInit;
+  const resampleNInit = options.resampleNInit ?? Math.min(3, nInit);
+  const gapNInit = options.gapNInit ?? resampleNInit;
+  const interval = options.progressInterval ?? 100;
   checkInt("kMin", kMin, 2);
   checkInt("kMax", kMax, kMin);
   checkInt("nInit", nInit, 1);
@@ -317,6 +352,8 @@ export async function chooseK(Xin: MatrixLike, options: ChooseKOptions = {}): Pr
   checkInt("silhouetteSampleSize", silSample, 2);
   checkInt("maxRows", maxRows, 10);
   checkInt("resampleNInit", resampleNInit, 1);
+  checkInt("gapNInit", gapNInit, 1);
+  if (!(interval >= 0)) throw new InputError(`progressInterval must be a number of milliseconds ≥ 0, got ${interval}`);
   if (!(threshold >= 0 && threshold <= 1)) throw new InputError(`stabilityThreshold must be between 0 and 1, got ${threshold}`);
   if (d === 0) throw new InputError("X has no columns: choose at least one feature");
   if (n <= kMax) throw new InputError(`X has ${n} rows; choosing k up to ${kMax} needs more rows than that: lower kMax or supply more rows`);
@@ -328,60 +365,137 @@ export async function chooseK(Xin: MatrixLike, options: ChooseKOptions = {}): Pr
   const ks = Array.from({ length: kMax - kMin + 1 }, (_, i) => kMin + i);
   const withOne = kMin === 2;
   const sampled = n > maxRows;
-  const total = ks.length * (1 + (sampled && (B > 0 || R > 0) ? 1 : 0) + B + R);
+  const refit = sampled && (B > 0 || R > 0);
+  const nE = sampled ? maxRows : n;
+  const silhouetteSample = n > silSample ? silSample : null;
+  const nS = silhouetteSample ?? n;
+
+  // The plan of the work, in units of about one row-to-center distance: a fit weighs
+  // rows × k × initialisations × an expected number of iterations; the silhouette, its pairs of
+  // rows (plus the additions into each k's sums); Davies–Bouldin and Calinski–Harabasz a few
+  // passes over the rows. A bootstrap resample is fitted on its distinct rows, about 63% of them.
+  const fitWork = (rows: number, k: number, inits: number, iterations: number): number => rows * k * inits * iterations;
+  const distinctShare = 1 - Math.pow(1 - 1 / nE, nE);
+  const silWork = ((nS * (nS - 1)) / 2) * (1 + (2 * ks.length) / d);
+  let total = silWork;
+  for (const k of ks) {
+    total += fitWork(n, k, nInit, ITERATIONS) + 4 * n;
+    if (refit) total += fitWork(nE, k, 1, REFIT_ITERATIONS);
+    total += B * fitWork(nE, k, gapNInit, REFERENCE_ITERATIONS) + R * fitWork(nE * distinctShare, k, resampleNInit, ITERATIONS);
+  }
   let done = 0;
-  const tick = (phase: ChooseKProgress["phase"], k: number, message: string, round?: number): void => {
-    done++;
-    options.onProgress?.({ phase, k, round, done, total, message: `${message} (${done}/${total})` });
+  let lastReport = -Infinity;
+  const report = (phase: ChooseKProgress["phase"], k: number, what: string, round?: number, force = false): void => {
+    if (!options.onProgress) return;
+    const now = Date.now();
+    if (!force && now - lastReport < interval) return;
+    lastReport = now;
+    const at = Math.min(done, total);
+    options.onProgress({ phase, k, round, done: at, total, message: `${what} (${at >= total ? 100 : Math.floor((100 * at) / total)}%)` });
   };
-  const fit = async (M: Matrix, k: number, randomState: number, init: number, onWarning?: (m: string) => void) => {
+  interface FitTask {
+    phase: ChooseKProgress["phase"];
+    what: string;
+    round?: number;
+    /** The units of work this fit was planned as. */
+    work: number;
+    /** Count its iterations as they run (costs one pass over the rows per iteration: for the long fits only). */
+    track?: boolean;
+    init?: Matrix;
+    sampleWeight?: Float64Array;
+    onWarning?: (m: string) => void;
+  }
+  const fit = async (M: Matrix, k: number, randomState: number, inits: number, task: FitTask) => {
     if (options.signal?.aborted) throw new AbortError("the choice of k was aborted");
-    return new KMeans({ nClusters: k, nInit: init, maxIter: options.maxIter, tol: options.tol, randomState, signal: options.signal })
-      .fit(M, { onWarning });
+    const start = done;
+    const perInit = task.work / inits;
+    // Within a fit: each initialisation's share fills up as 1 − e^(−iteration / expected), so
+    // the count never runs past it when a run takes more iterations than expected.
+    const onIteration = task.track && options.onProgress
+      ? (p: { init: number; iteration: number }) => {
+        done = start + perInit * (p.init + 1 - Math.exp(-p.iteration / ITERATIONS));
+        report(task.phase, k, task.what, task.round);
+      }
+      : undefined;
+    const m = await new KMeans({
+      nClusters: k, nInit: task.init ? 1 : inits, init: task.init, maxIter: options.maxIter, tol: options.tol, randomState,
+      signal: options.signal, onProgress: onIteration,
+    }).fit(M, { onWarning: task.onWarning, sampleWeight: task.sampleWeight });
+    done = start + task.work;
+    report(task.phase, k, task.what, task.round);
+    return m;
   };
 
   // 1. The sweep on the data.
-  const silhouetteSample = n > silSample ? silSample : null;
-  if (silhouetteSample) notes.push(`silhouette computed on a random sample of ${silSample} of the ${n} rows (seed ${mainSeed})`);
+  if (silhouetteSample) notes.push(`silhouette computed on a random sample of ${silSample} of the ${n} rows (seed ${mainSeed}), the same rows for every k`);
+  report("sweep", kMin, `k=${kMin}: K-Means on the data`, undefined, true);
   const evaluations: KEvaluation[] = [];
   const labelsOf = new Map<number, Int32Array>();
+  const centersOf = new Map<number, Matrix>();
   for (const k of ks) {
-    const m = await fit(X, k, mainSeed, nInit, (w) => {
-      const msg = `k=${k}: ${w}`;
-      if (!notes.includes(msg)) notes.push(msg);
+    const m = await fit(X, k, mainSeed, nInit, {
+      phase: "sweep", what: `k=${k}: K-Means on the data`, work: fitWork(n, k, nInit, ITERATIONS), track: true,
+      onWarning: (w) => {
+        const msg = `k=${k}: ${w}`;
+        if (!notes.includes(msg)) notes.push(msg);
+      },
     });
     labelsOf.set(k, m.labels);
+    centersOf.set(k, m.clusterCenters);
     const sizes = new Array<number>(k).fill(0);
     for (const l of m.labels) sizes[l]++;
     const distinct = sizes.filter((s) => s > 0).length;
     const ok = distinct >= 2 && distinct <= n - 1;
     evaluations.push({
       k, inertia: m.inertia, nIter: m.nIter, sizes,
-      silhouette: ok ? silhouetteScore(X, m.labels, silhouetteSample ? { sampleSize: silSample, randomState: mainSeed } : {}) : NaN,
+      silhouette: NaN,
       daviesBouldin: ok ? daviesBouldinScore(X, m.labels) : NaN,
       calinskiHarabasz: ok ? calinskiHarabaszScore(X, m.labels) : NaN,
       logW: null, logWReference: null, gap: null, gapSe: null,
       stability: null, stabilityMin: null, clusterStability: null, stable: null,
     });
-    tick("sweep", k, `k=${k}: K-Means on the data`);
+    done += 4 * n;
   }
+  // The silhouette of every k in one pass over the pairs of (sampled) rows.
+  const scored = evaluations.filter((e) => {
+    const distinct = e.sizes.filter((s) => s > 0).length;
+    return distinct >= 2 && distinct <= n - 1;
+  });
+  const silStart = done;
+  const silWhat = `silhouette of k=${kMin}..${kMax} on ${silhouetteSample ? `a sample of ${nS}` : `all ${nS}`} rows`;
+  if (scored.length) {
+    const sil = silhouetteScores(X, scored.map((e) => labelsOf.get(e.k)!), {
+      ...(silhouetteSample ? { sampleSize: silSample, randomState: mainSeed } : {}),
+      onProgress: options.onProgress
+        ? (f) => {
+          done = silStart + f * silWork;
+          report("sweep", kMax, silWhat);
+        }
+        : undefined,
+    });
+    scored.forEach((e, i) => (e.silhouette = sil[i]));
+  }
+  done = silStart + silWork;
   const totalSS = totalSumOfSquares(X);
 
-  // The rows the gap statistic and stability work on, and their clusterings.
+  // The rows the gap statistic and stability work on, and their clusterings: the fit on all
+  // rows, refined on the sample.
   let E = X;
-  const labelsE = labelsOf;
+  const labelsE = new Map(labelsOf);
   const inertiaE = new Map(evaluations.map((e) => [e.k, e.inertia]));
   let evalSample: number | null = null;
-  if (sampled && (B > 0 || R > 0)) {
+  if (refit) {
     const idx = rng.sampleWithoutReplacement(n, maxRows);
     E = takeRows(X, idx);
     evalSample = maxRows;
-    notes.push(`the gap statistic and stability computed on a random sample of ${maxRows} of the ${n} rows`);
+    notes.push(`the gap statistic and stability computed on a random sample of ${maxRows} of the ${n} rows, with each k's clusters from the fit on all rows (refined on the sample)`);
     for (const k of ks) {
-      const m = await fit(E, k, mainSeed, nInit);
+      const m = await fit(E, k, mainSeed, 1, {
+        phase: "sweep", what: `k=${k}: the fit on all rows, refined on the sample for gap and stability`,
+        work: fitWork(nE, k, 1, REFIT_ITERATIONS), init: centersOf.get(k),
+      });
       labelsE.set(k, m.labels);
       inertiaE.set(k, m.inertia);
-      tick("sweep", k, `k=${k}: K-Means on the sample for gap and stability`);
     }
   }
 
@@ -409,9 +523,10 @@ export async function chooseK(Xin: MatrixLike, options: ChooseKOptions = {}): Pr
           refLog[t][b] = safeLog(totalSumOfSquares(Z));
           continue;
         }
-        const m = await fit(Z, k, rng.nextUint32(), resampleNInit);
+        const m = await fit(Z, k, rng.nextUint32(), gapNInit, {
+          phase: "gap", what: `k=${k}: gap reference set ${b + 1}/${B}`, round: b + 1, work: fitWork(nE, k, gapNInit, REFERENCE_ITERATIONS),
+        });
         refLog[t][b] = safeLog(m.inertia);
-        tick("gap", k, `k=${k}: gap reference set ${b + 1}/${B}`, b + 1);
       }
     }
     const gaps: { k: number; gap: number; se: number }[] = [];
@@ -439,24 +554,50 @@ export async function chooseK(Xin: MatrixLike, options: ChooseKOptions = {}): Pr
     gapInfo = { k: gapK, references: B, sample: evalSample, reason };
   }
 
-  // 3. Stability by the bootstrap.
+  // 3. Stability by the bootstrap. Each resample is fitted on its distinct rows, weighted by
+  // how often they were drawn (the same K-Means as on the drawn rows with their repeats).
   let stabilityInfo: ChooseKResult["stability"] = null;
   if (R > 0) {
-    const nE = E.rows;
     const sums = new Map(ks.map((k) => [k, new Float64Array(k)]));
     const seen = new Map(ks.map((k) => [k, new Float64Array(k)]));
     const idx = new Int32Array(nE);
+    const count = new Float64Array(nE);
     const drawn = new Uint8Array(nE);
     for (let r = 0; r < R; r++) {
-      drawn.fill(0);
+      count.fill(0);
       for (let i = 0; i < nE; i++) {
         idx[i] = rng.int(nE);
-        drawn[idx[i]] = 1;
+        count[idx[i]]++;
       }
-      const XB = takeRows(E, idx);
+      let distinct = 0;
+      for (let i = 0; i < nE; i++) {
+        drawn[i] = count[i] > 0 ? 1 : 0;
+        distinct += drawn[i];
+      }
+      const rows = new Int32Array(distinct);
+      const weights = new Float64Array(distinct);
+      for (let i = 0, p = 0; i < nE; i++) {
+        if (!drawn[i]) continue;
+        rows[p] = i;
+        weights[p++] = count[i];
+      }
+      const XD = takeRows(E, rows);
+      let XB: Matrix | null = null;
       for (const k of ks) {
-        const m = await fit(XB, k, rng.nextUint32(), resampleNInit);
-        const jac = clusterwiseJaccard(labelsE.get(k)!, k, idx, drawn, m.labels, k);
+        const task: FitTask = {
+          phase: "stability", what: `k=${k}: bootstrap resample ${r + 1}/${R}`, round: r + 1,
+          work: fitWork(nE * distinctShare, k, resampleNInit, ITERATIONS),
+        };
+        let jac: Float64Array;
+        if (distinct >= k) {
+          const m = await fit(XD, k, rng.nextUint32(), resampleNInit, { ...task, sampleWeight: weights });
+          jac = clusterwiseJaccard(labelsE.get(k)!, k, rows, drawn, m.labels, k);
+        } else {
+          // Fewer distinct rows than clusters (tiny tables): the drawn rows with their repeats.
+          XB ??= takeRows(E, idx);
+          const m = await fit(XB, k, rng.nextUint32(), resampleNInit, task);
+          jac = clusterwiseJaccard(labelsE.get(k)!, k, idx, drawn, m.labels, k);
+        }
         const s = sums.get(k)!;
         const c = seen.get(k)!;
         for (let a = 0; a < k; a++) {
@@ -465,7 +606,6 @@ export async function chooseK(Xin: MatrixLike, options: ChooseKOptions = {}): Pr
             c[a]++;
           }
         }
-        tick("stability", k, `k=${k}: bootstrap resample ${r + 1}/${R}`, r + 1);
       }
     }
     for (const k of ks) {
@@ -498,11 +638,18 @@ export async function chooseK(Xin: MatrixLike, options: ChooseKOptions = {}): Pr
       notes.push(twoSegmentsNote(evaluations, alt));
     }
   }
+  done = total;
+  report(R > 0 ? "stability" : B > 0 ? "gap" : "sweep", kMax, `k=${recommendation.k} recommended`, undefined, true);
   return {
     rows: n, cols: d, kMin, kMax, seed, evaluations, kOne, silhouetteSample, elbow, gap: gapInfo, stability: stabilityInfo,
     recommendation, alternative, notes,
   };
 }
+
+/** Expected Lloyd iterations of a fit on the data or a resample, of a refinement from given centers, of a fit on uniform data. */
+const ITERATIONS = 20;
+const REFIT_ITERATIONS = 5;
+const REFERENCE_ITERATIONS = 50;
 
 function checkInt(name: string, v: number, min: number): void {
   if (!Number.isInteger(v) || v < min) throw new InputError(`${name} must be a whole number ≥ ${min}, got ${v}`);

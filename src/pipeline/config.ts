@@ -108,6 +108,14 @@ export const SegmentationConfig = z
           .strict()
           .nullable()
           .default(null),
+        /**
+         * Date columns as features: "days-since" turns each into the time elapsed until asOf
+         * (days; years for birth dates and birth years); "drop" leaves dates out. Unset: dates
+         * are left out of the default features, except that plan "auto" converts them.
+         */
+        dates: z.enum(["drop", "days-since"]).optional(),
+        /** The reference date of "days-since" (YYYY-MM-DD); default the day of the run. The model keeps it. */
+        asOf: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, { message: "write the reference date as YYYY-MM-DD" }).nullable().optional(),
       })
       .strict()
       .default({
@@ -175,6 +183,8 @@ const FLAG_OF: Record<string, string> = {
   "preprocessing.varianceThreshold": "--variance-threshold",
   "preprocessing.correlationThreshold": "--correlation-threshold",
   "preprocessing.pca.nComponents": "--pca",
+  "preprocessing.dates": "--dates (days-since or drop)",
+  "preprocessing.asOf": "--as-of (YYYY-MM-DD)",
   kRange: "--k (a range A..B of whole numbers with 2 ≤ A ≤ B)",
   kChoice: "kChoice (gapReferences and stabilityResamples ≥ 0, stabilityThreshold between 0 and 1)",
 };

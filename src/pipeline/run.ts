@@ -143,7 +143,13 @@ function defaultExclusion(c: Column, rows: number, config: SegmentationConfig, i
   if (c.name === idColumn) return "the id column";
   if (config.profile.includes(c.name)) return "described in the profiles, not clustered on (--profile)";
   if (c.kind === "id") return "an identifier";
-  if (c.kind === "datetime") return "a date: derive recency or tenure from it instead (segmenta rfm)";
+  if (c.kind === "datetime") {
+    const prep = config.preprocessing;
+    if (prep.dates === "days-since" || (prep.plan === "auto" && prep.dates !== "drop")) return null;
+    return prep.dates === "drop"
+      ? "a date, left out (dates: drop)"
+      : "a date: use it as the time elapsed since (--dates days-since, or --prep auto), or derive recency from a transaction log (segmenta rfm)";
+  }
   const distinct = new Set<unknown>();
   let present = 0;
   for (let i = 0; i < rows; i++) {
@@ -310,7 +316,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     distances[i] = s;
   }
   const described = [...used, ...config.profile.filter((c) => !used.includes(c))];
-  const profiles = profileSegments(data, labels, { features: described });
+  const profiles = profileSegments(data, labels, { features: described, clustered: used });
   hooks.onProgress?.("describing the segments by rules");
   const rules = segmentRules(data, labels, { features: used });
   const segments = summarise(data, described, labels, k);

@@ -128,9 +128,14 @@ export class SimpleImputer {
         continue;
       }
       if (strategy === "mean") {
+        // Summed as multiples of a power of two near the largest |x| (exact scaling), so that
+        // values near the largest double (1e308) do not overflow the sum.
+        let big = 0;
+        for (let t = 0; t < m; t++) big = Math.max(big, Math.abs(present[t]));
+        const scale = big > 1e300 ? 2 ** Math.floor(Math.log2(big)) : 1;
         let total = 0;
-        for (let t = 0; t < m; t++) total += present[t];
-        statistics.push(total / m);
+        for (let t = 0; t < m; t++) total += present[t] / scale;
+        statistics.push((total / m) * scale);
       } else if (strategy === "median") {
         statistics.push(median(present));
       } else {

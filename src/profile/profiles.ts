@@ -284,10 +284,11 @@ function rfmColumns(columns: Column[]): { recency: { name: string; values: Float
 /**
  * The quintile score 1–5 that a customer with value v would get among `values` (missing ones
  * ignored), with the bins of rfm-scores.ts (pandas `qcut` of the ranks 1..m into five equal
- * bins). A value shared by several customers takes the rank of the worst of them — the lowest
- * rank (pandas `method="min"`), or with `reverse` (recency, where small is good) the highest
- * — so one-time buyers score F = 1 even when they are 40 % of the customers; a value nobody
- * has ranks halfway between its neighbours. With `reverse` the score is 6 − the quintile.
+ * bins). A value shared by several customers takes the smallest rank of them (pandas
+ * `method="min"`), as the RFM table's own scores do (rfm-scores.ts): one-time buyers score
+ * F = 1 even when they are 40 % of the customers, and every customer of the most recent day
+ * scores R = 5; a value nobody has ranks halfway between its neighbours. With `reverse`
+ * (recency, where small is good) the score is 6 − the quintile.
  */
 export function rfmScoreOfValue(values: Float64Array, v: number, reverse = false): number {
   let m = 0;
@@ -301,7 +302,7 @@ export function rfmScoreOfValue(values: Float64Array, v: number, reverse = false
     if (x <= v) hi++;
   }
   if (m === 0) return 3;
-  const tieRank = reverse ? hi : lo + 1;
+  const tieRank = lo + 1;
   const rank = Math.min(m, Math.max(1, hi > lo ? tieRank : lo + 0.5));
   const edges = rankQuantileEdges(m, 5);
   let bin = 1;

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 
 export interface ReportTable {
   caption?: string;
@@ -83,8 +83,15 @@ function tableHtml(t: ReportTable): string {
   );
 }
 
+/**
+ * Vega-Lite's compiler, loaded by renderReportHtml on first use: vega-lite imports vega,
+ * whose canvas module waits at the top level, which would keep `require("segmenta")` from
+ * working and slow every start-up.
+ */
+let compileSpec: ((spec: TopLevelSpec) => { spec: unknown }) | null = null;
+
 function chartHtml(c: ReportChart, specs: Record<string, unknown>): string {
-  specs[c.id] = compile(c.spec).spec;
+  specs[c.id] = compileSpec!(c.spec).spec;
   const id = escapeHtml(c.id);
   return (
     `<figure class="chart" id="fig-${id}" aria-labelledby="cap-${id}">` +
@@ -153,7 +160,8 @@ const BOOT = `
 `;
 
 /** The whole report as one HTML document. */
-export function renderReportHtml(doc: ReportDocument): string {
+export async function renderReportHtml(doc: ReportDocument): Promise<string> {
+  compileSpec ??= (await import("vega-lite")).compile;
   const specs: Record<string, unknown> = {};
   const body = doc.sections
     .map((s) => `<section id="${escapeHtml(s.id)}" aria-labelledby="h-${escapeHtml(s.id)}"><h2 id="h-${escapeHtml(s.id)}">${escapeHtml(s.title)}</h2>${s.blocks.map((b) => blockHtml(b, specs)).join("")}</section>`)

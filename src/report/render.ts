@@ -17,8 +17,7 @@ import { randomBytes } from "node:crypto";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { basename, delimiter, dirname, join } from "node:path";
 import { Resvg, type ResvgRenderOptions } from "@resvg/resvg-js";
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import { InputError } from "../core/errors.js";
 import { writeTextAtomic } from "../io/write.js";
 
@@ -53,6 +52,19 @@ export function helveticaWidth(text: string, size: number, bold = false): number
   return (w * size) / 1000;
 }
 
+type VegaModule = typeof import("vega");
+
+let vegaModule: Promise<VegaModule> | null = null;
+
+/**
+ * vega, loaded on first use: its canvas module waits at the top level (top-level await), so a
+ * static import would keep `require("segmenta")` from working and slow every start-up.
+ */
+function loadVega(): Promise<VegaModule> {
+  vegaModule ??= import("vega");
+  return vegaModule;
+}
+
 /**
  * Without a canvas, vega lays out text with a rough estimate of its width (0.8 em per
  * character, about 1.5 times too wide), which leaves wide margins and truncates labels early.
@@ -60,7 +72,7 @@ export function helveticaWidth(text: string, size: number, bold = false): number
  * sans-serif); vega documents replacing textMetrics.width for exactly this. Installed once,
  * only when vega is on its estimate; deterministic.
  */
-function installTextMetrics(): void {
+function installTextMetrics(vega: VegaModule): void {
   const tm = (vega as unknown as { textMetrics: unknown }).textMetrics as { width: (item: Record<string, unknown>, text: unknown) => number; estimateWidth: unknown };
   if (tm.width !== tm.estimateWidth) return;
   tm.width = (item, text) => {
@@ -80,7 +92,9 @@ function installTextMetrics(): void {
  * The specification is not changed (vega tags the data objects it is given, so it gets a copy).
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  installTextMetrics();
+  const vega = await loadVega();
+  const { compile } = await import("vega-lite");
+  installTextMetrics(vega);
   const view = new vega.View(vega.parse(compile(structuredClone(spec)).spec), { renderer: "none" });
   try {
     return await view.toSVG();

@@ -22,7 +22,11 @@
 
 import { linkageLwUpdateKernel, type LwUpdateParams, type LwUpdateShared } from "./linkage-scan.js";
 
-/** Called every few merges: returns a promise to await (a pause for the event loop, a progress report) or null. */
+/**
+ * Called between merges and between the scans of a merge (with the number of merges done):
+ * returns a promise to await (a pause for the event loop, a progress report) or null. It
+ * should be cheap (a look at the clock), as calls can be as frequent as the scans.
+ */
 export type Pause = (merges: number) => Promise<void> | null;
 
 /** Result of a scan: the smallest value and its cluster id. */
@@ -106,6 +110,8 @@ export async function nnChainMatrix(D: Float64Array, n: number, method: number, 
         }
       }
       chain[len++] = bi;
+      const q = pause(k);
+      if (q) await q;
     }
     len -= 2;
     if (x > y) {
@@ -220,6 +226,8 @@ export async function nnChainSquare(
         }
       }
       chain[len++] = bi;
+      const q = pause(k);
+      if (q) await q;
     }
     len -= 2;
     if (x > y) {
@@ -351,6 +359,9 @@ export async function nnChainWard(
       const px = s.where[x];
       const r0 = scan(px, s.size[px]);
       const r = r0 instanceof Promise ? await r0 : r0;
+      // A scan of millions of centroids takes milliseconds, and a chain can grow long.
+      const q = pause(k);
+      if (q) await q;
       if (prev >= 0) {
         const dp = wardSq(s, px, s.where[prev]);
         if (dp <= r.v) {
@@ -471,6 +482,9 @@ export async function genericCentroid(
   for (let x = 0; x < n; x++) cid[x] = x;
   if (n < 2) return;
   for (let x = 0; x < n - 1; x++) {
+    // The first candidates are half the work: pauses (and progress, at 0 merges) here too.
+    const p = pause(0);
+    if (p) await p;
     const r = scan(s.where[x], x);
     neighbor[x] = r.id;
     mind[x] = r.v;
@@ -493,6 +507,8 @@ export async function genericCentroid(
       neighbor[x] = r.id;
       mind[x] = r.v;
       heap.update(x, old);
+      const q = pause(k);
+      if (q) await q;
     }
     heap.removeTop();
     const nx = size[where[x]];
