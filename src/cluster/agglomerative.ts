@@ -603,7 +603,7 @@ function checkBudget(
   }
   if (e.seconds > warnAfter) {
     o.onWarning?.(
-      `${what} × ${d} ${d === 1 ? "feature" : "features"} will take ${formatDuration(e.seconds)} (estimated from the sizes, ` +
+      `${what} ${metric === "precomputed" ? "(precomputed distances)" : `× ${d} ${d === 1 ? "feature" : "features"}`} will take ${formatDuration(e.seconds)} (estimated from the sizes, ` +
         `${threads > 1 ? `on ${threads} threads` : "on one core"}; the time grows with the square of the rows): ` +
         `cluster a sample or use --algorithm minibatch-kmeans for a faster run`,
     );
