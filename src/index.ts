@@ -4,10 +4,11 @@ export {
   MiniBatchKMeans, MiniBatchKMeansModel, type MiniBatchKMeansOptions, type MiniBatchKMeansFitOptions, type MiniBatchKMeansJSON,
 } from "./cluster/minibatch-kmeans.js";
 export {
-  AgglomerativeClustering, AgglomerativeModel, dendrogram,
+  AgglomerativeClustering, AgglomerativeModel, dendrogram, type AgglomerativeProgress,
   type AgglomerativeOptions, type AgglomerativeFitOptions, type AgglomerativeJSON, type Linkage, type AgglomerativeMetric, type DendrogramData, type DendrogramOptions,
 } from "./cluster/agglomerative.js";
 export { loadModel, type ModelJSON, type FittedModel } from "./cluster/load.js";
+export { estimateAgglomerative, formatBytes, formatDuration } from "./core/budget.js";
 export { silhouetteScore, silhouetteSamples, type SilhouetteOptions } from "./metrics/silhouette.js";
 export { daviesBouldinScore } from "./metrics/davies-bouldin.js";
 export { calinskiHarabaszScore } from "./metrics/calinski-harabasz.js";

@@ -28,7 +28,7 @@ describe("segmenta cluster: preprocessing flags", () => {
     expect(r.out).toMatch(/preprocessing plan \(auto\):/);
     expect(r.out).toMatch(/- log1p \[spend\]: skewness \d+\.\d\d and no negative values/);
     expect(r.out).toMatch(/- one column for two values \[channel\]/);
-    expect(r.out).toMatch(/- group rare categories \[plan\]: .*"Gold" 1 rows/);
+    expect(r.out).toMatch(/- group rare categories \[plan\]: .*"Gold" 1 row\)/);
     expect(r.out).toMatch(/plan \(categorical\): .*1 rare category grouped as infrequent/);
   });
 
@@ -40,7 +40,7 @@ describe("segmenta cluster: preprocessing flags", () => {
     const doc = JSON.parse(r.out);
     expect(doc.outliers).toBe(2);
     const seg = readFileSync(out, "utf8").trim().split("\n");
-    expect(seg[0]).toBe("id,segment,outlier");
+    expect(seg[0]).toBe("id,segment,segment_name,outlier");
     expect(seg.filter((l) => l.endsWith(",1")).map((l) => l.split(",")[0])).toEqual(["X1", "X2"]);
     const again = join(dir, "again.csv");
     const p = await run(["predict", "--model", model, file, "--out", again]);

@@ -19,7 +19,10 @@ describe("segmenta demo", () => {
     const rfm = readFileSync(join(dir, "rfm_report.html"), "utf8");
     expect(rfm).toMatch(/Champions/);
     expect(rfm).toMatch(/id="rfm"/);
-    expect(readFileSync(join(dir, "rfm_segments.csv"), "utf8").split("\n")[0]).toBe("customer_id,segment");
+    const segments = readFileSync(join(dir, "rfm_segments.csv"), "utf8").split("\n");
+    expect(segments[0]).toBe("customer_id,segment,segment_name");
+    // The segments file carries the RFM names the CRM imports.
+    expect(segments.slice(1).some((l) => l.endsWith(",Champions"))).toBe(true);
     expect(r.out).toMatch(/reports: open .*rfm_report\.html and .*customer_report\.html/);
   }, 120_000);
 });

@@ -379,7 +379,7 @@ describe("writing outputs", () => {
     expect(odd.size).toBe(1);
     expect([...even][0]).not.toBe([...odd][0]);
     const text = await readFile(at("segments.csv"), "utf8");
-    expect(text.startsWith("account_no,segment\n0001,")).toBe(true);
+    expect(text.startsWith("account_no,segment,segment_name\n0001,")).toBe(true);
     // Written atomically: no temporary files are left beside the outputs.
     expect((await readdir(dir)).filter((n) => n.endsWith(".tmp"))).toEqual([]);
   });

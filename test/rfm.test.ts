@@ -399,7 +399,9 @@ describe("segmenta cluster --transactions", () => {
     expect(doc.file).toBe(log);
     expect(doc.idColumn).toBe("customer_id");
     expect(doc.featureNames).toEqual(["recency_days", "frequency", "monetary"]);
-    expect(doc.preprocessing.every((l) => l.includes("signed log1p"))).toBe(true);
+    // One line per feature, each compressed; then the imputation fitted for rows scored later.
+    expect(doc.preprocessing.slice(0, 3).every((l) => l.includes("signed log1p"))).toBe(true);
+    expect(doc.preprocessing.slice(3)).toEqual(["no value was missing in any of the 3 columns when fitted; a value missing in rows scored later becomes the median fitted here"]);
     expect(doc.rows).toBe(doc.rfm.customers);
     expect(doc.segments.reduce((a, s) => a + s.size, 0)).toBe(doc.rows);
 

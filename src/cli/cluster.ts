@@ -1,5 +1,5 @@
 import { stat } from "node:fs/promises";
-import { freemem, totalmem } from "node:os";
+import { freemem } from "node:os";
 import { basename } from "node:path";
 import type { Dataset } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
@@ -126,9 +126,13 @@ export async function clusterFile(
   }
 }
 
-/** The memory a run may use: what the machine has free, at least a quarter of its memory (the OS gives back caches). */
+/**
+ * The memory a run may use for its biggest arrays: most of what the machine has available
+ * (os.freemem is Linux's MemAvailable, caches it can give back included), leaving room for
+ * the rest of the run.
+ */
 export function availableMemory(): number {
-  return Math.max(freemem(), totalmem() / 4);
+  return 0.8 * freemem();
 }
 
 /** Warnings about columns that are clustered on by default but probably should not be. */

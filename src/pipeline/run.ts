@@ -288,8 +288,13 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   let C: Matrix;
   if (config.algorithm === "agglomerative") {
     const agg = await new AgglomerativeClustering({ nClusters: k, linkage: config.linkage }).fit(X, {
-      signal: hooks.signal, onWarning: warn,
-      onProgress: (p) => hooks.onProgress?.(`agglomerative clustering (${config.linkage}): ${p.merges} of ${p.total} merges`, p.total > 0 ? p.merges / p.total : undefined),
+      signal: hooks.signal, onWarning: warn, memoryLimit: hooks.memoryLimit,
+      onProgress: (p) => hooks.onProgress?.(
+        p.phase === "distances"
+          ? `agglomerative clustering (${config.linkage}): pairwise distances`
+          : `agglomerative clustering (${config.linkage}): ${p.merges} of ${p.total} merges`,
+        p.phase === "distances" ? p.fraction : p.total > 0 ? p.merges / p.total : undefined,
+      ),
     });
     const relabel = sizeOrder(agg.labels, agg.nClusters);
     model = new Segmenter(agg, relabel);
