@@ -1,4 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { AgglomerativeClustering } from "../src/cluster/agglomerative.js";
+import { calinskiHarabaszScore } from "../src/metrics/calinski-harabasz.js";
+import { daviesBouldinScore } from "../src/metrics/davies-bouldin.js";
+import { silhouetteScore } from "../src/metrics/silhouette.js";
 import { datasetFromRecords, type Dataset } from "../src/core/dataset.js";
 import { InputError } from "../src/core/errors.js";
 import { Random } from "../src/core/random.js";
@@ -231,8 +235,27 @@ describe("agglomerative clustering in the pipeline", () => {
     expect(Array.from(p.labels)).toEqual(Array.from(r.labels));
   });
 
-  it("rejects k = auto with a way out, and an unknown linkage naming the flag", async () => {
-    await expect(runSegmentation({ k: "auto", algorithm: "agglomerative" }, customers())).rejects.toThrow(/k "auto" weighs K-Means fits; for agglomerative clustering give a number k/);
+  it("k = auto: one tree cut at each k, the indices of each cut, the same segments as a fit with the chosen k", async () => {
+    const ds = customers(150, 2);
+    const r = await runSegmentation({ k: "auto", algorithm: "agglomerative", linkage: "ward", kRange: { min: 2, max: 6 } }, ds);
+    expect(r.kChoice!.evaluations.map((e) => e.k)).toEqual([2, 3, 4, 5, 6]);
+    expect(r.k).toBe(3);
+    expect(r.kChoice!.gap).toBeNull();
+    expect(r.kChoice!.stability).toBeNull();
+    expect(r.kChoice!.notes[0]).toMatch(/one tree, cut at each k; the gap statistic and bootstrap stability .* left out/);
+    // Each k's indices are those of a fresh fit with that many clusters.
+    for (const e of r.kChoice!.evaluations) {
+      const fresh = await new AgglomerativeClustering({ nClusters: e.k, linkage: "ward" }).fit(r.matrix);
+      expect(e.silhouette).toBeCloseTo(silhouetteScore(r.matrix, fresh.labels), 12);
+      expect(e.daviesBouldin).toBeCloseTo(daviesBouldinScore(r.matrix, fresh.labels), 12);
+      expect(e.calinskiHarabasz).toBeCloseTo(calinskiHarabaszScore(r.matrix, fresh.labels), 8);
+    }
+    const fixed = await runSegmentation({ k: 3, algorithm: "agglomerative", linkage: "ward" }, ds);
+    expect(Array.from(r.labels)).toEqual(Array.from(fixed.labels));
+    expect(r.inertia).toBeCloseTo(fixed.inertia, 9);
+  });
+
+  it("rejects an unknown linkage naming the flag", async () => {
     expect(() => parseConfig({ linkage: "nearest" })).toThrow(/^config\.linkage: Invalid option/);
     expect(() => parseConfig({ linkage: "nearest" }, "cli")).toThrow(/^--linkage: /);
   });

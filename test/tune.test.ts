@@ -159,3 +159,27 @@ describe("segmenta cluster --k auto", () => {
     expect(text.stdout).toMatch(/ {2}- k=4: \d of 5 methods point to it/);
   });
 });
+
+describe("segmenta tune --algorithm agglomerative", () => {
+  it("cuts one tree at each k and recommends by the indices, saying what is left out", async () => {
+    const tmp = mkdtempSync(join(tmpdir(), "segmenta-tune-agg-"));
+    const f = join(tmp, "blobs.csv");
+    const rows = ["id,a,b"];
+    for (let i = 0; i < 90; i++) {
+      const g = i % 3;
+      rows.push(`${i},${[0, 10, 20][g] + ((i * 37) % 11) / 10},${[0, 15, 5][g] + ((i * 53) % 13) / 10}`);
+    }
+    writeFileSync(f, rows.join("\n") + "\n");
+    const r = await runMain(["tune", f, "--algorithm", "agglomerative", "--linkage", "average", "--k", "2..5", "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.algorithm).toBe("agglomerative");
+    expect(doc.evaluations.map((e: { k: number }) => e.k)).toEqual([2, 3, 4, 5]);
+    expect(doc.recommendation.k).toBe(3);
+    expect(doc.gap).toBeNull();
+    expect(doc.notes[0]).toMatch(/average linkage\): one tree, cut at each k/);
+    const text = await runMain(["tune", f, "--algorithm", "agglomerative", "--k", "2..5"]);
+    expect(text.stdout).toMatch(/agglomerative clustering \(ward linkage\): one tree, cut at each k/);
+    expect(text.stdout).toContain("recommended k: 3");
+  });
+});

@@ -149,7 +149,11 @@ function printTune(run: ClusterRun, c: ChooseKResult, charts: TuneCharts, io: Io
   const r = run.result;
   io.out(`${run.data.source}: ${run.data.rows} rows (${run.profile.details})`);
   printPlan(run, io);
-  const parts = [`K-Means, seed ${r.config.seed}, ${r.config.nInit} initialisations`];
+  const parts = [
+    r.config.algorithm === "agglomerative"
+      ? `agglomerative clustering (${r.config.linkage} linkage): one tree, cut at each k`
+      : `K-Means, seed ${r.config.seed}, ${r.config.nInit} initialisations`,
+  ];
   if (c.gap) parts.push(`gap statistic with ${c.gap.references} reference sets`);
   if (c.stability) parts.push(`stability over ${c.stability.resamples} bootstrap resamples`);
   io.out(parts.join("; "));

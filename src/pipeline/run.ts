@@ -1,10 +1,12 @@
-import { AgglomerativeClustering } from "../cluster/agglomerative.js";
+import { AgglomerativeClustering, AgglomerativeModel } from "../cluster/agglomerative.js";
 import { KMeans, KMeansModel } from "../cluster/kmeans.js";
 import { MiniBatchKMeans } from "../cluster/minibatch-kmeans.js";
 import { type Column, type Dataset } from "../core/dataset.js";
 import { AbortError, InputError } from "../core/errors.js";
 import { type Matrix, rowsWhere } from "../core/matrix.js";
-import { chooseK, type ChooseKResult } from "../metrics/choose-k.js";
+import { calinskiHarabaszScore } from "../metrics/calinski-harabasz.js";
+import { chooseK, type ChooseKResult, type KEvaluation, kneedle, recommendBeyondTwo, recommendK } from "../metrics/choose-k.js";
+import { daviesBouldinScore } from "../metrics/davies-bouldin.js";
 import { silhouetteScore } from "../metrics/silhouette.js";
 import { FittedPipeline, fitPipeline, type TransformReport } from "../preprocess/pipeline.js";
 import { planPreprocessing, type PlanStep } from "../preprocess/plan.js";
@@ -249,14 +251,29 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   let k: number;
   let kSearch: SegmentationResult["kSearch"];
   let kChoice: ChooseKResult | undefined;
+  let tree: AgglomerativeModel | undefined;
+  const fitTree = async (nClusters: number): Promise<AgglomerativeModel> =>
+    new AgglomerativeClustering({ nClusters, linkage: config.linkage }).fit(X, {
+      signal: hooks.signal, onWarning: warn, memoryLimit: hooks.memoryLimit,
+      onProgress: (p) => hooks.onProgress?.(
+        p.phase === "distances"
+          ? `agglomerative clustering (${config.linkage}): pairwise distances`
+          : `agglomerative clustering (${config.linkage}): ${p.merges} of ${p.total} merges`,
+        p.phase === "distances" ? p.fraction : p.total > 0 ? p.merges / p.total : undefined,
+      ),
+    });
   if (config.k === "auto" && config.algorithm === "agglomerative") {
-    throw new InputError(
-      names === "cli"
-        ? "--k auto weighs K-Means fits (and so does segmenta tune); for agglomerative clustering give --k N, and read the merge heights in the report's dendrogram (--report)"
-        : "k \"auto\" weighs K-Means fits; for agglomerative clustering give a number k, and read the merge heights in the dendrogram (the linkageMatrix)",
-    );
-  }
-  if (config.k === "auto") {
+    const { min, max } = config.kRange;
+    const kMax = Math.min(max, distinctRows - 1);
+    if (kMax < min) throw new InputError(`${data.source}: only ${distinctRows} distinct rows after preprocessing, too few to try k from ${min}; lower the smallest k`);
+    tree = await fitTree(min);
+    kChoice = chooseKFromTree(X, tree, min, kMax, config, (m, f) => hooks.onProgress?.(`choosing k: ${m}`, f));
+    kSearch = kChoice.evaluations.map((e) => ({
+      k: e.k, silhouette: e.silhouette, inertia: e.inertia, daviesBouldin: e.daviesBouldin, calinskiHarabasz: e.calinskiHarabasz,
+      gap: null, gapSe: null, stability: null, stabilityMin: null,
+    }));
+    k = kChoice.recommendation.k;
+  } else if (config.k === "auto") {
     const { min, max } = config.kRange;
     const kMax = Math.min(max, distinctRows - 1);
     if (kMax < 2) throw new InputError(`${data.source}: fewer than 3 distinct rows; there is nothing to segment`);
@@ -287,15 +304,8 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   let nIter: number;
   let C: Matrix;
   if (config.algorithm === "agglomerative") {
-    const agg = await new AgglomerativeClustering({ nClusters: k, linkage: config.linkage }).fit(X, {
-      signal: hooks.signal, onWarning: warn, memoryLimit: hooks.memoryLimit,
-      onProgress: (p) => hooks.onProgress?.(
-        p.phase === "distances"
-          ? `agglomerative clustering (${config.linkage}): pairwise distances`
-          : `agglomerative clustering (${config.linkage}): ${p.merges} of ${p.total} merges`,
-        p.phase === "distances" ? p.fraction : p.total > 0 ? p.merges / p.total : undefined,
-      ),
-    });
+    // With k "auto" the tree is fitted once: the chosen k is one of its cuts.
+    const agg = tree ? treeAtK(X, tree, k) : await fitTree(k);
     const relabel = sizeOrder(agg.labels, agg.nClusters);
     model = new Segmenter(agg, relabel);
     fitLabels = agg.labels.map((l) => relabel[l]);
@@ -346,6 +356,73 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     labels, matrix: Xall, profiles, rules, rulesSql: caseSql(rules), distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia, nIter,
     kSearch, kChoice, pipeline, model, warnings,
   };
+}
+
+/**
+ * The choice of k for agglomerative clustering: one tree, cut at each k of the range; for each
+ * cut the within-segment sum of squares (for the elbow), the silhouette (sampled as for
+ * K-Means), Davies–Bouldin and Calinski–Harabasz, and the recommendation by the same vote as
+ * chooseK's. The gap statistic and bootstrap stability need the clustering refitted on
+ * reference sets and resamples (a tree each), and are left out.
+ */
+export function chooseKFromTree(
+  X: Matrix, tree: AgglomerativeModel, kMin: number, kMax: number, config: SegmentationConfig,
+  onProgress?: (message: string, fraction: number) => void,
+): ChooseKResult {
+  const evaluations: KEvaluation[] = [];
+  const sampled = X.rows > config.silhouetteSampleSize;
+  for (let k = kMin; k <= kMax; k++) {
+    onProgress?.(`k=${k}: the tree cut into ${k} segments`, (k - kMin) / (kMax - kMin + 1));
+    const labels = tree.cut(k);
+    let nc = 0;
+    for (const l of labels) if (l + 1 > nc) nc = l + 1;
+    const sizes = new Array<number>(nc).fill(0);
+    for (const l of labels) sizes[l]++;
+    const inertia = withinSS(X, labels, segmentMeans(X, labels, nc));
+    const two = nc >= 2 && nc < X.rows;
+    evaluations.push({
+      k, inertia, nIter: 0, sizes,
+      silhouette: two ? silhouetteScore(X, labels, sampled ? { sampleSize: config.silhouetteSampleSize, randomState: config.seed } : {}) : NaN,
+      daviesBouldin: two ? daviesBouldinScore(X, labels) : NaN,
+      calinskiHarabasz: two ? calinskiHarabaszScore(X, labels) : NaN,
+      logW: null, logWReference: null, gap: null, gapSe: null, stability: null, stabilityMin: null, clusterStability: null, stable: null,
+    });
+  }
+  const mean = new Float64Array(X.cols);
+  for (let i = 0; i < X.rows; i++) for (let j = 0; j < X.cols; j++) mean[j] += X.data[i * X.cols + j] / X.rows;
+  let totalSS = 0;
+  for (let i = 0; i < X.rows; i++) for (let j = 0; j < X.cols; j++) totalSS += (X.data[i * X.cols + j] - mean[j]) ** 2;
+  const ks = [1, ...evaluations.map((e) => e.k)];
+  const elbow = kneedle(ks, [totalSS, ...evaluations.map((e) => e.inertia)], { curve: "convex", direction: "decreasing" });
+  const recommendation = recommendK(evaluations, { elbow: elbow.knee, elbowReason: elbow.reason });
+  const notes = [
+    `agglomerative clustering (${config.linkage} linkage): one tree, cut at each k; the gap statistic and bootstrap stability need the tree refitted on reference sets and resamples, and are left out`,
+  ];
+  let alternative: ChooseKResult["alternative"] = null;
+  if (recommendation.k === 2) {
+    const alt = recommendBeyondTwo(evaluations, { elbow: elbow.knee });
+    if (alt) {
+      alternative = { k: alt.k, reasons: alt.reasons };
+      const s2 = evaluations.find((e) => e.k === 2)?.silhouette ?? NaN;
+      notes.push(`the evidence points to 2 segments (silhouette ${s2.toFixed(2)}); if you need more, k = ${alt.k} is the best of ${kMin === 2 ? 3 : kMin}..${kMax}: ${alt.reasons.join("; ")}`);
+    }
+  }
+  return {
+    rows: X.rows, cols: X.cols, kMin, kMax, seed: config.seed, evaluations, kOne: { inertia: totalSS, logW: Math.log(totalSS), gap: null, gapSe: null },
+    silhouetteSample: sampled ? config.silhouetteSampleSize : null, elbow, gap: null, stability: null, recommendation, alternative, notes,
+  };
+}
+
+/** The fitted tree as a model of k segments (its cut at k), as AgglomerativeClustering with nClusters k would give. */
+function treeAtK(X: Matrix, tree: AgglomerativeModel, k: number): AgglomerativeModel {
+  const labels = tree.cut(k);
+  let nc = 0;
+  for (const l of labels) if (l + 1 > nc) nc = l + 1;
+  const centroids = ["ward", "centroid", "median"].includes(tree.linkage);
+  return new AgglomerativeModel(
+    tree.linkageMatrix, labels, tree.linkage, tree.metric, tree.nFeatures, null,
+    centroids ? segmentMeans(X, labels, nc) : null, centroids ? null : X,
+  );
 }
 
 /** Size, share, and a first profile of each segment in the units of the original data. */
