@@ -347,7 +347,7 @@ function flipSigns(comps: Float64Array, k: number, data: Float64Array, mean: Flo
   for (let c = 0; c < k; c++) if (best[c] < 0) for (let j = 0; j < d; j++) comps[c * d + j] = -comps[c * d + j];
 }
 
-/** out[c] = (X − 1·meanᵀ) z_c for the l vectors z_c of length d (out: l × n, row-major). */
+/** out[c] = (X − 1·meanᵀ) z_c for the l vectors z_c of length d (out: l × n, row-major). Four rows per pass over Z. */
 function timesCentered(data: Float64Array, mean: Float64Array, n: number, d: number, Z: Float64Array, l: number, out: Float64Array): void {
   const shift = new Float64Array(l);
   for (let c = 0; c < l; c++) {
@@ -355,7 +355,33 @@ function timesCentered(data: Float64Array, mean: Float64Array, n: number, d: num
     for (let j = 0; j < d; j++) s += mean[j] * Z[c * d + j];
     shift[c] = s;
   }
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const r0 = i * d;
+    const r1 = r0 + d;
+    const r2 = r1 + d;
+    const r3 = r2 + d;
+    for (let c = 0; c < l; c++) {
+      const z = c * d;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let j = 0; j < d; j++) {
+        const zj = Z[z + j];
+        s0 += data[r0 + j] * zj;
+        s1 += data[r1 + j] * zj;
+        s2 += data[r2 + j] * zj;
+        s3 += data[r3 + j] * zj;
+      }
+      const o = c * n + i;
+      out[o] = s0 - shift[c];
+      out[o + 1] = s1 - shift[c];
+      out[o + 2] = s2 - shift[c];
+      out[o + 3] = s3 - shift[c];
+    }
+  }
+  for (; i < n; i++) {
     const row = i * d;
     for (let c = 0; c < l; c++) {
       const z = c * d;
@@ -366,15 +392,31 @@ function timesCentered(data: Float64Array, mean: Float64Array, n: number, d: num
   }
 }
 
-/** out[c] = (X − 1·meanᵀ)ᵀ q_c for the l vectors q_c of length n (out: l × d, row-major). */
+/** out[c] = (X − 1·meanᵀ)ᵀ q_c for the l vectors q_c of length n (out: l × d, row-major). Four rows per pass over out. */
 function transposeTimesCentered(data: Float64Array, mean: Float64Array, n: number, d: number, Q: Float64Array, l: number, out: Float64Array): void {
   out.fill(0);
   const sums = new Float64Array(l);
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const r0 = i * d;
+    const r1 = r0 + d;
+    const r2 = r1 + d;
+    const r3 = r2 + d;
+    for (let c = 0; c < l; c++) {
+      const q = c * n + i;
+      const q0 = Q[q];
+      const q1 = Q[q + 1];
+      const q2 = Q[q + 2];
+      const q3 = Q[q + 3];
+      sums[c] += q0 + q1 + q2 + q3;
+      const o = c * d;
+      for (let j = 0; j < d; j++) out[o + j] += q0 * data[r0 + j] + q1 * data[r1 + j] + q2 * data[r2 + j] + q3 * data[r3 + j];
+    }
+  }
+  for (; i < n; i++) {
     const row = i * d;
     for (let c = 0; c < l; c++) {
       const q = Q[c * n + i];
-      if (q === 0) continue;
       sums[c] += q;
       const o = c * d;
       for (let j = 0; j < d; j++) out[o + j] += q * data[row + j];
