@@ -160,7 +160,7 @@ describe("the report on degenerate segmentations", () => {
     expect(await caption(2000)).toMatch(/features \(\d+\.\d\s% of the variance; the axes found on a stratified sample of 1,000 customers\), coloured/);
   });
 
-  it.skipIf(!hasChromium)("30 features: the snake plot fits the page width in Chromium (no sideways scrolling), drawing the 12 most distinguishing", async () => {
+  it.skipIf(!hasChromium)("30 features: the snake plot and the profile heatmap fit the page width in Chromium (no sideways scrolling), drawing the 12 most distinguishing", async () => {
     const rows = ["id," + Array.from({ length: 30 }, (_, j) => `spend_in_category_${j}`).join(",")];
     for (let i = 0; i < 90; i++) rows.push(`c${i},` + Array.from({ length: 30 }, (_, j) => ((i % 3) * (j % 4) + ((i * 7 + j) % 5)) / 2).join(","));
     const rep = await report(csv(rows), 3, ["--id", "id", "--map", "pca"]);
@@ -169,11 +169,13 @@ describe("the report on degenerate segmentations", () => {
     try {
       expect(v.errors).toEqual([]);
       expect(v.rendered).toBe(v.charts);
-      const [scroll, client, svg] = (await v.page.evaluate(
-        `(() => { const el = document.getElementById("view-snake-plot"); return [el.scrollWidth, el.clientWidth, el.querySelector("svg").getBoundingClientRect().width]; })()`,
-      )) as [number, number, number];
-      expect(svg).toBeGreaterThan(300);
-      expect(scroll).toBeLessThanOrEqual(client);
+      for (const id of ["snake-plot", "profile-heatmap"]) {
+        const [scroll, client, svg] = (await v.page.evaluate(
+          `(() => { const el = document.getElementById("view-${id}"); return [el.scrollWidth, el.clientWidth, el.querySelector("svg").getBoundingClientRect().width]; })()`,
+        )) as [number, number, number];
+        expect(svg, id).toBeGreaterThan(300);
+        expect(scroll, id).toBeLessThanOrEqual(client);
+      }
     } finally {
       await v.close();
     }

@@ -94,7 +94,8 @@ function tooltip(withMean: boolean) {
 export function profileHeatmapChart(input: ProfileChartInput): TopLevelSpec {
   const { segments, features, rows, maxAbs } = cells(input);
   const m = maxAbs > 0 ? maxAbs : 1;
-  const cell = Math.max(28, Math.min(64, Math.floor(640 / Math.max(1, features.length))));
+  // Cells of 24 to 64 pixels: up to 30 features (the report's most) the chart, with its labels and legend, fits a report page.
+  const cell = Math.max(24, Math.min(64, Math.floor(640 / Math.max(1, features.length))));
   const description = input.description ?? `Heatmap of ${segments.length} segments by ${features.length} features: each cell is the segment's difference from the population in standard units. `
     + segments.map((seg) => {
       const own = rows.filter((r) => r.segment === seg && r.value !== null).sort((a, b) => Math.abs(b.value!) - Math.abs(a.value!)).slice(0, 3);
@@ -126,7 +127,7 @@ export function profileHeatmapChart(input: ProfileChartInput): TopLevelSpec {
         },
       },
       {
-        mark: { type: "text", fontSize: 10, baseline: "middle" },
+        mark: { type: "text", fontSize: cell < 28 ? 8.5 : 10, baseline: "middle" },
         encoding: {
           text: { field: "text" },
           color: { condition: { test: `datum.value !== null && abs(datum.value) > ${0.6 * m}`, value: "#ffffff" }, value: "#222222" },
