@@ -3,7 +3,8 @@
  * of the inertia curve (Kneedle), the gap statistic, bootstrap stability, and a recommended k
  * with the reasons for it. Isomorphic: pure over a Matrix, the options and a seed.
  */
-import { KMeans } from "../cluster/kmeans.js";
+import { KMeans, type KMeansModel } from "../cluster/kmeans.js";
+import { getParallelExecutor, sharedMemoryAvailable } from "../core/parallel.js";
 import { AbortError, InputError } from "../core/errors.js";
 import { type Matrix, type MatrixLike, takeRows, toMatrix } from "../core/matrix.js";
 import { makeRandom, type Random } from "../core/random.js";
@@ -157,8 +158,10 @@ export interface ChooseKProgress {
    * unit: a K-Means fit weighs rows × k × initialisations × an expected number of iterations,
    * the silhouette its pairs of rows). done/total is the share of the whole choice done, for
    * a progress bar and an estimate of the time left; total is fixed for the run and done never
-   * goes down. The fits' iterations are counted as they run, so reports come several times a
-   * second (at most every `progressInterval` ms), not only between fits.
+   * goes down. Reports come after every fit, every 1/64 of the silhouette and, within each fit
+   * on the data, as it runs (at most every `progressInterval` ms): there the share grows with
+   * the fit's iterations or, when it runs on the worker pool, with its time against the time
+   * the fits before it took per unit.
    */
   done: number;
   total: number;
@@ -399,28 +402,53 @@ export async function chooseK(Xin: MatrixLike, options: ChooseKOptions = {}): Pr
     round?: number;
     /** The units of work this fit was planned as. */
     work: number;
-    /** Count its iterations as they run (costs one pass over the rows per iteration: for the long fits only). */
+    /** Report progress while it runs (the fits on the data: the long ones). */
     track?: boolean;
     init?: Matrix;
     sampleWeight?: Float64Array;
     onWarning?: (m: string) => void;
   }
+  // Milliseconds per unit of fit work, learned from the fits done so far (a guess before the first).
+  let fitTime = 0;
+  let fitUnits = 0;
+  const msPerUnit = (): number => (fitUnits > 0 ? fitTime / fitUnits : d * 2e-6);
+  const onPool = getParallelExecutor() !== null && sharedMemoryAvailable();
   const fit = async (M: Matrix, k: number, randomState: number, inits: number, task: FitTask) => {
     if (options.signal?.aborted) throw new AbortError("the choice of k was aborted");
     const start = done;
-    const perInit = task.work / inits;
-    // Within a fit: each initialisation's share fills up as 1 − e^(−iteration / expected), so
-    // the count never runs past it when a run takes more iterations than expected.
-    const onIteration = task.track && options.onProgress
-      ? (p: { init: number; iteration: number }) => {
-        done = start + perInit * (p.init + 1 - Math.exp(-p.iteration / ITERATIONS));
-        report(task.phase, k, task.what, task.round);
+    const t0 = Date.now();
+    // Within a long fit, its share fills up as 1 − e^(−x), never running past it: on the worker
+    // pool, where the fit waits for the workers, a timer reports x = time / expected time (no
+    // cost to the fit); on the calling thread, the fit's own iterations are counted (x =
+    // iteration / expected iterations, one extra pass over the rows each).
+    let timer: ReturnType<typeof setInterval> | null = null;
+    let onIteration: ((p: { init: number; iteration: number }) => void) | undefined;
+    if (task.track && options.onProgress) {
+      if (onPool) {
+        const expected = task.work * msPerUnit();
+        timer = setInterval(() => {
+          done = start + task.work * (1 - Math.exp(-(Date.now() - t0) / expected));
+          report(task.phase, k, task.what, task.round);
+        }, Math.max(interval, 50));
+      } else {
+        const perInit = task.work / inits;
+        onIteration = (p) => {
+          done = start + perInit * (p.init + 1 - Math.exp(-p.iteration / ITERATIONS));
+          report(task.phase, k, task.what, task.round);
+        };
       }
-      : undefined;
-    const m = await new KMeans({
-      nClusters: k, nInit: task.init ? 1 : inits, init: task.init, maxIter: options.maxIter, tol: options.tol, randomState,
-      signal: options.signal, onProgress: onIteration,
-    }).fit(M, { onWarning: task.onWarning, sampleWeight: task.sampleWeight });
+    }
+    let m: KMeansModel;
+    try {
+      m = await new KMeans({
+        nClusters: k, nInit: task.init ? 1 : inits, init: task.init, maxIter: options.maxIter, tol: options.tol, randomState,
+        signal: options.signal, onProgress: onIteration,
+      }).fit(M, { onWarning: task.onWarning, sampleWeight: task.sampleWeight });
+    } finally {
+      if (timer !== null) clearInterval(timer);
+    }
+    fitTime += Date.now() - t0;
+    fitUnits += task.work;
     done = start + task.work;
     report(task.phase, k, task.what, task.round);
     return m;
