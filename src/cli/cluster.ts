@@ -8,7 +8,8 @@ import { dropTable, type LoadedTable, loadTable } from "../io/read.js";
 import { profileTable, type TableProfile } from "../io/schema.js";
 import { checkDistinctPaths, checkOutputPath, type NamedPath, type OutColumn, OutputBatch } from "../io/write.js";
 import { AVAILABLE_ALGORITHMS, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "../pipeline/config.js";
-import { buildModelFile } from "../pipeline/model.js";
+import type { RfmMapping } from "../io/rfm.js";
+import { buildModelFile, type TransactionFeatures } from "../pipeline/model.js";
 import { runSegmentation, type SegmentationResult } from "../pipeline/run.js";
 import { renderReportHtml } from "../report/html.js";
 import { type ChartFormat, resolveFonts, writeCharts } from "../report/render.js";
@@ -32,6 +33,8 @@ export interface ClusterOutputs {
   maps?: ReportMap[];
   /** The name of the data in the report (default: the file's name). */
   title?: string;
+  /** The transaction log's mapping when the table is its RFM features: recorded in the model for predict. */
+  transactions?: RfmMapping;
   /** Set by clusterFile: the chart files written into `charts`. */
   chartFiles?: string[];
 }
@@ -96,7 +99,7 @@ export async function clusterFile(
     });
     endProgress(io);
     // Everything is prepared, then written together: a failure leaves no output changed.
-    const modelText = outputs.model ? JSON.stringify(buildModelFile(result, data), null, 1) + "\n" : undefined;
+    const modelText = outputs.model ? JSON.stringify(buildModelFile(result, data, { transactions: transactionFeatures(outputs.transactions) }), null, 1) + "\n" : undefined;
     let report: SegmentationReport | undefined;
     if (outputs.report || outputs.charts) {
       report = await buildSegmentationReport(result, data, { source: outputs.title ?? basename(file), readAs: profile.details, maps: outputs.maps, onProgress: report_ });
@@ -124,6 +127,13 @@ export async function clusterFile(
     endProgress(io);
     await dropTable(t);
   }
+}
+
+/** What a model records of a transaction log's mapping: all but the as-of date, which is each log's own. */
+function transactionFeatures(map: RfmMapping | undefined): TransactionFeatures | undefined {
+  if (!map) return undefined;
+  const { asOf: _asOf, ...rest } = map;
+  return { kind: "rfm", ...rest };
 }
 
 /**
@@ -378,8 +388,13 @@ async function clusterTransactions(
   const inputs = [{ flag: "input", path: file }];
   await checkClusterOutputs(outputs, inputs);
   return withRfmFile(file, map, parseTypes(values.type), async (path, rfm) => {
-    const raw = await clusterFile(path, config, outputs, io, { inputs });
+    const raw = await clusterFile(path, config, { ...outputs, transactions: map }, io, { inputs });
     const run: ClusterRun = { ...raw, data: { ...raw.data, source: `${file} (RFM features)` } };
+    // The features and the profile columns are --transactions' defaults unless given: say so.
+    for (const f of run.result.features) {
+      if (values.features === undefined && f.reason === "chosen with --features") f.reason = "an RFM feature clustered on by default (--features to choose)";
+      if (values.profile === undefined && f.reason.startsWith("described in the profiles")) f.reason = "an RFM column described in the profiles by default, not clustered on";
+    }
     if (values.json) {
       io.out(JSON.stringify({ ...clusterJson(run), file, rfm: rfmJson(file, rfm) }, null, 2));
     } else {
@@ -388,7 +403,7 @@ async function clusterTransactions(
       printCluster(run, io, { wide: values.wide });
     }
     return 0;
-  });
+  }, { sheet: values.sheet });
 }
 
 export function clusterJson(run: ClusterRun) {

@@ -21,7 +21,7 @@ ${COMMON_TAIL}`;
 
 export const rfmHelp = `usage: segmenta rfm <transactions> --customer C --date D (--amount A | --quantity Q --price P)
                     [--invoice I] [--product P] [--as-of YYYY-MM-DD] [--cancellations net|exclude]
-                    [--cancel-prefix C] [--scores] [--type COL=KIND] --out rfm.csv [--raw-csv] [--json] [--debug]
+                    [--cancel-prefix C] [--scores] [--type COL=KIND] [--sheet NAME] --out rfm.csv [--raw-csv] [--json] [--debug]
 
 Turns a transaction log into one row per customer:
   recency_days     days from the last purchase to the as-of date
@@ -145,13 +145,16 @@ ${TRANSACTIONS}
 
 ${COMMON_TAIL}`;
 
-export const predictHelp = `usage: segmenta predict --model model.json <file> --out segments.csv [--raw-csv] [--sheet NAME] [--json] [--debug]
+export const predictHelp = `usage: segmenta predict --model model.json <file> --out segments.csv [--raw-csv] [--sheet NAME] [--as-of DATE] [--json] [--debug]
 
 Scores the rows of a file with a model saved by segmenta cluster --model: the same column
 types, preprocessing and centers; the model is checked first (its shapes, its numbers and
 its checksum). --out gets id, segment and segment_name (CSV, Parquet or JSON by extension;
 .gz compresses; --raw-csv as for cluster). On the training file it reproduces the training
 segments (K-Means; agglomerative says how far the nearest-segment rule agrees with the tree).
+A model fitted with cluster --transactions records how its features were computed: given a
+transaction log (with the log's customer and date columns), predict computes the same RFM
+features, as of --as-of (default: the day after the log's last transaction), and scores them.
 
 ${COMMON_TAIL}`;
 

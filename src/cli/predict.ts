@@ -5,7 +5,9 @@ import { checkInputFile, dropTable, loadTable } from "../io/read.js";
 import { profileTable } from "../io/schema.js";
 import { checkDistinctPaths, checkOutputPath, writeColumns } from "../io/write.js";
 import { type LoadedModelFile, parseModelFile, predictWithModel } from "../pipeline/model.js";
+import type { RfmMapping } from "../io/rfm.js";
 import { type Io, onePositional, parse, pct, table } from "./common.js";
+import { describeRfm, rfmJson, withRfmFile } from "./rfm.js";
 
 
 export async function loadModelFile(path: string): Promise<LoadedModelFile> {
@@ -20,11 +22,12 @@ export async function loadModelFile(path: string): Promise<LoadedModelFile> {
 }
 
 export async function predictCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<{ model?: string; out?: string; sheet?: string; "raw-csv"?: boolean }>("predict", args, {
+  const { values, positionals } = parse<{ model?: string; out?: string; sheet?: string; "raw-csv"?: boolean; "as-of"?: string }>("predict", args, {
     model: { type: "string" },
     out: { type: "string" },
     sheet: { type: "string" },
     "raw-csv": { type: "boolean" },
+    "as-of": { type: "string" },
   });
   const file = onePositional("predict", positionals, "data file");
   if (!values.model) throw new InputError("give the model with --model model.json (the file written by segmenta cluster --model)");
@@ -32,8 +35,47 @@ export async function predictCommand(args: string[], io: Io): Promise<number> {
   await checkOutputPath(values.out, "--out", "data");
   await checkDistinctPaths([{ flag: "input", path: file }, { flag: "--model", path: values.model }], [{ flag: "--out", path: values.out }]);
   const m = await loadModelFile(values.model);
+  const tx = m.file.transactions;
+  if (values["as-of"] !== undefined && !tx) {
+    throw new InputError("--as-of dates the features of a transaction log: this model was not fitted on one (segmenta cluster --transactions)");
+  }
+  if (tx && (values["as-of"] !== undefined || (await isTransactionLog(file, m, values.sheet)))) {
+    // A transaction log: its features are computed as in training, as of --as-of (default
+    // the day after its last transaction), then scored.
+    const { kind: _kind, ...mapping } = tx;
+    const map: RfmMapping = { ...mapping, asOf: values["as-of"] };
+    return withRfmFile(file, map, {}, async (path, rfm) => {
+      if (!values.json) {
+        for (const line of describeRfm(rfm)) io.out(line);
+        io.out("");
+      }
+      return scoreFile(path, file, m, values as PredictValues, io, { rfm: rfmJson(file, rfm) });
+    }, { sheet: values.sheet });
+  }
+  return scoreFile(file, file, m, values as PredictValues, io);
+}
+
+type PredictValues = { model: string; out: string; sheet?: string; "raw-csv"?: boolean; json?: boolean };
+
+/**
+ * Whether `file` is a transaction log for a model fitted on one: it lacks some of the
+ * model's feature columns and has the log's customer and date columns.
+ */
+async function isTransactionLog(file: string, m: LoadedModelFile, sheet?: string): Promise<boolean> {
+  const t = await loadTable(file, { sheet });
+  try {
+    const names = new Set(t.columns.map((c) => c.name));
+    const tx = m.file.transactions!;
+    return !m.file.columns.every((c) => names.has(c.name)) && names.has(tx.customer) && names.has(tx.date);
+  } finally {
+    await dropTable(t);
+  }
+}
+
+/** Scores the rows of `path` (the data file, or the features computed from a log) and writes --out. */
+async function scoreFile(path: string, file: string, m: LoadedModelFile, values: PredictValues, io: Io, extra: { rfm?: unknown } = {}): Promise<number> {
   // The id column is read as text, verbatim, as in training.
-  const t = await loadTable(file, { sheet: values.sheet, text: m.file.idColumn ? [m.file.idColumn] : [] });
+  const t = await loadTable(path, { sheet: extra.rfm ? undefined : values.sheet, text: m.file.idColumn ? [m.file.idColumn] : [] });
   try {
     const names = t.columns.map((c) => c.name);
     const needed = m.file.columns.map((c) => c.name);
@@ -41,7 +83,8 @@ export async function predictCommand(args: string[], io: Io): Promise<number> {
     if (missing.length) {
       throw new InputError(
         `${file} lacks ${missing.length === 1 ? "the column" : "the columns"} ${missing.map((n) => `"${n}"`).join(", ")} that the model needs; ` +
-          `add ${missing.length === 1 ? "it" : "them"} (values may be empty) or fit a new model on this file`,
+          `add ${missing.length === 1 ? "it" : "them"} (values may be empty) or fit a new model on this file` +
+          (m.file.transactions ? `; or give the transaction log the model was fitted on the features of (columns ${m.file.transactions.customer}, ${m.file.transactions.date}, …)` : ""),
       );
     }
     // Read every input column as it was read in training.
@@ -58,7 +101,7 @@ export async function predictCommand(args: string[], io: Io): Promise<number> {
     const notes = p.note ? [p.note] : [];
     // Everything printed is prepared before the file is written: a failure leaves --out as it was.
     const printed = values.json
-      ? [JSON.stringify({ file, model: values.model, rows: data.rows, k, sizes, names: segmentNames, warnings: p.warnings, notes, outputs: { out: values.out } }, null, 2)]
+      ? [JSON.stringify({ file, model: values.model, rows: data.rows, k, sizes, names: segmentNames, warnings: p.warnings, notes, ...extra, outputs: { out: values.out } }, null, 2)]
       : [
         `${file}: ${data.rows} rows scored with ${values.model} (k=${k})`,
         ...table(

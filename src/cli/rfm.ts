@@ -55,10 +55,10 @@ export async function withRfmTable<T>(
   file: string,
   map: RfmMapping,
   types: Record<string, ColumnKind>,
-  options: { scores?: boolean },
+  options: { scores?: boolean; sheet?: string },
   use: (s: RfmFileResult) => Promise<T>,
 ): Promise<T> {
-  const s: RfmFileResult = await computeRfmFromFile(file, map, types);
+  const s: RfmFileResult = await computeRfmFromFile(file, map, types, { sheet: options.sheet });
   try {
     if (options.scores) s.segments = await addRfmScores(s);
     return await use(s);
@@ -73,7 +73,7 @@ export async function rfmFile(
   map: RfmMapping,
   out: string,
   types: Record<string, ColumnKind> = {},
-  options: { scores?: boolean; rawCsv?: boolean } = {},
+  options: { scores?: boolean; rawCsv?: boolean; sheet?: string } = {},
 ): Promise<RfmFileResult> {
   checkRfmMapping(map);
   await checkOutputPath(out, "--out");
@@ -93,11 +93,12 @@ export async function withRfmFile<T>(
   map: RfmMapping,
   types: Record<string, ColumnKind>,
   use: (path: string, s: RfmFileResult) => Promise<T>,
+  options: { sheet?: string } = {},
 ): Promise<T> {
   const dir = await mkdtemp(join(tmpdir(), "segmenta-rfm-"));
   try {
     const path = join(dir, "rfm.parquet");
-    const s = await rfmFile(file, map, path, types);
+    const s = await rfmFile(file, map, path, types, options);
     return await use(path, s);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -140,9 +141,10 @@ export function rfmJson(file: string, s: RfmFileResult, outputs?: Record<string,
 }
 
 export async function rfmCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<RfmMappingValues & { out?: string; type?: string[]; scores?: boolean; "raw-csv"?: boolean }>("rfm", args, {
+  const { values, positionals } = parse<RfmMappingValues & { out?: string; type?: string[]; scores?: boolean; "raw-csv"?: boolean; sheet?: string }>("rfm", args, {
     ...RFM_MAPPING_OPTIONS,
     out: { type: "string" },
+    sheet: { type: "string" },
     scores: { type: "boolean" },
     "raw-csv": { type: "boolean" },
     type: { type: "string", multiple: true },
@@ -153,7 +155,7 @@ export async function rfmCommand(args: string[], io: Io): Promise<number> {
   progress(io)(`computing RFM features of ${file}`);
   let s: RfmFileResult;
   try {
-    s = await rfmFile(file, map, values.out, parseTypes(values.type), { scores: values.scores, rawCsv: values["raw-csv"] });
+    s = await rfmFile(file, map, values.out, parseTypes(values.type), { scores: values.scores, rawCsv: values["raw-csv"], sheet: values.sheet });
   } finally {
     endProgress(io);
   }

@@ -79,7 +79,7 @@ export async function tuneCommand(args: string[], io: Io): Promise<number> {
   }
 
   const tuneOn = async (path: string, inputs: NamedPath[]): Promise<ClusterRun> => {
-    const run = await clusterFile(path, config, {}, io, { sheet: values.sheet, inputs });
+    const run = await clusterFile(path, config, {}, io, { sheet: map ? undefined : values.sheet, inputs });
     const choice = run.result.kChoice;
     if (!choice) throw new Error("tune: the segmentation returned no evaluation of k");
     let charts: TuneCharts = null;
@@ -108,7 +108,7 @@ export async function tuneCommand(args: string[], io: Io): Promise<number> {
       }
       await tuneOn(path, [{ flag: "input", path: file }]);
       return 0;
-    });
+    }, { sheet: values.sheet });
   }
   await tuneOn(file, [{ flag: "input", path: file }]);
   return 0;
@@ -137,6 +137,7 @@ export function tuneJson(run: ClusterRun, c: ChooseKResult, charts: TuneCharts) 
     gap: c.gap,
     stability: c.stability,
     recommendation: c.recommendation,
+    alternative: c.alternative,
     /** The segments at the recommended k. */
     segments: r.segments,
     notes: c.notes,

@@ -155,7 +155,7 @@ export async function openTransactions(
   file: string,
   map: RfmMapping,
   types: Record<string, ColumnKind> = {},
-  options: { load?: boolean } = {},
+  options: { load?: boolean; sheet?: string } = {},
 ): Promise<TransactionSource> {
   await checkInputFile(file);
   const format = await detectFormat(file);
@@ -217,7 +217,7 @@ export async function openTransactions(
       await drop();
     }
   }
-  const table = await loadTable(file);
+  const table = await loadTable(file, { sheet: options.sheet });
   return { table, scanned: false, close: () => dropTable(table) };
 }
 
@@ -227,16 +227,18 @@ export async function openTransactions(
  * a malformed row), the file is loaded with loadTable, which retypes such columns or names
  * the row, and the job is done again.
  */
-export async function computeRfmFromFile(file: string, map: RfmMapping, types: Record<string, ColumnKind> = {}): Promise<RfmSummary> {
+export async function computeRfmFromFile(
+  file: string, map: RfmMapping, types: Record<string, ColumnKind> = {}, options: { sheet?: string } = {},
+): Promise<RfmSummary> {
   checkRfmMapping(map);
-  let src = await openTransactions(file, map, types);
+  let src = await openTransactions(file, map, types, options);
   try {
     try {
       return await computeRfm(src.table, map, types);
     } catch (e) {
       if (!src.scanned || e instanceof InputError) throw e;
       await src.close();
-      src = await openTransactions(file, map, types, { load: true });
+      src = await openTransactions(file, map, types, { ...options, load: true });
       return await computeRfm(src.table, map, types);
     }
   } finally {

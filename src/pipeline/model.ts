@@ -39,6 +39,11 @@ export interface ModelFile {
   };
   /** Each segment's name and description, index = segment number (absent in older files: "Segment N"). */
   segments?: { segment: number; name: string; description: string }[];
+  /**
+   * When the model was fitted on features computed from a transaction log (cluster
+   * --transactions): how to compute them again, so that predict can score a log.
+   */
+  transactions?: TransactionFeatures;
   /** "sha256:" and the SHA-256 of the canonical JSON of everything else (see modelChecksum); absent in older files. */
   checksum?: string;
 }
@@ -48,7 +53,24 @@ export interface ModelFile {
  * agglomerative models how far the predict rule agrees with the tree on the training rows,
  * and a checksum of the content (checked when the file is read).
  */
-export function buildModelFile(result: SegmentationResult, data: Dataset): ModelFile {
+/**
+ * The column mapping of a transaction log and the options that turned it into the features
+ * (the RFM table of io/rfm.ts); the as-of date is the log's own at each use unless given.
+ */
+export interface TransactionFeatures {
+  kind: "rfm";
+  customer: string;
+  date: string;
+  amount?: string;
+  quantity?: string;
+  price?: string;
+  invoice?: string;
+  product?: string;
+  cancellations?: "net" | "exclude";
+  cancelPrefix?: string;
+}
+
+export function buildModelFile(result: SegmentationResult, data: Dataset, extra: { transactions?: TransactionFeatures } = {}): ModelFile {
   const inputs = new Set(result.pipeline.inputColumns);
   const rule = result.model.predictRule;
   const agreement = rule ? { rule, ...result.model.agreement(result.matrix, result.labels, result.outliers) } : null;
@@ -72,6 +94,7 @@ export function buildModelFile(result: SegmentationResult, data: Dataset): Model
       ...(agreement ? { agreement } : {}),
     },
     segments: result.segments.map((s) => ({ segment: s.segment, name: s.name, description: s.description })),
+    ...(extra.transactions ? { transactions: JSON.parse(JSON.stringify(extra.transactions)) as TransactionFeatures } : {}),
   };
   file.checksum = modelChecksum(file);
   return file;
@@ -138,6 +161,7 @@ export function parseModelFile(json: unknown, where = "model"): LoadedModelFile 
   const k = model.nClusters;
   checkTraining(f.training, k, fail);
   checkSegments(f.segments, k, fail);
+  if (f.transactions !== undefined) checkTransactions(f.transactions, fail);
   if (f.checksum !== undefined) {
     if (typeof f.checksum !== "string" || !/^sha256:[0-9a-f]{64}$/.test(f.checksum)) fail(`"checksum" is ${show(f.checksum)}; expected "sha256:" and 64 hexadecimal digits`);
     if (modelChecksum(f as Record<string, unknown>) !== f.checksum) {
@@ -383,6 +407,17 @@ export interface Prediction {
    * the fitted tree on the training rows (a line to show the user); null for K-Means.
    */
   note: string | null;
+}
+
+function checkTransactions(t: unknown, fail: (problem: string) => never): void {
+  if (!isObject(t) || (t as { kind?: unknown }).kind !== "rfm") fail(`"transactions" is ${show(t)}; expected the column mapping of a transaction log`);
+  const m = t as Record<string, unknown>;
+  for (const key of ["customer", "date"]) if (typeof m[key] !== "string" || m[key] === "") fail(`"transactions.${key}" is ${show(m[key])}; expected a column name`);
+  for (const key of ["amount", "quantity", "price", "invoice", "product", "cancelPrefix"]) {
+    if (m[key] !== undefined && typeof m[key] !== "string") fail(`"transactions.${key}" is ${show(m[key])}; expected a column name`);
+  }
+  if (m.amount === undefined && (m.quantity === undefined || m.price === undefined)) fail(`"transactions" has neither an amount nor a quantity and a price`);
+  if (m.cancellations !== undefined && m.cancellations !== "net" && m.cancellations !== "exclude") fail(`"transactions.cancellations" is ${show(m.cancellations)}; expected "net" or "exclude"`);
 }
 
 /** Applies a model file's preprocessing and model to a dataset. */
