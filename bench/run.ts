@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne` or `-- report` runs one.
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report` or `-- startup` runs one.
  */
 import { installWorkerPool } from "../src/io/pool.js";
 import { benchHclust } from "./hclust.js";
@@ -10,6 +10,7 @@ import { benchMiniBatch } from "./minibatch.js";
 import { benchReport } from "./report.js";
 import { benchRfm } from "./rfm.js";
 import { benchSilhouette } from "./silhouette.js";
+import { benchStartup } from "./startup.js";
 import { benchTsne } from "./tsne.js";
 
 installWorkerPool();
@@ -31,4 +32,5 @@ if (want("rfm")) await benchRfm(quick ? { largeRows: 1_000_000 } : {});
 if (want("hclust")) await benchHclust(quick);
 if (want("tsne")) await benchTsne(quick);
 if (want("report")) await benchReport(quick);
+if (want("startup")) await benchStartup();
 process.exit(0);
