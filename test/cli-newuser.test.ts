@@ -85,7 +85,7 @@ describe("progress on a terminal", () => {
     t = 2000;
     p("phase: other step", 0.5);
     expect(drawn).toHaveLength(3);
-    expect(drawn[2]).toMatch(/50%  about 2 s left$/);
+    expect(drawn[2]).toMatch(/50% {2}about 2 s left$/);
     const silent: string[] = [];
     progress({ out: () => {}, err: () => {}, tty: false }, () => 0, (s) => silent.push(s))("x", 0.5);
     expect(silent).toEqual([]);

@@ -40,30 +40,20 @@
  */
 import { InputError } from "../core/errors.js";
 import type { ColumnKind } from "../core/dataset.js";
+import type { CancellationMode, TransactionMapping } from "../pipeline/model.js";
 import { RFM_SEGMENTS, rfmScores, rfmSegmentCodes, type RfmSegment } from "../profile/rfm-scores.js";
 import { duck, duckMessage, exec, freshTableName, ident, lit, queryRows } from "./duck.js";
 import { checkInputFile, detectFormat, dropTable, type LoadedTable, loadTable } from "./read.js";
 import { profileTable } from "./schema.js";
 import { compressionOption, sniffCsv } from "./sniff.js";
 
-export type CancellationMode = "net" | "exclude";
+export type { CancellationMode } from "../pipeline/model.js";
 export const CANCELLATION_MODES: readonly CancellationMode[] = ["net", "exclude"];
 
-export interface RfmMapping {
-  customer: string;
-  date: string;
-  amount?: string;
-  quantity?: string;
-  price?: string;
-  invoice?: string;
-  /** Product column; adds distinct_products. */
-  product?: string;
+/** A transaction log's columns and options (as a model records them), and the as-of date. */
+export interface RfmMapping extends TransactionMapping {
   /** As-of date (YYYY-MM-DD); default: the day after the last transaction. */
   asOf?: string;
-  /** What cancellations do to monetary: taken off (net, the default) or ignored (exclude). */
-  cancellations?: CancellationMode;
-  /** Invoices starting with this (any case) are cancellations; default "C"; "" for none. */
-  cancelPrefix?: string;
 }
 
 export interface RfmSummary {

@@ -53,21 +53,30 @@ export interface ModelFile {
  * agglomerative models how far the predict rule agrees with the tree on the training rows,
  * and a checksum of the content (checked when the file is read).
  */
-/**
- * The column mapping of a transaction log and the options that turned it into the features
- * (the RFM table of io/rfm.ts); the as-of date is the log's own at each use unless given.
- */
-export interface TransactionFeatures {
-  kind: "rfm";
+export type CancellationMode = "net" | "exclude";
+
+/** The columns of a transaction log and the options that turn it into RFM features (io/rfm.ts). */
+export interface TransactionMapping {
   customer: string;
   date: string;
   amount?: string;
   quantity?: string;
   price?: string;
   invoice?: string;
+  /** Product column; adds distinct_products. */
   product?: string;
-  cancellations?: "net" | "exclude";
+  /** What cancellations do to monetary: taken off (net, the default) or ignored (exclude). */
+  cancellations?: CancellationMode;
+  /** Invoices starting with this (any case) are cancellations; default "C"; "" for none. */
   cancelPrefix?: string;
+}
+
+/**
+ * What a model fitted on a transaction log's RFM features records of the log, so that predict
+ * can compute the features again (the as-of date is each log's own at each use unless given).
+ */
+export interface TransactionFeatures extends TransactionMapping {
+  kind: "rfm";
 }
 
 export function buildModelFile(result: SegmentationResult, data: Dataset, extra: { transactions?: TransactionFeatures } = {}): ModelFile {
