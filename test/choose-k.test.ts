@@ -407,6 +407,25 @@ describe("the silhouette of several labellings in one pass (what chooseK uses fo
     labelings.forEach((labels, l) => expect(Math.abs(scores[l] - silhouetteScore(X, labels))).toBeLessThan(1e-12));
   });
 
+  it("chooseK reports progress during a fit on the worker pool (by a timer), with the same result as without workers", async () => {
+    const r = new Random(3);
+    const big: Matrix = { data: Float64Array.from({ length: 20000 * 50 }, (_, i) => r.normal(((i / 50) | 0) % 3, 1)), rows: 20000, cols: 50 };
+    const opts = { kMin: 4, kMax: 4, randomState: 2, gapReferences: 0, stabilityResamples: 0, silhouetteSampleSize: 500 };
+    const seen: ChooseKProgress[] = [];
+    setParallelExecutor(pool);
+    let a;
+    try {
+      a = await chooseK(big, { ...opts, progressInterval: 50, onProgress: (p) => seen.push(p) });
+    } finally {
+      setParallelExecutor(null);
+    }
+    const during = seen.filter((p) => p.message.startsWith("k=4: K-Means on the data") && p.done > 0 && p.done < seen[0].total);
+    expect(during.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < seen.length; i++) expect(seen[i].done).toBeGreaterThanOrEqual(seen[i - 1].done);
+    const b = await chooseK(big, opts);
+    expect(a.evaluations[0].inertia).toBe(b.evaluations[0].inertia);
+  });
+
   it("names the labelling that cannot be scored", () => {
     expect(() => silhouetteScores(X, [labelings[0], new Int32Array(n)])).toThrow(/the number of labels of labelling 1 is 1; silhouette needs 2 <= labels/);
     expect(() => silhouetteScores(X, [labelings[0], new Int32Array(5)])).toThrow(/labelling 1 has 5 values but X has 2700 rows/);

@@ -428,7 +428,9 @@ export async function chooseK(Xin: MatrixLike, options: ChooseKOptions = {}): Pr
     let timer: ReturnType<typeof setInterval> | null = null;
     let onIteration: ((p: { init: number; iteration: number }) => void) | undefined;
     if (task.track && options.onProgress) {
-      if (onPool) {
+      // KMeans splits a fit across the workers from 16,384 rows and 4,000,000 row × center ×
+      // feature products (src/cluster/kmeans.ts); below that it runs here, where no timer can fire.
+      if (onPool && M.rows >= 16384 && M.rows * k * d >= 4e6) {
         const expected = task.work * msPerUnit();
         timer = setInterval(() => {
           done = start + task.work * (1 - Math.exp(-(Date.now() - t0) / expected));
