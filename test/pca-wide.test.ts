@@ -6,7 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { symmetricEigen } from "../src/core/linalg.js";
+import { JACOBI_MAX, jacobiEigen, symmetricEigen, tridiagonalEigen } from "../src/core/linalg.js";
 import { type Matrix } from "../src/core/matrix.js";
 import { Random } from "../src/core/random.js";
 import { PCA } from "../src/preprocess/pca.js";
@@ -183,18 +183,19 @@ describe("PCA on wide tables", () => {
     expect(Array.from(m.components.data).every(Number.isFinite)).toBe(true);
   });
 
-  it("symmetricEigen: A v = λ v and orthonormal vectors, on random, diagonal, repeated and 1 × 1 matrices", () => {
+  it("symmetricEigen (Jacobi up to 64, Householder + QR above): A v = λ v and orthonormal vectors, on random, diagonal, repeated and 1 × 1 matrices", () => {
     const rng = new Random(3);
     const cases: [number, Float64Array][] = [];
-    for (const d of [1, 2, 7, 60]) {
+    for (const d of [1, 2, 7, 60, 65, 150]) {
       const A = new Float64Array(d * d);
       for (let i = 0; i < d; i++) for (let j = 0; j <= i; j++) A[i * d + j] = A[j * d + i] = rng.normal();
       cases.push([d, A]);
     }
     cases.push([4, Float64Array.from([3, 0, 0, 0, 0, -1, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0])]); // diagonal, a repeated value
     cases.push([3, new Float64Array(9).fill(1)]); // rank 1: eigenvalues 3, 0, 0
-    for (const [d, A] of cases) {
-      const { values, vectors } = symmetricEigen(A, d);
+    const solvers = [symmetricEigen, jacobiEigen, tridiagonalEigen];
+    for (const [d, A] of cases) for (const solve of solvers) {
+      const { values, vectors } = solve(A, d);
       for (let e = 0; e < d; e++) {
         for (let i = 0; i < d; i++) {
           let s = 0;
@@ -211,6 +212,12 @@ describe("PCA on wide tables", () => {
       for (let i = 0; i < d; i++) trace += A[i * d + i];
       expect(values.reduce((x, y) => x + y, 0)).toBeCloseTo(trace, 10);
     }
-    expect(Array.from(symmetricEigen(new Float64Array(9).fill(1), 3).values).sort((x, y) => y - x).map((x) => Math.round(x * 1e9) / 1e9 + 0)).toEqual([3, 0, 0]);
+    expect(JACOBI_MAX).toBe(64);
+    // Both methods find the same spectrum.
+    const [, A150] = cases[5];
+    const sorted = (v: Float64Array): number[] => Array.from(v).sort((x, y) => x - y);
+    const [qr, jac] = [sorted(tridiagonalEigen(A150, 150).values), sorted(jacobiEigen(A150, 150).values)];
+    expect(Math.max(...qr.map((v, i) => Math.abs(v - jac[i])))).toBeLessThan(1e-10);
+    expect(Array.from(tridiagonalEigen(new Float64Array(9).fill(1), 3).values).sort((x, y) => y - x).map((x) => Math.round(x * 1e9) / 1e9 + 0)).toEqual([3, 0, 0]);
   });
 });

@@ -1,14 +1,83 @@
 /** Small dense linear algebra shared by the layers (PCA, the gap statistic). */
 
+/** Up to this size symmetricEigen uses the Jacobi method (cheap there, and the results of small problems stay as they were). */
+export const JACOBI_MAX = 64;
+
+/**
+ * Eigen-decomposition of a symmetric d × d matrix (row-major): the cyclic Jacobi method up
+ * to d = JACOBI_MAX, tridiagonalEigen above. Returns the eigenvalues (in no particular order)
+ * and the eigenvectors as the columns of a d × d row-major matrix.
+ */
+export function symmetricEigen(A: Float64Array, d: number): { values: Float64Array; vectors: Float64Array } {
+  return d <= JACOBI_MAX ? jacobiEigen(A, d) : tridiagonalEigen(A, d);
+}
+
+/**
+ * Eigen-decomposition of a symmetric d × d matrix (row-major) by the cyclic Jacobi method:
+ * plane rotations zero the off-diagonal entries one at a time until their sum of squares is
+ * negligible. Returns the eigenvalues (in no particular order) and the eigenvectors as the
+ * columns of a d × d row-major matrix. O(d³) per sweep; meant for covariance matrices of a
+ * few dozen rows at most (symmetricEigen uses it up to JACOBI_MAX).
+ */
+export function jacobiEigen(A: Float64Array, d: number): { values: Float64Array; vectors: Float64Array } {
+  const a = Float64Array.from(A);
+  const v = new Float64Array(d * d);
+  for (let i = 0; i < d; i++) v[i * d + i] = 1;
+  let scale = 0;
+  for (let i = 0; i < d * d; i++) scale += a[i] * a[i];
+  const tiny = 1e-30 + 1e-24 * scale;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < d; p++) for (let q = p + 1; q < d; q++) off += a[p * d + q] * a[p * d + q];
+    if (off <= tiny) break;
+    for (let p = 0; p < d - 1; p++) {
+      for (let q = p + 1; q < d; q++) {
+        const apq = a[p * d + q];
+        if (apq === 0) continue;
+        const app = a[p * d + p];
+        const aqq = a[q * d + q];
+        // The rotation angle θ with tan 2θ = 2 a_pq / (a_qq − a_pp); t = tan θ, the smaller root.
+        const theta = (aqq - app) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let r = 0; r < d; r++) {
+          // columns p and q of A
+          const arp = a[r * d + p];
+          const arq = a[r * d + q];
+          a[r * d + p] = c * arp - s * arq;
+          a[r * d + q] = s * arp + c * arq;
+        }
+        for (let r = 0; r < d; r++) {
+          // rows p and q of A
+          const apr = a[p * d + r];
+          const aqr = a[q * d + r];
+          a[p * d + r] = c * apr - s * aqr;
+          a[q * d + r] = s * apr + c * aqr;
+        }
+        for (let r = 0; r < d; r++) {
+          const vrp = v[r * d + p];
+          const vrq = v[r * d + q];
+          v[r * d + p] = c * vrp - s * vrq;
+          v[r * d + q] = s * vrp + c * vrq;
+        }
+      }
+    }
+  }
+  const values = new Float64Array(d);
+  for (let i = 0; i < d; i++) values[i] = a[i * d + i];
+  return { values, vectors: v };
+}
+
 /**
  * Eigen-decomposition of a symmetric d × d matrix (row-major): Householder reflections bring
  * it to tridiagonal form, then implicit QR steps with Wilkinson's shift drive the
  * off-diagonal to zero, splitting off one eigenvalue at a time. Returns the eigenvalues (in
  * no particular order) and the eigenvectors as the columns of a d × d row-major matrix.
  * About 6·d³ operations in all (d = 1,000 in a few seconds), where the cyclic Jacobi method
- * this replaces needed several sweeps of that.
+ * needs several sweeps of that.
  */
-export function symmetricEigen(A: Float64Array, d: number): { values: Float64Array; vectors: Float64Array } {
+export function tridiagonalEigen(A: Float64Array, d: number): { values: Float64Array; vectors: Float64Array } {
   const a = Float64Array.from(A);
   const Qt = new Float64Array(d * d);
   for (let i = 0; i < d; i++) Qt[i * d + i] = 1;
