@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report` or `-- startup` runs one.
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- startup` or `-- tune` runs one.
  */
 import { installWorkerPool } from "../src/io/pool.js";
 import { benchHclust } from "./hclust.js";
@@ -11,6 +11,7 @@ import { benchReport } from "./report.js";
 import { benchRfm } from "./rfm.js";
 import { benchSilhouette } from "./silhouette.js";
 import { benchStartup } from "./startup.js";
+import { benchTune } from "./tune.js";
 import { benchTsne } from "./tsne.js";
 
 installWorkerPool();
@@ -33,4 +34,5 @@ if (want("hclust")) await benchHclust(quick);
 if (want("tsne")) await benchTsne(quick);
 if (want("report")) await benchReport(quick);
 if (want("startup")) await benchStartup();
+if (want("tune")) await benchTune(quick);
 process.exit(0);

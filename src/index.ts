@@ -9,12 +9,14 @@ export {
 } from "./cluster/agglomerative.js";
 export { loadModel, type ModelJSON, type FittedModel } from "./cluster/load.js";
 export { estimateAgglomerative, formatBytes, formatDuration } from "./core/budget.js";
-export { silhouetteScore, silhouetteSamples, type SilhouetteOptions } from "./metrics/silhouette.js";
+export {
+  silhouetteScore, silhouetteSamples, silhouetteScores, silhouetteSamplesOfMany, type SilhouetteOptions, type SilhouetteManyOptions,
+} from "./metrics/silhouette.js";
 export { daviesBouldinScore } from "./metrics/davies-bouldin.js";
 export { calinskiHarabaszScore } from "./metrics/calinski-harabasz.js";
 export { inertiaScore } from "./metrics/inertia.js";
 export {
-  chooseK, recommendK, kneedle,
+  chooseK, recommendK, recommendBeyondTwo, kneedle, type KAlternative,
   type ChooseKOptions, type ChooseKProgress, type ChooseKResult, type KEvaluation, type KRecommendation, type KVoter,
   type KneedleOptions, type KneeResult, type RecommendOptions,
 } from "./metrics/choose-k.js";

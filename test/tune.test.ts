@@ -60,7 +60,7 @@ describe("segmenta tune", () => {
     const doc = JSON.parse(r.stdout);
     expect(Object.keys(doc)).toEqual([
       "file", "rows", "idColumn", "features", "featureNames", "preprocessing", "algorithm", "seed", "nInit", "kRange",
-      "silhouetteSample", "evaluations", "kOne", "elbow", "gap", "stability", "recommendation", "segments", "notes", "warnings", "charts",
+      "silhouetteSample", "evaluations", "kOne", "elbow", "gap", "stability", "recommendation", "alternative", "segments", "notes", "warnings", "charts",
     ]);
     expect(doc).toMatchObject({ file: csv, rows: 200, idColumn: "customer_id", features: ["spend", "visits"], algorithm: "kmeans", seed: 3, kRange: { min: 2, max: 6 } });
     expect(doc.evaluations.map((e: { k: number }) => e.k)).toEqual([2, 3, 4, 5, 6]);
