@@ -238,3 +238,19 @@ describe("KMeans input errors", () => {
     await expect(new KMeans({ nClusters: 2 }).fit(X, { sampleWeight: [1, -1, 1] })).rejects.toThrow(InputError);
   });
 });
+
+describe("KMeans progress", () => {
+  it("with progressInterval, reports at most that often, and the same fit", async () => {
+    const { KMeans } = await import("../src/cluster/kmeans.js");
+    const rows = Array.from({ length: 3000 }, (_, i) => [((i * 7919) % 1000) / 10, ((i * 104729) % 997) / 10, i % 3]);
+    const every: number[] = [];
+    const a = await new KMeans({ nClusters: 6, nInit: 2, randomState: 1, onProgress: (p) => every.push(p.iteration) }).fit(rows);
+    const throttled: number[] = [];
+    const b = await new KMeans({ nClusters: 6, nInit: 2, randomState: 1, progressInterval: 60_000, onProgress: (p) => throttled.push(p.iteration) }).fit(rows);
+    expect(every.length).toBeGreaterThan(2);
+    // One report per initialisation at most in a minute: the first iteration of each run.
+    expect(throttled).toEqual([1, 1]);
+    expect(Array.from(b.labels)).toEqual(Array.from(a.labels));
+    expect(b.inertia).toBe(a.inertia);
+  });
+});

@@ -31,8 +31,13 @@ export interface KMeansOptions {
   algorithm?: "lloyd" | "elkan" | "auto";
   /** Seed for the initialisation; undefined means a different run every time. */
   randomState?: number | null;
-  /** Called after every Lloyd iteration. */
+  /**
+   * Called after Lloyd iterations: after every one, or with `progressInterval` at most every
+   * that many milliseconds (the inertia it reports costs one more pass over the data).
+   */
   onProgress?: (p: { init: number; iteration: number; inertia: number }) => void;
+  /** Least time between two onProgress calls, in ms (default 0: every iteration). */
+  progressInterval?: number;
   /** Aborts the fit between iterations. */
   signal?: AbortSignal;
 }
@@ -311,6 +316,7 @@ async function runOnce(
   let strict = false;
   let iter = 0;
   let scans = 0;
+  let lastProgress = -Infinity;
   for (; iter < maxIter; iter++) {
     if (o.signal?.aborted) throw new AbortError("K-Means was aborted");
     P.mode = bounds ? (iter === 0 ? 1 : 2) : 0;
@@ -374,9 +380,10 @@ async function runOnce(
     P.maxShift = m1;
     P.maxShift2 = m2;
     P.argMaxShift = am;
-    if (o.onProgress) {
+    if (o.onProgress && (!o.progressInterval || Date.now() - lastProgress >= o.progressInterval)) {
       await runKernel(e, "inertia", P);
       o.onProgress({ init: run, iteration: iter + 1, inertia: sumStats(S.stats, nChunks) });
+      lastProgress = Date.now();
     }
     if (changed === 0) {
       strict = true;

@@ -97,8 +97,9 @@ export interface RunHooks {
   /** What is being done, and when known the share of it that is done (0..1). */
   onProgress?: (message: string, fraction?: number) => void;
   /**
-   * After every K-Means iteration of the final fit: which initialisation, the iteration and the
-   * inertia. Costs one extra pass over the data per iteration, so pass it only to show it.
+   * During the final K-Means fit, at most four times a second: which initialisation, the
+   * iteration and the inertia. Each report costs one extra pass over the data, so pass it only
+   * to show it.
    */
   onIteration?: (p: { init: number; nInit: number; iteration: number; inertia: number }) => void;
   signal?: AbortSignal;
@@ -475,7 +476,8 @@ async function fitKMeans(
   }
   return new KMeans({
     nClusters: k, nInit: config.nInit, maxIter: config.maxIter, tol: config.tol, randomState: config.seed, signal,
-    onProgress: onIteration ? (p) => onIteration({ ...p, nInit: config.nInit }) : undefined,
+    // At most four reports a second: each costs a pass over the data for the inertia.
+    onProgress: onIteration ? (p) => onIteration({ ...p, nInit: config.nInit }) : undefined, progressInterval: 250,
   })
     .fit(X, { onWarning: warn });
 }
