@@ -104,3 +104,18 @@ describe("numbers of one are singular", () => {
     expect(r.stdout + r.stderr).not.toMatch(/(^|[^\d/.,])1 (rows|values|votes|features|columns|segments|customers|methods point)\b/m);
   });
 });
+
+describe("a table without an id column", () => {
+  it("numbers its rows from 1, as whole numbers in Parquet, not text", async () => {
+    const f = join(dir, "noid.csv");
+    writeFileSync(f, "a,b\n" + Array.from({ length: 30 }, (_, i) => `${(i * 7) % 10},${i % 2 ? 5 : 50}`).join("\n") + "\n");
+    const out = join(dir, "noid.parquet");
+    const r = await runMain(["cluster", f, "--k", "2", "--out", out]);
+    expect(r.status, r.stderr).toBe(0);
+    const { queryRows } = await import("../src/io/duck.js");
+    const cols = await queryRows(`DESCRIBE SELECT * FROM read_parquet('${out}')`);
+    expect(cols.map((c) => [c.column_name, c.column_type])).toEqual([["row", "INTEGER"], ["segment", "INTEGER"], ["segment_name", "VARCHAR"]]);
+    const rows = await queryRows(`SELECT "row" FROM read_parquet('${out}')`);
+    expect(rows.map((x) => Number(x.row))).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+  });
+});
