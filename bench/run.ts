@@ -1,12 +1,13 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- startup` or `-- tune` runs one.
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup` or `-- tune` runs one.
  */
 import { installWorkerPool } from "../src/io/pool.js";
 import { benchHclust } from "./hclust.js";
 import { benchKMeans, benchKMeansMemory } from "./kmeans.js";
 import { benchKMeansAuto } from "./kmeans-auto.js";
 import { benchMiniBatch } from "./minibatch.js";
+import { benchPcaWide } from "./pca-wide.js";
 import { benchReport } from "./report.js";
 import { benchRfm } from "./rfm.js";
 import { benchSilhouette } from "./silhouette.js";
@@ -33,6 +34,7 @@ if (want("rfm")) await benchRfm(quick ? { largeRows: 1_000_000 } : {});
 if (want("hclust")) await benchHclust(quick);
 if (want("tsne")) await benchTsne(quick);
 if (want("report")) await benchReport(quick);
+if (want("pca-wide")) await benchPcaWide(quick);
 if (want("startup")) await benchStartup();
 if (want("tune")) await benchTune(quick);
 process.exit(0);
