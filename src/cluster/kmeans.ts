@@ -33,7 +33,8 @@ export interface KMeansOptions {
   randomState?: number | null;
   /**
    * Called after Lloyd iterations: after every one, or with `progressInterval` at most every
-   * that many milliseconds (the inertia it reports costs one more pass over the data).
+   * that many milliseconds and after the last of each run (the inertia it reports costs one
+   * more pass over the data).
    */
   onProgress?: (p: { init: number; iteration: number; inertia: number }) => void;
   /** Least time between two onProgress calls, in ms (default 0: every iteration). */
@@ -380,7 +381,9 @@ async function runOnce(
     P.maxShift = m1;
     P.maxShift2 = m2;
     P.argMaxShift = am;
-    if (o.onProgress && (!o.progressInterval || Date.now() - lastProgress >= o.progressInterval)) {
+    // The last iteration of a run is always reported; the others at most every progressInterval ms.
+    const last = changed === 0 || shiftTotal <= tol || iter + 1 >= maxIter;
+    if (o.onProgress && (last || !o.progressInterval || Date.now() - lastProgress >= o.progressInterval)) {
       await runKernel(e, "inertia", P);
       o.onProgress({ init: run, iteration: iter + 1, inertia: sumStats(S.stats, nChunks) });
       lastProgress = Date.now();
