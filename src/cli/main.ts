@@ -56,7 +56,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   // that recolour, move the cursor or retitle the window) are shown escaped, never obeyed.
   const safeIo: Io = { out: (s) => io.out(escapeControls(s)), err: (s) => io.err(escapeControls(s)), tty: io.tty };
   try {
-    (await import("../io/pool.js")).installWorkerPool();
+    // Worker threads (one per core) for the commands that run numeric kernels; reading and
+    // RFM run in DuckDB, which has threads of its own.
+    if (!["inspect", "rfm"].includes(command)) (await import("../io/pool.js")).installWorkerPool();
     const run = await cmd.load();
     return await run(rest, safeIo);
   } catch (e) {

@@ -48,7 +48,15 @@ export class WorkerPool implements ParallelExecutor {
   /** Kernel runs so far (for tests and diagnostics). */
   runs = 0;
 
-  constructor(readonly size: number = Math.max(1, availableParallelism())) {
+  constructor(readonly size: number = Math.max(1, availableParallelism())) {}
+
+  /**
+   * Starts the workers on first use, so that a program that never runs a kernel (or runs one
+   * only after reading its data) does not pay for them at start-up.
+   */
+  private start(): void {
+    if (this.workers.length) return;
+    const size = this.size;
     const sources = Object.fromEntries(Object.entries(KERNELS).map(([k, f]) => [k, f.toString()]));
     for (let w = 0; w < size; w++) {
       const worker = new Worker(WORKER_SOURCE, { eval: true });
@@ -71,6 +79,7 @@ export class WorkerPool implements ParallelExecutor {
 
   async run(kernel: string, shared: Record<string, TypedArray>, params: Record<string, number>, nChunks: number): Promise<void> {
     if (!(kernel in KERNELS)) throw new Error(`unknown kernel ${kernel}`);
+    this.start();
     this.runs++;
     const jobs: Promise<void>[] = [];
     const W = Math.min(this.size, nChunks);
@@ -91,6 +100,7 @@ export class WorkerPool implements ParallelExecutor {
 
   runSync(kernel: string, shared: Record<string, TypedArray>, params: Record<string, number>, nChunks: number): void {
     if (!(kernel in KERNELS)) throw new Error(`unknown kernel ${kernel}`);
+    this.start();
     this.runs++;
     const W = Math.min(this.size, nChunks);
     // ctl[0]: workers still running; ctl[1]: set by a worker whose kernel threw.
