@@ -132,7 +132,9 @@ export function chooseFeatures(ds: Dataset, config: SegmentationConfig, idColumn
     }
     return ds.columns.map((c) => {
       const used = config.features!.includes(c.name);
-      const reason = used ? "chosen with --features" : config.profile.includes(c.name) ? "described in the profiles, not clustered on (--profile)" : "not in --features";
+      const reason = used ? "chosen with --features"
+        : c.name === idColumn ? "the id column"
+        : config.profile.includes(c.name) ? "described in the profiles, not clustered on (--profile)" : "not in --features";
       return { name: c.name, kind: c.kind, used, reason };
     });
   }
