@@ -84,7 +84,9 @@ export async function clusterFile(
   const t = await loadTable(file, { sheet: options.sheet, text: config.id ? [config.id] : [] });
   try {
     const { data, profile } = await readForClustering(t, config);
-    for (const line of columnWarnings(profile, config)) io.err(`warning: ${line}`);
+    const warnings = columnWarnings(profile, config);
+    if (warnings.length) endProgress(io);
+    for (const line of warnings) io.err(`warning: ${line}`);
     const result = await runSegmentation(config, data, {
       onProgress: report_,
       onIteration: io.tty

@@ -137,7 +137,7 @@ export function progress(io: Io, now: () => number = Date.now, write: (s: string
       phase = key;
       phaseStart = t;
     }
-    const text = progressLine(message, fraction, t - phaseStart, Math.max(20, (process.stderr.columns ?? 100) - 1));
+    const text = progressLine(message, fraction, t - phaseStart, Math.max(40, (process.stderr.columns || 100) - 1));
     // At most ten redraws a second, but every new message is shown at once.
     if (text === lastText || (message === lastMessage && t - lastDraw < 100)) return;
     lastDraw = t;

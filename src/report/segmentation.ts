@@ -44,7 +44,8 @@ export interface ReportOptions {
   /** Extra sections, inserted after the segments (e.g. the dendrogram). */
   extraSections?: ReportSection[];
   /** Receives progress messages. */
-  onProgress?: (message: string) => void;
+  /** What is being done and, when known, the share of it done (0..1). */
+  onProgress?: (message: string, fraction?: number) => void;
 }
 
 export interface SegmentationReport {
@@ -292,7 +293,9 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     if (embeds.includes("tsne")) {
       progress(`report: t-SNE map of ${sub.length} customers`);
       const perplexity = Math.min(30, Math.max(2, Math.floor((sub.length - 1) / 3)));
-      const t = await new TSNE({ perplexity, randomState: r.config.seed }).fit(input);
+      const t = await new TSNE({ perplexity, randomState: r.config.seed }).fit(input, {
+        onProgress: (p) => progress(`report: t-SNE map of ${sub.length} customers`, p.iteration / 1000),
+      });
       mapSection.push(chart("map-tsne", "Map (t-SNE)", segmentMapChart({
         x: t.embedding, labels: subLabels, segmentNames: names, method: "t-SNE", ids: subIds, maxPoints: m,
       }), `A t-SNE map (perplexity ${perplexity}) of ${who}: neighbours stay neighbours, but distances between groups mean little.${reduced}`));
@@ -300,7 +303,9 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     if (embeds.includes("umap")) {
       progress(`report: UMAP map of ${sub.length} customers`);
       const nNeighbors = Math.min(15, sub.length - 1);
-      const Y = await new UMAP({ randomState: r.config.seed, nNeighbors }).fitTransform(input);
+      const Y = await new UMAP({ randomState: r.config.seed, nNeighbors }).fitTransform(input, {
+        onProgress: (p) => progress(`report: UMAP map of ${sub.length} customers`, p.epoch / p.nEpochs),
+      });
       mapSection.push(chart("map-umap", "Map (UMAP)", segmentMapChart({
         x: Y, labels: subLabels, segmentNames: names, method: "UMAP", ids: subIds, maxPoints: m,
       }), `A UMAP map (${nNeighbors} neighbours) of ${who}: local neighbourhoods are kept; sizes and distances of groups mean little.${reduced}`));
