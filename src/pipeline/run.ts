@@ -287,7 +287,9 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     kChoice = await chooseK(X, {
       kMin: min, kMax, nInit: config.nInit, maxIter: config.maxIter, tol: config.tol, randomState: config.seed,
       silhouetteSampleSize: config.silhouetteSampleSize, ...config.kChoice, resampleNInit: Math.min(config.kChoice.resampleNInit, config.nInit),
-      onProgress: (p) => hooks.onProgress?.(`choosing k: ${p.message}`, p.total > 0 ? p.done / p.total : undefined), signal: hooks.signal,
+      // The share done goes as a fraction, not also in the words.
+      onProgress: (p) => hooks.onProgress?.(`choosing k: ${p.message.replace(/ \(\d+%\)$/, "")}`, p.total > 0 ? p.done / p.total : undefined),
+      signal: hooks.signal,
     });
     kSearch = kChoice.evaluations.map((e) => ({
       k: e.k, silhouette: e.silhouette, inertia: e.inertia, daviesBouldin: e.daviesBouldin, calinskiHarabasz: e.calinskiHarabasz,
