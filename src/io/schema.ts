@@ -92,54 +92,168 @@ export async function profileTable(t: LoadedTable, overrides: Record<string, Col
       throw new InputError(`--type ${name}=${kind}: unknown kind; use one of ${COLUMN_KINDS.join(", ")}`);
     }
   }
-  const columns: ColumnProfile[] = [];
-  for (const c of t.columns) columns.push(await profileColumn(t, c.name, c.duckType, overrides[c.name]));
+  // Every column is profiled at once: their aggregates are computed together (see Aggregates).
+  const batch = new Aggregates(t.table);
+  const columns = await Promise.all(t.columns.map((c) => profileColumn(t, batch, c.name, c.duckType, overrides[c.name])));
   return { file: t.file, format: t.format, details: t.details, rows: t.rows, columns };
 }
 
-async function profileColumn(t: LoadedTable, name: string, duckType: string, forced?: ColumnKind): Promise<ColumnProfile> {
+/**
+ * Aggregates of many columns computed in one query. A column's profile asks for aggregates of
+ * an expression over the table (`of`), written over `x` (the expression's value), `r` (the
+ * rowid) and named numeric parameters; the requests of all the columns being profiled are
+ * collected until every profile waits. Requests for the same aggregates (the same SQL up to
+ * the parameters) of expressions of the same type are then run together: the expressions are
+ * stacked into one (i, r, x) table in one scan, one request's rows per i, and aggregated
+ * GROUP BY i (rows in table order within each i, as when run alone). So a wide table costs a
+ * few queries per step of the profile, not a few per column, and each value is that of the
+ * request's aggregates run alone.
+ */
+class Aggregates {
+  private pending: Request[] = [];
+  private scheduled = false;
+
+  constructor(private readonly table: string) {}
+
+  /** Aggregates `aggs(x, r, p)` (name → SQL; p(name) is a parameter's value) of `expr`: one row, by name. */
+  of(expr: string, aggs: AggregatesSql, params: Record<string, number> = {}): Promise<Record<string, unknown>> {
+    return new Promise((done, fail) => {
+      this.pending.push({ expr, aggs: aggs("x", "r", (k) => ident(`p_${k}`)), params, done, fail });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // After the profiles that can go on have asked for their next aggregates.
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  /** A column's requests: aggregates of its expression. */
+  column(expr: string): ColumnQuery {
+    return (aggs, params) => this.of(expr, aggs, params);
+  }
+
+  /**
+   * The rows of requests of one type and the same parameters, stacked: for each row of the
+   * table and each request, the request's index i, the rowid r, the value x and the parameters.
+   */
+  private rows(part: Request[]): string {
+    const list = (items: string[]) => (part.length === 1 ? items[0] : `unnest([${items.join(", ")}])`);
+    const params = Object.keys(part[0].params).map((k) => `, ${list(part.map((q) => dbl(q.params[k])))} AS ${ident(`p_${k}`)}`);
+    return `SELECT ${list(part.map((_, i) => String(i)))} AS i, rowid AS r, ${list(part.map((q) => q.expr))} AS x${params.join("")} FROM ${this.table}`;
+  }
+
+  /** Runs the requests made so far, then (one query at a time) those made meanwhile. */
+  private async flush(): Promise<void> {
+    const all = this.pending;
+    this.pending = [];
+    try {
+      const types = (await queryRows(`DESCRIBE SELECT ${all.map((q, i) => `${q.expr} AS x${i}`).join(", ")} FROM ${this.table}`)).map((r) => String(r.column_type));
+      const groups = new Map<string, Request[]>();
+      all.forEach((q, i) => {
+        const key = JSON.stringify([types[i], Object.keys(q.params), q.aggs]);
+        const group = groups.get(key);
+        if (group) group.push(q);
+        else groups.set(key, [q]);
+      });
+      for (const group of groups.values()) {
+        for (let start = 0; start < group.length; start += BATCH_COLUMNS) await this.run(group.slice(start, start + BATCH_COLUMNS));
+      }
+    } catch {
+      // An expression that does not bind: the requests fail alone.
+      for (const q of all) await this.alone(q);
+    }
+    if (this.pending.length) setImmediate(() => void this.flush());
+    else this.scheduled = false;
+  }
+
+  private async run(part: Request[]): Promise<void> {
+    const aggs = Object.entries(part[0].aggs).map(([k, v]) => `${v} AS ${ident(k)}`);
+    const keys = ["i", ...Object.keys(part[0].params).map((k) => ident(`p_${k}`))];
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await queryRows(`SELECT i, ${aggs.join(", ")} FROM (${this.rows(part)}) GROUP BY ${keys.join(", ")}`);
+    } catch {
+      // One request failed: run each alone, so that the failure is that request's.
+      for (const q of part) await this.alone(q);
+      return;
+    }
+    const byIndex = new Map(rows.map((r) => [Number(r.i), r]));
+    for (let i = 0; i < part.length; i++) {
+      const row = byIndex.get(i);
+      // A table without rows has no groups: its aggregates are those of no rows.
+      if (row) part[i].done(Object.fromEntries(Object.keys(part[i].aggs).map((k) => [k, row[k]])));
+      else await this.alone(part[i]);
+    }
+  }
+
+  private async alone(q: Request): Promise<void> {
+    try {
+      const aggs = Object.entries(q.aggs).map(([k, v]) => `${v} AS ${ident(k)}`);
+      q.done((await queryRows(`SELECT ${aggs.join(", ")} FROM (${this.rows([q])})`))[0]);
+    } catch (e) {
+      q.fail(e);
+    }
+  }
+}
+
+/** Requests whose aggregates one query computes. */
+const BATCH_COLUMNS = 250;
+
+type AggregatesSql = (x: string, r: string, p: (name: string) => string) => Record<string, string>;
+
+interface Request {
+  expr: string;
+  aggs: Record<string, string>;
+  params: Record<string, number>;
+  done: (row: Record<string, unknown>) => void;
+  fail: (e: unknown) => void;
+}
+
+/** Aggregates of one column's expression: `x` names the expression, `r` the rowid, p(name) the parameter `name`. */
+type ColumnQuery = (aggs: AggregatesSql, params?: Record<string, number>) => Promise<Record<string, unknown>>;
+
+async function profileColumn(t: LoadedTable, batch: Aggregates, name: string, duckType: string, forced?: ColumnKind): Promise<ColumnProfile> {
   const c = ident(name);
-  const T = t.table;
+  const q = batch.column(c);
   const hints: string[] = [];
-  if (duckType === "VARCHAR") return profileText(t, name, duckType, forced, hints);
+  if (duckType === "VARCHAR") return profileText(t, batch, name, duckType, forced, hints);
   // UUIDs (read from JSON or Parquet) and enums are text with a type: profile their text form.
-  if (duckType === "UUID" || duckType.startsWith("ENUM")) return profileText(t, name, duckType, forced, hints);
+  if (duckType === "UUID" || duckType.startsWith("ENUM")) return profileText(t, batch, name, duckType, forced, hints);
   if (duckType === "BOOLEAN") {
-    const r = (await queryRows(`SELECT count(*) - count(${c}) AS missing, count(DISTINCT ${c}) AS distinct FROM ${T}`))[0];
+    const r = await q((x) => ({ missing: `count(*) - count(${x})`, distinct: `count(DISTINCT ${x})` }));
     const kind = forced ?? "boolean";
-    return finish(t, {
+    return finish(t, batch, {
       name, duckType, kind, reason: forced ? "set by --type" : "true/false values", missing: num(r.missing), distinct: num(r.distinct), hints,
       expr: kind === "categorical" || kind === "id" ? `CASE WHEN ${c} THEN 'true' WHEN NOT ${c} THEN 'false' END` : `CASE WHEN ${c} THEN 1.0 WHEN NOT ${c} THEN 0.0 END`,
     });
   }
   if (TIME_TYPES.test(duckType)) {
-    const r = (await queryRows(`SELECT count(*) - count(${c}) AS missing, count(DISTINCT ${c}) AS distinct, CAST(min(${c}) AS VARCHAR) AS lo, CAST(max(${c}) AS VARCHAR) AS hi FROM ${T}`))[0];
+    const r = await q((x) => ({ missing: `count(*) - count(${x})`, distinct: `count(DISTINCT ${x})`, lo: `CAST(min(${x}) AS VARCHAR)`, hi: `CAST(max(${x}) AS VARCHAR)` }));
     const kind = forced ?? "datetime";
     const expr = duckType.startsWith("TIME") && !duckType.startsWith("TIMESTAMP")
       ? `CAST(epoch(${c}) * 1000 AS DOUBLE)`
       : `CAST(epoch_ms(CAST(${c} AS TIMESTAMP)) AS DOUBLE)`;
-    return finish(t, {
+    return finish(t, batch, {
       name, duckType, kind, reason: forced ? "set by --type" : `${duckType.toLowerCase()} values`, missing: num(r.missing), distinct: num(r.distinct),
       range: { min: String(r.lo), max: String(r.hi) }, hints,
       expr: kind === "categorical" || kind === "id" ? `CAST(${c} AS VARCHAR)` : expr,
     });
   }
   if (NUM_TYPES.test(duckType)) {
-    const d = `CAST(${c} AS DOUBLE)`;
     // NaN, ±Infinity (and numbers beyond the range of a double, which readers turn into
     // ±Infinity) are missing values: every statistic is of the finite values only.
-    const x = finiteExpr(d);
-    const s = await scaleOf(T, x);
-    const r = (await queryRows(
-      `SELECT count(*) - count(${c}) AS nulls, count(${c}) - count(${x}) AS nonfinite, ${statsSql(x, s)}, ` +
-        `count(${x}) FILTER (WHERE ${x} = round(${x})) AS ints, ` +
-        // YYYYMMDD dates are looked for only in a column named like a date (the parse costs
-        // more than all the other statistics together).
-        (isDateName(name)
-          ? `count(${c}) FILTER (WHERE ${x} BETWEEN 19000101 AND 21001231 AND try_strptime(CAST(TRY_CAST(${c} AS BIGINT) AS VARCHAR), '%Y%m%d') IS NOT NULL) AS ymd `
-          : "0 AS ymd ") +
-        `FROM ${T}`,
-    ))[0];
+    const x = finiteExpr(`CAST(${c} AS DOUBLE)`);
+    const fin = (v: string) => finiteExpr(`CAST(${v} AS DOUBLE)`);
+    const s = await scaleOf(q, fin);
+    const r = await q((v, _, p) => ({
+      nulls: `count(*) - count(${v})`, nonfinite: `count(${v}) - count(${fin(v)})`, ...statsSql(fin(v), p),
+      ints: `count(${fin(v)}) FILTER (WHERE ${fin(v)} = round(${fin(v)}))`,
+      // YYYYMMDD dates are looked for only in a column named like a date (the parse costs
+      // more than all the other statistics together).
+      ymd: isDateName(name)
+        ? `count(${v}) FILTER (WHERE ${fin(v)} BETWEEN 19000101 AND 21001231 AND try_strptime(CAST(TRY_CAST(${v} AS BIGINT) AS VARCHAR), '%Y%m%d') IS NOT NULL)`
+        : "0",
+    }), { k: s });
     r.missing = num(r.nulls) + num(r.nonfinite);
     const present = t.rows - num(r.missing);
     const integral = num(r.ints) === present;
@@ -175,11 +289,11 @@ async function profileColumn(t: LoadedTable, name: string, duckType: string, for
         : x,
     };
     nonFiniteHint(hints, num(r.nonfinite));
-    return finish(t, p);
+    return finish(t, batch, p);
   }
   // Lists, structs and other nested values: their text form, as a category.
-  const r = (await queryRows(`SELECT count(*) - count(${c}) AS missing, count(DISTINCT CAST(${c} AS VARCHAR)) AS distinct FROM ${T}`))[0];
-  return finish(t, {
+  const r = await q((x) => ({ missing: `count(*) - count(${x})`, distinct: `count(DISTINCT CAST(${x} AS VARCHAR))` }));
+  return finish(t, batch, {
     name, duckType, kind: forced ?? "categorical", reason: forced ? "set by --type" : `nested ${duckType} values, read as text`, missing: num(r.missing), distinct: num(r.distinct), hints,
     expr: `CAST(${c} AS VARCHAR)`,
   });
@@ -189,28 +303,32 @@ function isDateName(name: string): boolean {
   return /date|day|time|dt$/i.test(name);
 }
 
-async function profileText(t: LoadedTable, name: string, duckType: string, forced: ColumnKind | undefined, hints: string[]): Promise<ColumnProfile> {
+async function profileText(t: LoadedTable, batch: Aggregates, name: string, duckType: string, forced: ColumnKind | undefined, hints: string[]): Promise<ColumnProfile> {
   const c = duckType === "VARCHAR" ? ident(name) : `CAST(${ident(name)} AS VARCHAR)`;
-  const T = t.table;
+  const q = batch.column(c);
   const v = `NULLIF(trim(${c}), '')`;
-  const r = (await queryRows(
-    `SELECT count(${v}) AS present, count(DISTINCT ${v}) AS distinct, ` +
-      `count(${v}) FILTER (WHERE TRY_CAST(${v} AS DOUBLE) IS NOT NULL) AS nums, ` +
-      `count(${v}) FILTER (WHERE isnan(TRY_CAST(${v} AS DOUBLE)) OR isinf(TRY_CAST(${v} AS DOUBLE))) AS nonfinite, ` +
-      `count(DISTINCT ${v}) FILTER (WHERE TRY_CAST(${v} AS DOUBLE) IS NULL) AS textDistinct, ` +
-      `count(${v}) FILTER (WHERE regexp_matches(${v}, '^[+-]?0[0-9]')) AS zeros, ` +
-      `count(${v}) FILTER (WHERE regexp_matches(${v}, '^[0-9]{8}$') AND try_strptime(${v}, '%Y%m%d') IS NOT NULL) AS ymd, ` +
-      `count(${v}) FILTER (WHERE TRY_CAST(${v} AS TIMESTAMP) IS NOT NULL AND regexp_matches(${v}, '[-/:]')) AS times, ` +
-      `count(${v}) FILTER (WHERE lower(${v}) IN ('yes','y','true','t','no','n','false','f')) AS bools, ` +
-      `count(${v}) FILTER (WHERE ${v} IN ('0','1')) AS zeroOnes ` +
-      `FROM ${T}`,
-  ))[0];
+  /** The trimmed value of the text x, NULL when blank. */
+  const val = (x: string) => `NULLIF(trim(${x}), '')`;
+  const r = await q((x) => {
+    const v = val(x);
+    return {
+      present: `count(${v})`, distinct: `count(DISTINCT ${v})`,
+      nums: `count(${v}) FILTER (WHERE TRY_CAST(${v} AS DOUBLE) IS NOT NULL)`,
+      nonfinite: `count(${v}) FILTER (WHERE isnan(TRY_CAST(${v} AS DOUBLE)) OR isinf(TRY_CAST(${v} AS DOUBLE)))`,
+      textDistinct: `count(DISTINCT ${v}) FILTER (WHERE TRY_CAST(${v} AS DOUBLE) IS NULL)`,
+      zeros: `count(${v}) FILTER (WHERE regexp_matches(${v}, '^[+-]?0[0-9]'))`,
+      ymd: `count(${v}) FILTER (WHERE regexp_matches(${v}, '^[0-9]{8}$') AND try_strptime(${v}, '%Y%m%d') IS NOT NULL)`,
+      times: `count(${v}) FILTER (WHERE TRY_CAST(${v} AS TIMESTAMP) IS NOT NULL AND regexp_matches(${v}, '[-/:]'))`,
+      bools: `count(${v}) FILTER (WHERE lower(${v}) IN ('yes','y','true','t','no','n','false','f'))`,
+      zeroOnes: `count(${v}) FILTER (WHERE ${v} IN ('0','1'))`,
+      blanks: `count(*) FILTER (WHERE ${x} IS NOT NULL AND trim(${x}) = '')`,
+    };
+  });
   const present = num(r.present);
   const missing = t.rows - present;
   const distinct = num(r.distinct);
   const nums = num(r.nums);
-  const blanks = (await queryRows(`SELECT count(*) AS n FROM ${T} WHERE ${c} IS NOT NULL AND trim(${c}) = ''`))[0];
-  const blankCount = num(blanks.n);
+  const blankCount = num(r.blanks);
   let kind: ColumnKind;
   let reason: string;
   let textValues: ColumnProfile["textValues"];
@@ -263,9 +381,11 @@ async function profileText(t: LoadedTable, name: string, duckType: string, force
     reason = "text values";
   }
   if (kind === "numeric" && nums < present) {
-    const bad = (await queryRows(
-      `SELECT rowid AS r, ${c} AS v FROM ${T} WHERE ${v} IS NOT NULL AND TRY_CAST(${v} AS DOUBLE) IS NULL ORDER BY rowid LIMIT 1`,
-    ))[0];
+    // The first text value, by rowid.
+    const bad = await q((x, row) => {
+      const text = `${val(x)} IS NOT NULL AND TRY_CAST(${val(x)} AS DOUBLE) IS NULL`;
+      return { r: `min(${row}) FILTER (WHERE ${text})`, v: `arg_min(${x}, ${row}) FILTER (WHERE ${text})` };
+    });
     textValues = { count: present - nums, example: String(bad.v), row: Number(bad.r) + 1 };
     hints.push(`${present - nums} ${present - nums === 1 ? "value is text, not a number" : "values are text, not numbers"} (first: "${textValues.example}" in data row ${textValues.row}, line ${Number(bad.r) + t.firstDataLine})`);
   }
@@ -280,34 +400,32 @@ async function profileText(t: LoadedTable, name: string, duckType: string, force
     // An id is the value as stored: no trimming, a blank stays blank (SQL NULL is missing).
     : kind === "id" ? c
     : v;
-  return finish(t, { name, duckType, kind, reason, missing, distinct, textValues, hints, expr });
+  return finish(t, batch, { name, duckType, kind, reason, missing, distinct, textValues, hints, expr });
 }
 
 /** Adds the statistics and hints that depend on the final kind. */
-async function finish(t: LoadedTable, p: ColumnProfile): Promise<ColumnProfile> {
-  const T = t.table;
+async function finish(t: LoadedTable, batch: Aggregates, p: ColumnProfile): Promise<ColumnProfile> {
   const n = t.rows;
+  const q = batch.column(p.expr);
   // Statistics of the stored numbers mean nothing once a column is read as a category, an id, a flag or a date.
   if (p.kind !== "numeric") delete p.numeric;
   if (p.kind === "numeric" && !p.numeric) {
-    const from = `(SELECT ${p.expr} AS x FROM ${T})`;
-    const s = await scaleOf(from, "x");
-    const r = (await queryRows(`SELECT ${statsSql("x", s)} FROM ${from}`))[0];
+    const s = await scaleOf(q);
+    const r = await q((x, _, p) => statsSql(x, p), { k: s });
     p.numeric = statsFrom(r, s);
     // Distinct numbers, not distinct spellings ("1.0" and "1" are one value; text values are missing).
     p.distinct = num(r.distinct);
   }
-  if (p.kind === "numeric") {
-    const miss = (await queryRows(`SELECT count(*) - count(x) AS m FROM (SELECT ${p.expr} AS x FROM ${T})`))[0];
-    p.missing = num(miss.m);
-  }
+  if (p.kind === "numeric") p.missing = num((await q((x) => ({ m: `count(*) - count(${x})` }))).m);
   if (p.kind === "categorical" || p.kind === "boolean" || p.kind === "id") {
-    p.top = (await queryRows(
-      `SELECT CAST(x AS VARCHAR) AS v, count(*) AS k FROM (SELECT ${p.kind === "boolean" ? ident(p.name) : p.expr} AS x FROM ${T}) WHERE x IS NOT NULL GROUP BY x ORDER BY k DESC, v LIMIT 5`,
-    )).map((r) => ({ value: String(r.v), count: num(r.k) }));
+    // The 5 most frequent values, the most frequent first, then by their text.
+    const top = await batch.column(p.kind === "boolean" ? ident(p.name) : p.expr)((x) => ({
+      top: `list_sort(list_transform(map_entries(histogram(${x})), e -> {k: -CAST(e.value AS BIGINT), v: CAST(e.key AS VARCHAR)}))[1:5]`,
+    }));
+    p.top = ((top.top ?? []) as { k: unknown; v: unknown }[]).map((e) => ({ value: String(e.v), count: -num(e.k) }));
   }
   if (p.kind === "datetime" && !p.range) {
-    const r = (await queryRows(`SELECT CAST(make_timestamp(CAST(min(x) * 1000 AS BIGINT)) AS VARCHAR) AS lo, CAST(make_timestamp(CAST(max(x) * 1000 AS BIGINT)) AS VARCHAR) AS hi FROM (SELECT ${p.expr} AS x FROM ${T})`))[0];
+    const r = await q((x) => ({ lo: `CAST(make_timestamp(CAST(min(${x}) * 1000 AS BIGINT)) AS VARCHAR)`, hi: `CAST(make_timestamp(CAST(max(${x}) * 1000 AS BIGINT)) AS VARCHAR)` }));
     p.range = { min: String(r.lo), max: String(r.hi) };
   }
   // Hints.
@@ -317,15 +435,14 @@ async function finish(t: LoadedTable, p: ColumnProfile): Promise<ColumnProfile> 
   if (p.kind === "id") p.hints.push("id-like: used to name rows, not as a feature");
   let skew = p.numeric?.skewness ?? null;
   if (p.kind === "numeric" && p.numeric) {
-    const from = `(SELECT ${p.expr} AS x FROM ${T})`;
-    const bad = await implausibleValues(from, p.numeric, n - p.missing);
+    const bad = await implausibleValues(q, p.numeric, n - p.missing);
     if (bad.length) {
       p.implausible = bad;
       const rows = bad.reduce((a, b) => a + b.count, 0);
       const shown = bad.slice(0, 5).map((b) => (b.count > 1 ? `${b.value} ×${b.count}` : String(b.value))).join(", ") + (bad.length > 5 ? ", …" : "");
       p.hints.push(`${rows} ${rows === 1 ? "value looks" : "values look"} implausible (${shown}): check ${rows === 1 ? "it, or blank it" : "them, or blank them"}`);
       // A log does not mend values that are wrong: the skew that matters is the one without them.
-      skew = await skewnessWithout(from, bad.map((b) => b.value));
+      skew = await skewnessWithout(q, bad.map((b) => b.value));
     }
   }
   if (p.kind === "numeric" && skew !== null && Math.abs(skew) > 2) {
@@ -335,7 +452,7 @@ async function finish(t: LoadedTable, p: ColumnProfile): Promise<ColumnProfile> 
   if (looksLikeOutcome(p)) {
     p.outcome = true;
     p.hints.push(`looks like an outcome: cluster without it and describe the segments by it with --profile ${p.name}`);
-  } else if (p.kind === "numeric" && p.distinct >= 2 && p.distinct <= 20 && isCategoryName(p.name) && (await allWhole(T, p.expr))) {
+  } else if (p.kind === "numeric" && p.distinct >= 2 && p.distinct <= 20 && isCategoryName(p.name) && (await allWhole(q))) {
     p.codedCategory = true;
     p.hints.push(`whole-number codes named like a category: if the numbers are labels, read them as categories with --type ${p.name}=categorical`);
   }
@@ -367,8 +484,8 @@ function isCategoryName(name: string): boolean {
   return nameWords(name).some((w) => CATEGORY_WORDS.has(w));
 }
 
-async function allWhole(T: string, expr: string): Promise<boolean> {
-  const r = (await queryRows(`SELECT count(x) FILTER (WHERE x <> round(x)) AS frac FROM (SELECT ${expr} AS x FROM ${T})`))[0];
+async function allWhole(q: ColumnQuery): Promise<boolean> {
+  const r = await q((x) => ({ frac: `count(${x}) FILTER (WHERE ${x} <> round(${x}))` }));
   return num(r.frac) === 0;
 }
 
@@ -387,17 +504,20 @@ function dbl(v: number): string {
  *   as the next value inward (a birth year of 1893 below 1940…1996, an income of 666666 above
  *   162397), in at most 1% of the rows (a long tail of real values is not flagged).
  */
-async function implausibleValues(from: string, s: NonNullable<ColumnProfile["numeric"]>, present: number): Promise<{ value: number; count: number }[]> {
+async function implausibleValues(q: ColumnQuery, s: NonNullable<ColumnProfile["numeric"]>, present: number): Promise<{ value: number; count: number }[]> {
   const out: { value: number; count: number }[] = [];
   if (present < 20 || s.q1 === undefined || s.q3 === undefined || !Number.isFinite(s.q1) || !Number.isFinite(s.q3)) return out;
   // Sentinels.
   const nines = (v: number) => Number.isInteger(v) && /^-?9{2,}$/.test(String(v));
   for (const v of new Set([s.max, s.min])) {
     if (!(nines(v) || (v === -1 && v === s.min))) continue;
-    const r = (await queryRows(
-      `SELECT count(*) FILTER (WHERE x = ${dbl(v)}) AS k, count(DISTINCT x) FILTER (WHERE x <> ${dbl(v)}) AS rd, min(x) FILTER (WHERE x <> ${dbl(v)}) AS rmn, ` +
-        `quantile_cont(x, 0.25) FILTER (WHERE x <> ${dbl(v)}) AS r1, quantile_cont(x, 0.75) FILTER (WHERE x <> ${dbl(v)}) AS r3 FROM ${from} WHERE x IS NOT NULL`,
-    ))[0];
+    const r = await q((x, _, p) => {
+      const rest = `FILTER (WHERE ${x} <> ${p("v")})`;
+      return {
+        k: `count(*) FILTER (WHERE ${x} = ${p("v")})`, rd: `count(DISTINCT ${x}) ${rest}`, rmn: `min(${x}) ${rest}`,
+        r1: `quantile_cont(${x}, 0.25) ${rest}`, r3: `quantile_cont(${x}, 0.75) ${rest}`,
+      };
+    }, { v });
     const k = num(r.k);
     if (k < 2 || num(r.rd) < 3) continue;
     const spread = Math.max(num(r.r3) - num(r.r1), 1);
@@ -415,12 +535,16 @@ async function implausibleValues(from: string, s: NonNullable<ColumnProfile["num
   const lo = s.q1 - 1.5 * iqr;
   for (const side of ["up", "down"] as const) {
     if (side === "up" ? !(s.max > hi) : !(s.min < lo)) continue;
-    const beyond = side === "up" ? `x > ${dbl(hi)}` : `x < ${dbl(lo)}`;
-    // The outermost distinct values, outside in, and the nearest value inside the fence.
-    const vals = (await queryRows(
-      `SELECT x AS v, count(*) AS k FROM ${from} WHERE ${beyond} GROUP BY x ORDER BY x ${side === "up" ? "DESC" : "ASC"} LIMIT 50`,
-    )).map((r) => ({ value: num(r.v), count: num(r.k) }));
-    const inner = num((await queryRows(`SELECT ${side === "up" ? "max" : "min"}(x) AS v FROM ${from} WHERE x IS NOT NULL AND NOT (${beyond})`))[0].v);
+    // The outermost distinct values (at most 50), outside in, and the nearest value inside the fence.
+    const r = await q((x, _, p) => {
+      const beyond = side === "up" ? `${x} > ${p("fence")}` : `${x} < ${p("fence")}`;
+      return {
+        vals: `list_sort(list_transform(map_entries(histogram(${x}) FILTER (WHERE ${beyond})), e -> {v: e.key, k: e.value}), '${side === "up" ? "DESC" : "ASC"}')[1:50]`,
+        inner: `${side === "up" ? "max" : "min"}(${x}) FILTER (WHERE ${x} IS NOT NULL AND NOT (${beyond}))`,
+      };
+    }, { fence: side === "up" ? hi : lo });
+    const vals = ((r.vals ?? []) as { v: unknown; k: unknown }[]).map((e) => ({ value: num(e.v), count: num(e.k) }));
+    const inner = num(r.inner);
     const complete = vals.length < 50;
     const mid = side === "up" ? t(s.median) : s.median;
     const dist = (v: number) => Math.abs((side === "up" ? t(v) : v) - mid);
@@ -438,10 +562,10 @@ async function implausibleValues(from: string, s: NonNullable<ColumnProfile["num
   return out.sort((a, b) => a.value - b.value);
 }
 
-async function skewnessWithout(from: string, values: number[]): Promise<number | null> {
-  const keep = `x IS NOT NULL AND x NOT IN (${values.map(dbl).join(", ")})`;
-  const k = await scaleOf(`(SELECT x FROM ${from} WHERE ${keep})`, "x");
-  const r = (await queryRows(`SELECT skewness(x * pow(2.0, ${-k})) AS skew FROM ${from} WHERE ${keep}`))[0];
+async function skewnessWithout(q: ColumnQuery, values: number[]): Promise<number | null> {
+  const keep = (x: string) => `${x} IS NOT NULL AND ${x} NOT IN (${values.map(dbl).join(", ")})`;
+  const k = await scaleOf(q, (x) => x, keep);
+  const r = await q((x, _, p) => ({ skew: `skewness(${x} * pow(2.0, -${p("k")})) FILTER (WHERE ${keep(x)})` }), { k });
   return r.skew === null || !Number.isFinite(num(r.skew)) ? null : num(r.skew);
 }
 
@@ -464,15 +588,18 @@ function finiteExpr(d: string): string {
  * and cubes of x / scale cannot overflow, and dividing by a power of two is exact, so the
  * statistics of values near ±1.8e308 are those of the values as they are.
  */
-async function scaleOf(from: string, x: string): Promise<number> {
-  const m = num((await queryRows(`SELECT max(abs(${x})) AS m FROM ${from}`))[0].m);
+async function scaleOf(q: ColumnQuery, value = (x: string) => x, where?: (x: string) => string): Promise<number> {
+  const m = num((await q((x) => ({ m: `max(abs(${value(x)}))${where ? ` FILTER (WHERE ${where(x)})` : ""}` }))).m);
   return m > 0 && Number.isFinite(m) ? Math.min(1000, Math.max(-1000, Math.floor(Math.log2(m)))) : 0;
 }
 
-/** The aggregates of a numeric column's finite values x, the moments on x / 2^k (see scaleOf). */
-function statsSql(x: string, k: number): string {
-  const y = `(${x} * pow(2.0, ${-k}))`;
-  return `count(DISTINCT ${x}) AS distinct, min(${x}) AS mn, max(${x}) AS mx, avg(${y}) AS mean, quantile_cont(${y}, [0.25, 0.5, 0.75]) AS q, stddev_samp(${y}) AS sd, skewness(${y}) AS skew`;
+/** The aggregates of a numeric column's finite values x, the moments on x / 2^k (see scaleOf; k is the parameter "k"). */
+function statsSql(x: string, p: (name: string) => string): Record<string, string> {
+  const y = `(${x} * pow(2.0, -${p("k")}))`;
+  return {
+    distinct: `count(DISTINCT ${x})`, mn: `min(${x})`, mx: `max(${x})`, mean: `avg(${y})`, q: `quantile_cont(${y}, [0.25, 0.5, 0.75])`,
+    sd: `stddev_samp(${y})`, skew: `skewness(${y})`,
+  };
 }
 
 function statsFrom(r: Record<string, unknown>, k: number): NonNullable<ColumnProfile["numeric"]> {
