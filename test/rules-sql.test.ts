@@ -233,6 +233,34 @@ const telco = fileURLToPath(new URL("../../shared/data/WA_Fn-UseC_-Telco-Custome
 const telcoPresent = existsSync(telco);
 if (!telcoPresent) console.warn("skipping the Telco rules-SQL tests: ../shared/data is absent");
 
+describe("rules' SQL on columns holding NaN and infinities", () => {
+  it("reads them as missing, as the rules here do (SQL puts NaN and +inf above every number)", async () => {
+    const lines = ["id,score,ratio"];
+    for (let i = 0; i < 60; i++) {
+      const score = i % 10 === 3 ? "NaN" : i % 10 === 7 ? "inf" : i % 10 === 9 ? "-inf" : String((i * 13) % 50);
+      const ratio = i % 12 === 5 ? "Infinity" : String(((i * 7) % 20) / 4);
+      lines.push(`${i},${score},${ratio}`);
+    }
+    const path = join(dir, "nonfinite.csv");
+    writeFileSync(path, lines.join("\n") + "\n");
+    const data = await readDataset(path);
+    expect(data.columns.find((c) => c.name === "score")!.nonFinite).toBe(18);
+    expect(data.columns.find((c) => c.name === "id")!.nonFinite).toBeUndefined();
+    const table = await userTable(path);
+    const conds: Condition[][] = [
+      [{ feature: "score", kind: "numeric", lower: 20, upper: null }],
+      [{ feature: "score", kind: "numeric", lower: null, upper: 10 }],
+      [{ feature: "ratio", kind: "numeric", lower: 2.5, upper: null }],
+    ];
+    for (const c of conds) {
+      const sql = conditionsSql(c, undefined, data);
+      expect(await selected(table, sql), sql).toEqual(indices(evaluateRules(data, [c])));
+    }
+    // A column without non-finite values keeps the plain comparison.
+    expect(conditionsSql([{ feature: "id", kind: "numeric", lower: 3, upper: null }], undefined, data)).toBe(`"id" > 3`);
+  });
+});
+
 describe.skipIf(!telcoPresent)("rules' SQL on the real Telco file (TotalCharges is text: it has blanks)", () => {
   it("every rule, rule set and the CASE select in DuckDB the rows the rules select here", async () => {
     const data = await readDataset(telco);

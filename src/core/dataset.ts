@@ -13,6 +13,8 @@ export interface ColumnSource {
   storedAs?: string;
   /** The column's header as written in the file, when the reader had to rename it (an empty or repeated header). */
   header?: string;
+  /** Values the reader found NaN or infinite and read as missing (a SQL comparison would match them). */
+  nonFinite?: number;
 }
 
 export interface NumericColumn extends ColumnSource {

@@ -32,6 +32,7 @@ export async function readColumns(t: LoadedTable, profile: TableProfile, names: 
     const col = emptyColumn(p.name, p.kind, t.rows);
     // Where the column came from, for SQL over the user's own table (rules, CASE expressions).
     col.storedAs = p.duckType;
+    if (p.nonFinite) col.nonFinite = p.nonFinite;
     const header = headers.get(p.name);
     if (header !== undefined) col.header = header;
     return col;

@@ -18,6 +18,8 @@ export interface ColumnProfile {
   top?: { value: string; count: number }[];
   /** Values of a numeric column that are text; only for text columns that are mostly numbers. */
   textValues?: { count: number; example: string; row: number };
+  /** Values of a numeric column that are NaN or infinite (read as missing); absent when none. */
+  nonFinite?: number;
   hints: string[];
   /** Named like an outcome (y, target, Response, Churn, Exited, …) with two or a few values: better described by than clustered on. */
   outcome?: true;
@@ -289,6 +291,7 @@ async function profileColumn(t: LoadedTable, batch: Aggregates, name: string, du
         : x,
     };
     nonFiniteHint(hints, num(r.nonfinite));
+    if (kind === "numeric" && num(r.nonfinite) > 0) p.nonFinite = num(r.nonfinite);
     return finish(t, batch, p);
   }
   // Lists, structs and other nested values: their text form, as a category.
@@ -400,7 +403,8 @@ async function profileText(t: LoadedTable, batch: Aggregates, name: string, duck
     // An id is the value as stored: no trimming, a blank stays blank (SQL NULL is missing).
     : kind === "id" ? c
     : v;
-  return finish(t, batch, { name, duckType, kind, reason, missing, distinct, textValues, hints, expr });
+  const nonFinite = kind === "numeric" && num(r.nonfinite) > 0 ? num(r.nonfinite) : undefined;
+  return finish(t, batch, { name, duckType, kind, reason, missing, distinct, textValues, hints, expr, ...(nonFinite ? { nonFinite } : {}) });
 }
 
 /** Adds the statistics and hints that depend on the final kind. */

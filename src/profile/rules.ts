@@ -612,7 +612,9 @@ function conditionSql(c: Condition, exprs?: Record<string, string>, data?: Datas
   const storedAs = col?.storedAs;
   if (c.kind === "categorical") return categoricalSql(c, id, storedAs);
   if (c.kind === "boolean") return booleanSql(c, id, storedAs);
-  const value = storedValue(id, c.kind, storedAs);
+  const stored = storedValue(id, c.kind, storedAs);
+  // NaN and infinities were read as missing; in SQL, NaN and +inf are above every number.
+  const value = c.kind === "numeric" && col?.nonFinite ? `(CASE WHEN isfinite(${stored}) THEN ${stored} END)` : stored;
   const lit = c.kind === "datetime" ? sqlTimestamp : sqlNumber;
   const parts: string[] = [];
   if (c.lower !== null) parts.push(`${value} > ${lit(c.lower)}`);
