@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { KMeans } from "../src/cluster/kmeans.js";
 import { datasetFromRecords } from "../src/core/dataset.js";
 import type { Matrix } from "../src/core/matrix.js";
 import { Random } from "../src/core/random.js";
@@ -332,8 +333,11 @@ describe("k = auto in runSegmentation", () => {
     // The share done comes as a fraction, not in the words.
     expect(progress[0]).toBe("choosing k: k=2: K-Means on the data 0");
     expect(progress.some((m) => /^choosing k: k=4 recommended 100$/.test(m))).toBe(true);
-    // The final model is the sweep's fit for that k.
+    // The final model is the sweep's fit for that k (kept, not fitted again), which is the fit
+    // KMeans gives with the same options and seed.
     expect(r.inertia).toBeCloseTo(r.kSearch!.find((s) => s.k === 4)!.inertia, 9);
+    const fresh = await new KMeans({ nClusters: 4, randomState: 3, nInit: r.config.nInit, maxIter: r.config.maxIter, tol: r.config.tol }).fit(r.matrix);
+    expect(r.inertia).toBeCloseTo(fresh.inertia, 9);
   });
 
   it("rejects a range whose smallest k exceeds its largest", async () => {

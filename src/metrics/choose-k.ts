@@ -208,6 +208,12 @@ export interface ChooseKOptions {
   /** Kneedle's sensitivity (default 1). */
   sensitivity?: number;
   onProgress?: (p: ChooseKProgress) => void;
+  /**
+   * Given each fit on the data of the sweep (k and the fitted model): the fit for a k is the
+   * one `new KMeans({ nClusters: k, randomState, nInit, maxIter, tol })` gives, so a caller can
+   * keep the chosen k's instead of fitting it again.
+   */
+  onFit?: (k: number, model: KMeansModel) => void;
   /** Least time between two progress reports, in ms (default 100; 0 reports every step). */
   progressInterval?: number;
   signal?: AbortSignal;
@@ -476,6 +482,7 @@ export async function chooseK(Xin: MatrixLike, options: ChooseKOptions = {}): Pr
     });
     labelsOf.set(k, m.labels);
     centersOf.set(k, m.clusterCenters);
+    options.onFit?.(k, m);
     const sizes = new Array<number>(k).fill(0);
     for (const l of m.labels) sizes[l]++;
     const distinct = sizes.filter((s) => s > 0).length;

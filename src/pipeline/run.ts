@@ -255,6 +255,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   let kSearch: SegmentationResult["kSearch"];
   let kChoice: ChooseKResult | undefined;
   let tree: AgglomerativeModel | undefined;
+  const sweepFits = new Map<number, KMeansModel>();
   const fitTree = async (nClusters: number): Promise<AgglomerativeModel> =>
     new AgglomerativeClustering({ nClusters, linkage: config.linkage }).fit(X, {
       signal: hooks.signal, onWarning: warn, memoryLimit: hooks.memoryLimit,
@@ -277,6 +278,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     }));
     k = kChoice.recommendation.k;
   } else if (config.k === "auto") {
+    // The sweep's K-Means fit of the chosen k is the final model (the same options and seed).
     const { min, max } = config.kRange;
     const kMax = Math.min(max, distinctRows - 1);
     if (kMax < 2) throw new InputError(`${data.source}: fewer than 3 distinct rows; there is nothing to segment`);
@@ -285,6 +287,9 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     }
     if (kMax < max) warn(`only ${distinctRows} distinct rows after preprocessing: k is tried up to ${kMax} instead of ${max}`);
     kChoice = await chooseK(X, {
+      onFit: (fk, m) => {
+        if (config.algorithm === "kmeans") sweepFits.set(fk, m);
+      },
       kMin: min, kMax, nInit: config.nInit, maxIter: config.maxIter, tol: config.tol, randomState: config.seed,
       silhouetteSampleSize: config.silhouetteSampleSize, ...config.kChoice, resampleNInit: Math.min(config.kChoice.resampleNInit, config.nInit),
       // The share done goes as a fraction, not also in the words.
@@ -318,7 +323,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     inertia = withinSS(X, fitLabels, C);
     nIter = 0;
   } else {
-    const km = orderBySize(await fitKMeans(X, k, config, hooks.signal, warn, hooks.onIteration));
+    const km = orderBySize(sweepFits.get(k) ?? await fitKMeans(X, k, config, hooks.signal, warn, hooks.onIteration));
     model = new Segmenter(km);
     fitLabels = km.labels;
     C = km.clusterCenters;
