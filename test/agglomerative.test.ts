@@ -395,3 +395,21 @@ describe("worker threads", () => {
     expect(pool.runs).toBeGreaterThan(0);
   });
 });
+
+describe("one tree, every k", () => {
+  it("withClusters(X, k) gives the model a fit with nClusters k gives (labels, centers, predict)", async () => {
+    const X = { data: Float64Array.from({ length: 120 }, (_, i) => ((i * 7919) % 97) / 10 + (i % 3) * 5), rows: 60, cols: 2 };
+    for (const linkage of ["ward", "average"] as const) {
+      const tree = await new AgglomerativeClustering({ nClusters: 2, linkage }).fit(X);
+      for (const k of [3, 5]) {
+        const fresh = await new AgglomerativeClustering({ nClusters: k, linkage }).fit(X);
+        const cut = tree.withClusters(X, k);
+        expect(Array.from(cut.labels)).toEqual(Array.from(fresh.labels));
+        expect(cut.clusterCenters?.data ?? null).toEqual(fresh.clusterCenters?.data ?? null);
+        expect(Array.from(cut.predict(X))).toEqual(Array.from(fresh.predict(X)));
+      }
+    }
+    const tree = await new AgglomerativeClustering({ nClusters: 2 }).fit(X);
+    expect(() => tree.withClusters({ data: new Float64Array(4), rows: 2, cols: 2 }, 3)).toThrow(/X has 2 rows but the tree has 60 leaves/);
+  });
+});

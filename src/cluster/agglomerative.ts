@@ -186,6 +186,16 @@ export class AgglomerativeModel {
   }
 
   /**
+   * The model this tree gives with k flat clusters (its cut at k), as a fit with nClusters k
+   * gives it; `X` is the data the tree was fitted on (for the cluster means, or the rows kept
+   * for predict). One tree serves every k.
+   */
+  withClusters(X: Matrix, k: number, onWarning?: (message: string) => void): AgglomerativeModel {
+    if (X.rows !== this.nSamples) throw new InputError(`withClusters: X has ${X.rows} rows but the tree has ${this.nSamples} leaves`);
+    return modelOfCut(this.linkageMatrix, X, this.linkage, this.metric, this.nFeatures, null, k, onWarning);
+  }
+
+  /**
    * Flat clusters of at most k (scipy's `fcluster(Z, k, 'maxclust')`): the lowest height at
    * which the tree has at most k clusters; fewer than k when merges at that height are tied.
    * Labels by first appearance.
@@ -439,19 +449,29 @@ export class AgglomerativeClustering {
     }
     fitOptions.onProgress?.({ merges: n - 1, total: n - 1, phase: "merges" });
     const Z: Matrix = { data: Zdata, rows: n - 1, cols: 4 };
-    const probe = new AgglomerativeModel(Z, new Int32Array(n), linkage, metric, d, threshold, null, null);
-    const labels = threshold !== null ? probe.cutBelow(threshold) : probe.cut(k!);
-    let nc = 0;
-    for (let i = 0; i < n; i++) if (labels[i] + 1 > nc) nc = labels[i] + 1;
-    if (k !== null && nc < k) {
-      fitOptions.onWarning?.(
-        `the tree has no cut with exactly ${k} clusters (merges tied at height ${probe.maxclustThreshold(k)}): ${nc} clusters returned`,
-      );
-    }
-    const centers = CENTROID_LINKAGES.includes(linkage) ? clusterMeans(X, labels, nc) : null;
-    const training = centers === null && metric !== "precomputed" ? X : null;
-    return new AgglomerativeModel(Z, labels, linkage, metric, d, threshold, centers, training);
+    return modelOfCut(Z, X, linkage, metric, d, threshold, k, fitOptions.onWarning);
   }
+}
+
+/**
+ * The model of a tree Z (fitted on X) cut below `threshold`, or else into k flat clusters:
+ * the labels, and the cluster means (centroid linkages) or the rows kept for predict.
+ */
+function modelOfCut(
+  Z: Matrix, X: Matrix, linkage: Linkage, metric: AgglomerativeMetric, d: number, threshold: number | null, k: number | null,
+  onWarning?: (message: string) => void,
+): AgglomerativeModel {
+  const n = Z.rows + 1;
+  const probe = new AgglomerativeModel(Z, new Int32Array(n), linkage, metric, d, threshold, null, null);
+  const labels = threshold !== null ? probe.cutBelow(threshold) : probe.cut(k!);
+  let nc = 0;
+  for (let i = 0; i < n; i++) if (labels[i] + 1 > nc) nc = labels[i] + 1;
+  if (k !== null && nc < k) {
+    onWarning?.(`the tree has no cut with exactly ${k} clusters (merges tied at height ${probe.maxclustThreshold(k)}): ${nc} clusters returned`);
+  }
+  const centers = CENTROID_LINKAGES.includes(linkage) ? clusterMeans(X, labels, nc) : null;
+  const training = centers === null && metric !== "precomputed" ? X : null;
+  return new AgglomerativeModel(Z, labels, linkage, metric, d, threshold, centers, training);
 }
 
 /**

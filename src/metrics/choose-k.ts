@@ -813,7 +813,8 @@ export function recommendBeyondTwo(evaluations: KEvaluation[], options: Recommen
 }
 
 /** The note that goes with a recommendation of 2: how strong the split is, and the best k ≥ 3. */
-function twoSegmentsNote(evaluations: KEvaluation[], alt: KRecommendation): string {
+/** The note on a recommendation of 2: how strong that split is, and the best k ≥ 3 with its evidence. */
+export function twoSegmentsNote(evaluations: KEvaluation[], alt: KRecommendation): string {
   const two = evaluations.find((e) => e.k === 2)!;
   const s = two.silhouette;
   const strength = !Number.isFinite(s)

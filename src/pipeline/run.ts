@@ -5,9 +5,11 @@ import { type Column, type Dataset } from "../core/dataset.js";
 import { AbortError, InputError } from "../core/errors.js";
 import { type Matrix, rowsWhere } from "../core/matrix.js";
 import { calinskiHarabaszScore } from "../metrics/calinski-harabasz.js";
-import { chooseK, type ChooseKResult, type KEvaluation, kneedle, recommendBeyondTwo, recommendK } from "../metrics/choose-k.js";
+import {
+  chooseK, type ChooseKResult, type KEvaluation, kneedle, recommendBeyondTwo, recommendK, totalSumOfSquares, twoSegmentsNote,
+} from "../metrics/choose-k.js";
 import { daviesBouldinScore } from "../metrics/davies-bouldin.js";
-import { silhouetteScore } from "../metrics/silhouette.js";
+import { silhouetteScore, silhouetteScores } from "../metrics/silhouette.js";
 import { FittedPipeline, fitPipeline, type TransformReport } from "../preprocess/pipeline.js";
 import { planPreprocessing, type PlanStep } from "../preprocess/plan.js";
 import { profileSegments, type ProfileResult } from "../profile/profiles.js";
@@ -315,7 +317,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   let C: Matrix;
   if (config.algorithm === "agglomerative") {
     // With k "auto" the tree is fitted once: the chosen k is one of its cuts.
-    const agg = tree ? treeAtK(X, tree, k) : await fitTree(k);
+    const agg = tree ? tree.withClusters(X, k, warn) : await fitTree(k);
     const relabel = sizeOrder(agg.labels, agg.nClusters);
     model = new Segmenter(agg, relabel);
     fitLabels = agg.labels.map((l) => relabel[l]);
@@ -380,28 +382,30 @@ export function chooseKFromTree(
   onProgress?: (message: string, fraction: number) => void,
 ): ChooseKResult {
   const evaluations: KEvaluation[] = [];
+  const cuts: Int32Array[] = [];
   const sampled = X.rows > config.silhouetteSampleSize;
   for (let k = kMin; k <= kMax; k++) {
-    onProgress?.(`k=${k}: the tree cut into ${k} segments`, (k - kMin) / (kMax - kMin + 1));
+    onProgress?.(`k=${k}: the tree cut into ${k} segments`, (k - kMin) / (kMax - kMin + 2));
     const labels = tree.cut(k);
     let nc = 0;
     for (const l of labels) if (l + 1 > nc) nc = l + 1;
     const sizes = new Array<number>(nc).fill(0);
     for (const l of labels) sizes[l]++;
-    const inertia = withinSS(X, labels, segmentMeans(X, labels, nc));
     const two = nc >= 2 && nc < X.rows;
+    cuts.push(labels);
     evaluations.push({
-      k, inertia, nIter: 0, sizes,
-      silhouette: two ? silhouetteScore(X, labels, sampled ? { sampleSize: config.silhouetteSampleSize, randomState: config.seed } : {}) : NaN,
+      k, inertia: withinSS(X, labels, segmentMeans(X, labels, nc)), nIter: 0, sizes, silhouette: NaN,
       daviesBouldin: two ? daviesBouldinScore(X, labels) : NaN,
       calinskiHarabasz: two ? calinskiHarabaszScore(X, labels) : NaN,
       logW: null, logWReference: null, gap: null, gapSe: null, stability: null, stabilityMin: null, clusterStability: null, stable: null,
     });
   }
-  const mean = new Float64Array(X.cols);
-  for (let i = 0; i < X.rows; i++) for (let j = 0; j < X.cols; j++) mean[j] += X.data[i * X.cols + j] / X.rows;
-  let totalSS = 0;
-  for (let i = 0; i < X.rows; i++) for (let j = 0; j < X.cols; j++) totalSS += (X.data[i * X.cols + j] - mean[j]) ** 2;
+  // The silhouette of every cut in one pass over the pairs of (sampled) rows, as chooseK does.
+  onProgress?.(`silhouette of k=${kMin}..${kMax}`, (kMax - kMin + 1) / (kMax - kMin + 2));
+  const scored = evaluations.flatMap((e, i) => (e.sizes.length >= 2 && e.sizes.length < X.rows ? [i] : []));
+  const silhouettes = silhouetteScores(X, scored.map((i) => cuts[i]), sampled ? { sampleSize: config.silhouetteSampleSize, randomState: config.seed } : {});
+  scored.forEach((i, j) => (evaluations[i].silhouette = silhouettes[j]));
+  const totalSS = totalSumOfSquares(X);
   const ks = [1, ...evaluations.map((e) => e.k)];
   const elbow = kneedle(ks, [totalSS, ...evaluations.map((e) => e.inertia)], { curve: "convex", direction: "decreasing" });
   const recommendation = recommendK(evaluations, { elbow: elbow.knee, elbowReason: elbow.reason });
@@ -413,26 +417,13 @@ export function chooseKFromTree(
     const alt = recommendBeyondTwo(evaluations, { elbow: elbow.knee });
     if (alt) {
       alternative = { k: alt.k, reasons: alt.reasons };
-      const s2 = evaluations.find((e) => e.k === 2)?.silhouette ?? NaN;
-      notes.push(`the evidence points to 2 segments (silhouette ${s2.toFixed(2)}); if you need more, k = ${alt.k} is the best of ${kMin === 2 ? 3 : kMin}..${kMax}: ${alt.reasons.join("; ")}`);
+      notes.push(twoSegmentsNote(evaluations, alt));
     }
   }
   return {
     rows: X.rows, cols: X.cols, kMin, kMax, seed: config.seed, evaluations, kOne: { inertia: totalSS, logW: Math.log(totalSS), gap: null, gapSe: null },
     silhouetteSample: sampled ? config.silhouetteSampleSize : null, elbow, gap: null, stability: null, recommendation, alternative, notes,
   };
-}
-
-/** The fitted tree as a model of k segments (its cut at k), as AgglomerativeClustering with nClusters k would give. */
-function treeAtK(X: Matrix, tree: AgglomerativeModel, k: number): AgglomerativeModel {
-  const labels = tree.cut(k);
-  let nc = 0;
-  for (const l of labels) if (l + 1 > nc) nc = l + 1;
-  const centroids = ["ward", "centroid", "median"].includes(tree.linkage);
-  return new AgglomerativeModel(
-    tree.linkageMatrix, labels, tree.linkage, tree.metric, tree.nFeatures, null,
-    centroids ? segmentMeans(X, labels, nc) : null, centroids ? null : X,
-  );
 }
 
 /** Size, share, and a first profile of each segment in the units of the original data. */
