@@ -17,7 +17,7 @@ import { buildSegmentationReport, type ReportMap, type SegmentationReport } from
 import {
   endProgress, fmtNum, type Io, onePositional, parse, parseK, parseList, parseTypes, parseWholeNumber, pct, progress, table,
 } from "./common.js";
-import { describeRfm, RFM_MAPPING_OPTIONS, rfmJson, rfmMapping, type RfmMappingValues, withRfmFile } from "./rfm.js";
+import { describeRfm, givenMappingFlag, RFM_MAPPING_OPTIONS, rfmJson, rfmMapping, type RfmMappingValues, withRfmFile } from "./rfm.js";
 
 
 export interface ClusterOutputs {
@@ -121,7 +121,7 @@ export async function clusterFile(
           formats = ["svg"];
           io.err(`warning: no font for PNG charts on this machine, so --charts writes SVG only (${e.message})`);
         }
-        outputs.chartFiles = await writeCharts(outputs.charts, report.charts, formats);
+        outputs.chartFiles = await writeCharts(outputs.charts, report.charts, formats, { batch });
       }
     });
     return { result, data, profile, outputs };
@@ -153,10 +153,9 @@ function columnWarnings(profile: TableProfile, config: SegmentationConfig): stri
   const out: string[] = [];
   for (const c of profile.columns) {
     if (config.profile.includes(c.name) || c.name === config.id) continue;
-    const flags = c as { outcome?: boolean; codedCategory?: boolean };
-    if (flags.outcome) {
+    if (c.outcome) {
       out.push(`column "${c.name}" looks like an outcome (what happened to the customer), yet it is clustered on; to describe the segments by it without clustering on it, add --profile ${c.name}`);
-    } else if (flags.codedCategory && c.kind === "numeric") {
+    } else if (c.codedCategory && c.kind === "numeric") {
       out.push(`column "${c.name}" holds a few whole-number codes and is named like a category; if the numbers are labels, read it as one with --type ${c.name}=categorical`);
     }
   }
@@ -164,18 +163,16 @@ function columnWarnings(profile: TableProfile, config: SegmentationConfig): stri
 }
 
 async function readForClustering(t: LoadedTable, config: SegmentationConfig): Promise<{ data: Dataset; profile: TableProfile }> {
-  if (config.id && !t.columns.some((c) => c.name === config.id)) {
-    throw new InputError(`--id: ${t.file} has no column "${config.id}"; columns are: ${t.columns.map((c) => c.name).join(", ")}`);
-  }
-  // The id column is an id, whatever its values look like.
-  const profile = await profileTable(t, config.id ? { ...config.types, [config.id]: "id" } : config.types);
-  const names = profile.columns.map((c) => c.name);
+  // Named columns are checked before the work of profiling.
+  const names = t.columns.map((c) => c.name);
   for (const f of config.features ?? []) {
     if (!names.includes(f)) throw new InputError(`--features: ${t.file} has no column "${f}"; columns are: ${names.join(", ")}`);
   }
   if (config.id && !names.includes(config.id)) {
     throw new InputError(`--id: ${t.file} has no column "${config.id}"; columns are: ${names.join(", ")}`);
   }
+  // The id column is an id, whatever its values look like.
+  const profile = await profileTable(t, config.id ? { ...config.types, [config.id]: "id" } : config.types);
   // Text in a numeric column is an error only where the column would be a feature.
   const strict = config.features ?? profile.columns.filter((c) => c.kind === "numeric" && c.name !== config.id).map((c) => c.name);
   const data = await readColumns(t, profile, names, strict);
@@ -321,8 +318,7 @@ export async function clusterCommand(args: string[], io: Io): Promise<number> {
   });
   const file = onePositional("cluster", positionals, "data file");
   if (values.transactions) return clusterTransactions(file, values, io);
-  // --as-of also dates a customer table's date features (--dates days-since).
-  const mappingFlag = Object.keys(RFM_MAPPING_OPTIONS).find((k) => k !== "as-of" && values[k as keyof RfmMappingValues] !== undefined);
+  const mappingFlag = givenMappingFlag(values);
   if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to cluster customers by their RFM features`);
   const input: SegmentationConfigInput = { ...segmentationInput(values), k: parseK(values.k) };
   const config = parseConfig(JSON.parse(JSON.stringify(input)), "cli");

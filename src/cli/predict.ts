@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { InputError } from "../core/errors.js";
 import { readColumns } from "../io/extract.js";
-import { checkInputFile, dropTable, loadTable } from "../io/read.js";
+import { checkInputFile, dropTable, type LoadedTable, loadTable } from "../io/read.js";
 import { profileTable } from "../io/schema.js";
 import { checkDistinctPaths, checkOutputPath, writeColumns } from "../io/write.js";
 import { type LoadedModelFile, parseModelFile, predictWithModel } from "../pipeline/model.js";
@@ -39,89 +39,95 @@ export async function predictCommand(args: string[], io: Io): Promise<number> {
   if (values["as-of"] !== undefined && !tx) {
     throw new InputError("--as-of dates the features of a transaction log: this model was not fitted on one (segmenta cluster --transactions)");
   }
-  if (tx && (values["as-of"] !== undefined || (await isTransactionLog(file, m, values.sheet)))) {
-    // A transaction log: its features are computed as in training, as of --as-of (default
-    // the day after its last transaction), then scored.
-    const { kind: _kind, ...mapping } = tx;
-    const map: RfmMapping = { ...mapping, asOf: values["as-of"] };
-    return withRfmFile(file, map, {}, async (path, rfm) => {
-      if (!values.json) {
-        for (const line of describeRfm(rfm)) io.out(line);
-        io.out("");
-      }
-      return scoreFile(path, file, m, values as PredictValues, io, { rfm: rfmJson(file, rfm) });
-    }, { sheet: values.sheet });
+  const opts = values as PredictValues;
+  if (tx && values["as-of"] !== undefined) return scoreLog(file, m, opts, io);
+  // The id column is read as text, verbatim, as in training.
+  const t = await loadTable(file, { sheet: values.sheet, text: m.file.idColumn ? [m.file.idColumn] : [] });
+  try {
+    if (!(tx && isTransactionLog(t, m))) return await scoreTable(t, file, m, opts, io);
+  } finally {
+    await dropTable(t);
   }
-  return scoreFile(file, file, m, values as PredictValues, io);
+  return scoreLog(file, m, opts, io);
 }
 
-type PredictValues = { model: string; out: string; sheet?: string; "raw-csv"?: boolean; json?: boolean };
+type PredictValues = { model: string; out: string; sheet?: string; "raw-csv"?: boolean; json?: boolean; "as-of"?: string };
 
 /**
- * Whether `file` is a transaction log for a model fitted on one: it lacks some of the
+ * Whether a loaded file is a transaction log for a model fitted on one: it lacks some of the
  * model's feature columns and has the log's customer and date columns.
  */
-async function isTransactionLog(file: string, m: LoadedModelFile, sheet?: string): Promise<boolean> {
-  const t = await loadTable(file, { sheet });
-  try {
-    const names = new Set(t.columns.map((c) => c.name));
-    const tx = m.file.transactions!;
-    return !m.file.columns.every((c) => names.has(c.name)) && names.has(tx.customer) && names.has(tx.date);
-  } finally {
-    await dropTable(t);
-  }
+function isTransactionLog(t: LoadedTable, m: LoadedModelFile): boolean {
+  const names = new Set(t.columns.map((c) => c.name));
+  const tx = m.file.transactions!;
+  return !m.file.columns.every((c) => names.has(c.name)) && names.has(tx.customer) && names.has(tx.date);
 }
 
-/** Scores the rows of `path` (the data file, or the features computed from a log) and writes --out. */
-async function scoreFile(path: string, file: string, m: LoadedModelFile, values: PredictValues, io: Io, extra: { rfm?: unknown } = {}): Promise<number> {
-  // The id column is read as text, verbatim, as in training.
-  const t = await loadTable(path, { sheet: extra.rfm ? undefined : values.sheet, text: m.file.idColumn ? [m.file.idColumn] : [] });
-  try {
-    const names = t.columns.map((c) => c.name);
-    const needed = m.file.columns.map((c) => c.name);
-    const missing = needed.filter((n) => !names.includes(n));
-    if (missing.length) {
-      throw new InputError(
-        `${file} lacks ${missing.length === 1 ? "the column" : "the columns"} ${missing.map((n) => `"${n}"`).join(", ")} that the model needs; ` +
-          `add ${missing.length === 1 ? "it" : "them"} (values may be empty) or fit a new model on this file` +
-          (m.file.transactions ? `; or give the transaction log the model was fitted on the features of (columns ${m.file.transactions.customer}, ${m.file.transactions.date}, …)` : ""),
-      );
+/**
+ * A transaction log: its features are computed as in training, as of --as-of (default the
+ * day after its last transaction), then scored.
+ */
+async function scoreLog(file: string, m: LoadedModelFile, values: PredictValues, io: Io): Promise<number> {
+  const { kind: _kind, ...mapping } = m.file.transactions!;
+  const map: RfmMapping = { ...mapping, asOf: values["as-of"] };
+  return withRfmFile(file, map, {}, async (path, rfm) => {
+    if (!values.json) {
+      for (const line of describeRfm(rfm)) io.out(line);
+      io.out("");
     }
-    // Read every input column as it was read in training.
-    const types = Object.fromEntries(m.file.columns.map((c) => [c.name, c.kind]));
-    const profile = await profileTable(t, types);
-    const idColumn = m.file.idColumn && names.includes(m.file.idColumn) ? [m.file.idColumn] : [];
-    const numeric = m.file.columns.filter((c) => c.kind === "numeric").map((c) => c.name);
-    const data = await readColumns(t, profile, [...new Set([...needed, ...idColumn])], numeric);
-    const p = predictWithModel(m, data);
-    const k = m.model.nClusters;
-    const sizes = new Array<number>(k).fill(0);
-    for (const l of p.labels) sizes[l]++;
-    const segmentNames = Array.from({ length: k }, (_, i) => p.names[i] ?? `Segment ${i}`);
-    const notes = p.note ? [p.note] : [];
-    // Everything printed is prepared before the file is written: a failure leaves --out as it was.
-    const printed = values.json
-      ? [JSON.stringify({ file, model: values.model, rows: data.rows, k, sizes, names: segmentNames, warnings: p.warnings, notes, ...extra, outputs: { out: values.out } }, null, 2)]
-      : [
-        `${file}: ${data.rows} rows scored with ${values.model} (k=${k})`,
-        ...table(
-          [["segment", "name", "customers", "share"], ...sizes.flatMap((s, i) => (s > 0 || k <= 50 ? [[String(i), segmentNames[i], String(s), pct(s / data.rows)]] : []))],
-          [true, false, true, true],
-        ).map((line) => `  ${line}`),
-        ...(k > 50 ? [`  (${sizes.filter((s) => s === 0).length} of the ${k} segments have no rows here and are not listed)`] : []),
-        ...notes.map((n) => `note: ${n}`),
-        `segments written to ${values.out}`,
-      ];
-    for (const w of p.warnings) io.err(`warning: ${w}`);
-    await writeColumns(values.out, [
-      { name: m.file.idColumn ?? "row", type: m.file.idColumn ? "VARCHAR" : "INTEGER", values: p.ids },
-      { name: "segment", type: "INTEGER", values: p.labels },
-      { name: "segment_name", type: "VARCHAR", values: Array.from(p.labels, (l) => segmentNames[l]) },
-      ...(p.outliers ? [{ name: "outlier", type: "INTEGER" as const, values: p.outliers }] : []),
-    ], { raw: values["raw-csv"] });
-    for (const line of printed) io.out(line);
-    return 0;
-  } finally {
-    await dropTable(t);
+    const t = await loadTable(path, { text: m.file.idColumn ? [m.file.idColumn] : [] });
+    try {
+      return await scoreTable(t, file, m, values, io, { rfm: rfmJson(file, rfm) });
+    } finally {
+      await dropTable(t);
+    }
+  }, { sheet: values.sheet });
+}
+
+/** Scores the rows of a loaded table (the data file, or the features computed from a log) and writes --out. */
+async function scoreTable(t: LoadedTable, file: string, m: LoadedModelFile, values: PredictValues, io: Io, extra: { rfm?: unknown } = {}): Promise<number> {
+  const names = t.columns.map((c) => c.name);
+  const needed = m.file.columns.map((c) => c.name);
+  const missing = needed.filter((n) => !names.includes(n));
+  if (missing.length) {
+    throw new InputError(
+      `${file} lacks ${missing.length === 1 ? "the column" : "the columns"} ${missing.map((n) => `"${n}"`).join(", ")} that the model needs; ` +
+        `add ${missing.length === 1 ? "it" : "them"} (values may be empty) or fit a new model on this file` +
+        (m.file.transactions ? `; or give the transaction log the model was fitted on the features of (columns ${m.file.transactions.customer}, ${m.file.transactions.date}, …)` : ""),
+    );
   }
+  // Read every input column as it was read in training.
+  const types = Object.fromEntries(m.file.columns.map((c) => [c.name, c.kind]));
+  const profile = await profileTable(t, types);
+  const idColumn = m.file.idColumn && names.includes(m.file.idColumn) ? [m.file.idColumn] : [];
+  const numeric = m.file.columns.filter((c) => c.kind === "numeric").map((c) => c.name);
+  const data = await readColumns(t, profile, [...new Set([...needed, ...idColumn])], numeric);
+  const p = predictWithModel(m, data);
+  const k = m.model.nClusters;
+  const sizes = new Array<number>(k).fill(0);
+  for (const l of p.labels) sizes[l]++;
+  const segmentNames = Array.from({ length: k }, (_, i) => p.names[i] ?? `Segment ${i}`);
+  const notes = p.note ? [p.note] : [];
+  // Everything printed is prepared before the file is written: a failure leaves --out as it was.
+  const printed = values.json
+    ? [JSON.stringify({ file, model: values.model, rows: data.rows, k, sizes, names: segmentNames, warnings: p.warnings, notes, ...extra, outputs: { out: values.out } }, null, 2)]
+    : [
+      `${file}: ${data.rows} rows scored with ${values.model} (k=${k})`,
+      ...table(
+        [["segment", "name", "customers", "share"], ...sizes.flatMap((s, i) => (s > 0 || k <= 50 ? [[String(i), segmentNames[i], String(s), pct(s / data.rows)]] : []))],
+        [true, false, true, true],
+      ).map((line) => `  ${line}`),
+      ...(k > 50 ? [`  (${sizes.filter((s) => s === 0).length} of the ${k} segments have no rows here and are not listed)`] : []),
+      ...notes.map((n) => `note: ${n}`),
+      `segments written to ${values.out}`,
+    ];
+  for (const w of p.warnings) io.err(`warning: ${w}`);
+  await writeColumns(values.out, [
+    { name: m.file.idColumn ?? "row", type: m.file.idColumn ? "VARCHAR" : "INTEGER", values: p.ids },
+    { name: "segment", type: "INTEGER", values: p.labels },
+    { name: "segment_name", type: "VARCHAR", values: Array.from(p.labels, (l) => segmentNames[l]) },
+    ...(p.outliers ? [{ name: "outlier", type: "INTEGER" as const, values: p.outliers }] : []),
+  ], { raw: values["raw-csv"] });
+  for (const line of printed) io.out(line);
+  return 0;
 }

@@ -26,6 +26,15 @@ export const RFM_MAPPING_OPTIONS = {
 
 export type RfmMappingValues = Partial<Record<keyof typeof RFM_MAPPING_OPTIONS, string>>;
 
+/**
+ * The first flag of a transaction log's column mapping that was given, for the commands that
+ * need --transactions to take them; --as-of is not among them, as it also dates a customer
+ * table's date features (--dates days-since).
+ */
+export function givenMappingFlag(values: RfmMappingValues): string | undefined {
+  return Object.keys(RFM_MAPPING_OPTIONS).find((k) => k !== "as-of" && values[k as keyof RfmMappingValues] !== undefined);
+}
+
 /** The mapping given by the flags, checked (before any data is read). */
 export function rfmMapping(values: RfmMappingValues, command: string): RfmMapping {
   if (!values.customer || !values.date) throw new InputError(`segmenta ${command}: give --customer COLUMN and --date COLUMN (the transaction log's customer id and date)`);

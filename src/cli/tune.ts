@@ -10,7 +10,7 @@ import {
   type ClusterRun, clusterFile, printPlan, rfmSegmentationInput, SEGMENTATION_OPTIONS, segmentationInput, type SegmentationValues,
 } from "./cluster.js";
 import { fmtNum, type Io, onePositional, parse, parseTypes, parseWholeNumber, table } from "./common.js";
-import { describeRfm, RFM_MAPPING_OPTIONS, rfmMapping, type RfmMappingValues, withRfmFile } from "./rfm.js";
+import { describeRfm, givenMappingFlag, RFM_MAPPING_OPTIONS, rfmMapping, type RfmMappingValues, withRfmFile } from "./rfm.js";
 
 
 /** The charts tune writes, by name. */
@@ -61,7 +61,7 @@ export async function tuneCommand(args: string[], io: Io): Promise<number> {
   if (values.transactions) {
     map = rfmMapping(values, "tune --transactions");
   } else {
-    const mappingFlag = Object.keys(RFM_MAPPING_OPTIONS).find((k) => k !== "as-of" && values[k as keyof RfmMappingValues] !== undefined);
+    const mappingFlag = givenMappingFlag(values);
     if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to tune on the customers' RFM features`);
   }
   const input: SegmentationConfigInput = map ? rfmSegmentationInput(values, map, search) : { ...segmentationInput(values), ...search };
