@@ -162,6 +162,20 @@ describe("a run's outputs appear together or not at all", () => {
     expect(readdirSync(d).sort()).toEqual(["a.txt", "b.txt"]);
   });
 
+  it("OutputBatch: a folder where a later output goes fails the batch before any rename", async () => {
+    const d = folder();
+    writeFileSync(join(d, "a.txt"), "old a");
+    mkdirSync(join(d, "b.png"));
+    await expect(
+      OutputBatch.write(async (b) => {
+        await b.text(join(d, "a.txt"), "new a");
+        await b.bytes(join(d, "b.png"), Uint8Array.from([1, 2, 3]));
+      }),
+    ).rejects.toThrow(/b\.png is a folder, so the file cannot be written there/);
+    expect(readFileSync(join(d, "a.txt"), "utf8")).toBe("old a");
+    expect(readdirSync(d).sort()).toEqual(["a.txt", "b.png"]);
+  });
+
   it("cluster: when the charts fail to be written, the earlier segments file and model stay as they were", async () => {
     const d = folder();
     const input = join(d, "in.csv");

@@ -216,6 +216,16 @@ export class OutputBatch {
     }
   }
 
+  /** Bytes as they are (a PNG). */
+  async bytes(path: string, bytes: Uint8Array): Promise<void> {
+    const tmp = this.stage(path);
+    try {
+      await writeFile(tmp, bytes);
+    } catch (e) {
+      throw writeError(path, e);
+    }
+  }
+
   /** Text produced in chunks (never one big string). */
   async chunks(path: string, chunks: Iterable<string>): Promise<void> {
     const tmp = this.stage(path);
@@ -276,8 +286,23 @@ export class OutputBatch {
     }
   }
 
-  /** Renames every staged file into place, in the order they were written. */
+  /**
+   * Renames every staged file into place, in the order they were written. A target that no
+   * rename can replace (a folder standing where a file goes) fails the batch before any rename.
+   */
   async commit(): Promise<void> {
+    for (const { path } of this.staged) {
+      let target;
+      try {
+        target = await lstat(path);
+      } catch {
+        continue; // not there yet
+      }
+      if (target.isDirectory()) {
+        await this.discard();
+        throw new InputError(`${path} is a folder, so the file cannot be written there; remove or rename that folder`);
+      }
+    }
     for (let i = 0; i < this.staged.length; i++) {
       const { path, tmp } = this.staged[i];
       try {
@@ -311,6 +336,11 @@ export class OutputBatch {
 /** Writes text to a temporary file beside `path`, then renames it into place. */
 export async function writeTextAtomic(path: string, text: string): Promise<void> {
   await OutputBatch.write((b) => b.text(path, text));
+}
+
+/** Writes bytes to a temporary file beside `path`, then renames it into place. */
+export async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise<void> {
+  await OutputBatch.write((b) => b.bytes(path, bytes));
 }
 
 /** Writes text produced in chunks (never one big string) atomically. */

@@ -13,13 +13,11 @@
  * mislead): install one (`apt-get install fonts-dejavu-core` or `fonts-liberation`) or point
  * SEGMENTA_FONTS at a .ttf/.otf file.
  */
-import { randomBytes } from "node:crypto";
-import { rename, rm, writeFile } from "node:fs/promises";
-import { basename, delimiter, dirname, join } from "node:path";
+import { delimiter, join } from "node:path";
 import { Resvg, type ResvgRenderOptions } from "@resvg/resvg-js";
 import type { TopLevelSpec } from "vega-lite";
 import { InputError } from "../core/errors.js";
-import { writeTextAtomic } from "../io/write.js";
+import { OutputBatch, writeBytesAtomic, writeTextAtomic } from "../io/write.js";
 
 /**
  * Advance widths (thousandths of an em) of ASCII 32–126 in Helvetica and Helvetica Bold (the
@@ -206,21 +204,6 @@ export function svgToPng(svg: string, options: PngOptions = {}): Buffer {
 }
 
 /** Writes bytes to a temporary file beside `path`, then renames it into place. */
-async function writeBytesAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    const code = (e as NodeJS.ErrnoException)?.code;
-    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
-      throw new InputError(`${path} could not be written (${code}); check that the folder is writable and has free space`, { cause: e });
-    }
-    throw e;
-  }
-}
-
 /** Renders a Vega-Lite specification and writes it to `path` as PNG (temporary file, then rename). */
 export async function writePng(path: string, spec: TopLevelSpec, options: PngOptions = {}): Promise<void> {
   await writeBytesAtomic(path, await renderPng(spec, options));
@@ -230,13 +213,22 @@ export type ChartFormat = "svg" | "png";
 
 /**
  * Writes every chart into the folder `dir` (which must exist) in each of `formats`, as
- * `<name>.svg` / `<name>.png`, each file atomically; returns the paths written, in the order
+ * `<name>.svg` / `<name>.png`, atomically: all of them, or with `batch` as part of that batch
+ * of outputs (renamed into place with the others); returns the paths written, in the order
  * of the charts, then of the formats. Chart names must be plain file names (letters, digits,
  * dots, dashes, underscores). Each chart's SVG is rendered once for both formats.
  */
 export async function writeCharts(
-  dir: string, charts: Record<string, TopLevelSpec>, formats: readonly ChartFormat[], options: PngOptions = {},
+  dir: string, charts: Record<string, TopLevelSpec>, formats: readonly ChartFormat[], options: PngOptions & { batch?: OutputBatch } = {},
 ): Promise<string[]> {
+  if (!options.batch) {
+    let written: string[] = [];
+    await OutputBatch.write(async (batch) => {
+      written = await writeCharts(dir, charts, formats, { ...options, batch });
+    });
+    return written;
+  }
+  const batch = options.batch;
   for (const f of formats) if (f !== "svg" && f !== "png") throw new InputError(`chart format must be svg or png, got "${String(f)}"`);
   for (const name of Object.keys(charts)) {
     if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) throw new InputError(`chart name "${name}" is not a plain file name`);
@@ -247,8 +239,8 @@ export async function writeCharts(
     const svg = await renderSvg(spec);
     for (const format of [...new Set(formats)]) {
       const path = join(dir, `${name}.${format}`);
-      if (format === "svg") await writeTextAtomic(path, svg);
-      else await writeBytesAtomic(path, svgToPng(svg, options));
+      if (format === "svg") await batch.text(path, svg);
+      else await batch.bytes(path, svgToPng(svg, options));
       written.push(path);
     }
   }
