@@ -119,3 +119,18 @@ describe("a table without an id column", () => {
     expect(rows.map((x) => Number(x.row))).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
   });
 });
+
+describe("a date column used as a feature", () => {
+  it("shows its segment means in the console table as days, not epoch milliseconds", async () => {
+    const f = join(dir, "signup.csv");
+    const rows = ["id,spend,signup"];
+    for (let i = 0; i < 40; i++) rows.push(`${i},${i % 2 ? 100 + i : 900 + i},2020-${String(1 + (i % 2) * 6).padStart(2, "0")}-15`);
+    writeFileSync(f, rows.join("\n") + "\n");
+    const r = await runMain(["cluster", f, "--k", "2", "--dates", "days-since", "--as-of", "2021-01-01"]);
+    expect(r.status, r.stderr).toBe(0);
+    const table = lines(r.stdout).filter((l) => /^\s+[01]\s{2}/.test(l));
+    expect(table).toHaveLength(2);
+    expect(table.map((l) => /\d{4}-\d{2}-\d{2}/.exec(l)?.[0]).sort()).toEqual(["2020-01-15", "2020-07-15"]);
+    expect(r.stdout).not.toMatch(/1\.5\de\+12/);
+  });
+});

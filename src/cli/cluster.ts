@@ -509,13 +509,15 @@ export function printCluster(run: ClusterRun, io: Io, options: { wide?: boolean 
   const allNumeric = Object.keys(r.segments[0]?.means ?? {});
   const numeric = options.wide || allNumeric.length <= NARROW_COLUMNS ? allNumeric : distinguishing(run, allNumeric).slice(0, NARROW_COLUMNS);
   const categorical = Object.keys(r.segments[0]?.modes ?? {}).slice(0, 3);
+  // Date columns are held as epoch milliseconds: their means are shown as days.
+  const dates = new Set(run.data.columns.filter((c) => c.kind === "datetime").map((c) => c.name));
   if (numeric.length < allNumeric.length) {
     io.out(`  (the ${numeric.length} features that set the segments apart most, of ${allNumeric.length}; --wide shows them all)`);
   }
   const head = ["segment", "name", "customers", "share", ...numeric.map((n) => `mean ${n}`), ...categorical];
   const body = r.segments.map((s) => [
     String(s.segment), s.name, String(s.size), pct(s.share),
-    ...numeric.map((n) => fmtNum(s.means[n], 4)),
+    ...numeric.map((n) => (dates.has(n) && Number.isFinite(s.means[n]) ? new Date(s.means[n]).toISOString().slice(0, 10) : fmtNum(s.means[n], 4))),
     ...categorical.map((c) => (s.modes[c] ? `${s.modes[c].value} (${pct(s.modes[c].share)})` : "—")),
   ]);
   for (const line of table([head, ...body], head.map((_, j) => j !== 1 && j < 4 + numeric.length))) io.out(`  ${line}`);
