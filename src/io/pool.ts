@@ -1,43 +1,27 @@
 import { availableParallelism } from "node:os";
+import { existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { inertiaKernel, kmeansStepKernel } from "../cluster/kernels/kmeans-step.js";
-import { linkageLwUpdateKernel, linkagePdistKernel, linkagePrimKernel, linkageWardScanKernel } from "../cluster/kernels/linkage-scan.js";
-import { minibatchKernel } from "../cluster/kernels/minibatch-step.js";
-import { plusPlusKernel } from "../cluster/kernels/plusplus.js";
-import { silhouetteKernel } from "../metrics/kernels/silhouette-kernel.js";
 import { type ParallelExecutor, setParallelExecutor, type TypedArray } from "../core/parallel.js";
+import { KERNELS } from "./kernels.js";
 
-/** The kernels workers can run, shipped to them as source text. */
-const KERNELS: Record<string, (...args: never[]) => void> = {
-  kmeansStep: kmeansStepKernel,
-  inertia: inertiaKernel,
-  minibatch: minibatchKernel,
-  plusPlus: plusPlusKernel,
-  silhouette: silhouetteKernel,
-  linkageWardScan: linkageWardScanKernel,
-  linkagePrim: linkagePrimKernel,
-  linkagePdist: linkagePdistKernel,
-  linkageLwUpdate: linkageLwUpdateKernel,
-};
-
-const WORKER_SOURCE = `
-const { parentPort } = require("node:worker_threads");
-const kernels = {};
-parentPort.on("message", (m) => {
-  if (m.type === "init") {
-    for (const name of Object.keys(m.kernels)) kernels[name] = (0, eval)("(" + m.kernels[name] + ")");
-    return;
-  }
-  try {
-    kernels[m.kernel](m.shared, m.params, m.start, m.end);
-    if (m.ctl) { Atomics.sub(m.ctl, 0, 1); Atomics.notify(m.ctl, 0); }
-    else parentPort.postMessage({ id: m.id });
-  } catch (e) {
-    if (m.ctl) { Atomics.store(m.ctl, 1, 1); Atomics.sub(m.ctl, 0, 1); Atomics.notify(m.ctl, 0); }
-    else parentPort.postMessage({ id: m.id, error: String(e && e.stack || e) });
-  }
-});
-`;
+/**
+ * Starts one worker on the worker entry (io/worker.js beside this file). When this file
+ * runs as TypeScript source (the tests and benchmarks run the sources through tsx or
+ * vitest), the worker registers tsx's loader first and then imports worker.ts.
+ */
+function startWorker(): Worker {
+  const here = import.meta.url;
+  if (!here.endsWith(".ts")) return new Worker(new URL("./worker.js", here));
+  const entry = new URL("./worker.ts", here).href;
+  const tsxRoot = dirname(createRequire(here).resolve("tsx/package.json"));
+  const api = join(tsxRoot, "dist", "esm", "api", "index.mjs");
+  if (!existsSync(api)) throw new Error(`running the TypeScript sources needs tsx's loader (${api} is missing): run npm ci, or use the built package`);
+  const boot = `import(${JSON.stringify(pathToFileURL(api).href)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(boot, { eval: true });
+}
 
 /** A pool of worker threads (one per core) running registered kernels on shared memory. */
 export class WorkerPool implements ParallelExecutor {
@@ -45,6 +29,8 @@ export class WorkerPool implements ParallelExecutor {
   private readonly pending = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private inFlight = 0;
+  /** The control word of the synchronous run in progress, if any. */
+  private syncCtl: Int32Array | null = null;
   /** Kernel runs so far (for tests and diagnostics). */
   runs = 0;
 
@@ -56,11 +42,8 @@ export class WorkerPool implements ParallelExecutor {
    */
   private start(): void {
     if (this.workers.length) return;
-    const size = this.size;
-    const sources = Object.fromEntries(Object.entries(KERNELS).map(([k, f]) => [k, f.toString()]));
-    for (let w = 0; w < size; w++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
-      worker.postMessage({ type: "init", kernels: sources });
+    for (let w = 0; w < this.size; w++) {
+      const worker = startWorker();
       worker.on("message", (m: { id: number; error?: string }) => {
         const p = this.pending.get(m.id);
         if (!p) return;
@@ -71,6 +54,13 @@ export class WorkerPool implements ParallelExecutor {
       worker.on("error", (e) => {
         for (const p of this.pending.values()) p.reject(e);
         this.pending.clear();
+        // A synchronous run waits on its control word: release it, marked as failed.
+        const ctl = this.syncCtl;
+        if (ctl) {
+          Atomics.store(ctl, 1, 1);
+          Atomics.store(ctl, 0, 0);
+          Atomics.notify(ctl, 0);
+        }
       });
       worker.unref();
       this.workers.push(worker);
@@ -90,7 +80,7 @@ export class WorkerPool implements ParallelExecutor {
         const end = Math.floor(((w + 1) * nChunks) / W);
         const id = this.nextId++;
         jobs.push(new Promise<void>((resolve, reject) => this.pending.set(id, { resolve, reject })));
-        this.workers[w].postMessage({ type: "run", id, kernel, shared, params, start, end });
+        this.workers[w].postMessage({ id, kernel, shared, params, start, end });
       }
       await Promise.all(jobs);
     } finally {
@@ -106,15 +96,26 @@ export class WorkerPool implements ParallelExecutor {
     // ctl[0]: workers still running; ctl[1]: set by a worker whose kernel threw.
     const ctl = new Int32Array(new SharedArrayBuffer(8));
     ctl[0] = W;
-    for (let w = 0; w < W; w++) {
-      const start = Math.floor((w * nChunks) / W);
-      const end = Math.floor(((w + 1) * nChunks) / W);
-      this.workers[w].postMessage({ type: "run", id: -1, kernel, shared, params, start, end, ctl });
-    }
-    for (;;) {
-      const left = Atomics.load(ctl, 0);
-      if (left === 0) break;
-      Atomics.wait(ctl, 0, left);
+    this.syncCtl = ctl;
+    try {
+      for (let w = 0; w < W; w++) {
+        const start = Math.floor((w * nChunks) / W);
+        const end = Math.floor(((w + 1) * nChunks) / W);
+        this.workers[w].postMessage({ id: -1, kernel, shared, params, start, end, ctl });
+      }
+      for (;;) {
+        const left = Atomics.load(ctl, 0);
+        if (left <= 0) break;
+        // Bounded waits, so that a worker that died before it could count down (its error
+        // event cannot reach this blocked thread) does not hang the caller for ever.
+        Atomics.wait(ctl, 0, left, 1000);
+        if (this.workers.some((wk) => wk.threadId < 0)) {
+          ctl[1] = 1;
+          break;
+        }
+      }
+    } finally {
+      this.syncCtl = null;
     }
     if (ctl[1] !== 0) throw new Error(`worker kernel ${kernel} failed`);
   }

@@ -1,6 +1,6 @@
 /**
- * The K-Means iteration kernel: one self-contained function (no imports, no closures) so
- * that worker threads can receive its source text. It processes whole chunks of rows:
+ * The K-Means iteration kernel (workers run it from cluster/kernels/index.ts). It
+ * processes whole chunks of rows:
  * bound updates (Hamerly), assignment to the nearest center, and the weighted sums of each
  * chunk's rows per cluster. Sums are kept per chunk and reduced in chunk order by the
  * caller, so results are bit-identical whatever the number of workers.

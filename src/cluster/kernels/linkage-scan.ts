@@ -1,6 +1,6 @@
 /**
- * Kernels of hierarchical clustering that workers can run: each is one self-contained
- * function (no imports, no closures) so that its source text can be shipped to a worker.
+ * Kernels of hierarchical clustering that workers can run (registered in
+ * cluster/kernels/index.ts).
  * Work is cut into chunks; each chunk writes its own result (a best pair, or a block of
  * distances), and the caller combines the chunks' results in chunk order with a rule that
  * does not depend on the order (lexicographic minimum of (value, id)), so results are

@@ -1,6 +1,5 @@
 /**
- * The mini-batch K-Means kernel: one self-contained function (no imports, no closures) so
- * that worker threads can receive its source text.
+ * The mini-batch K-Means kernel (workers run it from cluster/kernels/index.ts).
  *
  * A batch is a list of row indices into the data (nothing is copied: each row is read where
  * it lies). The batch is cut into chunks of P.chunk positions; for each chunk the kernel
@@ -127,8 +126,7 @@ export function minibatchKernel(S: MiniBatchShared, P: MiniBatchParams, chunkSta
   // modes 1 and 3 claim chunks one at a time from the counter ctl[NEXT] until none is left
   // (each chunk's sums have their own place, so who does which chunk changes nothing) and
   // count the chunks done in ctl[DONE]; mode 3 does that once (the calling thread's share of
-  // a step), mode 1 once per step until told to quit. (No inner functions: the source must
-  // run as it is in a worker.)
+  // a step), mode 1 once per step until told to quit.
   const fixed = mode === 0 || mode === 2;
   const rows = mode === 2;
   let seen = 0;

@@ -1,7 +1,6 @@
 /**
- * The k-means++ passes over the rows, as a self-contained kernel (no imports, no closures) so
- * that worker threads can receive its source text. Rows are cut into chunks of P.chunk; sums
- * are kept per chunk and reduced in chunk order by the caller, so the centers chosen are the
+ * The k-means++ passes over the rows, as a kernel workers run (cluster/kernels/index.ts).
+ * Rows are cut into chunks of P.chunk; sums are kept per chunk and reduced in chunk order by the caller, so the centers chosen are the
  * same whatever the number of workers.
  *
  * Modes: 0 each candidate's potential on each chunk, pots[ch × nTrials + t] =

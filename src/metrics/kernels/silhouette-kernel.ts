@@ -1,7 +1,7 @@
 /**
  * The silhouette kernel: sums of Euclidean distances from every row to every cluster,
- * each pair computed once (tiles of the upper triangle), one square root per pair. Self-
- * contained (no imports, no closures) so that worker threads can receive its source text.
+ * each pair computed once (tiles of the upper triangle), one square root per pair. Workers
+ * run it from metrics/kernels/index.ts (registered in io/kernels.ts).
  *
  * Several labellings of the same rows can be scored in one pass (`labelings` > 1): each
  * distance is then added once per labelling, so the distances, the costly part, are computed
