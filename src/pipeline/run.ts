@@ -67,7 +67,17 @@ export interface SegmentationResult {
   /** Squared distance of each row to its segment's center, in the preprocessed space. */
   distances: Float64Array;
   segments: SegmentSummary[];
+  /**
+   * Density-based runs (dbscan, hdbscan, optics): the customers who fit no segment, as a
+   * group of their own (segment −1 in `labels`, named "Outliers: …"), with their profile in
+   * `profiles.outliers`; null when no row is noise or the algorithm has no noise.
+   */
+  noise: SegmentSummary | null;
+  /** Density-based runs: how the segments and the outliers came about. */
+  density?: DensityInfo;
+  /** Number of segments (noise not counted). */
   k: number;
+  /** Mean silhouette of the segments' rows (for density-based runs, noise rows left out: see density.silhouetteWithNoise). */
   silhouette: number;
   silhouetteSample: number | null;
   inertia: number;
@@ -80,6 +90,30 @@ export interface SegmentationResult {
   /** The fitted clustering (K-Means or agglomerative), scoring new rows by segment. */
   model: Segmenter;
   warnings: string[];
+}
+
+export interface DensityInfo {
+  algorithm: "dbscan" | "hdbscan" | "optics";
+  /** Rows labelled −1 (noise): customers who fit no segment. */
+  noise: number;
+  /** DBSCAN (and OPTICS with clusterMethod "dbscan"): the radius, in preprocessed (scaled) units. */
+  eps: number | null;
+  /** Why eps has its value: given, or chosen at the knee of the k-distance curve (with the reason). */
+  epsReason: string | null;
+  /** Neighbours (the customer itself counted) a core customer needs within eps (DBSCAN, OPTICS), or for its core distance (HDBSCAN). */
+  minSamples: number;
+  /** HDBSCAN: the smallest group that counts as a segment. */
+  minClusterSize: number | null;
+  /** DBSCAN: the sorted distance of every row to its minSamples-th neighbour (a sample of at most ~1,000 points of the curve), and its knee. */
+  kDistance: { distances: Float64Array; kneeIndex: number | null; eps: number; reason: string; minSamples: number; rows: number } | null;
+  /** OPTICS: the reachability plot (rows in processing order). */
+  reachability: { ordering: Int32Array; reachability: Float64Array } | null;
+  /** HDBSCAN: how strongly each row belongs to its segment (0 for noise, 1 in a segment's core). */
+  probabilities: Float64Array | null;
+  /** DBSCAN: rows that are core customers (1) — the rest of a segment are its border. */
+  core: Uint8Array | null;
+  /** The silhouette with the noise rows counted as one more group (NaN when undefined); `silhouette` leaves them out. */
+  silhouetteWithNoise: number;
 }
 
 export interface KSearchRow {
@@ -365,7 +399,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   const sil = distinctLabels >= 2 && distinctLabels < X.rows ? silhouette(X, fitLabels, config, warn) : { value: NaN, sample: null };
   return {
     config, features, plan: pipeline.describe(), planSteps: planned.steps, outliers, featureNames: pipeline.featureNames, idColumn, ids: rowIds(data, idColumn),
-    labels, matrix: Xall, profiles, rules, rulesSql: caseSql(rules), distances, segments, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia, nIter,
+    labels, matrix: Xall, profiles, rules, rulesSql: caseSql(rules), distances, segments, noise: null, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia, nIter,
     kSearch, kChoice, pipeline, model, warnings,
   };
 }
