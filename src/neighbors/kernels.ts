@@ -1,0 +1,120 @@
+/**
+ * The neighbour-search kernels run on the worker pool: k nearest neighbours and radius counts
+ * of many query rows. Work is cut into blocks of BLOCK query rows; a run covers blocks
+ * [blockStart, blockEnd) and chunk c of nChunks takes blocks blockStart + c, + c + nChunks, …
+ * (interleaved, so that dense and sparse regions are shared out evenly among the workers).
+ * Every query row's result depends only on that row, so results do not depend on the
+ * number of workers or on the chunking.
+ */
+import { bruteKnnBlock, bruteRadiusCountBlock, MANHATTAN, type TreeArrays, treeKnn, treeRadiusCount } from "./search.js";
+
+/** Query rows per block. */
+export const BLOCK = 64;
+
+export interface NeighborsShared {
+  /** The indexed rows in their own order (unit rows for cosine). */
+  data: Float64Array;
+  /** Tree arrays (absent for brute force). */
+  ordered?: Float64Array;
+  index?: Int32Array;
+  nodeStart?: Int32Array;
+  nodeEnd?: Int32Array;
+  nodeIsLeaf?: Uint8Array;
+  nodeLower?: Float64Array;
+  nodeUpper?: Float64Array;
+  /** Outside query rows (kNN of outside points); absent when the queries are the indexed rows. */
+  Q?: Float64Array;
+  /** kNN outputs: reduced distances and indices, row-major queries × k. */
+  distances?: Float64Array;
+  indices?: Int32Array;
+  /** Radius-count output, one per indexed row. */
+  counts?: Float64Array;
+  /** Radius-count weights: in tree order for the tree, in row order for brute force. */
+  weights?: Float64Array;
+}
+
+export interface NeighborsParams {
+  n: number;
+  d: number;
+  /** Number of query rows. */
+  m: number;
+  metric: number;
+  /** 1: brute force; 0: the tree. */
+  brute: number;
+  nLevels: number;
+  k: number;
+  /** Reduced radius. */
+  r: number;
+  /** 1 when `weights` is given. */
+  weighted: number;
+  blockStart: number;
+  blockEnd: number;
+  nChunks: number;
+}
+
+function treeOf(S: NeighborsShared): TreeArrays {
+  return {
+    ordered: S.ordered!, index: S.index!, nodeStart: S.nodeStart!, nodeEnd: S.nodeEnd!,
+    nodeIsLeaf: S.nodeIsLeaf!, nodeLower: S.nodeLower!, nodeUpper: S.nodeUpper!,
+  };
+}
+
+/**
+ * k nearest neighbours. Queries are the indexed rows (no Q; with the tree they are taken in
+ * tree order, so consecutive queries are near each other) or the m rows of Q.
+ * Writes reduced distances, sorted ascending, into distances[i·k..] and indices[i·k..].
+ */
+export function neighborsKnnKernel(S: NeighborsShared, P: NeighborsParams, chunkStart: number, chunkEnd: number): void {
+  const { n, d, m, metric, brute, nLevels, k, blockStart, blockEnd, nChunks } = P;
+  const outD = S.distances!;
+  const outI = S.indices!;
+  const outside = S.Q !== undefined;
+  const l1 = metric === MANHATTAN;
+  const sizes = new Int32Array(BLOCK);
+  const stackN = new Int32Array(2 * nLevels + 4);
+  const stackR = new Float64Array(2 * nLevels + 4);
+  const T = brute === 1 ? null : treeOf(S);
+  for (let c = chunkStart; c < chunkEnd; c++) {
+    for (let b = blockStart + c; b < blockEnd; b += nChunks) {
+      const a = b * BLOCK;
+      const e = Math.min(m, a + BLOCK);
+      if (T === null) {
+        bruteKnnBlock(S.data, n, d, metric, outside ? S.Q! : S.data, a, e, k, !outside, outD, outI, sizes);
+      } else if (outside) {
+        const Q = S.Q!;
+        for (let i = a; i < e; i++) treeKnn(T, d, Q, i * d, k, -1, l1, outD, outI, i * k, stackN, stackR);
+      } else {
+        for (let t = a; t < e; t++) {
+          const i = T.index[t];
+          treeKnn(T, d, T.ordered, t * d, k, i, l1, outD, outI, i * k, stackN, stackR);
+        }
+      }
+    }
+  }
+}
+
+/** Radius counts (or weight sums) of every indexed row, into counts[i]. */
+export function neighborsRadiusCountKernel(S: NeighborsShared, P: NeighborsParams, chunkStart: number, chunkEnd: number): void {
+  const { n, d, m, metric, brute, nLevels, r, weighted, blockStart, blockEnd, nChunks } = P;
+  const counts = S.counts!;
+  const weights = weighted === 1 ? S.weights! : null;
+  const l1 = metric === MANHATTAN;
+  const stackN = new Int32Array(2 * nLevels + 4);
+  const T = brute === 1 ? null : treeOf(S);
+  for (let c = chunkStart; c < chunkEnd; c++) {
+    for (let b = blockStart + c; b < blockEnd; b += nChunks) {
+      const a = b * BLOCK;
+      const e = Math.min(m, a + BLOCK);
+      if (T === null) bruteRadiusCountBlock(S.data, n, d, metric, a, e, r, weights, counts);
+      else {
+        for (let t = a; t < e; t++) counts[T.index[t]] = treeRadiusCount(T, d, T.ordered, t * d, r, l1, weights, stackN);
+      }
+    }
+  }
+}
+
+/** The kernels of this folder, by the names the worker registry knows them. */
+export const neighborsKernels = {
+  neighborsKnn: neighborsKnnKernel,
+  neighborsRadiusCount: neighborsRadiusCountKernel,
+};
