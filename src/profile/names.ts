@@ -28,6 +28,17 @@
  *   get " 2", " 3", ... in order of segment id. Names given by the user are kept as they are
  *   and the generated names avoid them.
  *
+ * Outliers (the profile's `outliers`: rows labelled −1, customers who fit no segment): named by
+ * nameOutliers, "Outliers: " and what sets them apart, from the same distinguishing features
+ * in the same order as a segment's generic name (in the words of featureLabel, so the RFM
+ * vocabulary for RFM features: "Outliers: big spenders, frequent"; "very high"/"very low" at
+ * 2 standard units or more), never the RFM segment's name. When no feature sets them apart
+ * on average, the feature they are most spread out on (standard deviation at least 1.5× the
+ * population's): "Outliers: widely spread monthly charges"; else "Outliers: no common trait".
+ * Their description says they fit no segment: "312 customers (4.1%) fit no segment: spend
+ * 9× the population's (5,400 against 600), …". The segments' names do not depend on them, and
+ * the outliers' name never equals a segment's (" 2", " 3", ... otherwise).
+ *
  * Descriptions: "<name>: <phrase>, <phrase>, <phrase>." with the segment's mean against the
  * population's for the top distinguishing features (RFM naming: recency, frequency,
  * monetary), e.g. "Champions: bought 9 days ago on average (population: 92), 14 orders
@@ -409,15 +420,103 @@ function contrast(profile: ProfileResult, members: number[]): string[] | null {
  * description takes them (that group first).
  */
 function genericName(groups: DistinguishingFeature[][]): { name: string; used: Set<string>; user: boolean; ordered: DistinguishingFeature[] } {
+  const picked = nameParts(groups);
+  if (!picked) return { name: "Close to average", used: new Set(), user: false, ordered: groups.flat() };
+  const { parts, ordered } = picked;
+  return { name: capitalize(parts.map(featureLabel).join(", ")), used: new Set(parts.map((p) => p.feature)), user: false, ordered };
+}
+
+/**
+ * The 1–2 features a generic name is made of: the top feature of the first group whose top
+ * feature sets the segment apart (|effect size| ≥ 0.2), and its second when that is at least
+ * 0.3 and half the first; null when no group's top feature does. `ordered` as genericName's.
+ */
+function nameParts(groups: DistinguishingFeature[][]): { parts: DistinguishingFeature[]; ordered: DistinguishingFeature[] } | null {
   const g = groups.findIndex((d) => d.length > 0 && Math.abs(d[0].effectSize) >= 0.2);
-  if (g < 0) return { name: "Close to average", used: new Set(), user: false, ordered: groups.flat() };
+  if (g < 0) return null;
   const d = groups[g];
   const parts = [d[0]];
   if (d.length > 1 && Math.abs(d[1].effectSize) >= 0.3 && Math.abs(d[1].effectSize) >= 0.5 * Math.abs(d[0].effectSize)) parts.push(d[1]);
-  return {
-    name: capitalize(parts.map(featureLabel).join(", ")), used: new Set(parts.map((p) => p.feature)), user: false,
-    ordered: [...d, ...groups.filter((_, i) => i !== g).flat()],
-  };
+  return { parts, ordered: [...d, ...groups.filter((_, i) => i !== g).flat()] };
+}
+
+/** The prefix of the outliers' name. */
+export const OUTLIERS_PREFIX = "Outliers: ";
+
+/** featureLabel, with "very high" / "very low" at 2 standard units or more (outliers lie far out). */
+function outlierLabel(d: DistinguishingFeature): string {
+  const label = featureLabel(d);
+  return Math.abs(d.effectSize) >= 2 && /^(high|low) /.test(label) ? `very ${label}` : label;
+}
+
+/**
+ * One phrase of the outliers' description: a positive mean at least twice the population's
+ * as a ratio ("spend 9× the population's (5,400 against 600)"); otherwise as featurePhrase.
+ */
+function outlierPhrase(d: DistinguishingFeature): string {
+  const ratio = d.segmentValue / d.populationValue;
+  if (d.kind === "numeric" && d.populationValue > 0 && ratio >= 2 && !isDays(d.feature) && !isRate(d.feature)) {
+    return `${humanizeFeatureName(d.feature)} ${formatNumber(ratio)}× the population's (${formatFeatureValue(d.feature, d.kind, d.segmentValue)} against ${formatFeatureValue(d.feature, d.kind, d.populationValue, false)})`;
+  }
+  return featurePhrase(d);
+}
+
+/**
+ * The numeric feature on which a group is most spread out against the population: the
+ * largest ratio of standard deviations (the clustered features first when the profile names
+ * them); null when no ratio reaches `min`.
+ */
+function widestSpread(profile: ProfileResult, s: SegmentProfile, min: number): { feature: string; kind: string; ratio: number; std: number; populationStd: number } | null {
+  const clustered = clusteredOf(profile);
+  for (const pass of clustered ? [true, false] : [true]) {
+    let best: { feature: string; kind: string; ratio: number; std: number; populationStd: number } | null = null;
+    for (let idx = 0; idx < s.features.length; idx++) {
+      const f = s.features[idx];
+      if (f.kind !== "numeric" || f.std === null || (clustered && clustered.has(f.name) !== pass)) continue;
+      const p = profile.population.features[idx] as NumericStats;
+      if (!(p.std !== null && p.std > 0)) continue;
+      const ratio = f.std / p.std;
+      if (ratio >= min && (best === null || ratio > best.ratio)) best = { feature: f.name, kind: f.kind, ratio, std: f.std, populationStd: p.std };
+    }
+    if (best !== null) return best;
+  }
+  return null;
+}
+
+/**
+ * The name and description of the profile's outliers (rows labelled −1: customers who fit no
+ * segment), or null when it has none; see the module notes. A name given by the user for
+ * segment −1 replaces the generated one. The name is made different from every segment's
+ * name in `profile.segments` (name them first).
+ */
+export function nameOutliers(profile: ProfileResult, options: NamingOptions = {}): NamedSegment | null {
+  const o = profile.outliers;
+  if (!o) return null;
+  const picked = nameParts(namingGroups(profile, o));
+  const spread = picked ? null : widestSpread(profile, o, 1.5);
+  const what = picked ? picked.parts.map(outlierLabel).join(", ") : spread ? `widely spread ${humanizeFeatureName(spread.feature)}` : "no common trait";
+  const base = options.segmentNames?.[-1] ?? `${OUTLIERS_PREFIX}${what}`;
+  const taken = new Set(profile.segments.map((s) => s.name));
+  let name = base;
+  for (let c = 2; taken.has(name); c++) name = `${base} ${c}`;
+
+  const who = `${formatNumber(o.size)} ${o.size === 1 ? "customer" : "customers"} (${formatPercent(o.share)}) ${o.size === 1 ? "fits" : "fit"} no segment`;
+  let items: DistinguishingFeature[] = [];
+  if (profile.naming === "rfm" && o.rfm) {
+    items = RFM_FEATURES.map((f) => asDistinguishing(o, profile.population, f)).filter((x): x is DistinguishingFeature => x !== null);
+  } else if (picked) {
+    items = picked.ordered.filter((d) => Math.abs(d.effectSize) >= 0.2).slice(0, 3);
+  }
+  if (items.length) return { name, description: `${who}: ${items.map(outlierPhrase).join(", ")}.` };
+  if (spread) {
+    const human = humanizeFeatureName(spread.feature);
+    return {
+      name,
+      description: `${who}: on average they are close to the population, but their ${human} is spread ${formatNumber(spread.ratio)}× as widely ` +
+        `(standard deviation ${formatFeatureValue(spread.feature, spread.kind, spread.std, false)} against ${formatFeatureValue(spread.feature, spread.kind, spread.populationStd, false)}).`,
+    };
+  }
+  return { name, description: `${who}: on average they are close to the population on every feature.` };
 }
 
 function describe(profile: ProfileResult, s: SegmentProfile, name: string, ordered: DistinguishingFeature[]): string {

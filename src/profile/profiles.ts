@@ -32,6 +32,13 @@
  * Cost: O(n · features) — one pass per feature to accumulate by segment, plus a linear-time
  * selection (quickselect) for the medians; typed arrays throughout.
  *
+ * Outliers: the rows labelled −1 (noise, as density-based algorithms leave customers who fit
+ * no segment) are profiled as one more group, `outliers` (id −1), exactly as a segment is:
+ * against the same population, with the same statistics, distinguishing features and RFM
+ * scores; its name starts "Outliers: " (see nameOutliers in names.ts). The segments' own
+ * statistics do not depend on it (each is over its own rows; "the rest" of Cohen's d is every
+ * other row, noise included, as before).
+ *
  * When the features include recency_days and frequency (the RFM features of
  * src/io/rfm.ts), each segment also gets RFM scores: the quintile score 1–5 of the segment's
  * median within the population's distribution of that feature (see `rfmScoreOfValue`),
@@ -40,7 +47,7 @@
 import { type Column, type Dataset, getColumn, type NumericColumn } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 import { median } from "../core/stats.js";
-import { nameSegments, rankDistinguishing } from "./names.js";
+import { nameOutliers, nameSegments, rankDistinguishing } from "./names.js";
 import { rankQuantileEdges, rfmSegment, type RfmSegment } from "./rfm-scores.js";
 
 export type NumericKind = "numeric" | "boolean" | "datetime";
@@ -54,7 +61,7 @@ export interface ProfileOptions {
    * Default: every feature counts as clustered.
    */
   clustered?: string[];
-  /** Names given by the user, by segment id; they replace the generated names. */
+  /** Names given by the user, by segment id (−1: the outliers); they replace the generated names. */
   segmentNames?: Record<number, string>;
   /** How many distinguishing features to keep per segment (default 5). */
   topFeatures?: number;
@@ -169,6 +176,12 @@ export interface ProfileResult {
   population: { n: number; features: FeatureStats[] };
   /** Segments present in the labels, by increasing id. */
   segments: SegmentProfile[];
+  /**
+   * The rows labelled −1 (noise: customers who fit no segment) profiled as a group of their
+   * own against the population, exactly as a segment (id −1, named "Outliers: …"); null when
+   * no row is noise.
+   */
+  outliers: SegmentProfile | null;
   /** "rfm" when recency_days and frequency were profiled (and clustered on): names follow the RFM vocabulary. */
   naming: "rfm" | "generic";
   /** The features the segments were clustered on, when given (ProfileOptions.clustered). */
@@ -216,16 +229,18 @@ export function profileSegments(data: Dataset, labels: Int32Array, options: Prof
     }
   }
   const k = ids.length;
+  // The outliers, when there are any, are one more group after the segments (dense index k).
+  const groups = noise > 0 ? k + 1 : k;
   const seg = new Int32Array(n);
-  for (let i = 0; i < n; i++) seg[i] = labels[i] < 0 ? -1 : denseOf[labels[i]];
-  const segSizes = Float64Array.from(ids, (id) => sizeById[id]);
+  for (let i = 0; i < n; i++) seg[i] = labels[i] < 0 ? (noise > 0 ? k : -1) : denseOf[labels[i]];
+  const segSizes = Float64Array.from({ length: groups }, (_, j) => (j < k ? sizeById[ids[j]] : noise));
 
   const popFeatures: FeatureStats[] = [];
-  const segFeatures: SegmentFeature[][] = Array.from({ length: k }, () => []);
+  const segFeatures: SegmentFeature[][] = Array.from({ length: groups }, () => []);
   const medianByName = new Map<string, (number | null)[]>();
   for (const col of columns) {
     if (col.kind === "categorical" || col.kind === "id") {
-      const { pop, segs } = profileCategorical(col.name, col.values, seg, k, maxCategories);
+      const { pop, segs } = profileCategorical(col.name, col.values, seg, groups, maxCategories);
       popFeatures.push(pop);
       segs.forEach((s, j) => segFeatures[j].push(s));
     } else {
@@ -239,7 +254,7 @@ export function profileSegments(data: Dataset, labels: Int32Array, options: Prof
 
   // RFM names describe what the segments were clustered on: recency and frequency must be among it.
   const rfmCols = rfmColumns(clustered?.length ? columns.filter((c) => clustered.includes(c.name)) : columns);
-  const segments: SegmentProfile[] = ids.map((id, j) => {
+  const profileOf = (id: number, j: number, size: number): SegmentProfile => {
     const features = segFeatures[j];
     const pop = popFeatures;
     const distinguishing = rankDistinguishing(features, pop).slice(0, topK);
@@ -255,11 +270,13 @@ export function profileSegments(data: Dataset, labels: Int32Array, options: Prof
         rfm = { r, f, m, segment: rfmSegment(r, f)! };
       }
     }
-    return { id, size: sizeById[id], share: sizeById[id] / n, name: "", description: "", features, distinguishing, rfm };
-  });
+    return { id, size, share: size / n, name: "", description: "", features, distinguishing, rfm };
+  };
+  const segments = ids.map((id, j) => profileOf(id, j, sizeById[id]));
+  const outliers = noise > 0 ? profileOf(-1, k, noise) : null;
 
   const result: ProfileResult = {
-    n, noise, population: { n, features: popFeatures }, segments, naming: rfmCols ? "rfm" : "generic",
+    n, noise, population: { n, features: popFeatures }, segments, outliers, naming: rfmCols ? "rfm" : "generic",
     ...(clustered?.length ? { clustered: [...clustered] } : {}),
   };
   const named = nameSegments(result, { segmentNames: options.segmentNames });
@@ -267,6 +284,11 @@ export function profileSegments(data: Dataset, labels: Int32Array, options: Prof
     s.name = named[j].name;
     s.description = named[j].description;
   });
+  if (outliers) {
+    const o = nameOutliers(result, { segmentNames: options.segmentNames })!;
+    outliers.name = o.name;
+    outliers.description = o.description;
+  }
   return result;
 }
 
