@@ -7,7 +7,7 @@ import { readColumns } from "../io/extract.js";
 import { dropTable, type LoadedTable, loadTable } from "../io/read.js";
 import { profileTable, type TableProfile } from "../io/schema.js";
 import { checkDistinctPaths, checkOutputPath, type NamedPath, type OutColumn, OutputBatch } from "../io/write.js";
-import { AVAILABLE_ALGORITHMS, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "../pipeline/config.js";
+import { AVAILABLE_ALGORITHMS, isDensityAlgorithm, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "../pipeline/config.js";
 import type { RfmMapping } from "../io/rfm.js";
 import { buildModelFile, type TransactionFeatures } from "../pipeline/model.js";
 import { runSegmentation, type SegmentationResult } from "../pipeline/run.js";
@@ -182,11 +182,20 @@ async function readForClustering(t: LoadedTable, config: SegmentationConfig): Pr
 /** The columns of a segments file: the id, the segment number and its name, and the outlier flag. */
 export function segmentColumns(result: SegmentationResult): OutColumn[] {
   const names = result.segments.map((s) => s.name);
+  const noiseName = result.noise?.name ?? "Outliers";
+  // The outlier flag: noise of a density-based algorithm (segment −1), or a row outside an outlier rule's bounds.
+  const density = result.density !== undefined;
+  let outlier: Uint8Array | null = result.outliers;
+  if (density) {
+    outlier = Uint8Array.from(result.labels, (l, i) => (l < 0 || (result.outliers?.[i] ?? 0) ? 1 : 0));
+  }
+  const prob = result.density?.probabilities;
   return [
     { name: result.idColumn ?? "row", type: result.idColumn ? "VARCHAR" : "INTEGER", values: result.ids },
     { name: "segment", type: "INTEGER", values: result.labels },
-    { name: "segment_name", type: "VARCHAR", values: Array.from(result.labels, (l) => names[l] ?? `Segment ${l}`) },
-    ...(result.outliers ? [{ name: "outlier", type: "INTEGER" as const, values: result.outliers }] : []),
+    { name: "segment_name", type: "VARCHAR", values: Array.from(result.labels, (l) => (l < 0 ? noiseName : names[l] ?? `Segment ${l}`)) },
+    ...(outlier ? [{ name: "outlier", type: "INTEGER" as const, values: outlier }] : []),
+    ...(prob ? [{ name: "probability", type: "DOUBLE" as const, values: prob }] : []),
   ];
 }
 
@@ -221,6 +230,15 @@ export const SEGMENTATION_OPTIONS = {
   pca: { type: "string" },
   whiten: { type: "boolean" },
   dates: { type: "string" },
+  eps: { type: "string" },
+  "min-samples": { type: "string" },
+  "min-cluster-size": { type: "string" },
+  "cluster-selection": { type: "string" },
+  "cluster-selection-epsilon": { type: "string" },
+  metric: { type: "string" },
+  "optics-method": { type: "string" },
+  xi: { type: "string" },
+  "max-eps": { type: "string" },
 } as const;
 
 export type SegmentationValues = Partial<Record<Exclude<keyof typeof SEGMENTATION_OPTIONS, "type" | "ordinal" | "missing-indicator" | "whiten">, string>> & {
@@ -243,8 +261,47 @@ export function segmentationInput(values: SegmentationValues): SegmentationConfi
     nInit: parseWholeNumber("--n-init", values["n-init"], 1),
     maxIter: parseWholeNumber("--max-iter", values["max-iter"], 1),
     batchSize: parseWholeNumber("--batch-size", values["batch-size"], 1),
+    ...densityInput(values),
     preprocessing: preprocessingInput(values),
   };
+}
+
+const DENSITY_FLAGS = ["eps", "min-samples", "min-cluster-size", "cluster-selection", "cluster-selection-epsilon", "metric", "optics-method", "xi", "max-eps"] as const;
+
+/** Which density-based algorithms each density flag applies to. */
+const DENSITY_FLAG_USE: Record<(typeof DENSITY_FLAGS)[number], string[]> = {
+  eps: ["dbscan", "optics"], "min-samples": ["dbscan", "hdbscan", "optics"], "min-cluster-size": ["hdbscan", "optics"],
+  "cluster-selection": ["hdbscan"], "cluster-selection-epsilon": ["hdbscan"], metric: ["dbscan", "hdbscan", "optics"],
+  "optics-method": ["optics"], xi: ["optics"], "max-eps": ["optics"],
+};
+
+/** The density-based algorithms' flags as the configuration's fields; a flag that does not apply to the algorithm is refused. */
+function densityInput(values: SegmentationValues): Partial<SegmentationConfigInput> {
+  const algorithm = values.algorithm ?? "kmeans";
+  for (const f of DENSITY_FLAGS) {
+    if (values[f] !== undefined && !DENSITY_FLAG_USE[f].includes(algorithm)) {
+      throw new InputError(`--${f} applies to --algorithm ${DENSITY_FLAG_USE[f].join(" or ")}, not ${algorithm}`);
+    }
+  }
+  const eps = values.eps === undefined ? undefined : values.eps.trim().toLowerCase() === "auto" ? "auto" as const : parseNumberFlag("--eps", values.eps);
+  return {
+    eps, minSamples: parseWholeNumber("--min-samples", values["min-samples"], 1), minClusterSize: parseWholeNumber("--min-cluster-size", values["min-cluster-size"], 2),
+    clusterSelectionMethod: values["cluster-selection"] as SegmentationConfigInput["clusterSelectionMethod"],
+    clusterSelectionEpsilon: parseNumberFlag("--cluster-selection-epsilon", values["cluster-selection-epsilon"]),
+    metric: values.metric as SegmentationConfigInput["metric"],
+    opticsMethod: values["optics-method"] as SegmentationConfigInput["opticsMethod"],
+    xi: parseNumberFlag("--xi", values.xi), maxEps: parseNumberFlag("--max-eps", values["max-eps"]),
+  };
+}
+
+/** --k has no meaning for the density-based algorithms: they find the number of segments. */
+export function checkKForAlgorithm(values: SegmentationValues): void {
+  if (values.k !== undefined && values.algorithm !== undefined && isDensityAlgorithm(values.algorithm)) {
+    throw new InputError(
+      `--k does not apply to --algorithm ${values.algorithm}: it finds the number of segments from the density of the data; ` +
+        (values.algorithm === "hdbscan" ? "use --min-cluster-size (and --min-samples) instead" : values.algorithm === "dbscan" ? "use --eps and --min-samples instead" : "use --min-samples and --xi instead"),
+    );
+  }
 }
 
 /** A number given to a flag, or undefined when the flag is absent. */
@@ -320,6 +377,7 @@ export async function clusterCommand(args: string[], io: Io): Promise<number> {
   if (values.transactions) return clusterTransactions(file, values, io);
   const mappingFlag = givenMappingFlag(values);
   if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to cluster customers by their RFM features`);
+  checkKForAlgorithm(values);
   const input: SegmentationConfigInput = { ...segmentationInput(values), k: parseK(values.k) };
   const config = parseConfig(JSON.parse(JSON.stringify(input)), "cli");
   const run = await clusterFile(file, config, reportOutputs(values), io, { sheet: values.sheet });
@@ -381,6 +439,7 @@ async function clusterTransactions(
   io: Io,
 ): Promise<number> {
   const map = rfmMapping(values, "cluster --transactions");
+  checkKForAlgorithm(values);
   const config = parseConfig(JSON.parse(JSON.stringify(rfmSegmentationInput(values, map, { k: parseK(values.k) }))), "cli");
   const outputs = { ...reportOutputs(values), title: `${basename(file)} (RFM features)` };
   const inputs = [{ flag: "input", path: file }];
@@ -425,6 +484,16 @@ export function clusterJson(run: ClusterRun) {
     rulesNotes: r.rules.notes,
     silhouette: r.silhouette,
     silhouetteSample: r.silhouetteSample,
+    ...(r.density
+      ? {
+          noise: r.noise,
+          density: {
+            algorithm: r.density.algorithm, outliers: r.density.noise, eps: r.density.eps, epsReason: r.density.epsReason, minSamples: r.density.minSamples,
+            minClusterSize: r.density.minClusterSize, metric: r.config.metric, silhouetteWithNoise: r.density.silhouetteWithNoise,
+            silhouetteNote: "silhouette leaves the outliers out; silhouetteWithNoise counts them as one more group",
+          },
+        }
+      : {}),
     inertia: r.inertia,
     nIter: r.nIter,
     ...(r.kSearch ? { kSearch: r.kSearch } : {}),
@@ -483,6 +552,19 @@ function distinguishing(run: ClusterRun, names: string[]): string[] {
   return [...names].sort((a, b) => score.get(b)! - score.get(a)! || names.indexOf(a) - names.indexOf(b));
 }
 
+/** The console's line on a density-based fit: what found the segments, with which parameters, and how many outliers. */
+function densityLine(r: SegmentationResult): string {
+  const d = r.density!;
+  const noise = `${d.noise} ${d.noise === 1 ? "outlier" : "outliers"} (${pct(d.noise / r.labels.length)}, segment -1)`;
+  const segs = `${r.k} ${r.k === 1 ? "segment" : "segments"}`;
+  const metric = r.config.metric === "euclidean" ? "" : `, ${r.config.metric} distance`;
+  if (d.algorithm === "dbscan") return `DBSCAN: eps ${fmtNum(d.eps!, 4)}, minSamples ${d.minSamples}${metric}: ${segs} and ${noise}\n  ${d.epsReason}`;
+  if (d.algorithm === "hdbscan") {
+    return `HDBSCAN: minClusterSize ${d.minClusterSize}, minSamples ${d.minSamples}, ${r.config.clusterSelectionMethod} selection${metric}: ${segs} and ${noise}`;
+  }
+  return `OPTICS: minSamples ${d.minSamples}${metric}, ${d.epsReason}: ${segs} and ${noise}`;
+}
+
 export function printCluster(run: ClusterRun, io: Io, options: { wide?: boolean } = {}): void {
   const r = run.result;
   io.out(`${run.data.source}: ${run.data.rows} rows (${run.profile.details})`);
@@ -499,7 +581,8 @@ export function printCluster(run: ClusterRun, io: Io, options: { wide?: boolean 
     io.out("");
   }
   io.out(
-    r.config.algorithm === "minibatch-kmeans"
+    r.density ? densityLine(r)
+    : r.config.algorithm === "minibatch-kmeans"
       ? `Mini-batch K-Means: k=${r.k}, seed ${r.config.seed}, batches of ${r.config.batchSize}, ${r.nIter} passes, inertia ${fmtNum(r.inertia, 6)}`
       : r.config.algorithm === "agglomerative"
         ? `Agglomerative clustering: ${r.config.linkage} linkage, the tree cut into k=${r.k} segments, within-segment sum of squares ${fmtNum(r.inertia, 6)}`
@@ -515,14 +598,15 @@ export function printCluster(run: ClusterRun, io: Io, options: { wide?: boolean 
     io.out(`  (the ${numeric.length} features that set the segments apart most, of ${allNumeric.length}; --wide shows them all)`);
   }
   const head = ["segment", "name", "customers", "share", ...numeric.map((n) => `mean ${n}`), ...categorical];
-  const body = r.segments.map((s) => [
+  const groups = r.noise ? [...r.segments, r.noise] : r.segments;
+  const body = groups.map((s) => [
     String(s.segment), s.name, String(s.size), pct(s.share),
     ...numeric.map((n) => (dates.has(n) && Number.isFinite(s.means[n]) ? new Date(s.means[n]).toISOString().slice(0, 10) : fmtNum(s.means[n], 4))),
     ...categorical.map((c) => (s.modes[c] ? `${s.modes[c].value} (${pct(s.modes[c].share)})` : "—")),
   ]);
   for (const line of table([head, ...body], head.map((_, j) => j !== 1 && j < 4 + numeric.length))) io.out(`  ${line}`);
   io.out("");
-  for (const seg of r.segments) {
+  for (const seg of groups) {
     io.out(`  ${seg.segment}. ${seg.description}`);
     const rule = r.rules.segments.find((x) => x.segment === seg.segment);
     if (rule && rule.rules.length) {
@@ -534,7 +618,12 @@ export function printCluster(run: ClusterRun, io: Io, options: { wide?: boolean 
     io.out(`  (rules grown on a random sample of ${r.rules.trainingRows} rows; what they catch and their precision are counted on all ${r.rules.n})`);
   }
   io.out("");
-  io.out(`silhouette score: ${fmtNum(r.silhouette)}${r.silhouetteSample ? ` (on a random sample of ${r.silhouetteSample} rows)` : ""}`);
+  if (r.density) {
+    io.out(`silhouette score of the segments: ${fmtNum(r.silhouette)} (outliers left out${r.silhouetteSample ? `; on a random sample of ${r.silhouetteSample} rows` : ""}); ` +
+      `counting the outliers as one more group: ${fmtNum(r.density.silhouetteWithNoise)}`);
+  } else {
+    io.out(`silhouette score: ${fmtNum(r.silhouette)}${r.silhouetteSample ? ` (on a random sample of ${r.silhouetteSample} rows)` : ""}`);
+  }
   if (run.outputs.out) io.out(`segments written to ${run.outputs.out}`);
   if (run.outputs.model) io.out(`model written to ${run.outputs.model}`);
   if (run.outputs.report) io.out(`report written to ${run.outputs.report}`);

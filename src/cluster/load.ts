@@ -2,9 +2,11 @@ import { InputError } from "../core/errors.js";
 import { type AgglomerativeJSON, AgglomerativeModel } from "./agglomerative.js";
 import { centersFromJSON, type KMeansJSON, KMeansModel, showJSONValue } from "./kmeans.js";
 import { type MiniBatchKMeansJSON, MiniBatchKMeansModel } from "./minibatch-kmeans.js";
+import { type DBSCANJSON, DBSCANModel } from "./density/dbscan.js";
+import { type ReachModelJSON, ReachModel } from "./density/reach-model.js";
 
-export type ModelJSON = KMeansJSON | MiniBatchKMeansJSON | AgglomerativeJSON;
-export type FittedModel = KMeansModel | MiniBatchKMeansModel | AgglomerativeModel;
+export type ModelJSON = KMeansJSON | MiniBatchKMeansJSON | AgglomerativeJSON | DBSCANJSON | ReachModelJSON;
+export type FittedModel = KMeansModel | MiniBatchKMeansModel | AgglomerativeModel | DBSCANModel | ReachModel;
 
 /**
  * Restores a fitted model from its `toJSON()` output. Every field the model relies on is
@@ -21,8 +23,12 @@ export function loadModel(json: unknown): FittedModel {
     case "AgglomerativeClustering":
       checkAgglomerativeJSON(json as AgglomerativeJSON);
       return AgglomerativeModel.fromJSON(json as AgglomerativeJSON);
+    case "DBSCAN":
+      return DBSCANModel.fromJSON(json as DBSCANJSON);
+    case "OPTICS":
+      return ReachModel.fromJSON(json as ReachModelJSON);
     default:
-      throw new InputError(`unknown model type ${JSON.stringify(t)}; expected one of: KMeans, MiniBatchKMeans, AgglomerativeClustering`);
+      throw new InputError(`unknown model type ${JSON.stringify(t)}; expected one of: KMeans, MiniBatchKMeans, AgglomerativeClustering, DBSCAN, OPTICS`);
   }
 }
 

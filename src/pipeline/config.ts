@@ -2,8 +2,14 @@ import { z } from "zod";
 import { type ColumnKind, COLUMN_KINDS } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 
-export const ALGORITHMS = ["kmeans", "minibatch-kmeans", "agglomerative", "dbscan", "hdbscan", "gmm"] as const;
-export const AVAILABLE_ALGORITHMS = ["kmeans", "minibatch-kmeans", "agglomerative"] as const;
+export const ALGORITHMS = ["kmeans", "minibatch-kmeans", "agglomerative", "dbscan", "hdbscan", "optics", "gmm"] as const;
+export const AVAILABLE_ALGORITHMS = ["kmeans", "minibatch-kmeans", "agglomerative", "dbscan", "hdbscan", "optics"] as const;
+/** The algorithms that find the number of segments from the density of the data and set outliers apart (label −1). */
+export const DENSITY_ALGORITHMS = ["dbscan", "hdbscan", "optics"] as const;
+
+export function isDensityAlgorithm(a: string): a is (typeof DENSITY_ALGORITHMS)[number] {
+  return (DENSITY_ALGORITHMS as readonly string[]).includes(a);
+}
 
 /**
  * The one configuration of a segmentation run. CLI flags map onto it, the API takes it as
@@ -25,6 +31,32 @@ export const SegmentationConfig = z
     algorithm: z.enum(ALGORITHMS).default("kmeans"),
     /** Agglomerative clustering: how the distance between two clusters is measured. */
     linkage: z.enum(["ward", "complete", "average", "single", "centroid", "median", "weighted"]).default("ward"),
+    /**
+     * DBSCAN (and OPTICS with opticsMethod "dbscan"): the radius of a customer's neighbourhood,
+     * in the preprocessed (scaled) units, or "auto": the knee of the k-distance curve (the
+     * sorted distance of every customer to its minSamples-th neighbour).
+     */
+    eps: z.union([z.number().positive(), z.literal("auto")]).default("auto"),
+    /**
+     * DBSCAN, OPTICS: customers (the customer itself counted) within eps that make a customer a
+     * core of a segment; default twice the number of features, at least 5. HDBSCAN: the
+     * neighbours of its core distance; default minClusterSize.
+     */
+    minSamples: z.number().int().min(1).optional(),
+    /** HDBSCAN (and OPTICS's xi method): the smallest group that counts as a segment; default 1 % of the rows, at least 5. */
+    minClusterSize: z.number().int().min(2).optional(),
+    /** HDBSCAN: "eom" (excess of mass: the most persistent groups) or "leaf" (the finest, most homogeneous groups). */
+    clusterSelectionMethod: z.enum(["eom", "leaf"]).default("eom"),
+    /** HDBSCAN: groups closer than this (preprocessed units) are not split further. */
+    clusterSelectionEpsilon: z.number().nonnegative().default(0),
+    /** Density-based algorithms: how the distance between two customers is measured. */
+    metric: z.enum(["euclidean", "manhattan", "cosine"]).default("euclidean"),
+    /** OPTICS: "xi" (segments where the reachability drops steeply by xi) or "dbscan" (a cut at eps). */
+    opticsMethod: z.enum(["xi", "dbscan"]).default("xi"),
+    /** OPTICS: the steepness that starts and ends a segment in the reachability plot. */
+    xi: z.number().gt(0).lt(1).default(0.05),
+    /** OPTICS: the largest neighbourhood radius searched (default: unbounded). */
+    maxEps: z.number().positive().optional(),
     /** Number of segments, or "auto" to choose it over kRange (see chooseK: indices, elbow, gap statistic, stability). */
     k: z.union([z.number().int().min(2), z.literal("auto")]).default(4),
     /** The range of k that k = "auto" (and `segmenta tune`) evaluates. */
@@ -157,6 +189,7 @@ const FIELD_HINT: Record<string, string> = {
   seed: "a whole number ≥ 0",
   algorithm: `one of ${ALGORITHMS.map((a) => `"${a}"`).join(", ")}`,
   kRange: "{ min, max } with 2 ≤ min ≤ max",
+  eps: "a radius > 0 in the preprocessed units, or \"auto\"",
 };
 
 const FLAG_OF: Record<string, string> = {
@@ -167,6 +200,15 @@ const FLAG_OF: Record<string, string> = {
   id: "--id",
   algorithm: "--algorithm",
   linkage: "--linkage",
+  eps: "--eps (a radius > 0 in the scaled units, or auto)",
+  minSamples: "--min-samples (a whole number ≥ 1)",
+  minClusterSize: "--min-cluster-size (a whole number ≥ 2)",
+  clusterSelectionMethod: "--cluster-selection (eom or leaf)",
+  clusterSelectionEpsilon: "--cluster-selection-epsilon (a number ≥ 0)",
+  metric: "--metric (euclidean, manhattan or cosine)",
+  opticsMethod: "--optics-method (xi or dbscan)",
+  xi: "--xi (a number between 0 and 1)",
+  maxEps: "--max-eps (a radius > 0)",
   nInit: "--n-init",
   maxIter: "--max-iter",
   batchSize: "--batch-size",

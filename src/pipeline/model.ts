@@ -39,6 +39,8 @@ export interface ModelFile {
   };
   /** Each segment's name and description, index = segment number (absent in older files: "Segment N"). */
   segments?: { segment: number; name: string; description: string }[];
+  /** Density-based models: the outliers' group (segment −1) as the training run named it, and how many training rows it held. */
+  noise?: { name: string; description: string; size: number };
   /**
    * When the model was fitted on features computed from a transaction log (cluster
    * --transactions): how to compute them again, so that predict can score a log.
@@ -103,6 +105,7 @@ export function buildModelFile(result: SegmentationResult, data: Dataset, extra:
       ...(agreement ? { agreement } : {}),
     },
     segments: result.segments.map((s) => ({ segment: s.segment, name: s.name, description: s.description })),
+    ...(result.noise ? { noise: { name: result.noise.name, description: result.noise.description, size: result.noise.size } } : {}),
     ...(extra.transactions ? { transactions: JSON.parse(JSON.stringify(extra.transactions)) as TransactionFeatures } : {}),
   };
   file.checksum = modelChecksum(file);
@@ -170,6 +173,12 @@ export function parseModelFile(json: unknown, where = "model"): LoadedModelFile 
   const k = model.nClusters;
   checkTraining(f.training, k, fail);
   checkSegments(f.segments, k, fail);
+  if (f.noise !== undefined) {
+    const z = (isObject(f.noise) ? f.noise : fail(`"noise" is ${show(f.noise)}; expected { "name", "description", "size" } of the outliers`)) as Record<string, unknown>;
+    if (typeof z.name !== "string" || z.name === "") fail(`noise.name is ${show(z.name)}; expected the outliers' name`);
+    if (typeof z.description !== "string") fail(`noise.description is ${show(z.description)}; expected a text`);
+    if (typeof z.size !== "number" || !Number.isInteger(z.size) || z.size < 0) fail(`noise.size is ${show(z.size)}; expected a whole number of rows`);
+  }
   if (f.transactions !== undefined) checkTransactions(f.transactions, fail);
   if (f.checksum !== undefined) {
     if (typeof f.checksum !== "string" || !/^sha256:[0-9a-f]{64}$/.test(f.checksum)) fail(`"checksum" is ${show(f.checksum)}; expected "sha256:" and 64 hexadecimal digits`);
@@ -411,6 +420,10 @@ export interface Prediction {
   warnings: string[];
   /** The name of each segment (index = segment number): from the model file, or "Segment N" for older files. */
   names: string[];
+  /** Density-based models: the name of segment −1 (the outliers). */
+  noiseName: string | null;
+  /** HDBSCAN: how strongly each row belongs to its segment (0 for outliers); null for other models. */
+  probabilities: Float64Array | null;
   /**
    * For agglomerative models, how new rows get their segment and how often that agrees with
    * the fitted tree on the training rows (a line to show the user); null for K-Means.
@@ -433,7 +446,8 @@ function checkTransactions(t: unknown, fail: (problem: string) => never): void {
 export function predictWithModel(m: LoadedModelFile, data: Dataset): Prediction {
   const report: TransformReport = { imputed: {}, unseen: {} };
   const X = m.pipeline.transform(data, report);
-  const labels = m.model.predict(X);
+  const scored = m.model.predictWithProbabilities(X);
+  const labels = scored.labels;
   const outliers = m.pipeline.outlierMask(data);
   const warnings: string[] = [];
   const nOut = outliers ? outliers.reduce((a, b) => a + b, 0) : 0;
@@ -446,7 +460,8 @@ export function predictWithModel(m: LoadedModelFile, data: Dataset): Prediction 
   for (const [col, n] of Object.entries(report.imputed)) warnings.push(`column "${col}": ${n} missing values imputed with the training value`);
   const idColumn = m.file.idColumn && data.columns.some((c) => c.name === m.file.idColumn) ? m.file.idColumn : null;
   if (m.file.idColumn && !idColumn) warnings.push(`id column "${m.file.idColumn}" is absent; rows are numbered instead`);
-  return { ids: rowIds(data, idColumn), labels, outliers, report, warnings, names: segmentNames(m), note: predictNote(m) };
+  return { ids: rowIds(data, idColumn), labels, outliers, report, warnings, names: segmentNames(m), note: predictNote(m),
+    noiseName: m.model.hasNoise ? m.file.noise?.name ?? "Outliers" : null, probabilities: scored.probabilities };
 }
 
 /** Segment names by number: the model file's, or "Segment N" where it has none. */
@@ -462,11 +477,13 @@ function segmentNames(m: LoadedModelFile): string[] {
 function predictNote(m: LoadedModelFile): string | null {
   const rule = m.model.predictRule;
   if (!rule) return null;
-  const how = `agglomerative segments are assigned to new rows by the ${rule}`;
+  const how = m.model.hasNoise
+    ? `${m.model.algorithmName} gives a new customer the segment of the ${rule}${m.model.eps !== null ? ` (${m.model.eps})` : ""}, else marks it an outlier (segment -1)`
+    : `agglomerative segments are assigned to new rows by the ${rule}`;
   const a = m.file.training?.agreement;
   if (!a) return `${how}, which can differ from the segments the fitted tree gave the training rows (this model file does not record how often; fit it again to see)`;
   const on = a.rows < a.trainingRows ? `on ${a.rows.toLocaleString("en-US")} of the ${a.trainingRows.toLocaleString("en-US")} training rows` : "on the training rows";
-  return `${how}; ${on} this agrees with the fitted tree for ${(100 * a.share).toFixed(1)} %`;
+  return `${how}; ${on} this agrees with the ${m.model.hasNoise ? "fit" : "fitted tree"} for ${(100 * a.share).toFixed(1)} %`;
 }
 
 /**

@@ -15,7 +15,8 @@ import { planPreprocessing, type PlanStep } from "../preprocess/plan.js";
 import { profileSegments, type ProfileResult } from "../profile/profiles.js";
 import { type RulesResult, sqlIdentifier, segmentRules } from "../profile/rules.js";
 import { Segmenter } from "./segmenter.js";
-import { AVAILABLE_ALGORITHMS, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "./config.js";
+import { AVAILABLE_ALGORITHMS, isDensityAlgorithm, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "./config.js";
+import { fitDensity } from "./density.js";
 
 export interface FeatureChoice {
   name: string;
@@ -279,7 +280,11 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   const X = nOutliers ? rowsWhere(Xall, outliers!.map((o) => 1 - o)) : Xall;
 
   const usable = countUsableRows(data, used);
-  const kMin = config.k === "auto" ? config.kRange.min : config.k;
+  const density = isDensityAlgorithm(config.algorithm);
+  const kMin = density ? 2 : config.k === "auto" ? config.kRange.min : config.k;
+  if (density && usable < 3) {
+    throw new InputError(`${data.source}: only ${usable} usable rows (rows with at least one feature value); segmenting needs at least 3`);
+  }
   if (usable <= kMin || usable < 3) {
     throw new InputError(
       `${data.source}: only ${usable} usable rows (rows with at least one feature value) for ${config.k === "auto" ? `at least ${kMin}` : `${optionName("k", names)} ${names === "cli" ? "" : "= "}${config.k}`} segments; ` +
@@ -302,7 +307,9 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
         p.phase === "distances" ? p.fraction : p.total > 0 ? p.merges / p.total : undefined,
       ),
     });
-  if (config.k === "auto" && config.algorithm === "agglomerative") {
+  if (density) {
+    k = 0;
+  } else if (config.k === "auto" && config.algorithm === "agglomerative") {
     const { min, max } = config.kRange;
     const kMax = Math.min(max, distinctRows - 1);
     if (kMax < min) throw new InputError(`${data.source}: only ${distinctRows} distinct rows after preprocessing, too few to try k from ${min}; lower the smallest k`);
@@ -343,13 +350,25 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   if (distinctRows < k) {
     warn(`only ${distinctRows} distinct rows after preprocessing, fewer than k=${k}: some segments will be empty or duplicates`);
   }
-  hooks.onProgress?.(`clustering ${X.rows} rows × ${X.cols} features into ${k} segments`);
+  if (!density) hooks.onProgress?.(`clustering ${X.rows} rows × ${X.cols} features into ${k} segments`);
   let model: Segmenter;
   let fitLabels: Int32Array;
   let inertia: number;
   let nIter: number;
   let C: Matrix;
-  if (config.algorithm === "agglomerative") {
+  let densityInfo: Omit<DensityInfo, "silhouetteWithNoise"> | undefined;
+  if (density) {
+    const fit = await fitDensity(X, config, hooks, warn);
+    densityInfo = fit.info;
+    model = fit.model;
+    fitLabels = fit.labels;
+    for (const l of fitLabels) if (l + 1 > k) k = l + 1;
+    if (k === 0) throw new InputError(noSegmentMessage(config, fit.info, X.rows, names));
+    if (k === 1) warn(`${config.algorithm.toUpperCase()} found one segment and ${fit.info.noise} outliers: ${densityAdvice(config, names, "more")}`);
+    C = segmentMeans(X, fitLabels, k);
+    inertia = withinSS(X, fitLabels, C);
+    nIter = 0;
+  } else if (config.algorithm === "agglomerative") {
     // With k "auto" the tree is fitted once: the chosen k is one of its cuts.
     const agg = tree ? tree.withClusters(X, k, warn) : await fitTree(k);
     const relabel = sizeOrder(agg.labels, agg.nClusters);
@@ -369,6 +388,10 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   const labels = nOutliers ? model.predict(Xall) : fitLabels;
   const distances = new Float64Array(Xall.rows);
   for (let i = 0; i < Xall.rows; i++) {
+    if (labels[i] < 0) {
+      distances[i] = NaN; // noise: in no segment
+      continue;
+    }
     let s = 0;
     for (let j = 0; j < Xall.cols; j++) {
       const t = Xall.data[i * Xall.cols + j] - C.data[labels[i] * Xall.cols + j];
@@ -385,9 +408,10 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     segments[p.id].name = p.name;
     segments[p.id].description = p.description;
   }
+  const noise = density ? noiseSummary(data, described, labels, profiles) : null;
   // Segments of a handful of rows in a large table are nearly always outliers that K-Means
   // gave centers of their own: say so, with the way out.
-  const tiny = segments.filter((s) => s.size > 0 && s.share < 0.005 && data.rows >= 1000);
+  const tiny = density ? [] : segments.filter((s) => s.size > 0 && s.share < 0.005 && data.rows >= 1000);
   if (tiny.length) {
     warn(
       `${tiny.length === 1 ? "segment" : "segments"} ${tiny.map((s) => `${s.segment} (${s.size} rows)`).join(", ")} ` +
@@ -395,11 +419,25 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     );
   }
   hooks.onProgress?.("computing the silhouette score");
-  const distinctLabels = new Set(fitLabels).size;
-  const sil = distinctLabels >= 2 && distinctLabels < X.rows ? silhouette(X, fitLabels, config, warn) : { value: NaN, sample: null };
+  let sil: { value: number; sample: number | null };
+  let silhouetteWithNoise = NaN;
+  if (density) {
+    // Noise is in no segment: the silhouette of the segments leaves it out; counted as one more group, it is shown beside.
+    const keep = fitLabels.map((l) => (l >= 0 ? 1 : 0));
+    const Xs = rowsWhere(X, Uint8Array.from(keep));
+    const Ls = fitLabels.filter((l) => l >= 0);
+    const inSegments = new Set(Ls).size;
+    sil = inSegments >= 2 && inSegments < Xs.rows ? silhouette(Xs, Ls, config, warn) : { value: NaN, sample: null };
+    const groups = fitLabels.map((l) => (l < 0 ? k : l));
+    const nGroups = new Set(groups).size;
+    if (nGroups >= 2 && nGroups < X.rows && groups.some((l) => l === k)) silhouetteWithNoise = silhouette(X, groups, config, () => {}).value;
+  } else {
+    const distinctLabels = new Set(fitLabels).size;
+    sil = distinctLabels >= 2 && distinctLabels < X.rows ? silhouette(X, fitLabels, config, warn) : { value: NaN, sample: null };
+  }
   return {
     config, features, plan: pipeline.describe(), planSteps: planned.steps, outliers, featureNames: pipeline.featureNames, idColumn, ids: rowIds(data, idColumn),
-    labels, matrix: Xall, profiles, rules, rulesSql: caseSql(rules), distances, segments, noise: null, k, silhouette: sil.value, silhouetteSample: sil.sample, inertia, nIter,
+    labels, matrix: Xall, profiles, rules, rulesSql: caseSql(rules), distances, segments, noise, ...(densityInfo ? { density: { ...densityInfo, silhouetteWithNoise } } : {}), k, silhouette: sil.value, silhouetteSample: sil.sample, inertia, nIter,
     kSearch, kChoice, pipeline, model, warnings,
   };
 }
@@ -462,15 +500,16 @@ export function chooseKFromTree(
 
 /** Size, share, and a first profile of each segment in the units of the original data. */
 function summarise(ds: Dataset, used: string[], labels: Int32Array, k: number): SegmentSummary[] {
+  // Noise rows (−1) are in no segment: they are summarised apart (noiseSummary).
   const counts = new Array<number>(k).fill(0);
-  for (let i = 0; i < labels.length; i++) counts[labels[i]]++;
+  for (let i = 0; i < labels.length; i++) if (labels[i] >= 0) counts[labels[i]]++;
   const out: SegmentSummary[] = counts.map((size, segment) => ({ segment, name: `Segment ${segment}`, description: "", size, share: size / labels.length, means: {}, modes: {} }));
   for (const name of used) {
     const col = ds.columns.find((c) => c.name === name)!;
     if (col.kind === "categorical" || col.kind === "id") {
       const tallies = Array.from({ length: k }, () => new Map<string, number>());
       col.values.forEach((v, i) => {
-        if (v !== null) tallies[labels[i]].set(v, (tallies[labels[i]].get(v) ?? 0) + 1);
+        if (v !== null && labels[i] >= 0) tallies[labels[i]].set(v, (tallies[labels[i]].get(v) ?? 0) + 1);
       });
       tallies.forEach((t, seg) => {
         let best: [string, number] | null = null;
@@ -482,7 +521,7 @@ function summarise(ds: Dataset, used: string[], labels: Int32Array, k: number): 
       const n = new Float64Array(k);
       const v = col.values as Float64Array;
       for (let i = 0; i < v.length; i++) {
-        if (!Number.isNaN(v[i])) {
+        if (!Number.isNaN(v[i]) && labels[i] >= 0) {
           sum[labels[i]] += v[i];
           n[labels[i]]++;
         }
@@ -546,6 +585,7 @@ function segmentMeans(X: Matrix, labels: Int32Array, k: number): Matrix {
   const sums = new Float64Array(k * d);
   const counts = new Float64Array(k);
   for (let i = 0; i < X.rows; i++) {
+    if (labels[i] < 0) continue; // noise
     counts[labels[i]]++;
     for (let j = 0; j < d; j++) sums[labels[i] * d + j] += X.data[i * d + j];
   }
@@ -556,6 +596,7 @@ function segmentMeans(X: Matrix, labels: Int32Array, k: number): Matrix {
 function withinSS(X: Matrix, labels: Int32Array, C: Matrix): number {
   let s = 0;
   for (let i = 0; i < X.rows; i++) {
+    if (labels[i] < 0) continue; // noise
     for (let j = 0; j < X.cols; j++) s += (X.data[i * X.cols + j] - C.data[labels[i] * X.cols + j]) ** 2;
   }
   return s;
@@ -598,4 +639,38 @@ function countDistinctRows(X: Matrix): number {
     if (seen.size > 1000) return X.rows; // plenty: no need to hash every row
   }
   return seen.size;
+}
+
+/** The outliers (noise, −1) as a group: size, share, means and modes like a segment's, with the name and description of their profile. */
+function noiseSummary(ds: Dataset, used: string[], labels: Int32Array, profiles: ProfileResult): SegmentSummary | null {
+  let size = 0;
+  for (const l of labels) if (l < 0) size++;
+  if (size === 0) return null;
+  const group = labels.map((l) => (l < 0 ? 0 : 1));
+  const [s] = summarise(ds, used, group, 2);
+  const p = (profiles as ProfileResult & { outliers?: { name: string; description: string } | null }).outliers;
+  return {
+    ...s, segment: -1,
+    name: p?.name ?? "Outliers",
+    description: p?.description ?? `${size} customers (${(100 * size / labels.length).toFixed(1)} %) fit no segment: they lie where customers are too sparse to form one`,
+  };
+}
+
+/** How to get more (or fewer) segments out of a density-based algorithm, in the caller's option names. */
+function densityAdvice(config: SegmentationConfig, names: OptionNames, want: "more" | "any"): string {
+  const f = (field: string, cli: string): string => (names === "cli" ? cli : field);
+  if (config.algorithm === "dbscan") {
+    return want === "any"
+      ? `raise ${f("eps", "--eps")} or lower ${f("minSamples", "--min-samples")}`
+      : `lower ${f("eps", "--eps")} to split it, or raise ${f("minSamples", "--min-samples")}`;
+  }
+  if (config.algorithm === "hdbscan") return `lower ${f("minClusterSize", "--min-cluster-size")} (or ${f("minSamples", "--min-samples")}), or try ${f("clusterSelectionMethod", "--cluster-selection")} leaf`;
+  return `lower ${f("minSamples", "--min-samples")} or ${f("xi", "--xi")}`;
+}
+
+function noSegmentMessage(config: SegmentationConfig, info: Omit<DensityInfo, "silhouetteWithNoise">, rows: number, names: OptionNames): string {
+  const what = config.algorithm === "dbscan"
+    ? `at eps ${info.eps} with minSamples ${info.minSamples}`
+    : config.algorithm === "hdbscan" ? `with minClusterSize ${info.minClusterSize} and minSamples ${info.minSamples}` : `with minSamples ${info.minSamples}`;
+  return `${config.algorithm.toUpperCase()} found no segment ${what}: all ${rows} customers are outliers; ${densityAdvice(config, names, "any")}`;
 }

@@ -1,17 +1,21 @@
 /**
  * The fitted clustering of a segmentation, whatever the algorithm: K-Means (its centers are
- * already numbered from the largest segment down) or agglomerative clustering (whose own
- * cluster numbers are mapped to segment numbers by size). `predict` gives segment numbers.
+ * already numbered from the largest segment down), agglomerative clustering or a
+ * density-based model (whose own cluster numbers are mapped to segment numbers by size;
+ * noise, −1, stays −1). `predict` gives segment numbers.
  */
 import { AgglomerativeModel } from "../cluster/agglomerative.js";
+import { DBSCANModel } from "../cluster/density/dbscan.js";
+import { ReachModel } from "../cluster/density/reach-model.js";
 import { KMeansModel } from "../cluster/kmeans.js";
+import { MiniBatchKMeansModel } from "../cluster/minibatch-kmeans.js";
 import { type FittedModel, loadModel, type ModelJSON } from "../cluster/load.js";
 import { InputError } from "../core/errors.js";
 import type { Matrix } from "../core/matrix.js";
 
 export class Segmenter {
   constructor(
-    readonly inner: KMeansModel | AgglomerativeModel,
+    readonly inner: SegmenterModel,
     /** relabel[c] is the segment of the model's cluster c; null: the same numbers. */
     readonly relabel: Int32Array | null = null,
   ) {}
@@ -28,8 +32,28 @@ export class Segmenter {
   predict(X: Matrix): Int32Array {
     const labels = this.inner.predict(X);
     const r = this.relabel;
-    if (r) for (let i = 0; i < labels.length; i++) labels[i] = r[labels[i]];
+    if (r) for (let i = 0; i < labels.length; i++) if (labels[i] >= 0) labels[i] = r[labels[i]];
     return labels;
+  }
+
+  /** The segment of each row (−1: an outlier) and, for models that have them (HDBSCAN), how strongly it belongs there. */
+  predictWithProbabilities(X: Matrix): { labels: Int32Array; probabilities: Float64Array | null } {
+    return { labels: this.predict(X), probabilities: null };
+  }
+
+  /** Whether the model sets outliers apart (segment −1): the density-based models. */
+  get hasNoise(): boolean {
+    return this.inner instanceof DBSCANModel || this.inner instanceof ReachModel;
+  }
+
+  /** The algorithm's name, for messages. */
+  get algorithmName(): string {
+    return this.inner instanceof DBSCANModel ? "DBSCAN" : this.inner instanceof ReachModel ? "OPTICS" : this.inner instanceof AgglomerativeModel ? "agglomerative clustering" : "K-Means";
+  }
+
+  /** DBSCAN's eps (the radius of predict's rule); null for the other models. */
+  get eps(): number | null {
+    return this.inner instanceof DBSCANModel ? this.inner.eps : null;
   }
 
   /**
@@ -38,6 +62,8 @@ export class Segmenter {
    * training row" (other linkages). Null for K-Means, whose rule is the fit's own.
    */
   get predictRule(): PredictRule | null {
+    if (this.inner instanceof DBSCANModel) return "nearest core customer within eps";
+    if (this.inner instanceof ReachModel) return "nearest customer whose neighbourhood reaches it";
     if (!(this.inner instanceof AgglomerativeModel)) return null;
     return this.inner.clusterCenters ? "nearest segment mean" : "nearest training row";
   }
@@ -53,7 +79,7 @@ export class Segmenter {
     const idx: number[] = [];
     for (let i = 0; i < X.rows; i++) if (!exclude || !exclude[i]) idx.push(i);
     const trainingRows = idx.length;
-    const limit = this.predictRule === "nearest training row" ? maxRows : Infinity;
+    const limit = this.predictRule === null || this.predictRule === "nearest segment mean" ? Infinity : maxRows;
     const step = trainingRows > limit ? trainingRows / limit : 1;
     const pick: number[] = [];
     for (let t = 0; Math.floor(t) < trainingRows; t += step) pick.push(idx[Math.floor(t)]);
@@ -68,7 +94,7 @@ export class Segmenter {
   }
 
   toJSON(): ModelJSON {
-    return this.inner instanceof KMeansModel ? this.inner.toJSON({ includeLabels: false }) : this.inner.toJSON();
+    return this.inner instanceof KMeansModel || this.inner instanceof DBSCANModel ? this.inner.toJSON({ includeLabels: false }) : this.inner.toJSON();
   }
 
   /**
@@ -79,12 +105,14 @@ export class Segmenter {
     const m: FittedModel = loadModel(json);
     const r = relabel === undefined || relabel === null ? null : checkRelabel(relabel, m.nClusters);
     // A MiniBatchKMeans model scores as K-Means does: nearest center.
-    const inner = m instanceof KMeansModel || m instanceof AgglomerativeModel ? m : new KMeansModel(m.clusterCenters, m.labels, m.inertia, m.nIter);
+    const inner = m instanceof MiniBatchKMeansModel ? new KMeansModel(m.clusterCenters, m.labels, m.inertia, m.nIter) : m;
     return new Segmenter(inner, r);
   }
 }
 
-export type PredictRule = "nearest segment mean" | "nearest training row";
+export type SegmenterModel = KMeansModel | AgglomerativeModel | DBSCANModel | ReachModel;
+
+export type PredictRule = "nearest segment mean" | "nearest training row" | "nearest core customer within eps" | "nearest customer whose neighbourhood reaches it";
 
 function checkRelabel(relabel: unknown, k: number): Int32Array {
   if (!Array.isArray(relabel) || relabel.length !== k) {

@@ -1,0 +1,131 @@
+/**
+ * The density-based step of a segmentation (DBSCAN, HDBSCAN, OPTICS): the parameters as the
+ * configuration gives them or as chosen from the data (eps at the knee of the k-distance
+ * curve, minSamples twice the number of features, minClusterSize 1 % of the rows), the
+ * fit, and what the result needs to show how the segments and the outliers came about.
+ * Segments come out numbered from the largest; noise stays −1.
+ */
+import { DBSCAN } from "../cluster/density/dbscan.js";
+import { kDistanceCurve, sampleCurve } from "../cluster/density/eps.js";
+import { OPTICS } from "../cluster/density/optics.js";
+import { ReachModel } from "../cluster/density/reach-model.js";
+import { InputError } from "../core/errors.js";
+import type { Matrix } from "../core/matrix.js";
+import type { SegmentationConfig } from "./config.js";
+import type { DensityInfo, OptionNames } from "./run.js";
+import { Segmenter } from "./segmenter.js";
+
+export interface DensityFit {
+  model: Segmenter;
+  /** Segment of each row of X (numbered from the largest), −1 for noise. */
+  labels: Int32Array;
+  info: Omit<DensityInfo, "silhouetteWithNoise">;
+}
+
+export interface DensityHooks {
+  onProgress?: (message: string, fraction?: number) => void;
+  signal?: AbortSignal;
+  optionNames?: OptionNames;
+}
+
+/** minSamples of DBSCAN and OPTICS when not given: twice the number of features, at least 5 (Sander et al., 1998; Schubert et al., 2017). */
+export function defaultMinSamples(features: number): number {
+  return Math.max(5, 2 * features);
+}
+
+/** minClusterSize of HDBSCAN when not given: 1 % of the rows, at least 5 (a segment smaller than that is rarely worth a campaign). */
+export function defaultMinClusterSize(rows: number): number {
+  return Math.max(5, Math.ceil(rows / 100));
+}
+
+export async function fitDensity(X: Matrix, config: SegmentationConfig, hooks: DensityHooks, warn: (m: string) => void): Promise<DensityFit> {
+  const n = X.rows;
+  const flag = (field: string, cli: string): string => (hooks.optionNames === "cli" ? cli : field);
+  const progress = (what: string) => (done: number, total: number) => hooks.onProgress?.(what, total > 0 ? done / total : undefined);
+  if (config.algorithm === "dbscan") {
+    const minSamples = config.minSamples ?? defaultMinSamples(X.cols);
+    if (minSamples > n) throw new InputError(`${flag("minSamples", "--min-samples")} ${minSamples} is more than the ${n} rows; lower it`);
+    hooks.onProgress?.(`DBSCAN: distance of every customer to its ${ordinal(minSamples)} nearest neighbour`);
+    const curve = await kDistanceCurve(X, { minSamples, metric: config.metric, signal: hooks.signal, onProgress: progress("DBSCAN: the k-distance curve") });
+    let eps: number;
+    let epsReason: string;
+    if (config.eps === "auto") {
+      eps = curve.knee.eps;
+      epsReason = curve.knee.reason;
+      if (!(eps > 0)) {
+        throw new InputError(
+          `DBSCAN: eps cannot be chosen from the data: at least ${pct(curve.knee.coreShare)} of the customers have ${minSamples - 1} exact duplicates, so the k-distance curve is 0 where it should bend; ` +
+            `give ${flag("eps", "--eps")} a radius, or raise ${flag("minSamples", "--min-samples")}`,
+        );
+      }
+    } else {
+      eps = config.eps;
+      let core = 0;
+      for (const v of curve.distances) if (v <= eps) core++;
+      epsReason = `eps ${eps} was given; ${pct(core / n)} of the customers have ${minSamples} customers (themselves included) within it and are cores of segments (the knee of the k-distance curve suggests ${curve.knee.eps})`;
+    }
+    const model = await new DBSCAN({ eps, minSamples, metric: config.metric }).fit(X, {
+      signal: hooks.signal, onProgress: progress(`DBSCAN (eps ${eps}, minSamples ${minSamples})`),
+    });
+    const { labels, relabel } = bySize(model.labels);
+    const core = new Uint8Array(n);
+    for (const i of model.coreSampleIndices) core[i] = 1;
+    const sample = sampleCurve(curve.distances, 1000, curve.knee.index);
+    return {
+      model: new Segmenter(model, relabel),
+      labels,
+      info: {
+        algorithm: "dbscan", noise: model.nNoise, eps, epsReason, minSamples, minClusterSize: null,
+        kDistance: { distances: sample.distances, kneeIndex: curve.knee.found ? curve.knee.index : null, eps, reason: curve.knee.reason, minSamples, rows: n },
+        reachability: null, probabilities: null, core,
+      },
+    };
+  }
+  if (config.algorithm === "optics") {
+    const minSamples = config.minSamples ?? defaultMinSamples(X.cols);
+    if (minSamples > n) throw new InputError(`${flag("minSamples", "--min-samples")} ${minSamples} is more than the ${n} rows; lower it`);
+    if (config.opticsMethod === "dbscan" && config.eps === "auto") {
+      throw new InputError(`OPTICS with ${flag("opticsMethod", "--optics-method")} dbscan cuts the reachability plot at eps: give ${flag("eps", "--eps")} a radius`);
+    }
+    const eps = config.opticsMethod === "dbscan" ? (config.eps as number) : null;
+    const minClusterSize = config.opticsMethod === "xi" ? config.minClusterSize ?? defaultMinClusterSize(n) : null;
+    const model = await new OPTICS({
+      minSamples, maxEps: config.maxEps ?? Infinity, metric: config.metric, clusterMethod: config.opticsMethod, eps, xi: config.xi, minClusterSize,
+    }).fit(X, { signal: hooks.signal, onProgress: progress(`OPTICS (minSamples ${minSamples})`), onWarning: warn });
+    const { labels, relabel } = bySize(model.labels);
+    const reach = ReachModel.fromFit(X, model.labels, model.coreDistances, minSamples, config.metric);
+    let noise = 0;
+    for (const l of labels) if (l < 0) noise++;
+    return {
+      model: new Segmenter(reach, relabel),
+      labels,
+      info: {
+        algorithm: "optics", noise, eps, minSamples, minClusterSize,
+        epsReason: eps === null ? `segments read off the reachability plot where it drops and rises steeply (xi = ${config.xi})` : `the reachability plot cut at eps ${eps}`,
+        kDistance: null, reachability: { ordering: model.ordering, reachability: model.reachability }, probabilities: null, core: null,
+      },
+    };
+  }
+  throw new Error(`fitDensity: ${config.algorithm} is not a density-based algorithm`);
+}
+
+/** Segments renumbered from the largest (ties: the lower label first); noise stays −1. */
+export function bySize(raw: Int32Array): { labels: Int32Array; relabel: Int32Array } {
+  let k = 0;
+  for (const l of raw) if (l + 1 > k) k = l + 1;
+  const counts = new Array<number>(k).fill(0);
+  for (const l of raw) if (l >= 0) counts[l]++;
+  const order = Array.from({ length: k }, (_, i) => i).sort((a, b) => counts[b] - counts[a] || a - b);
+  const relabel = new Int32Array(k);
+  order.forEach((old, nw) => (relabel[old] = nw));
+  return { labels: raw.map((l) => (l < 0 ? -1 : relabel[l])), relabel };
+}
+
+function ordinal(k: number): string {
+  const s = k % 100 >= 11 && k % 100 <= 13 ? "th" : ["th", "st", "nd", "rd"][k % 10] ?? "th";
+  return `${k}${s}`;
+}
+
+function pct(x: number): string {
+  return `${(100 * x).toFixed(x < 0.1 ? 1 : 0)} %`;
+}
