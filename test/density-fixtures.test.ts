@@ -45,6 +45,7 @@ interface HdbscanRef {
   mst_weights_sorted: number[];
   n_clusters: number;
   dbscan_star?: { cut: number; labels: number[] }[];
+  condensed_tree?: { parent: number[]; child: number[]; lambda_val: (number | null)[]; child_size: number[] };
 }
 
 interface DensityCase {
@@ -330,6 +331,42 @@ describe("density fixtures (density.json) are well formed", () => {
           for (let k = 0; k < n - 1; k++) {
             if (k > 0) expect(ref.mst_weights_sorted[k]).toBeGreaterThanOrEqual(ref.mst_weights_sorted[k - 1]);
             expect(close(ref.mst_weights_sorted[k], weights[k], tol)).toBe(true);
+          }
+          if (ref.condensed_tree) {
+            // every point leaves the tree once; a cluster's size is the points below it;
+            // clusters are children of the root n or of another cluster, born no smaller
+            // than min_cluster_size, and lambda grows from parent to child
+            const t = ref.condensed_tree;
+            const lam = (v: number | null): number => v ?? Infinity;
+            const seen = new Uint8Array(n);
+            const below = new Map<number, number>();
+            const birth = new Map<number, number>([[n, 0]]);
+            t.child.forEach((ch, r) => {
+              expect(t.parent[r]).toBeGreaterThanOrEqual(n);
+              if (ch < n) {
+                expect(t.child_size[r]).toBe(1);
+                expect(seen[ch]).toBe(0);
+                seen[ch] = 1;
+              } else {
+                expect(ch).toBeGreaterThan(n);
+                expect(t.child_size[r]).toBeGreaterThanOrEqual(p.min_cluster_size);
+                expect(birth.has(ch)).toBe(false);
+                birth.set(ch, lam(t.lambda_val[r]));
+              }
+            });
+            expect(seen.every((v) => v === 1)).toBe(true);
+            const parentOf = new Map<number, number>();
+            t.child.forEach((ch, r) => {
+              if (ch >= n) parentOf.set(ch, t.parent[r]);
+              expect(lam(t.lambda_val[r])).toBeGreaterThanOrEqual(birth.get(t.parent[r])!);
+            });
+            t.child.forEach((ch, r) => {
+              if (ch < n) for (let c: number | undefined = t.parent[r]; c !== undefined; c = parentOf.get(c)) below.set(c, (below.get(c) ?? 0) + 1);
+            });
+            expect(below.get(n)).toBe(n);
+            t.child.forEach((ch, r) => {
+              if (ch >= n) expect(below.get(ch)).toBe(t.child_size[r]);
+            });
           }
           for (const star of ref.dbscan_star ?? []) {
             checkLabels(star.labels, n);
