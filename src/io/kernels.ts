@@ -5,10 +5,11 @@
  */
 import { clusterKernels } from "../cluster/kernels/index.js";
 import { metricsKernels } from "../metrics/kernels/index.js";
+import { neighborsKernels } from "../neighbors/kernels.js";
 
 export type AnyKernel = (shared: never, params: never, chunkStart: number, chunkEnd: number) => void;
 
-const records: Record<string, AnyKernel>[] = [clusterKernels, metricsKernels];
+const records: Record<string, AnyKernel>[] = [clusterKernels, metricsKernels, neighborsKernels];
 
 export const KERNELS: Readonly<Record<string, AnyKernel>> = (() => {
   const all: Record<string, AnyKernel> = {};
