@@ -4,9 +4,10 @@ import { centersFromJSON, type KMeansJSON, KMeansModel, showJSONValue } from "./
 import { type MiniBatchKMeansJSON, MiniBatchKMeansModel } from "./minibatch-kmeans.js";
 import { type DBSCANJSON, DBSCANModel } from "./density/dbscan.js";
 import { type ReachModelJSON, ReachModel } from "./density/reach-model.js";
+import { type HDBSCANJSON, HDBSCANModel } from "./density/hdbscan.js";
 
-export type ModelJSON = KMeansJSON | MiniBatchKMeansJSON | AgglomerativeJSON | DBSCANJSON | ReachModelJSON;
-export type FittedModel = KMeansModel | MiniBatchKMeansModel | AgglomerativeModel | DBSCANModel | ReachModel;
+export type ModelJSON = KMeansJSON | MiniBatchKMeansJSON | AgglomerativeJSON | DBSCANJSON | HDBSCANJSON | ReachModelJSON;
+export type FittedModel = KMeansModel | MiniBatchKMeansModel | AgglomerativeModel | DBSCANModel | HDBSCANModel | ReachModel;
 
 /**
  * Restores a fitted model from its `toJSON()` output. Every field the model relies on is
@@ -25,10 +26,12 @@ export function loadModel(json: unknown): FittedModel {
       return AgglomerativeModel.fromJSON(json as AgglomerativeJSON);
     case "DBSCAN":
       return DBSCANModel.fromJSON(json as DBSCANJSON);
+    case "HDBSCAN":
+      return HDBSCANModel.fromJSON(json as HDBSCANJSON);
     case "OPTICS":
       return ReachModel.fromJSON(json as ReachModelJSON);
     default:
-      throw new InputError(`unknown model type ${JSON.stringify(t)}; expected one of: KMeans, MiniBatchKMeans, AgglomerativeClustering, DBSCAN, OPTICS`);
+      throw new InputError(`unknown model type ${JSON.stringify(t)}; expected one of: KMeans, MiniBatchKMeans, AgglomerativeClustering, DBSCAN, HDBSCAN, OPTICS`);
   }
 }
 

@@ -7,6 +7,7 @@
  */
 import { DBSCAN } from "../cluster/density/dbscan.js";
 import { kDistanceCurve, sampleCurve } from "../cluster/density/eps.js";
+import { HDBSCAN } from "../cluster/density/hdbscan.js";
 import { OPTICS } from "../cluster/density/optics.js";
 import { ReachModel } from "../cluster/density/reach-model.js";
 import { InputError } from "../core/errors.js";
@@ -78,6 +79,29 @@ export async function fitDensity(X: Matrix, config: SegmentationConfig, hooks: D
         algorithm: "dbscan", noise: model.nNoise, eps, epsReason, minSamples, minClusterSize: null,
         kDistance: { distances: sample.distances, kneeIndex: curve.knee.found ? curve.knee.index : null, eps, reason: curve.knee.reason, minSamples, rows: n },
         reachability: null, probabilities: null, core,
+      },
+    };
+  }
+  if (config.algorithm === "hdbscan") {
+    const minClusterSize = config.minClusterSize ?? defaultMinClusterSize(n);
+    const minSamples = config.minSamples ?? minClusterSize;
+    if (minClusterSize > n) throw new InputError(`${flag("minClusterSize", "--min-cluster-size")} ${minClusterSize} is more than the ${n} rows; lower it`);
+    if (minSamples > n) throw new InputError(`${flag("minSamples", "--min-samples")} ${minSamples} is more than the ${n} rows; lower it`);
+    const model = await new HDBSCAN({
+      minClusterSize, minSamples, metric: config.metric, clusterSelectionMethod: config.clusterSelectionMethod, clusterSelectionEpsilon: config.clusterSelectionEpsilon,
+    }).fit(X, {
+      signal: hooks.signal,
+      onProgress: (done, total, phase) => hooks.onProgress?.(`HDBSCAN (minClusterSize ${minClusterSize}): ${phase}`, total > 0 ? done / total : undefined),
+    });
+    const { labels, relabel } = bySize(model.labels);
+    let noise = 0;
+    for (const l of labels) if (l < 0) noise++;
+    return {
+      model: new Segmenter(model, relabel),
+      labels,
+      info: {
+        algorithm: "hdbscan", noise, eps: null, epsReason: null, minSamples, minClusterSize,
+        kDistance: null, reachability: null, probabilities: Float64Array.from(model.probabilities), core: null,
       },
     };
   }

@@ -6,6 +6,7 @@
  */
 import { AgglomerativeModel } from "../cluster/agglomerative.js";
 import { DBSCANModel } from "../cluster/density/dbscan.js";
+import { HDBSCANModel } from "../cluster/density/hdbscan.js";
 import { ReachModel } from "../cluster/density/reach-model.js";
 import { KMeansModel } from "../cluster/kmeans.js";
 import { MiniBatchKMeansModel } from "../cluster/minibatch-kmeans.js";
@@ -38,17 +39,21 @@ export class Segmenter {
 
   /** The segment of each row (−1: an outlier) and, for models that have them (HDBSCAN), how strongly it belongs there. */
   predictWithProbabilities(X: Matrix): { labels: Int32Array; probabilities: Float64Array | null } {
-    return { labels: this.predict(X), probabilities: null };
+    if (!(this.inner instanceof HDBSCANModel)) return { labels: this.predict(X), probabilities: null };
+    const { labels, probabilities } = this.inner.approximatePredict(X);
+    const r = this.relabel;
+    if (r) for (let i = 0; i < labels.length; i++) if (labels[i] >= 0) labels[i] = r[labels[i]];
+    return { labels, probabilities };
   }
 
   /** Whether the model sets outliers apart (segment −1): the density-based models. */
   get hasNoise(): boolean {
-    return this.inner instanceof DBSCANModel || this.inner instanceof ReachModel;
+    return this.inner instanceof DBSCANModel || this.inner instanceof HDBSCANModel || this.inner instanceof ReachModel;
   }
 
   /** The algorithm's name, for messages. */
   get algorithmName(): string {
-    return this.inner instanceof DBSCANModel ? "DBSCAN" : this.inner instanceof ReachModel ? "OPTICS" : this.inner instanceof AgglomerativeModel ? "agglomerative clustering" : "K-Means";
+    return this.inner instanceof DBSCANModel ? "DBSCAN" : this.inner instanceof HDBSCANModel ? "HDBSCAN" : this.inner instanceof ReachModel ? "OPTICS" : this.inner instanceof AgglomerativeModel ? "agglomerative clustering" : "K-Means";
   }
 
   /** DBSCAN's eps (the radius of predict's rule); null for the other models. */
@@ -64,6 +69,7 @@ export class Segmenter {
   get predictRule(): PredictRule | null {
     if (this.inner instanceof DBSCANModel) return "nearest core customer within eps";
     if (this.inner instanceof ReachModel) return "nearest customer whose neighbourhood reaches it";
+    if (this.inner instanceof HDBSCANModel) return "approximate prediction of the hdbscan library (nearest neighbours in mutual reachability, placed in the condensed tree)";
     if (!(this.inner instanceof AgglomerativeModel)) return null;
     return this.inner.clusterCenters ? "nearest segment mean" : "nearest training row";
   }
@@ -110,9 +116,11 @@ export class Segmenter {
   }
 }
 
-export type SegmenterModel = KMeansModel | AgglomerativeModel | DBSCANModel | ReachModel;
+export type SegmenterModel = KMeansModel | AgglomerativeModel | DBSCANModel | HDBSCANModel | ReachModel;
 
-export type PredictRule = "nearest segment mean" | "nearest training row" | "nearest core customer within eps" | "nearest customer whose neighbourhood reaches it";
+export type PredictRule =
+  | "nearest segment mean" | "nearest training row" | "nearest core customer within eps" | "nearest customer whose neighbourhood reaches it"
+  | "approximate prediction of the hdbscan library (nearest neighbours in mutual reachability, placed in the condensed tree)";
 
 function checkRelabel(relabel: unknown, k: number): Int32Array {
   if (!Array.isArray(relabel) || relabel.length !== k) {
