@@ -78,72 +78,64 @@ export function cosineRdist(A: Float64Array, ao: number, B: Float64Array, bo: nu
   return r < 0 ? 0 : r > 2 ? 2 : r;
 }
 
-// ---- bounded max-heap on (D[o + p], key(I[o + p])) ----
+// ---- bounded max-heap on (D[o + p], I[o + p]): larger distance, or equal distance and larger index, is "above" ----
 
-function heapAbove(D: Float64Array, I: Int32Array, a: number, b: number, self: number): boolean {
-  // Whether entry a sorts after entry b (a is "greater").
-  const da = D[a];
-  const db = D[b];
-  if (da !== db) return da > db;
-  const ia = I[a] === self ? -1 : I[a];
-  const ib = I[b] === self ? -1 : I[b];
-  return ia > ib;
-}
-
-function siftDown(D: Float64Array, I: Int32Array, o: number, size: number, p: number, self: number): void {
+function siftDown(D: Float64Array, I: Int32Array, o: number, size: number, p: number): void {
+  const dp = D[o + p];
+  const ip = I[o + p];
   for (;;) {
-    const l = 2 * p + 1;
-    if (l >= size) return;
-    let c = l;
-    if (l + 1 < size && heapAbove(D, I, o + l + 1, o + l, self)) c = l + 1;
-    if (!heapAbove(D, I, o + c, o + p, self)) return;
-    const td = D[o + c];
-    D[o + c] = D[o + p];
-    D[o + p] = td;
-    const ti = I[o + c];
-    I[o + c] = I[o + p];
-    I[o + p] = ti;
+    let c = 2 * p + 1;
+    if (c >= size) break;
+    let dc = D[o + c];
+    let ic = I[o + c];
+    if (c + 1 < size) {
+      const d2 = D[o + c + 1];
+      const i2 = I[o + c + 1];
+      if (d2 > dc || (d2 === dc && i2 > ic)) {
+        c++;
+        dc = d2;
+        ic = i2;
+      }
+    }
+    if (dc < dp || (dc === dp && ic < ip)) break;
+    D[o + p] = dc;
+    I[o + p] = ic;
     p = c;
   }
+  D[o + p] = dp;
+  I[o + p] = ip;
 }
 
 /**
  * Offers candidate (dist, idx) to the heap of `size` entries (capacity k) at offset o;
  * returns the new size.
  */
-export function heapOffer(D: Float64Array, I: Int32Array, o: number, size: number, k: number, dist: number, idx: number, self: number): number {
+export function heapOffer(D: Float64Array, I: Int32Array, o: number, size: number, k: number, dist: number, idx: number): number {
   if (size < k) {
     let p = size;
-    D[o + p] = dist;
-    I[o + p] = idx;
     while (p > 0) {
       const q = (p - 1) >> 1;
-      if (!heapAbove(D, I, o + p, o + q, self)) break;
-      const td = D[o + q];
-      D[o + q] = D[o + p];
-      D[o + p] = td;
-      const ti = I[o + q];
-      I[o + q] = I[o + p];
-      I[o + p] = ti;
-      p = q;
+      const dq = D[o + q];
+      if (dist > dq || (dist === dq && idx > I[o + q])) {
+        D[o + p] = dq;
+        I[o + p] = I[o + q];
+        p = q;
+      } else break;
     }
+    D[o + p] = dist;
+    I[o + p] = idx;
     return size + 1;
   }
   const top = D[o];
-  if (dist > top) return size;
-  if (dist === top) {
-    const kt = I[o] === self ? -1 : I[o];
-    const kn = idx === self ? -1 : idx;
-    if (kn >= kt) return size;
-  }
+  if (dist > top || (dist === top && idx >= I[o])) return size;
   D[o] = dist;
   I[o] = idx;
-  siftDown(D, I, o, size, 0, self);
+  siftDown(D, I, o, size, 0);
   return size;
 }
 
-/** Sorts a full heap ascending in place (heap sort). */
-export function heapSort(D: Float64Array, I: Int32Array, o: number, size: number, self: number): void {
+/** Sorts a heap of `size` entries ascending in place (heap sort). */
+export function heapSort(D: Float64Array, I: Int32Array, o: number, size: number): void {
   for (let end = size - 1; end > 0; end--) {
     const td = D[o];
     D[o] = D[o + end];
@@ -151,29 +143,37 @@ export function heapSort(D: Float64Array, I: Int32Array, o: number, size: number
     const ti = I[o];
     I[o] = I[o + end];
     I[o + end] = ti;
-    siftDown(D, I, o, end, 0, self);
+    siftDown(D, I, o, end, 0);
   }
 }
 
 /**
  * The k nearest rows of the tree to point q (at qo): reduced distances and indices, sorted
- * ascending, into outD / outI at offset o. `self` is the query's own row index (−1 for an
- * outside point). `stackN`/`stackR` need 2·nLevels + 2 entries.
+ * ascending (ties to the lower index), into outD / outI at offset o. With self >= 0 (the
+ * query is tree row `self`) that row comes first at distance 0 and the k − 1 others follow.
+ * `stackN`/`stackR` need 2·nLevels + 2 entries.
  */
 export function treeKnn(
   T: TreeArrays, d: number, q: Float64Array, qo: number, k: number, self: number, l1: boolean,
   outD: Float64Array, outI: Int32Array, o: number, stackN: Int32Array, stackR: Float64Array,
 ): void {
   const { ordered, index, nodeStart, nodeEnd, nodeIsLeaf, nodeLower, nodeUpper } = T;
+  if (self >= 0) {
+    outD[o] = 0;
+    outI[o] = self;
+    o++;
+    k--;
+    if (k === 0) return;
+  }
   let size = 0;
+  let worst = Infinity;
   stackN[0] = 0;
-  stackR[0] = boxMinRdist(nodeLower, nodeUpper, 0, d, q, qo, l1);
+  stackR[0] = 0;
   let sp = 1;
   while (sp > 0) {
     sp--;
     const node = stackN[sp];
-    const rd = stackR[sp];
-    if (size === k && rd > outD[o]) continue;
+    if (stackR[sp] > worst) continue;
     if (nodeIsLeaf[node] === 1) {
       const e = nodeEnd[node];
       for (let t = nodeStart[node]; t < e; t++) {
@@ -186,7 +186,12 @@ export function treeKnn(
             s += x * x;
           }
         }
-        if (size < k || s <= outD[o]) size = heapOffer(outD, outI, o, size, k, s, index[t], self);
+        if (s <= worst) {
+          const idx = index[t];
+          if (idx === self) continue;
+          size = heapOffer(outD, outI, o, size, k, s, idx);
+          if (size === k) worst = outD[o];
+        }
       }
       continue;
     }
@@ -195,18 +200,22 @@ export function treeKnn(
     const rb = boxMinRdist(nodeLower, nodeUpper, a + 1, d, q, qo, l1);
     // The nearer child goes on top so it is searched first.
     if (ra <= rb) {
-      stackN[sp] = a + 1;
-      stackR[sp++] = rb;
+      if (rb <= worst) {
+        stackN[sp] = a + 1;
+        stackR[sp++] = rb;
+      }
       stackN[sp] = a;
       stackR[sp++] = ra;
     } else {
-      stackN[sp] = a;
-      stackR[sp++] = ra;
+      if (ra <= worst) {
+        stackN[sp] = a;
+        stackR[sp++] = ra;
+      }
       stackN[sp] = a + 1;
       stackR[sp++] = rb;
     }
   }
-  heapSort(outD, outI, o, size, self);
+  heapSort(outD, outI, o, size);
 }
 
 /**
@@ -297,52 +306,92 @@ export const BRUTE_TILE = 512;
 
 /**
  * Brute-force k nearest of m queries (rows qa..qb−1 of Q, row-major with d columns) among the
- * n rows of X: reduced distances into outD/outI at row offsets i·k (i = query row), sorted.
- * selfRows: whether query row i is row i of X (its own first neighbour).
- * `sizes` needs qb − qa entries.
+ * n rows of X: reduced distances into outD/outI at row offsets i·k (i = query row), sorted,
+ * ties to the lower index. selfRows: query row i is row i of X, which then comes first at
+ * distance 0. `sizes` needs qb − qa entries.
  */
 export function bruteKnnBlock(
   X: Float64Array, n: number, d: number, metric: number, Q: Float64Array, qa: number, qb: number, k: number, selfRows: boolean,
   outD: Float64Array, outI: Int32Array, sizes: Int32Array,
 ): void {
+  const s0 = selfRows ? 1 : 0;
+  const kk = k - s0;
   sizes.fill(0, 0, qb - qa);
+  for (let i = qa; i < qb; i++) {
+    if (selfRows) {
+      outD[i * k] = 0;
+      outI[i * k] = i;
+    }
+  }
+  if (kk === 0) return;
+  const dist = new Float64Array(BRUTE_TILE);
   for (let j0 = 0; j0 < n; j0 += BRUTE_TILE) {
     const j1 = Math.min(n, j0 + BRUTE_TILE);
     for (let i = qa; i < qb; i++) {
-      const qo = i * d;
-      const o = i * k;
-      const self = selfRows ? i : -1;
+      const o = i * k + s0;
+      tileRdist(X, j0, j1, d, metric, Q, i * d, dist);
       let size = sizes[i - qa];
+      let worst = size === kk ? outD[o] : Infinity;
       for (let j = j0; j < j1; j++) {
-        let s: number;
-        if (metric === COSINE) s = j === self ? 0 : cosineRdist(Q, qo, X, j * d, d);
-        else s = rowRdist(Q, qo, X, j * d, d, metric);
-        if (size < k || s <= outD[o]) size = heapOffer(outD, outI, o, size, k, s, j, self);
+        const s = dist[j - j0];
+        if (s <= worst) {
+          if (selfRows && j === i) continue;
+          size = heapOffer(outD, outI, o, size, kk, s, j);
+          if (size === kk) worst = outD[o];
+        }
       }
       sizes[i - qa] = size;
     }
   }
-  for (let i = qa; i < qb; i++) heapSort(outD, outI, i * k, sizes[i - qa], selfRows ? i : -1);
+  for (let i = qa; i < qb; i++) heapSort(outD, outI, i * k + s0, sizes[i - qa]);
+}
+
+/** Reduced distances from query row (Q at qo) to rows j0..j1−1 of X, into out[j − j0]. */
+export function tileRdist(X: Float64Array, j0: number, j1: number, d: number, metric: number, Q: Float64Array, qo: number, out: Float64Array): void {
+  if (metric === MANHATTAN) {
+    for (let j = j0, xo = j0 * d; j < j1; j++, xo += d) {
+      let s = 0;
+      for (let c = 0; c < d; c++) s += Math.abs(X[xo + c] - Q[qo + c]);
+      out[j - j0] = s;
+    }
+  } else if (metric === COSINE) {
+    for (let j = j0, xo = j0 * d; j < j1; j++, xo += d) {
+      let s = 0;
+      for (let c = 0; c < d; c++) s += X[xo + c] * Q[qo + c];
+      const r = 1 - s;
+      out[j - j0] = r < 0 ? 0 : r > 2 ? 2 : r;
+    }
+  } else {
+    for (let j = j0, xo = j0 * d; j < j1; j++, xo += d) {
+      let s = 0;
+      for (let c = 0; c < d; c++) {
+        const t = X[xo + c] - Q[qo + c];
+        s += t * t;
+      }
+      out[j - j0] = s;
+    }
+  }
 }
 
 /**
  * Brute-force number (or weight sum) of rows of X within reduced radius r of each query row
- * qa..qb−1 of X itself, into counts[i].
+ * qa..qb−1 of X itself, into counts[i] (a row is at distance 0 from itself).
  */
 export function bruteRadiusCountBlock(
   X: Float64Array, n: number, d: number, metric: number, qa: number, qb: number, r: number, weights: Float64Array | null, counts: Float64Array,
 ): void {
   counts.fill(0, qa, qb);
+  const dist = new Float64Array(BRUTE_TILE);
   for (let j0 = 0; j0 < n; j0 += BRUTE_TILE) {
     const j1 = Math.min(n, j0 + BRUTE_TILE);
     for (let i = qa; i < qb; i++) {
-      const qo = i * d;
+      tileRdist(X, j0, j1, d, metric, X, i * d, dist);
+      if (i >= j0 && i < j1) dist[i - j0] = 0;
       let c = 0;
-      for (let j = j0; j < j1; j++) {
-        let s: number;
-        if (metric === COSINE) s = j === i ? 0 : cosineRdist(X, qo, X, j * d, d);
-        else s = rowRdist(X, qo, X, j * d, d, metric);
-        if (s <= r) c += weights === null ? 1 : weights[j];
+      if (weights === null) {
+        for (let j = j0; j < j1; j++) if (dist[j - j0] <= r) c++;
+      } else {
+        for (let j = j0; j < j1; j++) if (dist[j - j0] <= r) c += weights[j];
       }
       counts[i] += c;
     }
