@@ -7,12 +7,12 @@ import type { TopLevelSpec } from "vega-lite";
 import type { Matrix } from "../core/matrix.js";
 import { stratifiedSample } from "./sample.js";
 import {
-  type BaseChartOptions, SCHEMA, distinctLabels, formatCount, formatShare, round, segmentColorScale, segmentDisplayNames,
+  type BaseChartOptions, type NoiseNameOption, SCHEMA, distinctLabels, formatCount, formatShare, round, segmentColorScale, segmentDisplayNames,
 } from "./theme.js";
 
 export type MapMethod = "PCA" | "t-SNE" | "UMAP";
 
-export interface SegmentMapInput extends BaseChartOptions {
+export interface SegmentMapInput extends BaseChartOptions, NoiseNameOption {
   /** The embedding: n × 2 (or more; the first two columns are drawn), or a flat row-major n × 2 Float64Array. */
   x: Float64Array | Matrix;
   /** The segment of every customer (−1 is noise). */
@@ -37,7 +37,7 @@ function axisTitles(method: MapMethod, evr?: readonly number[]): [string, string
   return [`${method} 1`, `${method} 2`];
 }
 
-/** Scatter plot of the customers on a 2-D map, one colour per segment, noise in grey. */
+/** Scatter plot of the customers on a 2-D map, one colour per segment, noise (or the outliers, by `noiseName`) in grey, beneath. */
 export function segmentMapChart(input: SegmentMapInput): TopLevelSpec {
   const { labels, method } = input;
   const n = labels.length;
@@ -57,7 +57,7 @@ export function segmentMapChart(input: SegmentMapInput): TopLevelSpec {
   const keep = stratifiedSample(labels, maxPoints, input.seed ?? 0);
   const m = keep.length;
   const present = distinctLabels(labels);
-  const names = segmentDisplayNames(present, input.segmentNames);
+  const names = segmentDisplayNames(present, input.segmentNames, input.noiseName);
   const color = segmentColorScale(names);
   const rows: { x: number | null; y: number | null; segment: string; id: string }[] = [];
   // Noise first, so that it is drawn beneath the segments.
@@ -73,7 +73,7 @@ export function segmentMapChart(input: SegmentMapInput): TopLevelSpec {
   const [xTitle, yTitle] = axisTitles(method, input.explainedVarianceRatio);
   const k = present.filter((l) => l >= 0).length;
   const subtitle = (m < n ? `showing ${formatCount(m)} of ${formatCount(n)} customers (stratified sample: every segment kept)` : `${formatCount(n)} customers`)
-    + ` · ${k} segment${k === 1 ? "" : "s"}` + (present[0] < 0 ? " and noise" : "");
+    + ` · ${k} segment${k === 1 ? "" : "s"}` + (present[0] < 0 ? (input.noiseName ? " and outliers (grey)" : " and noise") : "");
   const counts = new Map<number, number>();
   for (let i = 0; i < n; i++) counts.set(labels[i], (counts.get(labels[i]) ?? 0) + 1);
   const description = input.description ?? `Scatter plot of ${m < n ? `a stratified sample of ${m} of ${n}` : n} customers on the first two ${method} dimensions, coloured by segment: `

@@ -2,9 +2,13 @@
  * Segment profiles as Vega-Lite specifications: a heatmap of each segment's difference from
  * the population per feature (in standard units, a diverging colour scale centred at 0), and
  * the snake plot of the same numbers (one line per segment across the features).
+ *
+ * An outliers row (the customers who fit no segment, profiled as a group: segmentLabels −1)
+ * may be added: it is drawn last, framed by a grey dashed border in the heatmap and as a grey
+ * dashed line in the snake plot, and the subtitle says what it is.
  */
 import type { TopLevelSpec } from "vega-lite";
-import { type BaseChartOptions, SCHEMA, round, segmentColor } from "./theme.js";
+import { type BaseChartOptions, NOISE_COLOR, SCHEMA, round, segmentColor } from "./theme.js";
 
 export interface ProfileChartInput extends BaseChartOptions {
   /** Segment names, one per row of `values` (duplicates get " (2)", ...). */
@@ -15,7 +19,10 @@ export interface ProfileChartInput extends BaseChartOptions {
   values: readonly (readonly number[])[];
   /** labels[s][f]: the raw value behind it (the segment's mean), shown in the tooltip. */
   labels?: readonly (readonly number[])[];
-  /** The segments' labels, for their colours in the snake plot (default 0, 1, 2, ...). */
+  /**
+   * The segments' labels, for their colours in the snake plot (default 0, 1, 2, ...). A row
+   * labelled −1 is the outliers' (the customers who fit no segment): drawn last, grey and dashed.
+   */
   segmentLabels?: readonly number[];
   /** What the heatmap cells show: the difference (default) or the raw value from `labels`. */
   cellText?: "difference" | "label";
@@ -27,6 +34,8 @@ interface Cell {
   value: number | null;
   text: string;
   mean: number | null;
+  /** Only when the input has an outliers row: whether this cell is in it. */
+  outliers?: boolean;
 }
 
 /** Names made unique by suffixes " (2)", " (3)", ... in order of appearance. */
@@ -57,12 +66,36 @@ function plain(v: number | null): string {
   return (v < 0 ? "−" : "") + whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (frac ? "." + frac : "");
 }
 
-function cells(input: ProfileChartInput): { segments: string[]; features: string[]; rows: Cell[]; maxAbs: number } {
+/**
+ * The input with its outliers rows (segmentLabels −1) moved last, the others in their order;
+ * the input itself when it has none.
+ */
+function outliersLast(input: ProfileChartInput): { input: ProfileChartInput; outliers: number } {
+  const codes = input.segmentLabels;
+  if (!codes || codes.length !== input.segments.length) return { input, outliers: 0 };
+  const outliers = codes.filter((l) => l < 0).length;
+  if (!outliers) return { input, outliers: 0 };
+  const order = codes.map((_, i) => i).sort((a, b) => (codes[a] < 0 ? 1 : 0) - (codes[b] < 0 ? 1 : 0) || a - b);
+  return {
+    input: {
+      ...input,
+      segments: order.map((i) => input.segments[i]),
+      values: order.map((i) => input.values[i]),
+      labels: input.labels && input.labels.length === input.segments.length ? order.map((i) => input.labels![i]) : input.labels,
+      segmentLabels: order.map((i) => codes[i]),
+    },
+    outliers,
+  };
+}
+
+function cells(input: ProfileChartInput): { segments: string[]; features: string[]; rows: Cell[]; maxAbs: number; outliers: string[] } {
   const { values, labels } = input;
   if (values.length !== input.segments.length) throw new RangeError(`values has ${values.length} rows for ${input.segments.length} segments`);
   if (labels && labels.length !== input.segments.length) throw new RangeError(`labels has ${labels.length} rows for ${input.segments.length} segments`);
   const segments = unique(input.segments);
   const features = unique(input.features);
+  const codes = input.segmentLabels?.length === segments.length ? input.segmentLabels : null;
+  const marked = codes !== null && codes.some((l) => l < 0);
   const rows: Cell[] = [];
   let maxAbs = 0;
   segments.forEach((segment, s) => {
@@ -71,10 +104,17 @@ function cells(input: ProfileChartInput): { segments: string[]; features: string
       const value = round(values[s][f], 4);
       const mean = labels ? round(labels[s][f], 6) : null;
       if (value !== null) maxAbs = Math.max(maxAbs, Math.abs(value));
-      rows.push({ segment, feature, value, mean, text: input.cellText === "label" && labels ? plain(mean) : signed(value) });
+      const cell: Cell = { segment, feature, value, mean, text: input.cellText === "label" && labels ? plain(mean) : signed(value) };
+      if (marked) cell.outliers = codes[s] < 0;
+      rows.push(cell);
     });
   });
-  return { segments, features, rows, maxAbs };
+  return { segments, features, rows, maxAbs, outliers: marked ? segments.filter((_, s) => codes[s] < 0) : [] };
+}
+
+/** The subtitle's note on the outliers row, when there is one. */
+function outliersNote(outliers: string[], how: string): string[] {
+  return outliers.length ? [`${how}: ${outliers.join(", ")}, the customers who fit no segment`] : [];
 }
 
 function tooltip(withMean: boolean) {
@@ -91,8 +131,9 @@ function tooltip(withMean: boolean) {
  * difference from the population (blue below, red above, white at 0; the scale symmetric
  * about 0) and annotated with it (or with the raw value when `cellText` is "label").
  */
-export function profileHeatmapChart(input: ProfileChartInput): TopLevelSpec {
-  const { segments, features, rows, maxAbs } = cells(input);
+export function profileHeatmapChart(given: ProfileChartInput): TopLevelSpec {
+  const { input } = outliersLast(given);
+  const { segments, features, rows, maxAbs, outliers } = cells(input);
   const m = maxAbs > 0 ? maxAbs : 1;
   // Cells of 24 to 64 pixels: up to 30 features (the report's most) the chart, with its labels and legend, fits a report page.
   const cell = Math.max(24, Math.min(64, Math.floor(640 / Math.max(1, features.length))));
@@ -100,11 +141,12 @@ export function profileHeatmapChart(input: ProfileChartInput): TopLevelSpec {
     + segments.map((seg) => {
       const own = rows.filter((r) => r.segment === seg && r.value !== null).sort((a, b) => Math.abs(b.value!) - Math.abs(a.value!)).slice(0, 3);
       return `${seg}: ` + (own.length ? own.map((r) => `${r.feature} ${signed(r.value)}`).join(", ") : "no values");
-    }).join("; ") + ".";
+    }).join("; ") + "." + (outliers.length ? ` The last row (dashed border) is the outliers, who fit no segment: ${outliers.join(", ")}.` : "");
+  const subtitle = ["difference from the population in standard units (0 = population average)", ...outliersNote(outliers, "dashed grey border")];
   return {
     $schema: SCHEMA,
     description,
-    title: { text: input.title ?? "Segment profiles", subtitle: "difference from the population in standard units (0 = population average)" },
+    title: { text: input.title ?? "Segment profiles", subtitle: subtitle.length > 1 ? subtitle : subtitle[0] },
     width: input.width ?? cell * features.length,
     height: input.height ?? 34 * segments.length,
     data: { values: rows },
@@ -134,6 +176,13 @@ export function profileHeatmapChart(input: ProfileChartInput): TopLevelSpec {
           tooltip: tooltip(input.labels !== undefined),
         },
       },
+      // The outliers' row: a grey dashed frame around each of its cells.
+      ...(outliers.length
+        ? [{
+          transform: [{ filter: "datum.outliers" }],
+          mark: { type: "rect" as const, filled: false, stroke: NOISE_COLOR, strokeWidth: 2.5, strokeDash: [4, 3] },
+        }]
+        : []),
     ],
   };
 }
@@ -173,7 +222,8 @@ export function snakeFeatures(values: readonly (readonly number[])[], nFeatures:
  * page: at most `maxFeatures` features (the most distinguishing ones), at most
  * SNAKE_MAX_WIDTH pixels wide, with slanted labels.
  */
-export function snakePlotChart(input: SnakePlotInput): TopLevelSpec {
+export function snakePlotChart(given: SnakePlotInput): TopLevelSpec {
+  const input: SnakePlotInput = { ...given, ...outliersLast(given).input };
   const max = input.maxFeatures ?? 12;
   if (!(Number.isInteger(max) && max >= 1)) throw new RangeError(`maxFeatures must be a whole number ≥ 1, got ${max}`);
   // Checks the shapes (and makes the names unique) before the selection.
@@ -188,15 +238,18 @@ export function snakePlotChart(input: SnakePlotInput): TopLevelSpec {
       labels: input.labels?.map((row) => keep.map((f) => row[f])),
     }
     : input;
-  const { segments, features, rows } = cells(picked);
+  const { segments, features, rows, outliers } = cells(picked);
   const codes = input.segmentLabels ?? segments.map((_, i) => i);
   if (codes.length !== segments.length) throw new RangeError(`segmentLabels has ${codes.length} values for ${segments.length} segments`);
   const total = input.features.length;
   const description = input.description ?? `Snake plot: the difference from the population (standard units) of ${segments.length} segments across ${features.length} features`
-    + (limited ? `, the ${features.length} of ${total} on which the segments differ most` : "") + ` (${features.join(", ")}).`;
-  const subtitle = limited
+    + (limited ? `, the ${features.length} of ${total} on which the segments differ most` : "") + ` (${features.join(", ")}).`
+    + (outliers.length ? ` The grey dashed line is the outliers, who fit no segment: ${outliers.join(", ")}.` : "");
+  const lines = limited
     ? [`the ${features.length} of ${total} features on which some segment differs most from the population`, "difference in standard units (0 = population average)"]
-    : "difference from the population in standard units (0 = population average)";
+    : ["difference from the population in standard units (0 = population average)"];
+  lines.push(...outliersNote(outliers, "grey dashed line"));
+  const subtitle = lines.length > 1 ? lines : lines[0];
   const slant = features.length > 5 || features.some((f) => f.length > 12);
   return {
     $schema: SCHEMA,
@@ -217,6 +270,9 @@ export function snakePlotChart(input: SnakePlotInput): TopLevelSpec {
           x: { field: "feature", type: "nominal", title: "feature", scale: { domain: features }, axis: { labelAngle: slant ? -40 : 0, labelLimit: 130 } },
           y: { field: "value", type: "quantitative", title: "difference from the population (sd)" },
           color: { field: "segment", type: "nominal", title: "segment", scale: { domain: segments, range: codes.map(segmentColor) }, legend: { labelLimit: 160 } },
+          ...(outliers.length
+            ? { strokeDash: { field: "outliers", type: "nominal" as const, scale: { domain: [false, true], range: [[1, 0], [5, 4]] }, legend: null } }
+            : {}),
           tooltip: tooltip(input.labels !== undefined),
         },
       },

@@ -10,14 +10,19 @@
  * so the SVG stays small; at large n each block keeps evenly spaced order statistics of its
  * values (the smallest and the largest always), each standing for the customers up to the
  * next one, so the shape and the block heights stay true.
+ *
+ * Noise (label −1): by default drawn last, in grey, as one more group (for silhouettes
+ * computed with the noise as a group); with `noise: "omit"` left out, as the customers who
+ * fit no segment are in no segment's silhouette, and the subtitle and text alternative say
+ * how many were left out.
  */
 import type { TopLevelSpec } from "vega-lite";
 import { allocateSample, quantilePositions } from "./sample.js";
 import {
-  type BaseChartOptions, MARK, SCHEMA, distinctLabels, formatCount, round, segmentColorScale, segmentDisplayNames,
+  type BaseChartOptions, MARK, type NoiseNameOption, SCHEMA, distinctLabels, formatCount, round, segmentColorScale, segmentDisplayNames,
 } from "./theme.js";
 
-export interface SilhouettePlotInput extends BaseChartOptions {
+export interface SilhouettePlotInput extends BaseChartOptions, NoiseNameOption {
   /** The silhouette of every customer (as from silhouetteSamples). */
   samples: ArrayLike<number>;
   /** The segment of every customer (−1 is noise, drawn last in grey). */
@@ -27,6 +32,11 @@ export interface SilhouettePlotInput extends BaseChartOptions {
   average: number;
   /** At most this many values are drawn in all (default 2000). */
   maxPoints?: number;
+  /**
+   * Noise rows (label −1): "group" (default) draws them last in grey as one more group;
+   * "omit" leaves them out (their samples are not read) and says so.
+   */
+  noise?: "group" | "omit";
 }
 
 /** One point of a block's outline: the customers from rank `y` on have silhouette `s`. */
@@ -41,11 +51,14 @@ export function silhouettePlotChart(input: SilhouettePlotInput): TopLevelSpec {
   const { samples, labels, average } = input;
   const n = labels.length;
   if (samples.length !== n) throw new RangeError(`samples has ${samples.length} values for ${labels.length} labels`);
-  const present = distinctLabels(labels);
-  const names = segmentDisplayNames(present, input.segmentNames);
+  const omit = input.noise === "omit";
+  let omitted = 0;
+  if (omit) for (let i = 0; i < n; i++) if (labels[i] < 0) omitted++;
+  const present = distinctLabels(labels).filter((l) => !omit || l >= 0);
+  const names = segmentDisplayNames(present, input.segmentNames, input.noiseName);
   const order = [...present.filter((l) => l >= 0), ...present.filter((l) => l < 0)];
   const values = new Map<number, number[]>(order.map((l) => [l, []]));
-  for (let i = 0; i < n; i++) if (Number.isFinite(samples[i])) values.get(labels[i])!.push(samples[i]);
+  for (let i = 0; i < n; i++) if (!(omit && labels[i] < 0) && Number.isFinite(samples[i])) values.get(labels[i])!.push(samples[i]);
   for (const v of values.values()) v.sort((a, b) => b - a); // decreasing: the largest at the top of the block
   const total = order.reduce((a, l) => a + values.get(l)!.length, 0);
   const kept = allocateSample(order.map((l) => values.get(l)!.length), input.maxPoints ?? 2000);
@@ -76,9 +89,11 @@ export function silhouettePlotChart(input: SilhouettePlotInput): TopLevelSpec {
   const color = segmentColorScale(names);
   const shown = rows.length - blocks.length;
   const subtitle = `${formatCount(total)} customers` + (shown < total ? ` (the outline of each segment from ${formatCount(shown)} evenly spaced values)` : "")
-    + ` · average ${average.toFixed(3)}; each segment's mean in brackets`;
+    + ` · average ${average.toFixed(3)}; each segment's mean in brackets`
+    + (omitted ? ` · ${formatCount(omitted)} ${input.noiseName ? "outliers" : "noise customers"} left out (in no segment)` : "");
   const description = input.description ?? `Silhouette plot of ${total} customers in ${blocks.length} groups; average silhouette ${average.toFixed(3)}. `
-    + blocks.map((b) => b.text).join(", ") + ".";
+    + blocks.map((b) => b.text).join(", ") + "."
+    + (omitted ? ` The ${omitted} customers who fit no segment (${input.noiseName ? "the outliers" : "noise"}) are left out: they are in no segment's silhouette.` : "");
   return {
     $schema: SCHEMA,
     description,

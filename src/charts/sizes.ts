@@ -1,28 +1,33 @@
 /**
  * Segment sizes as a Vega-Lite specification: one horizontal bar per segment, in the given
- * order, labelled with its count and its share of all customers.
+ * order (noise, label −1, last and grey), labelled with its count and its share of all customers.
  */
 import type { TopLevelSpec } from "vega-lite";
-import { type BaseChartOptions, SCHEMA, formatCount, formatShare, segmentColor } from "./theme.js";
+import { type BaseChartOptions, type NoiseNameOption, SCHEMA, formatCount, formatShare, segmentColor } from "./theme.js";
 
 export interface SegmentSizesInput extends BaseChartOptions {
   /** Segment names, in the order the bars are drawn (duplicates get " (2)", ...). */
   segments: readonly string[];
   /** The number of customers of each segment. */
   sizes: readonly number[];
-  /** The segments' labels, for their colours (default 0, 1, 2, ...; −1 is noise, grey). */
+  /** The segments' labels, for their colours (default 0, 1, 2, ...; −1 is noise, grey, drawn last). */
   labels?: readonly number[];
+  /** Set when the noise bar is the outliers' (its name is in `segments`): the titles say "the outliers" instead of "noise". */
+  noiseName?: NoiseNameOption["noiseName"];
 }
 
-/** Horizontal bars of segment sizes with "count (share)" beside each. */
+/** Horizontal bars of segment sizes with "count (share)" beside each; noise last, grey. */
 export function segmentSizesChart(input: SegmentSizesInput): TopLevelSpec {
-  const { sizes } = input;
-  if (sizes.length !== input.segments.length) throw new RangeError(`sizes has ${sizes.length} values for ${input.segments.length} segments`);
-  for (const s of sizes) if (!(Number.isFinite(s) && s >= 0)) throw new RangeError(`segment sizes must be counts ≥ 0, got ${s}`);
-  const codes = input.labels ?? sizes.map((_, i) => i);
-  if (codes.length !== sizes.length) throw new RangeError(`labels has ${codes.length} values for ${sizes.length} segments`);
+  if (input.sizes.length !== input.segments.length) throw new RangeError(`sizes has ${input.sizes.length} values for ${input.segments.length} segments`);
+  for (const s of input.sizes) if (!(Number.isFinite(s) && s >= 0)) throw new RangeError(`segment sizes must be counts ≥ 0, got ${s}`);
+  const given = input.labels ?? input.sizes.map((_, i) => i);
+  if (given.length !== input.sizes.length) throw new RangeError(`labels has ${given.length} values for ${input.sizes.length} segments`);
+  // Noise last, the segments in their given order.
+  const order = given.map((_, i) => i).sort((a, b) => (given[a] < 0 ? 1 : 0) - (given[b] < 0 ? 1 : 0) || a - b);
+  const codes = order.map((i) => given[i]);
+  const sizes = order.map((i) => input.sizes[i]);
   const used = new Set<string>();
-  const segments = input.segments.map((base) => {
+  const segments = order.map((i) => input.segments[i]).map((base) => {
     let name = base;
     for (let j = 2; used.has(name); j++) name = `${base} (${j})`;
     used.add(name);
@@ -36,12 +41,13 @@ export function segmentSizesChart(input: SegmentSizesInput): TopLevelSpec {
   const max = Math.max(1, ...sizes);
   const k = codes.filter((l) => l >= 0).length;
   const noise = codes.some((l) => l < 0);
-  const description = input.description ?? `Bar chart of the sizes of ${k} segments${noise ? " and noise" : ""}, ${total} customers in all: `
+  const noiseWords = noise ? (input.noiseName ? " and the outliers" : " and noise") : "";
+  const description = input.description ?? `Bar chart of the sizes of ${k} segments${noiseWords}, ${total} customers in all: `
     + rows.map((r) => `${r.segment} ${r.text}`).join(", ") + ".";
   return {
     $schema: SCHEMA,
     description,
-    title: { text: input.title ?? "Segment sizes", subtitle: `${formatCount(total)} customers in ${k} segment${k === 1 ? "" : "s"}${noise ? " and noise" : ""}` },
+    title: { text: input.title ?? "Segment sizes", subtitle: `${formatCount(total)} customers in ${k} segment${k === 1 ? "" : "s"}${noiseWords}` },
     width: input.width ?? 380,
     height: input.height ?? Math.max(60, 28 * segments.length),
     data: { values: rows },

@@ -10,9 +10,23 @@ export const SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json";
 export const LINE = "#4c78a8";
 /** The colour of highlights: chosen k, average rules. */
 export const MARK = "#e45756";
-/** The colour and display name of noise points (label −1). */
+/** The colour and default display name of noise points (label −1). */
 export const NOISE_COLOR = "#b0b0b0";
 export const NOISE_NAME = "noise";
+/**
+ * What a chart calls noise when it is told the customers who fit no segment are outliers but
+ * not their name (`noiseName: true`); a given name (the profile's "Outliers: …") is used as it is.
+ */
+export const OUTLIERS_NAME = "Outliers";
+
+/**
+ * The display name of label −1: NOISE_NAME by default, OUTLIERS_NAME for `true`, the given
+ * name for a non-empty string.
+ */
+export function noiseDisplayName(noiseName?: string | boolean): string {
+  if (typeof noiseName === "string" && noiseName.trim() !== "") return noiseName;
+  return noiseName === true ? OUTLIERS_NAME : NOISE_NAME;
+}
 
 /**
  * Twenty well-separated colours without greys (Tableau 10 without its grey, then the
@@ -32,15 +46,16 @@ export function segmentColor(label: number): string {
 
 /**
  * The display name of every label in `labels` (the distinct labels, in any order): the
- * given name of label i (`names[i]`), else "Segment i"; noise is "noise". Names that come
- * out equal (two segments both named "Champions") get " (2)", " (3)", ... so that each label
- * keeps its own legend entry and colour.
+ * given name of label i (`names[i]`), else "Segment i"; noise is `noiseDisplayName(noiseName)`
+ * ("noise" by default; the outliers' name when given). Names that come out equal (two segments
+ * both named "Champions") get " (2)", " (3)", ... so that each label keeps its own legend entry
+ * and colour; noise keeps its name.
  */
-export function segmentDisplayNames(labels: readonly number[], names?: readonly (string | null | undefined)[]): Map<number, string> {
+export function segmentDisplayNames(labels: readonly number[], names?: readonly (string | null | undefined)[], noiseName?: string | boolean): Map<number, string> {
   const out = new Map<number, string>();
   const used = new Set<string>();
   for (const label of [...labels].sort((a, b) => a - b)) {
-    const given = label < 0 ? NOISE_NAME : names?.[label];
+    const given = label < 0 ? noiseDisplayName(noiseName) : names?.[label];
     const base = typeof given === "string" && given.trim() !== "" ? given : `Segment ${label}`;
     let name = base;
     for (let j = 2; used.has(name); j++) name = `${base} (${j})`;
@@ -93,4 +108,13 @@ export interface BaseChartOptions {
   title?: string;
   /** A text alternative for the chart (Vega-Lite's top-level `description`). */
   description?: string;
+}
+
+/** The option of charts that draw noise (label −1). */
+export interface NoiseNameOption {
+  /**
+   * What noise (label −1) is called: "noise" by default; `true` for "Outliers"; a string for
+   * the outliers' name (the profile's "Outliers: …"). Always grey.
+   */
+  noiseName?: string | boolean;
 }

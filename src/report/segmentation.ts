@@ -2,12 +2,22 @@
  * The report of one segmentation: the data, the preprocessing plan, the choice of k, the
  * segments with their profiles, names and rules, and the maps, as a ReportDocument (see
  * html.ts) and as a set of named charts (for `--charts DIR`). Node only, as src/report.
+ *
+ * Density-based runs (DBSCAN, HDBSCAN, OPTICS; `result.density`) find the number of segments
+ * and set apart the customers who fit none (`result.noise`, label −1). The report treats
+ * them as a group of their own: counted in the summary, a row of the segments table and of
+ * the profiles (last), an "Outliers" card (segment −1) with their profile and no rules (rules
+ * describe the real segments), grey in every map under their name, left out of the silhouette
+ * plot, and the silhouette given both ways (noise left out; noise as one more group). A
+ * "Density" section shows how the segments came about: DBSCAN's k-distance curve, OPTICS's
+ * reachability plot, HDBSCAN's membership probabilities.
  */
 import type { TopLevelSpec } from "vega-lite";
 import { elbowChart, gapChart, indicesChart } from "../charts/choose-k.js";
 import { dendrogramChart } from "../charts/dendrogram.js";
 import { AgglomerativeModel } from "../cluster/agglomerative.js";
 import { segmentMapChart } from "../charts/map.js";
+import { membershipChart } from "../charts/membership.js";
 import { profileHeatmapChart, snakePlotChart } from "../charts/profile.js";
 import { rfmGridChart } from "../charts/rfm-grid.js";
 import { stratifiedSample } from "../charts/sample.js";
@@ -18,9 +28,9 @@ import { type Matrix, takeRows } from "../core/matrix.js";
 import { TSNE } from "../embed/tsne.js";
 import { UMAP } from "../embed/umap.js";
 import { silhouetteSamples } from "../metrics/silhouette.js";
-import type { SegmentationResult } from "../pipeline/run.js";
+import type { DensityInfo, SegmentationResult, SegmentSummary } from "../pipeline/run.js";
 import { PCA } from "../preprocess/pca.js";
-import type { SegmentCategoricalFeature, SegmentNumericFeature } from "../profile/profiles.js";
+import type { FeatureStats, SegmentCategoricalFeature, SegmentNumericFeature, SegmentProfile } from "../profile/profiles.js";
 import { quintileScores } from "../profile/rfm-scores.js";
 import type { ReportBlock, ReportChart, ReportDocument, ReportSection, ReportTable } from "./html.js";
 
@@ -86,22 +96,34 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
   };
   const maxPoints = options.maxPoints ?? 5000;
   const used = r.features.filter((f) => f.used);
+  // Density-based runs: the customers who fit no segment (label −1), a group of their own.
+  const density = r.density ?? null;
+  const noise = r.noise && r.noise.size > 0 ? r.noise : null;
+  const noiseName = noise ? noise.name : undefined;
+  // The segments and, last, the outliers: the rows of the tables and charts that list groups.
+  const groups: SegmentSummary[] = noise ? [...r.segments, noise] : r.segments;
 
   // Summary; at most two described columns fit beside the descriptions (all are in each segment's table).
   const shown = r.config.profile.length <= 2 ? r.config.profile : [];
+  const who = noise
+    ? `${data.rows.toLocaleString("en-US")} customers of ${options.source} in ${r.k} segments and ${noise.size.toLocaleString("en-US")} outliers (${pct(noise.share)}) who fit no segment`
+    : `${data.rows.toLocaleString("en-US")} customers of ${options.source} in ${r.k} segments${density ? " (no outliers: every customer fits a segment)" : ""}`;
+  const silText = noise && density
+    ? `Silhouette score ${fmt(r.silhouette, 3)} over the customers in segments${r.silhouetteSample ? ` (on a sample of ${r.silhouetteSample})` : ""}, ` +
+      `${fmt(density.silhouetteWithNoise, 3)} counting the outliers as one more group: ${silhouetteWords(r.silhouette)}.`
+    : `Silhouette score ${fmt(r.silhouette, 3)}${r.silhouetteSample ? ` (on a sample of ${r.silhouetteSample})` : ""}: ${silhouetteWords(r.silhouette)}.`;
   const summary: ReportBlock[] = [
     {
       type: "text",
-      text: `${data.rows.toLocaleString("en-US")} customers of ${options.source} in ${r.k} segments, by ${algorithmText(r)} on ${used.length} features ` +
-        `(${r.featureNames.length} after preprocessing). Silhouette score ${fmt(r.silhouette, 3)}${r.silhouetteSample ? ` (on a sample of ${r.silhouetteSample})` : ""}: ` +
-        `${silhouetteWords(r.silhouette)}.`,
+      text: `${who}, by ${algorithmText(r)} on ${used.length} features (${r.featureNames.length} after preprocessing). ${silText}`,
     },
     {
       type: "table",
       table: {
-        caption: shown.length ? `The segments, largest first, with ${shown.join(", ")} (described, not clustered on)` : "The segments, largest first",
+        caption: (shown.length ? `The segments, largest first, with ${shown.join(", ")} (described, not clustered on)` : "The segments, largest first")
+          + (noise ? "; last, the outliers (segment −1), who fit no segment" : ""),
         head: ["segment", "name", "customers", "share", ...shown, "what sets it apart"],
-        rows: r.segments.map((s) => [s.segment, s.name, s.size, pct(s.share), ...shown.map((c) => profileValue(r, s.segment, c)), s.size ? s.description : EMPTY]),
+        rows: groups.map((s) => [s.segment, s.name, s.size, pct(s.share), ...shown.map((c) => profileValue(r, s.segment, c)), s.size ? s.description : EMPTY]),
         numeric: [true, false, true, true, ...shown.map(() => true), false],
       },
     },
@@ -125,9 +147,11 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     { type: "list", items: r.plan },
   ];
 
-  // Choice of k.
+  // Choice of k (density-based runs: how the number of segments came about).
   const kSection: ReportBlock[] = [];
-  if (r.kChoice) {
+  if (density) {
+    kSection.push({ type: "text", text: densityCountText(r, density) });
+  } else if (r.kChoice) {
     const kc = r.kChoice;
     kSection.push({ type: "text", text: `k = ${kc.recommendation.k} was chosen from ${kc.evaluations[0].k} to ${kc.evaluations[kc.evaluations.length - 1].k}:` });
     kSection.push({ type: "list", items: [...kc.recommendation.reasons, ...kc.notes.map((n) => `note: ${n}`)] });
@@ -146,9 +170,11 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
 
   // Segments: sizes, heatmap, snake plot, one article per segment.
   const segSection: ReportBlock[] = [];
-  segSection.push(chart("sizes", "Segment sizes", segmentSizesChart({ segments: names, sizes: r.segments.map((s) => s.size), labels: r.segments.map((s) => s.segment) }),
-    `The number of customers in each of the ${r.k} segments.`,
-    { head: ["segment", "customers", "share"], rows: r.segments.map((s) => [s.name, s.size, pct(s.share)]), numeric: [false, true, true] }));
+  segSection.push(chart("sizes", "Segment sizes", segmentSizesChart({
+    segments: groups.map((s) => s.name), sizes: groups.map((s) => s.size), labels: groups.map((s) => s.segment), ...(noise ? { noiseName } : {}),
+  }),
+  `The number of customers in each of the ${r.k} segments${noise ? ", and of the outliers (grey, last), who fit no segment" : ""}.`,
+  { head: ["segment", "customers", "share"], rows: groups.map((s) => [s.name, s.size, pct(s.share)]), numeric: [false, true, true] }));
   const heat = heatmapInput(r);
   if (heat.features.length) {
     const heatTable: ReportTable = {
@@ -156,12 +182,15 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
       head: ["segment", ...heat.features],
       rows: heat.segments.map((s, i) => [s, ...heat.values[i].map((v, j) => `${fmt(v, 3)} (${fmt(heat.labels[i][j])})`)]),
     };
+    const outliersRow = heat.segmentLabels.includes(-1);
     segSection.push(chart("profile-heatmap", "Profiles", profileHeatmapChart(heat),
-      "How far each segment's mean lies from the population's, in standard deviations: blue below, red above.", heatTable));
+      "How far each segment's mean lies from the population's, in standard deviations: blue below, red above."
+        + (outliersRow ? " The last row, framed by a grey dashed border, is the outliers, who fit no segment." : ""), heatTable));
     segSection.push(chart("snake-plot", "Snake plot", snakePlotChart({ ...heat, maxFeatures: SNAKE_FEATURES }),
-      heat.features.length > SNAKE_FEATURES
+      (heat.features.length > SNAKE_FEATURES
         ? `The same differences as lines, one per segment, across the ${SNAKE_FEATURES} features on which some segment differs most from the population (of ${heat.features.length}; all are in the profiles above and in the table below).`
-        : "The same differences as lines, one per segment, across the features.", heatTable));
+        : "The same differences as lines, one per segment, across the features.")
+        + (outliersRow ? " The grey dashed line is the outliers." : ""), heatTable));
   }
   for (const s of r.segments) {
     const p = r.profiles.segments.find((x) => x.id === s.segment);
@@ -170,39 +199,7 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
       segSection.push({ type: "segment", id: s.segment, name: s.name, summary: `0 customers (${pct(0)}). ${EMPTY}`, blocks: [] });
       continue;
     }
-    if (p) {
-      const numeric = p.features.filter((f): f is SegmentNumericFeature => f.kind !== "categorical");
-      const pop = r.profiles.population.features;
-      if (numeric.length) {
-        blocks.push({
-          type: "table",
-          table: {
-            caption: "Numeric features: the segment against the population",
-            head: ["feature", "segment mean", "segment median", "population mean", "population median", "difference (sd)"],
-            rows: numeric.map((f) => {
-              const q = pop.find((x) => x.name === f.name) as SegmentNumericFeature | undefined;
-              return [f.name, fmt(f.mean), fmt(f.median), fmt(q?.mean), fmt(q?.median), fmt(f.standardizedDifference, 3)];
-            }),
-            numeric: [false, true, true, true, true, true],
-          },
-        });
-      }
-      const cats = p.features.filter((f): f is SegmentCategoricalFeature => f.kind === "categorical");
-      if (cats.length) {
-        blocks.push({
-          type: "table",
-          table: {
-            caption: "Categories that differ most from the population",
-            head: ["feature", "category", "share in segment", "share in population", "lift"],
-            rows: cats.filter((f) => f.topCategory !== null).map((f) => {
-              const c = f.categories.find((x) => x.value === f.topCategory)!;
-              return [f.name, c.value, pct(c.share), pct(c.populationShare), c.lift === null ? "—" : fmt(c.lift, 3)];
-            }),
-            numeric: [false, false, true, true, true],
-          },
-        });
-      }
-    }
+    if (p) blocks.push(...profileTables(p, r.profiles.population.features, "segment"));
     const rule = r.rules.segments.find((x) => x.segment === s.segment);
     if (rule) {
       if (rule.rules.length) {
@@ -226,6 +223,18 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     }
     blocks.push(...(options.segmentBlocks?.[s.segment] ?? []));
     segSection.push({ type: "segment", id: s.segment, name: s.name, summary: `${s.size.toLocaleString("en-US")} customers (${pct(s.share)}). ${s.description}`, blocks });
+  }
+  // The outliers' card (segment −1, grey): their profile as a segment's, and no rules.
+  if (noise) {
+    const o = r.profiles.outliers;
+    const blocks: ReportBlock[] = o ? profileTables(o, r.profiles.population.features, "outliers") : [];
+    blocks.push({
+      type: "text",
+      text: "No rules for the outliers: the rules describe the real segments. The outliers are the customers who fit none of them" +
+        (density ? ` (${densityNoiseWhy(density)})` : "") + "; a customer no segment's rules match is a candidate outlier, not a certain one.",
+    });
+    blocks.push(...(options.segmentBlocks?.[-1] ?? []));
+    segSection.push({ type: "segment", id: -1, name: noise.name, summary: `${noise.size.toLocaleString("en-US")} customers (${pct(noise.share)}). ${noise.description}`, blocks });
   }
 
   if (r.rules.segments.some((x) => x.rules.length)) {
@@ -265,9 +274,9 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     const Y = pca.transform(takeRows(X, sample));
     const axesFrom = fitRows && fitRows.length < X.rows ? `; the axes found on a stratified sample of ${fitRows.length.toLocaleString("en-US")} customers` : "";
     mapSection.push(chart("map-pca", "Map (PCA)", segmentMapChart({
-      x: Y, labels: sampleLabels, segmentNames: names, method: "PCA", ids: sampleIds, maxPoints, seed: r.config.seed,
+      x: Y, labels: sampleLabels, segmentNames: names, method: "PCA", ids: sampleIds, maxPoints, seed: r.config.seed, noiseName,
       explainedVarianceRatio: Array.from(pca.explainedVarianceRatio),
-    }), `The customers on the first two principal components of the preprocessed features (${pct(pca.explainedVarianceRatio[0] + pca.explainedVarianceRatio[1])} of the variance${axesFrom}), coloured by segment${sample.length < X.rows ? `; a stratified sample of ${sample.length} of ${X.rows}` : ""}.`));
+    }), `The customers on the first two principal components of the preprocessed features (${pct(pca.explainedVarianceRatio[0] + pca.explainedVarianceRatio[1])} of the variance${axesFrom}), coloured by segment${noise ? ", the outliers in grey" : ""}${sample.length < X.rows ? `; a stratified sample of ${sample.length} of ${X.rows}` : ""}.`));
   }
   const embeds = spread ? (["tsne", "umap"] as const).filter((m) => wanted.includes(m)) : [];
   if (embeds.length && X.rows < 10) {
@@ -297,7 +306,7 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
         onProgress: (p) => progress(`report: t-SNE map of ${sub.length} customers`, p.iteration / 1000),
       });
       mapSection.push(chart("map-tsne", "Map (t-SNE)", segmentMapChart({
-        x: t.embedding, labels: subLabels, segmentNames: names, method: "t-SNE", ids: subIds, maxPoints: m,
+        x: t.embedding, labels: subLabels, segmentNames: names, method: "t-SNE", ids: subIds, maxPoints: m, noiseName,
       }), `A t-SNE map (perplexity ${perplexity}) of ${who}: neighbours stay neighbours, but distances between groups mean little.${reduced}`));
     }
     if (embeds.includes("umap")) {
@@ -307,32 +316,49 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
         onProgress: (p) => progress(`report: UMAP map of ${sub.length} customers`, p.epoch / p.nEpochs),
       });
       mapSection.push(chart("map-umap", "Map (UMAP)", segmentMapChart({
-        x: Y, labels: subLabels, segmentNames: names, method: "UMAP", ids: subIds, maxPoints: m,
+        x: Y, labels: subLabels, segmentNames: names, method: "UMAP", ids: subIds, maxPoints: m, noiseName,
       }), `A UMAP map (${nNeighbors} neighbours) of ${who}: local neighbourhoods are kept; sizes and distances of groups mean little.${reduced}`));
     }
   }
-  const nonEmpty = new Set(labelsArr).size;
-  if (nonEmpty >= 2 && nonEmpty < X.rows) {
+  // The silhouette is over the customers in segments: noise (−1) is in no segment's silhouette.
+  const nonEmpty = new Set(labelsArr.filter((l) => l >= 0)).size;
+  const inSegments = noise ? labelsArr.length - noise.size : labelsArr.length;
+  if (noise && density) {
+    mapSection.push({
+      type: "text",
+      text: `The silhouette is computed over the customers in segments (noise left out): ${fmt(r.silhouette, 3)}; counting the outliers as one more group: ` +
+        `${fmt(density.silhouetteWithNoise, 3)}. The outliers are not a segment (they need not be close to each other), so the first is the measure of the segments; ` +
+        "the second says how much apart from the segments the outliers lie as a whole.",
+    });
+  }
+  if (nonEmpty >= 2 && nonEmpty < inSegments) {
     progress("report: silhouette plot");
     // All pairwise distances of the sample: at most about SILHOUETTE_WORK operations (fewer customers on wide tables).
     const silMax = Math.max(200, Math.min(maxPoints, 4000, Math.floor(Math.sqrt(SILHOUETTE_WORK / Math.max(1, X.cols)))));
     const silSample = stratifiedSample(r.labels, silMax, r.config.seed);
     const silLabels = Int32Array.from(silSample, (i) => r.labels[i]);
-    const silK = new Set(silLabels).size;
-    if (silK >= 2 && silK < silLabels.length) {
-      const samples = silhouetteSamples(takeRows(X, silSample), silLabels);
+    // Noise rows of the sample are left out of the silhouettes (and of the plot).
+    const inSeg = Int32Array.from(silSample).filter((i) => r.labels[i] >= 0);
+    const segLabels = Int32Array.from(inSeg, (i) => r.labels[i]);
+    const silK = new Set(segLabels).size;
+    if (silK >= 2 && silK < segLabels.length) {
+      const segSamples = silhouetteSamples(takeRows(X, inSeg), segLabels);
+      const samples = new Float64Array(silLabels.length).fill(NaN);
+      for (let i = 0, j = 0; i < silLabels.length; i++) if (silLabels[i] >= 0) samples[i] = segSamples[j++];
       let avg = 0;
-      for (const v of samples) avg += v;
-      avg /= samples.length;
-      mapSection.push(chart("silhouette", "Silhouette plot", silhouettePlotChart({ samples, labels: silLabels, segmentNames: names, average: avg }),
+      for (const v of segSamples) avg += v;
+      avg /= segSamples.length;
+      const left = silLabels.length - segLabels.length;
+      mapSection.push(chart("silhouette", "Silhouette plot", silhouettePlotChart({ samples, labels: silLabels, segmentNames: names, average: avg, noise: "omit", ...(noise ? { noiseName } : {}) }),
         `Each customer's silhouette (from −1, closer to another segment, to 1, well inside its own), sorted within each segment; the dashed line is the average, ${fmt(avg, 3)}` +
-          `${silSample.length < X.rows ? `, on a stratified sample of ${silSample.length} customers` : ""}.`));
+          `${silSample.length < X.rows ? `, on a stratified sample of ${inSeg.length} customers${noise ? " in segments" : ""}` : ""}` +
+          `${left ? `. The ${left} outliers of the sample are left out: they are in no segment's silhouette` : ""}.`));
     }
   } else {
     mapSection.push({
       type: "text",
       text: nonEmpty < 2
-        ? `The silhouette plot is left out: it needs customers in at least two segments, and all ${X.rows.toLocaleString("en-US")} are in one.`
+        ? `The silhouette plot is left out: it needs customers in at least two segments, and all ${inSegments.toLocaleString("en-US")}${noise ? " customers in segments" : ""} are in one.`
         : "The silhouette plot is left out: every customer is a segment of its own, and a silhouette needs a segment of two customers or more.",
     });
   }
@@ -355,19 +381,27 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
       }));
   }
 
+  // Density-based runs: how the segments and the outliers came about.
+  const densityBlocks = density ? densitySection(r, density, chart) : [];
+
   const sections: ReportSection[] = [
     { id: "summary", title: "Summary", blocks: summary },
     { id: "data", title: "Data", blocks: dataSection },
     { id: "preprocessing", title: "Preprocessing", blocks: prepSection },
-    { id: "choice-of-k", title: "Choice of k", blocks: kSection },
+    { id: "choice-of-k", title: density ? "Number of segments" : "Choice of k", blocks: kSection },
     { id: "segments", title: "Segments", blocks: segSection },
+    ...(densityBlocks.length ? [{ id: "density", title: "Density", blocks: densityBlocks }] : []),
     ...(treeSection.length ? [{ id: "dendrogram", title: "Dendrogram", blocks: treeSection }] : []),
     ...(options.extraSections ?? []),
     ...(rfmSection.length ? [{ id: "rfm", title: "RFM", blocks: rfmSection }] : []),
     { id: "maps", title: "Maps", blocks: mapSection },
   ];
   return {
-    document: { title: `Segments of ${options.source}`, subtitle: `${r.k} segments of ${data.rows.toLocaleString("en-US")} customers · Segmenta · seed ${r.config.seed}`, sections },
+    document: {
+      title: `Segments of ${options.source}`,
+      subtitle: `${r.k} segments${noise ? ` and ${noise.size.toLocaleString("en-US")} outliers` : ""} of ${data.rows.toLocaleString("en-US")} customers · Segmenta · seed ${r.config.seed}`,
+      sections,
+    },
     charts,
   };
 }
@@ -381,7 +415,7 @@ function hasSpread(X: Matrix): boolean {
 
 /** A described column's value in a segment: the share for a yes/no column, the mean for a number, the top category. */
 function profileValue(r: SegmentationResult, segment: number, column: string): string {
-  const p = r.profiles.segments.find((x) => x.id === segment);
+  const p = segment < 0 ? r.profiles.outliers : r.profiles.segments.find((x) => x.id === segment);
   const f = p?.features.find((x) => x.name === column);
   if (!f) return "—";
   if (f.kind === "boolean") return f.mean === null ? "—" : pct(f.mean);
@@ -390,6 +424,42 @@ function profileValue(r: SegmentationResult, segment: number, column: string): s
     return top ? `${top.value} ${pct(top.share)}` : "—";
   }
   return fmt(f.mean);
+}
+
+/** A segment's (or the outliers') profile as tables: numeric features against the population, and the categories that differ most. */
+function profileTables(p: SegmentProfile, pop: FeatureStats[], who: "segment" | "outliers"): ReportBlock[] {
+  const blocks: ReportBlock[] = [];
+  const numeric = p.features.filter((f): f is SegmentNumericFeature => f.kind !== "categorical");
+  if (numeric.length) {
+    blocks.push({
+      type: "table",
+      table: {
+        caption: `Numeric features: the ${who} against the population`,
+        head: ["feature", `${who} mean`, `${who} median`, "population mean", "population median", "difference (sd)"],
+        rows: numeric.map((f) => {
+          const q = pop.find((x) => x.name === f.name) as SegmentNumericFeature | undefined;
+          return [f.name, fmt(f.mean), fmt(f.median), fmt(q?.mean), fmt(q?.median), fmt(f.standardizedDifference, 3)];
+        }),
+        numeric: [false, true, true, true, true, true],
+      },
+    });
+  }
+  const cats = p.features.filter((f): f is SegmentCategoricalFeature => f.kind === "categorical");
+  if (cats.length) {
+    blocks.push({
+      type: "table",
+      table: {
+        caption: "Categories that differ most from the population",
+        head: ["feature", "category", `share in ${who}`, "share in population", "lift"],
+        rows: cats.filter((f) => f.topCategory !== null).map((f) => {
+          const c = f.categories.find((x) => x.value === f.topCategory)!;
+          return [f.name, c.value, pct(c.share), pct(c.populationShare), c.lift === null ? "—" : fmt(c.lift, 3)];
+        }),
+        numeric: [false, false, true, true, true],
+      },
+    });
+  }
+  return blocks;
 }
 
 function lastMerges(Z: Matrix, m: number): (number | string)[][] {
@@ -401,9 +471,152 @@ function lastMerges(Z: Matrix, m: number): (number | string)[][] {
 }
 
 function algorithmText(r: SegmentationResult): string {
+  const d = r.density;
+  if (d?.algorithm === "dbscan") return `DBSCAN (eps ${fmt(d.eps, 3)} ${epsHow(r, d)}, minSamples ${d.minSamples}${metricText(r)})`;
+  if (d?.algorithm === "hdbscan") {
+    return `HDBSCAN (minClusterSize ${d.minClusterSize ?? "—"}, minSamples ${d.minSamples}` +
+      `${r.config.clusterSelectionMethod === "leaf" ? ", leaf selection" : ""}${r.config.clusterSelectionEpsilon > 0 ? `, clusterSelectionEpsilon ${r.config.clusterSelectionEpsilon}` : ""}${metricText(r)})`;
+  }
+  if (d?.algorithm === "optics") {
+    return `OPTICS (minSamples ${d.minSamples}, ${d.eps !== null ? `the reachability cut at eps ${fmt(d.eps, 3)}` : `xi ${r.config.xi}${d.minClusterSize !== null ? `, minClusterSize ${d.minClusterSize}` : ""}`}${metricText(r)})`;
+  }
   if (r.config.algorithm === "minibatch-kmeans") return `mini-batch K-Means (batches of ${r.config.batchSize})`;
   if (r.config.algorithm === "agglomerative") return `agglomerative clustering (${r.config.linkage} linkage)`;
   return `K-Means (${r.config.nInit} initialisations, seed ${r.config.seed})`;
+}
+
+/** The metric, when not the default euclidean one. */
+function metricText(r: SegmentationResult): string {
+  return r.config.metric !== "euclidean" ? `, ${r.config.metric} distance` : "";
+}
+
+/** How DBSCAN's eps came about, in a few words for the summary. */
+function epsHow(r: SegmentationResult, d: DensityInfo): string {
+  if (r.config.eps !== "auto") return "given";
+  if (d.kDistance && d.kDistance.kneeIndex === null) return "from the k-distance curve, which has no clear knee";
+  return "chosen at the knee of the k-distance curve";
+}
+
+/** Why the outliers are outliers, by algorithm. */
+function densityNoiseWhy(d: DensityInfo): string {
+  if (d.algorithm === "dbscan") return `customers with fewer than ${d.minSamples} customers within eps ${fmt(d.eps, 3)} who are not within eps of such a core customer either`;
+  if (d.algorithm === "hdbscan") return `customers in no group of at least ${d.minClusterSize ?? "minClusterSize"} that persists in the cluster tree`;
+  return d.eps !== null
+    ? `customers whose reachability exceeds eps ${fmt(d.eps, 3)} and who are not core customers`
+    : "customers in no steep valley of the reachability plot";
+}
+
+/** How a density-based run found its number of segments. */
+function densityCountText(r: SegmentationResult, d: DensityInfo): string {
+  const k = `${r.k} segment${r.k === 1 ? "" : "s"}`;
+  const out = r.noise && r.noise.size > 0
+    ? ` ${r.noise.size.toLocaleString("en-US")} customers (${pct(r.noise.share)}) fit none and are outliers.`
+    : " Every customer fits a segment: there are no outliers.";
+  const name = d.algorithm === "dbscan" ? "DBSCAN" : d.algorithm === "hdbscan" ? "HDBSCAN" : "OPTICS";
+  let how: string;
+  if (d.algorithm === "dbscan") {
+    how = `${name} finds the number of segments from the density: ${k} at eps ${fmt(d.eps, 3)} with minSamples ${d.minSamples}. ` +
+      `A segment is the customers linked by chains of core customers (at least ${d.minSamples} customers, themselves included, within eps), with the customers within eps of them.` +
+      (d.epsReason ? ` eps: ${d.epsReason}.` : "");
+  } else if (d.algorithm === "hdbscan") {
+    how = `${name} finds the number of segments from the density: ${k}, the groups of at least ${d.minClusterSize ?? "minClusterSize"} customers ` +
+      (r.config.clusterSelectionMethod === "leaf" ? "at the leaves of the cluster tree (the finest groups)." : "that persist longest as the density threshold rises (excess of mass).") +
+      ` Core distances use minSamples ${d.minSamples}.`;
+  } else {
+    how = `${name} finds the number of segments from the density: ${k}` +
+      (d.eps !== null ? ` at the cut of the reachability plot at eps ${fmt(d.eps, 3)}` : `, the valleys of the reachability plot whose sides are steeper than xi ${r.config.xi}`) +
+      ` (minSamples ${d.minSamples}).` + (d.epsReason ? ` ${capitalize(d.epsReason)}.` : "");
+  }
+  return `${how}${out} The number of segments is found, not chosen: there is no choice of k to show. See the Density section for the evidence.`;
+}
+
+function ordinal(k: number): string {
+  const s = k % 100 >= 11 && k % 100 <= 13 ? "th" : ["th", "st", "nd", "rd"][k % 10] ?? "th";
+  return `${k}${s}`;
+}
+
+function capitalize(s: string): string {
+  return s.length ? s[0].toUpperCase() + s.slice(1) : s;
+}
+
+/**
+ * The Density section: DBSCAN's k-distance curve (the knee and eps), OPTICS's reachability,
+ * HDBSCAN's membership probabilities, each as a chart with its numbers, or as a table when
+ * the chart is not at hand.
+ */
+function densitySection(
+  r: SegmentationResult, d: DensityInfo, chart: (id: string, title: string, spec: TopLevelSpec, description: string, table?: ReportTable) => ReportBlock,
+): ReportBlock[] {
+  const blocks: ReportBlock[] = [];
+  if (d.algorithm === "dbscan" && d.kDistance) {
+    const kd = d.kDistance;
+    const n = kd.distances.length;
+    blocks.push({
+      type: "text",
+      text: `The k-distance curve: every customer's distance to its ${ordinal(kd.minSamples)} nearest neighbour (the customer itself counted), sorted, over ${kd.rows.toLocaleString("en-US")} customers. ` +
+        `Customers left of eps (${fmt(kd.eps, 3)}) have ${kd.minSamples} customers within eps and are cores of segments; where the curve rises steeply, customers lie in sparse places. ${kd.reason}.`,
+    });
+    if (d.core) {
+      let core = 0;
+      for (const c of d.core) core += c;
+      const noise = d.noise;
+      const all = d.core.length;
+      blocks.push({
+        type: "table",
+        table: {
+          caption: "The customers by their place in the density",
+          head: ["customers", "how many", "share"],
+          rows: [
+            ["core (at least minSamples within eps)", core, pct(core / all)],
+            ["border (within eps of a core)", all - core - noise, pct((all - core - noise) / all)],
+            ["outliers (neither)", noise, pct(noise / all)],
+          ],
+          numeric: [false, true, true],
+        },
+      });
+    }
+    // The chart of the curve (kDistanceChart of src/charts/density.ts) goes here; meanwhile its numbers.
+    const qs = [0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1];
+    blocks.push({
+      type: "table",
+      table: {
+        caption: `The k-distance curve at some of its quantiles (the knee ${kd.kneeIndex === null ? "not found" : "found"}; eps ${fmt(kd.eps, 3)})`,
+        head: ["share of customers", `distance to the ${ordinal(kd.minSamples)} neighbour`],
+        rows: n ? qs.map((q) => [pct(q), fmt(kd.distances[Math.min(n - 1, Math.round(q * (n - 1)))], 4)]) : [],
+        numeric: [true, true],
+      },
+    });
+  }
+  if (d.algorithm === "optics" && d.reachability) {
+    const { ordering, reachability } = d.reachability;
+    let finite = 0;
+    let max = 0;
+    for (const v of reachability) {
+      if (Number.isFinite(v)) {
+        finite++;
+        if (v > max) max = v;
+      }
+    }
+    blocks.push({
+      type: "text",
+      text: `The reachability plot: the ${ordering.length.toLocaleString("en-US")} customers in OPTICS's processing order, each at its reachability distance (how far it is from the dense region reached before it). ` +
+        `Valleys are segments; peaks separate them; the customers on high ground are outliers. ${finite.toLocaleString("en-US")} customers have a finite reachability (largest ${fmt(max, 4)}).`,
+    });
+    // The reachability plot (reachabilityChart of src/charts/density.ts) goes here.
+  }
+  if (d.algorithm === "hdbscan" && d.probabilities) {
+    const bins = 10;
+    const counts = new Array<number>(bins).fill(0);
+    for (let i = 0; i < d.probabilities.length; i++) if (r.labels[i] >= 0) counts[Math.min(bins - 1, Math.floor(d.probabilities[i] * bins))]++;
+    blocks.push(chart("membership", "Membership", membershipChart({ probabilities: d.probabilities, labels: r.labels }),
+      "How strongly each customer in a segment belongs to it: 1 in the segment's core, lower towards its edge, where it shades into sparse space. The outliers (membership 0) are left out.",
+      {
+        head: ["membership probability", "customers in segments"],
+        rows: counts.map((c, b) => [`${(b / bins).toFixed(1)}–${((b + 1) / bins).toFixed(1)}`, c]),
+        numeric: [false, true],
+      }));
+  }
+  return blocks;
 }
 
 function silhouetteWords(s: number): string {
@@ -416,8 +629,9 @@ function silhouetteWords(s: number): string {
 
 /** Heatmap input: numeric features' standardized differences, then each categorical feature's most distinctive categories. */
 function heatmapInput(r: SegmentationResult): { segments: string[]; segmentLabels: number[]; features: string[]; values: number[][]; labels: number[][] } {
-  // Segments without customers have no profile: they are left out (one row per profiled segment).
+  // Segments without customers have no profile: they are left out (one row per profiled segment); the outliers last.
   const segs = r.segments.filter((s) => s.size > 0).map((s) => r.profiles.segments.find((p) => p.id === s.segment)).filter((p) => p !== undefined);
+  if (r.noise && r.profiles.outliers) segs.push(r.profiles.outliers);
   if (!segs.length) return { segments: [], segmentLabels: [], features: [], values: [], labels: [] };
   const columns: { name: string; get: (p: (typeof segs)[number]) => [number, number] }[] = [];
   for (const f of segs[0].features) {
@@ -450,7 +664,7 @@ function heatmapInput(r: SegmentationResult): { segments: string[]; segmentLabel
   }
   const cols = columns.slice(0, 30);
   return {
-    segments: segs.map((p) => r.segments.find((s) => s.segment === p.id)?.name ?? `Segment ${p.id}`),
+    segments: segs.map((p) => (p.id < 0 ? r.noise?.name ?? p.name : r.segments.find((s) => s.segment === p.id)?.name ?? `Segment ${p.id}`)),
     segmentLabels: segs.map((p) => p.id),
     features: cols.map((c) => c.name),
     values: segs.map((p) => cols.map((c) => c.get(p)[0])),
