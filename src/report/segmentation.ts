@@ -234,11 +234,16 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
         (density ? ` (${densityNoiseWhy(density)})` : "") + "; a customer no segment's rules match is a candidate outlier, not a certain one.",
     });
     blocks.push(...(options.segmentBlocks?.[-1] ?? []));
-    segSection.push({ type: "segment", id: -1, name: noise.name, summary: `${noise.size.toLocaleString("en-US")} customers (${pct(noise.share)}). ${noise.description}`, blocks });
+    // The description already says how many they are ("312 customers (4.1%) fit no segment: …").
+    segSection.push({ type: "segment", id: -1, name: noise.name, summary: noise.description || `${noise.size.toLocaleString("en-US")} customers (${pct(noise.share)}) fit no segment.`, blocks });
   }
 
   if (r.rules.segments.some((x) => x.rules.length)) {
-    segSection.push({ type: "code", caption: "Every customer's segment by the rules, as a SQL expression (the first segment whose rules match; rows no rule matches get NULL)", text: r.rulesSql });
+    segSection.push({
+      type: "code",
+      caption: `Every customer's segment by the rules, as a SQL expression (the first segment whose rules match; rows no rule matches get NULL${noise ? ", as the outliers should" : ""})`,
+      text: r.rulesSql,
+    });
   }
 
   // RFM grid.
@@ -517,7 +522,7 @@ function densityCountText(r: SegmentationResult, d: DensityInfo): string {
   if (d.algorithm === "dbscan") {
     how = `${name} finds the number of segments from the density: ${k} at eps ${fmt(d.eps, 3)} with minSamples ${d.minSamples}. ` +
       `A segment is the customers linked by chains of core customers (at least ${d.minSamples} customers, themselves included, within eps), with the customers within eps of them.` +
-      (d.epsReason ? ` eps: ${d.epsReason}.` : "");
+      (d.epsReason ? ` How eps was chosen: ${d.epsReason}.` : "");
   } else if (d.algorithm === "hdbscan") {
     how = `${name} finds the number of segments from the density: ${k}, the groups of at least ${d.minClusterSize ?? "minClusterSize"} customers ` +
       (r.config.clusterSelectionMethod === "leaf" ? "at the leaves of the cluster tree (the finest groups)." : "that persist longest as the density threshold rises (excess of mass).") +
@@ -554,7 +559,7 @@ function densitySection(
     blocks.push({
       type: "text",
       text: `The k-distance curve: every customer's distance to its ${ordinal(kd.minSamples)} nearest neighbour (the customer itself counted), sorted, over ${kd.rows.toLocaleString("en-US")} customers. ` +
-        `Customers left of eps (${fmt(kd.eps, 3)}) have ${kd.minSamples} customers within eps and are cores of segments; where the curve rises steeply, customers lie in sparse places. ${kd.reason}.`,
+        `Customers left of eps (${fmt(kd.eps, 3)}) have ${kd.minSamples} customers within eps and are cores of segments; where the curve rises steeply, customers lie in sparse places. ${capitalize(kd.reason)}.`,
     });
     if (d.core) {
       let core = 0;
