@@ -4,12 +4,13 @@
  * import it (io/worker.ts), so kernels are ordinary modules that may share helpers.
  */
 import { clusterKernels } from "../cluster/kernels/index.js";
+import { hdbscanKernels } from "../cluster/density/hdbscan-kernels.js";
 import { metricsKernels } from "../metrics/kernels/index.js";
 import { neighborsKernels } from "../neighbors/kernels.js";
 
 export type AnyKernel = (shared: never, params: never, chunkStart: number, chunkEnd: number) => void;
 
-const records: Record<string, AnyKernel>[] = [clusterKernels, metricsKernels, neighborsKernels];
+const records: Record<string, AnyKernel>[] = [clusterKernels, hdbscanKernels, metricsKernels, neighborsKernels];
 
 export const KERNELS: Readonly<Record<string, AnyKernel>> = (() => {
   const all: Record<string, AnyKernel> = {};
