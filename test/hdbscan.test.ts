@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { HDBSCAN, HDBSCANModel, type HDBSCANJSON } from "../src/cluster/density/hdbscan.js";
 import { computeStability, condenseTree, selectClusters, singleLinkage, sortEdges } from "../src/cluster/density/hdbscan-tree.js";
@@ -189,9 +190,10 @@ describe("HDBSCAN: the minimum spanning tree", () => {
 });
 
 describe("HDBSCAN: labels", () => {
-  it("do not depend on row order (up to renumbering)", async () => {
+  it("do not depend on row order (up to renumbering) when no weights tie", async () => {
+    // minSamples 1: core distances 0, weights are the (distinct) distances.
     const X = blobs(1500, 2, 4, 21, 1.2);
-    const a = await new HDBSCAN({ minClusterSize: 15 }).fit(X);
+    const a = await new HDBSCAN({ minClusterSize: 15, minSamples: 1 }).fit(X);
     const rng = new Random(3);
     const perm = Array.from({ length: 1500 }, (_, i) => i);
     for (let i = perm.length - 1; i > 0; i--) {
@@ -200,7 +202,7 @@ describe("HDBSCAN: labels", () => {
     }
     const data = new Float64Array(3000);
     perm.forEach((p, i) => data.set(X.data.subarray(p * 2, p * 2 + 2), i * 2));
-    const b = await new HDBSCAN({ minClusterSize: 15 }).fit({ data, rows: 1500, cols: 2 });
+    const b = await new HDBSCAN({ minClusterSize: 15, minSamples: 1 }).fit({ data, rows: 1500, cols: 2 });
     const back = new Int32Array(1500);
     perm.forEach((p, i) => (back[p] = b.labels[i]));
     expect(a.nClusters).toBeGreaterThanOrEqual(3);
@@ -213,7 +215,11 @@ describe("HDBSCAN: labels", () => {
     const n = 300;
     const D = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) D[i * n + j] = Math.hypot(X.data[2 * i] - X.data[2 * j], X.data[2 * i + 1] - X.data[2 * j + 1]);
+      for (let j = 0; j < n; j++) {
+        const dx = X.data[2 * i] - X.data[2 * j];
+        const dy = X.data[2 * i + 1] - X.data[2 * j + 1];
+        D[i * n + j] = Math.sqrt(dx * dx + dy * dy);
+      }
     }
     const a = await new HDBSCAN({ minClusterSize: 10 }).fit(X);
     const b = await new HDBSCAN({ minClusterSize: 10, metric: "precomputed" }).fit({ data: D, rows: n, cols: n });
@@ -381,4 +387,70 @@ describe("HDBSCAN tree functions", () => {
     expect(Array.from(sel.labels)).toEqual([0, 0, 1, 1]);
     expect(Array.from(sel.selected)).toEqual([5, 6]);
   });
+});
+
+interface FixtureHDBSCAN {
+  params: Record<string, number | string | boolean | null>;
+  labels: number[];
+  probabilities: number[];
+  mst_weights_sorted: number[];
+  n_clusters: number;
+  condensed_tree?: { parent: number[]; child: number[]; lambda_val: (number | null)[]; child_size: number[] };
+}
+interface FixtureCase {
+  name: string;
+  n: number;
+  X: number[][];
+  hdbscan?: FixtureHDBSCAN[];
+  core_distances?: { min_samples: number; metric: string; values: number[] }[];
+}
+const fixture = JSON.parse(readFileSync(new URL("./fixtures/density.json", import.meta.url), "utf8")) as { cases: FixtureCase[] };
+
+function camelOptions(params: FixtureHDBSCAN["params"]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(params)) out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
+  return out;
+}
+
+describe("HDBSCAN against the scikit-learn ≥ 1.3 reference (test/fixtures/density.json)", () => {
+  for (const c of fixture.cases) {
+    for (const h of c.hdbscan ?? []) {
+      it(`${c.name} ${JSON.stringify(h.params)}`, async () => {
+        const m = await new HDBSCAN(camelOptions(h.params)).fit(c.X);
+        // The spanning tree's weights (the single-linkage heights) equal the reference's.
+        const heights = heightsOf(m).sort((a, b) => a - b);
+        expect(heights.length).toBe(c.n - 1);
+        for (let i = 0; i < heights.length; i++) expect(Math.abs(heights[i] - h.mst_weights_sorted[i])).toBeLessThanOrEqual(1e-12 * Math.max(1, heights[i]));
+        // The issue's bar: the same number of clusters, adjusted Rand ≥ 0.99, noise within 1 %.
+        expect(m.nClusters).toBe(h.n_clusters);
+        expect(adjustedRandScore(Int32Array.from(h.labels), m.labels)).toBeGreaterThanOrEqual(0.99);
+        const noise = (l: ArrayLike<number>) => Array.from(l).filter((x) => x < 0).length;
+        expect(Math.abs(noise(m.labels) - noise(h.labels))).toBeLessThanOrEqual(0.01 * c.n);
+        // Ties are ordered as scikit-learn orders them, so in fact nearly every label (numbering
+        // included) and probability is the reference's.
+        let same = 0;
+        for (let i = 0; i < c.n; i++) {
+          if (m.labels[i] !== h.labels[i]) continue;
+          same++;
+          expect(Math.abs(m.probabilities[i] - h.probabilities[i])).toBeLessThan(1e-9);
+        }
+        expect(same).toBeGreaterThanOrEqual(c.n - Math.max(1, Math.floor(0.001 * c.n)));
+        if (h.condensed_tree && same === c.n) {
+          // The same rows (row order may differ inside a run of points leaving together).
+          const t = m.condensedTree;
+          const ours = Array.from(t.child, (x, i) => `${t.parent[i]} ${x} ${t.childSize[i]} ${t.lambdaVal[i]}`).sort();
+          const ref = h.condensed_tree;
+          const theirs = ref.child.map((x, i) => `${ref.parent[i]} ${x} ${ref.child_size[i]} ${ref.lambda_val[i] ?? Infinity}`).sort();
+          expect(ours).toEqual(theirs);
+        }
+      });
+    }
+    for (const cd of c.core_distances ?? []) {
+      if (cd.metric === "cosine") continue;
+      it(`${c.name}: core distances (minSamples ${cd.min_samples}, ${cd.metric})`, async () => {
+        const m = await new HDBSCAN({ minClusterSize: Math.max(2, cd.min_samples), minSamples: cd.min_samples, metric: cd.metric as "euclidean" }).fit(c.X);
+        for (let i = 0; i < c.n; i++) expect(Math.abs(m.coreDistances[i] - cd.values[i])).toBeLessThanOrEqual(1e-12 * Math.max(1, cd.values[i]));
+      });
+    }
+  }
 });

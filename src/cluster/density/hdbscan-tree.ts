@@ -83,13 +83,120 @@ export function singleLinkage(from: Int32Array, to: Int32Array, weight: Float64A
   return Z;
 }
 
-/** Edge order by increasing weight, equal weights in the given order (a stable sort). */
+/**
+ * Edge order by increasing weight as numpy's np.argsort (kind "quicksort", numpy's
+ * introsort for float64 without AVX-512 argsort, numpy < 1.25) orders them, tied edges
+ * included: scikit-learn sorts its Prim edges this way, and the order of tied merges decides
+ * how the condensed tree splits. (Median-of-three quicksort down to 16 elements, then
+ * insertion sort; heapsort past 2·log2(n) levels, as numpy's aquicksort_.)
+ */
 export function sortEdges(weight: Float64Array): Int32Array {
-  const m = weight.length;
-  const order = new Int32Array(m);
-  for (let i = 0; i < m; i++) order[i] = i;
-  order.sort((x, y) => weight[x] - weight[y] || x - y);
-  return order;
+  const num = weight.length;
+  const t = new Int32Array(num);
+  for (let i = 0; i < num; i++) t[i] = i;
+  if (num < 2) return t;
+  const v = weight;
+  const SMALL = 16;
+  const stack = new Int32Array(256);
+  const depthStack = new Int32Array(128);
+  let sp = 0;
+  let dp = 0;
+  let pl = 0;
+  let pr = num - 1;
+  let cdepth = 2 * (31 - Math.clz32(num));
+  const swap = (a: number, b: number): void => {
+    const x = t[a];
+    t[a] = t[b];
+    t[b] = x;
+  };
+  for (;;) {
+    if (cdepth < 0) {
+      heapsortRange(v, t, pl, pr - pl + 1);
+    } else {
+      while (pr - pl > SMALL) {
+        const pm = pl + ((pr - pl) >> 1);
+        if (v[t[pm]] < v[t[pl]]) swap(pm, pl);
+        if (v[t[pr]] < v[t[pm]]) swap(pr, pm);
+        if (v[t[pm]] < v[t[pl]]) swap(pm, pl);
+        const vp = v[t[pm]];
+        let pi = pl;
+        let pj = pr - 1;
+        swap(pm, pj);
+        for (;;) {
+          do ++pi;
+          while (v[t[pi]] < vp);
+          do --pj;
+          while (vp < v[t[pj]]);
+          if (pi >= pj) break;
+          swap(pi, pj);
+        }
+        swap(pi, pr - 1);
+        if (pi - pl < pr - pi) {
+          stack[sp++] = pi + 1;
+          stack[sp++] = pr;
+          pr = pi - 1;
+        } else {
+          stack[sp++] = pl;
+          stack[sp++] = pi - 1;
+          pl = pi + 1;
+        }
+        depthStack[dp++] = --cdepth;
+      }
+      for (let pi = pl + 1; pi <= pr; pi++) {
+        const vi = t[pi];
+        const x = v[vi];
+        let pj = pi;
+        while (pj > pl && x < v[t[pj - 1]]) {
+          t[pj] = t[pj - 1];
+          pj--;
+        }
+        t[pj] = vi;
+      }
+    }
+    if (sp === 0) break;
+    pr = stack[--sp];
+    pl = stack[--sp];
+    cdepth = depthStack[--dp];
+  }
+  return t;
+}
+
+/** numpy's aheapsort_ on t[start .. start + n) (1-based heap as there). */
+function heapsortRange(v: Float64Array, t: Int32Array, start: number, n: number): void {
+  const a = (i: number): number => t[start + i - 1];
+  const set = (i: number, x: number): void => {
+    t[start + i - 1] = x;
+  };
+  let i: number;
+  let j: number;
+  let l: number;
+  let tmp: number;
+  for (l = n >> 1; l > 0; --l) {
+    tmp = a(l);
+    for (i = l, j = l << 1; j <= n;) {
+      if (j < n && v[a(j)] < v[a(j + 1)]) j += 1;
+      if (v[tmp] < v[a(j)]) {
+        set(i, a(j));
+        i = j;
+        j += j;
+      } else break;
+    }
+    set(i, tmp);
+  }
+  for (; n > 1;) {
+    tmp = a(n);
+    set(n, a(1));
+    n -= 1;
+    for (i = 1, j = 2; j <= n;) {
+      if (j < n && v[a(j)] < v[a(j + 1)]) j++;
+      if (v[tmp] < v[a(j)]) {
+        set(i, a(j));
+        i = j;
+        j += j;
+      } else break;
+    }
+    set(i, tmp);
+  }
 }
 
 /**

@@ -186,7 +186,7 @@ export async function boruvkaMST(
     ea[e] = index[ea[e]];
     eb[e] = index[eb[e]];
   }
-  return primOrderFromZero({ from: ea, to: eb, weight: ew }, n);
+  return primOrder({ from: ea, to: eb, weight: ew }, n, coreByRow, alpha, knn);
 }
 
 function orderRows(data: Float64Array, index: Int32Array, n: number, d: number): Float64Array {
@@ -204,46 +204,93 @@ function shareable<T extends TypedArray>(a: T, shared: boolean): T {
   return copy;
 }
 
+/** Extra candidate edges for primOrder: every row to its k nearest neighbours (row-major n × k). */
+export interface NeighborEdges {
+  indices: Int32Array;
+  distances: Float64Array;
+  k: number;
+}
+
 /**
- * The edges of a spanning tree in the order Prim's algorithm started at point 0 adds them
- * (the cheapest edge leaving the tree first; equal weights: the lowest new point, as
- * scikit-learn's scan takes), each oriented from the tree to the new point. scikit-learn
- * sorts its Prim edges by weight with numpy's quicksort, which in practice keeps tied
- * edges in this order; tied merges decide how the condensed tree splits, so the
+ * scikit-learn's Prim (mst_from_data_matrix, started at point 0) replayed on a sparse graph:
+ * the edges of a minimum spanning tree plus, when given, the edges from every row to its k
+ * nearest neighbours, weighted max(core_a, core_b, d / alpha). The graph holds a minimum
+ * spanning tree, so Prim on it finds one; and since tied weights almost always come from
+ * core distances (the edges from a point to the neighbours inside its core distance, all
+ * weighing that core distance), the neighbour edges let Prim choose among tied edges as
+ * scikit-learn's does on the full graph: the next point is the one of smallest weight, then
+ * smallest index; its edge comes from the first tree point that reached that weight. The
+ * edges come out in the order they are added, each from the tree point to the new one.
+ * scikit-learn sorts its Prim edges by weight with numpy's quicksort, which in practice keeps
+ * tied edges in this order; tied merges decide how the condensed tree splits, so the
  * single-linkage tree sorts these stably.
  */
-export function primOrderFromZero(e: MSTEdges, n: number): MSTEdges {
+export function primOrder(mst: MSTEdges, n: number, core: Float64Array, alpha: number, knn?: NeighborEdges): MSTEdges {
   const m = n - 1;
+  const k = knn ? knn.k : 0;
+  // Adjacency (CSR) of the MST's and the neighbours' edges, both directions.
   const deg = new Int32Array(n + 1);
   for (let i = 0; i < m; i++) {
-    deg[e.from[i] + 1]++;
-    deg[e.to[i] + 1]++;
+    deg[mst.from[i] + 1]++;
+    deg[mst.to[i] + 1]++;
+  }
+  if (knn) {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < k; j++) {
+        const q = knn.indices[i * k + j];
+        if (q === i || q < 0) continue;
+        deg[i + 1]++;
+        deg[q + 1]++;
+      }
+    }
   }
   for (let i = 0; i < n; i++) deg[i + 1] += deg[i];
-  const adj = new Int32Array(2 * m);
+  const total = deg[n];
+  const adjNode = new Int32Array(total);
+  const adjW = new Float64Array(total);
   const fill = deg.slice(0, n);
-  for (let i = 0; i < m; i++) {
-    adj[fill[e.from[i]]++] = i;
-    adj[fill[e.to[i]]++] = i;
-  }
-  // Binary heap of candidate edges keyed by (weight, new point); every edge enters once.
-  const heapEdge = new Int32Array(m);
-  const heapNode = new Int32Array(m);
-  let size = 0;
-  const w = e.weight;
-  const less = (a: number, b: number): boolean => w[heapEdge[a]] < w[heapEdge[b]] || (w[heapEdge[a]] === w[heapEdge[b]] && heapNode[a] < heapNode[b]);
-  const swap = (a: number, b: number): void => {
-    const te = heapEdge[a];
-    heapEdge[a] = heapEdge[b];
-    heapEdge[b] = te;
-    const tn = heapNode[a];
-    heapNode[a] = heapNode[b];
-    heapNode[b] = tn;
+  const add = (a: number, b: number, w: number): void => {
+    adjNode[fill[a]] = b;
+    adjW[fill[a]++] = w;
+    adjNode[fill[b]] = a;
+    adjW[fill[b]++] = w;
   };
-  const push = (edge: number, node: number): void => {
+  for (let i = 0; i < m; i++) add(mst.from[i], mst.to[i], mst.weight[i]);
+  if (knn) {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < k; j++) {
+        const q = knn.indices[i * k + j];
+        if (q === i || q < 0) continue;
+        let w = knn.distances[i * k + j] / alpha;
+        if (core[i] > w) w = core[i];
+        if (core[q] > w) w = core[q];
+        add(i, q, w);
+      }
+    }
+  }
+  // Lazy binary heap of (weight, point, source): pushed when a point's key strictly drops.
+  const cap = total + 1;
+  const hW = new Float64Array(cap);
+  const hU = new Int32Array(cap);
+  const hS = new Int32Array(cap);
+  let size = 0;
+  const less = (a: number, b: number): boolean => hW[a] < hW[b] || (hW[a] === hW[b] && hU[a] < hU[b]);
+  const swap = (a: number, b: number): void => {
+    const tw = hW[a];
+    hW[a] = hW[b];
+    hW[b] = tw;
+    const tu = hU[a];
+    hU[a] = hU[b];
+    hU[b] = tu;
+    const ts = hS[a];
+    hS[a] = hS[b];
+    hS[b] = ts;
+  };
+  const push = (w: number, u: number, src: number): void => {
     let i = size++;
-    heapEdge[i] = edge;
-    heapNode[i] = node;
+    hW[i] = w;
+    hU[i] = u;
+    hS[i] = src;
     while (i > 0) {
       const p = (i - 1) >> 1;
       if (!less(i, p)) break;
@@ -254,8 +301,9 @@ export function primOrderFromZero(e: MSTEdges, n: number): MSTEdges {
   const pop = (): void => {
     size--;
     if (size === 0) return;
-    heapEdge[0] = heapEdge[size];
-    heapNode[0] = heapNode[size];
+    hW[0] = hW[size];
+    hU[0] = hU[size];
+    hS[0] = hS[size];
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
@@ -267,28 +315,33 @@ export function primOrderFromZero(e: MSTEdges, n: number): MSTEdges {
       i = c;
     }
   };
+  const key = new Float64Array(n).fill(Infinity);
   const inTree = new Uint8Array(n);
   const from = new Int32Array(m);
   const to = new Int32Array(m);
   const weight = new Float64Array(m);
   const visit = (v: number): void => {
     inTree[v] = 1;
-    for (let k = deg[v]; k < deg[v + 1]; k++) {
-      const i = adj[k];
-      const u = e.from[i] === v ? e.to[i] : e.from[i];
-      if (!inTree[u]) push(i, u);
+    for (let t = deg[v]; t < deg[v + 1]; t++) {
+      const u = adjNode[t];
+      const w = adjW[t];
+      if (!inTree[u] && w < key[u]) {
+        key[u] = w;
+        push(w, u, v);
+      }
     }
   };
   visit(0);
   let added = 0;
   while (size > 0) {
-    const i = heapEdge[0];
-    const u = heapNode[0];
+    const u = hU[0];
+    const w = hW[0];
+    const src = hS[0];
     pop();
-    if (inTree[u]) continue;
-    from[added] = e.from[i] === u ? e.to[i] : e.from[i];
+    if (inTree[u] || w !== key[u]) continue;
+    from[added] = src;
     to[added] = u;
-    weight[added] = w[i];
+    weight[added] = w;
     added++;
     visit(u);
   }
