@@ -9,7 +9,7 @@ import type { Matrix } from "../src/core/matrix.js";
 import { type ParallelExecutor, setParallelExecutor, type TypedArray } from "../src/core/parallel.js";
 import { adjustedRandScore } from "../src/metrics/external.js";
 import { NeighborIndex, neighborsKernels } from "../src/neighbors/index.js";
-import { blobs } from "./helpers/workers.js";
+import { blobs, poolMaker } from "./helpers/workers.js";
 import { Random } from "../src/core/random.js";
 
 /** Mutual-reachability MST weight by a plain O(n²) Prim on the full matrix. */
@@ -186,6 +186,26 @@ describe("HDBSCAN: the minimum spanning tree", () => {
     } finally {
       setParallelExecutor(null);
     }
+  });
+});
+
+describe("HDBSCAN on worker threads", () => {
+  const newPool = poolMaker();
+  it("the same trees, labels and probabilities with 0, 1 and 2 workers", async () => {
+    const X = blobs(30_000, 2, 6, 13, 1.5);
+    const options = { minClusterSize: 12, minSamples: 6 };
+    setParallelExecutor(null);
+    const ref = await new HDBSCAN(options).fit(X);
+    for (const size of [1, 2]) {
+      const pool = newPool(size);
+      setParallelExecutor(pool);
+      const m = await new HDBSCAN(options).fit(X);
+      expect(pool.runs, "the pool was used").toBeGreaterThan(1);
+      expect(Array.from(m.singleLinkageTree.data)).toEqual(Array.from(ref.singleLinkageTree.data));
+      expect(Array.from(m.labels)).toEqual(Array.from(ref.labels));
+      expect(Array.from(m.probabilities)).toEqual(Array.from(ref.probabilities));
+    }
+    setParallelExecutor(null);
   });
 });
 
