@@ -530,7 +530,7 @@ function densityCountText(r: SegmentationResult, d: DensityInfo): string {
   } else {
     how = `${name} finds the number of segments from the density: ${k}` +
       (d.eps !== null ? ` at the cut of the reachability plot at eps ${fmt(d.eps, 3)}` : `, the valleys of the reachability plot whose sides are steeper than xi ${r.config.xi}`) +
-      ` (minSamples ${d.minSamples}).` + (d.epsReason ? ` ${capitalize(d.epsReason)}.` : "");
+      ` (minSamples ${d.minSamples}).`;
   }
   return `${how}${out} The number of segments is found, not chosen: there is no choice of k to show. See the Density section for the evidence.`;
 }
