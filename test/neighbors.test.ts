@@ -237,6 +237,8 @@ describe("k nearest and radius queries equal brute force", () => {
               }
               const c = index.radius(i, eps, buf);
               expect(Array.from(buf.data.subarray(0, c))).toEqual(want);
+              const u = index.radius(i, eps, buf, false);
+              expect(Array.from(buf.data.subarray(0, u)).sort((a, b) => a - b)).toEqual(want);
               expect(counts[i]).toBe(want.length);
               expect(Math.abs(wcounts[i] - wsum)).toBeLessThan(1e-9);
               // As an outside point, row i is not "itself": a zero row is at cosine distance 1 from every row.

@@ -160,20 +160,23 @@ export class NeighborIndex {
 
   /**
    * Indices of the indexed rows within eps (<=) of row i, i itself included, in ascending
-   * order, into out.data; returns their number.
+   * order, into out.data; returns their number. With sorted = false the order is the tree's
+   * (still deterministic), which saves sorting: about two thirds of the time of a query that
+   * finds hundreds of rows, for callers to whom the order does not matter (DBSCAN, OPTICS).
    */
-  radius(i: number, eps: number, out: IndexBuffer): number {
+  radius(i: number, eps: number, out: IndexBuffer, sorted = true): number {
     if (!Number.isInteger(i) || i < 0 || i >= this.n) throw new InputError(`row ${i} is not a row of the index (0 to ${this.n - 1})`);
-    return this.radiusAt(this.data, i * this.d, this.reduce(eps), out, i);
+    return this.radiusAt(this.data, i * this.d, this.reduce(eps), out, i, sorted);
   }
 
   /**
    * Indices of the indexed rows within eps (<=) of an outside point (d values of `point` at
-   * `offset`, raw: scaled to unit length here for cosine), ascending; returns their number.
+   * `offset`, raw: scaled to unit length here for cosine), ascending (or the tree's order
+   * with sorted = false); returns their number.
    */
-  radiusOfPoint(point: Float64Array, offset: number, eps: number, out: IndexBuffer): number {
+  radiusOfPoint(point: Float64Array, offset: number, eps: number, out: IndexBuffer, sorted = true): number {
     const r = this.reduce(eps);
-    if (this.code !== COSINE) return this.radiusAt(point, offset, r, out, -1);
+    if (this.code !== COSINE) return this.radiusAt(point, offset, r, out, -1, sorted);
     const zero = this.unitInto(point, offset, this.scratch, 0);
     if (zero && this.tree) {
       // A zero vector is at cosine distance 1 from everything (scikit-learn's convention).
@@ -182,7 +185,7 @@ export class NeighborIndex {
       for (let j = 0; j < this.n; j++) out.data[j] = j;
       return this.n;
     }
-    return this.radiusAt(this.scratch, 0, r, out, -1);
+    return this.radiusAt(this.scratch, 0, r, out, -1, sorted);
   }
 
   /** Scales d values of src at so to unit length into dst at dof; returns whether the row is zero. */
@@ -204,7 +207,7 @@ export class NeighborIndex {
     out.data = bigger;
   }
 
-  private radiusAt(q: Float64Array, qo: number, r: number, out: IndexBuffer, self: number): number {
+  private radiusAt(q: Float64Array, qo: number, r: number, out: IndexBuffer, self: number, sorted: boolean): number {
     const { n, d, tree } = this;
     if (!out.data) out.data = new Int32Array(64);
     if (tree) {
@@ -214,7 +217,7 @@ export class NeighborIndex {
         this.ensure(out, m);
         m = treeRadiusCollect(tree, d, q, qo, r, l1, out.data, this.stack);
       }
-      out.data.subarray(0, m).sort();
+      if (sorted) out.data.subarray(0, m).sort();
       return m;
     }
     const X = this.data;

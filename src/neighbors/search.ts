@@ -176,6 +176,22 @@ export function treeKnn(
     if (stackR[sp] > worst) continue;
     if (nodeIsLeaf[node] === 1) {
       const e = nodeEnd[node];
+      if (d === 2 && !l1) {
+        const q0 = q[qo];
+        const q1 = q[qo + 1];
+        for (let t = nodeStart[node]; t < e; t++) {
+          const x = ordered[2 * t] - q0;
+          const y = ordered[2 * t + 1] - q1;
+          const s = x * x + y * y;
+          if (s <= worst) {
+            const idx = index[t];
+            if (idx === self) continue;
+            size = heapOffer(outD, outI, o, size, k, s, idx);
+            if (size === k) worst = outD[o];
+          }
+        }
+        continue;
+      }
       for (let t = nodeStart[node]; t < e; t++) {
         const po = t * d;
         let s = 0;
@@ -241,6 +257,17 @@ export function treeRadiusCount(
       continue;
     }
     if (nodeIsLeaf[node] === 1) {
+      if (d === 2 && !l1 && weights === null) {
+        // The common case of two columns, unrolled.
+        const q0 = q[qo];
+        const q1 = q[qo + 1];
+        for (let t = s0; t < e; t++) {
+          const x = ordered[2 * t] - q0;
+          const y = ordered[2 * t + 1] - q1;
+          if (x * x + y * y <= r) total++;
+        }
+        continue;
+      }
       for (let t = s0; t < e; t++) {
         const po = t * d;
         let s = 0;
@@ -281,6 +308,16 @@ export function treeRadiusCollect(T: TreeArrays, d: number, q: Float64Array, qo:
       continue;
     }
     if (nodeIsLeaf[node] === 1) {
+      if (d === 2 && !l1) {
+        const q0 = q[qo];
+        const q1 = q[qo + 1];
+        for (let t = s0; t < e; t++) {
+          const x = ordered[2 * t] - q0;
+          const y = ordered[2 * t + 1] - q1;
+          if (x * x + y * y <= r) out[m++] = index[t];
+        }
+        continue;
+      }
       for (let t = s0; t < e; t++) {
         const po = t * d;
         let s = 0;
