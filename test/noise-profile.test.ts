@@ -70,7 +70,7 @@ describe("the outliers' profile on a hand-made table", () => {
     const o = p.outliers!;
     // Spend (80 against 19.58) is 2.12 standard units above the population (so "very high"); plan c 1.42.
     expect(o.name).toBe("Outliers: very high monthly spend, mostly c plan");
-    expect(o.description).toBe("3 customers (23%) fit no segment: monthly spend 4.1× the population's (80 against 20), 67% c plan (population: 15%).");
+    expect(o.description).toBe("3 customers (23%) fit no segment: monthly spend 80 on average, 4.1× the population's 20, 67% c plan (population: 15%).");
     expect(p.segments.map((s) => s.name)).not.toContain(o.name);
   });
 
@@ -189,7 +189,7 @@ describe("outliers in RFM vocabulary", () => {
     expect(d.slice(0, 2).sort()).toEqual(["frequency", "monetary"]);
     const words = { monetary: "big spenders", frequency: "frequent" } as Record<string, string>;
     expect(o.name).toBe(`Outliers: ${d.slice(0, 2).map((f) => words[f]).join(", ")}`);
-    expect(o.description).toMatch(/^10 customers \(4\.8%\) fit no segment: bought \d+ days ago on average \(population: \d+\), frequency \d+(\.\d)?× the population's \(\d+ against \d+(\.\d)?\), spend \d+(\.\d)?× the population's \([\d,]+ against [\d,]+\)\.$/);
+    expect(o.description).toMatch(/^10 customers \(4\.8%\) fit no segment: bought \d+ days ago on average \(population: \d+\), \d+ orders, \d+(\.\d)?× the population's \d+(\.\d)?, spent [\d,]+, \d+(\.\d)?× the population's [\d,]+\.$/);
     for (const s of p.segments) expect(s.name.startsWith("Outliers")).toBe(false);
   });
 });

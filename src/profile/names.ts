@@ -35,8 +35,8 @@
  * 2 standard units or more), never the RFM segment's name. When no feature sets them apart
  * on average, the feature they are most spread out on (standard deviation at least 1.5× the
  * population's): "Outliers: widely spread monthly charges"; else "Outliers: no common trait".
- * Their description says they fit no segment: "312 customers (4.1%) fit no segment: spend
- * 9× the population's (5,400 against 600), …". The segments' names do not depend on them, and
+ * Their description says they fit no segment: "312 customers (4.1%) fit no segment: spent
+ * 5,400, 9× the population's 600, …". The segments' names do not depend on them, and
  * the outliers' name never equals a segment's (" 2", " 3", ... otherwise).
  *
  * Descriptions: "<name>: <phrase>, <phrase>, <phrase>." with the segment's mean against the
@@ -451,12 +451,17 @@ function outlierLabel(d: DistinguishingFeature): string {
 
 /**
  * One phrase of the outliers' description: a positive mean at least twice the population's
- * as a ratio ("spend 9× the population's (5,400 against 600)"); otherwise as featurePhrase.
+ * with the ratio ("spent 5,400, 9× the population's 600", "14 orders, 3.5× the population's
+ * 4", "monthly charges 80 on average, 4× the population's 20"); otherwise as featurePhrase.
  */
 function outlierPhrase(d: DistinguishingFeature): string {
   const ratio = d.segmentValue / d.populationValue;
   if (d.kind === "numeric" && d.populationValue > 0 && ratio >= 2 && !isDays(d.feature) && !isRate(d.feature)) {
-    return `${humanizeFeatureName(d.feature)} ${formatNumber(ratio)}× the population's (${formatFeatureValue(d.feature, d.kind, d.segmentValue)} against ${formatFeatureValue(d.feature, d.kind, d.populationValue, false)})`;
+    const v = formatFeatureValue(d.feature, d.kind, d.segmentValue);
+    const times = `${formatNumber(ratio)}× the population's ${formatFeatureValue(d.feature, d.kind, d.populationValue, false)}`;
+    if (d.feature === "frequency") return `${v} orders, ${times}`;
+    if (d.feature === "monetary") return `spent ${v}, ${times}`;
+    return `${humanizeFeatureName(d.feature)} ${v} on average, ${times}`;
   }
   return featurePhrase(d);
 }
