@@ -84,9 +84,24 @@ export function neighborsKnnKernel(S: NeighborsShared, P: NeighborsParams, chunk
         const Q = S.Q!;
         for (let i = a; i < e; i++) treeKnn(T, d, Q, i * d, k, -1, l1, outD, outI, i * k, stackN, stackR);
       } else {
+        // Consecutive queries in tree order are near each other: the previous query's k-th
+        // distance plus the distance between the two bounds the current one's (triangle
+        // inequality), with a margin for rounding.
+        const X = T.ordered;
+        let prev = -1;
         for (let t = a; t < e; t++) {
           const i = T.index[t];
-          treeKnn(T, d, T.ordered, t * d, k, i, l1, outD, outI, i * k, stackN, stackR);
+          let bound = Infinity;
+          if (prev >= 0) {
+            let s = 0;
+            for (let j = 0; j < d; j++) {
+              const x = Math.abs(X[t * d + j] - X[(t - 1) * d + j]);
+              s += l1 ? x : x * x;
+            }
+            const b = l1 ? prev + s : Math.sqrt(prev) + Math.sqrt(s);
+            bound = (l1 ? b : b * b) * (1 + 1e-9) + 1e-300;
+          }
+          prev = treeKnn(T, d, X, t * d, k, i, l1, outD, outI, i * k, stackN, stackR, bound);
         }
       }
     }

@@ -152,21 +152,26 @@ export function heapSort(D: Float64Array, I: Int32Array, o: number, size: number
  * ascending (ties to the lower index), into outD / outI at offset o. With self >= 0 (the
  * query is tree row `self`) that row comes first at distance 0 and the k − 1 others follow.
  * `stackN`/`stackR` need 2·nLevels + 2 entries.
+ *
+ * `bound` (reduced; Infinity if unknown) is a distance within which the query is known to
+ * have k rows other than itself: rows and nodes beyond it are never looked at. If fewer
+ * than k are found within it (rounding), the search is run again without it, so the result
+ * is exact either way. Returns the reduced distance of the k-th row.
  */
 export function treeKnn(
   T: TreeArrays, d: number, q: Float64Array, qo: number, k: number, self: number, l1: boolean,
-  outD: Float64Array, outI: Int32Array, o: number, stackN: Int32Array, stackR: Float64Array,
-): void {
+  outD: Float64Array, outI: Int32Array, o: number, stackN: Int32Array, stackR: Float64Array, bound = Infinity,
+): number {
   const { ordered, index, nodeStart, nodeEnd, nodeIsLeaf, nodeLower, nodeUpper } = T;
   if (self >= 0) {
     outD[o] = 0;
     outI[o] = self;
     o++;
     k--;
-    if (k === 0) return;
+    if (k === 0) return 0;
   }
   let size = 0;
-  let worst = Infinity;
+  let worst = bound;
   stackN[0] = 0;
   stackR[0] = 0;
   let sp = 1;
@@ -231,7 +236,9 @@ export function treeKnn(
       stackR[sp++] = rb;
     }
   }
+  if (size < k) return treeKnn(T, d, q, qo, self >= 0 ? k + 1 : k, self, l1, outD, outI, self >= 0 ? o - 1 : o, stackN, stackR);
   heapSort(outD, outI, o, size);
+  return outD[o + k - 1];
 }
 
 /**
