@@ -214,7 +214,10 @@ async function densityResult(algorithm: "dbscan" | "hdbscan"): Promise<Segmentat
   const density: DensityInfo = algorithm === "dbscan"
     ? {
       algorithm, noise: o.size, eps, epsReason: "the distance to the 5th nearest neighbour rises steeply after 0.5: eps = 0.5", minSamples, minClusterSize: null,
-      kDistance: { distances: sorted, kneeIndex: 140, eps, reason: "the distance to the 5th nearest neighbour rises steeply after 0.5", minSamples, rows: n },
+      kDistance: {
+        distances: sorted, positions: Int32Array.from(sorted, (_, i) => i), kneeIndex: 140, eps, index: 140,
+        reason: "the distance to the 5th nearest neighbour rises steeply after 0.5", minSamples, rows: n,
+      },
       reachability: null, probabilities: null, core, silhouetteWithNoise,
     }
     : {
@@ -344,11 +347,16 @@ describe("the report of a density-based segmentation", async () => {
     if (!counts || counts.type !== "table") throw new Error("no table");
     const core = r.density!.core!.reduce((a, b) => a + b, 0);
     expect(counts.table.rows.map((row) => row[1])).toEqual([core, 160 - core - 10, 10]);
-    const curve = blocks.find((b) => b.type === "table" && b.table.caption!.startsWith("The k-distance curve"));
-    if (!curve || curve.type !== "table") throw new Error("no curve");
+    const curve = chartOf(blocks, "k-distance");
     const d = r.density!.kDistance!.distances;
-    expect(curve.table.rows[0]).toEqual(["0.0\u00a0%", String(Number(d[0].toPrecision(4)))]);
-    expect(curve.table.rows[curve.table.rows.length - 1]).toEqual(["100.0\u00a0%", String(Number(d[d.length - 1].toPrecision(4)))]);
+    expect(curve.table!.rows[0]).toEqual(["0.0\u00a0%", String(Number(d[0].toPrecision(4)))]);
+    expect(curve.table!.rows[curve.table!.rows.length - 1]).toEqual(["100.0\u00a0%", String(Number(d[d.length - 1].toPrecision(4)))]);
+    // The knee marked where the result puts it (position 140 of 160), at eps.
+    const rules = (curve.spec as unknown as { layer: Spec[] }).layer.filter((l) => (l.mark as { type: string }).type === "rule");
+    expect(rules.map((l) => (l.encoding as Record<string, { datum: number }>).y?.datum ?? (l.encoding as Record<string, { datum: number }>).x.datum))
+      .toEqual([0.5, Number((140 / 159).toPrecision(6))]);
+    expect(curve.description).toContain("the dashed lines mark eps = 0.5, at the knee of the curve");
+    expect(rep.charts["k-distance"]).toBe(curve.spec);
     const intro = blocks[0];
     expect(intro.type === "text" && intro.text).toContain("every customer's distance to its 5th nearest neighbour (the customer itself counted), sorted, over 160 customers");
   });
@@ -357,6 +365,36 @@ describe("the report of a density-based segmentation", async () => {
     const html = await renderReportHtml(doc);
     expect(html).toContain('id="segment--1"');
     expect(html).toContain("Outliers: very high spend");
+  });
+});
+
+describe("the report of an OPTICS segmentation", async () => {
+  const base = await densityResult("dbscan");
+  // Processing order: the segments' rows, each segment in a valley, then the outliers on high ground.
+  const n = base.labels.length;
+  const ordering = Int32Array.from(Array.from({ length: n }, (_, i) => i).sort((a, b) => (base.labels[a] < 0 ? 1 : 0) - (base.labels[b] < 0 ? 1 : 0) || base.labels[a] - base.labels[b] || a - b));
+  const reachability = Float64Array.from(base.labels, (l, i) => (l < 0 ? 2 + i / 100 : 0.1 * (l + 1) + (i % 7) / 100));
+  reachability[ordering[0]] = Infinity;
+  const r: SegmentationResult = {
+    ...base, config: { ...base.config, algorithm: "optics" },
+    density: { ...base.density!, algorithm: "optics", eps: null, epsReason: null, minClusterSize: 5, kDistance: null, core: null, reachability: { ordering, reachability } },
+  };
+  const rep = await buildSegmentationReport(r, shop().ds, { source: "shop", maps: [] });
+
+  it("the reachability plot, with each segment's reachabilities and the outliers' in a table", async () => {
+    const plot = chartOf(section(rep.document, "density"), "reachability");
+    const medianOf = (l: number): number => {
+      const v = Array.from(reachability).filter((x, i) => base.labels[i] === l && Number.isFinite(x)).sort((a, b) => a - b);
+      return v[Math.floor((v.length - 1) / 2)];
+    };
+    expect(plot.table!.rows.map((row) => row[0])).toEqual([...base.segments.map((s) => s.name), base.noise!.name]);
+    expect(plot.table!.rows.map((row) => row[1])).toEqual([50, 50, 50, 10]);
+    expect(plot.table!.rows.map((row) => row[2])).toEqual([0, 1, 2, -1].map((l) => String(Number(medianOf(l).toPrecision(4)))));
+    const color = ((plot.spec as unknown as { layer: Spec[] }).layer[0].encoding as { color: { scale: { range: string[] } } }).color.scale.range;
+    expect(color[color.length - 1]).toBe(NOISE_COLOR);
+    await expectRenders(plot.spec);
+    const [k] = section(rep.document, "choice-of-k");
+    expect(k.type === "text" && k.text).toMatch(/^OPTICS finds the number of segments from the density: 3 segments, the valleys of the reachability plot whose sides are steeper than xi 0\.05 \(minSamples 5\)\./);
   });
 });
 

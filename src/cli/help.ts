@@ -87,9 +87,32 @@ const TRANSACTIONS = `--transactions: <file> is a transaction log. Give the colu
 recency_days, frequency and monetary, each through a signed log1p before scaling. --type
 then applies to the transaction log.`;
 
+/** The density-based algorithms' flags, shared by cluster and tune. */
+const DENSITY = `Density-based segments (--algorithm dbscan, hdbscan or optics): the number of segments is found
+from the data, not given (--k is refused), and customers who fit no segment are outliers: segment
+-1, outlier 1 in the segments file, a group of their own ("Outliers: …") in the profiles and report.
+  --eps X|auto           dbscan: the radius of a customer's neighbourhood in the scaled features;
+                         auto (default): the knee of the k-distance curve, with the reason printed
+                         (segmenta tune --algorithm dbscan shows the curve and eps from half to twice it)
+  --min-samples N        dbscan, optics: customers within eps (itself counted) that make a customer a
+                         core of a segment (default twice the number of features, at least 5);
+                         hdbscan: the neighbours of its core distance (default --min-cluster-size)
+  --min-cluster-size N   hdbscan, optics: the smallest segment (default 1 % of the rows, at least 5)
+  --cluster-selection eom|leaf   hdbscan: the most persistent groups (eom, default) or the finest (leaf)
+  --cluster-selection-epsilon X  hdbscan: do not split groups closer than X
+  --metric euclidean|manhattan|cosine   the distance between customers (default euclidean)
+  --optics-method xi|dbscan      optics: segments where reachability drops steeply (xi, default) or a cut at --eps
+  --xi X                 optics: the steepness that bounds a segment (default 0.05)
+  --max-eps X            optics: the largest radius searched (default unbounded)
+The silhouette is computed over the customers in segments (outliers left out) and, beside it,
+with the outliers as one more group. predict: dbscan gives a new customer the segment of the
+nearest core customer within eps, else -1; hdbscan uses the hdbscan library's approximate
+prediction and adds a probability column; optics gives the segment of the nearest customer whose
+core distance reaches the new one, else -1.`;
+
 export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--features a,b,c] [--profile a,b] [--type COL=KIND] [--sheet NAME]
-                        [--algorithm kmeans|minibatch-kmeans|agglomerative] [--linkage ward|complete|average|single|centroid|median|weighted]
-                        [--k N|auto] [--seed N] [--n-init N] [--max-iter N] [--batch-size N] [preprocessing flags]
+                        [--algorithm kmeans|minibatch-kmeans|agglomerative|dbscan|hdbscan|optics] [--linkage ward|complete|average|single|centroid|median|weighted]
+                        [--k N|auto] [--seed N] [--n-init N] [--max-iter N] [--batch-size N] [density flags] [preprocessing flags]
                         [--out segments.csv] [--raw-csv] [--model model.json] [--report report.html] [--map pca,tsne,umap]
                         [--charts DIR] [--wide] [--json] [--debug]
        segmenta cluster <transactions> --transactions --customer C --date D (--amount A | --quantity Q --price P) ...
@@ -101,7 +124,8 @@ reports each segment's name, size, profile, a rule that picks it out, and the si
 Segments are numbered from the largest (0) down. --k auto chooses k over 2..8 as segmenta tune does.
 
 Outputs (written together, each to a temporary file first: a failed run changes none of them):
-  --out FILE             id, segment, segment_name (and outlier with --outliers …:drop), as CSV,
+  --out FILE             id, segment, segment_name (and outlier with --outliers …:drop or a density-
+                         based algorithm; probability with hdbscan), as CSV,
                          Parquet or JSON by extension; .csv.gz / .json.gz compress. Text cells
                          that a spreadsheet would run as a formula (=, +, -, @ …) get a leading
                          apostrophe; --raw-csv writes them as they are (for machine imports)
@@ -115,13 +139,15 @@ Outputs (written together, each to a temporary file first: a failed run changes 
 
 ${COLUMNS}
 
+${DENSITY}
+
 ${PREPROCESSING}
 
 ${TRANSACTIONS}
 
 ${COMMON_TAIL}`;
 
-export const tuneHelp = `usage: segmenta tune <file> [--algorithm kmeans|minibatch-kmeans|agglomerative] [--linkage ward|…] [--k 2..10] [--seed N] [--n-init N] [--max-iter N]
+export const tuneHelp = `usage: segmenta tune <file> [--algorithm kmeans|minibatch-kmeans|agglomerative|dbscan] [--linkage ward|…] [--k 2..10] [--seed N] [--n-init N] [--max-iter N]
                      [--batch-size N] [--gap-references B] [--bootstrap B] [--charts DIR] [--json] [--debug]
                      [--id COL] [--features a,b,c] [--profile a,b] [--type COL=KIND] [--sheet NAME] [preprocessing flags]
        segmenta tune <transactions> --transactions --customer C --date D (--amount A | --quantity Q --price P) ...
@@ -137,7 +163,14 @@ when that is 2, the best k of 3 and more is shown too. --charts DIR writes tune-
 tune-indices.svg and, with the gap statistic, tune-gap.svg (nothing is written without it).
 segmenta cluster --k auto makes the same choice over 2..8.
 
+With --algorithm dbscan there is no k to choose: tune shows the k-distance curve (each
+customer's distance to its --min-samples-th neighbour, sorted), the eps at its knee with the
+reason, and DBSCAN at eps from half to twice that (segments, outliers, the largest segment's
+share, silhouette); --charts DIR writes tune-k-distance.svg.
+
 ${COLUMNS}
+
+${DENSITY}
 
 ${PREPROCESSING}
 
@@ -152,6 +185,10 @@ types, preprocessing and centers; the model is checked first (its shapes, its nu
 its checksum). --out gets id, segment and segment_name (CSV, Parquet or JSON by extension;
 .gz compresses; --raw-csv as for cluster). On the training file it reproduces the training
 segments (K-Means; agglomerative says how far the nearest-segment rule agrees with the tree).
+Density-based models (dbscan, hdbscan, optics) mark new customers who fit no segment as
+outliers (segment -1, outlier 1): dbscan when no core customer lies within eps, hdbscan by the
+hdbscan library's approximate prediction (with a probability column), optics when no nearby
+customer's core distance reaches them.
 A model fitted with cluster --transactions records how its features were computed: given a
 transaction log (with the log's customer and date columns), predict computes the same RFM
 features, as of --as-of (default: the day after the log's last transaction), and scores them.

@@ -1,15 +1,17 @@
 import { join } from "node:path";
 import { elbowChart, gapChart, indicesChart } from "../charts/choose-k.js";
+import { kDistanceChart } from "../charts/density.js";
 import { InputError } from "../core/errors.js";
 import type { RfmMapping } from "../io/rfm.js";
 import { checkDistinctPaths, checkOutputPath, type NamedPath, OutputBatch } from "../io/write.js";
 import { type ChooseKResult, type KVoter, VOTER_NAMES } from "../metrics/choose-k.js";
-import { parseConfig, type SegmentationConfigInput } from "../pipeline/config.js";
+import { isDensityAlgorithm, parseConfig, type SegmentationConfigInput } from "../pipeline/config.js";
+import { type EpsCandidate, epsCandidates, epsSweep } from "../pipeline/density.js";
 import { renderSvg } from "../report/render.js";
 import {
-  type ClusterRun, clusterFile, printPlan, rfmSegmentationInput, SEGMENTATION_OPTIONS, segmentationInput, type SegmentationValues,
+  checkKForAlgorithm, type ClusterRun, clusterFile, printPlan, rfmSegmentationInput, SEGMENTATION_OPTIONS, segmentationInput, type SegmentationValues,
 } from "./cluster.js";
-import { fmtNum, type Io, onePositional, parse, parseTypes, parseWholeNumber, table } from "./common.js";
+import { endProgress, fmtNum, type Io, onePositional, parse, parseTypes, parseWholeNumber, pct, progress, table } from "./common.js";
 import { describeRfm, givenMappingFlag, RFM_MAPPING_OPTIONS, rfmMapping, type RfmMappingValues, withRfmFile } from "./rfm.js";
 
 
@@ -48,6 +50,7 @@ export async function tuneCommand(args: string[], io: Io): Promise<number> {
     ...RFM_MAPPING_OPTIONS,
   });
   const file = onePositional("tune", positionals, "data file");
+  if (values.algorithm !== undefined && isDensityAlgorithm(values.algorithm)) return tuneDensity(file, values, io);
   const kRange = parseKRange(values.k) ?? { min: 2, max: 10 };
   const search: Partial<SegmentationConfigInput> = {
     k: "auto",
@@ -191,4 +194,104 @@ function printTune(run: ClusterRun, c: ChooseKResult, charts: TuneCharts, io: Io
   if (charts) io.out(`charts written: ${[charts.elbow, charts.indices, charts.gap].filter((p) => p !== null).join(", ")}`);
   else io.out("charts: add --charts DIR to write the elbow, indices and gap charts as SVG files");
   io.out(`to segment: segmenta cluster ${run.data.source} --k ${c.recommendation.k}, with the same options`);
+}
+
+/** The chart tune writes for DBSCAN. */
+export const TUNE_DENSITY_CHARTS = { kDistance: "tune-k-distance.svg" } as const;
+
+/**
+ * `tune --algorithm dbscan`: the k-distance curve and its knee (the suggested eps, with the
+ * reason), then DBSCAN at eps from half to twice the suggestion: segments, outliers, the
+ * largest segment's share and the silhouette of each, so that eps is chosen on evidence.
+ */
+async function tuneDensity(file: string, values: TuneValues & { json?: boolean }, io: Io): Promise<number> {
+  checkKForAlgorithm(values);
+  if (values.algorithm !== "dbscan") {
+    throw new InputError(
+      `tune evaluates eps for --algorithm dbscan; ${values.algorithm} finds its segments without eps: run segmenta cluster --algorithm ${values.algorithm}` +
+        (values.algorithm === "hdbscan" ? " with --min-cluster-size N (the smallest segment worth having)" : " with --min-samples N"),
+    );
+  }
+  for (const flag of ["gap-references", "bootstrap"] as const) {
+    if (values[flag] !== undefined) throw new InputError(`--${flag} belongs to the choice of k; DBSCAN has no k to choose (it finds the segments from the density)`);
+  }
+  let map: RfmMapping | undefined;
+  if (values.transactions) map = rfmMapping(values, "tune --transactions");
+  else {
+    const mappingFlag = givenMappingFlag(values);
+    if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to tune on the customers' RFM features`);
+  }
+  const input: SegmentationConfigInput = map ? rfmSegmentationInput(values, map, {}) : segmentationInput(values);
+  const config = parseConfig(JSON.parse(JSON.stringify(input)), "cli");
+  const dir = values.charts;
+  const chartPath = dir === undefined ? null : join(dir, TUNE_DENSITY_CHARTS.kDistance);
+  if (chartPath) {
+    await checkOutputPath(chartPath, "--charts", "text");
+    await checkDistinctPaths([{ flag: "input", path: file }], [{ flag: "--charts", path: chartPath }]);
+  }
+  const tuneOn = async (path: string, inputs: NamedPath[]): Promise<void> => {
+    const run = await clusterFile(path, config, {}, io, { sheet: map ? undefined : values.sheet, inputs });
+    const d = run.result.density!;
+    const suggested = d.kDistance!.eps;
+    const report = progress(io);
+    const candidates = await epsSweep(run.result.matrix, {
+      minSamples: d.minSamples, metric: config.metric, eps: epsCandidates(suggested), silhouetteSampleSize: config.silhouetteSampleSize, seed: config.seed,
+    }, (done, total) => report(`DBSCAN at ${total} values of eps`, done / total));
+    endProgress(io);
+    let written: string | null = null;
+    if (chartPath) {
+      const kd = d.kDistance!;
+      const svg = await renderSvg(kDistanceChart({
+        distances: kd.distances, positions: kd.positions, rows: kd.rows, knee: { index: kd.index, eps: kd.eps, found: kd.kneeIndex !== null }, minSamples: kd.minSamples,
+      }));
+      await OutputBatch.write(async (batch) => batch.text(chartPath, svg));
+      written = chartPath;
+    }
+    if (values.json) {
+      io.out(JSON.stringify({
+        file: run.data.source, rows: run.data.rows, features: run.result.features.filter((f) => f.used).map((f) => f.name), featureNames: run.result.featureNames,
+        preprocessing: run.result.plan, algorithm: "dbscan", minSamples: d.minSamples, metric: config.metric,
+        suggestedEps: suggested, reason: d.kDistance!.reason, eps: d.eps, candidates, segments: run.result.segments, outliers: run.result.noise,
+        warnings: run.result.warnings, charts: written ? { kDistance: written } : null,
+      }, null, 2));
+      return;
+    }
+    printDensityTune(run, candidates, suggested, written, io);
+  };
+  if (map) {
+    return withRfmFile(file, map, parseTypes(values.type), async (path, rfm) => {
+      if (!values.json) {
+        for (const line of describeRfm(rfm)) io.out(line);
+        io.out("");
+      }
+      await tuneOn(path, [{ flag: "input", path: file }]);
+      return 0;
+    }, { sheet: values.sheet });
+  }
+  await tuneOn(file, [{ flag: "input", path: file }]);
+  return 0;
+}
+
+function printDensityTune(run: ClusterRun, candidates: EpsCandidate[], suggested: number, chart: string | null, io: Io): void {
+  const r = run.result;
+  const d = r.density!;
+  io.out(`${run.data.source}: ${run.data.rows} rows (${run.profile.details})`);
+  printPlan(run, io);
+  io.out(`the k-distance curve: each customer's distance to its ${d.minSamples}th nearest neighbour (itself the first), sorted`);
+  io.out(`  suggested eps: ${suggested}: ${d.kDistance!.reason}`);
+  io.out("");
+  io.out(`DBSCAN with minSamples ${d.minSamples} at eps around the suggestion:`);
+  const head = ["eps", "segments", "outliers", "largest segment", "silhouette"];
+  const body = candidates.map((c) => [
+    (c.eps === d.eps ? "→ " : "") + String(c.eps), String(c.segments), `${c.outliers} (${pct(c.outliers / r.labels.length)})`, pct(c.largestShare), fmtNum(c.silhouette),
+  ]);
+  for (const line of table([head, ...body], head.map(() => true))) io.out(`  ${line}`);
+  io.out("  (silhouette of the customers in segments, outliers left out; a small eps leaves many outliers, a large one merges segments)");
+  io.out("");
+  io.out(`at eps ${d.eps}: ${r.k} ${r.k === 1 ? "segment" : "segments"} and ${d.noise} outliers`);
+  for (const s of [...r.segments, ...(r.noise ? [r.noise] : [])]) io.out(`  ${s.segment}. ${s.name}: ${s.size} customers (${pct(s.share)})`);
+  io.out("");
+  if (chart) io.out(`chart written: ${chart}`);
+  else io.out("charts: add --charts DIR to write the k-distance curve with its knee as an SVG file");
+  io.out(`to segment: segmenta cluster ${run.data.source} --algorithm dbscan --eps ${d.eps} --min-samples ${d.minSamples}, with the same options`);
 }

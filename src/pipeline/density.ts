@@ -12,6 +12,7 @@ import { OPTICS } from "../cluster/density/optics.js";
 import { ReachModel } from "../cluster/density/reach-model.js";
 import { InputError } from "../core/errors.js";
 import type { Matrix } from "../core/matrix.js";
+import { silhouetteScore } from "../metrics/silhouette.js";
 import type { SegmentationConfig } from "./config.js";
 import type { DensityInfo, OptionNames } from "./run.js";
 import { Segmenter } from "./segmenter.js";
@@ -77,7 +78,10 @@ export async function fitDensity(X: Matrix, config: SegmentationConfig, hooks: D
       labels,
       info: {
         algorithm: "dbscan", noise: model.nNoise, eps, epsReason, minSamples, minClusterSize: null,
-        kDistance: { distances: sample.distances, kneeIndex: curve.knee.found ? curve.knee.index : null, eps, reason: curve.knee.reason, minSamples, rows: n },
+        kDistance: {
+          distances: sample.distances, positions: sample.positions, kneeIndex: curve.knee.found ? curve.knee.index : null, eps: curve.knee.eps,
+          index: curve.knee.index, reason: curve.knee.reason, minSamples, rows: n,
+        },
         reachability: null, probabilities: null, core,
       },
     };
@@ -152,4 +156,64 @@ function ordinal(k: number): string {
 
 function pct(x: number): string {
   return `${(100 * x).toFixed(x < 0.1 ? 1 : 0)} %`;
+}
+
+export interface EpsCandidate {
+  eps: number;
+  /** Segments found at this eps. */
+  segments: number;
+  /** Rows labelled noise. */
+  outliers: number;
+  /** Share of the rows in the largest segment. */
+  largestShare: number;
+  /** Mean silhouette of the rows in segments (NaN with fewer than two segments). */
+  silhouette: number;
+}
+
+/**
+ * DBSCAN at several eps around a suggestion (the knee of the k-distance curve): how many
+ * segments and outliers each gives, how much the largest segment swallows, and how well the
+ * segments are separated, so that the choice of eps rests on evidence, not one number.
+ */
+export async function epsSweep(
+  X: Matrix, options: { minSamples: number; metric: SegmentationConfig["metric"]; eps: number[]; silhouetteSampleSize: number; seed: number; signal?: AbortSignal },
+  onProgress?: (done: number, total: number) => void,
+): Promise<EpsCandidate[]> {
+  const out: EpsCandidate[] = [];
+  for (let t = 0; t < options.eps.length; t++) {
+    onProgress?.(t, options.eps.length);
+    const eps = options.eps[t];
+    const m = await new DBSCAN({ eps, minSamples: options.minSamples, metric: options.metric }).fit(X, { signal: options.signal });
+    const k = m.nClusters;
+    const sizes = new Array<number>(k).fill(0);
+    for (const l of m.labels) if (l >= 0) sizes[l]++;
+    let silhouette = NaN;
+    const inSegments = X.rows - m.nNoise;
+    if (k >= 2 && inSegments > k) {
+      const keep = new Int32Array(inSegments);
+      let r = 0;
+      for (let i = 0; i < X.rows; i++) if (m.labels[i] >= 0) keep[r++] = i;
+      const d = X.cols;
+      const sub = new Float64Array(inSegments * d);
+      keep.forEach((i, j) => sub.set(X.data.subarray(i * d, i * d + d), j * d));
+      const labels = Int32Array.from(keep, (i) => m.labels[i]);
+      const Xs = { data: sub, rows: inSegments, cols: d };
+      try {
+        silhouette = inSegments > options.silhouetteSampleSize
+          ? silhouetteScore(Xs, labels, { sampleSize: options.silhouetteSampleSize, randomState: options.seed })
+          : silhouetteScore(Xs, labels);
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e; // a sample within one segment: undefined
+      }
+    }
+    out.push({ eps, segments: k, outliers: m.nNoise, largestShare: k ? Math.max(...sizes) / X.rows : 0, silhouette });
+  }
+  onProgress?.(options.eps.length, options.eps.length);
+  return out;
+}
+
+/** The eps tried around a suggestion: from half to twice it, rounded to 3 significant digits. */
+export function epsCandidates(suggested: number): number[] {
+  const round = (x: number): number => Number(x.toPrecision(3));
+  return [...new Set([0.5, 0.7, 0.85, 1, 1.2, 1.5, 2].map((f) => round(f * suggested)))].filter((x) => x > 0);
 }

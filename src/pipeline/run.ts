@@ -106,7 +106,20 @@ export interface DensityInfo {
   /** HDBSCAN: the smallest group that counts as a segment. */
   minClusterSize: number | null;
   /** DBSCAN: the sorted distance of every row to its minSamples-th neighbour (a sample of at most ~1,000 points of the curve), and its knee. */
-  kDistance: { distances: Float64Array; kneeIndex: number | null; eps: number; reason: string; minSamples: number; rows: number } | null;
+  kDistance: {
+    distances: Float64Array;
+    /** The position of each of `distances` in the whole sorted curve of `rows` values. */
+    positions: Int32Array;
+    /** The knee's position in the whole curve (null: no knee; eps then comes from a quantile). */
+    kneeIndex: number | null;
+    /** The eps the curve suggests (at the knee, or the fallback quantile). */
+    eps: number;
+    /** The position in the whole curve of the suggested eps. */
+    index: number;
+    reason: string;
+    minSamples: number;
+    rows: number;
+  } | null;
   /** OPTICS: the reachability plot (rows in processing order). */
   reachability: { ordering: Int32Array; reachability: Float64Array } | null;
   /** HDBSCAN: how strongly each row belongs to its segment (0 for noise, 1 in a segment's core). */
