@@ -14,6 +14,7 @@
  */
 import type { TopLevelSpec } from "vega-lite";
 import { elbowChart, gapChart, indicesChart } from "../charts/choose-k.js";
+import { kDistanceChart, reachabilityChart } from "../charts/density.js";
 import { dendrogramChart } from "../charts/dendrogram.js";
 import { AgglomerativeModel } from "../cluster/agglomerative.js";
 import { segmentMapChart } from "../charts/map.js";
@@ -545,14 +546,18 @@ function capitalize(s: string): string {
 }
 
 /**
- * The Density section: DBSCAN's k-distance curve (the knee and eps), OPTICS's reachability,
- * HDBSCAN's membership probabilities, each as a chart with its numbers, or as a table when
- * the chart is not at hand.
+ * The Density section: DBSCAN's k-distance curve (the knee and eps) with the cores, borders
+ * and outliers counted, OPTICS's reachability plot, HDBSCAN's membership probabilities, each
+ * chart with its text alternative and its numbers.
  */
 function densitySection(
   r: SegmentationResult, d: DensityInfo, chart: (id: string, title: string, spec: TopLevelSpec, description: string, table?: ReportTable) => ReportBlock,
 ): ReportBlock[] {
   const blocks: ReportBlock[] = [];
+  // The density information is over the rows that were fitted (an outlier rule with action
+  // "drop" leaves some out of the fit): their labels, in the same order.
+  const labels = fittedLabels(r);
+  const names = r.segments.map((s) => s.name);
   if (d.algorithm === "dbscan" && d.kDistance) {
     const kd = d.kDistance;
     const n = kd.distances.length;
@@ -561,9 +566,33 @@ function densitySection(
       text: `The k-distance curve: every customer's distance to its ${ordinal(kd.minSamples)} nearest neighbour (the customer itself counted), sorted, over ${kd.rows.toLocaleString("en-US")} customers. ` +
         `Customers left of eps (${fmt(kd.eps, 3)}) have ${kd.minSamples} customers within eps and are cores of segments; where the curve rises steeply, customers lie in sparse places. ${capitalize(kd.reason)}.`,
     });
+    let core: number | null = null;
     if (d.core) {
-      let core = 0;
+      core = 0;
       for (const c of d.core) core += c;
+    }
+    // Where eps meets the curve: the knee, else the last core customer (or the share of the curve's sample within eps).
+    let index = kd.kneeIndex;
+    if (index === null && core !== null && core > 0) index = core - 1;
+    if (index === null && n > 0) {
+      let within = 0;
+      for (const v of kd.distances) if (v <= kd.eps) within++;
+      index = Math.max(0, Math.round(((within - 1) / Math.max(1, n - 1)) * (kd.rows - 1)));
+    }
+    const qs = [0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1];
+    const curveTable: ReportTable = {
+      caption: `The k-distance curve at some of its quantiles (the knee ${kd.kneeIndex === null ? "not found" : "found"}; eps ${fmt(kd.eps, 3)})`,
+      head: ["share of customers", `distance to the ${ordinal(kd.minSamples)} neighbour`],
+      rows: n ? qs.map((q) => [pct(q), fmt(kd.distances[Math.min(n - 1, Math.round(q * (n - 1)))], 4)]) : [],
+      numeric: [true, true],
+    };
+    const description = `Every customer's distance to its ${ordinal(kd.minSamples)} nearest neighbour, sorted (${kd.rows.toLocaleString("en-US")} customers${n < kd.rows ? `, drawn from ${n} points of the curve` : ""}); ` +
+      `the dashed lines mark eps = ${fmt(kd.eps, 3)}${kd.kneeIndex === null ? " (the curve has no clear knee)" : ", at the knee of the curve"}: customers left of it are cores of segments.`;
+    blocks.push(chart("k-distance", "k-distance curve", kDistanceChart({
+      distances: kd.distances, rows: kd.rows, minSamples: kd.minSamples,
+      knee: index === null ? null : { index, eps: kd.eps, found: kd.kneeIndex !== null },
+    }, { description }), description, curveTable));
+    if (d.core && core !== null) {
       const noise = d.noise;
       const all = d.core.length;
       blocks.push({
@@ -580,19 +609,8 @@ function densitySection(
         },
       });
     }
-    // The chart of the curve (kDistanceChart of src/charts/density.ts) goes here; meanwhile its numbers.
-    const qs = [0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1];
-    blocks.push({
-      type: "table",
-      table: {
-        caption: `The k-distance curve at some of its quantiles (the knee ${kd.kneeIndex === null ? "not found" : "found"}; eps ${fmt(kd.eps, 3)})`,
-        head: ["share of customers", `distance to the ${ordinal(kd.minSamples)} neighbour`],
-        rows: n ? qs.map((q) => [pct(q), fmt(kd.distances[Math.min(n - 1, Math.round(q * (n - 1)))], 4)]) : [],
-        numeric: [true, true],
-      },
-    });
   }
-  if (d.algorithm === "optics" && d.reachability) {
+  if (d.algorithm === "optics" && d.reachability && d.reachability.ordering.length === labels.length) {
     const { ordering, reachability } = d.reachability;
     let finite = 0;
     let max = 0;
@@ -607,13 +625,33 @@ function densitySection(
       text: `The reachability plot: the ${ordering.length.toLocaleString("en-US")} customers in OPTICS's processing order, each at its reachability distance (how far it is from the dense region reached before it). ` +
         `Valleys are segments; peaks separate them; the customers on high ground are outliers. ${finite.toLocaleString("en-US")} customers have a finite reachability (largest ${fmt(max, 4)}).`,
     });
-    // The reachability plot (reachabilityChart of src/charts/density.ts) goes here.
+    // Each group's reachabilities: how deep its valley is.
+    const byLabel = new Map<number, number[]>();
+    for (let i = 0; i < labels.length; i++) {
+      const v = reachability[i];
+      if (!byLabel.has(labels[i])) byLabel.set(labels[i], []);
+      if (Number.isFinite(v)) byLabel.get(labels[i])!.push(v);
+    }
+    const groupIds = [...byLabel.keys()].sort((a, b) => (a < 0 ? 1 : 0) - (b < 0 ? 1 : 0) || a - b);
+    const table: ReportTable = {
+      caption: "Each segment's reachability distances (finite ones): low in a valley, high for the outliers",
+      head: ["segment", "customers", "median reachability", "largest reachability"],
+      rows: groupIds.map((l) => {
+        const v = byLabel.get(l)!.sort((a, b) => a - b);
+        const count = labels.reduce((t, x) => t + (x === l ? 1 : 0), 0);
+        const name = l < 0 ? r.noise?.name ?? "outliers" : names[l] ?? `Segment ${l}`;
+        return [name, count, v.length ? fmt(v[Math.floor((v.length - 1) / 2)], 4) : "—", v.length ? fmt(v[v.length - 1], 4) : "—"];
+      }),
+      numeric: [false, true, true, true],
+    };
+    const description = `Reachability plot of ${ordering.length.toLocaleString("en-US")} customers in OPTICS's processing order, coloured by segment, the outliers in grey: valleys are segments.`;
+    blocks.push(chart("reachability", "Reachability plot", reachabilityChart({ ordering, reachability, labels, names }, { description }), description, table));
   }
-  if (d.algorithm === "hdbscan" && d.probabilities) {
+  if (d.algorithm === "hdbscan" && d.probabilities && d.probabilities.length === labels.length) {
     const bins = 10;
     const counts = new Array<number>(bins).fill(0);
-    for (let i = 0; i < d.probabilities.length; i++) if (r.labels[i] >= 0) counts[Math.min(bins - 1, Math.floor(d.probabilities[i] * bins))]++;
-    blocks.push(chart("membership", "Membership", membershipChart({ probabilities: d.probabilities, labels: r.labels }),
+    for (let i = 0; i < d.probabilities.length; i++) if (labels[i] >= 0) counts[Math.min(bins - 1, Math.floor(d.probabilities[i] * bins))]++;
+    blocks.push(chart("membership", "Membership", membershipChart({ probabilities: d.probabilities, labels }),
       "How strongly each customer in a segment belongs to it: 1 in the segment's core, lower towards its edge, where it shades into sparse space. The outliers (membership 0) are left out.",
       {
         head: ["membership probability", "customers in segments"],
@@ -622,6 +660,12 @@ function densitySection(
       }));
   }
   return blocks;
+}
+
+/** The labels of the rows that were fitted: every row, or those an outlier rule with action "drop" kept. */
+function fittedLabels(r: SegmentationResult): Int32Array {
+  if (!r.outliers || !r.outliers.some((o) => o === 1)) return r.labels;
+  return r.labels.filter((_, i) => r.outliers![i] === 0);
 }
 
 function silhouetteWords(s: number): string {
