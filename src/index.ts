@@ -7,6 +7,19 @@ export {
   AgglomerativeClustering, AgglomerativeModel, dendrogram, type AgglomerativeProgress,
   type AgglomerativeOptions, type AgglomerativeFitOptions, type AgglomerativeJSON, type Linkage, type AgglomerativeMetric, type DendrogramData, type DendrogramOptions,
 } from "./cluster/agglomerative.js";
+export {
+  DBSCAN, DBSCANModel, type DBSCANOptions, type DBSCANFitOptions, type DBSCANJSON, type DBSCANMetric,
+} from "./cluster/density/dbscan.js";
+export {
+  HDBSCAN, HDBSCANModel, type HDBSCANOptions, type HDBSCANFitOptions, type HDBSCANJSON, type HDBSCANMetric, type HDBSCANPrediction, type HDBSCANPhase,
+} from "./cluster/density/hdbscan.js";
+export { type CondensedTree, type ClusterSelectionMethod } from "./cluster/density/hdbscan-tree.js";
+export { OPTICS, OPTICSModel, type OPTICSOptions, type OPTICSFitOptions } from "./cluster/density/optics.js";
+export { ReachModel, type ReachModelJSON } from "./cluster/density/reach-model.js";
+export { kDistanceCurve, suggestEps, type KDistanceCurve, type KDistanceKnee, type KDistanceOptions } from "./cluster/density/eps.js";
+export {
+  NeighborIndex, buildKDTree, autoAlgorithm, type KDTree, type NeighborMetric, type NeighborAlgorithm, type IndexBuffer,
+} from "./neighbors/index.js";
 export { loadModel, type ModelJSON, type FittedModel } from "./cluster/load.js";
 export { estimateAgglomerative, formatBytes, formatDuration } from "./core/budget.js";
 export {
@@ -24,6 +37,8 @@ export { elbowChart, indicesChart, gapChart, type ChartOptions } from "./charts/
 export { dendrogramChart, type DendrogramChartOptions } from "./charts/dendrogram.js";
 export { segmentMapChart, type SegmentMapInput, type MapMethod } from "./charts/map.js";
 export { silhouettePlotChart, type SilhouettePlotInput } from "./charts/silhouette-plot.js";
+export { kDistanceChart, reachabilityChart, type KDistanceChartInput, type ReachabilityChartInput } from "./charts/density.js";
+export { membershipChart, type MembershipChartInput } from "./charts/membership.js";
 export { profileHeatmapChart, snakePlotChart, type ProfileChartInput } from "./charts/profile.js";
 export { segmentSizesChart, type SegmentSizesInput } from "./charts/sizes.js";
 export { rfmGridChart, type RfmGridInput } from "./charts/rfm-grid.js";
@@ -64,7 +79,8 @@ export {
   type Condition, type Rule, type SegmentRules, type RulesResult, type RuleOptions,
 } from "./profile/rules.js";
 export { SegmentationConfig, parseConfig, type SegmentationConfigInput } from "./pipeline/config.js";
-export { runSegmentation, type KSearchRow, type SegmentationResult, type SegmentSummary, type FeatureChoice } from "./pipeline/run.js";
+export { runSegmentation, type KSearchRow, type SegmentationResult, type SegmentSummary, type FeatureChoice, type DensityInfo } from "./pipeline/run.js";
+export { epsSweep, epsCandidates, defaultMinSamples, defaultMinClusterSize, type EpsCandidate } from "./pipeline/density.js";
 export { buildModelFile, parseModelFile, predictWithModel, type ModelFile } from "./pipeline/model.js";
 export { type Matrix, type MatrixLike, toMatrix, toArrays } from "./core/matrix.js";
 export { type Dataset, type Column, type ColumnKind, datasetFromRecords } from "./core/dataset.js";
