@@ -645,7 +645,9 @@ function densitySection(
       numeric: [false, true, true, true],
     };
     const description = `Reachability plot of ${ordering.length.toLocaleString("en-US")} customers in OPTICS's processing order, coloured by segment, the outliers in grey: valleys are segments.`;
-    blocks.push(chart("reachability", "Reachability plot", reachabilityChart({ ordering, reachability, labels, names }, { description }), description, table));
+    // noiseName: the outliers under their name in the legend (read by reachabilityChart once it takes it, as segmentMapChart does).
+    const plotInput = { ordering, reachability, labels, names, noiseName: r.noise?.name };
+    blocks.push(chart("reachability", "Reachability plot", reachabilityChart(plotInput, { description }), description, table));
   }
   if (d.algorithm === "hdbscan" && d.probabilities && d.probabilities.length === labels.length) {
     const bins = 10;
