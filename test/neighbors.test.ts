@@ -4,6 +4,7 @@ import { setParallelExecutor } from "../src/core/parallel.js";
 import { Random } from "../src/core/random.js";
 import { KERNELS } from "../src/io/kernels.js";
 import { autoAlgorithm, buildKDTree, minDistToNode, NeighborIndex, type NeighborAlgorithm, type NeighborMetric, treeLevels } from "../src/neighbors/index.js";
+import { treeKnn } from "../src/neighbors/search.js";
 import { poolMaker } from "./helpers/workers.js";
 
 /** Seeded data; with `grid`, values are rounded to multiples of it (many duplicates and tied distances). */
@@ -270,6 +271,32 @@ describe("k nearest and radius queries equal brute force", () => {
     const buf = { data: new Int32Array(1) };
     expect(index.radius(0, 0.99, buf)).toBe(1);
     expect(index.radius(0, 1, buf)).toBe(n);
+  });
+});
+
+describe("the k-nearest search's starting bound", () => {
+  it("a bound holding fewer than k rows is dropped: the result equals the unbounded search", () => {
+    const n = 500;
+    const d = 2;
+    const X = randomData(n, d, 21);
+    const tree = buildKDTree(X, n, d, { leafSize: 10 });
+    const k = 12;
+    const stackN = new Int32Array(2 * tree.nLevels + 4);
+    const stackR = new Float64Array(2 * tree.nLevels + 4);
+    for (const t of [0, 17, 250, 499]) {
+      const i = tree.index[t];
+      const aD = new Float64Array(k);
+      const aI = new Int32Array(k);
+      const kth = treeKnn(tree, d, tree.ordered, t * d, k, i, false, aD, aI, 0, stackN, stackR);
+      for (const bound of [0, kth * 0.5, kth, kth * 4]) {
+        const bD = new Float64Array(k);
+        const bI = new Int32Array(k);
+        expect(treeKnn(tree, d, tree.ordered, t * d, k, i, false, bD, bI, 0, stackN, stackR, bound)).toBe(kth);
+        expect(Array.from(bI)).toEqual(Array.from(aI));
+        expect(Array.from(bD)).toEqual(Array.from(aD));
+      }
+      expect(aI[0]).toBe(i);
+    }
   });
 });
 
