@@ -165,15 +165,19 @@ describe("DBSCAN equals the O(n²) reference of scikit-learn's algorithm", () =>
     }
   }
 
-  it("weighted, with KD-tree and brute force alike", async () => {
+  it("weighted, euclidean and manhattan, with KD-trees of any leaf size and brute force alike", async () => {
     const X = blobs(500, 2, 3, 7, 1.5);
     // Multiples of 0.5, so that sums of weights are exact whatever their order.
     const w = Array.from({ length: 500 }, (_, i) => ((i * 7) % 5) * 0.5 - 0.5);
-    const ref = reference(X, 0.6, 3, "euclidean", w);
-    for (const algorithm of ["kd_tree", "brute"] as const) {
-      const m = await new DBSCAN({ eps: 0.6, minSamples: 3, algorithm }).fit(X, { sampleWeight: w });
-      expect(Array.from(m.labels)).toEqual(ref.labels);
-      expect(Array.from(m.coreSampleIndices)).toEqual(ref.core);
+    for (const metric of ["euclidean", "manhattan"] as const) {
+      const ref = reference(X, 0.6, 3, metric, w);
+      for (const algorithm of ["kd_tree", "brute"] as const) {
+        for (const leafSize of [1, 30]) {
+          const m = await new DBSCAN({ eps: 0.6, minSamples: 3, algorithm, metric, leafSize }).fit(X, { sampleWeight: w });
+          expect(Array.from(m.labels)).toEqual(ref.labels);
+          expect(Array.from(m.coreSampleIndices)).toEqual(ref.core);
+        }
+      }
     }
   });
 });

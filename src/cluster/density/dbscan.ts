@@ -20,7 +20,8 @@
  */
 import { AbortError, InputError } from "../../core/errors.js";
 import { type Matrix, type MatrixLike, takeRows, toArrays, toMatrix } from "../../core/matrix.js";
-import { type IndexBuffer, type NeighborAlgorithm, NeighborIndex, type NeighborMetric } from "../../neighbors/index.js";
+import { type IndexBuffer, type KDTree, type NeighborAlgorithm, NeighborIndex, type NeighborMetric } from "../../neighbors/index.js";
+import { boxMaxRdist, boxMinRdist } from "../../neighbors/search.js";
 
 export type DBSCANMetric = NeighborMetric | "precomputed";
 
@@ -330,37 +331,43 @@ export class DBSCAN {
 
     // Pass 2: grow segments from core rows, one neighbourhood at a time.
     const labels = new Int32Array(n).fill(-1);
-    const stack = new Int32Array(Math.max(1, nCore));
-    const buf: IndexBuffer = { data: new Int32Array(256) };
-    const neighbours = index
-      ? (i: number) => index.radius(i, eps, buf)
-      : (i: number) => precomputedRadius(X.data, n, i, eps, buf);
     const ticker = new Ticker(signal);
-    let label = 0;
-    let expanded = 0;
-    for (let start = 0; start < n; start++) {
-      if (labels[start] !== -1 || !isCore[start]) continue;
-      labels[start] = label;
-      let top = 0;
-      stack[top++] = start;
-      while (top > 0) {
-        const p = stack[--top];
-        const c = neighbours(p);
-        const nb = buf.data;
-        for (let t = 0; t < c; t++) {
-          const v = nb[t];
-          if (labels[v] === -1) {
-            labels[v] = label;
-            if (isCore[v]) stack[top++] = v;
+    const report = onProgress ? (expanded: number) => onProgress(n + Math.floor((expanded / Math.max(1, nCore)) * n), total) : undefined;
+    const tree = index?.tree;
+    if (tree && (metric === "euclidean" || metric === "manhattan")) {
+      await growOnTree(tree, X.data, metric === "manhattan", metric === "manhattan" ? eps : eps * eps, isCore, nCore, labels, ticker, report);
+    } else {
+      const buf: IndexBuffer = { data: new Int32Array(256) };
+      const neighbours = index
+        ? (i: number) => index.radius(i, eps, buf, false)
+        : (i: number) => precomputedRadius(X.data, n, i, eps, buf);
+      const stack = new Int32Array(Math.max(1, nCore));
+      let label = 0;
+      let expanded = 0;
+      for (let start = 0; start < n; start++) {
+        if (labels[start] !== -1 || !isCore[start]) continue;
+        labels[start] = label;
+        let top = 0;
+        stack[top++] = start;
+        while (top > 0) {
+          const p = stack[--top];
+          const c = neighbours(p);
+          const nb = buf.data;
+          for (let t = 0; t < c; t++) {
+            const v = nb[t];
+            if (labels[v] === -1) {
+              labels[v] = label;
+              if (isCore[v]) stack[top++] = v;
+            }
+          }
+          expanded++;
+          if (ticker.due()) {
+            report?.(expanded);
+            await ticker.pause();
           }
         }
-        expanded++;
-        if (ticker.due()) {
-          onProgress?.(n + Math.floor((expanded / nCore) * n), total);
-          await ticker.pause();
-        }
+        label++;
       }
-      label++;
     }
     onProgress?.(total, total);
 
@@ -370,6 +377,98 @@ export class DBSCAN {
     for (let c = 0; c < nCore; c++) coreLabels[c] = labels[core[c]];
     const components = takeRows(X, core);
     return new DBSCANModel(labels, core, components, coreLabels, eps, minSamples, metric, n);
+  }
+}
+
+/**
+ * Pass 2 on the KD-tree: the same segments as expanding every core row's neighbourhood, but
+ * each node counts its rows not yet labelled, and the search for a core row's unlabelled
+ * neighbours skips nodes that have none left. Inside a segment most neighbourhoods are
+ * labelled already, so most core rows cost a short descent instead of hundreds of distances.
+ * Membership (reduced distance ≤ r, nodes wholly inside by their farthest corner) is decided
+ * exactly as the tree's radius counts decide it, so core rows and neighbours agree.
+ */
+async function growOnTree(
+  tree: KDTree, X: Float64Array, l1: boolean, r: number, isCore: Uint8Array, nCore: number, labels: Int32Array,
+  ticker: Ticker, report: ((expanded: number) => void) | undefined,
+): Promise<void> {
+  const { n, d, ordered, index, nodeStart, nodeEnd, nodeIsLeaf, nodeLower, nodeUpper, nNodes } = tree;
+  const remaining = new Int32Array(nNodes);
+  for (let node = 0; node < nNodes; node++) remaining[node] = nodeEnd[node] - nodeStart[node];
+  const pos = new Int32Array(n);
+  for (let t = 0; t < n; t++) pos[index[t]] = t;
+  // Marks tree position t labelled: one less unlabelled row in every node from the root to its leaf.
+  const take = (t: number): void => {
+    let node = 0;
+    for (;;) {
+      remaining[node]--;
+      if (nodeIsLeaf[node] === 1) return;
+      const left = 2 * node + 1;
+      node = t < nodeEnd[left] ? left : left + 1;
+    }
+  };
+  const stack = new Int32Array(Math.max(1, nCore));
+  const nodes = new Int32Array(4 * (tree.nLevels + 2));
+  const inside = new Uint8Array(nodes.length);
+  let label = 0;
+  let expanded = 0;
+  for (let start = 0; start < n; start++) {
+    if (labels[start] !== -1 || !isCore[start]) continue;
+    labels[start] = label;
+    take(pos[start]);
+    let top = 0;
+    stack[top++] = start;
+    while (top > 0) {
+      const p = stack[--top];
+      const qo = p * d;
+      let sp = 0;
+      nodes[sp] = 0;
+      inside[sp++] = 0;
+      while (sp > 0 && remaining[0] > 0) {
+        const node = nodes[--sp];
+        if (remaining[node] === 0) continue;
+        let within = inside[sp] === 1;
+        if (!within) {
+          if (boxMinRdist(nodeLower, nodeUpper, node, d, X, qo, l1) > r) continue;
+          within = boxMaxRdist(nodeLower, nodeUpper, node, d, X, qo, l1) <= r;
+        }
+        if (nodeIsLeaf[node] === 1) {
+          const e = nodeEnd[node];
+          for (let t = nodeStart[node]; t < e; t++) {
+            const v = index[t];
+            if (labels[v] !== -1) continue;
+            if (!within) {
+              let s = 0;
+              const o = t * d;
+              if (l1) {
+                for (let j = 0; j < d; j++) s += Math.abs(ordered[o + j] - X[qo + j]);
+              } else {
+                for (let j = 0; j < d; j++) {
+                  const u = ordered[o + j] - X[qo + j];
+                  s += u * u;
+                }
+              }
+              if (!(s <= r)) continue;
+            }
+            labels[v] = label;
+            take(t);
+            if (isCore[v]) stack[top++] = v;
+          }
+          continue;
+        }
+        const w = within ? 1 : 0;
+        nodes[sp] = 2 * node + 2;
+        inside[sp++] = w;
+        nodes[sp] = 2 * node + 1;
+        inside[sp++] = w;
+      }
+      expanded++;
+      if (ticker.due()) {
+        report?.(expanded);
+        await ticker.pause();
+      }
+    }
+    label++;
   }
 }
 

@@ -345,7 +345,7 @@ async function opticsGraph(
     ordering[step] = p;
     const cp = core[p];
     if (cp !== Infinity) {
-      const c = index.radius(p, maxEps, buf);
+      const c = index.radius(p, maxEps, buf, false);
       const nb = buf.data;
       for (let t = 0; t < c; t++) {
         const q = nb[t];
