@@ -363,8 +363,10 @@ describe("the report of a density-based segmentation", async () => {
 
   it("renders as HTML with the Outliers card", async () => {
     const html = await renderReportHtml(doc);
-    expect(html).toContain('id="segment--1"');
+    expect(html).toContain('<article class="segment outliers" id="segment--1">');
     expect(html).toContain("Outliers: very high spend");
+    // The outliers' card is grey, not a segment's colour.
+    expect(html).toMatch(/\.segment\.outliers\{[^}]*border:1px dashed #b0b0b0/);
   });
 });
 

@@ -101,6 +101,8 @@ export interface ReachabilityChartInput {
   labels: ArrayLike<number>;
   /** Display names of the segments by label. */
   names?: readonly (string | null | undefined)[];
+  /** What noise (−1) is called: "noise" by default, "Outliers" for true, or the outliers' name (see theme.ts). */
+  noiseName?: string | boolean;
 }
 
 /** Bars drawn at most; longer plots are drawn in groups of consecutive rows (each the group's highest bar). */
@@ -126,7 +128,7 @@ export function reachabilityChart(input: ReachabilityChartInput, options: BaseCh
   const cap = maxFinite > 0 ? maxFinite * 1.1 : 1;
   const labelsInPlot: number[] = [];
   for (let t = 0; t < n; t++) labelsInPlot.push(input.labels[input.ordering[t]]);
-  const names = segmentDisplayNames(distinctLabels(labelsInPlot), input.names);
+  const names = segmentDisplayNames(distinctLabels(labelsInPlot), input.names, input.noiseName);
   const group = Math.max(1, Math.ceil(n / MAX_BARS));
   const values: { position: number; end: number; reachability: number | null; capped: boolean; segment: string }[] = [];
   for (let start = 0; start < n; start += group) {

@@ -235,13 +235,15 @@ export const SEGMENTATION_OPTIONS = {
   "min-cluster-size": { type: "string" },
   "cluster-selection": { type: "string" },
   "cluster-selection-epsilon": { type: "string" },
+  "allow-single-cluster": { type: "boolean" },
   metric: { type: "string" },
   "optics-method": { type: "string" },
   xi: { type: "string" },
   "max-eps": { type: "string" },
 } as const;
 
-export type SegmentationValues = Partial<Record<Exclude<keyof typeof SEGMENTATION_OPTIONS, "type" | "ordinal" | "missing-indicator" | "whiten">, string>> & {
+export type SegmentationValues = Partial<Record<Exclude<keyof typeof SEGMENTATION_OPTIONS, "type" | "ordinal" | "missing-indicator" | "whiten" | "allow-single-cluster">, string>> & {
+  "allow-single-cluster"?: boolean;
   type?: string[];
   ordinal?: string[];
   "missing-indicator"?: boolean;
@@ -266,12 +268,14 @@ export function segmentationInput(values: SegmentationValues): SegmentationConfi
   };
 }
 
-const DENSITY_FLAGS = ["eps", "min-samples", "min-cluster-size", "cluster-selection", "cluster-selection-epsilon", "metric", "optics-method", "xi", "max-eps"] as const;
+const DENSITY_FLAGS = [
+  "eps", "min-samples", "min-cluster-size", "cluster-selection", "cluster-selection-epsilon", "allow-single-cluster", "metric", "optics-method", "xi", "max-eps",
+] as const;
 
 /** Which density-based algorithms each density flag applies to. */
 const DENSITY_FLAG_USE: Record<(typeof DENSITY_FLAGS)[number], string[]> = {
   eps: ["dbscan", "optics"], "min-samples": ["dbscan", "hdbscan", "optics"], "min-cluster-size": ["hdbscan", "optics"],
-  "cluster-selection": ["hdbscan"], "cluster-selection-epsilon": ["hdbscan"], metric: ["dbscan", "hdbscan", "optics"],
+  "cluster-selection": ["hdbscan"], "cluster-selection-epsilon": ["hdbscan"], "allow-single-cluster": ["hdbscan"], metric: ["dbscan", "hdbscan", "optics"],
   "optics-method": ["optics"], xi: ["optics"], "max-eps": ["optics"],
 };
 
@@ -288,6 +292,7 @@ function densityInput(values: SegmentationValues): Partial<SegmentationConfigInp
     eps, minSamples: parseWholeNumber("--min-samples", values["min-samples"], 1), minClusterSize: parseWholeNumber("--min-cluster-size", values["min-cluster-size"], 2),
     clusterSelectionMethod: values["cluster-selection"] as SegmentationConfigInput["clusterSelectionMethod"],
     clusterSelectionEpsilon: parseNumberFlag("--cluster-selection-epsilon", values["cluster-selection-epsilon"]),
+    allowSingleCluster: values["allow-single-cluster"],
     metric: values.metric as SegmentationConfigInput["metric"],
     opticsMethod: values["optics-method"] as SegmentationConfigInput["opticsMethod"],
     xi: parseNumberFlag("--xi", values.xi), maxEps: parseNumberFlag("--max-eps", values["max-eps"]),

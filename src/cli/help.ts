@@ -100,6 +100,8 @@ from the data, not given (--k is refused), and customers who fit no segment are 
   --min-cluster-size N   hdbscan, optics: the smallest segment (default 1 % of the rows, at least 5)
   --cluster-selection eom|leaf   hdbscan: the most persistent groups (eom, default) or the finest (leaf)
   --cluster-selection-epsilon X  hdbscan: do not split groups closer than X
+  --allow-single-cluster         hdbscan: keep the whole table as one segment (with its outliers)
+                                 when nothing splits it (default: such a table is all outliers)
   --metric euclidean|manhattan|cosine   the distance between customers (default euclidean)
   --optics-method xi|dbscan      optics: segments where reachability drops steeply (xi, default) or a cut at --eps
   --xi X                 optics: the steepness that bounds a segment (default 0.05)

@@ -49,6 +49,8 @@ export const SegmentationConfig = z
     clusterSelectionMethod: z.enum(["eom", "leaf"]).default("eom"),
     /** HDBSCAN: groups closer than this (preprocessed units) are not split further. */
     clusterSelectionEpsilon: z.number().nonnegative().default(0),
+    /** HDBSCAN: allow the whole table as one segment (with its outliers) when nothing splits it. */
+    allowSingleCluster: z.boolean().default(false),
     /** Density-based algorithms: how the distance between two customers is measured. */
     metric: z.enum(["euclidean", "manhattan", "cosine"]).default("euclidean"),
     /** OPTICS: "xi" (segments where the reachability drops steeply by xi) or "dbscan" (a cut at eps). */
@@ -205,6 +207,7 @@ const FLAG_OF: Record<string, string> = {
   minClusterSize: "--min-cluster-size (a whole number ≥ 2)",
   clusterSelectionMethod: "--cluster-selection (eom or leaf)",
   clusterSelectionEpsilon: "--cluster-selection-epsilon (a number ≥ 0)",
+  allowSingleCluster: "--allow-single-cluster",
   metric: "--metric (euclidean, manhattan or cosine)",
   opticsMethod: "--optics-method (xi or dbscan)",
   xi: "--xi (a number between 0 and 1)",

@@ -46,7 +46,7 @@ export async function fitDensity(X: Matrix, config: SegmentationConfig, hooks: D
   const progress = (what: string) => (done: number, total: number) => hooks.onProgress?.(what, total > 0 ? done / total : undefined);
   if (config.algorithm === "dbscan") {
     const minSamples = config.minSamples ?? defaultMinSamples(X.cols);
-    if (minSamples > n) throw new InputError(`${flag("minSamples", "--min-samples")} ${minSamples} is more than the ${n} rows; lower it`);
+    tooFew(n, minSamples, config.minSamples === undefined, flag("minSamples", "--min-samples"), "twice the number of features, at least 5");
     hooks.onProgress?.(`DBSCAN: distance of every customer to its ${ordinal(minSamples)} nearest neighbour`);
     const curve = await kDistanceCurve(X, { minSamples, metric: config.metric, signal: hooks.signal, onProgress: progress("DBSCAN: the k-distance curve") });
     let eps: number;
@@ -89,10 +89,11 @@ export async function fitDensity(X: Matrix, config: SegmentationConfig, hooks: D
   if (config.algorithm === "hdbscan") {
     const minClusterSize = config.minClusterSize ?? defaultMinClusterSize(n);
     const minSamples = config.minSamples ?? minClusterSize;
-    if (minClusterSize > n) throw new InputError(`${flag("minClusterSize", "--min-cluster-size")} ${minClusterSize} is more than the ${n} rows; lower it`);
-    if (minSamples > n) throw new InputError(`${flag("minSamples", "--min-samples")} ${minSamples} is more than the ${n} rows; lower it`);
+    tooFew(n, minClusterSize, config.minClusterSize === undefined, flag("minClusterSize", "--min-cluster-size"), "1 % of the rows, at least 5");
+    tooFew(n, minSamples, config.minSamples === undefined, flag("minSamples", "--min-samples"), "--min-cluster-size");
     const model = await new HDBSCAN({
       minClusterSize, minSamples, metric: config.metric, clusterSelectionMethod: config.clusterSelectionMethod, clusterSelectionEpsilon: config.clusterSelectionEpsilon,
+      allowSingleCluster: config.allowSingleCluster,
     }).fit(X, {
       signal: hooks.signal,
       onProgress: (done, total, phase) => hooks.onProgress?.(`HDBSCAN (minClusterSize ${minClusterSize}): ${phase}`, total > 0 ? done / total : undefined),
@@ -111,7 +112,7 @@ export async function fitDensity(X: Matrix, config: SegmentationConfig, hooks: D
   }
   if (config.algorithm === "optics") {
     const minSamples = config.minSamples ?? defaultMinSamples(X.cols);
-    if (minSamples > n) throw new InputError(`${flag("minSamples", "--min-samples")} ${minSamples} is more than the ${n} rows; lower it`);
+    tooFew(n, minSamples, config.minSamples === undefined, flag("minSamples", "--min-samples"), "twice the number of features, at least 5");
     if (config.opticsMethod === "dbscan" && config.eps === "auto") {
       throw new InputError(`OPTICS with ${flag("opticsMethod", "--optics-method")} dbscan cuts the reachability plot at eps: give ${flag("eps", "--eps")} a radius`);
     }
@@ -135,6 +136,16 @@ export async function fitDensity(X: Matrix, config: SegmentationConfig, hooks: D
     };
   }
   throw new Error(`fitDensity: ${config.algorithm} is not a density-based algorithm`);
+}
+
+/** Refuses a neighbour count above the number of rows, saying whether it was the default. */
+function tooFew(n: number, value: number, defaulted: boolean, option: string, rule: string): void {
+  if (value <= n) return;
+  throw new InputError(
+    defaulted
+      ? `only ${n} rows: fewer than the default ${option} ${value} (${rule}); give a smaller ${option}, or more rows`
+      : `${option} ${value} is more than the ${n} rows; lower it`,
+  );
 }
 
 /** Segments renumbered from the largest (ties: the lower label first); noise stays −1. */

@@ -661,7 +661,7 @@ function noiseSummary(ds: Dataset, used: string[], labels: Int32Array, profiles:
   if (size === 0) return null;
   const group = labels.map((l) => (l < 0 ? 0 : 1));
   const [s] = summarise(ds, used, group, 2);
-  const p = (profiles as ProfileResult & { outliers?: { name: string; description: string } | null }).outliers;
+  const p = profiles.outliers;
   return {
     ...s, segment: -1,
     name: p?.name ?? "Outliers",
@@ -677,7 +677,10 @@ function densityAdvice(config: SegmentationConfig, names: OptionNames, want: "mo
       ? `raise ${f("eps", "--eps")} or lower ${f("minSamples", "--min-samples")}`
       : `lower ${f("eps", "--eps")} to split it, or raise ${f("minSamples", "--min-samples")}`;
   }
-  if (config.algorithm === "hdbscan") return `lower ${f("minClusterSize", "--min-cluster-size")} (or ${f("minSamples", "--min-samples")}), or try ${f("clusterSelectionMethod", "--cluster-selection")} leaf`;
+  if (config.algorithm === "hdbscan") {
+    return `lower ${f("minClusterSize", "--min-cluster-size")} (or ${f("minSamples", "--min-samples")}), or try ${f("clusterSelectionMethod", "--cluster-selection")} leaf` +
+      (want === "any" && !config.allowSingleCluster ? `; if nothing splits the customers, ${f("allowSingleCluster", "--allow-single-cluster")} keeps them as one segment with its outliers` : "");
+  }
   return `lower ${f("minSamples", "--min-samples")} or ${f("xi", "--xi")}`;
 }
 

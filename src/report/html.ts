@@ -117,8 +117,9 @@ function blockHtml(b: ReportBlock, specs: Record<string, unknown>): string {
     case "warnings":
       return b.items.length ? `<div class="warnings" role="note"><strong>Warnings</strong><ul>${b.items.map((i) => `<li>${escapeHtml(i)}</li>`).join("")}</ul></div>` : "";
     case "segment":
+      // The outliers (segment −1: the customers who fit no segment) are grey, as in every chart.
       return (
-        `<article class="segment" id="segment-${b.id}"><h3><span class="badge">${b.id}</span> ${escapeHtml(b.name)}</h3>` +
+        `<article class="segment${b.id < 0 ? " outliers" : ""}" id="segment-${b.id}"><h3><span class="badge">${b.id < 0 ? "−1" : b.id}</span> ${escapeHtml(b.name)}</h3>` +
         `<p class="summary">${escapeHtml(b.summary)}</p>${b.blocks.map((x) => blockHtml(x, specs)).join("")}</article>`
       );
   }
@@ -140,6 +141,7 @@ details{margin-top:6px;font-size:13px}summary{cursor:pointer;color:var(--accent)
 pre{background:var(--soft);border:1px solid var(--line);padding:10px;overflow-x:auto;font-size:12.5px;white-space:pre-wrap}
 .segment{border:1px solid var(--line);border-radius:8px;padding:6px 18px 12px;margin:16px 0}
 .segment h3{margin:10px 0 2px}.badge{display:inline-block;min-width:26px;text-align:center;background:var(--accent);color:#fff;border-radius:13px;padding:0 8px;font-size:14px}
+.segment.outliers{border:1px dashed #b0b0b0;background:#fafafa}.segment.outliers .badge{background:#b0b0b0;color:#1f2933}
 .summary{font-size:16px}.warnings{background:#fff8e6;border:1px solid #f0d48a;border-radius:6px;padding:8px 14px;margin:12px 0}
 .error{color:#b42318}
 `;

@@ -561,10 +561,12 @@ function densitySection(
   if (d.algorithm === "dbscan" && d.kDistance) {
     const kd = d.kDistance;
     const n = kd.distances.length;
+    // The eps used: the curve's suggestion (eps auto) or the one given.
+    const eps = d.eps ?? kd.eps;
     blocks.push({
       type: "text",
       text: `The k-distance curve: every customer's distance to its ${ordinal(kd.minSamples)} nearest neighbour (the customer itself counted), sorted, over ${kd.rows.toLocaleString("en-US")} customers. ` +
-        `Customers left of eps (${fmt(kd.eps, 3)}) have ${kd.minSamples} customers within eps and are cores of segments; where the curve rises steeply, customers lie in sparse places. ${capitalize(kd.reason)}.`,
+        `Customers left of eps (${fmt(eps, 3)}) have ${kd.minSamples} customers within eps and are cores of segments; where the curve rises steeply, customers lie in sparse places. ${capitalize(kd.reason)}.`,
     });
     let core: number | null = null;
     if (d.core) {
@@ -572,25 +574,25 @@ function densitySection(
       for (const c of d.core) core += c;
     }
     // Where eps meets the curve: the knee, else the last core customer (or the share of the curve's sample within eps).
-    let index = kd.kneeIndex;
+    let index: number | null = eps === kd.eps ? kd.index : null;
     if (index === null && core !== null && core > 0) index = core - 1;
     if (index === null && n > 0) {
       let within = 0;
-      for (const v of kd.distances) if (v <= kd.eps) within++;
+      for (const v of kd.distances) if (v <= eps) within++;
       index = Math.max(0, Math.round(((within - 1) / Math.max(1, n - 1)) * (kd.rows - 1)));
     }
     const qs = [0, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 1];
     const curveTable: ReportTable = {
-      caption: `The k-distance curve at some of its quantiles (the knee ${kd.kneeIndex === null ? "not found" : "found"}; eps ${fmt(kd.eps, 3)})`,
+      caption: `The k-distance curve at some of its quantiles (the knee ${kd.kneeIndex === null ? "not found" : "found"}; eps ${fmt(eps, 3)})`,
       head: ["share of customers", `distance to the ${ordinal(kd.minSamples)} neighbour`],
       rows: n ? qs.map((q) => [pct(q), fmt(kd.distances[Math.min(n - 1, Math.round(q * (n - 1)))], 4)]) : [],
       numeric: [true, true],
     };
     const description = `Every customer's distance to its ${ordinal(kd.minSamples)} nearest neighbour, sorted (${kd.rows.toLocaleString("en-US")} customers${n < kd.rows ? `, drawn from ${n} points of the curve` : ""}); ` +
-      `the dashed lines mark eps = ${fmt(kd.eps, 3)}${kd.kneeIndex === null ? " (the curve has no clear knee)" : ", at the knee of the curve"}: customers left of it are cores of segments.`;
+      `the dashed lines mark eps = ${fmt(eps, 3)}${eps !== kd.eps ? ` (given; the knee suggests ${fmt(kd.eps, 3)})` : kd.kneeIndex === null ? " (the curve has no clear knee)" : ", at the knee of the curve"}: customers left of it are cores of segments.`;
     blocks.push(chart("k-distance", "k-distance curve", kDistanceChart({
-      distances: kd.distances, rows: kd.rows, minSamples: kd.minSamples,
-      knee: index === null ? null : { index, eps: kd.eps, found: kd.kneeIndex !== null },
+      distances: kd.distances, positions: kd.positions, rows: kd.rows, minSamples: kd.minSamples,
+      knee: index === null ? null : { index, eps, found: eps === kd.eps && kd.kneeIndex !== null },
     }, { description }), description, curveTable));
     if (d.core && core !== null) {
       const noise = d.noise;
