@@ -1,12 +1,16 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup` or `-- tune` runs one.
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan` or `-- optics` runs one
+ * (several names run several).
  */
 import { installWorkerPool } from "../src/io/pool.js";
+import { benchDBSCAN } from "./dbscan.js";
 import { benchHclust } from "./hclust.js";
 import { benchKMeans, benchKMeansMemory } from "./kmeans.js";
 import { benchKMeansAuto } from "./kmeans-auto.js";
 import { benchMiniBatch } from "./minibatch.js";
+import { benchNeighbors } from "./neighbors.js";
+import { benchOPTICS } from "./optics.js";
 import { benchPcaWide } from "./pca-wide.js";
 import { benchReport } from "./report.js";
 import { benchRfm } from "./rfm.js";
@@ -37,4 +41,7 @@ if (want("report")) await benchReport(quick);
 if (want("pca-wide")) await benchPcaWide(quick);
 if (want("startup")) await benchStartup();
 if (want("tune")) await benchTune(quick);
+if (want("neighbors")) await benchNeighbors(quick);
+if (want("dbscan")) await benchDBSCAN(quick);
+if (want("optics")) await benchOPTICS(quick);
 process.exit(0);
