@@ -43,7 +43,9 @@ export { profileHeatmapChart, snakePlotChart, type ProfileChartInput } from "./c
 export { segmentSizesChart, type SegmentSizesInput } from "./charts/sizes.js";
 export { rfmGridChart, type RfmGridInput } from "./charts/rfm-grid.js";
 export { stratifiedSample, allocateSample, quantilePositions, type StratifiedSampleOptions } from "./charts/sample.js";
-export { SEGMENT_PALETTE, NOISE_COLOR, segmentColor, segmentDisplayNames, type BaseChartOptions } from "./charts/theme.js";
+export {
+  SEGMENT_PALETTE, NOISE_COLOR, OUTLIERS_NAME, segmentColor, segmentDisplayNames, noiseDisplayName, type BaseChartOptions, type NoiseNameOption,
+} from "./charts/theme.js";
 export {
   adjustedRandScore, normalizedMutualInfoScore, adjustedMutualInfoScore, mutualInfoScore,
   homogeneityCompletenessVMeasure, fowlkesMallowsScore, contingencyMatrix,
@@ -72,6 +74,7 @@ export {
   type ProfileOptions, type ProfileResult, type SegmentProfile, type FeatureStats, type NumericStats, type CategoricalStats, type CategoryShare,
   type SegmentFeature, type SegmentNumericFeature, type SegmentCategoricalFeature, type SegmentCategoryShare, type DistinguishingFeature, type RfmProfile,
 } from "./profile/profiles.js";
+export { nameOutliers, OUTLIERS_PREFIX } from "./profile/names.js";
 export { nameSegments, humanizeFeatureName, formatNumber, formatPercent, formatFeatureValue, type NamedSegment, type NamingOptions } from "./profile/names.js";
 export { fitDecisionTree, applyTree, predictTree, presortFeatures, type DecisionTree, type TreeNode, type TreeOptions, type Presorted } from "./profile/tree.js";
 export {
