@@ -199,21 +199,40 @@ describe("DBSCAN equals scikit-learn 1.2 on the fixtures", () => {
 
 describe("DBSCAN on worker pools", () => {
   const newPool = poolMaker();
-  it("labels and core rows identical for 0, 1 and 2 workers", async () => {
+  it("labels and core rows identical for 0, 1 and 2 workers (weighted: parallel radius counts; unweighted: core flags)", async () => {
     const X = blobs(30_000, 2, 5, 3, 0.8);
+    const w = Array.from({ length: X.rows }, (_, i) => 0.5 + (i % 4) * 0.25);
     setParallelExecutor(null);
     const ref = await new DBSCAN({ eps: 0.2, minSamples: 20 }).fit(X);
+    const refW = await new DBSCAN({ eps: 0.2, minSamples: 20 }).fit(X, { sampleWeight: w });
     expect(ref.nClusters).toBeGreaterThan(1);
     expect(ref.nNoise).toBeGreaterThan(0);
+    expect(Array.from(refW.labels)).not.toEqual(Array.from(ref.labels));
     for (const size of [1, 2]) {
       const pool = newPool(size);
       setParallelExecutor(pool);
       const m = await new DBSCAN({ eps: 0.2, minSamples: 20 }).fit(X);
-      expect(pool.runs, "the pool was used").toBeGreaterThan(0);
       expect(Array.from(m.labels)).toEqual(Array.from(ref.labels));
       expect(Array.from(m.coreSampleIndices)).toEqual(Array.from(ref.coreSampleIndices));
+      const mw = await new DBSCAN({ eps: 0.2, minSamples: 20 }).fit(X, { sampleWeight: w });
+      expect(pool.runs, "the pool was used").toBeGreaterThan(0);
+      expect(Array.from(mw.labels)).toEqual(Array.from(refW.labels));
+      expect(Array.from(mw.coreSampleIndices)).toEqual(Array.from(refW.coreSampleIndices));
     }
     setParallelExecutor(null);
+  });
+
+  it("the early-stopping core flags equal full radius counts", async () => {
+    for (const [d, metric] of [[2, "euclidean"], [3, "manhattan"], [5, "euclidean"]] as const) {
+      const X = blobs(3000, d, 4, 20 + d, 1);
+      for (const [eps, minSamples] of [[0.4, 5], [0.8, 30], [1.5, 200]] as const) {
+        // Weights of 1 take the path of full radius counts; no weights, the capped counts.
+        const full = await new DBSCAN({ eps, minSamples, metric }).fit(X, { sampleWeight: new Array(X.rows).fill(1) });
+        const capped = await new DBSCAN({ eps, minSamples, metric }).fit(X);
+        expect(Array.from(capped.coreSampleIndices)).toEqual(Array.from(full.coreSampleIndices));
+        expect(Array.from(capped.labels)).toEqual(Array.from(full.labels));
+      }
+    }
   });
 });
 

@@ -22,6 +22,7 @@ import { AbortError, InputError } from "../../core/errors.js";
 import { type Matrix, type MatrixLike, takeRows, toArrays, toMatrix } from "../../core/matrix.js";
 import { type IndexBuffer, type KDTree, type NeighborAlgorithm, NeighborIndex, type NeighborMetric } from "../../neighbors/index.js";
 import { boxMaxRdist, boxMinRdist } from "../../neighbors/search.js";
+import { type CoreFlagsParams, type CoreFlagsShared, DENSITY_BLOCK, densityCoreFlagsKernel } from "./kernels.js";
 
 export type DBSCANMetric = NeighborMetric | "precomputed";
 
@@ -310,24 +311,23 @@ export class DBSCAN {
     checkAbort(signal);
 
     // Pass 1: neighbourhood sizes → core rows.
-    let counts: Float64Array;
     let index: NeighborIndex | null = null;
+    let isCore: Uint8Array;
     if (metric === "precomputed") {
-      counts = precomputedCounts(X.data, n, eps, weights);
+      isCore = coreFromCounts(precomputedCounts(X.data, n, eps, weights), minSamples);
     } else {
       index = NeighborIndex.build(X.data, n, d, { metric, algorithm: o.algorithm ?? "auto", leafSize: o.leafSize ?? 30 });
-      counts = await index.radiusCounts(eps, { sampleWeight: weights, signal, onProgress: onProgress ? (done) => onProgress(done, total) : undefined });
+      const progress = onProgress ? (done: number) => onProgress(done, total) : undefined;
+      if (index.tree && weights === null && (metric === "euclidean" || metric === "manhattan")) {
+        isCore = await coreFlagsOnTree(index.tree, metric === "manhattan", metric === "manhattan" ? eps : eps * eps, minSamples, signal, progress);
+      } else {
+        isCore = coreFromCounts(await index.radiusCounts(eps, { sampleWeight: weights, signal, onProgress: progress }), minSamples);
+      }
     }
     checkAbort(signal);
     onProgress?.(n, total);
-    const isCore = new Uint8Array(n);
     let nCore = 0;
-    for (let i = 0; i < n; i++) {
-      if (counts[i] >= minSamples) {
-        isCore[i] = 1;
-        nCore++;
-      }
-    }
+    for (let i = 0; i < n; i++) nCore += isCore[i];
 
     // Pass 2: grow segments from core rows, one neighbourhood at a time.
     const labels = new Int32Array(n).fill(-1);
@@ -378,6 +378,41 @@ export class DBSCAN {
     const components = takeRows(X, core);
     return new DBSCANModel(labels, core, components, coreLabels, eps, minSamples, metric, n);
   }
+}
+
+function coreFromCounts(counts: Float64Array, minSamples: number): Uint8Array {
+  const out = new Uint8Array(counts.length);
+  for (let i = 0; i < counts.length; i++) out[i] = counts[i] >= minSamples ? 1 : 0;
+  return out;
+}
+
+/** Parts of the rows between progress reports and abort checks of the core flags. */
+const FLAG_PARTS = 16;
+
+/**
+ * Pass 1 without weights on the KD-tree: the core flags by counts that stop at minSamples
+ * (kernel densityCoreFlags), in parts for progress and abort.
+ */
+async function coreFlagsOnTree(
+  tree: KDTree, l1: boolean, r: number, minSamples: number, signal: AbortSignal | undefined, onProgress: ((done: number) => void) | undefined,
+): Promise<Uint8Array> {
+  const { n, d } = tree;
+  const S: CoreFlagsShared = {
+    ordered: tree.ordered, index: tree.index, nodeStart: tree.nodeStart, nodeEnd: tree.nodeEnd, nodeIsLeaf: tree.nodeIsLeaf,
+    nodeLower: tree.nodeLower, nodeUpper: tree.nodeUpper, flags: new Uint8Array(n),
+  };
+  const blocks = Math.ceil(n / DENSITY_BLOCK);
+  const parts = Math.min(FLAG_PARTS, blocks);
+  const P: CoreFlagsParams = { n, d, r, l1: l1 ? 1 : 0, minSamples, nLevels: tree.nLevels, blockStart: 0, blockEnd: 0, nChunks: 1 };
+  for (let p = 0; p < parts; p++) {
+    checkAbort(signal);
+    P.blockStart = Math.floor((p * blocks) / parts);
+    P.blockEnd = Math.floor(((p + 1) * blocks) / parts);
+    densityCoreFlagsKernel(S, P, 0, 1);
+    onProgress?.(Math.min(n, P.blockEnd * DENSITY_BLOCK));
+    if (signal) await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return S.flags;
 }
 
 /**
