@@ -457,16 +457,15 @@ export class HDBSCAN {
       // Cosine follows scikit-learn's brute-force path (Prim on 1 − cos); the others the KD-tree when the index has one.
       const algorithm = metric === "cosine" ? "brute" : o.algorithm;
       const index = NeighborIndex.build(X.data, n, d, { metric, algorithm, leafSize: o.leafSize, expectedK: k });
-      const knn = await index.kNearestAll(k, { signal, onProgress: (a, b) => report?.(a, b, "core distances") });
-      core = new Float64Array(n);
-      for (let i = 0; i < n; i++) core[i] = knn.distances[i * k + k - 1];
+      const knn = await coreAndNeighbors(index, X.data, n, d, k, signal, (a, b) => report?.(a, b, "core distances"));
+      core = knn.core;
       check();
       const onProgress = (a: number, b: number): void => report?.(a, b, "spanning tree");
       if (metric === "cosine") {
         for (let i = 0; i < n; i++) core[i] /= o.alpha;
         edges = await primMST(index.data, n, d, METRIC_CODE.cosine, core, o.alpha, { signal, onProgress }, true);
       } else if (index.tree) {
-        edges = await boruvkaMST(index.tree, core, o.alpha, METRIC_CODE[metric], parallel, { signal, onProgress }, { indices: knn.indices, distances: knn.distances, k });
+        edges = await boruvkaMST(index.tree, core, o.alpha, METRIC_CODE[metric], parallel, { signal, onProgress }, knn.edges);
       } else {
         edges = await primMST(index.data, n, d, METRIC_CODE[metric], core, o.alpha, { signal, onProgress });
       }
@@ -477,6 +476,48 @@ export class HDBSCAN {
     report?.(1, 1, "tree");
     return model;
   }
+}
+
+/** Rows × neighbours from which the neighbour lists are queried block by block instead of all at once (about 100 MB of results). */
+const KNN_ALL_MAX = 1 << 23;
+/** Neighbours per row kept as candidate edges (Borůvka's first bounds, the order of tied merges). */
+const EDGE_NEIGHBORS = 32;
+
+/**
+ * Core distances (the k-th neighbour's distance, the row itself counted) and each row's
+ * first min(k, 32) neighbours. All rows at once on the worker pool when n × k is moderate;
+ * else in blocks of rows (the results of n × k neighbours would not fit: minSamples is often
+ * a share of the rows), on this thread.
+ */
+async function coreAndNeighbors(
+  index: NeighborIndex, X: Float64Array, n: number, d: number, k: number, signal: AbortSignal | undefined, onProgress: (done: number, total: number) => void,
+): Promise<{ core: Float64Array; edges: { indices: Int32Array; distances: Float64Array; k: number } }> {
+  const kk = Math.min(k, EDGE_NEIGHBORS);
+  const core = new Float64Array(n);
+  const indices = new Int32Array(n * kk);
+  const distances = new Float64Array(n * kk);
+  const keep = (i: number, D: Float64Array, I: Int32Array, offset: number): void => {
+    core[i] = D[offset + k - 1];
+    for (let j = 0; j < kk; j++) {
+      indices[i * kk + j] = I[offset + j];
+      distances[i * kk + j] = D[offset + j];
+    }
+  };
+  if (n * k <= KNN_ALL_MAX) {
+    const all = await index.kNearestAll(k, { signal, onProgress });
+    for (let i = 0; i < n; i++) keep(i, all.distances, all.indices, i * k);
+  } else {
+    const block = Math.max(1, Math.floor(KNN_ALL_MAX / 8 / k));
+    for (let start = 0; start < n; start += block) {
+      if (signal?.aborted) throw new AbortError("HDBSCAN was aborted");
+      const m = Math.min(block, n - start);
+      const r = index.kNearest(X.subarray(start * d, (start + m) * d), m, k);
+      for (let t = 0; t < m; t++) keep(start + t, r.distances, r.indices, t * k);
+      onProgress(start + m, n);
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+    }
+  }
+  return { core, edges: { indices, distances, k: kk } };
 }
 
 function modelFromEdges(edges: MSTEdges, n: number, o: Resolved, core: Float64Array, nFeatures: number, training: Matrix | null): HDBSCANModel {
