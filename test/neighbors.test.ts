@@ -227,6 +227,17 @@ describe("k nearest and radius queries equal brute force", () => {
             const weights = Float64Array.from({ length: n }, (_, i) => 0.5 + (i % 4));
             const wcounts = await index.radiusCounts(eps, { sampleWeight: weights });
             const buf = { data: new Int32Array(2) };
+            // Batches of rows (every third row, backwards), sorted or in the tree's order, with the counts given or not.
+            const rows = Int32Array.from({ length: Math.ceil(n / 3) }, (_, q) => n - 1 - 3 * q);
+            const batch = await index.radiusBatch(rows, eps);
+            const unsorted = await index.radiusBatch(rows, eps, { sorted: false, counts });
+            expect(Array.from(unsorted.offsets)).toEqual(Array.from(batch.offsets));
+            for (let q = 0; q < rows.length; q++) {
+              const c = index.radius(rows[q], eps, buf);
+              const [a, b] = [batch.offsets[q], batch.offsets[q + 1]];
+              expect(Array.from(batch.indices.subarray(a, b))).toEqual(Array.from(buf.data.subarray(0, c)));
+              expect(Array.from(unsorted.indices.subarray(a, b)).sort((x, y) => x - y)).toEqual(Array.from(buf.data.subarray(0, c)));
+            }
             for (let i = 0; i < n; i++) {
               const want: number[] = [];
               let wsum = 0;
@@ -361,6 +372,8 @@ describe("on worker threads", () => {
       const refW = await ref.radiusCounts(eps, { sampleWeight: weights });
       const Q = X.slice(0, 5000 * d);
       const refOut = ref.kNearest(Q, 5000, 4);
+      const rows = Int32Array.from({ length: 5000 }, (_, q) => (q * 7919) % n);
+      const refLists = await ref.radiusBatch(rows, eps, { sorted: false });
       for (const size of [1, 2]) {
         const pool = newPool(size);
         setParallelExecutor(pool);
@@ -369,7 +382,10 @@ describe("on worker threads", () => {
         const counts = await index.radiusCounts(eps);
         const w = await index.radiusCounts(eps, { sampleWeight: weights });
         const out = index.kNearest(Q, 5000, 4);
-        expect(pool.runs, "the pool was used").toBeGreaterThanOrEqual(3);
+        const lists = await index.radiusBatch(rows, eps, { sorted: false });
+        expect(Array.from(lists.offsets)).toEqual(Array.from(refLists.offsets));
+        expect(Array.from(lists.indices)).toEqual(Array.from(refLists.indices));
+        expect(pool.runs, "the pool was used").toBeGreaterThanOrEqual(5);
         expect(Array.from(knn.indices)).toEqual(Array.from(refKnn.indices));
         expect(Array.from(knn.distances)).toEqual(Array.from(refKnn.distances));
         expect(Array.from(counts)).toEqual(Array.from(refCounts));

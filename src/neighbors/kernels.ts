@@ -6,7 +6,7 @@
  * Every query row's result depends only on that row, so results do not depend on the
  * number of workers or on the chunking.
  */
-import { bruteKnnBlock, bruteRadiusCountBlock, MANHATTAN, type TreeArrays, treeKnn, treeRadiusCount } from "./search.js";
+import { bruteKnnBlock, bruteRadiusCountBlock, MANHATTAN, type TreeArrays, tileRdist, treeKnn, treeRadiusCollect, treeRadiusCount } from "./search.js";
 
 /** Query rows per block. */
 export const BLOCK = 64;
@@ -31,6 +31,10 @@ export interface NeighborsShared {
   counts?: Float64Array;
   /** Radius-count weights: in tree order for the tree, in row order for brute force. */
   weights?: Float64Array;
+  /** Radius lists: the query rows (indexed rows), where each one's list starts in `lists`, and the lists. */
+  rows?: Int32Array;
+  offsets?: Int32Array;
+  lists?: Int32Array;
 }
 
 export interface NeighborsParams {
@@ -47,6 +51,8 @@ export interface NeighborsParams {
   r: number;
   /** 1 when `weights` is given. */
   weighted: number;
+  /** Radius lists: 1 to sort each list ascending. */
+  sorted: number;
   blockStart: number;
   blockEnd: number;
   nChunks: number;
@@ -128,8 +134,65 @@ export function neighborsRadiusCountKernel(S: NeighborsShared, P: NeighborsParam
   }
 }
 
+/**
+ * Radius lists of the m indexed rows `rows`. Without `lists`: the number of rows within r of
+ * each query row q into counts[q]. With `lists`: each query's list into
+ * lists[offsets[q]..offsets[q + 1]), ascending with `sorted`, else in the tree's order; a list
+ * of another length than its slot (which the counts of the same index and radius rule out)
+ * throws.
+ */
+export function neighborsRadiusListKernel(S: NeighborsShared, P: NeighborsParams, chunkStart: number, chunkEnd: number): void {
+  const { n, d, m, metric, brute, nLevels, r, sorted, blockStart, blockEnd, nChunks } = P;
+  const rows = S.rows!;
+  const X = S.data;
+  const lists = S.lists;
+  const l1 = metric === MANHATTAN;
+  const stackN = new Int32Array(2 * nLevels + 4);
+  const T = brute === 1 ? null : treeOf(S);
+  const dist = T === null ? new Float64Array(n) : null;
+  for (let c = chunkStart; c < chunkEnd; c++) {
+    for (let b = blockStart + c; b < blockEnd; b += nChunks) {
+      const a = b * BLOCK;
+      const e = Math.min(m, a + BLOCK);
+      for (let q = a; q < e; q++) {
+        const i = rows[q];
+        if (lists === undefined) {
+          if (T !== null) S.counts![q] = treeRadiusCount(T, d, X, i * d, r, l1, null, stackN);
+          else {
+            tileRdist(X, 0, n, d, metric, X, i * d, dist!);
+            dist![i] = 0;
+            let cnt = 0;
+            for (let j = 0; j < n; j++) if (dist![j] <= r) cnt++;
+            S.counts![q] = cnt;
+          }
+          continue;
+        }
+        const o = S.offsets![q];
+        const want = S.offsets![q + 1] - o;
+        let got: number;
+        if (T !== null) {
+          got = treeRadiusCollect(T, d, X, i * d, r, l1, lists, o, stackN);
+          if (got === want && sorted === 1) lists.subarray(o, o + got).sort();
+        } else {
+          tileRdist(X, 0, n, d, metric, X, i * d, dist!);
+          dist![i] = 0; // a row's distance to itself (the brute cosine's 1 − u·u may round above 0)
+          got = 0;
+          for (let j = 0; j < n; j++) {
+            if (dist![j] <= r) {
+              if (got < want) lists[o + got] = j;
+              got++;
+            }
+          }
+        }
+        if (got !== want) throw new Error(`radius list of row ${i}: ${got} rows where ${want} were counted`);
+      }
+    }
+  }
+}
+
 /** The kernels of this folder, by the names the worker registry knows them. */
 export const neighborsKernels = {
   neighborsKnn: neighborsKnnKernel,
   neighborsRadiusCount: neighborsRadiusCountKernel,
+  neighborsRadiusList: neighborsRadiusListKernel,
 };

@@ -22,7 +22,7 @@
 import { AbortError, InputError } from "../core/errors.js";
 import { allocF64, allocI32, getParallelExecutor, isShared, type ParallelExecutor, sharedMemoryAvailable, type TypedArray } from "../core/parallel.js";
 import { buildKDTree, type KDTree, type NeighborAlgorithm, type NeighborMetric } from "./kdtree.js";
-import { BLOCK, type NeighborsParams, type NeighborsShared, neighborsKnnKernel, neighborsRadiusCountKernel } from "./kernels.js";
+import { BLOCK, type NeighborsParams, type NeighborsShared, neighborsKnnKernel, neighborsRadiusCountKernel, neighborsRadiusListKernel } from "./kernels.js";
 import { COSINE, cosineRdist, EUCLIDEAN, MANHATTAN, rowRdist, treeRadiusCollect } from "./search.js";
 
 /** A caller-owned buffer of indices; radius queries replace `data` with a bigger array when it is too small. */
@@ -212,10 +212,10 @@ export class NeighborIndex {
     if (!out.data) out.data = new Int32Array(64);
     if (tree) {
       const l1 = this.code === MANHATTAN;
-      let m = treeRadiusCollect(tree, d, q, qo, r, l1, out.data, this.stack);
+      let m = treeRadiusCollect(tree, d, q, qo, r, l1, out.data, 0, this.stack);
       if (m > out.data.length) {
         this.ensure(out, m);
-        m = treeRadiusCollect(tree, d, q, qo, r, l1, out.data, this.stack);
+        m = treeRadiusCollect(tree, d, q, qo, r, l1, out.data, 0, this.stack);
       }
       if (sorted) out.data.subarray(0, m).sort();
       return m;
@@ -258,13 +258,13 @@ export class NeighborIndex {
   private params(m: number, k: number, r: number, weighted: boolean): NeighborsParams {
     return {
       n: this.n, d: this.d, m, metric: this.code, brute: this.tree ? 0 : 1, nLevels: this.tree?.nLevels ?? 1,
-      k, r, weighted: weighted ? 1 : 0, blockStart: 0, blockEnd: 0, nChunks: 1,
+      k, r, weighted: weighted ? 1 : 0, sorted: 0, blockStart: 0, blockEnd: 0, nChunks: 1,
     };
   }
 
   /** Runs a kernel over all blocks of m query rows, in parts when progress or abort is asked for. */
   private async runBlocks(
-    name: "neighborsKnn" | "neighborsRadiusCount", kernel: (S: NeighborsShared, P: NeighborsParams, a: number, b: number) => void,
+    name: "neighborsKnn" | "neighborsRadiusCount" | "neighborsRadiusList", kernel: (S: NeighborsShared, P: NeighborsParams, a: number, b: number) => void,
     S: NeighborsShared, P: NeighborsParams, m: number, options: SearchOptions, what: string,
   ): Promise<void> {
     const blocks = Math.ceil(m / BLOCK);
@@ -307,6 +307,45 @@ export class NeighborIndex {
     }
     await this.runBlocks("neighborsRadiusCount", neighborsRadiusCountKernel, S, this.params(n, 0, r, w !== null), n, options, "the radius counts");
     return S.counts;
+  }
+
+  /**
+   * The radius lists of many indexed rows at once, split across the worker pool: the rows
+   * within eps (<=) of rows[q] are indices[offsets[q]..offsets[q + 1]), each list ascending
+   * (or, with sorted = false, in the tree's order). Memory is that of the lists: give the
+   * rows in batches to bound it. `counts`, the unweighted radiusCounts(eps) of this index
+   * (indexed by row), saves the counting pass.
+   */
+  async radiusBatch(
+    rows: Int32Array, eps: number, options: SearchOptions & { sorted?: boolean; counts?: Float64Array | null } = {},
+  ): Promise<{ offsets: Int32Array; indices: Int32Array }> {
+    const r = this.reduce(eps);
+    const m = rows.length;
+    for (let q = 0; q < m; q++) {
+      const i = rows[q];
+      if (!(i >= 0 && i < this.n)) throw new InputError(`rows[${q}] = ${i} is not a row of the index (0 to ${this.n - 1})`);
+    }
+    const counts = options.counts ?? null;
+    if (counts !== null && counts.length !== this.n) throw new InputError(`counts has ${counts.length} values but the index has ${this.n} rows`);
+    const shared = this.executor(m, false) !== null;
+    const S = this.sharedArrays();
+    S.rows = shared && !isShared(rows) ? allocI32(m, true) : rows;
+    if (S.rows !== rows) S.rows.set(rows);
+    const P = this.params(m, 0, r, false);
+    P.sorted = options.sorted === false ? 0 : 1;
+    const offsets = allocI32(m + 1, shared);
+    if (counts === null) {
+      S.counts = allocF64(m, shared);
+      await this.runBlocks("neighborsRadiusList", neighborsRadiusListKernel, S, P, m, { signal: options.signal }, "the radius lists");
+      for (let q = 0; q < m; q++) offsets[q + 1] = offsets[q] + S.counts[q];
+      delete S.counts;
+    } else {
+      for (let q = 0; q < m; q++) offsets[q + 1] = offsets[q] + counts[rows[q]];
+    }
+    S.offsets = offsets;
+    S.lists = allocI32(offsets[m], shared);
+    await this.runBlocks("neighborsRadiusList", neighborsRadiusListKernel, S, P, m, options, "the radius lists");
+    return { offsets, indices: S.lists };
   }
 
   private checkK(k: number): void {

@@ -296,13 +296,16 @@ export function treeRadiusCount(
 }
 
 /**
- * Writes the indices of the tree rows within reduced radius r (<=) of q into out (from 0;
- * `out` must hold n entries, or use treeRadiusCollectGrow) and returns their number. Order:
- * the tree's; sort if needed.
+ * Writes the indices of the tree rows within reduced radius r (<=) of q into out from
+ * position `base` and returns their number. Writes past the end of `out` are dropped (typed
+ * arrays ignore them) while the count goes on, so a caller can grow the buffer and search
+ * again. Order: the tree's; sort if needed.
  */
-export function treeRadiusCollect(T: TreeArrays, d: number, q: Float64Array, qo: number, r: number, l1: boolean, out: Int32Array, stackN: Int32Array): number {
+export function treeRadiusCollect(
+  T: TreeArrays, d: number, q: Float64Array, qo: number, r: number, l1: boolean, out: Int32Array, base: number, stackN: Int32Array,
+): number {
   const { ordered, index, nodeStart, nodeEnd, nodeIsLeaf, nodeLower, nodeUpper } = T;
-  let m = 0;
+  let m = base;
   let sp = 0;
   stackN[sp++] = 0;
   while (sp > 0) {
@@ -342,7 +345,7 @@ export function treeRadiusCollect(T: TreeArrays, d: number, q: Float64Array, qo:
     stackN[sp++] = 2 * node + 2;
     stackN[sp++] = 2 * node + 1;
   }
-  return m;
+  return m - base;
 }
 
 /** Rows per tile of the brute-force scans: a tile of rows stays in cache while a block of queries passes over it. */
