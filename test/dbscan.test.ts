@@ -7,7 +7,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DBSCAN, DBSCANModel, type DBSCANJSON, type DBSCANMetric } from "../src/cluster/density/dbscan.js";
+import { type CoreFlagsParams, DENSITY_BLOCK, densityCoreFlagsKernel, densityKernels } from "../src/cluster/density/kernels.js";
 import { loadModel } from "../src/cluster/load.js";
+import { NeighborIndex } from "../src/neighbors/index.js";
 import { AbortError, InputError } from "../src/core/errors.js";
 import type { Matrix } from "../src/core/matrix.js";
 import { setParallelExecutor } from "../src/core/parallel.js";
@@ -222,6 +224,24 @@ describe("DBSCAN on worker pools", () => {
     setParallelExecutor(null);
   });
 
+  it("the core-flags kernel gives the same flags however the blocks are split into chunks, equal to radius counts ≥ minSamples", async () => {
+    expect(densityKernels.densityCoreFlags).toBe(densityCoreFlagsKernel);
+    const X = blobs(5000, 2, 4, 9, 1);
+    const index = NeighborIndex.build(X.data, X.rows, 2, { leafSize: 30 });
+    const tree = index.tree!;
+    const counts = await index.radiusCounts(0.3);
+    const want = Array.from(counts, (c) => (c >= 12 ? 1 : 0));
+    const blocks = Math.ceil(X.rows / DENSITY_BLOCK);
+    for (const nChunks of [1, 3, 7]) {
+      const flags = new Uint8Array(X.rows);
+      const S = { ordered: tree.ordered, index: tree.index, nodeStart: tree.nodeStart, nodeEnd: tree.nodeEnd, nodeIsLeaf: tree.nodeIsLeaf, nodeLower: tree.nodeLower, nodeUpper: tree.nodeUpper, flags };
+      const P: CoreFlagsParams = { n: X.rows, d: 2, r: 0.09, l1: 0, minSamples: 12, nLevels: tree.nLevels, blockStart: 0, blockEnd: blocks, nChunks };
+      // Chunks in reverse order, as workers might finish them.
+      for (let c = nChunks - 1; c >= 0; c--) densityCoreFlagsKernel(S, P, c, c + 1);
+      expect(Array.from(flags)).toEqual(want);
+    }
+  });
+
   it("the early-stopping core flags equal full radius counts", async () => {
     for (const [d, metric] of [[2, "euclidean"], [3, "manhattan"], [5, "euclidean"]] as const) {
       const X = blobs(3000, d, 4, 20 + d, 1);
@@ -316,7 +336,8 @@ describe("DBSCAN: JSON", () => {
 
 describe("DBSCAN: options and input checks", () => {
   it("refuses bad options and input with the option named", async () => {
-    expect(() => new DBSCAN({ eps: 0 })).toThrow(/eps must be a distance > 0/);
+    expect(() => new DBSCAN({ eps: 0 })).toThrow(/eps must be a finite distance > 0/);
+    expect(() => new DBSCAN({ eps: Infinity })).toThrow(/eps must be a finite distance > 0/);
     expect(() => new DBSCAN({ minSamples: 0 })).toThrow(/minSamples must be a whole number ≥ 1/);
     expect(() => new DBSCAN({ minSamples: 2.5 })).toThrow(/minSamples/);
     expect(() => new DBSCAN({ metric: "chebyshev" as never })).toThrow(/metric must be one of/);

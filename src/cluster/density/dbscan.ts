@@ -20,6 +20,7 @@
  */
 import { AbortError, InputError } from "../../core/errors.js";
 import { type Matrix, type MatrixLike, takeRows, toArrays, toMatrix } from "../../core/matrix.js";
+import { getParallelExecutor, isShared, sharedMemoryAvailable, type TypedArray } from "../../core/parallel.js";
 import { type IndexBuffer, type KDTree, type NeighborAlgorithm, NeighborIndex, type NeighborMetric } from "../../neighbors/index.js";
 import { boxMaxRdist, boxMinRdist } from "../../neighbors/search.js";
 import { type CoreFlagsParams, type CoreFlagsShared, DENSITY_BLOCK, densityCoreFlagsKernel } from "./kernels.js";
@@ -287,7 +288,7 @@ export class DBSCAN {
     this.options = { ...options };
     const o = this.options;
     const eps = o.eps ?? 0.5;
-    if (typeof eps !== "number" || !(eps > 0)) throw new InputError(`eps must be a distance > 0, got ${String(eps)}`);
+    if (typeof eps !== "number" || !(eps > 0) || eps === Infinity) throw new InputError(`eps must be a finite distance > 0, got ${String(eps)}`);
     const ms = o.minSamples ?? 5;
     if (!isWhole(ms, 1)) throw new InputError(`minSamples must be a whole number ≥ 1 (the row itself counts), got ${String(ms)}`);
     if (!METRICS.includes(o.metric ?? "euclidean")) throw new InputError(`metric must be one of ${METRICS.join(", ")}, got ${String(o.metric)}`);
@@ -388,18 +389,25 @@ function coreFromCounts(counts: Float64Array, minSamples: number): Uint8Array {
 
 /** Parts of the rows between progress reports and abort checks of the core flags. */
 const FLAG_PARTS = 16;
+/** Rows from which the core flags are computed on the worker pool. */
+const PARALLEL_MIN_ROWS = 8192;
 
 /**
  * Pass 1 without weights on the KD-tree: the core flags by counts that stop at minSamples
- * (kernel densityCoreFlags), in parts for progress and abort.
+ * (kernel densityCoreFlags), on the worker pool when there is one (and the tree is in shared
+ * memory), in parts for progress and abort. A pool whose registry lacks the kernel is not
+ * used (the flags are then computed on this thread; they are the same either way).
  */
 async function coreFlagsOnTree(
   tree: KDTree, l1: boolean, r: number, minSamples: number, signal: AbortSignal | undefined, onProgress: ((done: number) => void) | undefined,
 ): Promise<Uint8Array> {
   const { n, d } = tree;
+  let executor = getParallelExecutor();
+  const treeArrays = [tree.ordered, tree.index, tree.nodeStart, tree.nodeEnd, tree.nodeIsLeaf, tree.nodeLower, tree.nodeUpper];
+  if (!executor || n < PARALLEL_MIN_ROWS || !sharedMemoryAvailable() || !treeArrays.every(isShared)) executor = null;
   const S: CoreFlagsShared = {
     ordered: tree.ordered, index: tree.index, nodeStart: tree.nodeStart, nodeEnd: tree.nodeEnd, nodeIsLeaf: tree.nodeIsLeaf,
-    nodeLower: tree.nodeLower, nodeUpper: tree.nodeUpper, flags: new Uint8Array(n),
+    nodeLower: tree.nodeLower, nodeUpper: tree.nodeUpper, flags: executor ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n),
   };
   const blocks = Math.ceil(n / DENSITY_BLOCK);
   const parts = Math.min(FLAG_PARTS, blocks);
@@ -408,9 +416,23 @@ async function coreFlagsOnTree(
     checkAbort(signal);
     P.blockStart = Math.floor((p * blocks) / parts);
     P.blockEnd = Math.floor(((p + 1) * blocks) / parts);
-    densityCoreFlagsKernel(S, P, 0, 1);
+    let done = false;
+    if (executor) {
+      P.nChunks = Math.min(P.blockEnd - P.blockStart, 4 * executor.size);
+      try {
+        await executor.run("densityCoreFlags", S as unknown as Record<string, TypedArray>, P as unknown as Record<string, number>, P.nChunks);
+        done = true;
+      } catch (e) {
+        if (!/unknown kernel/.test(String((e as Error)?.message ?? e))) throw e;
+        executor = null;
+      }
+    }
+    if (!done) {
+      P.nChunks = 1;
+      densityCoreFlagsKernel(S, P, 0, 1);
+      if (signal) await new Promise((resolve) => setTimeout(resolve, 0));
+    }
     onProgress?.(Math.min(n, P.blockEnd * DENSITY_BLOCK));
-    if (signal) await new Promise((resolve) => setTimeout(resolve, 0));
   }
   return S.flags;
 }
