@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan` or `-- optics` runs one
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan`, `-- hdbscan` or `-- optics` runs one
  * (several names run several).
  */
 import { installWorkerPool } from "../src/io/pool.js";
 import { benchDBSCAN } from "./dbscan.js";
 import { benchHclust } from "./hclust.js";
+import { benchHDBSCAN } from "./hdbscan.js";
 import { benchKMeans, benchKMeansMemory } from "./kmeans.js";
 import { benchKMeansAuto } from "./kmeans-auto.js";
 import { benchMiniBatch } from "./minibatch.js";
@@ -43,5 +44,6 @@ if (want("startup")) await benchStartup();
 if (want("tune")) await benchTune(quick);
 if (want("neighbors")) await benchNeighbors(quick);
 if (want("dbscan")) await benchDBSCAN(quick);
+if (want("hdbscan")) await benchHDBSCAN(quick);
 if (want("optics")) await benchOPTICS(quick);
 process.exit(0);
