@@ -167,7 +167,8 @@ export class OPTICS {
     checkAbort(signal);
     onProgress?.(n, total);
 
-    const graph = await opticsGraph(dist, n, core, maxEps, index, signal, onProgress ? (done) => onProgress(n + done, total) : undefined);
+    const code = metric === "euclidean" ? EUCLIDEAN_CODE : metric === "manhattan" ? MANHATTAN_CODE : OTHER_CODE;
+    const graph = await opticsGraph(dist, X.data, d, code, n, core, maxEps, index, signal, onProgress ? (done) => onProgress(n + done, total) : undefined);
     onProgress?.(total, total);
     const { ordering, reachability, predecessor } = graph;
     let allInf = true;
@@ -270,8 +271,12 @@ function pairDistance(X: Float64Array, n: number, d: number, metric: NeighborMet
   };
 }
 
+const EUCLIDEAN_CODE = 0;
+const MANHATTAN_CODE = 1;
+const OTHER_CODE = 2;
+
 async function opticsGraph(
-  dist: PairDistance, n: number, core: Float64Array, maxEps: number,
+  dist: PairDistance, X: Float64Array, d: number, code: number, n: number, core: Float64Array, maxEps: number,
   index: NeighborIndex, signal: AbortSignal | undefined, onProgress: ((done: number) => void) | undefined,
 ): Promise<Graph> {
   const reach = new Float64Array(n).fill(Infinity);
@@ -295,14 +300,37 @@ async function opticsGraph(
       let best = 0;
       let bestR = Infinity;
       if (cp !== Infinity) {
+        const po = p * d;
         for (let t = 0; t < m; t++) {
           const q = unproc[t];
-          let r = dist(p, q);
+          const rq = reach[q];
+          // Rounding to 15 decimals moves a value by less than this margin, so a raw
+          // distance beyond `lim` cannot improve q: skip the square root and the rounding.
+          const lim = rq + 2e-15 + 1e-15 * rq;
+          let r: number;
+          if (code === EUCLIDEAN_CODE) {
+            const qo = q * d;
+            let s2 = 0;
+            for (let j = 0; j < d; j++) {
+              const u = X[po + j] - X[qo + j];
+              s2 += u * u;
+            }
+            r = s2 > lim * lim ? Infinity : Math.sqrt(s2);
+          } else if (code === MANHATTAN_CODE) {
+            const qo = q * d;
+            let s1 = 0;
+            for (let j = 0; j < d; j++) s1 += Math.abs(X[po + j] - X[qo + j]);
+            r = s1;
+          } else {
+            r = dist(p, q);
+          }
           if (r < cp) r = cp;
-          r = around15(r);
-          if (r < reach[q]) {
-            reach[q] = r;
-            pred[q] = p;
+          if (r <= lim) {
+            r = around15(r);
+            if (r < rq) {
+              reach[q] = r;
+              pred[q] = p;
+            }
           }
           if (reach[q] < bestR) {
             bestR = reach[q];
