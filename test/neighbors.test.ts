@@ -361,7 +361,7 @@ describe("on worker threads", () => {
   const registered = "neighborsKnn" in KERNELS && "neighborsRadiusCount" in KERNELS;
   const newPool = poolMaker();
   it.skipIf(!registered)("k nearest and radius counts identical for 0, 1 and 2 workers (tree and brute force)", async () => {
-    for (const [n, d, metric] of [[30_000, 2, "euclidean"], [6000, 20, "cosine"], [20_000, 3, "manhattan"]] as const) {
+    for (const [n, d, metric] of [[30_000, 2, "euclidean"], [1500, 20, "cosine"], [20_000, 3, "manhattan"]] as const) {
       const X = randomData(n, d, n + d, 0.05);
       const weights = Float64Array.from({ length: n }, (_, i) => 1 + (i % 5) / 3);
       setParallelExecutor(null);
@@ -370,9 +370,11 @@ describe("on worker threads", () => {
       const refKnn = await ref.kNearestAll(10);
       const refCounts = await ref.radiusCounts(eps);
       const refW = await ref.radiusCounts(eps, { sampleWeight: weights });
-      const Q = X.slice(0, 5000 * d);
-      const refOut = ref.kNearest(Q, 5000, 4);
-      const rows = Int32Array.from({ length: 5000 }, (_, q) => (q * 7919) % n);
+      // (At least 4096 query rows for the tree: fewer stay on the calling thread.)
+      const m = Math.min(n, 4100);
+      const Q = X.slice(0, m * d);
+      const refOut = ref.kNearest(Q, m, 4);
+      const rows = Int32Array.from({ length: m }, (_, q) => (q * 7919) % n);
       const refLists = await ref.radiusBatch(rows, eps, { sorted: false });
       for (const size of [1, 2]) {
         const pool = newPool(size);
@@ -381,7 +383,7 @@ describe("on worker threads", () => {
         const knn = await index.kNearestAll(10);
         const counts = await index.radiusCounts(eps);
         const w = await index.radiusCounts(eps, { sampleWeight: weights });
-        const out = index.kNearest(Q, 5000, 4);
+        const out = index.kNearest(Q, m, 4);
         const lists = await index.radiusBatch(rows, eps, { sorted: false });
         expect(Array.from(lists.offsets)).toEqual(Array.from(refLists.offsets));
         expect(Array.from(lists.indices)).toEqual(Array.from(refLists.indices));

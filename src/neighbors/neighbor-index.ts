@@ -50,8 +50,10 @@ export interface SearchOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** From this many query rows the work is split across the worker pool. */
+/** From this many query rows the work of the tree is split across the worker pool. */
 const PARALLEL_MIN_ROWS = 4096;
+/** From this many query rows × rows × columns, brute-force work is split across the worker pool. */
+const PARALLEL_MIN_BRUTE = 1 << 22;
 /** Parts of the rows between progress reports and abort checks, when either is asked for. */
 const PROGRESS_RUNS = 32;
 
@@ -235,7 +237,9 @@ export class NeighborIndex {
   /** The executor to use for `rows` query rows, if any (and whether the index's arrays can go to it). */
   private executor(rows: number, sync: boolean): ParallelExecutor | null {
     const e = getParallelExecutor();
-    if (!e || rows < PARALLEL_MIN_ROWS || !sharedMemoryAvailable() || !isShared(this.data)) return null;
+    // Brute force costs n·d a row: split from a few million multiply-adds.
+    const enough = this.tree ? rows >= PARALLEL_MIN_ROWS : rows >= 64 && rows * this.n * this.d >= PARALLEL_MIN_BRUTE;
+    if (!e || !enough || !sharedMemoryAvailable() || !isShared(this.data)) return null;
     if (sync && !e.runSync) return null;
     return e;
   }

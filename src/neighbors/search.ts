@@ -393,15 +393,29 @@ export function bruteKnnBlock(
   for (let i = qa; i < qb; i++) heapSort(outD, outI, i * k + s0, sizes[i - qa]);
 }
 
-/** Reduced distances from query row (Q at qo) to rows j0..j1−1 of X, into out[j − j0]. */
+/**
+ * Reduced distances from query row (Q at qo) to rows j0..j1−1 of X, into out[j − j0].
+ * Euclidean and manhattan keep four partial sums over the columns (c mod 4), added at the
+ * end: faster than one running sum for wide rows (the additions no longer wait on each other).
+ */
 export function tileRdist(X: Float64Array, j0: number, j1: number, d: number, metric: number, Q: Float64Array, qo: number, out: Float64Array): void {
+  const d4 = d & ~3;
   if (metric === MANHATTAN) {
     for (let j = j0, xo = j0 * d; j < j1; j++, xo += d) {
-      let s = 0;
-      for (let c = 0; c < d; c++) s += Math.abs(X[xo + c] - Q[qo + c]);
-      out[j - j0] = s;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let c = 0;
+      for (; c < d4; c += 4) {
+        s0 += Math.abs(X[xo + c] - Q[qo + c]);
+        s1 += Math.abs(X[xo + c + 1] - Q[qo + c + 1]);
+        s2 += Math.abs(X[xo + c + 2] - Q[qo + c + 2]);
+        s3 += Math.abs(X[xo + c + 3] - Q[qo + c + 3]);
+      }
+      for (; c < d; c++) s0 += Math.abs(X[xo + c] - Q[qo + c]);
+      out[j - j0] = s0 + s1 + (s2 + s3);
     }
   } else if (metric === COSINE) {
+    // One running sum, in column order, like cosineRdist and distance(): rows of the same
+    // direction then get exactly equal distances, and their ties go to the lower index.
     for (let j = j0, xo = j0 * d; j < j1; j++, xo += d) {
       let s = 0;
       for (let c = 0; c < d; c++) s += X[xo + c] * Q[qo + c];
@@ -410,12 +424,23 @@ export function tileRdist(X: Float64Array, j0: number, j1: number, d: number, me
     }
   } else {
     for (let j = j0, xo = j0 * d; j < j1; j++, xo += d) {
-      let s = 0;
-      for (let c = 0; c < d; c++) {
-        const t = X[xo + c] - Q[qo + c];
-        s += t * t;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let c = 0;
+      for (; c < d4; c += 4) {
+        const t0 = X[xo + c] - Q[qo + c];
+        const t1 = X[xo + c + 1] - Q[qo + c + 1];
+        const t2 = X[xo + c + 2] - Q[qo + c + 2];
+        const t3 = X[xo + c + 3] - Q[qo + c + 3];
+        s0 += t0 * t0;
+        s1 += t1 * t1;
+        s2 += t2 * t2;
+        s3 += t3 * t3;
       }
-      out[j - j0] = s;
+      for (; c < d; c++) {
+        const t = X[xo + c] - Q[qo + c];
+        s0 += t * t;
+      }
+      out[j - j0] = s0 + s1 + (s2 + s3);
     }
   }
 }
