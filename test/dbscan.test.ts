@@ -359,5 +359,10 @@ describe("DBSCAN: options and input checks", () => {
     const controller = new AbortController();
     controller.abort();
     await expect(new DBSCAN().fit(blobs(100, 2, 2, 1), { signal: controller.signal })).rejects.toThrow(AbortError);
+    // Aborted while it runs (at its first progress report).
+    for (const sampleWeight of [undefined, new Array(20_000).fill(1)]) {
+      const later = new AbortController();
+      await expect(new DBSCAN({ eps: 0.3 }).fit(blobs(20_000, 2, 3, 1, 1), { sampleWeight, signal: later.signal, onProgress: () => later.abort() })).rejects.toThrow(AbortError);
+    }
   });
 });

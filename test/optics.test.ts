@@ -192,6 +192,8 @@ describe("OPTICS: options and input checks", () => {
     const controller = new AbortController();
     controller.abort();
     await expect(new OPTICS().fit(blobs(50, 2, 2, 1), { signal: controller.signal })).rejects.toThrow(AbortError);
+    const later = new AbortController();
+    await expect(new OPTICS().fit(blobs(3000, 2, 2, 1), { signal: later.signal, onProgress: () => later.abort() })).rejects.toThrow(AbortError);
   });
 
   it("warns when every reachability is infinite; progress ends at the total", async () => {

@@ -308,7 +308,9 @@ async function opticsGraph(
           // distance beyond `lim` cannot improve q: skip the square root and the rounding.
           const lim = rq + 2e-15 + 1e-15 * rq;
           let r: number;
-          if (code === EUCLIDEAN_CODE) {
+          if (cp > lim) {
+            r = Infinity; // max(distance, cp) ≥ cp: no improvement whatever the distance
+          } else if (code === EUCLIDEAN_CODE) {
             const qo = q * d;
             let s2 = 0;
             for (let j = 0; j < d; j++) {
