@@ -326,9 +326,9 @@ describe("segmenta: options", () => {
     await clusterFails([valid, "--features", "age,nope"], "--features", valid, '"nope"', "columns are: id, age, income, plan");
   });
 
-  it("--algorithm dbscan is not available yet, checked before reading the file", async () => {
-    await clusterFails([valid, "--algorithm", "dbscan"], "--algorithm dbscan", "not available", "--algorithm kmeans");
-    await clusterFails([join(dir, "absent.csv"), "--algorithm", "dbscan"], "--algorithm dbscan");
+  it("--algorithm gmm is not available yet, checked before reading the file", async () => {
+    await clusterFails([valid, "--algorithm", "gmm"], "--algorithm gmm", "not available", "--algorithm kmeans");
+    await clusterFails([join(dir, "absent.csv"), "--algorithm", "gmm"], "--algorithm gmm");
   });
 
   it("unknown option and missing values, in-process", async () => {
