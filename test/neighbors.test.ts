@@ -179,7 +179,12 @@ describe("the choice of algorithm follows scikit-learn's auto", () => {
     expect(() => NeighborIndex.build(X, 10, 2, { metric: "chebyshev" as NeighborMetric })).toThrow(/metric must be one of/);
     expect(() => NeighborIndex.build(X, 10, 2, { algorithm: "ball_tree" as NeighborAlgorithm })).toThrow(/algorithm must be one of/);
     expect(() => NeighborIndex.build(X, 10, 2, { leafSize: 0 })).toThrow(/leafSize/);
+    const bad = X.slice();
+    bad[7] = NaN;
+    expect(() => NeighborIndex.build(bad, 10, 2)).toThrow(/NaN at row 3, column 1/);
     const index = NeighborIndex.build(X, 10, 2);
+    expect(() => index.kNearest(bad, 10, 3)).toThrow(/query rows have NaN at row 3, column 1/);
+    expect(() => index.radiusOfPoint(bad, 6, 1, { data: new Int32Array(4) })).toThrow(/point has NaN in column 1/);
     expect(() => index.kNearest(X, 10, 11)).toThrow(/k must be an integer from 1 to the number of rows \(10\)/);
     expect(() => index.radius(0, -1, { data: new Int32Array(4) })).toThrow(/eps must be a finite number >= 0/);
   });

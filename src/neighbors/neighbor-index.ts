@@ -106,6 +106,11 @@ export class NeighborIndex {
     if (X.length < n * d) throw new InputError(`X has ${X.length} values, fewer than n × d = ${n * d}`);
     const leafSize = options.leafSize ?? 40;
     if (!Number.isInteger(leafSize) || leafSize < 1) throw new InputError(`leafSize must be an integer >= 1, got ${leafSize}`);
+    for (let t = 0; t < n * d; t++) {
+      if (!Number.isFinite(X[t])) {
+        throw new InputError(`X has ${X[t]} at row ${Math.floor(t / d)}, column ${t % d}: neighbour search needs finite values; impute or drop missing ones first`);
+      }
+    }
     const expectedK = options.expectedK ?? 5;
     const shared = getParallelExecutor() !== null && sharedMemoryAvailable();
     let data: Float64Array;
@@ -178,6 +183,9 @@ export class NeighborIndex {
    */
   radiusOfPoint(point: Float64Array, offset: number, eps: number, out: IndexBuffer, sorted = true): number {
     const r = this.reduce(eps);
+    for (let j = 0; j < this.d; j++) {
+      if (!Number.isFinite(point[offset + j])) throw new InputError(`the point has ${point[offset + j]} in column ${j}: give finite values`);
+    }
     if (this.code !== COSINE) return this.radiusAt(point, offset, r, out, -1, sorted);
     const zero = this.unitInto(point, offset, this.scratch, 0);
     if (zero && this.tree) {
@@ -383,6 +391,9 @@ export class NeighborIndex {
     const d = this.d;
     if (!Number.isInteger(m) || m < 0) throw new InputError(`the number of query rows must be an integer >= 0, got ${m}`);
     if (Q.length < m * d) throw new InputError(`the query rows have ${Q.length} values, fewer than m × d = ${m * d}`);
+    for (let t = 0; t < m * d; t++) {
+      if (!Number.isFinite(Q[t])) throw new InputError(`the query rows have ${Q[t]} at row ${Math.floor(t / d)}, column ${t % d}: give finite values`);
+    }
     const e = this.executor(m, true);
     const shared = e !== null;
     let q: Float64Array;

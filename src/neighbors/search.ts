@@ -236,7 +236,7 @@ export function treeKnn(
       stackR[sp++] = rb;
     }
   }
-  if (size < k) return treeKnn(T, d, q, qo, self >= 0 ? k + 1 : k, self, l1, outD, outI, self >= 0 ? o - 1 : o, stackN, stackR);
+  if (size < k && bound !== Infinity) return treeKnn(T, d, q, qo, self >= 0 ? k + 1 : k, self, l1, outD, outI, self >= 0 ? o - 1 : o, stackN, stackR);
   heapSort(outD, outI, o, size);
   return outD[o + k - 1];
 }
