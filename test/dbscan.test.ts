@@ -7,7 +7,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { DBSCAN, DBSCANModel, type DBSCANJSON, type DBSCANMetric } from "../src/cluster/density/dbscan.js";
-import { type CoreFlagsParams, DENSITY_BLOCK, densityCoreFlagsKernel, densityKernels } from "../src/cluster/density/kernels.js";
+import { type CoreFlagsParams, DENSITY_BLOCK, densityCoreFlagsKernel, densityKernels, markDenseNodes } from "../src/cluster/density/kernels.js";
 import { loadModel } from "../src/cluster/load.js";
 import { NeighborIndex } from "../src/neighbors/index.js";
 import { AbortError, InputError } from "../src/core/errors.js";
@@ -226,16 +226,24 @@ describe("DBSCAN on worker pools", () => {
 
   it("the core-flags kernel gives the same flags however the blocks are split into chunks, equal to radius counts ≥ minSamples", async () => {
     expect(densityKernels.densityCoreFlags).toBe(densityCoreFlagsKernel);
-    const X = blobs(5000, 2, 4, 9, 1);
+    const X = blobs(5000, 2, 4, 9, 0.3);
     const index = NeighborIndex.build(X.data, X.rows, 2, { leafSize: 30 });
     const tree = index.tree!;
-    const counts = await index.radiusCounts(0.3);
-    const want = Array.from(counts, (c) => (c >= 12 ? 1 : 0));
+    const counts = await index.radiusCounts(0.25);
+    const want = Array.from(counts, (c) => (c >= 8 ? 1 : 0));
+    expect(want).toContain(0);
+    expect(want).toContain(1);
     const blocks = Math.ceil(X.rows / DENSITY_BLOCK);
-    for (const nChunks of [1, 3, 7]) {
+    for (const [nChunks, mark] of [[1, false], [3, false], [7, false], [1, true], [5, true]] as const) {
       const flags = new Uint8Array(X.rows);
       const S = { ordered: tree.ordered, index: tree.index, nodeStart: tree.nodeStart, nodeEnd: tree.nodeEnd, nodeIsLeaf: tree.nodeIsLeaf, nodeLower: tree.nodeLower, nodeUpper: tree.nodeUpper, flags };
-      const P: CoreFlagsParams = { n: X.rows, d: 2, r: 0.09, l1: 0, minSamples: 12, nLevels: tree.nLevels, blockStart: 0, blockEnd: blocks, nChunks };
+      if (mark) {
+        // Dense nodes marked first: every marked row is a core row, and some are marked.
+        const marked = markDenseNodes(S, 2, 0.0625, false, 8, tree.nNodes);
+        expect(marked).toBeGreaterThan(0);
+        for (let i = 0; i < X.rows; i++) if (flags[i] === 1) expect(want[i]).toBe(1);
+      }
+      const P: CoreFlagsParams = { n: X.rows, d: 2, r: 0.0625, l1: 0, minSamples: 8, nLevels: tree.nLevels, blockStart: 0, blockEnd: blocks, nChunks };
       // Chunks in reverse order, as workers might finish them.
       for (let c = nChunks - 1; c >= 0; c--) densityCoreFlagsKernel(S, P, c, c + 1);
       expect(Array.from(flags)).toEqual(want);

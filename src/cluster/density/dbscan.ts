@@ -23,7 +23,7 @@ import { type Matrix, type MatrixLike, takeRows, toArrays, toMatrix } from "../.
 import { getParallelExecutor, isShared, sharedMemoryAvailable, type TypedArray } from "../../core/parallel.js";
 import { type IndexBuffer, type KDTree, type NeighborAlgorithm, NeighborIndex, type NeighborMetric } from "../../neighbors/index.js";
 import { boxMaxRdist, boxMinRdist } from "../../neighbors/search.js";
-import { type CoreFlagsParams, type CoreFlagsShared, DENSITY_BLOCK, densityCoreFlagsKernel } from "./kernels.js";
+import { type CoreFlagsParams, type CoreFlagsShared, DENSITY_BLOCK, densityCoreFlagsKernel, markDenseNodes } from "./kernels.js";
 
 export type DBSCANMetric = NeighborMetric | "precomputed";
 
@@ -409,6 +409,7 @@ async function coreFlagsOnTree(
     ordered: tree.ordered, index: tree.index, nodeStart: tree.nodeStart, nodeEnd: tree.nodeEnd, nodeIsLeaf: tree.nodeIsLeaf,
     nodeLower: tree.nodeLower, nodeUpper: tree.nodeUpper, flags: executor ? new Uint8Array(new SharedArrayBuffer(n)) : new Uint8Array(n),
   };
+  markDenseNodes(S, d, r, l1, minSamples, tree.nNodes);
   const blocks = Math.ceil(n / DENSITY_BLOCK);
   const parts = Math.min(FLAG_PARTS, blocks);
   const P: CoreFlagsParams = { n, d, r, l1: l1 ? 1 : 0, minSamples, nLevels: tree.nLevels, blockStart: 0, blockEnd: 0, nChunks: 1 };

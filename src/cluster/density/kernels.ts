@@ -111,10 +111,43 @@ export function densityCoreFlagsKernel(S: CoreFlagsShared, P: CoreFlagsParams, c
     for (let b = blockStart + c; b < blockEnd; b += nChunks) {
       const e = Math.min(n, (b + 1) * DENSITY_BLOCK);
       for (let t = b * DENSITY_BLOCK; t < e; t++) {
-        flags[index[t]] = cappedRadiusCount(S, d, t * d, r, l1, minSamples, stack) >= minSamples ? 1 : 0;
+        const row = index[t];
+        if (flags[row] === 1) continue; // settled by markDenseNodes
+        flags[row] = cappedRadiusCount(S, d, t * d, r, l1, minSamples, stack) >= minSamples ? 1 : 0;
       }
     }
   }
+}
+
+/**
+ * Marks as core every row of each node that holds at least minSamples rows and whose box
+ * fits within eps (its diagonal, in the reduced metric, ≤ r): any two of its rows are then
+ * within eps of each other (coordinate differences are at most the box's sides, and the
+ * rounded sums respect that order), so each has minSamples rows within eps. Returns the
+ * number of rows marked. Run before densityCoreFlags, which skips marked rows.
+ */
+export function markDenseNodes(S: CoreFlagsShared, d: number, r: number, l1: boolean, minSamples: number, nNodes: number): number {
+  const { index, nodeStart, nodeEnd, nodeIsLeaf, nodeLower, nodeUpper, flags } = S;
+  let marked = 0;
+  const stack: number[] = [0];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const s0 = nodeStart[node];
+    const e = nodeEnd[node];
+    if (e - s0 < minSamples) continue;
+    let diag = 0;
+    for (let j = 0; j < d; j++) {
+      const side = nodeUpper[node * d + j] - nodeLower[node * d + j];
+      diag += l1 ? side : side * side;
+    }
+    if (diag <= r) {
+      for (let t = s0; t < e; t++) flags[index[t]] = 1;
+      marked += e - s0;
+      continue;
+    }
+    if (nodeIsLeaf[node] !== 1 && 2 * node + 2 < nNodes) stack.push(2 * node + 2, 2 * node + 1);
+  }
+  return marked;
 }
 
 export const densityKernels = { densityCoreFlags: densityCoreFlagsKernel };
