@@ -112,7 +112,11 @@ const COMMANDS: Command[] = [
   { name: "inspect --json", args: (f) => ["inspect", f, "--json"] },
   { name: "cluster", args: (f, o) => ["cluster", f, "--k", "3", "--out", join(o, "segments.csv"), "--model", join(o, "model.json"), "--report", join(o, "report.html"), "--map", "pca"] },
   { name: "cluster --id id --prep auto", args: (f, o) => ["cluster", f, "--id", "id", "--prep", "auto", "--k", "2", "--out", join(o, "segments.csv")] },
+  { name: "cluster --algorithm dbscan", args: (f, o) => ["cluster", f, "--algorithm", "dbscan", "--out", join(o, "segments.csv"), "--model", join(o, "model.json"), "--report", join(o, "report.html"), "--map", "pca"] },
+  { name: "cluster --algorithm hdbscan", args: (f, o) => ["cluster", f, "--algorithm", "hdbscan", "--min-cluster-size", "2", "--out", join(o, "segments.csv")] },
+  { name: "cluster --algorithm optics", args: (f, o) => ["cluster", f, "--algorithm", "optics", "--min-samples", "2", "--out", join(o, "segments.csv")] },
   { name: "tune", args: (f, o) => ["tune", f, "--k", "2..3", "--bootstrap", "0", "--gap-references", "0", "--charts", o] },
+  { name: "tune --algorithm dbscan", args: (f, o) => ["tune", f, "--algorithm", "dbscan", "--charts", o] },
   { name: "predict", args: (f, o) => ["predict", "--model", model, f, "--out", join(o, "scored.csv")] },
   { name: "rfm", args: (f, o) => ["rfm", f, "--customer", "id", "--date", "age", "--amount", "income", "--out", join(o, "rfm.csv")] },
 ];

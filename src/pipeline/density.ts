@@ -117,6 +117,12 @@ export async function fitDensity(X: Matrix, config: SegmentationConfig, hooks: D
       throw new InputError(`OPTICS with ${flag("opticsMethod", "--optics-method")} dbscan cuts the reachability plot at eps: give ${flag("eps", "--eps")} a radius`);
     }
     const eps = config.opticsMethod === "dbscan" ? (config.eps as number) : null;
+    if (config.maxEps === undefined && n > 20_000) {
+      warn(
+        `OPTICS with no ${flag("maxEps", "--max-eps")} compares every pair of the ${n.toLocaleString("en-US")} customers (time grows with the square of the rows: ` +
+          `about ${Math.max(1, Math.round((n / 20_000) ** 2 * 3))} s here); give ${flag("maxEps", "--max-eps")} a radius to bound it, or use hdbscan`,
+      );
+    }
     const minClusterSize = config.opticsMethod === "xi" ? config.minClusterSize ?? defaultMinClusterSize(n) : null;
     const model = await new OPTICS({
       minSamples, maxEps: config.maxEps ?? Infinity, metric: config.metric, clusterMethod: config.opticsMethod, eps, xi: config.xi, minClusterSize,
