@@ -4,6 +4,9 @@ import { KERNELS } from "../src/io/kernels.js";
 import { WorkerPool } from "../src/io/pool.js";
 import { clusterKernels } from "../src/cluster/kernels/index.js";
 import { metricsKernels } from "../src/metrics/kernels/index.js";
+import { neighborsKernels } from "../src/neighbors/kernels.js";
+import { densityKernels } from "../src/cluster/density/kernels.js";
+import { hdbscanKernels } from "../src/cluster/density/hdbscan-kernels.js";
 
 describe("worker pool loading kernel modules", () => {
   let pool: WorkerPool | null = null;
@@ -14,11 +17,12 @@ describe("worker pool loading kernel modules", () => {
   });
 
   it("the registry holds every folder's kernels under their own names", () => {
-    for (const record of [clusterKernels, metricsKernels]) {
+    for (const record of [clusterKernels, metricsKernels, neighborsKernels, densityKernels, hdbscanKernels] as Record<string, unknown>[]) {
       for (const [name, fn] of Object.entries(record)) expect(KERNELS[name]).toBe(fn);
     }
     expect(Object.keys(KERNELS)).toContain("kmeansStep");
     expect(Object.keys(KERNELS)).toContain("silhouette");
+    expect(Object.keys(KERNELS)).toContain("hdbscanBoruvka");
   });
 
   it("workers import the kernel modules and run a registered kernel (async and blocking runs)", async () => {
