@@ -329,7 +329,7 @@ const scaledEps = (eps0: number, n0: number, n: number): number => Number((eps0 
 async function benchDensityClustering(sizes: number[], childN: number | null, minPts: number): Promise<void> {
   const DC = densityClustering();
   console.log(
-    `\nDBSCAN against density-clustering (arrays of arrays, quadratic): same blobs, eps scaled as √(100,000 / n) from 0.2 (neighbourhoods as large as case 1's), minPts = minSamples = ${minPts}`,
+    `\nDBSCAN against density-clustering (arrays of arrays, quadratic): same blobs, eps scaled as √(100,000 / n) from 0.2 (neighbourhoods as large as case 1's), minPts = minSamples = ${minPts}\n  (its minPts counts the row itself, as scikit-learn's min_samples; its neighbourhood is distance < eps, scikit-learn's ≤ eps)`,
   );
   for (const n of sizes) {
     const X = makeBlobs(n, 2, CENTERS, STD, SEED);
