@@ -163,7 +163,7 @@ describe("cluster --algorithm hdbscan and optics", () => {
     const model = join(dir, "hdb.json");
     const r = await runMain(["cluster", file, "--id", "customer", "--algorithm", "hdbscan", "--min-cluster-size", "20", "--out", out, "--model", model]);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/HDBSCAN: minClusterSize 20, minSamples 20, eom selection: 3 segments and \d+ outliers/);
+    expect(r.stdout).toMatch(/HDBSCAN: minClusterSize 20, minSamples 5, eom selection: 3 segments and \d+ outliers/);
     const { head, rows } = readSegments(out);
     expect(head).toEqual(["customer", "segment", "segment_name", "outlier", "probability"]);
     for (const row of rows) {

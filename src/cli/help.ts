@@ -96,7 +96,9 @@ from the data, not given (--k is refused), and customers who fit no segment are 
                          (segmenta tune --algorithm dbscan shows the curve and eps from half to twice it)
   --min-samples N        dbscan, optics: customers within eps (itself counted) that make a customer a
                          core of a segment (default twice the number of features, at least 5);
-                         hdbscan: the neighbours of its core distance (default --min-cluster-size)
+                         hdbscan: the neighbours of its core distance (default the same, at most
+                         --min-cluster-size; scikit-learn's default, --min-cluster-size itself,
+                         is more conservative: more outliers)
   --min-cluster-size N   hdbscan, optics: the smallest segment (default 1 % of the rows, at least 5)
   --cluster-selection eom|leaf   hdbscan: the most persistent groups (eom, default) or the finest (leaf)
   --cluster-selection-epsilon X  hdbscan: do not split groups closer than X

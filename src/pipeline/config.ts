@@ -40,7 +40,8 @@ export const SegmentationConfig = z
     /**
      * DBSCAN, OPTICS: customers (the customer itself counted) within eps that make a customer a
      * core of a segment; default twice the number of features, at least 5. HDBSCAN: the
-     * neighbours of its core distance; default minClusterSize.
+     * neighbours of its core distance; default the same, at most minClusterSize (scikit-learn's
+     * default, minClusterSize itself, is more conservative: more outliers).
      */
     minSamples: z.number().int().min(1).optional(),
     /** HDBSCAN (and OPTICS's xi method): the smallest group that counts as a segment; default 1 % of the rows, at least 5. */

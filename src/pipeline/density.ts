@@ -88,9 +88,12 @@ export async function fitDensity(X: Matrix, config: SegmentationConfig, hooks: D
   }
   if (config.algorithm === "hdbscan") {
     const minClusterSize = config.minClusterSize ?? defaultMinClusterSize(n);
-    const minSamples = config.minSamples ?? minClusterSize;
+    // Not scikit-learn's default (minClusterSize): at 1 % of a large table that many neighbours
+    // make the density so smooth that the tails of every segment become outliers, and the core
+    // distances cost minClusterSize neighbours per row. DBSCAN's default, at most minClusterSize.
+    const minSamples = config.minSamples ?? Math.min(minClusterSize, defaultMinSamples(X.cols));
     tooFew(n, minClusterSize, config.minClusterSize === undefined, flag("minClusterSize", "--min-cluster-size"), "1 % of the rows, at least 5");
-    tooFew(n, minSamples, config.minSamples === undefined, flag("minSamples", "--min-samples"), "--min-cluster-size");
+    tooFew(n, minSamples, config.minSamples === undefined, flag("minSamples", "--min-samples"), "twice the number of features, at least 5, at most the smallest segment");
     const model = await new HDBSCAN({
       minClusterSize, minSamples, metric: config.metric, clusterSelectionMethod: config.clusterSelectionMethod, clusterSelectionEpsilon: config.clusterSelectionEpsilon,
       allowSingleCluster: config.allowSingleCluster,
