@@ -48,7 +48,7 @@ describe("ReachModel (OPTICS's predict)", () => {
     const pts: number[][] = [];
     for (let i = 0; i < 40; i++) pts.push([i % 2 === 0 ? 0 + (i % 10) * 0.05 : 5 + (i % 10) * 0.05, (i % 7) * 0.05]);
     pts.push([20, 20]);
-    const fit = await new OPTICS({ minSamples: 4, minClusterSize: 5 }).fit(pts);
+    const fit = await new OPTICS({ minSamples: 4, clusterMethod: "dbscan", eps: 1 }).fit(pts);
     const model = ReachModel.fromFit({ data: Float64Array.from(pts.flat()), rows: pts.length, cols: 2 }, fit.labels, fit.coreDistances, 4, "euclidean");
     expect(fit.nClusters).toBe(2);
     const again = model.predict(pts);
