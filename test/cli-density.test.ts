@@ -135,6 +135,19 @@ describe("cluster --algorithm dbscan", () => {
     expect(agree / same.length).toBeGreaterThan(0.99);
   });
 
+  it("a model file records the outliers' name; a damaged record of it is refused by field", async () => {
+    const model = join(dir, "dbscan.json");
+    const json = JSON.parse(readFileSync(model, "utf8"));
+    expect(json.model.type).toBe("DBSCAN");
+    expect(json.noise.name).toMatch(/^Outliers/);
+    expect(json.noise.size).toBeGreaterThanOrEqual(6);
+    const bad = join(dir, "bad-noise.json");
+    writeFileSync(bad, JSON.stringify({ ...json, noise: { ...json.noise, size: -3 } }));
+    const r = await runMain(["predict", "--model", bad, file, "--out", join(dir, "never.csv")]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/noise\.size is -3; expected a whole number of rows/);
+  });
+
   it("refuses --k, flags of other algorithms and a bad eps, naming the flag", async () => {
     const k = await runMain(["cluster", file, "--algorithm", "dbscan", "--k", "3"]);
     expect(k.status).toBe(2);
