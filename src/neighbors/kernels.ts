@@ -6,7 +6,7 @@
  * Every query row's result depends only on that row, so results do not depend on the
  * number of workers or on the chunking.
  */
-import { bruteKnnBlock, bruteRadiusCountBlock, MANHATTAN, type TreeArrays, tileRdist, treeKnn, treeRadiusCollect, treeRadiusCount } from "./search.js";
+import { bruteKnnBlock, bruteRadiusCountBlock, MANHATTAN, rowSqNorm, type TreeArrays, tileRdist, treeKnn, treeRadiusCollect, treeRadiusCount } from "./search.js";
 
 /** Query rows per block. */
 export const BLOCK = 64;
@@ -14,6 +14,8 @@ export const BLOCK = 64;
 export interface NeighborsShared {
   /** The indexed rows in their own order (unit rows for cosine). */
   data: Float64Array;
+  /** Brute-force euclidean: the squared norm of every indexed row (rowSqNorm). */
+  norms?: Float64Array;
   /** Tree arrays (absent for brute force). */
   ordered?: Float64Array;
   index?: Int32Array;
@@ -76,16 +78,21 @@ export function neighborsKnnKernel(S: NeighborsShared, P: NeighborsParams, chunk
   const outI = S.indices!;
   const outside = S.Q !== undefined;
   const l1 = metric === MANHATTAN;
-  const sizes = new Int32Array(BLOCK);
   const stackN = new Int32Array(2 * nLevels + 4);
   const stackR = new Float64Array(2 * nLevels + 4);
   const T = brute === 1 ? null : treeOf(S);
+  let outsideNorms: Float64Array | null = null;
   for (let c = chunkStart; c < chunkEnd; c++) {
     for (let b = blockStart + c; b < blockEnd; b += nChunks) {
       const a = b * BLOCK;
       const e = Math.min(m, a + BLOCK);
       if (T === null) {
-        bruteKnnBlock(S.data, n, d, metric, outside ? S.Q! : S.data, a, e, k, !outside, outD, outI, sizes);
+        let qNorms = S.norms ?? null;
+        if (outside && qNorms !== null) {
+          qNorms = outsideNorms ??= new Float64Array(m);
+          for (let i = a; i < e; i++) qNorms[i] = rowSqNorm(S.Q!, i * d, d);
+        }
+        bruteKnnBlock(S.data, n, d, metric, S.norms ?? null, outside ? S.Q! : S.data, qNorms, a, e, k, !outside, outD, outI);
       } else if (outside) {
         const Q = S.Q!;
         for (let i = a; i < e; i++) treeKnn(T, d, Q, i * d, k, -1, l1, outD, outI, i * k, stackN, stackR);
@@ -126,7 +133,7 @@ export function neighborsRadiusCountKernel(S: NeighborsShared, P: NeighborsParam
     for (let b = blockStart + c; b < blockEnd; b += nChunks) {
       const a = b * BLOCK;
       const e = Math.min(m, a + BLOCK);
-      if (T === null) bruteRadiusCountBlock(S.data, n, d, metric, a, e, r, weights, counts);
+      if (T === null) bruteRadiusCountBlock(S.data, n, d, metric, S.norms ?? null, a, e, r, weights, counts);
       else {
         for (let t = a; t < e; t++) counts[T.index[t]] = treeRadiusCount(T, d, T.ordered, t * d, r, l1, weights, stackN);
       }
@@ -159,7 +166,7 @@ export function neighborsRadiusListKernel(S: NeighborsShared, P: NeighborsParams
         if (lists === undefined) {
           if (T !== null) S.counts![q] = treeRadiusCount(T, d, X, i * d, r, l1, null, stackN);
           else {
-            tileRdist(X, 0, n, d, metric, X, i * d, dist!);
+            tileRdist(X, 0, n, d, metric, S.norms ?? null, X, i * d, S.norms ? S.norms[i] : 0, dist!);
             dist![i] = 0;
             let cnt = 0;
             for (let j = 0; j < n; j++) if (dist![j] <= r) cnt++;
@@ -174,7 +181,7 @@ export function neighborsRadiusListKernel(S: NeighborsShared, P: NeighborsParams
           got = treeRadiusCollect(T, d, X, i * d, r, l1, lists, o, stackN);
           if (got === want && sorted === 1) lists.subarray(o, o + got).sort();
         } else {
-          tileRdist(X, 0, n, d, metric, X, i * d, dist!);
+          tileRdist(X, 0, n, d, metric, S.norms ?? null, X, i * d, S.norms ? S.norms[i] : 0, dist!);
           dist![i] = 0; // a row's distance to itself (the brute cosine's 1 − u·u may round above 0)
           got = 0;
           for (let j = 0; j < n; j++) {

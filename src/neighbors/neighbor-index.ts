@@ -23,7 +23,7 @@ import { AbortError, InputError } from "../core/errors.js";
 import { allocF64, allocI32, getParallelExecutor, isShared, type ParallelExecutor, sharedMemoryAvailable, type TypedArray } from "../core/parallel.js";
 import { buildKDTree, type KDTree, type NeighborAlgorithm, type NeighborMetric } from "./kdtree.js";
 import { BLOCK, type NeighborsParams, type NeighborsShared, neighborsKnnKernel, neighborsRadiusCountKernel, neighborsRadiusListKernel } from "./kernels.js";
-import { COSINE, cosineRdist, EUCLIDEAN, MANHATTAN, rowRdist, treeRadiusCollect } from "./search.js";
+import { bruteRdist, COSINE, EUCLIDEAN, MANHATTAN, rowRdist, rowSqNorm, treeRadiusCollect } from "./search.js";
 
 /** A caller-owned buffer of indices; radius queries replace `data` with a bigger array when it is too small. */
 export interface IndexBuffer {
@@ -80,10 +80,12 @@ export class NeighborIndex {
   /** The indexed rows, row-major n × d (for cosine: scaled to unit length; zero rows stay zero). */
   readonly data: Float64Array;
   private readonly code: number;
+  /** Brute-force euclidean: each row's squared norm (the distances are (‖x‖² + ‖y‖²) − 2·x·y, as scikit-learn's brute force). */
+  private readonly norms: Float64Array | null;
   private readonly stack: Int32Array;
   private scratch: Float64Array;
 
-  private constructor(data: Float64Array, n: number, d: number, metric: NeighborMetric, tree: KDTree | null) {
+  private constructor(data: Float64Array, n: number, d: number, metric: NeighborMetric, tree: KDTree | null, shared: boolean) {
     this.data = data;
     this.n = n;
     this.d = d;
@@ -92,6 +94,11 @@ export class NeighborIndex {
     this.algorithm = tree ? "kd_tree" : "brute";
     this.code = metric === "euclidean" ? EUCLIDEAN : metric === "manhattan" ? MANHATTAN : COSINE;
     this.stack = new Int32Array(2 * (tree?.nLevels ?? 1) + 4);
+    this.norms = null;
+    if (!tree && this.code === EUCLIDEAN) {
+      this.norms = allocF64(n, shared);
+      for (let i = 0; i < n; i++) this.norms[i] = rowSqNorm(data, i * d, d);
+    }
     this.scratch = new Float64Array(d);
   }
 
@@ -135,7 +142,7 @@ export class NeighborIndex {
     let chosen = algorithm === "auto" ? autoAlgorithm(n, d, metric, expectedK) : algorithm;
     if (chosen === "kd_tree" && metric === "cosine" && zeroRow) chosen = "brute";
     const tree = chosen === "kd_tree" ? buildKDTree(data, n, d, { leafSize, metric, shared }) : null;
-    return new NeighborIndex(data, n, d, metric, tree);
+    return new NeighborIndex(data, n, d, metric, tree, shared);
   }
 
   /** eps as the loops compare it (squared for euclidean, 2·eps for the tree's cosine). */
@@ -153,16 +160,21 @@ export class NeighborIndex {
     return r;
   }
 
-  private rdist(A: Float64Array, ao: number, B: Float64Array, bo: number): number {
-    if (this.code === COSINE && !this.tree) return cosineRdist(A, ao, B, bo, this.d);
-    return rowRdist(A, ao, B, bo, this.d, this.code);
+  /** Reduced distance from a query (q at qo; squared norm nq, for the brute-force euclidean) to indexed row j, as the searches compute it. */
+  private rdist(q: Float64Array, qo: number, nq: number, j: number): number {
+    if (this.tree) return rowRdist(q, qo, this.data, j * this.d, this.d, this.code);
+    return bruteRdist(this.data, j, this.d, this.code, this.norms, q, qo, nq);
   }
 
-  /** Distance between rows i and j of the indexed data in the index's metric (0 when i = j). */
+  /**
+   * Distance between rows i and j of the indexed data in the index's metric (0 when i = j),
+   * computed as the searches compute it (by brute force, euclidean distances come from
+   * (‖x‖² + ‖y‖²) − 2·x·y, as scikit-learn's brute force; the KD-tree sums squared differences).
+   */
   distance(i: number, j: number): number {
     if (i === j) return 0;
     const d = this.d;
-    return this.unreduce(this.rdist(this.data, i * d, this.data, j * d));
+    return this.unreduce(this.rdist(this.data, i * d, this.norms ? this.norms[i] : 0, j));
   }
 
   /**
@@ -230,10 +242,10 @@ export class NeighborIndex {
       if (sorted) out.data.subarray(0, m).sort();
       return m;
     }
-    const X = this.data;
+    const nq = this.norms ? (self >= 0 ? this.norms[self] : rowSqNorm(q, qo, d)) : 0;
     let m = 0;
     for (let j = 0; j < n; j++) {
-      const s = j === self ? 0 : this.rdist(q, qo, X, j * d);
+      const s = j === self ? 0 : this.rdist(q, qo, nq, j);
       if (s <= r) {
         if (m === out.data.length) this.ensure(out, m + 1);
         out.data[m++] = j;
@@ -255,6 +267,7 @@ export class NeighborIndex {
   private sharedArrays(): NeighborsShared {
     const t = this.tree;
     const S: NeighborsShared = { data: this.data };
+    if (this.norms) S.norms = this.norms;
     if (t) {
       S.ordered = t.ordered;
       S.index = t.index;

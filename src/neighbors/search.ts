@@ -56,7 +56,7 @@ export function boxMaxRdist(lower: Float64Array, upper: Float64Array, node: numb
   return s;
 }
 
-/** Reduced distance between row a of A and row b of B (offsets in values). */
+/** The tree's reduced distance between row a of A and row b of B (offsets in values): squared euclidean or L1, summed column by column in order, as the tree's leaf scans do. */
 export function rowRdist(A: Float64Array, ao: number, B: Float64Array, bo: number, d: number, metric: number): number {
   let s = 0;
   if (metric === MANHATTAN) {
@@ -68,14 +68,6 @@ export function rowRdist(A: Float64Array, ao: number, B: Float64Array, bo: numbe
     s += t * t;
   }
   return s;
-}
-
-/** The brute cosine distance of unit rows, as scikit-learn's cosine_distances: 1 − u·v clipped to [0, 2]. */
-export function cosineRdist(A: Float64Array, ao: number, B: Float64Array, bo: number, d: number): number {
-  let s = 0;
-  for (let j = 0; j < d; j++) s += A[ao + j] * B[bo + j];
-  const r = 1 - s;
-  return r < 0 ? 0 : r > 2 ? 2 : r;
 }
 
 // ---- bounded max-heap on (D[o + p], I[o + p]): larger distance, or equal distance and larger index, is "above" ----
@@ -351,19 +343,128 @@ export function treeRadiusCollect(
 /** Rows per tile of the brute-force scans: a tile of rows stays in cache while a block of queries passes over it. */
 export const BRUTE_TILE = 512;
 
+/** Squared norm of the d values of A at ao, summed column by column in order (the brute-force euclidean's norms). */
+export function rowSqNorm(A: Float64Array, ao: number, d: number): number {
+  let s = 0;
+  for (let c = 0; c < d; c++) s += A[ao + c] * A[ao + c];
+  return s;
+}
+
 /**
- * Brute-force k nearest of m queries (rows qa..qb−1 of Q, row-major with d columns) among the
- * n rows of X: reduced distances into outD/outI at row offsets i·k (i = query row), sorted,
- * ties to the lower index. selfRows: query row i is row i of X, which then comes first at
- * distance 0. `sizes` needs qb − qa entries.
+ * The brute-force reduced distance of a query (Q at qo; squared norm nq for euclidean) to row
+ * j of X. Every brute-force path uses this one formula, so counts, lists and k nearest agree:
+ * - euclidean: (‖q‖² + ‖x‖²) − 2·q·x floored at 0, the way scikit-learn's brute force computes
+ *   it, with the dot product summed column by column in order (norms[j] = rowSqNorm of row j);
+ * - cosine (unit rows): 1 − q·x clipped to [0, 2], scikit-learn's cosine_distances;
+ * - manhattan: four partial sums over the columns (c mod 4), then (s0 + s1) + (s2 + s3).
+ */
+export function bruteRdist(X: Float64Array, j: number, d: number, metric: number, norms: Float64Array | null, Q: Float64Array, qo: number, nq: number): number {
+  const xo = j * d;
+  if (metric === MANHATTAN) {
+    const d4 = d & ~3;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let c = 0;
+    for (; c < d4; c += 4) {
+      s0 += Math.abs(X[xo + c] - Q[qo + c]);
+      s1 += Math.abs(X[xo + c + 1] - Q[qo + c + 1]);
+      s2 += Math.abs(X[xo + c + 2] - Q[qo + c + 2]);
+      s3 += Math.abs(X[xo + c + 3] - Q[qo + c + 3]);
+    }
+    for (; c < d; c++) s0 += Math.abs(X[xo + c] - Q[qo + c]);
+    return s0 + s1 + (s2 + s3);
+  }
+  let dot = 0;
+  for (let c = 0; c < d; c++) dot += X[xo + c] * Q[qo + c];
+  return fromDot(metric, dot, nq, metric === COSINE ? 0 : norms![j]);
+}
+
+function fromDot(metric: number, dot: number, nq: number, nx: number): number {
+  if (metric === COSINE) {
+    const r = 1 - dot;
+    return r < 0 ? 0 : r > 2 ? 2 : r;
+  }
+  const r = nq + nx - 2 * dot;
+  return r > 0 ? r : 0;
+}
+
+/** bruteRdist of one query to rows j0..j1−1 of X, into out[j − j0]. */
+export function tileRdist(
+  X: Float64Array, j0: number, j1: number, d: number, metric: number, norms: Float64Array | null, Q: Float64Array, qo: number, nq: number, out: Float64Array,
+): void {
+  for (let j = j0; j < j1; j++) out[j - j0] = bruteRdist(X, j, d, metric, norms, Q, qo, nq);
+}
+
+/**
+ * tileRdist of two queries at once (offsets qa, qb; norms na, nb), into outA and outB. For
+ * euclidean and cosine, four rows of X are taken together: each value of X and of the two
+ * queries is loaded once for eight multiply-adds (the results are the same as tileRdist's:
+ * every dot product is still summed column by column in order).
+ */
+export function tileRdist2(
+  X: Float64Array, j0: number, j1: number, d: number, metric: number, norms: Float64Array | null,
+  Q: Float64Array, qa: number, qb: number, na: number, nb: number, outA: Float64Array, outB: Float64Array,
+): void {
+  if (metric === MANHATTAN) {
+    tileRdist(X, j0, j1, d, metric, norms, Q, qa, na, outA);
+    tileRdist(X, j0, j1, d, metric, norms, Q, qb, nb, outB);
+    return;
+  }
+  const cos = metric === COSINE;
+  let j = j0;
+  for (; j + 3 < j1; j += 4) {
+    const x0 = j * d;
+    const x1 = x0 + d;
+    const x2 = x1 + d;
+    const x3 = x2 + d;
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    for (let c = 0; c < d; c++) {
+      const u = Q[qa + c];
+      const w = Q[qb + c];
+      const v0 = X[x0 + c];
+      const v1 = X[x1 + c];
+      const v2 = X[x2 + c];
+      const v3 = X[x3 + c];
+      a0 += v0 * u;
+      a1 += v1 * u;
+      a2 += v2 * u;
+      a3 += v3 * u;
+      b0 += v0 * w;
+      b1 += v1 * w;
+      b2 += v2 * w;
+      b3 += v3 * w;
+    }
+    const t = j - j0;
+    const n0 = cos ? 0 : norms![j];
+    const n1 = cos ? 0 : norms![j + 1];
+    const n2 = cos ? 0 : norms![j + 2];
+    const n3 = cos ? 0 : norms![j + 3];
+    outA[t] = fromDot(metric, a0, na, n0);
+    outA[t + 1] = fromDot(metric, a1, na, n1);
+    outA[t + 2] = fromDot(metric, a2, na, n2);
+    outA[t + 3] = fromDot(metric, a3, na, n3);
+    outB[t] = fromDot(metric, b0, nb, n0);
+    outB[t + 1] = fromDot(metric, b1, nb, n1);
+    outB[t + 2] = fromDot(metric, b2, nb, n2);
+    outB[t + 3] = fromDot(metric, b3, nb, n3);
+  }
+  for (; j < j1; j++) {
+    outA[j - j0] = bruteRdist(X, j, d, metric, norms, Q, qa, na);
+    outB[j - j0] = bruteRdist(X, j, d, metric, norms, Q, qb, nb);
+  }
+}
+
+/**
+ * Brute-force k nearest of m queries (rows qa..qb−1 of Q, row-major with d columns; squared
+ * norms qNorms for euclidean) among the n rows of X (norms `norms`): reduced distances into
+ * outD/outI at row offsets i·k (i = query row), sorted, ties to the lower index. selfRows:
+ * query row i is row i of X, which then comes first at distance 0. Queries go two at a time.
  */
 export function bruteKnnBlock(
-  X: Float64Array, n: number, d: number, metric: number, Q: Float64Array, qa: number, qb: number, k: number, selfRows: boolean,
-  outD: Float64Array, outI: Int32Array, sizes: Int32Array,
+  X: Float64Array, n: number, d: number, metric: number, norms: Float64Array | null, Q: Float64Array, qNorms: Float64Array | null,
+  qa: number, qb: number, k: number, selfRows: boolean, outD: Float64Array, outI: Int32Array,
 ): void {
   const s0 = selfRows ? 1 : 0;
   const kk = k - s0;
-  sizes.fill(0, 0, qb - qa);
   for (let i = qa; i < qb; i++) {
     if (selfRows) {
       outD[i * k] = 0;
@@ -371,78 +472,34 @@ export function bruteKnnBlock(
     }
   }
   if (kk === 0) return;
-  const dist = new Float64Array(BRUTE_TILE);
+  const distA = new Float64Array(BRUTE_TILE);
+  const distB = new Float64Array(BRUTE_TILE);
+  const sizes = new Int32Array(qb - qa);
   for (let j0 = 0; j0 < n; j0 += BRUTE_TILE) {
     const j1 = Math.min(n, j0 + BRUTE_TILE);
-    for (let i = qa; i < qb; i++) {
-      const o = i * k + s0;
-      tileRdist(X, j0, j1, d, metric, Q, i * d, dist);
-      let size = sizes[i - qa];
-      let worst = size === kk ? outD[o] : Infinity;
-      for (let j = j0; j < j1; j++) {
-        const s = dist[j - j0];
-        if (s <= worst) {
-          if (selfRows && j === i) continue;
-          size = heapOffer(outD, outI, o, size, kk, s, j);
-          if (size === kk) worst = outD[o];
+    for (let i = qa; i < qb; i += 2) {
+      const i2 = i + 1 < qb ? i + 1 : i;
+      tileRdist2(X, j0, j1, d, metric, norms, Q, i * d, i2 * d, qNorms ? qNorms[i] : 0, qNorms ? qNorms[i2] : 0, distA, distB);
+      for (let h = 0; h < 2; h++) {
+        const q = h === 0 ? i : i2;
+        if (h === 1 && i2 === i) break;
+        const dist = h === 0 ? distA : distB;
+        const o = q * k + s0;
+        let size = sizes[q - qa];
+        let worst = size === kk ? outD[o] : Infinity;
+        for (let j = j0; j < j1; j++) {
+          const s = dist[j - j0];
+          if (s <= worst) {
+            if (selfRows && j === q) continue;
+            size = heapOffer(outD, outI, o, size, kk, s, j);
+            if (size === kk) worst = outD[o];
+          }
         }
+        sizes[q - qa] = size;
       }
-      sizes[i - qa] = size;
     }
   }
   for (let i = qa; i < qb; i++) heapSort(outD, outI, i * k + s0, sizes[i - qa]);
-}
-
-/**
- * Reduced distances from query row (Q at qo) to rows j0..j1−1 of X, into out[j − j0].
- * Euclidean and manhattan keep four partial sums over the columns (c mod 4), added at the
- * end: faster than one running sum for wide rows (the additions no longer wait on each other).
- */
-export function tileRdist(X: Float64Array, j0: number, j1: number, d: number, metric: number, Q: Float64Array, qo: number, out: Float64Array): void {
-  const d4 = d & ~3;
-  if (metric === MANHATTAN) {
-    for (let j = j0, xo = j0 * d; j < j1; j++, xo += d) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      let c = 0;
-      for (; c < d4; c += 4) {
-        s0 += Math.abs(X[xo + c] - Q[qo + c]);
-        s1 += Math.abs(X[xo + c + 1] - Q[qo + c + 1]);
-        s2 += Math.abs(X[xo + c + 2] - Q[qo + c + 2]);
-        s3 += Math.abs(X[xo + c + 3] - Q[qo + c + 3]);
-      }
-      for (; c < d; c++) s0 += Math.abs(X[xo + c] - Q[qo + c]);
-      out[j - j0] = s0 + s1 + (s2 + s3);
-    }
-  } else if (metric === COSINE) {
-    // One running sum, in column order, like cosineRdist and distance(): rows of the same
-    // direction then get exactly equal distances, and their ties go to the lower index.
-    for (let j = j0, xo = j0 * d; j < j1; j++, xo += d) {
-      let s = 0;
-      for (let c = 0; c < d; c++) s += X[xo + c] * Q[qo + c];
-      const r = 1 - s;
-      out[j - j0] = r < 0 ? 0 : r > 2 ? 2 : r;
-    }
-  } else {
-    for (let j = j0, xo = j0 * d; j < j1; j++, xo += d) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-      let c = 0;
-      for (; c < d4; c += 4) {
-        const t0 = X[xo + c] - Q[qo + c];
-        const t1 = X[xo + c + 1] - Q[qo + c + 1];
-        const t2 = X[xo + c + 2] - Q[qo + c + 2];
-        const t3 = X[xo + c + 3] - Q[qo + c + 3];
-        s0 += t0 * t0;
-        s1 += t1 * t1;
-        s2 += t2 * t2;
-        s3 += t3 * t3;
-      }
-      for (; c < d; c++) {
-        const t = X[xo + c] - Q[qo + c];
-        s0 += t * t;
-      }
-      out[j - j0] = s0 + s1 + (s2 + s3);
-    }
-  }
 }
 
 /**
@@ -450,22 +507,30 @@ export function tileRdist(X: Float64Array, j0: number, j1: number, d: number, me
  * qa..qb−1 of X itself, into counts[i] (a row is at distance 0 from itself).
  */
 export function bruteRadiusCountBlock(
-  X: Float64Array, n: number, d: number, metric: number, qa: number, qb: number, r: number, weights: Float64Array | null, counts: Float64Array,
+  X: Float64Array, n: number, d: number, metric: number, norms: Float64Array | null, qa: number, qb: number, r: number,
+  weights: Float64Array | null, counts: Float64Array,
 ): void {
   counts.fill(0, qa, qb);
-  const dist = new Float64Array(BRUTE_TILE);
+  const distA = new Float64Array(BRUTE_TILE);
+  const distB = new Float64Array(BRUTE_TILE);
   for (let j0 = 0; j0 < n; j0 += BRUTE_TILE) {
     const j1 = Math.min(n, j0 + BRUTE_TILE);
-    for (let i = qa; i < qb; i++) {
-      tileRdist(X, j0, j1, d, metric, X, i * d, dist);
-      if (i >= j0 && i < j1) dist[i - j0] = 0;
-      let c = 0;
-      if (weights === null) {
-        for (let j = j0; j < j1; j++) if (dist[j - j0] <= r) c++;
-      } else {
-        for (let j = j0; j < j1; j++) if (dist[j - j0] <= r) c += weights[j];
+    for (let i = qa; i < qb; i += 2) {
+      const i2 = i + 1 < qb ? i + 1 : i;
+      tileRdist2(X, j0, j1, d, metric, norms, X, i * d, i2 * d, norms ? norms[i] : 0, norms ? norms[i2] : 0, distA, distB);
+      for (let h = 0; h < 2; h++) {
+        const q = h === 0 ? i : i2;
+        if (h === 1 && i2 === i) break;
+        const dist = h === 0 ? distA : distB;
+        if (q >= j0 && q < j1) dist[q - j0] = 0;
+        let c = 0;
+        if (weights === null) {
+          for (let j = j0; j < j1; j++) if (dist[j - j0] <= r) c++;
+        } else {
+          for (let j = j0; j < j1; j++) if (dist[j - j0] <= r) c += weights[j];
+        }
+        counts[q] += c;
       }
-      counts[i] += c;
     }
   }
 }
