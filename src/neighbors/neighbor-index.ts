@@ -2,8 +2,13 @@
  * NeighborIndex: the neighbour searcher DBSCAN, HDBSCAN, OPTICS and the eps helper use.
  *
  * Metrics:
- * - "euclidean" and "manhattan": exact, compared as scikit-learn's KD-tree does (a euclidean
- *   radius eps is tested as squared distance <= eps²; distances <= eps count).
+ * - "euclidean" and "manhattan": compared as scikit-learn does (a euclidean radius eps is
+ *   tested as squared distance <= eps²; distances <= eps count). The KD-tree sums squared
+ *   (or absolute) differences column by column, as scikit-learn's KD-tree; brute force (what
+ *   "auto" chooses for d > 15) computes squared euclidean distances as (‖x‖² + ‖y‖²) − 2·x·y,
+ *   floored at 0, as scikit-learn's brute force does — fast, but a distance near 0 is then
+ *   only good to about 1e-8 × ‖x‖. Within one index, counts, lists, k nearest and distance()
+ *   all use the same arithmetic, so they agree exactly.
  * - "cosine": the distance is scikit-learn's cosine_distances, 1 − cos(u, v). Rows are scaled
  *   to unit length once (a zero row stays zero). By brute force (what "auto" chooses, as
  *   scikit-learn does) it is computed as 1 − u·v clipped to [0, 2], exactly as scikit-learn:
@@ -15,7 +20,7 @@
  * k-nearest results: every row is its own first neighbour (distance 0), then the others by
  * distance, ties to the lower index. Radius results: ascending index.
  *
- * radiusCounts and kNearestAll split their rows across the worker pool when one is installed
+ * radiusCounts, kNearestAll, radiusBatch and (large) kNearest split their rows across the worker pool when one is installed
  * (getParallelExecutor()); each row's result depends on that row only, so results are the
  * same with any number of workers.
  */
