@@ -7,11 +7,12 @@ import { clusterKernels } from "../cluster/kernels/index.js";
 import { hdbscanKernels } from "../cluster/density/hdbscan-kernels.js";
 import { densityKernels } from "../cluster/density/kernels.js";
 import { metricsKernels } from "../metrics/kernels/index.js";
+import { mixtureKernels } from "../cluster/mixture/kernels.js";
 import { neighborsKernels } from "../neighbors/kernels.js";
 
 export type AnyKernel = (shared: never, params: never, chunkStart: number, chunkEnd: number) => void;
 
-const records: Record<string, AnyKernel>[] = [clusterKernels, densityKernels, hdbscanKernels, metricsKernels, neighborsKernels];
+const records: Record<string, AnyKernel>[] = [clusterKernels, densityKernels, hdbscanKernels, metricsKernels, mixtureKernels, neighborsKernels];
 
 export const KERNELS: Readonly<Record<string, AnyKernel>> = (() => {
   const all: Record<string, AnyKernel> = {};
