@@ -6,7 +6,8 @@
 import { describe, expect, it } from "vitest";
 import { compile, type TopLevelSpec } from "vega-lite";
 import {
-  aicChart, assignmentCertaintyChart, bicChart, componentCovariance, ellipseLayer, type MixtureLike, mixtureEllipses, withEllipses,
+  aicChart, assignmentCertaintyChart, betweenSegmentsTable, bicChart, componentCovariance, ellipseLayer, type MixtureLike, mixtureEllipses,
+  selectionTable, withEllipses,
 } from "../src/charts/mixture.js";
 import { segmentMapChart } from "../src/charts/map.js";
 import { segmentColor } from "../src/charts/theme.js";
@@ -96,6 +97,31 @@ describe("bicChart and aicChart", () => {
     expect(best[0].k).toBe(selection.byAic.k);
     expect(JSON.stringify(spec)).toContain("AIC (lower is better)");
     await expectRenders(spec);
+  });
+});
+
+describe("selectionTable and betweenSegmentsTable", () => {
+  it("mclust's table: one row per k, one column per type, failed cells named, the lowest marked", () => {
+    const table = handTable();
+    const t = selectionTable({ table, best: chooseMixture(table), byAic: chooseMixture(table, "aic") });
+    expect(t.head).toEqual(["segments", "full", "tied", "diag", "spherical"]);
+    expect(t.rows[2]).toEqual([3, "400.0 ◀", "430.0", "401.5", "440.0"]);
+    expect(t.rows[3]).toEqual([4, "405.0", "failed", "404.0", "425.0"]);
+    expect(t.caption).toContain("lower is better");
+  });
+
+  it("pairs by name with counts, shares and the split of assignments; pairs beyond maxRows summed", () => {
+    const between = {
+      threshold: 0.6, rows: 1000, count: 60,
+      pairs: [{ a: 0, b: 2, count: 40, assignedToA: 25 }, { a: 1, b: 2, count: 15, assignedToA: 15 }, { a: 0, b: 1, count: 5, assignedToA: 0 }],
+    };
+    const t = betweenSegmentsTable(between, ["Loyal", "New", "At risk"], 2);
+    expect(t.rows).toEqual([
+      ["Loyal and At risk", "40", "4.0%", "25 / 15"],
+      ["New and At risk", "15", "1.5%", "15 / 0"],
+      ["1 other pair", "5", "0.5%", null],
+    ]);
+    expect(t.caption).toBe("60 of 1,000 customers (6.0%) have a top probability below 0.6; the two segments each sits between");
   });
 });
 

@@ -397,3 +397,74 @@ export function withEllipses(map: TopLevelSpec, layers: readonly Record<string, 
   if (mark === undefined) throw new RangeError("withEllipses takes a single-mark map (segmentMapChart's output)");
   return { ...rest, layer: [{ mark, encoding }, ...layers] } as unknown as TopLevelSpec;
 }
+
+/** A table as the report draws it (report/html.ts's ReportTable has this shape). */
+export interface MixtureTable {
+  caption?: string;
+  head: string[];
+  rows: (string | number | null)[][];
+  numeric?: boolean[];
+}
+
+/**
+ * The selection as mclust prints it: one row per k, one column per covariance type, the BIC
+ * (or AIC) rounded to one decimal, "failed" where the fit failed, the chosen cell marked "◀".
+ */
+export function selectionTable(selection: MixtureSelectionLike, criterion: Criterion = "bic"): MixtureTable {
+  const types = [...new Set(selection.table.map((c) => c.covarianceType))];
+  const ks = [...new Set(selection.table.map((c) => c.k))].sort((a, b) => a - b);
+  const choice = criterion === "bic" ? selection.best : selection.byAic;
+  const name = criterion.toUpperCase();
+  const rows = ks.map((k) => [
+    k,
+    ...types.map((t) => {
+      const c = selection.table.find((x) => x.k === k && x.covarianceType === t);
+      if (!c) return null;
+      const v = c[criterion];
+      if (v === null || !Number.isFinite(v)) return "failed";
+      return v.toFixed(1) + (k === choice.k && t === choice.covarianceType ? " ◀" : "");
+    }),
+  ]);
+  return {
+    caption: `${name} of every fit (lower is better); ◀ marks the lowest`,
+    head: ["segments", ...types],
+    rows,
+    numeric: [true, ...types.map(() => true)],
+  };
+}
+
+/** What the between-segments table needs (src/cluster/mixture/uncertainty.ts's BetweenSegments). */
+export interface BetweenSegmentsLike {
+  threshold: number;
+  rows: number;
+  count: number;
+  pairs: readonly { a: number; b: number; count: number; assignedToA: number }[];
+}
+
+/**
+ * The customers between segments as a table: per pair of segments (most customers first), how
+ * many sit between them, their share of all customers, and how many were assigned to each side.
+ */
+export function betweenSegmentsTable(between: BetweenSegmentsLike, names?: readonly (string | null | undefined)[], maxRows = 20): MixtureTable {
+  const labels = [...new Set(between.pairs.flatMap((p) => [p.a, p.b]))];
+  const display = segmentDisplayNames(labels, names);
+  const shown = between.pairs.slice(0, maxRows);
+  const rows: (string | number | null)[][] = shown.map((p) => [
+    `${display.get(p.a)} and ${display.get(p.b)}`,
+    formatCount(p.count),
+    formatShare(between.rows > 0 ? p.count / between.rows : 0),
+    `${formatCount(p.assignedToA)} / ${formatCount(p.count - p.assignedToA)}`,
+  ]);
+  const rest = between.pairs.slice(maxRows);
+  if (rest.length > 0) {
+    const c = rest.reduce((s, p) => s + p.count, 0);
+    rows.push([`${rest.length} other pair${rest.length === 1 ? "" : "s"}`, formatCount(c), formatShare(between.rows > 0 ? c / between.rows : 0), null]);
+  }
+  return {
+    caption: `${formatCount(between.count)} of ${formatCount(between.rows)} customers (${formatShare(between.rows > 0 ? between.count / between.rows : 0)}) `
+      + `have a top probability below ${between.threshold}; the two segments each sits between`,
+    head: ["between", "customers", "share of all", "assigned to the first / the second"],
+    rows,
+    numeric: [false, true, true, true],
+  };
+}
