@@ -80,6 +80,10 @@ describe("chooseMixture", () => {
     const a = chooseMixture(table, "aic");
     expect(a).toMatchObject({ criterion: "aic", k: 3, covarianceType: "full", value: 829, bic: 999 });
     expect(a.reason.startsWith("AIC is lowest for 3 segments")).toBe(true);
+    // 3 is the largest k of the table: the reason says to look further.
+    expect(a.reason).toContain("It is the largest number of segments tried (3): raise kMax to see whether more segments do better.");
+    expect(chooseMixture(table, "bic").reason).toContain("raise kMax");
+    expect(chooseMixture([...table, cell(4, "full", 1200)], "bic").reason).not.toContain("raise kMax");
     const tie = chooseMixture([cell(2, "full", 1000), cell(2, "tied", 1000)]);
     expect(tie.covarianceType).toBe("tied");
     expect(() => chooseMixture([cell(2, "full", null)])).toThrow(InputError);

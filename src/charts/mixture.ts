@@ -95,7 +95,7 @@ export function bicChart(selection: MixtureSelectionLike, options: SelectionChar
       },
       {
         data: { values: [best] },
-        mark: { type: "text", color: MARK, align: "left", baseline: "top", dx: 10, dy: 6, fontSize: 11 },
+        mark: { type: "text", color: MARK, align: "left", baseline: "middle", dx: 13, fontSize: 11 },
         encoding: { x: { field: "k", type: "quantitative" }, y: { field: "value", type: "quantitative" }, text: { value: label } },
       },
     ],

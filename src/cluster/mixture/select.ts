@@ -170,6 +170,10 @@ export function chooseMixture(table: readonly MixtureCandidate[], criterion: Cri
       reason += ` The simplest of them, ${segments(simplest.k)} with ${simplest.covarianceType} covariances (${simplest.nParameters} parameters against ${best.nParameters}), is as good a choice if fewer parameters are preferred.`;
     }
   }
+  const kMax = Math.max(...table.map((c) => c.k));
+  if (best.k === kMax && table.some((c) => c.k < kMax)) {
+    reason += ` It is the largest number of segments tried (${kMax}): raise kMax to see whether more segments do better.`;
+  }
   const failed = table.filter((c) => c.error).length;
   if (failed > 0) reason += ` ${failed} combination${failed === 1 ? " was" : "s were"} skipped: the fit failed (see the table).`;
   if (best.converged === false) reason += " The chosen fit did not converge within maxIter: increase maxIter or tol and check again.";
