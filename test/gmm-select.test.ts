@@ -12,7 +12,7 @@ import { AbortError, InputError } from "../src/core/errors.js";
 import { Random } from "../src/core/random.js";
 import { type CovarianceType, mixtureParameterCount } from "../src/cluster/mixture/gaussian-mixture.js";
 import {
-  chooseMixture, evidenceStrength, type MixtureCandidate, selectMixture,
+  chooseMixture, evidenceStrength, type MixtureCandidate, selectionSummary, selectMixture,
 } from "../src/cluster/mixture/select.js";
 import { betweenSegments, topProbabilities } from "../src/cluster/mixture/uncertainty.js";
 
@@ -148,6 +148,11 @@ describe("selectMixture", () => {
       // AIC's choice is a row of the table with the lowest AIC.
       const minAic = Math.min(...s.table.map((c) => c.aic!));
       expect(s.byAic.value).toBe(minAic);
+      // The summary is plain JSON without the model.
+      const summary = selectionSummary(s);
+      expect(summary).not.toHaveProperty("model");
+      expect(summary.table).toEqual(s.table);
+      expect(summary.best).toEqual(s.best);
     });
   }
 

@@ -261,3 +261,12 @@ export async function selectMixture(Xin: MatrixLike, options: SelectMixtureOptio
     table, kMin, kMax, covarianceTypes: types, rows: X.rows, features: d, best, byAic, model: bestModel!,
   };
 }
+
+/** The selection without its fitted model: plain JSON for `--json` output, the API and model files. */
+export type MixtureSelectionSummary = Omit<MixtureSelection, "model">;
+
+/** The selection as plain JSON (the table and the choices; the fitted model left out). */
+export function selectionSummary(selection: MixtureSelection): MixtureSelectionSummary {
+  const { model: _model, ...rest } = selection;
+  return JSON.parse(JSON.stringify(rest)) as MixtureSelectionSummary;
+}
