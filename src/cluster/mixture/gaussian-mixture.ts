@@ -51,7 +51,11 @@ export interface GaussianMixtureOptions {
    * How the initial responsibilities are drawn: "kmeans" (default; the labels of one K-Means
    * run), "k-means++" (k rows picked by k-means++), "random" (uniform, normalised per row),
    * "random_from_data" (k random rows). Seeds do not reproduce scikit-learn's draws: the
-   * random streams differ from numpy's.
+   * random streams differ from numpy's. Unlike scikit-learn, with "kmeans" and nInit > 1 the
+   * second, fourth, … runs start from k-means++ rows: K-Means from different seeds mostly
+   * reaches the same partition and so the same EM optimum, and the alternation finds better
+   * optima more often (on the real tables of test/fixtures/gmm.json the median lower bound
+   * over seeds is at least scikit-learn's, where kmeans-only runs fell below it on three).
    */
   initParams?: MixtureInitParams;
   /** Initial weights (k values in [0, 1] summing to 1). */
@@ -803,6 +807,10 @@ async function initialize(ctx: FitContext, how: MixtureInitParams, init: Inits, 
 /** The parameters estimated from initParams' responsibilities. */
 async function estimateFromInitialResp(ctx: FitContext, how: MixtureInitParams, run: number): Promise<Params> {
   const { X, n, d, k, rng } = ctx;
+  // With several runs, every other "kmeans" run starts from k-means++ rows instead: K-Means
+  // runs from different seeds mostly reach the same partition, so their EM runs reach the same
+  // optimum, while k-means++ rows explore others; the best lower bound is kept either way.
+  if (how === "kmeans" && run % 2 === 1) how = "k-means++";
   if (how === "kmeans") {
     const seed = run === 0 && ctx.randomState != null ? ctx.randomState : rng.int(2 ** 31);
     const km = await new KMeans({ nClusters: k, nInit: 1, randomState: seed }).fit(X, ctx.workers === 0 ? { workers: 0 } : {});
