@@ -22,6 +22,8 @@ import { describeRfm, givenMappingFlag, RFM_MAPPING_OPTIONS, rfmJson, rfmMapping
 
 export interface ClusterOutputs {
   out?: string;
+  /** Gaussian mixtures: a probability column per segment in the segments file (probability_0, probability_1, …). */
+  probabilities?: boolean;
   /** Write the segments CSV's text cells as they are (no apostrophe before formula-like cells). */
   rawCsv?: boolean;
   model?: string;
@@ -109,7 +111,7 @@ export async function clusterFile(
     const html = report && outputs.report ? await renderReportHtml(report.document) : undefined;
     endProgress(io);
     await OutputBatch.write(async (batch) => {
-      if (outputs.out) await batch.columns(outputs.out, segmentColumns(result), { raw: outputs.rawCsv });
+      if (outputs.out) await batch.columns(outputs.out, segmentColumns(result, { probabilities: outputs.probabilities }), { raw: outputs.rawCsv });
       if (outputs.model && modelText !== undefined) await batch.text(outputs.model, modelText);
       if (outputs.report && html !== undefined) await batch.text(outputs.report, html);
       if (outputs.charts && report) {
@@ -180,7 +182,7 @@ async function readForClustering(t: LoadedTable, config: SegmentationConfig): Pr
 }
 
 /** The columns of a segments file: the id, the segment number and its name, and the outlier flag. */
-export function segmentColumns(result: SegmentationResult): OutColumn[] {
+export function segmentColumns(result: SegmentationResult, options: { probabilities?: boolean } = {}): OutColumn[] {
   const names = result.segments.map((s) => s.name);
   const noiseName = result.noise?.name ?? "Outliers";
   // The outlier flag: noise of a density-based algorithm (segment −1), or a row outside an outlier rule's bounds.
@@ -189,14 +191,23 @@ export function segmentColumns(result: SegmentationResult): OutColumn[] {
   if (density) {
     outlier = Uint8Array.from(result.labels, (l, i) => (l < 0 || (result.outliers?.[i] ?? 0) ? 1 : 0));
   }
-  const prob = result.density?.probabilities;
+  const prob = result.density?.probabilities ?? result.mixture?.maxProbability;
+  const all = options.probabilities && result.mixture ? probabilityColumns(result.mixture.probabilities) : [];
   return [
     { name: result.idColumn ?? "row", type: result.idColumn ? "VARCHAR" : "INTEGER", values: result.ids },
     { name: "segment", type: "INTEGER", values: result.labels },
     { name: "segment_name", type: "VARCHAR", values: Array.from(result.labels, (l) => (l < 0 ? noiseName : names[l] ?? `Segment ${l}`)) },
     ...(outlier ? [{ name: "outlier", type: "INTEGER" as const, values: outlier }] : []),
     ...(prob ? [{ name: "probability", type: "DOUBLE" as const, values: prob }] : []),
+    ...all,
   ];
+}
+
+/** One column per segment, probability_<segment>: every row's probability of that segment. */
+export function probabilityColumns(P: { data: Float64Array; rows: number; cols: number }): OutColumn[] {
+  return Array.from({ length: P.cols }, (_, c) => ({
+    name: `probability_${c}`, type: "DOUBLE" as const, values: Float64Array.from({ length: P.rows }, (_, i) => P.data[i * P.cols + c]),
+  }));
 }
 
 /** The flags that shape a segmentation, shared by cluster and tune. */
@@ -238,6 +249,7 @@ export const SEGMENTATION_OPTIONS = {
   "allow-single-cluster": { type: "boolean" },
   metric: { type: "string" },
   "optics-method": { type: "string" },
+  covariance: { type: "string" },
   xi: { type: "string" },
   "max-eps": { type: "string" },
 } as const;
@@ -282,6 +294,7 @@ const DENSITY_FLAG_USE: Record<(typeof DENSITY_FLAGS)[number], string[]> = {
 /** The density-based algorithms' flags as the configuration's fields; a flag that does not apply to the algorithm is refused. */
 function densityInput(values: SegmentationValues): Partial<SegmentationConfigInput> {
   const algorithm = values.algorithm ?? "kmeans";
+  if (values.covariance !== undefined && algorithm !== "gmm") throw new InputError(`--covariance applies to --algorithm gmm, not ${algorithm}`);
   for (const f of DENSITY_FLAGS) {
     if (values[f] !== undefined && !DENSITY_FLAG_USE[f].includes(algorithm)) {
       throw new InputError(`--${f} applies to --algorithm ${DENSITY_FLAG_USE[f].join(" or ")}, not ${algorithm}`);
@@ -296,6 +309,7 @@ function densityInput(values: SegmentationValues): Partial<SegmentationConfigInp
     metric: values.metric as SegmentationConfigInput["metric"],
     opticsMethod: values["optics-method"] as SegmentationConfigInput["opticsMethod"],
     xi: parseNumberFlag("--xi", values.xi), maxEps: parseNumberFlag("--max-eps", values["max-eps"]),
+    covarianceType: values.covariance as SegmentationConfigInput["covarianceType"],
   };
 }
 
@@ -360,6 +374,7 @@ export function preprocessingInput(values: SegmentationValues): NonNullable<Segm
 /** The flags of cluster that say what to write and how to show it. */
 export const OUTPUT_OPTIONS = {
   out: { type: "string" },
+  probabilities: { type: "boolean" },
   model: { type: "string" },
   report: { type: "string" },
   charts: { type: "string" },
@@ -369,7 +384,7 @@ export const OUTPUT_OPTIONS = {
   wide: { type: "boolean" },
 } as const;
 
-export type OutputValues = Partial<Record<"out" | "model" | "report" | "charts" | "map" | "sheet", string>> & { "raw-csv"?: boolean; wide?: boolean };
+export type OutputValues = Partial<Record<"out" | "model" | "report" | "charts" | "map" | "sheet", string>> & { "raw-csv"?: boolean; wide?: boolean; probabilities?: boolean };
 
 export async function clusterCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse<SegmentationValues & OutputValues & RfmMappingValues & { transactions?: boolean }>("cluster", args, {
@@ -383,6 +398,7 @@ export async function clusterCommand(args: string[], io: Io): Promise<number> {
   const mappingFlag = givenMappingFlag(values);
   if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to cluster customers by their RFM features`);
   checkKForAlgorithm(values);
+  if (values.probabilities && values.algorithm !== "gmm") throw new InputError("--probabilities gives every segment's probability, which --algorithm gmm has; other algorithms give one segment per customer");
   const input: SegmentationConfigInput = { ...segmentationInput(values), k: parseK(values.k) };
   const config = parseConfig(JSON.parse(JSON.stringify(input)), "cli");
   const run = await clusterFile(file, config, reportOutputs(values), io, { sheet: values.sheet });
@@ -400,7 +416,8 @@ function reportOutputs(values: OutputValues): ClusterOutputs {
     if (bad !== undefined || !maps.length) throw new InputError(`--map ${values.map}: expected a list of pca, tsne and umap (for example --map pca,tsne)`);
     if (!values.report && !values.charts) throw new InputError("--map chooses the maps of the report: add --report report.html or --charts DIR");
   }
-  return { out: values.out, model: values.model, report: values.report, charts: values.charts, maps, rawCsv: values["raw-csv"] };
+  if (values.probabilities && !values.out) throw new InputError("--probabilities adds a column per segment to the segments file: add --out segments.csv");
+  return { out: values.out, model: values.model, report: values.report, charts: values.charts, maps, rawCsv: values["raw-csv"], probabilities: values.probabilities };
 }
 
 /** Every column of the RFM table that describes a customer (see io/rfm.ts). */
@@ -489,6 +506,16 @@ export function clusterJson(run: ClusterRun) {
     rulesNotes: r.rules.notes,
     silhouette: r.silhouette,
     silhouetteSample: r.silhouetteSample,
+    ...(r.mixture
+      ? {
+          mixture: {
+            covarianceType: r.mixture.covarianceType, converged: r.mixture.converged, nIter: r.mixture.nIter, lowerBound: r.mixture.lowerBound,
+            bic: r.mixture.bic, aic: r.mixture.aic, nParameters: r.mixture.nParameters,
+            betweenSegments: { threshold: r.mixture.between.threshold, count: r.mixture.between.count, share: r.mixture.between.share, pairs: r.mixture.between.pairs },
+            selection: r.mixture.selection,
+          },
+        }
+      : {}),
     ...(r.density
       ? {
           noise: r.noise,
@@ -570,6 +597,33 @@ function densityLine(r: SegmentationResult): string {
   return `OPTICS: minSamples ${d.minSamples}${metric}, ${d.epsReason}: ${segs} and ${noise}`;
 }
 
+/** The console's line on a Gaussian mixture: k and the covariance type (chosen by BIC, or given), the fit, and how certain the assignment is. */
+function mixtureLine(r: SegmentationResult): string {
+  const m = r.mixture!;
+  const lines = [
+    `Gaussian mixture: k=${r.k}, ${m.covarianceType} covariances, seed ${r.config.seed}, ${m.nIter} EM iterations${m.converged ? "" : " (not converged)"}, ` +
+      `log-likelihood per customer ${fmtNum(m.lowerBound, 5)}, BIC ${fmtNum(m.bic, 7)}, AIC ${fmtNum(m.aic, 7)}`,
+  ];
+  if (m.selection) {
+    const types = m.selection.covarianceTypes;
+    const head = ["k", ...types.map((t) => `BIC ${t}`)];
+    const body: string[][] = [];
+    for (let k = m.selection.kMin; k <= m.selection.kMax; k++) {
+      body.push([(k === r.k ? "→ " : "") + String(k), ...types.map((t) => {
+        const cell = m.selection!.table.find((c) => c.k === k && c.covarianceType === t);
+        return cell?.bic === null || cell?.bic === undefined ? "failed" : fmtNum(cell.bic, 7);
+      })]);
+    }
+    lines.push(`  the choice of k and covariance type by BIC (lower is better) over k = ${m.selection.kMin}..${m.selection.kMax}:`);
+    for (const line of table([head, ...body], head.map(() => true))) lines.push(`    ${line}`);
+    lines.push(`  - ${m.selection.best.reason}`);
+  }
+  const b = m.between;
+  lines.push(`  ${b.count} customers (${pct(b.share)}) sit between segments (their most probable segment has a probability below ${b.threshold})` +
+    (b.pairs.length ? `: most between ${b.pairs[0].a} and ${b.pairs[0].b} (${b.pairs[0].count})` : ""));
+  return lines.join("\n");
+}
+
 export function printCluster(run: ClusterRun, io: Io, options: { wide?: boolean } = {}): void {
   const r = run.result;
   io.out(`${run.data.source}: ${run.data.rows} rows (${run.profile.details})`);
@@ -587,6 +641,7 @@ export function printCluster(run: ClusterRun, io: Io, options: { wide?: boolean 
   }
   io.out(
     r.density ? densityLine(r)
+    : r.mixture ? mixtureLine(r)
     : r.config.algorithm === "minibatch-kmeans"
       ? `Mini-batch K-Means: k=${r.k}, seed ${r.config.seed}, batches of ${r.config.batchSize}, ${r.nIter} passes, inertia ${fmtNum(r.inertia, 6)}`
       : r.config.algorithm === "agglomerative"

@@ -7,6 +7,7 @@ import { checkDistinctPaths, checkOutputPath, writeColumns } from "../io/write.j
 import { type LoadedModelFile, parseModelFile, predictWithModel } from "../pipeline/model.js";
 import type { RfmMapping } from "../io/rfm.js";
 import { type Io, onePositional, parse, pct, table } from "./common.js";
+import { probabilityColumns } from "./cluster.js";
 import { describeRfm, rfmJson, withRfmFile } from "./rfm.js";
 
 
@@ -22,8 +23,9 @@ export async function loadModelFile(path: string): Promise<LoadedModelFile> {
 }
 
 export async function predictCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<{ model?: string; out?: string; sheet?: string; "raw-csv"?: boolean; "as-of"?: string }>("predict", args, {
+  const { values, positionals } = parse<{ model?: string; out?: string; sheet?: string; "raw-csv"?: boolean; "as-of"?: string; probabilities?: boolean }>("predict", args, {
     model: { type: "string" },
+    probabilities: { type: "boolean" },
     out: { type: "string" },
     sheet: { type: "string" },
     "raw-csv": { type: "boolean" },
@@ -35,6 +37,9 @@ export async function predictCommand(args: string[], io: Io): Promise<number> {
   await checkOutputPath(values.out, "--out", "data");
   await checkDistinctPaths([{ flag: "input", path: file }, { flag: "--model", path: values.model }], [{ flag: "--out", path: values.out }]);
   const m = await loadModelFile(values.model);
+  if (values.probabilities && m.file.model.type !== "GaussianMixture") {
+    throw new InputError(`--probabilities gives every segment's probability, which Gaussian-mixture models have; ${values.model} holds a ${m.file.model.type} model`);
+  }
   const tx = m.file.transactions;
   if (values["as-of"] !== undefined && !tx) {
     throw new InputError("--as-of dates the features of a transaction log: this model was not fitted on one (segmenta cluster --transactions)");
@@ -51,7 +56,7 @@ export async function predictCommand(args: string[], io: Io): Promise<number> {
   return scoreLog(file, m, opts, io);
 }
 
-type PredictValues = { model: string; out: string; sheet?: string; "raw-csv"?: boolean; json?: boolean; "as-of"?: string };
+type PredictValues = { model: string; out: string; sheet?: string; "raw-csv"?: boolean; json?: boolean; "as-of"?: string; probabilities?: boolean };
 
 /**
  * Whether a loaded file is a transaction log for a model fitted on one: it lacks some of the
@@ -134,6 +139,7 @@ async function scoreTable(t: LoadedTable, file: string, m: LoadedModelFile, valu
     { name: "segment_name", type: "VARCHAR", values: Array.from(p.labels, (l) => (l < 0 ? noiseName : segmentNames[l])) },
     ...(outlier ? [{ name: "outlier", type: "INTEGER" as const, values: outlier }] : []),
     ...(p.probabilities ? [{ name: "probability", type: "DOUBLE" as const, values: p.probabilities }] : []),
+    ...(values.probabilities && p.allProbabilities ? probabilityColumns(p.allProbabilities) : []),
   ], { raw: values["raw-csv"] });
   for (const line of printed) io.out(line);
   return 0;

@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { elbowChart, gapChart, indicesChart } from "../charts/choose-k.js";
 import { kDistanceChart } from "../charts/density.js";
+import { bicChart } from "../charts/mixture.js";
 import { InputError } from "../core/errors.js";
 import type { RfmMapping } from "../io/rfm.js";
 import { checkDistinctPaths, checkOutputPath, type NamedPath, OutputBatch } from "../io/write.js";
@@ -51,6 +52,7 @@ export async function tuneCommand(args: string[], io: Io): Promise<number> {
   });
   const file = onePositional("tune", positionals, "data file");
   if (values.algorithm !== undefined && isDensityAlgorithm(values.algorithm)) return tuneDensity(file, values, io);
+  if (values.algorithm === "gmm") return tuneMixture(file, values, io);
   const kRange = parseKRange(values.k) ?? { min: 2, max: 10 };
   const search: Partial<SegmentationConfigInput> = {
     k: "auto",
@@ -294,4 +296,92 @@ function printDensityTune(run: ClusterRun, candidates: EpsCandidate[], suggested
   if (chart) io.out(`chart written: ${chart}`);
   else io.out("charts: add --charts DIR to write the k-distance curve with its knee as an SVG file");
   io.out(`to segment: segmenta cluster ${run.data.source} --algorithm dbscan --eps ${d.eps} --min-samples ${d.minSamples}, with the same options`);
+}
+
+/** The chart tune writes for Gaussian mixtures. */
+export const TUNE_MIXTURE_CHARTS = { bic: "tune-bic.svg" } as const;
+
+/**
+ * `tune --algorithm gmm`: a Gaussian mixture for every k of the range (default 2..9) and
+ * every covariance type (or the one of --covariance), the BIC and AIC of each as a table and
+ * (with --charts) mclust's chart, and the recommendation with its reason.
+ */
+async function tuneMixture(file: string, values: TuneValues & { json?: boolean }, io: Io): Promise<number> {
+  for (const flag of ["gap-references", "bootstrap"] as const) {
+    if (values[flag] !== undefined) throw new InputError(`--${flag} belongs to K-Means's choice of k; Gaussian mixtures are compared by BIC`);
+  }
+  const kRange = parseKRange(values.k) ?? { min: 2, max: 9 };
+  let map: RfmMapping | undefined;
+  if (values.transactions) map = rfmMapping(values, "tune --transactions");
+  else {
+    const mappingFlag = givenMappingFlag(values);
+    if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to tune on the customers' RFM features`);
+  }
+  const search: Partial<SegmentationConfigInput> = { k: "auto", kRange };
+  const input: SegmentationConfigInput = map ? rfmSegmentationInput(values, map, search) : { ...segmentationInput(values), ...search };
+  const config = parseConfig(JSON.parse(JSON.stringify(input)), "cli");
+  const chartPath = values.charts === undefined ? null : join(values.charts, TUNE_MIXTURE_CHARTS.bic);
+  if (chartPath) {
+    await checkOutputPath(chartPath, "--charts", "text");
+    await checkDistinctPaths([{ flag: "input", path: file }], [{ flag: "--charts", path: chartPath }]);
+  }
+  const tuneOn = async (path: string, inputs: NamedPath[]): Promise<void> => {
+    const run = await clusterFile(path, config, {}, io, { sheet: map ? undefined : values.sheet, inputs });
+    const m = run.result.mixture!;
+    const sel = m.selection!;
+    let written: string | null = null;
+    if (chartPath) {
+      const svg = await renderSvg(bicChart(sel));
+      await OutputBatch.write(async (batch) => batch.text(chartPath, svg));
+      written = chartPath;
+    }
+    if (values.json) {
+      io.out(JSON.stringify({
+        file: run.data.source, rows: run.data.rows, features: run.result.features.filter((f) => f.used).map((f) => f.name), featureNames: run.result.featureNames,
+        preprocessing: run.result.plan, algorithm: "gmm", seed: config.seed, kRange: { min: sel.kMin, max: sel.kMax }, covarianceTypes: sel.covarianceTypes,
+        table: sel.table, recommendation: sel.best, byAic: sel.byAic, segments: run.result.segments,
+        betweenSegments: { count: m.between.count, share: m.between.share, pairs: m.between.pairs }, warnings: run.result.warnings, charts: written ? { bic: written } : null,
+      }, null, 2));
+      return;
+    }
+    const r = run.result;
+    io.out(`${run.data.source}: ${run.data.rows} rows (${run.profile.details})`);
+    printPlan(run, io);
+    io.out(`Gaussian mixtures, seed ${config.seed}: k = ${sel.kMin}..${sel.kMax} × ${sel.covarianceTypes.join(", ")} covariances`);
+    const head = ["k", ...sel.covarianceTypes.flatMap((t) => [`BIC ${t}`])];
+    const body: string[][] = [];
+    for (let k = sel.kMin; k <= sel.kMax; k++) {
+      body.push([(k === sel.best.k ? "→ " : "") + String(k), ...sel.covarianceTypes.map((t) => {
+        const cell = sel.table.find((c) => c.k === k && c.covarianceType === t);
+        const v = cell?.bic;
+        return v === null || v === undefined ? "failed" : fmtNum(v, 7) + (k === sel.best.k && t === sel.best.covarianceType ? " ◀" : "");
+      })]);
+    }
+    for (const line of table([head, ...body], head.map(() => true))) io.out(`  ${line}`);
+    io.out("  (BIC: lower is better; mclust draws −BIC, where higher is better)");
+    io.out("");
+    io.out(`recommended: ${sel.best.k} segments, ${sel.best.covarianceType} covariances`);
+    io.out(`  - ${sel.best.reason}`);
+    io.out(`  - by AIC: ${sel.byAic.reason}`);
+    for (const e of sel.table.filter((c) => c.error)) io.out(`  note: k=${e.k} ${e.covarianceType}: ${e.error}`);
+    io.out("");
+    for (const s of r.segments) io.out(`  ${s.segment}. ${s.name}: ${s.size} customers (${pct(s.share)})`);
+    io.out(`  ${m.between.count} customers (${pct(m.between.share)}) sit between segments (top probability below ${m.between.threshold})`);
+    io.out("");
+    if (written) io.out(`chart written: ${written}`);
+    else io.out("charts: add --charts DIR to write the BIC chart (one line per covariance type) as an SVG file");
+    io.out(`to segment: segmenta cluster ${run.data.source} --algorithm gmm --k ${sel.best.k} --covariance ${sel.best.covarianceType}, with the same options`);
+  };
+  if (map) {
+    return withRfmFile(file, map, parseTypes(values.type), async (path, rfm) => {
+      if (!values.json) {
+        for (const line of describeRfm(rfm)) io.out(line);
+        io.out("");
+      }
+      await tuneOn(path, [{ flag: "input", path: file }]);
+      return 0;
+    }, { sheet: values.sheet });
+  }
+  await tuneOn(file, [{ flag: "input", path: file }]);
+  return 0;
 }

@@ -5,9 +5,10 @@ import { type MiniBatchKMeansJSON, MiniBatchKMeansModel } from "./minibatch-kmea
 import { type DBSCANJSON, DBSCANModel } from "./density/dbscan.js";
 import { type ReachModelJSON, ReachModel } from "./density/reach-model.js";
 import { type HDBSCANJSON, HDBSCANModel } from "./density/hdbscan.js";
+import { type GaussianMixtureJSON, GaussianMixtureModel } from "./mixture/gaussian-mixture.js";
 
-export type ModelJSON = KMeansJSON | MiniBatchKMeansJSON | AgglomerativeJSON | DBSCANJSON | HDBSCANJSON | ReachModelJSON;
-export type FittedModel = KMeansModel | MiniBatchKMeansModel | AgglomerativeModel | DBSCANModel | HDBSCANModel | ReachModel;
+export type ModelJSON = KMeansJSON | MiniBatchKMeansJSON | AgglomerativeJSON | DBSCANJSON | HDBSCANJSON | ReachModelJSON | GaussianMixtureJSON;
+export type FittedModel = KMeansModel | MiniBatchKMeansModel | AgglomerativeModel | DBSCANModel | HDBSCANModel | ReachModel | GaussianMixtureModel;
 
 /**
  * Restores a fitted model from its `toJSON()` output. Every field the model relies on is
@@ -28,10 +29,12 @@ export function loadModel(json: unknown): FittedModel {
       return DBSCANModel.fromJSON(json as DBSCANJSON);
     case "HDBSCAN":
       return HDBSCANModel.fromJSON(json as HDBSCANJSON);
+    case "GaussianMixture":
+      return GaussianMixtureModel.fromJSON(json as GaussianMixtureJSON);
     case "OPTICS":
       return ReachModel.fromJSON(json as ReachModelJSON);
     default:
-      throw new InputError(`unknown model type ${JSON.stringify(t)}; expected one of: KMeans, MiniBatchKMeans, AgglomerativeClustering, DBSCAN, HDBSCAN, OPTICS`);
+      throw new InputError(`unknown model type ${JSON.stringify(t)}; expected one of: KMeans, MiniBatchKMeans, AgglomerativeClustering, DBSCAN, HDBSCAN, OPTICS, GaussianMixture`);
   }
 }
 

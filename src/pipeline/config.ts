@@ -3,7 +3,7 @@ import { type ColumnKind, COLUMN_KINDS } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
 
 export const ALGORITHMS = ["kmeans", "minibatch-kmeans", "agglomerative", "dbscan", "hdbscan", "optics", "gmm"] as const;
-export const AVAILABLE_ALGORITHMS = ["kmeans", "minibatch-kmeans", "agglomerative", "dbscan", "hdbscan", "optics"] as const;
+export const AVAILABLE_ALGORITHMS = ["kmeans", "minibatch-kmeans", "agglomerative", "dbscan", "hdbscan", "optics", "gmm"] as const;
 /** The algorithms that find the number of segments from the density of the data and set outliers apart (label −1). */
 export const DENSITY_ALGORITHMS = ["dbscan", "hdbscan", "optics"] as const;
 
@@ -54,6 +54,12 @@ export const SegmentationConfig = z
     allowSingleCluster: z.boolean().default(false),
     /** Density-based algorithms: how the distance between two customers is measured. */
     metric: z.enum(["euclidean", "manhattan", "cosine"]).default("euclidean"),
+    /**
+     * Gaussian mixtures: the shape of the segments: "full" (each its own size, shape and
+     * orientation), "tied" (one shared shape), "diag" (axis-aligned ellipses), "spherical".
+     * Unset: "full", or with k "auto" all four compared by BIC.
+     */
+    covarianceType: z.enum(["full", "tied", "diag", "spherical"]).optional(),
     /** OPTICS: "xi" (segments where the reachability drops steeply by xi) or "dbscan" (a cut at eps). */
     opticsMethod: z.enum(["xi", "dbscan"]).default("xi"),
     /** OPTICS: the steepness that starts and ends a segment in the reachability plot. */
@@ -211,6 +217,7 @@ const FLAG_OF: Record<string, string> = {
   allowSingleCluster: "--allow-single-cluster",
   metric: "--metric (euclidean, manhattan or cosine)",
   opticsMethod: "--optics-method (xi or dbscan)",
+  covarianceType: "--covariance (full, tied, diag or spherical)",
   xi: "--xi (a number between 0 and 1)",
   maxEps: "--max-eps (a radius > 0)",
   nInit: "--n-init",

@@ -1,6 +1,7 @@
 import type { ModelJSON } from "../cluster/load.js";
 import { COLUMN_KINDS, type ColumnKind, type Dataset, datasetFromRecords, isNumericKind } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
+import type { Matrix } from "../core/matrix.js";
 import { FittedPipeline, type PipelineJSON, type TransformReport } from "../preprocess/pipeline.js";
 import { parseConfig, type SegmentationConfig } from "./config.js";
 import { type PredictRule, Segmenter } from "./segmenter.js";
@@ -422,8 +423,10 @@ export interface Prediction {
   names: string[];
   /** Density-based models: the name of segment −1 (the outliers). */
   noiseName: string | null;
-  /** HDBSCAN: how strongly each row belongs to its segment (0 for outliers); null for other models. */
+  /** HDBSCAN: how strongly each row belongs to its segment (0 for outliers); Gaussian mixtures: the probability of the assigned segment; null for other models. */
   probabilities: Float64Array | null;
+  /** Gaussian mixtures: every row's probability of every segment (rows × k); null for other models. */
+  allProbabilities: Matrix | null;
   /**
    * For agglomerative models, how new rows get their segment and how often that agrees with
    * the fitted tree on the training rows (a line to show the user); null for K-Means.
@@ -446,7 +449,9 @@ function checkTransactions(t: unknown, fail: (problem: string) => never): void {
 export function predictWithModel(m: LoadedModelFile, data: Dataset): Prediction {
   const report: TransformReport = { imputed: {}, unseen: {} };
   const X = m.pipeline.transform(data, report);
-  const scored = m.model.predictWithProbabilities(X);
+  // Gaussian mixtures: one E-step gives every probability, the assigned segment and its probability.
+  const all = m.model.predictProba(X);
+  const scored = all ? topOf(all) : m.model.predictWithProbabilities(X);
   const labels = scored.labels;
   const outliers = m.pipeline.outlierMask(data);
   const warnings: string[] = [];
@@ -461,7 +466,21 @@ export function predictWithModel(m: LoadedModelFile, data: Dataset): Prediction 
   const idColumn = m.file.idColumn && data.columns.some((c) => c.name === m.file.idColumn) ? m.file.idColumn : null;
   if (m.file.idColumn && !idColumn) warnings.push(`id column "${m.file.idColumn}" is absent; rows are numbered instead`);
   return { ids: rowIds(data, idColumn), labels, outliers, report, warnings, names: segmentNames(m), note: predictNote(m),
-    noiseName: m.model.hasNoise ? m.file.noise?.name ?? "Outliers" : null, probabilities: scored.probabilities };
+    noiseName: m.model.hasNoise ? m.file.noise?.name ?? "Outliers" : null, probabilities: scored.probabilities, allProbabilities: all };
+}
+
+/** The most probable segment of each row (the first on ties) and its probability. */
+function topOf(P: Matrix): { labels: Int32Array; probabilities: Float64Array } {
+  const k = P.cols;
+  const labels = new Int32Array(P.rows);
+  const probabilities = new Float64Array(P.rows);
+  for (let i = 0; i < P.rows; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (P.data[i * k + c] > P.data[i * k + best]) best = c;
+    labels[i] = best;
+    probabilities[i] = P.data[i * k + best];
+  }
+  return { labels, probabilities };
 }
 
 /** Segment names by number: the model file's, or "Segment N" where it has none. */

@@ -17,6 +17,8 @@ import { type RulesResult, sqlIdentifier, segmentRules } from "../profile/rules.
 import { Segmenter } from "./segmenter.js";
 import { AVAILABLE_ALGORITHMS, isDensityAlgorithm, parseConfig, type SegmentationConfig, type SegmentationConfigInput } from "./config.js";
 import { fitDensity } from "./density.js";
+import { fitMixture, type MixtureInfo } from "./mixture.js";
+import { betweenSegments } from "../cluster/mixture/uncertainty.js";
 
 export interface FeatureChoice {
   name: string;
@@ -76,6 +78,8 @@ export interface SegmentationResult {
   noise: SegmentSummary | null;
   /** Density-based runs: how the segments and the outliers came about. */
   density?: DensityInfo;
+  /** Gaussian mixtures: every customer's probability of every segment, how certain the assignment is, and (k "auto") the BIC of every k × covariance type. */
+  mixture?: MixtureInfo;
   /** Number of segments (noise not counted). */
   k: number;
   /** Mean silhouette of the segments' rows (for density-based runs, noise rows left out: see density.silhouetteWithNoise). */
@@ -320,8 +324,12 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
         p.phase === "distances" ? p.fraction : p.total > 0 ? p.merges / p.total : undefined,
       ),
     });
-  if (density) {
-    k = 0;
+  const mixtureRange = config.algorithm === "gmm" && config.k === "auto" ? { min: config.kRange.min, max: Math.min(config.kRange.max, distinctRows - 1) } : null;
+  if (mixtureRange && mixtureRange.max < mixtureRange.min) {
+    throw new InputError(`${data.source}: only ${distinctRows} distinct rows after preprocessing, too few to try k from ${mixtureRange.min}; lower the smallest k`);
+  }
+  if (density || config.algorithm === "gmm") {
+    k = density ? 0 : config.k === "auto" ? 0 : config.k;
   } else if (config.k === "auto" && config.algorithm === "agglomerative") {
     const { min, max } = config.kRange;
     const kMax = Math.min(max, distinctRows - 1);
@@ -370,7 +378,17 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   let nIter: number;
   let C: Matrix;
   let densityInfo: Omit<DensityInfo, "silhouetteWithNoise"> | undefined;
-  if (density) {
+  let mixtureInfo: MixtureInfo | undefined;
+  if (config.algorithm === "gmm") {
+    const fit = await fitMixture(X, config, mixtureRange, hooks, warn);
+    mixtureInfo = fit.info;
+    model = fit.model;
+    fitLabels = fit.labels;
+    k = fit.k;
+    C = segmentMeans(X, fitLabels, k);
+    inertia = withinSS(X, fitLabels, C);
+    nIter = fit.info.nIter;
+  } else if (density) {
     const fit = await fitDensity(X, config, hooks, warn);
     densityInfo = fit.info;
     model = fit.model;
@@ -399,6 +417,13 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     nIter = km.nIter;
   }
   const labels = nOutliers ? model.predict(Xall) : fitLabels;
+  if (mixtureInfo && nOutliers) {
+    // The rows an outlier rule left out of the fit are scored too: probabilities for every row.
+    const P = model.predictProba(Xall)!;
+    const top = new Float64Array(Xall.rows);
+    for (let i = 0; i < Xall.rows; i++) top[i] = P.data[i * P.cols + labels[i]];
+    mixtureInfo = { ...mixtureInfo, probabilities: P, maxProbability: top, between: betweenSegments(P) };
+  }
   const distances = new Float64Array(Xall.rows);
   for (let i = 0; i < Xall.rows; i++) {
     if (labels[i] < 0) {
@@ -450,7 +475,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   }
   return {
     config, features, plan: pipeline.describe(), planSteps: planned.steps, outliers, featureNames: pipeline.featureNames, idColumn, ids: rowIds(data, idColumn),
-    labels, matrix: Xall, profiles, rules, rulesSql: caseSql(rules), distances, segments, noise, ...(densityInfo ? { density: { ...densityInfo, silhouetteWithNoise } } : {}), k, silhouette: sil.value, silhouetteSample: sil.sample, inertia, nIter,
+    labels, matrix: Xall, profiles, rules, rulesSql: caseSql(rules), distances, segments, noise, ...(densityInfo ? { density: { ...densityInfo, silhouetteWithNoise } } : {}), ...(mixtureInfo ? { mixture: mixtureInfo } : {}), k, silhouette: sil.value, silhouetteSample: sil.sample, inertia, nIter,
     kSearch, kChoice, pipeline, model, warnings,
   };
 }

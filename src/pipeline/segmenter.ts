@@ -7,6 +7,7 @@
 import { AgglomerativeModel } from "../cluster/agglomerative.js";
 import { DBSCANModel } from "../cluster/density/dbscan.js";
 import { HDBSCANModel } from "../cluster/density/hdbscan.js";
+import { GaussianMixtureModel } from "../cluster/mixture/gaussian-mixture.js";
 import { ReachModel } from "../cluster/density/reach-model.js";
 import { KMeansModel } from "../cluster/kmeans.js";
 import { MiniBatchKMeansModel } from "../cluster/minibatch-kmeans.js";
@@ -22,7 +23,7 @@ export class Segmenter {
   ) {}
 
   get nClusters(): number {
-    return this.inner.nClusters;
+    return this.inner instanceof GaussianMixtureModel ? this.inner.nComponents : this.inner.nClusters;
   }
 
   get nFeatures(): number {
@@ -39,11 +40,29 @@ export class Segmenter {
 
   /** The segment of each row (−1: an outlier) and, for models that have them (HDBSCAN), how strongly it belongs there. */
   predictWithProbabilities(X: Matrix): { labels: Int32Array; probabilities: Float64Array | null } {
+    if (this.inner instanceof GaussianMixtureModel) {
+      const P = this.predictProba(X)!;
+      const k = P.cols;
+      const labels = this.predict(X);
+      return { labels, probabilities: Float64Array.from(labels, (l, i) => P.data[i * k + l]) };
+    }
     if (!(this.inner instanceof HDBSCANModel)) return { labels: this.predict(X), probabilities: null };
     const { labels, probabilities } = this.inner.approximatePredict(X);
     const r = this.relabel;
     if (r) for (let i = 0; i < labels.length; i++) if (labels[i] >= 0) labels[i] = r[labels[i]];
     return { labels, probabilities };
+  }
+
+  /** Gaussian mixtures: every row's probability of every segment (rows × k, segment numbering); null for other models. */
+  predictProba(X: Matrix): Matrix | null {
+    if (!(this.inner instanceof GaussianMixtureModel)) return null;
+    const P = this.inner.predictProba(X);
+    const r = this.relabel;
+    if (!r) return P;
+    const out = new Float64Array(P.data.length);
+    const k = P.cols;
+    for (let i = 0; i < P.rows; i++) for (let c = 0; c < k; c++) out[i * k + r[c]] = P.data[i * k + c];
+    return { data: out, rows: P.rows, cols: k };
   }
 
   /** Whether the model sets outliers apart (segment −1): the density-based models. */
@@ -53,7 +72,7 @@ export class Segmenter {
 
   /** The algorithm's name, for messages. */
   get algorithmName(): string {
-    return this.inner instanceof DBSCANModel ? "DBSCAN" : this.inner instanceof HDBSCANModel ? "HDBSCAN" : this.inner instanceof ReachModel ? "OPTICS" : this.inner instanceof AgglomerativeModel ? "agglomerative clustering" : "K-Means";
+    return this.inner instanceof DBSCANModel ? "DBSCAN" : this.inner instanceof HDBSCANModel ? "HDBSCAN" : this.inner instanceof GaussianMixtureModel ? "Gaussian mixture" : this.inner instanceof ReachModel ? "OPTICS" : this.inner instanceof AgglomerativeModel ? "agglomerative clustering" : "K-Means";
   }
 
   /** DBSCAN's eps (the radius of predict's rule); null for the other models. */
@@ -100,7 +119,8 @@ export class Segmenter {
   }
 
   toJSON(): ModelJSON {
-    return this.inner instanceof KMeansModel || this.inner instanceof DBSCANModel ? this.inner.toJSON({ includeLabels: false }) : this.inner.toJSON();
+    const m = this.inner;
+    return m instanceof KMeansModel || m instanceof DBSCANModel || m instanceof GaussianMixtureModel ? m.toJSON({ includeLabels: false }) : m.toJSON();
   }
 
   /**
@@ -109,14 +129,14 @@ export class Segmenter {
    */
   static fromJSON(json: unknown, relabel?: unknown): Segmenter {
     const m: FittedModel = loadModel(json);
-    const r = relabel === undefined || relabel === null ? null : checkRelabel(relabel, m.nClusters);
+    const r = relabel === undefined || relabel === null ? null : checkRelabel(relabel, m instanceof GaussianMixtureModel ? m.nComponents : m.nClusters);
     // A MiniBatchKMeans model scores as K-Means does: nearest center.
     const inner = m instanceof MiniBatchKMeansModel ? new KMeansModel(m.clusterCenters, m.labels, m.inertia, m.nIter) : m;
     return new Segmenter(inner, r);
   }
 }
 
-export type SegmenterModel = KMeansModel | AgglomerativeModel | DBSCANModel | HDBSCANModel | ReachModel;
+export type SegmenterModel = KMeansModel | AgglomerativeModel | DBSCANModel | HDBSCANModel | ReachModel | GaussianMixtureModel;
 
 export type PredictRule =
   | "nearest segment mean" | "nearest training row" | "nearest core customer within eps" | "nearest customer whose neighbourhood reaches it"
