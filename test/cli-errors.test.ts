@@ -326,9 +326,9 @@ describe("segmenta: options", () => {
     await clusterFails([valid, "--features", "age,nope"], "--features", valid, '"nope"', "columns are: id, age, income, plan");
   });
 
-  it("--algorithm gmm is not available yet, checked before reading the file", async () => {
-    await clusterFails([valid, "--algorithm", "gmm"], "--algorithm gmm", "not available", "--algorithm kmeans");
-    await clusterFails([join(dir, "absent.csv"), "--algorithm", "gmm"], "--algorithm gmm");
+  it("an unknown --algorithm is refused with the list of algorithms, before reading the file", async () => {
+    await clusterFails([valid, "--algorithm", "kmodes"], "--algorithm", '"kmeans"', '"dbscan"', '"gmm"');
+    await clusterFails([join(dir, "absent.csv"), "--algorithm", "kmodes"], "--algorithm");
   });
 
   it("unknown option and missing values, in-process", async () => {

@@ -104,9 +104,8 @@ describe("runSegmentation", () => {
     await expect(runSegmentation({ k: 2.5 } as never, ds)).rejects.toThrow(/^config\.k: .*a whole number of segments ≥ 2, or "auto"/);
     await expect(runSegmentation({ k: 1 }, ds)).rejects.toThrow(/^config\.k: /);
     // The library's messages speak the library's names, not the command line's flags.
-    await expect(runSegmentation({ k: 2, algorithm: "gmm" }, ds)).rejects.toThrow(/^algorithm "gmm" is not available yet in this version; use one of "kmeans"/);
-    await expect(runSegmentation({ k: 2, algorithm: "gmm" }, ds)).rejects.toThrow(/not available yet/);
-    for (const config of [{ k: 2.5 }, { k: 7 }, { k: 2, features: ["nope"] }, { k: 2, algorithm: "gmm" }, { k: 2, seed: -1 }]) {
+    await expect(runSegmentation({ k: 2, algorithm: "kmodes" as "gmm" }, ds)).rejects.toThrow(/config\.algorithm: .*"kmeans".*"gmm"/);
+    for (const config of [{ k: 2.5 }, { k: 7 }, { k: 2, features: ["nope"] }, { k: 2, algorithm: "kmodes" }, { k: 2, seed: -1 }]) {
       await expect(runSegmentation(config as never, ds)).rejects.not.toThrow(/--/);
     }
   });

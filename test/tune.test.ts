@@ -106,7 +106,7 @@ describe("segmenta tune", () => {
     [["--k", "1..6"], /--k 1\.\.6: the smallest k must be at least 2/],
     [["--k", "8..3"], /--k 8\.\.3: the smallest k \(8\) is larger than the largest \(3\); write --k 3\.\.8/],
     [["--k", "2..x"], /--k 2\.\.x: give the range/],
-    [["--algorithm", "gmm"], /--algorithm gmm is not available yet/],
+    [["--algorithm", "kmodes"], /--algorithm: Invalid option: expected one of "kmeans".*"gmm"/],
     [["--bootstrap", "-1"], /--bootstrap -1: give a whole number ≥ 0/],
   ];
   for (const [args, message] of bad) {
