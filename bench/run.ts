@@ -1,10 +1,11 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan`, `-- hdbscan` or `-- optics` runs one
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan`, `-- hdbscan`, `-- optics` or `-- gmm` runs one
  * (several names run several).
  */
 import { installWorkerPool } from "../src/io/pool.js";
 import { benchDBSCAN } from "./dbscan.js";
+import { benchGMM } from "./gmm.js";
 import { benchHclust } from "./hclust.js";
 import { benchHDBSCAN } from "./hdbscan.js";
 import { benchKMeans, benchKMeansMemory } from "./kmeans.js";
@@ -46,4 +47,9 @@ if (want("neighbors")) await benchNeighbors(quick);
 if (want("dbscan")) await benchDBSCAN(quick);
 if (want("hdbscan")) await benchHDBSCAN(quick);
 if (want("optics")) await benchOPTICS(quick);
+if (want("gmm")) {
+  await benchGMM(quick ? [{ n: 20_000, d: 8, k: 8, iters: 30, types: ["full", "diag", "spherical"] }] : [
+    { n: 100_000, d: 8, k: 8, iters: 100, types: ["full", "diag", "spherical"] },
+  ]);
+}
 process.exit(0);

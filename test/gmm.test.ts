@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import {
   type CovarianceType, GaussianMixture, type GaussianMixtureJSON, GaussianMixtureModel, type GaussianMixtureOptions,
 } from "../src/cluster/mixture/gaussian-mixture.js";
-import { DIAG, FULL, mixtureChunkFn, SPHERICAL, TIED } from "../src/cluster/mixture/kernels.js";
+import { DIAG, FULL, mixtureChunkFn, mixtureScratchLength, SPHERICAL, TIED } from "../src/cluster/mixture/kernels.js";
 import { InputError } from "../src/core/errors.js";
 import { fromArrays, type Matrix } from "../src/core/matrix.js";
 import { setParallelExecutor } from "../src/core/parallel.js";
@@ -218,7 +218,7 @@ describe("GaussianMixture: the kernel's generated and generic loops agree bit fo
     for (const d of [1, 3, 8]) {
       it(`${name}, d = ${d}`, () => {
         const rng = new Random(d * 10 + type);
-        const n = 300;
+        const n = 700;
         const k = 4;
         const m2 = (d * (d + 1)) / 2;
         const X = Float64Array.from({ length: n * d }, () => rng.normal(0, 3));
@@ -235,7 +235,7 @@ describe("GaussianMixture: the kernel's generated and generic loops agree bit fo
             labels: new Int32Array(n), logp: new Float64Array(n), resp: new Float64Array(n * k), total: 0,
           };
           const fn = mixtureChunkFn(type, d, generated);
-          out.total = fn(X, mu, prec, muU, cen, bias, k, 0, n, 1, out.R, 0, out.S1, 0, out.S2, 0, out.labels, out.logp, out.resp, new Float64Array(k));
+          out.total = fn(X, mu, prec, muU, cen, bias, k, 0, n, 1, out.R, 0, out.S1, 0, out.S2, 0, out.labels, out.logp, out.resp, new Float64Array(mixtureScratchLength(k, d)));
           return out;
         };
         const g = run(true);

@@ -78,189 +78,225 @@ type ChunkFn = (
   X: Float64Array, mu: Float64Array, prec: Float64Array, muU: Float64Array, cen: Float64Array, bias: Float64Array,
   k: number, start: number, end: number, acc: number,
   R: Float64Array, ro: number, S1: Float64Array, s1o: number, S2: Float64Array, s2o: number,
-  labels: Int32Array, logp: Float64Array, resp: Float64Array, w: Float64Array,
+  labels: Int32Array, logp: Float64Array, resp: Float64Array, W: Float64Array,
 ) => number;
 
-const ARGS = ["X", "mu", "prec", "muU", "cen", "bias", "k", "start", "end", "acc", "R", "ro", "S1", "s1o", "S2", "s2o", "labels", "logp", "resp", "w"];
+const ARGS = ["X", "mu", "prec", "muU", "cen", "bias", "k", "start", "end", "acc", "R", "ro", "S1", "s1o", "S2", "s2o", "labels", "logp", "resp", "W"];
+
+/**
+ * Rows per block. A chunk is processed block by block: (A) each component's weighted
+ * log-probabilities for the block's rows, with that component's parameters held in locals;
+ * (B) per row, log-sum-exp and the responsibilities; (C) per component, the block's sums in
+ * locals, then added to the chunk's sums. W holds k × BLOCK values (and for "tied" the
+ * block's x U, d × BLOCK more).
+ */
+export const MIXTURE_BLOCK = 256;
+
+/** Scratch length a chunk function needs. */
+export function mixtureScratchLength(k: number, d: number): number {
+  return (k + d) * MIXTURE_BLOCK;
+}
 
 /** Source of the chunk loop for one covariance type and dimension, loops over features unrolled. */
 export function mixtureSource(type: number, d: number): string {
+  const B = MIXTURE_BLOCK;
   const m2 = (d * (d + 1)) / 2;
   const J = Array.from({ length: d }, (_, j) => j);
-  let s = "let total = 0;\nconst outL = labels.length > 0, outP = logp.length > 0, outR = resp.length > 0;\n";
-  s += "for (let i = start; i < end; i++) {\nconst xo = i * " + d + ";\n";
-  s += J.map((j) => `const x${j} = X[xo + ${j}];`).join("\n") + "\n";
-  s += "let mx = -Infinity, am = 0;\n";
+  const lines = (f: (j: number) => string): string => J.map(f).join("\n") + "\n";
+  let s = "let total = 0;\nconst outL = labels.length > 0, outP = logp.length > 0, outR = resp.length > 0;\nconst VO = k * " + B + ";\n";
+  s += "for (let b0 = start; b0 < end; b0 += " + B + ") {\nconst b1 = Math.min(end, b0 + " + B + ");\n";
+  // (A) weighted log-probabilities, component by component.
   if (type === TIED) {
-    // x U once per row; per component y = x U − μₖ U.
+    s += "for (let i = b0, t = 0; i < b1; i++, t++) {\nconst xo = i * " + d + ", vo = VO + t * " + d + ";\n";
     let p = 0;
     for (const j of J) {
       const terms = [];
-      for (let i = 0; i <= j; i++) terms.push(`x${i} * prec[${p++}]`);
-      s += `const v${j} = ${terms.join(" + ")};\n`;
+      for (let i = 0; i <= j; i++) terms.push(`X[xo + ${i}] * prec[${p++}]`);
+      s += `W[vo + ${j}] = ${terms.join(" + ")};\n`;
     }
-    s += "for (let c = 0, mo = 0; c < k; c++, mo += " + d + ") {\nlet y, q = 0;\n";
-    for (const j of J) s += `y = v${j} - muU[mo + ${j}]; q += y * y;\n`;
+    s += "}\n";
+  }
+  s += "for (let c = 0, mo = 0; c < k; c++, mo += " + d + ") {\nconst bc = bias[c], wo = c * " + B + ";\n";
+  if (type === TIED) s += lines((j) => `const m${j} = muU[mo + ${j}];`);
+  else s += lines((j) => `const m${j} = mu[mo + ${j}];`);
+  if (type === FULL) {
+    s += "const uo = c * " + m2 + ";\n";
+    for (let p = 0; p < m2; p++) s += `const u${p} = prec[uo + ${p}];\n`;
+  } else if (type === DIAG) s += lines((j) => `const p${j} = prec[mo + ${j}];`);
+  else if (type === SPHERICAL) s += "const pc = prec[c];\n";
+  s += "for (let i = b0, t = 0; i < b1; i++, t++) {\n";
+  if (type === TIED) {
+    s += "const vo = VO + t * " + d + ";\nlet y, q = 0;\n";
+    s += lines((j) => `y = W[vo + ${j}] - m${j}; q += y * y;`);
   } else {
-    s += "for (let c = 0, mo = 0; c < k; c++, mo += " + d + ") {\n";
-    s += J.map((j) => `const z${j} = x${j} - mu[mo + ${j}];`).join("\n") + "\n";
+    s += "const xo = i * " + d + ";\n" + lines((j) => `const z${j} = X[xo + ${j}] - m${j};`);
     if (type === FULL) {
-      s += "const uo = c * " + m2 + ";\nlet y, q = 0;\n";
+      s += "let y, q = 0;\n";
       let p = 0;
       for (const j of J) {
         const terms = [];
-        for (let i = 0; i <= j; i++) terms.push(`z${i} * prec[uo + ${p++}]`);
+        for (let i = 0; i <= j; i++) terms.push(`z${i} * u${p++}`);
         s += `y = ${terms.join(" + ")}; q += y * y;\n`;
       }
     } else if (type === DIAG) {
-      s += "let q = 0;\n";
-      for (const j of J) s += `q += z${j} * z${j} * prec[mo + ${j}];\n`;
+      s += "let q = 0;\n" + lines((j) => `q += z${j} * z${j} * p${j};`);
     } else {
-      s += "let q = 0;\n";
-      for (const j of J) s += `q += z${j} * z${j};\n`;
-      s += "q = q * prec[c];\n";
+      s += "let q = 0;\n" + lines((j) => `q += z${j} * z${j};`) + "q = q * pc;\n";
     }
   }
-  s += "const wl = bias[c] - 0.5 * q;\nw[c] = wl;\nif (wl > mx) { mx = wl; am = c; }\n}\n";
-  s += LOGSUMEXP;
-  s += "if (acc !== 0) {\n";
-  if (type === TIED) {
-    s += J.map((j) => `const z${j} = x${j} - cen[${j}];`).join("\n") + "\n";
-    s += "for (let c = 0; c < k; c++) {\nconst r = w[c] * inv;\nif (r === 0) continue;\nR[ro + c] += r;\nconst o1 = s1o + c * " + d + ";\n";
-    for (const j of J) s += `S1[o1 + ${j}] += r * z${j};\n`;
-    s += "}\n";
-  } else {
-    const ms = type === FULL ? m2 : d;
-    s += "for (let c = 0, mo = 0; c < k; c++, mo += " + d + ") {\nconst r = w[c] * inv;\nif (r === 0) continue;\nR[ro + c] += r;\n";
-    s += "const o1 = s1o + mo, o2 = s2o + c * " + ms + ";\n";
-    for (const j of J) s += `const z${j} = x${j} - mu[mo + ${j}]; const r${j} = r * z${j}; S1[o1 + ${j}] += r${j};\n`;
-    if (type === FULL) {
-      let p = 0;
-      for (const j of J) for (let i = 0; i <= j; i++) s += `S2[o2 + ${p++}] += r${i} * z${j};\n`;
-    } else {
-      for (const j of J) s += `S2[o2 + ${j}] += r${j} * z${j};\n`;
-    }
-    s += "}\n";
+  s += "W[wo + t] = bc - 0.5 * q;\n}\n}\n";
+  // (B) log-sum-exp per row (scipy's: the largest term factored out, 0 when it is not finite).
+  s += "for (let i = b0, t = 0; i < b1; i++, t++) {\nlet mx = -Infinity, am = 0;\n";
+  s += "for (let c = 0, o = t; c < k; c++, o += " + B + ") { const wl = W[o]; if (wl > mx) { mx = wl; am = c; } }\n";
+  s += "const base = mx === -Infinity || mx === Infinity || mx !== mx ? 0 : mx;\nlet sum = 0;\n";
+  s += "for (let c = 0, o = t; c < k; c++, o += " + B + ") { const e = Math.exp(W[o] - base); W[o] = e; sum += e; }\n";
+  s += "const lp = Math.log(sum) + base;\ntotal += lp;\nconst inv = 1 / sum;\n";
+  s += "for (let c = 0, o = t; c < k; c++, o += " + B + ") W[o] = W[o] * inv;\n";
+  s += "if (outL) labels[i] = am;\nif (outP) logp[i] = lp;\n";
+  s += "if (outR) { const o2 = i * k; for (let c = 0, o = t; c < k; c++, o += " + B + ") resp[o2 + c] = W[o]; }\n}\n";
+  // (C) the block's sums per component, in locals.
+  s += "if (acc !== 0) {\nfor (let c = 0, mo = 0; c < k; c++, mo += " + d + ") {\nconst wo = c * " + B + ";\n";
+  s += type === TIED ? lines((j) => `const m${j} = cen[${j}];`) : lines((j) => `const m${j} = mu[mo + ${j}];`);
+  s += "let sr = 0;\n" + lines((j) => `let a${j} = 0;`);
+  const ms = type === FULL ? m2 : type === TIED ? 0 : d;
+  for (let p = 0; p < ms; p++) s += `let g${p} = 0;\n`;
+  s += "for (let i = b0, t = 0; i < b1; i++, t++) {\nconst r = W[wo + t];\nif (r === 0) continue;\nsr += r;\nconst xo = i * " + d + ";\n";
+  s += lines((j) => `const z${j} = X[xo + ${j}] - m${j}; const r${j} = r * z${j}; a${j} += r${j};`);
+  if (type === FULL) {
+    let p = 0;
+    for (const j of J) for (let i = 0; i <= j; i++) s += `g${p++} += r${i} * z${j};\n`;
+  } else if (type !== TIED) {
+    s += lines((j) => `g${j} += r${j} * z${j};`);
   }
-  s += "}\n";
-  s += OUTPUTS;
+  s += "}\nR[ro + c] += sr;\nconst o1 = s1o + mo;\n" + lines((j) => `S1[o1 + ${j}] += a${j};`);
+  if (ms > 0) {
+    s += "const o2 = s2o + c * " + ms + ";\n";
+    for (let p = 0; p < ms; p++) s += `S2[o2 + ${p}] += g${p};\n`;
+  }
+  s += "}\n}\n";
   s += "}\nreturn total;";
   return s;
 }
 
-/** Shared tail of the row loop: log-sum-exp as scipy's (the largest term factored out; 0 if it is not finite). */
-const LOGSUMEXP =
-  "const base = mx === -Infinity || mx === Infinity || mx !== mx ? 0 : mx;\nlet sum = 0;\n" +
-  "for (let c = 0; c < k; c++) { const e = Math.exp(w[c] - base); w[c] = e; sum += e; }\n" +
-  "const lp = Math.log(sum) + base;\ntotal += lp;\nconst inv = 1 / sum;\n";
-
-const OUTPUTS =
-  "if (outL) labels[i] = am;\nif (outP) logp[i] = lp;\n" +
-  "if (outR) { const ro2 = i * k; for (let c = 0; c < k; c++) resp[ro2 + c] = w[c] * inv; }\n";
-
 /** The same loop for any d, with the arithmetic of the generated code in the same order. */
 function genericChunk(type: number, d: number): ChunkFn {
+  const B = MIXTURE_BLOCK;
   const m2 = (d * (d + 1)) / 2;
-  const x = new Float64Array(d);
+  const ms = type === FULL ? m2 : type === TIED ? 0 : d;
+  const m = new Float64Array(d);
   const z = new Float64Array(d);
   const rz = new Float64Array(d);
-  const v = new Float64Array(d);
-  return (X, mu, prec, muU, cen, bias, k, start, end, acc, R, ro, S1, s1o, S2, s2o, labels, logp, resp, w) => {
+  const a = new Float64Array(d);
+  const g = new Float64Array(ms);
+  return (X, mu, prec, muU, cen, bias, k, start, end, acc, R, ro, S1, s1o, S2, s2o, labels, logp, resp, W) => {
     let total = 0;
     const outL = labels.length > 0;
     const outP = logp.length > 0;
     const outR = resp.length > 0;
-    for (let i = start; i < end; i++) {
-      const xo = i * d;
-      for (let j = 0; j < d; j++) x[j] = X[xo + j];
-      let mx = -Infinity;
-      let am = 0;
+    const VO = k * B;
+    for (let b0 = start; b0 < end; b0 += B) {
+      const b1 = Math.min(end, b0 + B);
       if (type === TIED) {
-        let p = 0;
-        for (let j = 0; j < d; j++) {
-          let y = x[0] * prec[p++];
-          for (let t = 1; t <= j; t++) y += x[t] * prec[p++];
-          v[j] = y;
+        for (let i = b0, t = 0; i < b1; i++, t++) {
+          const xo = i * d;
+          const vo = VO + t * d;
+          let p = 0;
+          for (let j = 0; j < d; j++) {
+            let y = X[xo] * prec[p++];
+            for (let r = 1; r <= j; r++) y += X[xo + r] * prec[p++];
+            W[vo + j] = y;
+          }
         }
       }
       for (let c = 0, mo = 0; c < k; c++, mo += d) {
-        let q = 0;
-        if (type === TIED) {
-          for (let j = 0; j < d; j++) {
-            const y = v[j] - muU[mo + j];
-            q += y * y;
-          }
-        } else {
-          for (let j = 0; j < d; j++) z[j] = x[j] - mu[mo + j];
-          if (type === FULL) {
-            const uo = c * m2;
-            let p = 0;
+        const bc = bias[c];
+        const wo = c * B;
+        for (let j = 0; j < d; j++) m[j] = type === TIED ? muU[mo + j] : mu[mo + j];
+        for (let i = b0, t = 0; i < b1; i++, t++) {
+          let q = 0;
+          if (type === TIED) {
+            const vo = VO + t * d;
             for (let j = 0; j < d; j++) {
-              let y = z[0] * prec[uo + p++];
-              for (let t = 1; t <= j; t++) y += z[t] * prec[uo + p++];
+              const y = W[vo + j] - m[j];
               q += y * y;
             }
-          } else if (type === DIAG) {
-            for (let j = 0; j < d; j++) q += z[j] * z[j] * prec[mo + j];
           } else {
-            for (let j = 0; j < d; j++) q += z[j] * z[j];
-            q = q * prec[c];
-          }
-        }
-        const wl = bias[c] - 0.5 * q;
-        w[c] = wl;
-        if (wl > mx) {
-          mx = wl;
-          am = c;
-        }
-      }
-      const base = mx === -Infinity || mx === Infinity || mx !== mx ? 0 : mx;
-      let sum = 0;
-      for (let c = 0; c < k; c++) {
-        const e = Math.exp(w[c] - base);
-        w[c] = e;
-        sum += e;
-      }
-      const lp = Math.log(sum) + base;
-      total += lp;
-      const inv = 1 / sum;
-      if (acc !== 0) {
-        if (type === TIED) {
-          for (let j = 0; j < d; j++) z[j] = x[j] - cen[j];
-          for (let c = 0; c < k; c++) {
-            const r = w[c] * inv;
-            if (r === 0) continue;
-            R[ro + c] += r;
-            const o1 = s1o + c * d;
-            for (let j = 0; j < d; j++) S1[o1 + j] += r * z[j];
-          }
-        } else {
-          const ms = type === FULL ? m2 : d;
-          for (let c = 0, mo = 0; c < k; c++, mo += d) {
-            const r = w[c] * inv;
-            if (r === 0) continue;
-            R[ro + c] += r;
-            const o1 = s1o + mo;
-            const o2 = s2o + c * ms;
-            for (let j = 0; j < d; j++) {
-              z[j] = x[j] - mu[mo + j];
-              rz[j] = r * z[j];
-              S1[o1 + j] += rz[j];
-            }
+            const xo = i * d;
+            for (let j = 0; j < d; j++) z[j] = X[xo + j] - m[j];
             if (type === FULL) {
+              const uo = c * m2;
               let p = 0;
-              for (let j = 0; j < d; j++) for (let t = 0; t <= j; t++) S2[o2 + p++] += rz[t] * z[j];
+              for (let j = 0; j < d; j++) {
+                let y = z[0] * prec[uo + p++];
+                for (let r = 1; r <= j; r++) y += z[r] * prec[uo + p++];
+                q += y * y;
+              }
+            } else if (type === DIAG) {
+              for (let j = 0; j < d; j++) q += z[j] * z[j] * prec[mo + j];
             } else {
-              for (let j = 0; j < d; j++) S2[o2 + j] += rz[j] * z[j];
+              for (let j = 0; j < d; j++) q += z[j] * z[j];
+              q = q * prec[c];
             }
           }
+          W[wo + t] = bc - 0.5 * q;
         }
       }
-      if (outL) labels[i] = am;
-      if (outP) logp[i] = lp;
-      if (outR) {
-        const o = i * k;
-        for (let c = 0; c < k; c++) resp[o + c] = w[c] * inv;
+      for (let i = b0, t = 0; i < b1; i++, t++) {
+        let mx = -Infinity;
+        let am = 0;
+        for (let c = 0, o = t; c < k; c++, o += B) {
+          const wl = W[o];
+          if (wl > mx) {
+            mx = wl;
+            am = c;
+          }
+        }
+        const base = mx === -Infinity || mx === Infinity || Number.isNaN(mx) ? 0 : mx;
+        let sum = 0;
+        for (let c = 0, o = t; c < k; c++, o += B) {
+          const e = Math.exp(W[o] - base);
+          W[o] = e;
+          sum += e;
+        }
+        const lp = Math.log(sum) + base;
+        total += lp;
+        const inv = 1 / sum;
+        for (let c = 0, o = t; c < k; c++, o += B) W[o] = W[o] * inv;
+        if (outL) labels[i] = am;
+        if (outP) logp[i] = lp;
+        if (outR) {
+          const o2 = i * k;
+          for (let c = 0, o = t; c < k; c++, o += B) resp[o2 + c] = W[o];
+        }
+      }
+      if (acc === 0) continue;
+      for (let c = 0, mo = 0; c < k; c++, mo += d) {
+        const wo = c * B;
+        for (let j = 0; j < d; j++) m[j] = type === TIED ? cen[j] : mu[mo + j];
+        let sr = 0;
+        a.fill(0);
+        g.fill(0);
+        for (let i = b0, t = 0; i < b1; i++, t++) {
+          const r = W[wo + t];
+          if (r === 0) continue;
+          sr += r;
+          const xo = i * d;
+          for (let j = 0; j < d; j++) {
+            z[j] = X[xo + j] - m[j];
+            rz[j] = r * z[j];
+            a[j] += rz[j];
+          }
+          if (type === FULL) {
+            let p = 0;
+            for (let j = 0; j < d; j++) for (let t2 = 0; t2 <= j; t2++) g[p++] += rz[t2] * z[j];
+          } else if (type !== TIED) {
+            for (let j = 0; j < d; j++) g[j] += rz[j] * z[j];
+          }
+        }
+        R[ro + c] += sr;
+        for (let j = 0; j < d; j++) S1[s1o + mo + j] += a[j];
+        const o2 = s2o + c * ms;
+        for (let p = 0; p < ms; p++) S2[o2 + p] += g[p];
       }
     }
     return total;
@@ -290,7 +326,7 @@ export function mixtureEStepKernel(S: MixtureShared, P: MixtureParams, chunkStar
   const { n, d, k, chunk, type, acc } = P;
   const fn = mixtureChunkFn(type, d);
   const ms = secondMomentSize(type, d);
-  const w = new Float64Array(k);
+  const W = new Float64Array(mixtureScratchLength(k, d));
   for (let ch = chunkStart; ch < chunkEnd; ch++) {
     const start = ch * chunk;
     const end = Math.min(n, start + chunk);
@@ -302,7 +338,7 @@ export function mixtureEStepKernel(S: MixtureShared, P: MixtureParams, chunkStar
       S.S1.fill(0, s1o, s1o + k * d);
       S.S2.fill(0, s2o, s2o + k * ms);
     }
-    S.lpn[ch] = fn(S.X, S.mu, S.prec, S.muU, S.cen, S.bias, k, start, end, acc, S.R, ro, S.S1, s1o, S.S2, s2o, S.labels, S.logp, S.resp, w);
+    S.lpn[ch] = fn(S.X, S.mu, S.prec, S.muU, S.cen, S.bias, k, start, end, acc, S.R, ro, S.S1, s1o, S.S2, s2o, S.labels, S.logp, S.resp, W);
   }
 }
 
