@@ -114,9 +114,24 @@ nearest core customer within eps, else -1; hdbscan uses the hdbscan library's ap
 prediction and adds a probability column; optics gives the segment of the nearest customer whose
 core distance reaches the new one, else -1.`;
 
+/** Gaussian mixtures' flags, shared by cluster and tune. */
+const MIXTURE = `Gaussian mixtures (--algorithm gmm): soft segments. Each customer gets a probability for every
+segment and goes to the most probable; segments may be elliptical and of different sizes.
+  --covariance full|tied|diag|spherical   the segments' shape: each its own size, shape and
+                         orientation (full, the default with a given k), one shared shape (tied),
+                         axis-aligned ellipses (diag), round (spherical); with --k auto, unset
+                         compares all four
+  --k N|auto             auto: the number of segments and the covariance type with the lowest BIC
+                         over 2..8 (as R's mclust; segmenta tune --algorithm gmm shows the table)
+  --probabilities        cluster, predict: a probability_<segment> column per segment in the
+                         segments file (the probability of the assigned segment is always there)
+Customers whose most probable segment has a probability below 0.6 sit between segments: the
+console, --json and the report count them and say which segments they sit between.`;
+
 export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--features a,b,c] [--profile a,b] [--type COL=KIND] [--sheet NAME]
-                        [--algorithm kmeans|minibatch-kmeans|agglomerative|dbscan|hdbscan|optics] [--linkage ward|complete|average|single|centroid|median|weighted]
-                        [--k N|auto] [--seed N] [--n-init N] [--max-iter N] [--batch-size N] [density flags] [preprocessing flags]
+                        [--algorithm kmeans|minibatch-kmeans|agglomerative|dbscan|hdbscan|optics|gmm] [--linkage ward|complete|average|single|centroid|median|weighted]
+                        [--k N|auto] [--seed N] [--n-init N] [--max-iter N] [--batch-size N] [density flags] [mixture flags]
+                        [preprocessing flags]
                         [--out segments.csv] [--raw-csv] [--model model.json] [--report report.html] [--map pca,tsne,umap]
                         [--charts DIR] [--wide] [--json] [--debug]
        segmenta cluster <transactions> --transactions --customer C --date D (--amount A | --quantity Q --price P) ...
@@ -129,7 +144,7 @@ Segments are numbered from the largest (0) down. --k auto chooses k over 2..8 as
 
 Outputs (written together, each to a temporary file first: a failed run changes none of them):
   --out FILE             id, segment, segment_name (and outlier with --outliers …:drop or a density-
-                         based algorithm; probability with hdbscan), as CSV,
+                         based algorithm; probability with hdbscan and gmm), as CSV,
                          Parquet or JSON by extension; .csv.gz / .json.gz compress. Text cells
                          that a spreadsheet would run as a formula (=, +, -, @ …) get a leading
                          apostrophe; --raw-csv writes them as they are (for machine imports)
@@ -145,13 +160,15 @@ ${COLUMNS}
 
 ${DENSITY}
 
+${MIXTURE}
+
 ${PREPROCESSING}
 
 ${TRANSACTIONS}
 
 ${COMMON_TAIL}`;
 
-export const tuneHelp = `usage: segmenta tune <file> [--algorithm kmeans|minibatch-kmeans|agglomerative|dbscan] [--linkage ward|…] [--k 2..10] [--seed N] [--n-init N] [--max-iter N]
+export const tuneHelp = `usage: segmenta tune <file> [--algorithm kmeans|minibatch-kmeans|agglomerative|dbscan|gmm] [--linkage ward|…] [--k 2..10] [--seed N] [--n-init N] [--max-iter N]
                      [--batch-size N] [--gap-references B] [--bootstrap B] [--charts DIR] [--json] [--debug]
                      [--id COL] [--features a,b,c] [--profile a,b] [--type COL=KIND] [--sheet NAME] [preprocessing flags]
        segmenta tune <transactions> --transactions --customer C --date D (--amount A | --quantity Q --price P) ...
@@ -172,9 +189,16 @@ customer's distance to its --min-samples-th neighbour, sorted), the eps at its k
 reason, and DBSCAN at eps from half to twice that (segments, outliers, the largest segment's
 share, silhouette); --charts DIR writes tune-k-distance.svg.
 
+With --algorithm gmm, tune fits a Gaussian mixture for every k of the range (default 2..9)
+and every covariance type (or the one of --covariance), prints the BIC of each (lower is
+better), the recommendation with its reason on Kass & Raftery's scale and AIC's choice, and
+--charts DIR writes tune-bic.svg (one line per covariance type, as mclust draws it).
+
 ${COLUMNS}
 
 ${DENSITY}
+
+${MIXTURE}
 
 ${PREPROCESSING}
 
@@ -182,7 +206,7 @@ ${TRANSACTIONS}
 
 ${COMMON_TAIL}`;
 
-export const predictHelp = `usage: segmenta predict --model model.json <file> --out segments.csv [--raw-csv] [--sheet NAME] [--as-of DATE] [--json] [--debug]
+export const predictHelp = `usage: segmenta predict --model model.json <file> --out segments.csv [--raw-csv] [--sheet NAME] [--as-of DATE] [--probabilities] [--json] [--debug]
 
 Scores the rows of a file with a model saved by segmenta cluster --model: the same column
 types, preprocessing and centers; the model is checked first (its shapes, its numbers and
@@ -192,7 +216,8 @@ segments (K-Means; agglomerative says how far the nearest-segment rule agrees wi
 Density-based models (dbscan, hdbscan, optics) mark new customers who fit no segment as
 outliers (segment -1, outlier 1): dbscan when no core customer lies within eps, hdbscan by the
 hdbscan library's approximate prediction (with a probability column), optics when no nearby
-customer's core distance reaches them.
+customer's core distance reaches them. Gaussian-mixture models give each row its most probable
+segment and that probability; --probabilities adds every segment's (probability_<segment>).
 A model fitted with cluster --transactions records how its features were computed: given a
 transaction log (with the log's customer and date columns), predict computes the same RFM
 features, as of --as-of (default: the day after the log's last transaction), and scores them.
