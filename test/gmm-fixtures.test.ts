@@ -5,7 +5,8 @@
  * its weights, means and precision Cholesky factors, give its score_samples, predict_proba,
  * predict and score; BIC and AIC follow from score, n and the parameter count; the Cholesky
  * factors invert the covariances; the hand-made 1-D case's one EM step is redone here from
- * its start; the model-selection tables pick their lowest BIC. The GaussianMixture tests
+ * its start; a warm start retraces the cold run from the same start; the model-selection
+ * tables pick their lowest BIC. The GaussianMixture tests
  * (src/cluster against these references) live with the estimator.
  */
 import { readFileSync } from "node:fs";
@@ -37,7 +38,7 @@ interface GmmFit {
   aic: number;
   n_parameters: number;
   label_margin: number;
-  independent: { n_iter: number; converged: boolean; lower_bound_diff: number; means_diff: number; weights_diff: number; labels_differ: number };
+  independent: { lower_bound: number; n_iter: number; converged: boolean; lower_bound_diff: number; means_diff: number; weights_diff: number; labels_differ: number };
   perturbed: { n_iter: number; lower_bound_diff: number; means_diff: number; labels_differ: number };
   reproducible: boolean;
 }
@@ -65,6 +66,29 @@ interface Selection {
   truth?: { k: number; covariance_type: CovType };
 }
 
+interface WarmState {
+  max_iter: number;
+  lower_bound: number;
+  n_iter: number;
+  converged: boolean;
+  weights: number[];
+  means: number[][];
+  covariances: Prec;
+  precisions: Prec;
+  score: number;
+  bic: number;
+  predict: number[];
+}
+
+interface WarmStart {
+  name: string;
+  params: GmmFit["params"] & { warm_start: true };
+  start: GmmFit["start"];
+  init: GmmFit["init"];
+  first: WarmState;
+  second: WarmState;
+}
+
 interface GmmCase {
   name: string;
   source: string;
@@ -73,6 +97,7 @@ interface GmmCase {
   X: number[][];
   fits: GmmFit[];
   own_init?: OwnInit[];
+  warm_start?: WarmStart[];
   selection?: Selection;
 }
 
@@ -213,7 +238,7 @@ describe("Gaussian-mixture fixtures (gmm.json) are well formed", () => {
     expect(fixture.generator).toBe("test/fixtures/make_gmm_fixtures.py");
     expect(fixture.sklearn).toBe("1.2.1");
     expect(fixture.cases.map((c) => c.name)).toEqual([
-      "hand1d", "degenerate", "mall", "online_retail_rfm", "telco2000",
+      "hand1d", "degenerate", "mall", "online_retail_rfm", "telco2000", "mall_raw", "blobs8d",
       "generated_full", "generated_tied", "generated_diag", "generated_spherical", "mall_income_spending",
     ]);
   });
@@ -423,6 +448,7 @@ describe("Gaussian-mixture fixtures (gmm.json) are well formed", () => {
             i.weights_diff <= 1e-10 &&
             i.labels_differ === 0;
           expect(ok).toBe(f.reproducible);
+          expect(Math.abs(Math.abs(i.lower_bound - f.lower_bound) - i.lower_bound_diff)).toBeLessThanOrEqual(1e-15 * Math.max(1, Math.abs(f.lower_bound)));
           if (f.reproducible) {
             expect(f.perturbed.n_iter).toBe(f.n_iter);
             expect(f.perturbed.labels_differ).toBe(0);
@@ -436,6 +462,41 @@ describe("Gaussian-mixture fixtures (gmm.json) are well formed", () => {
             expect(f.score - f.lower_bound).toBeLessThan(f.params.tol);
           });
         }
+      }
+
+      for (const w of c.warm_start ?? []) {
+        it(`${w.name}: a warm start continues the same iterations: first + second run = the cold run from the same start`, () => {
+          const t = w.params.covariance_type;
+          const k = w.params.n_components;
+          for (const s of [w.first, w.second]) {
+            expect(s.weights).toHaveLength(k);
+            checkShape(s.covariances, t, k, d);
+            expect(s.predict).toHaveLength(n);
+            expect(s.n_iter).toBeLessThanOrEqual(s.max_iter);
+            if (!s.converged) expect(s.n_iter).toBe(s.max_iter);
+            expect(close(s.bic, -2 * s.score * n + nParameters(t, k, d) * Math.log(n), 1e-12)).toBe(true);
+          }
+          expect(w.first.converged).toBe(false); // else the second run would have nothing to continue
+          // the second run's first change is measured from the first run's lower bound: it
+          // retraces the cold run's iterations first.n_iter + 1, 2, ...
+          const cold = c.fits.find(
+            (f) => f.params.covariance_type === t && f.params.n_components === k && f.params.tol === w.params.tol &&
+              f.params.reg_covar === w.params.reg_covar && JSON.stringify(f.init) === JSON.stringify(w.init),
+          );
+          expect(cold, "a same-start fit of the same case").toBeDefined();
+          if (w.second.converged) {
+            expect(cold!.converged).toBe(true);
+            expect(w.first.n_iter + w.second.n_iter).toBe(cold!.n_iter);
+            expect(close(w.second.lower_bound, cold!.lower_bound, 1e-12)).toBe(true);
+            w.second.means.forEach((m, j) => m.forEach((v, a) => expect(close(v, cold!.means[j][a], 1e-10)).toBe(true)));
+            expect(w.second.predict).toEqual(cold!.predict);
+          } else {
+            expect(w.first.n_iter + w.second.n_iter).toBeLessThan(cold!.n_iter);
+            // more iterations of EM raise the likelihood: the cold run ends higher
+            expect(cold!.lower_bound).toBeGreaterThan(w.second.lower_bound);
+            expect(w.second.lower_bound).toBeGreaterThan(w.first.lower_bound);
+          }
+        });
       }
 
       if (c.own_init) {
