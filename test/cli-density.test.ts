@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adjustedRandScore } from "../src/metrics/external.js";
 import { Random } from "../src/core/random.js";
-import { lines, runMain } from "./helpers/cli.js";
+import { csvCells as cells, lines, runMain } from "./helpers/cli.js";
 
 let dir: string;
 let file: string;
@@ -40,29 +40,6 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** The cells of one CSV line (quoted cells may hold commas and doubled quotes). */
-function cells(line: string): string[] {
-  const out: string[] = [];
-  let cur = "";
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else cur += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ",") {
-      out.push(cur);
-      cur = "";
-    } else cur += ch;
-  }
-  out.push(cur);
-  return out;
-}
 
 function readSegments(path: string): { head: string[]; rows: string[][] } {
   const [head, ...rows] = lines(readFileSync(path, "utf8")).map(cells);

@@ -61,3 +61,26 @@ export async function run(args: string[]): Promise<{ code: number; out: string; 
   const r = await runMain(args);
   return { code: r.status ?? 1, out: r.stdout.replace(/\n$/, ""), err: r.stderr.replace(/\n$/, "") };
 }
+
+/** The cells of one CSV line (quoted cells may hold commas and doubled quotes). */
+export function csvCells(line: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quoted) {
+      if (ch === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else cur += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ",") {
+      out.push(cur);
+      cur = "";
+    } else cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
