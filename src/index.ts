@@ -20,6 +20,16 @@ export { kDistanceCurve, suggestEps, type KDistanceCurve, type KDistanceKnee, ty
 export {
   NeighborIndex, buildKDTree, autoAlgorithm, type KDTree, type NeighborMetric, type NeighborAlgorithm, type IndexBuffer,
 } from "./neighbors/index.js";
+export {
+  GaussianMixture, GaussianMixtureModel, COVARIANCE_TYPES, mixtureParameterCount,
+  type GaussianMixtureOptions, type GaussianMixtureFitOptions, type GaussianMixtureJSON, type GaussianMixtureProgress,
+  type CovarianceType, type MixtureInitParams, type MixtureMatrices,
+} from "./cluster/mixture/gaussian-mixture.js";
+export {
+  selectMixture, chooseMixture, evidenceStrength, selectionSummary, type SelectMixtureOptions, type MixtureSelection, type MixtureSelectionSummary,
+  type MixtureCandidate, type MixtureChoice, type EvidenceStrength, type Criterion,
+} from "./cluster/mixture/select.js";
+export { betweenSegments, topProbabilities, BETWEEN_THRESHOLD, type BetweenSegments, type BetweenSegmentsPair, type TopProbabilities } from "./cluster/mixture/uncertainty.js";
 export { loadModel, type ModelJSON, type FittedModel } from "./cluster/load.js";
 export { estimateAgglomerative, formatBytes, formatDuration } from "./core/budget.js";
 export {
@@ -39,6 +49,10 @@ export { segmentMapChart, type SegmentMapInput, type MapMethod } from "./charts/
 export { silhouettePlotChart, type SilhouettePlotInput } from "./charts/silhouette-plot.js";
 export { kDistanceChart, reachabilityChart, type KDistanceChartInput, type ReachabilityChartInput } from "./charts/density.js";
 export { membershipChart, type MembershipChartInput } from "./charts/membership.js";
+export {
+  bicChart, aicChart, assignmentCertaintyChart, mixtureEllipses, ellipseLayer, withEllipses, componentCovariance, selectionTable, betweenSegmentsTable,
+  COVARIANCE_COLORS, type MixtureEllipse, type AssignmentCertaintyInput, type SelectionChartOptions, type MixtureTable,
+} from "./charts/mixture.js";
 export { profileHeatmapChart, snakePlotChart, type ProfileChartInput } from "./charts/profile.js";
 export { segmentSizesChart, type SegmentSizesInput } from "./charts/sizes.js";
 export { rfmGridChart, type RfmGridInput } from "./charts/rfm-grid.js";
@@ -84,6 +98,7 @@ export {
 export { SegmentationConfig, parseConfig, type SegmentationConfigInput } from "./pipeline/config.js";
 export { runSegmentation, type KSearchRow, type SegmentationResult, type SegmentSummary, type FeatureChoice, type DensityInfo } from "./pipeline/run.js";
 export { epsSweep, epsCandidates, defaultMinSamples, defaultMinClusterSize, type EpsCandidate } from "./pipeline/density.js";
+export { type MixtureInfo } from "./pipeline/mixture.js";
 export { buildModelFile, parseModelFile, predictWithModel, type ModelFile } from "./pipeline/model.js";
 export { type Matrix, type MatrixLike, toMatrix, toArrays } from "./core/matrix.js";
 export { type Dataset, type Column, type ColumnKind, datasetFromRecords } from "./core/dataset.js";
