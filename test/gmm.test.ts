@@ -192,6 +192,23 @@ describe("GaussianMixture: initialisations and warm start", () => {
       .rejects.toThrow(/warm starts continue the same model/);
   });
 
+  it("an aborted fit stops with AbortError", async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(new GaussianMixture({ nComponents: 3 }).fit(X, { signal: ac.signal })).rejects.toThrow(/aborted/);
+    const ac2 = new AbortController();
+    let iterations = 0;
+    const fit = new GaussianMixture({ nComponents: 3, tol: 0, maxIter: 50, randomState: 1 }).fit(X, {
+      signal: ac2.signal,
+      onProgress: (p) => {
+        iterations = p.iteration;
+        if (p.iteration === 3) ac2.abort();
+      },
+    });
+    await expect(fit).rejects.toThrow(/aborted/);
+    expect(iterations).toBe(3);
+  });
+
   it("sample: counts follow the weights, rows follow the components", async () => {
     const m = await new GaussianMixture({ nComponents: 3, covarianceType: "full", randomState: 1 }).fit(X);
     const s = m.sample(30_000, 7);
@@ -215,7 +232,7 @@ describe("GaussianMixture: initialisations and warm start", () => {
 
 describe("GaussianMixture: the kernel's generated and generic loops agree bit for bit", () => {
   for (const [name, type] of [["full", FULL], ["tied", TIED], ["diag", DIAG], ["spherical", SPHERICAL]] as const) {
-    for (const d of [1, 3, 8]) {
+    for (const d of [1, 3, 8, 20]) {
       it(`${name}, d = ${d}`, () => {
         const rng = new Random(d * 10 + type);
         const n = 700;

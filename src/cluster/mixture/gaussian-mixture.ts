@@ -514,13 +514,14 @@ export class GaussianMixture {
     const work = n * k * (d * d + d);
     const parallel = executor && sharedMemoryAvailable() && work >= PARALLEL_WORK && n >= 2 * CHUNK ? executor : null;
     const engine = makeEngine(X, k, t, parallel);
-    const ctx: FitContext = { X, n, d, k, t, reg, rng, randomState: o.randomState, workers: fitOptions.workers };
+    const ctx: FitContext = { X, n, d, k, t, reg, rng, randomState: o.randomState, workers: fitOptions.workers, signal: fitOptions.signal };
 
     let maxLowerBound = -Infinity;
     let converged = false;
     let best: Params | null = null;
     let bestNIter = 0;
     for (let run = 0; run < nInit; run++) {
+      if (fitOptions.signal?.aborted) throw new AbortError("the Gaussian mixture fit was aborted");
       let params: Params = doInit ? await initialize(ctx, o.initParams ?? "kmeans", init, run) : paramsOf(previous!);
       let lowerBound = doInit ? -Infinity : previous!.lowerBound;
       if (maxIter === 0) {
@@ -575,6 +576,7 @@ interface FitContext {
   rng: Random;
   randomState: number | null | undefined;
   workers: 0 | undefined;
+  signal: AbortSignal | undefined;
 }
 
 /** The buffers of one fit's passes, shared with workers when they are used. */
@@ -813,7 +815,7 @@ async function estimateFromInitialResp(ctx: FitContext, how: MixtureInitParams, 
   if (how === "kmeans" && run % 2 === 1) how = "k-means++";
   if (how === "kmeans") {
     const seed = run === 0 && ctx.randomState != null ? ctx.randomState : rng.int(2 ** 31);
-    const km = await new KMeans({ nClusters: k, nInit: 1, randomState: seed }).fit(X, ctx.workers === 0 ? { workers: 0 } : {});
+    const km = await new KMeans({ nClusters: k, nInit: 1, randomState: seed, ...(ctx.signal ? { signal: ctx.signal } : {}) }).fit(X, ctx.workers === 0 ? { workers: 0 } : {});
     return sumsFromResp(ctx, (add) => {
       for (let i = 0; i < n; i++) add(i, km.labels[i], 1);
     });
