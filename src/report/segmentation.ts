@@ -11,12 +11,21 @@
  * plot, and the silhouette given both ways (noise left out; noise as one more group). A
  * "Density" section shows how the segments came about: DBSCAN's k-distance curve, OPTICS's
  * reachability plot, HDBSCAN's membership probabilities.
+ *
+ * Gaussian mixtures (`result.mixture`) give every customer a probability of every segment. The
+ * report says how k and the covariance type came about (the BIC chart and table when they were
+ * chosen), how certain the assignment is (each segment's distribution of its customers' top
+ * probability, the customers below 0.6 "between segments" and which two segments they sit
+ * between), each segment's mean top probability on its card, and the segments' ellipses on the
+ * PCA map where the map's two axes show most of their variance.
  */
 import type { TopLevelSpec } from "vega-lite";
 import { elbowChart, gapChart, indicesChart } from "../charts/choose-k.js";
 import { kDistanceChart, reachabilityChart } from "../charts/density.js";
 import { dendrogramChart } from "../charts/dendrogram.js";
 import { AgglomerativeModel } from "../cluster/agglomerative.js";
+import { GaussianMixtureModel } from "../cluster/mixture/gaussian-mixture.js";
+import { assignmentCertaintyChart, betweenSegmentsTable, bicChart, ellipseLayer, type MixtureEllipse, mixtureEllipses, selectionTable, withEllipses } from "../charts/mixture.js";
 import { segmentMapChart } from "../charts/map.js";
 import { membershipChart } from "../charts/membership.js";
 import { profileHeatmapChart, snakePlotChart } from "../charts/profile.js";
@@ -29,6 +38,7 @@ import { type Matrix, takeRows } from "../core/matrix.js";
 import { TSNE } from "../embed/tsne.js";
 import { UMAP } from "../embed/umap.js";
 import { silhouetteSamples } from "../metrics/silhouette.js";
+import type { MixtureInfo } from "../pipeline/mixture.js";
 import type { DensityInfo, SegmentationResult, SegmentSummary } from "../pipeline/run.js";
 import { PCA } from "../preprocess/pca.js";
 import type { FeatureStats, SegmentCategoricalFeature, SegmentNumericFeature, SegmentProfile } from "../profile/profiles.js";
@@ -113,10 +123,14 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     ? `Silhouette score ${fmt(r.silhouette, 3)} over the customers in segments${r.silhouetteSample ? ` (on a sample of ${r.silhouetteSample})` : ""}, ` +
       `${fmt(density.silhouetteWithNoise, 3)} counting the outliers as one more group: ${silhouetteWords(r.silhouette)}.`
     : `Silhouette score ${fmt(r.silhouette, 3)}${r.silhouetteSample ? ` (on a sample of ${r.silhouetteSample})` : ""}: ${silhouetteWords(r.silhouette)}.`;
+  const mixture = r.mixture ?? null;
+  const betweenText = mixture
+    ? ` ${mixture.between.count.toLocaleString("en-US")} customers (${pct(mixture.between.share)}) sit between segments: their probability of their segment is below ${mixture.between.threshold} (see "How certain is the assignment").`
+    : "";
   const summary: ReportBlock[] = [
     {
       type: "text",
-      text: `${who}, by ${algorithmText(r)} on ${used.length} features (${r.featureNames.length} after preprocessing). ${silText}`,
+      text: `${who}, by ${algorithmText(r)} on ${used.length} features (${r.featureNames.length} after preprocessing). ${silText}${betweenText}`,
     },
     {
       type: "table",
@@ -152,6 +166,8 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
   const kSection: ReportBlock[] = [];
   if (density) {
     kSection.push({ type: "text", text: densityCountText(r, density) });
+  } else if (mixture) {
+    kSection.push(...mixtureChoiceBlocks(r, mixture, chart));
   } else if (r.kChoice) {
     const kc = r.kChoice;
     kSection.push({ type: "text", text: `k = ${kc.recommendation.k} was chosen from ${kc.evaluations[0].k} to ${kc.evaluations[kc.evaluations.length - 1].k}:` });
@@ -193,6 +209,7 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
         : "The same differences as lines, one per segment, across the features.")
         + (outliersRow ? " The grey dashed line is the outliers." : ""), heatTable));
   }
+  const certainty = mixture ? segmentCertainty(r.labels, mixture, r.k) : null;
   for (const s of r.segments) {
     const p = r.profiles.segments.find((x) => x.id === s.segment);
     const blocks: ReportBlock[] = [];
@@ -200,6 +217,7 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
       segSection.push({ type: "segment", id: s.segment, name: s.name, summary: `0 customers (${pct(0)}). ${EMPTY}`, blocks: [] });
       continue;
     }
+    if (mixture && certainty) blocks.push({ type: "text", text: certaintyCardText(s, mixture, certainty, names) });
     if (p) blocks.push(...profileTables(p, r.profiles.population.features, "segment"));
     const rule = r.rules.segments.find((x) => x.segment === s.segment);
     if (rule) {
@@ -279,10 +297,30 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     const pca = await new PCA({ nComponents: 2, randomState: r.config.seed }).fit(fitRows && fitRows.length < X.rows ? takeRows(X, fitRows) : X);
     const Y = pca.transform(takeRows(X, sample));
     const axesFrom = fitRows && fitRows.length < X.rows ? `; the axes found on a stratified sample of ${fitRows.length.toLocaleString("en-US")} customers` : "";
-    mapSection.push(chart("map-pca", "Map (PCA)", segmentMapChart({
+    let mapSpec = segmentMapChart({
       x: Y, labels: sampleLabels, segmentNames: names, method: "PCA", ids: sampleIds, maxPoints, seed: r.config.seed, noiseName,
       explainedVarianceRatio: Array.from(pca.explainedVarianceRatio),
-    }), `The customers on the first two principal components of the preprocessed features (${pct(pca.explainedVarianceRatio[0] + pca.explainedVarianceRatio[1])} of the variance${axesFrom}), coloured by segment${noise ? ", the outliers in grey" : ""}${sample.length < X.rows ? `; a stratified sample of ${sample.length} of ${X.rows}` : ""}.`));
+    });
+    let mapText = `The customers on the first two principal components of the preprocessed features (${pct(pca.explainedVarianceRatio[0] + pca.explainedVarianceRatio[1])} of the variance${axesFrom}), coloured by segment${noise ? ", the outliers in grey" : ""}${sample.length < X.rows ? `; a stratified sample of ${sample.length} of ${X.rows}` : ""}.`;
+    let mapTable: ReportTable | undefined;
+    // Gaussian mixtures: the segments' ellipses. The PCA is fitted on the preprocessed matrix the
+    // mixture was fitted on (or rows of it): a linear map, so the components project exactly.
+    const gm = mixture && r.model.inner instanceof GaussianMixtureModel && r.model.inner.nFeatures === X.cols ? r.model.inner : null;
+    if (gm) {
+      const e = segmentEllipses(gm, r.model.relabel, pca, r.segments);
+      if (e.shown.length) mapSpec = withEllipses(mapSpec, ellipseLayer(e.shown, names));
+      mapText += " " + ellipseText(e, names);
+      mapTable = {
+        caption: "Each segment's ellipse on the map: its center, its semi-axes at one standard deviation, the direction of the longer one, and the share of the segment's variance the two axes show",
+        head: ["segment", "center (PC1, PC2)", "semi-axes", "angle (degrees)", "variance shown", "drawn"],
+        rows: e.all.map((x) => [
+          names[x.component] ?? `Segment ${x.component}`, `${fmt(x.center[0], 3)}, ${fmt(x.center[1], 3)}`, `${fmt(x.semiAxes[0], 3)}, ${fmt(x.semiAxes[1], 3)}`,
+          fmt((x.angle * 180) / Math.PI, 3), pct(x.shownVariance), x.shownVariance >= MEANINGFUL_ELLIPSE ? "yes" : "no",
+        ]),
+        numeric: [false, true, true, true, true, false],
+      };
+    }
+    mapSection.push(chart("map-pca", "Map (PCA)", mapSpec, mapText, mapTable));
   }
   const embeds = spread ? (["tsne", "umap"] as const).filter((m) => wanted.includes(m)) : [];
   if (embeds.length && X.rows < 10) {
@@ -396,6 +434,7 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     { id: "preprocessing", title: "Preprocessing", blocks: prepSection },
     { id: "choice-of-k", title: density ? "Number of segments" : "Choice of k", blocks: kSection },
     { id: "segments", title: "Segments", blocks: segSection },
+    ...(mixture ? [{ id: "certainty", title: "How certain is the assignment", blocks: certaintySection(r, mixture, names, chart) }] : []),
     ...(densityBlocks.length ? [{ id: "density", title: "Density", blocks: densityBlocks }] : []),
     ...(treeSection.length ? [{ id: "dendrogram", title: "Dendrogram", blocks: treeSection }] : []),
     ...(options.extraSections ?? []),
@@ -410,6 +449,142 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     },
     charts,
   };
+}
+
+/** An ellipse is drawn on the PCA map when the map's two axes show at least this share of its segment's variance. */
+const MEANINGFUL_ELLIPSE = 0.5;
+
+/** Per segment (segment numbering): its customers' mean and lowest probability of their segment. */
+interface SegmentCertainty {
+  mean: Float64Array;
+  min: Float64Array;
+  size: Int32Array;
+}
+
+function segmentCertainty(labels: Int32Array, m: MixtureInfo, k: number): SegmentCertainty {
+  const mean = new Float64Array(k);
+  const min = new Float64Array(k).fill(Infinity);
+  const size = new Int32Array(k);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    if (l < 0 || l >= k) continue;
+    const v = m.maxProbability[i];
+    mean[l] += v;
+    size[l]++;
+    if (v < min[l]) min[l] = v;
+  }
+  for (let l = 0; l < k; l++) mean[l] = size[l] > 0 ? mean[l] / size[l] : NaN;
+  return { mean, min, size };
+}
+
+/** A segment's card: how certain its customers' assignment is, and whom the uncertain ones sit between. */
+function certaintyCardText(s: SegmentSummary, m: MixtureInfo, c: SegmentCertainty, names: string[]): string {
+  const l = s.segment;
+  const between = m.between.perSegment[l] ?? 0;
+  const size = c.size[l];
+  let text = `Mean probability of this segment over its customers: ${fmt(c.mean[l], 3)} (the lowest ${fmt(c.min[l], 3)}). ` +
+    `${between.toLocaleString("en-US")} of its ${size.toLocaleString("en-US")} customers (${pct(size > 0 ? between / size : 0)}) sit between segments (probability below ${m.between.threshold})`;
+  // The segment it shares most of its uncertain customers with (those assigned to it).
+  let other = -1;
+  let most = 0;
+  for (const p of m.between.pairs) {
+    if (p.a !== l && p.b !== l) continue;
+    const mine = p.a === l ? p.assignedToA : p.count - p.assignedToA;
+    if (mine > most) {
+      most = mine;
+      other = p.a === l ? p.b : p.a;
+    }
+  }
+  if (other >= 0) text += `, ${most === between ? "all" : `${most.toLocaleString("en-US")} of them`} between it and ${names[other] ?? `Segment ${other}`}`;
+  return `${text}.`;
+}
+
+/** The choice-of-k section of a mixture: the BIC chart and table when k (and the type) were chosen, else how to see the evidence. */
+function mixtureChoiceBlocks(
+  r: SegmentationResult, m: MixtureInfo, chart: (id: string, title: string, spec: TopLevelSpec, description: string, table?: ReportTable) => ReportBlock,
+): ReportBlock[] {
+  const sel = m.selection;
+  if (!sel) {
+    const type = r.config.covarianceType
+      ? `${m.covarianceType} covariances were given (--covariance ${m.covarianceType})`
+      : `${m.covarianceType} covariances, the default, were used`;
+    return [{
+      type: "text",
+      text: `k = ${r.k} was given (--k ${r.k}) and ${type}. Run with --k auto (or segmenta tune --algorithm gmm) to see the evidence: ` +
+        "the BIC of every number of segments and covariance type (full, tied, diag, spherical), as R's mclust chooses them, lower being better.",
+    }];
+  }
+  const types = sel.covarianceTypes;
+  const what = types.length > 1 ? `k and the covariance type were chosen by BIC over k from ${sel.kMin} to ${sel.kMax} and the types ${types.join(", ")}` : `k was chosen by BIC over k from ${sel.kMin} to ${sel.kMax} (${types[0]} covariances given)`;
+  const blocks: ReportBlock[] = [
+    { type: "text", text: `${what}, as R's mclust does (BIC = −2 · log-likelihood + parameters · log(customers): lower is better): ${sel.best.k} segments with ${sel.best.covarianceType} covariances.` },
+    { type: "list", items: [sel.best.reason, `For comparison, by AIC (which penalises parameters less, so it often picks more segments): ${sel.byAic.reason}`] },
+  ];
+  const t = selectionTable(sel);
+  blocks.push(chart("bic", "BIC", bicChart(sel),
+    `BIC of Gaussian mixtures with ${sel.kMin} to ${sel.kMax} segments, one line per covariance type (${types.join(", ")}); lower is better; the lowest, circled, is ${sel.best.k} segments with ${sel.best.covarianceType} covariances.`,
+    { caption: t.caption, head: t.head, rows: t.rows, numeric: t.numeric }));
+  return blocks;
+}
+
+/** "How certain is the assignment": each segment's distribution of top probabilities, the customers between segments and between which. */
+function certaintySection(
+  r: SegmentationResult, m: MixtureInfo, names: string[], chart: (id: string, title: string, spec: TopLevelSpec, description: string, table?: ReportTable) => ReportBlock,
+): ReportBlock[] {
+  const b = m.between;
+  const c = segmentCertainty(r.labels, m, r.k);
+  const blocks: ReportBlock[] = [{
+    type: "text",
+    text: `A Gaussian mixture gives every customer a probability of every segment; each is assigned to its most probable one. ` +
+      `${b.count.toLocaleString("en-US")} of ${b.rows.toLocaleString("en-US")} customers (${pct(b.share)}) have a probability of their segment below ${b.threshold}: they sit between segments, ` +
+      "and a small change in their data could move them. The others belong clearly to their segment.",
+  }];
+  const present = r.segments.filter((s) => c.size[s.segment] > 0);
+  blocks.push(chart("certainty", "How certain is the assignment",
+    assignmentCertaintyChart({ maxProbability: m.maxProbability, labels: r.labels, names, threshold: b.threshold }),
+    `For each segment, the distribution of its customers' probability of the segment (as shares of the segment), with the threshold ${b.threshold} dashed: ` +
+      `${b.count.toLocaleString("en-US")} customers are below it, between segments.`,
+    {
+      caption: "Each segment's customers by their probability of the segment",
+      head: ["segment", "customers", "mean probability", "lowest", `between segments (below ${b.threshold})`, "share of the segment"],
+      rows: present.map((s) => {
+        const l = s.segment;
+        const n = b.perSegment[l] ?? 0;
+        return [s.name, c.size[l], fmt(c.mean[l], 3), fmt(c.min[l], 3), n, pct(n / c.size[l])];
+      }),
+      numeric: [false, true, true, true, true, true],
+    }));
+  if (b.count > 0) {
+    const t = betweenSegmentsTable(b, names);
+    blocks.push({ type: "table", table: { caption: t.caption, head: t.head, rows: t.rows, numeric: t.numeric } });
+  } else {
+    blocks.push({ type: "text", text: `No customer sits between segments: every probability of the assigned segment is ${b.threshold} or more.` });
+  }
+  return blocks;
+}
+
+/** The segments' ellipses on the PCA map, in segment numbering (empty segments left out); those the map shows well enough to draw. */
+function segmentEllipses(
+  gm: GaussianMixtureModel, relabel: Int32Array | null, pca: Parameters<typeof mixtureEllipses>[1], segments: SegmentSummary[],
+): { all: MixtureEllipse[]; shown: MixtureEllipse[] } {
+  const size = new Map(segments.map((s) => [s.segment, s.size]));
+  const all = mixtureEllipses(gm, pca)
+    .map((e) => ({ ...e, component: relabel ? relabel[e.component] : e.component }))
+    .filter((e) => (size.get(e.component) ?? 0) > 0)
+    .sort((a, b) => a.component - b.component);
+  return { all, shown: all.filter((e) => e.shownVariance >= MEANINGFUL_ELLIPSE) };
+}
+
+/** What the map's caption says of the ellipses. */
+function ellipseText(e: { all: MixtureEllipse[]; shown: MixtureEllipse[] }, names: string[]): string {
+  const name = (x: MixtureEllipse): string => names[x.component] ?? `Segment ${x.component}`;
+  const hidden = e.all.filter((x) => x.shownVariance < MEANINGFUL_ELLIPSE);
+  const why = (xs: MixtureEllipse[]): string => xs.map((x) => `${name(x)} ${pct(x.shownVariance)}`).join(", ");
+  const limit = `the map's two axes show less than ${pct(MEANINGFUL_ELLIPSE)} of their variance (${why(hidden)}), so their outline on it would mislead`;
+  if (e.shown.length === 0) return `The segments' ellipses are not drawn: ${limit}.`;
+  const drawn = "The lines are each segment's Gaussian projected on the map, at one standard deviation (solid) and two (dashed), in the segment's colour";
+  if (hidden.length === 0) return `${drawn}; the map's two axes show at least ${pct(MEANINGFUL_ELLIPSE)} of each segment's variance (${why(e.shown)}).`;
+  return `${drawn}, for the segments whose variance the map's axes show at least ${pct(MEANINGFUL_ELLIPSE)} of (${why(e.shown)}). Not drawn: ${hidden.map(name).join(", ")}, as ${limit}.`;
 }
 
 /** Whether any feature varies across the rows (otherwise every map is one point). */
@@ -485,6 +660,13 @@ function algorithmText(r: SegmentationResult): string {
   }
   if (d?.algorithm === "optics") {
     return `OPTICS (minSamples ${d.minSamples}, ${d.eps !== null ? `the reachability cut at eps ${fmt(d.eps, 3)}` : `xi ${r.config.xi}${d.minClusterSize !== null ? `, minClusterSize ${d.minClusterSize}` : ""}`}${metricText(r)})`;
+  }
+  if (r.mixture) {
+    const m = r.mixture;
+    const how = m.selection
+      ? m.selection.covarianceTypes.length > 1 ? "k and the covariance type chosen by BIC" : "k chosen by BIC, the covariance type given"
+      : r.config.covarianceType ? "k and the covariance type given" : "k given, full covariances by default";
+    return `a Gaussian mixture (${m.covarianceType} covariances; ${how})`;
   }
   if (r.config.algorithm === "minibatch-kmeans") return `mini-batch K-Means (batches of ${r.config.batchSize})`;
   if (r.config.algorithm === "agglomerative") return `agglomerative clustering (${r.config.linkage} linkage)`;
