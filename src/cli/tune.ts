@@ -62,13 +62,7 @@ export async function tuneCommand(args: string[], io: Io): Promise<number> {
       stabilityResamples: parseWholeNumber("--bootstrap", values.bootstrap, 0),
     },
   };
-  let map: RfmMapping | undefined;
-  if (values.transactions) {
-    map = rfmMapping(values, "tune --transactions");
-  } else {
-    const mappingFlag = givenMappingFlag(values);
-    if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to tune on the customers' RFM features`);
-  }
+  const map = logMapping(values);
   const input: SegmentationConfigInput = map ? rfmSegmentationInput(values, map, search) : { ...segmentationInput(values), ...search };
   const config = parseConfig(JSON.parse(JSON.stringify(input)), "cli");
   // Charts are written only where asked (--charts DIR), never unasked into the current folder.
@@ -105,18 +99,7 @@ export async function tuneCommand(args: string[], io: Io): Promise<number> {
     else printTune(run, choice, charts, io);
     return run;
   };
-  if (map) {
-    return withRfmFile(file, map, parseTypes(values.type), async (path, rfm) => {
-      if (!values.json) {
-        for (const line of describeRfm(rfm)) io.out(line);
-        io.out("");
-      }
-      await tuneOn(path, [{ flag: "input", path: file }]);
-      return 0;
-    }, { sheet: values.sheet });
-  }
-  await tuneOn(file, [{ flag: "input", path: file }]);
-  return 0;
+  return tuneOnFileOrLog(file, map, values, io, tuneOn);
 }
 
 /** The chart files tune wrote, or null without --charts. */
@@ -217,12 +200,7 @@ async function tuneDensity(file: string, values: TuneValues & { json?: boolean }
   for (const flag of ["gap-references", "bootstrap"] as const) {
     if (values[flag] !== undefined) throw new InputError(`--${flag} belongs to the choice of k; DBSCAN has no k to choose (it finds the segments from the density)`);
   }
-  let map: RfmMapping | undefined;
-  if (values.transactions) map = rfmMapping(values, "tune --transactions");
-  else {
-    const mappingFlag = givenMappingFlag(values);
-    if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to tune on the customers' RFM features`);
-  }
+  const map = logMapping(values);
   const input: SegmentationConfigInput = map ? rfmSegmentationInput(values, map, {}) : segmentationInput(values);
   const config = parseConfig(JSON.parse(JSON.stringify(input)), "cli");
   const dir = values.charts;
@@ -260,18 +238,7 @@ async function tuneDensity(file: string, values: TuneValues & { json?: boolean }
     }
     printDensityTune(run, candidates, suggested, written, io);
   };
-  if (map) {
-    return withRfmFile(file, map, parseTypes(values.type), async (path, rfm) => {
-      if (!values.json) {
-        for (const line of describeRfm(rfm)) io.out(line);
-        io.out("");
-      }
-      await tuneOn(path, [{ flag: "input", path: file }]);
-      return 0;
-    }, { sheet: values.sheet });
-  }
-  await tuneOn(file, [{ flag: "input", path: file }]);
-  return 0;
+  return tuneOnFileOrLog(file, map, values, io, tuneOn);
 }
 
 function printDensityTune(run: ClusterRun, candidates: EpsCandidate[], suggested: number, chart: string | null, io: Io): void {
@@ -311,12 +278,7 @@ async function tuneMixture(file: string, values: TuneValues & { json?: boolean }
     if (values[flag] !== undefined) throw new InputError(`--${flag} belongs to K-Means's choice of k; Gaussian mixtures are compared by BIC`);
   }
   const kRange = parseKRange(values.k) ?? { min: 2, max: 9 };
-  let map: RfmMapping | undefined;
-  if (values.transactions) map = rfmMapping(values, "tune --transactions");
-  else {
-    const mappingFlag = givenMappingFlag(values);
-    if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to tune on the customers' RFM features`);
-  }
+  const map = logMapping(values);
   const search: Partial<SegmentationConfigInput> = { k: "auto", kRange };
   const input: SegmentationConfigInput = map ? rfmSegmentationInput(values, map, search) : { ...segmentationInput(values), ...search };
   const config = parseConfig(JSON.parse(JSON.stringify(input)), "cli");
@@ -372,16 +334,33 @@ async function tuneMixture(file: string, values: TuneValues & { json?: boolean }
     else io.out("charts: add --charts DIR to write the BIC chart (one line per covariance type) as an SVG file");
     io.out(`to segment: segmenta cluster ${run.data.source} --algorithm gmm --k ${sel.best.k} --covariance ${sel.best.covarianceType}, with the same options`);
   };
-  if (map) {
-    return withRfmFile(file, map, parseTypes(values.type), async (path, rfm) => {
-      if (!values.json) {
-        for (const line of describeRfm(rfm)) io.out(line);
-        io.out("");
-      }
-      await tuneOn(path, [{ flag: "input", path: file }]);
-      return 0;
-    }, { sheet: values.sheet });
+  return tuneOnFileOrLog(file, map, values, io, tuneOn);
+}
+
+/** The transaction log's mapping with --transactions; without it, a mapping flag is refused. */
+function logMapping(values: TuneValues): RfmMapping | undefined {
+  if (values.transactions) return rfmMapping(values, "tune --transactions");
+  const mappingFlag = givenMappingFlag(values);
+  if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to tune on the customers' RFM features`);
+  return undefined;
+}
+
+/** Runs `tuneOn` on the file, or (with a mapping) on the RFM features of the log, described first. */
+async function tuneOnFileOrLog(
+  file: string, map: RfmMapping | undefined, values: TuneValues & { json?: boolean }, io: Io,
+  tuneOn: (path: string, inputs: NamedPath[]) => Promise<unknown>,
+): Promise<number> {
+  const inputs = [{ flag: "input", path: file }];
+  if (!map) {
+    await tuneOn(file, inputs);
+    return 0;
   }
-  await tuneOn(file, [{ flag: "input", path: file }]);
-  return 0;
+  return withRfmFile(file, map, parseTypes(values.type), async (path, rfm) => {
+    if (!values.json) {
+      for (const line of describeRfm(rfm)) io.out(line);
+      io.out("");
+    }
+    await tuneOn(path, inputs);
+    return 0;
+  }, { sheet: values.sheet });
 }
