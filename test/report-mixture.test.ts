@@ -104,7 +104,7 @@ describe("report of a Gaussian mixture with k given", async () => {
   it("summary: a Gaussian mixture with full covariances, k given, and the customers between segments", () => {
     const t = texts(section(doc, "summary"));
     expect(t).toContain("240 customers of shop in 3 segments, by a Gaussian mixture (full covariances; k given, full covariances by default)");
-    expect(t).toContain(`${below} customers (${(100 * below / 240).toFixed(1)}\u00a0%) sit between segments`);
+    expect(t).toContain(`${below} customer${below === 1 ? "" : "s"} (${(100 * below / 240).toFixed(1)}\u00a0%) ${below === 1 ? "sits" : "sit"} between segments`);
   });
 
   it("choice of k: says k and the type were given and how to see the evidence; no BIC chart", () => {

@@ -125,7 +125,7 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
     : `Silhouette score ${fmt(r.silhouette, 3)}${r.silhouetteSample ? ` (on a sample of ${r.silhouetteSample})` : ""}: ${silhouetteWords(r.silhouette)}.`;
   const mixture = r.mixture ?? null;
   const betweenText = mixture
-    ? ` ${mixture.between.count.toLocaleString("en-US")} customers (${pct(mixture.between.share)}) sit between segments: their probability of their segment is below ${mixture.between.threshold} (see "How certain is the assignment").`
+    ? ` ${customers(mixture.between.count)} (${pct(mixture.between.share)}) ${mixture.between.count === 1 ? "sits" : "sit"} between segments: the probability of the assigned segment is below ${mixture.between.threshold} (see "How certain is the assignment").`
     : "";
   const summary: ReportBlock[] = [
     {
@@ -451,6 +451,11 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
   };
 }
 
+/** "1 customer", "2 customers", "1,200 customers". */
+function customers(n: number): string {
+  return `${n.toLocaleString("en-US")} customer${n === 1 ? "" : "s"}`;
+}
+
 /** An ellipse is drawn on the PCA map when the map's two axes show at least this share of its segment's variance. */
 const MEANINGFUL_ELLIPSE = 0.5;
 
@@ -483,7 +488,7 @@ function certaintyCardText(s: SegmentSummary, m: MixtureInfo, c: SegmentCertaint
   const between = m.between.perSegment[l] ?? 0;
   const size = c.size[l];
   let text = `Mean probability of this segment over its customers: ${fmt(c.mean[l], 3)} (the lowest ${fmt(c.min[l], 3)}). ` +
-    `${between.toLocaleString("en-US")} of its ${size.toLocaleString("en-US")} customers (${pct(size > 0 ? between / size : 0)}) sit between segments (probability below ${m.between.threshold})`;
+    `${between.toLocaleString("en-US")} of its ${size.toLocaleString("en-US")} customers (${pct(size > 0 ? between / size : 0)}) ${between === 1 ? "sits" : "sit"} between segments (probability below ${m.between.threshold})`;
   // The segment it shares most of its uncertain customers with (those assigned to it).
   let other = -1;
   let most = 0;
@@ -495,7 +500,7 @@ function certaintyCardText(s: SegmentSummary, m: MixtureInfo, c: SegmentCertaint
       other = p.a === l ? p.b : p.a;
     }
   }
-  if (other >= 0) text += `, ${most === between ? "all" : `${most.toLocaleString("en-US")} of them`} between it and ${names[other] ?? `Segment ${other}`}`;
+  if (other >= 0) text += `, ${most === between ? (between === 1 ? "" : "all ") : `${most.toLocaleString("en-US")} of them `}between it and ${names[other] ?? `Segment ${other}`}`;
   return `${text}.`;
 }
 
@@ -536,14 +541,14 @@ function certaintySection(
   const blocks: ReportBlock[] = [{
     type: "text",
     text: `A Gaussian mixture gives every customer a probability of every segment; each is assigned to its most probable one. ` +
-      `${b.count.toLocaleString("en-US")} of ${b.rows.toLocaleString("en-US")} customers (${pct(b.share)}) have a probability of their segment below ${b.threshold}: they sit between segments, ` +
-      "and a small change in their data could move them. The others belong clearly to their segment.",
+      `${b.count.toLocaleString("en-US")} of ${b.rows.toLocaleString("en-US")} customers (${pct(b.share)}) ${b.count === 1 ? "has" : "have"} a probability of the assigned segment below ${b.threshold}: ${b.count === 1 ? "it sits" : "they sit"} between segments, ` +
+      `and a small change in ${b.count === 1 ? "its data could move it" : "their data could move them"}. The others belong clearly to their segment.`,
   }];
   const present = r.segments.filter((s) => c.size[s.segment] > 0);
   blocks.push(chart("certainty", "How certain is the assignment",
     assignmentCertaintyChart({ maxProbability: m.maxProbability, labels: r.labels, names, threshold: b.threshold }),
     `For each segment, the distribution of its customers' probability of the segment (as shares of the segment), with the threshold ${b.threshold} dashed: ` +
-      `${b.count.toLocaleString("en-US")} customers are below it, between segments.`,
+      `${customers(b.count)} ${b.count === 1 ? "is" : "are"} below it, between segments.`,
     {
       caption: "Each segment's customers by their probability of the segment",
       head: ["segment", "customers", "mean probability", "lowest", `between segments (below ${b.threshold})`, "share of the segment"],
