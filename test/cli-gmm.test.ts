@@ -47,7 +47,7 @@ describe("cluster --algorithm gmm", () => {
     const r = await runMain(["cluster", file, "--id", "customer", "--algorithm", "gmm", "--k", "3", "--out", csv, "--probabilities", "--model", model]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Gaussian mixture: k=3, full covariances, seed 42, \d+ EM iterations, log-likelihood per customer [-\d.]+, BIC [-\d.,]+, AIC [-\d.,]+/);
-    expect(r.stdout).toMatch(/\d+ customers \([\d.]+%\) sit between segments \(their most probable segment has a probability below 0.6\)/);
+    expect(r.stdout).toMatch(/\d+ customers? \([\d.]+%\) sits? between segments \(the most probable segment has a probability below 0.6\)/);
     const { head, rows } = table(csv);
     expect(head).toEqual(["customer", "segment", "segment_name", "probability", "probability_0", "probability_1", "probability_2"]);
     for (const row of rows) {

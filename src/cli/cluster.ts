@@ -619,7 +619,7 @@ function mixtureLine(r: SegmentationResult): string {
     lines.push(`  - ${m.selection.best.reason}`);
   }
   const b = m.between;
-  lines.push(`  ${b.count} customers (${pct(b.share)}) sit between segments (their most probable segment has a probability below ${b.threshold})` +
+  lines.push(`  ${b.count} ${b.count === 1 ? "customer" : "customers"} (${pct(b.share)}) ${b.count === 1 ? "sits" : "sit"} between segments (the most probable segment has a probability below ${b.threshold})` +
     (b.pairs.length ? `: most between ${b.pairs[0].a} and ${b.pairs[0].b} (${b.pairs[0].count})` : ""));
   return lines.join("\n");
 }

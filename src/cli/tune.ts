@@ -328,7 +328,7 @@ async function tuneMixture(file: string, values: TuneValues & { json?: boolean }
     for (const e of sel.table.filter((c) => c.error)) io.out(`  note: k=${e.k} ${e.covarianceType}: ${e.error}`);
     io.out("");
     for (const s of r.segments) io.out(`  ${s.segment}. ${s.name}: ${s.size} customers (${pct(s.share)})`);
-    io.out(`  ${m.between.count} customers (${pct(m.between.share)}) sit between segments (top probability below ${m.between.threshold})`);
+    io.out(`  ${m.between.count} ${m.between.count === 1 ? "customer" : "customers"} (${pct(m.between.share)}) ${m.between.count === 1 ? "sits" : "sit"} between segments (top probability below ${m.between.threshold})`);
     io.out("");
     if (written) io.out(`chart written: ${written}`);
     else io.out("charts: add --charts DIR to write the BIC chart (one line per covariance type) as an SVG file");
