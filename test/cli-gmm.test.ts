@@ -103,10 +103,24 @@ describe("cluster --algorithm gmm", () => {
     expect(sel.best.reason).toMatch(/^BIC is lowest for 3 segments/);
   });
 
+  it("a singular covariance is refused with the flag to change, not NaN", async () => {
+    const dup = join(dir, "dup.csv");
+    // 40 identical customers and 20 on a line: a component collapses onto the identical ones.
+    writeFileSync(dup, ["id,a,b", ...Array.from({ length: 60 }, (_, i) => (i < 40 ? `${i},1,2` : `${i},${i},${2 * i}`))].join("\n") + "\n");
+    const r = await runMain(["cluster", dup, "--algorithm", "gmm", "--k", "3", "--reg-covar", "0"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/covariance of component \d+ is not positive definite \(singular\).*increase --reg-covar \(now 0\) or lower --k/);
+    const ok = await runMain(["cluster", dup, "--algorithm", "gmm", "--k", "3", "--json"]);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(Number.isFinite(JSON.parse(ok.stdout).mixture.bic)).toBe(true);
+  });
+
   it("refuses --covariance and --probabilities with other algorithms, and a bad covariance type", async () => {
     const c = await runMain(["cluster", file, "--k", "3", "--covariance", "full"]);
     expect(c.status).toBe(2);
     expect(c.stderr).toMatch(/--covariance applies to --algorithm gmm, not kmeans/);
+    const rc = await runMain(["cluster", file, "--k", "3", "--reg-covar", "1e-3"]);
+    expect(rc.stderr).toMatch(/--reg-covar applies to --algorithm gmm, not kmeans/);
     const p = await runMain(["cluster", file, "--k", "3", "--probabilities", "--out", join(dir, "x.csv")]);
     expect(p.status).toBe(2);
     expect(p.stderr).toMatch(/--probabilities .* --algorithm gmm/);

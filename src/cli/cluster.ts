@@ -250,6 +250,7 @@ export const SEGMENTATION_OPTIONS = {
   metric: { type: "string" },
   "optics-method": { type: "string" },
   covariance: { type: "string" },
+  "reg-covar": { type: "string" },
   xi: { type: "string" },
   "max-eps": { type: "string" },
 } as const;
@@ -294,7 +295,9 @@ const DENSITY_FLAG_USE: Record<(typeof DENSITY_FLAGS)[number], string[]> = {
 /** The density-based algorithms' flags as the configuration's fields; a flag that does not apply to the algorithm is refused. */
 function densityInput(values: SegmentationValues): Partial<SegmentationConfigInput> {
   const algorithm = values.algorithm ?? "kmeans";
-  if (values.covariance !== undefined && algorithm !== "gmm") throw new InputError(`--covariance applies to --algorithm gmm, not ${algorithm}`);
+  for (const f of ["covariance", "reg-covar"] as const) {
+    if (values[f] !== undefined && algorithm !== "gmm") throw new InputError(`--${f} applies to --algorithm gmm, not ${algorithm}`);
+  }
   for (const f of DENSITY_FLAGS) {
     if (values[f] !== undefined && !DENSITY_FLAG_USE[f].includes(algorithm)) {
       throw new InputError(`--${f} applies to --algorithm ${DENSITY_FLAG_USE[f].join(" or ")}, not ${algorithm}`);
@@ -310,6 +313,7 @@ function densityInput(values: SegmentationValues): Partial<SegmentationConfigInp
     opticsMethod: values["optics-method"] as SegmentationConfigInput["opticsMethod"],
     xi: parseNumberFlag("--xi", values.xi), maxEps: parseNumberFlag("--max-eps", values["max-eps"]),
     covarianceType: values.covariance as SegmentationConfigInput["covarianceType"],
+    regCovar: parseNumberFlag("--reg-covar", values["reg-covar"]),
   };
 }
 

@@ -123,6 +123,8 @@ segment and goes to the most probable; segments may be elliptical and of differe
                          compares all four
   --k N|auto             auto: the number of segments and the covariance type with the lowest BIC
                          over 2..8 (as R's mclust; segmenta tune --algorithm gmm shows the table)
+  --reg-covar X          added to the covariances' diagonals so that they stay invertible
+                         (default 1e-6; raise it when a fit reports a singular covariance)
   --probabilities        cluster, predict: a probability_<segment> column per segment in the
                          segments file (the probability of the assigned segment is always there)
 Customers whose most probable segment has a probability below 0.6 sit between segments: the

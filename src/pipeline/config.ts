@@ -60,6 +60,8 @@ export const SegmentationConfig = z
      * Unset: "full", or with k "auto" all four compared by BIC.
      */
     covarianceType: z.enum(["full", "tied", "diag", "spherical"]).optional(),
+    /** Gaussian mixtures: added to the covariances' diagonals so that they stay invertible (scikit-learn's reg_covar). */
+    regCovar: z.number().nonnegative().default(1e-6),
     /** OPTICS: "xi" (segments where the reachability drops steeply by xi) or "dbscan" (a cut at eps). */
     opticsMethod: z.enum(["xi", "dbscan"]).default("xi"),
     /** OPTICS: the steepness that starts and ends a segment in the reachability plot. */
@@ -218,6 +220,7 @@ const FLAG_OF: Record<string, string> = {
   metric: "--metric (euclidean, manhattan or cosine)",
   opticsMethod: "--optics-method (xi or dbscan)",
   covarianceType: "--covariance (full, tied, diag or spherical)",
+  regCovar: "--reg-covar (a number ≥ 0)",
   xi: "--xi (a number between 0 and 1)",
   maxEps: "--max-eps (a radius > 0)",
   nInit: "--n-init",

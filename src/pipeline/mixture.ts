@@ -10,6 +10,8 @@ import { selectionSummary, selectMixture, type MixtureSelectionSummary } from ".
 import { type BetweenSegments, betweenSegments } from "../cluster/mixture/uncertainty.js";
 import type { Matrix } from "../core/matrix.js";
 import type { SegmentationConfig } from "./config.js";
+import { InputError } from "../core/errors.js";
+import type { OptionNames } from "./run.js";
 import { bySize } from "./density.js";
 import { Segmenter } from "./segmenter.js";
 
@@ -42,6 +44,7 @@ export interface MixtureFit {
 export interface MixtureHooks {
   onProgress?: (message: string, fraction?: number) => void;
   signal?: AbortSignal;
+  optionNames?: OptionNames;
 }
 
 /** Initialisations of the final fit: the configuration's nInit, at most 5 (each is a K-Means run and an EM). */
@@ -58,7 +61,7 @@ export async function fitMixture(
   if (kRange) {
     const sel = await selectMixture(X, {
       kMin: kRange.min, kMax: kRange.max, covarianceTypes: config.covarianceType ? [config.covarianceType] : COVARIANCE_TYPES,
-      randomState: config.seed, tol: config.tol, nInit: mixtureNInit(config), signal: hooks.signal,
+      randomState: config.seed, tol: config.tol, regCovar: config.regCovar, nInit: mixtureNInit(config), signal: hooks.signal,
       onProgress: (done, total, message) => hooks.onProgress?.(`choosing the mixture by BIC: ${message}`, done / total),
     });
     selection = selectionSummary(sel);
@@ -69,15 +72,7 @@ export async function fitMixture(
     type = config.covarianceType ?? "full";
   }
   const nInit = mixtureNInit(config);
-  const gm: GaussianMixtureModel = await new GaussianMixture({
-    nComponents: k, covarianceType: type, nInit, randomState: config.seed, tol: config.tol,
-    maxIter: config.maxIter === 300 ? 100 : config.maxIter,
-  }).fit(X, {
-    signal: hooks.signal, onWarning: warn,
-    onProgress: (p) => hooks.onProgress?.(
-      `Gaussian mixture (${k} segments, ${type} covariances): initialisation ${p.init + 1}/${p.nInit}, iteration ${p.iteration}`, (p.init + Math.min(1, p.iteration / 100)) / p.nInit,
-    ),
-  });
+  const gm: GaussianMixtureModel = await fitOne(X, config, k, type, nInit, hooks, warn);
   const { labels, relabel } = bySize(gm.labels);
   const raw = gm.predictProba(X);
   const probabilities = permuteColumns(raw, relabel);
@@ -103,4 +98,24 @@ export function permuteColumns(P: Matrix, relabel: Int32Array): Matrix {
   const out = new Float64Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let c = 0; c < cols; c++) out[i * cols + relabel[c]] = P.data[i * cols + c];
   return { data: out, rows, cols };
+}
+
+/** The final fit; a singular covariance's message names the caller's options (--reg-covar, --k on the command line). */
+async function fitOne(
+  X: Matrix, config: SegmentationConfig, k: number, type: CovarianceType, nInit: number, hooks: MixtureHooks, warn: (m: string) => void,
+): Promise<GaussianMixtureModel> {
+  try {
+    return await new GaussianMixture({
+      nComponents: k, covarianceType: type, nInit, randomState: config.seed, tol: config.tol, regCovar: config.regCovar,
+      maxIter: config.maxIter === 300 ? 100 : config.maxIter,
+    }).fit(X, {
+      signal: hooks.signal, onWarning: warn,
+      onProgress: (p) => hooks.onProgress?.(
+        `Gaussian mixture (${k} segments, ${type} covariances): initialisation ${p.init + 1}/${p.nInit}, iteration ${p.iteration}`, (p.init + Math.min(1, p.iteration / 100)) / p.nInit,
+      ),
+    });
+  } catch (e) {
+    if (!(e instanceof InputError) || hooks.optionNames !== "cli") throw e;
+    throw new InputError(e.message.replace(/\bregCovar\b/g, "--reg-covar").replace(/\bnComponents\b/g, "--k"));
+  }
 }

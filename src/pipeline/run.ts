@@ -380,7 +380,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   let densityInfo: Omit<DensityInfo, "silhouetteWithNoise"> | undefined;
   let mixtureInfo: MixtureInfo | undefined;
   if (config.algorithm === "gmm") {
-    const fit = await fitMixture(X, config, mixtureRange, hooks, warn);
+    const fit = await fitMixture(X, config, mixtureRange, { ...hooks, optionNames: names }, warn);
     mixtureInfo = fit.info;
     model = fit.model;
     fitLabels = fit.labels;
