@@ -122,6 +122,33 @@ describe("GaussianMixture: log-probabilities against the direct formula", () => 
   }
 });
 
+describe("GaussianMixture: one component is the sample's mean and (biased) covariance", () => {
+  const rng = new Random(9);
+  const n = 500;
+  const X = Array.from({ length: n }, () => {
+    const a = rng.normal(3, 2);
+    const b = rng.normal(-1, 0.5);
+    return [a, 0.5 * a + b, rng.normal(10, 3)];
+  });
+  const mean = [0, 1, 2].map((j) => X.reduce((s, r) => s + r[j], 0) / n);
+  const cov = [0, 1, 2].map((a) => [0, 1, 2].map((b) => X.reduce((s, r) => s + (r[a] - mean[a]) * (r[b] - mean[b]), 0) / n + (a === b ? 1e-6 : 0)));
+  for (const t of TYPES) {
+    it(t, async () => {
+      const m = await new GaussianMixture({ nComponents: 1, covarianceType: t }).fit(X);
+      expect(m.converged).toBe(true);
+      expect(m.nIter).toBe(2); // the second lower bound equals the first
+      expect(m.weights[0]).toBe(1);
+      for (let j = 0; j < 3; j++) expect(m.means.data[j]).toBeCloseTo(mean[j], 12);
+      const got = m.covariances;
+      const want = t === "full" || t === "tied" ? cov.flat() : t === "diag" ? [cov[0][0], cov[1][1], cov[2][2]] : [(cov[0][0] + cov[1][1] + cov[2][2]) / 3];
+      const flatGot = Array.isArray(got) ? Array.from(got[0].data) : Array.from(got instanceof Float64Array ? got : got.data);
+      flatGot.forEach((v, i) => expect(v).toBeCloseTo(want[i], 10));
+      // Every row belongs to the one component with probability 1.
+      expect(Array.from(m.predictProba(X.slice(0, 5)).data)).toEqual([1, 1, 1, 1, 1]);
+    });
+  }
+});
+
 describe("GaussianMixture: singular covariances", () => {
   // A column of zeros: with regCovar 0 its variance is exactly 0 in every component.
   const rng = new Random(2);
