@@ -92,14 +92,15 @@ const ARGS = ["X", "mu", "prec", "muU", "cen", "bias", "k", "start", "end", "acc
  * Rows per block. A chunk is processed block by block: (A) each component's weighted
  * log-probabilities for the block's rows, with that component's parameters held in locals;
  * (B) per row, log-sum-exp and the responsibilities; (C) per component, the block's sums in
- * locals, then added to the chunk's sums. W holds k × BLOCK values (and for "tied" the
- * block's x U, d × BLOCK more).
+ * locals, then added to the chunk's sums. W holds the block's k × BLOCK exponentials, d ×
+ * BLOCK for "tied"'s x U, and each row's 1 / Σ exp (the responsibility is exp × that, formed
+ * where it is used).
  */
 export const MIXTURE_BLOCK = 256;
 
 /** Scratch length a chunk function needs. */
 export function mixtureScratchLength(k: number, d: number): number {
-  return (k + d) * MIXTURE_BLOCK;
+  return (k + d + 1) * MIXTURE_BLOCK;
 }
 
 /** Source of the chunk loop for one covariance type and dimension, loops over features unrolled. */
@@ -108,7 +109,7 @@ export function mixtureSource(type: number, d: number): string {
   const m2 = (d * (d + 1)) / 2;
   const J = Array.from({ length: d }, (_, j) => j);
   const lines = (f: (j: number) => string): string => J.map(f).join("\n") + "\n";
-  let s = "let total = 0;\nconst outL = labels.length > 0, outP = logp.length > 0, outR = resp.length > 0;\nconst VO = k * " + B + ";\n";
+  let s = "let total = 0;\nconst outL = labels.length > 0, outP = logp.length > 0, outR = resp.length > 0;\nconst VO = k * " + B + ", IO = (k + " + d + ") * " + B + ";\n";
   s += "for (let b0 = start; b0 < end; b0 += " + B + ") {\nconst b1 = Math.min(end, b0 + " + B + ");\n";
   // (A) weighted log-probabilities, component by component.
   if (type === TIED) {
@@ -155,17 +156,16 @@ export function mixtureSource(type: number, d: number): string {
   s += "for (let c = 0, o = t; c < k; c++, o += " + B + ") { const wl = W[o]; if (wl > mx) { mx = wl; am = c; } }\n";
   s += "const base = mx === -Infinity || mx === Infinity || mx !== mx ? 0 : mx;\nlet sum = 0;\n";
   s += "for (let c = 0, o = t; c < k; c++, o += " + B + ") { const e = Math.exp(W[o] - base); W[o] = e; sum += e; }\n";
-  s += "const lp = Math.log(sum) + base;\ntotal += lp;\nconst inv = 1 / sum;\n";
-  s += "for (let c = 0, o = t; c < k; c++, o += " + B + ") W[o] = W[o] * inv;\n";
+  s += "const lp = Math.log(sum) + base;\ntotal += lp;\nconst inv = 1 / sum;\nW[IO + t] = inv;\n";
   s += "if (outL) labels[i] = am;\nif (outP) logp[i] = lp;\n";
-  s += "if (outR) { const o2 = i * k; for (let c = 0, o = t; c < k; c++, o += " + B + ") resp[o2 + c] = W[o]; }\n}\n";
+  s += "if (outR) { const o2 = i * k; for (let c = 0, o = t; c < k; c++, o += " + B + ") resp[o2 + c] = W[o] * inv; }\n}\n";
   // (C) the block's sums per component, in locals.
   s += "if (acc !== 0) {\nfor (let c = 0, mo = 0; c < k; c++, mo += " + d + ") {\nconst wo = c * " + B + ";\n";
   s += type === TIED ? lines((j) => `const m${j} = cen[${j}];`) : lines((j) => `const m${j} = mu[mo + ${j}];`);
   s += "let sr = 0;\n" + lines((j) => `let a${j} = 0;`);
   const ms = type === FULL ? m2 : type === TIED ? 0 : d;
   for (let p = 0; p < ms; p++) s += `let g${p} = 0;\n`;
-  s += "for (let i = b0, t = 0; i < b1; i++, t++) {\nconst r = W[wo + t];\nif (r === 0) continue;\nsr += r;\nconst xo = i * " + d + ";\n";
+  s += "for (let i = b0, t = 0; i < b1; i++, t++) {\nconst r = W[wo + t] * W[IO + t];\nif (r === 0) continue;\nsr += r;\nconst xo = i * " + d + ";\n";
   s += lines((j) => `const z${j} = X[xo + ${j}] - m${j}; const r${j} = r * z${j}; a${j} += r${j};`);
   if (type === FULL) {
     let p = 0;
@@ -199,6 +199,7 @@ function genericChunk(type: number, d: number): ChunkFn {
     const outP = logp.length > 0;
     const outR = resp.length > 0;
     const VO = k * B;
+    const IO = (k + d) * B;
     for (let b0 = start; b0 < end; b0 += B) {
       const b1 = Math.min(end, b0 + B);
       if (type === TIED) {
@@ -266,12 +267,12 @@ function genericChunk(type: number, d: number): ChunkFn {
         const lp = Math.log(sum) + base;
         total += lp;
         const inv = 1 / sum;
-        for (let c = 0, o = t; c < k; c++, o += B) W[o] = W[o] * inv;
+        W[IO + t] = inv;
         if (outL) labels[i] = am;
         if (outP) logp[i] = lp;
         if (outR) {
           const o2 = i * k;
-          for (let c = 0, o = t; c < k; c++, o += B) resp[o2 + c] = W[o];
+          for (let c = 0, o = t; c < k; c++, o += B) resp[o2 + c] = W[o] * inv;
         }
       }
       if (acc === 0) continue;
@@ -282,7 +283,7 @@ function genericChunk(type: number, d: number): ChunkFn {
         a.fill(0);
         g.fill(0);
         for (let i = b0, t = 0; i < b1; i++, t++) {
-          const r = W[wo + t];
+          const r = W[wo + t] * W[IO + t];
           if (r === 0) continue;
           sr += r;
           const xo = i * d;
