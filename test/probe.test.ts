@@ -117,6 +117,8 @@ const COMMANDS: Command[] = [
   { name: "cluster --algorithm optics", args: (f, o) => ["cluster", f, "--algorithm", "optics", "--min-samples", "2", "--out", join(o, "segments.csv")] },
   { name: "tune", args: (f, o) => ["tune", f, "--k", "2..3", "--bootstrap", "0", "--gap-references", "0", "--charts", o] },
   { name: "tune --algorithm dbscan", args: (f, o) => ["tune", f, "--algorithm", "dbscan", "--charts", o] },
+  { name: "cluster --algorithm gmm", args: (f, o) => ["cluster", f, "--algorithm", "gmm", "--k", "2", "--out", join(o, "segments.csv"), "--probabilities", "--model", join(o, "model.json"), "--report", join(o, "report.html"), "--map", "pca"] },
+  { name: "tune --algorithm gmm", args: (f, o) => ["tune", f, "--algorithm", "gmm", "--k", "2..3", "--charts", o] },
   { name: "predict", args: (f, o) => ["predict", "--model", model, f, "--out", join(o, "scored.csv")] },
   { name: "rfm", args: (f, o) => ["rfm", f, "--customer", "id", "--date", "age", "--amount", "income", "--out", join(o, "rfm.csv")] },
 ];
