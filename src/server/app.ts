@@ -1,0 +1,416 @@
+/**
+ * The HTTP API of `segmenta serve` (issue #16): a thin shell over the project's reading,
+ * profiling, segmentation and model files. Datasets, runs, models and tokens live in the
+ * store; files under the data folder.
+ */
+import { randomUUID } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import { InputError } from "../core/errors.js";
+import { type ColumnKind, datasetFromRecords } from "../core/dataset.js";
+import { lit } from "../io/duck.js";
+import { detectFormat, dropTable, type FileFormat, loadTable } from "../io/read.js";
+import { type ColumnProfile, profileTable } from "../io/schema.js";
+import { copyQueryTo } from "../io/write.js";
+import { parseConfig } from "../pipeline/config.js";
+import { type LoadedModelFile, modelChecksum, parseModelFile, predictWithModel } from "../pipeline/model.js";
+import { openApiDocument, docsHtml } from "./openapi.js";
+import { FINISHED, type RunEvent, RunQueue } from "./runner.js";
+import type { DatasetRecord, ModelVersion, RunRecord, Scope, Store } from "./store.js";
+import { scopeAllows, verifyToken } from "./tokens.js";
+
+export const SERVER_VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+
+export interface ServerOptions {
+  /** The data folder: uploaded datasets and the runs' files. */
+  dataDir: string;
+  store: Store;
+  /** Largest JSON body, in bytes (default 10 MB). */
+  bodyLimit?: number;
+  /** Largest dataset upload, in bytes (default 100 MB). */
+  uploadLimit?: number;
+  logger?: boolean;
+  /** Runs at once (default: one core fewer than the machine has, at least one). */
+  concurrency?: number;
+}
+
+/** A caller's mistake, answered with its status and `{ error: { message, field? } }`. */
+export class HttpError extends Error {
+  constructor(readonly statusCode: number, message: string, readonly field?: string) {
+    super(message);
+  }
+}
+
+const MB = 1024 * 1024;
+const RESTART_MESSAGE = "the server stopped during this run; start it again";
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
+const FORMATS: readonly FileFormat[] = ["csv", "parquet", "json", "xlsx"];
+
+declare module "fastify" {
+  interface FastifyContextConfig {
+    /** The scope a route needs (default: read for GET, admin otherwise; none for public routes). */
+    scope?: Scope | "public";
+  }
+}
+
+function fmtMB(bytes: number): string {
+  return `${Math.round((bytes / MB) * 100) / 100} MB`;
+}
+
+/** The format of an upload: ?format=, else the content type, else sniffed from the bytes. */
+function formatOfUpload(query: string | undefined, contentType: string | undefined): FileFormat | null {
+  if (query !== undefined) {
+    if (!(FORMATS as readonly string[]).includes(query)) throw new HttpError(400, `format "${query}" is not one Segmenta reads; use ${FORMATS.join(", ")}`, "format");
+    return query as FileFormat;
+  }
+  const ct = (contentType ?? "").split(";")[0].trim().toLowerCase();
+  if (ct === "text/csv" || ct === "text/tab-separated-values") return "csv";
+  if (ct === "application/vnd.apache.parquet" || ct === "application/x-parquet" || ct === "application/parquet") return "parquet";
+  if (ct === "application/json" || ct === "application/x-ndjson" || ct === "application/ndjson") return "json";
+  if (ct === "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet") return "xlsx";
+  return null;
+}
+
+/** A column of the inspect JSON (as `segmenta inspect --json` prints it). */
+function inspectColumn(c: ColumnProfile): unknown {
+  return {
+    name: c.name, kind: c.kind, storedAs: c.duckType, reason: c.reason, missing: c.missing, distinct: c.distinct,
+    ...(c.numeric ? { numeric: c.numeric } : {}), ...(c.range ? { range: c.range } : {}), ...(c.top ? { top: c.top } : {}),
+    ...(c.textValues ? { textValues: c.textValues } : {}), hints: c.hints,
+    ...(c.outcome ? { outcome: true } : {}), ...(c.codedCategory ? { codedCategory: true } : {}), ...(c.implausible ? { implausible: c.implausible } : {}),
+  };
+}
+
+function datasetJson(d: DatasetRecord): unknown {
+  return { id: d.id, name: d.name, format: d.format, bytes: d.bytes, rows: d.rows, createdAt: d.createdAt, columns: (d.inspect as { columns?: unknown })?.columns ?? null };
+}
+
+function runJson(r: RunRecord): unknown {
+  return {
+    id: r.id, datasetId: r.datasetId, status: r.status, progress: r.progress, message: r.message, createdAt: r.createdAt,
+    startedAt: r.startedAt, finishedAt: r.finishedAt, summary: r.summary, error: r.error, config: r.config,
+  };
+}
+
+function versionMeta(v: ModelVersion): unknown {
+  return { name: v.name, version: v.version, active: v.active, createdAt: v.createdAt, runId: v.runId, checksum: v.checksum };
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === "object" && x !== null && !Array.isArray(x);
+}
+
+/** The field an InputError of parseConfig names ("config.k: …" → "config.k"). */
+function fieldOf(message: string): string | undefined {
+  return /^(config\.[A-Za-z0-9_.]+|config\.\(config\)):/.exec(message)?.[1];
+}
+
+export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
+  const { store, dataDir } = options;
+  const uploadLimit = options.uploadLimit ?? 100 * MB;
+  const bodyLimit = options.bodyLimit ?? 10 * MB;
+  await mkdir(join(dataDir, "datasets"), { recursive: true });
+  await mkdir(join(dataDir, "runs"), { recursive: true });
+
+  // Runs left queued or running by a server that stopped are failed (resuming them is a later step).
+  for (const r of await store.unfinishedRuns()) {
+    await store.updateRun(r.id, { status: "failed", error: RESTART_MESSAGE, message: RESTART_MESSAGE, finishedAt: new Date().toISOString() });
+  }
+
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit, ajv: { customOptions: { coerceTypes: false } } });
+  const queue = new RunQueue({ store, concurrency: options.concurrency });
+  app.addHook("onClose", async () => {
+    await queue.close();
+  });
+
+  /** Parsed models by name and version (a version never changes once published). */
+  const models = new Map<string, LoadedModelFile>();
+  /** The active version of each name, as this server last published or read it. */
+  const activeVersion = new Map<string, number>();
+
+  app.setErrorHandler((error: FastifyError | HttpError | InputError | Error, request, reply) => {
+    if (error instanceof HttpError) return reply.code(error.statusCode).send({ error: { message: error.message, ...(error.field ? { field: error.field } : {}) } });
+    if (error instanceof InputError) {
+      const field = fieldOf(error.message);
+      return reply.code(400).send({ error: { message: error.message, ...(field ? { field } : {}) } });
+    }
+    const fe = error as FastifyError;
+    if (fe.validation) {
+      const v = fe.validation[0];
+      const field = (v?.instancePath || "").replace(/^\//, "").replace(/\//g, ".") || (v?.params as { missingProperty?: string } | undefined)?.missingProperty;
+      return reply.code(400).send({ error: { message: `${fe.validationContext ?? "request"}${field ? `.${field}` : ""} ${v?.message ?? "is invalid"}`, ...(field ? { field } : {}) } });
+    }
+    if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      const limit = request.routeOptions.bodyLimit ?? bodyLimit;
+      return reply.code(413).send({ error: { message: `the body is larger than the limit of ${fmtMB(limit)}${request.routeOptions.url === "/api/v1/datasets" ? " (segmenta serve --upload-limit MB raises it)" : ""}` } });
+    }
+    if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
+      const message = error instanceof SyntaxError || fe.code === "FST_ERR_CTP_INVALID_JSON_BODY" ? `the body is not valid JSON (${error.message})` : error.message;
+      return reply.code(fe.statusCode).send({ error: { message } });
+    }
+    request.log.error(error);
+    return reply.code(500).send({ error: { message: "internal error; the server's log has the details" } });
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: { message: `no route ${request.method} ${request.url.split("?")[0]}; see /openapi.json` } });
+  });
+
+  // Every route but /healthz needs a bearer token with a scope that allows it.
+  app.addHook("onRequest", async (request: FastifyRequest) => {
+    const cfg = request.routeOptions.config;
+    if (cfg?.scope === "public" || request.routeOptions.url === undefined) return;
+    const needed: Scope = cfg?.scope ?? (request.method === "GET" || request.method === "HEAD" ? "read" : "admin");
+    const header = request.headers.authorization;
+    const m = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!m) throw new HttpError(401, "this route needs a token: send the header Authorization: Bearer <token> (segmenta token create)");
+    const token = await verifyToken(store, m[1]);
+    if (!token) throw new HttpError(401, "the token is not valid; create one with segmenta token create");
+    if (!scopeAllows(token.scope, needed)) throw new HttpError(403, `the token's scope "${token.scope}" does not allow this; it needs "${needed}"`);
+  });
+
+  app.get("/healthz", { config: { scope: "public" } }, async () => ({ ok: true, version: SERVER_VERSION }));
+
+  app.get("/openapi.json", async () => openApiDocument(SERVER_VERSION));
+  app.get("/docs", async (_request, reply) => {
+    return reply
+      .type("text/html; charset=utf-8")
+      .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'")
+      .send(docsHtml(openApiDocument(SERVER_VERSION)));
+  });
+
+  // ---- datasets -------------------------------------------------------------------------
+  await app.register(async (upload) => {
+    // Any body is the file's bytes, whatever its content type (JSON too: a JSON data file).
+    upload.removeAllContentTypeParsers();
+    upload.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: uploadLimit }, (_req, body, done) => done(null, body));
+    upload.post<{ Querystring: { name?: string; format?: string } }>("/api/v1/datasets", { bodyLimit: uploadLimit }, async (request, reply) => {
+      const body = request.body as Buffer | undefined;
+      if (!Buffer.isBuffer(body) || body.length === 0) throw new HttpError(400, "the body is empty; send the file's bytes as the body (curl --data-binary @file.csv)");
+      const name = request.query.name ?? "dataset";
+      if (name.length > 200) throw new HttpError(400, "name is longer than 200 characters", "name");
+      let format = formatOfUpload(request.query.format, request.headers["content-type"]);
+      const id = randomUUID();
+      const dir = join(dataDir, "datasets", id);
+      await mkdir(dir, { recursive: true });
+      try {
+        // The stored name is generated: the uploaded name is only metadata.
+        const tmp = join(dir, "upload");
+        await writeFile(tmp, body);
+        format ??= await detectFormat(tmp);
+        const file = join(dir, `data.${format}`);
+        await rename(tmp, file);
+        const t = await loadTable(file, { format });
+        let record: DatasetRecord;
+        try {
+          const p = await profileTable(t);
+          const inspect = { file: name, format: p.format, details: p.details, rows: p.rows, columns: p.columns.map(inspectColumn) };
+          record = { id, name, file, format, bytes: body.length, rows: p.rows, createdAt: new Date().toISOString(), inspect };
+        } finally {
+          await dropTable(t);
+        }
+        await store.addDataset(record);
+        return reply.code(201).send({ id, name, rows: record.rows, columns: record.inspect });
+      } catch (e) {
+        await rm(dir, { recursive: true, force: true });
+        // Messages name the stored file: show the uploaded name instead.
+        if (e instanceof InputError) throw new HttpError(400, e.message.split(dir + "/").join("").replace(/data\.(csv|parquet|json|xlsx)|upload/g, name));
+        throw e;
+      }
+    });
+  });
+
+  app.get("/api/v1/datasets", async () => ({ datasets: (await store.listDatasets()).map(datasetJson) }));
+  app.get<{ Params: { id: string } }>("/api/v1/datasets/:id", async (request) => {
+    const d = await store.getDataset(request.params.id);
+    if (!d) throw new HttpError(404, `no dataset ${request.params.id}`);
+    return datasetJson(d);
+  });
+  app.delete<{ Params: { id: string } }>("/api/v1/datasets/:id", async (request, reply) => {
+    const d = await store.getDataset(request.params.id);
+    if (!d) throw new HttpError(404, `no dataset ${request.params.id}`);
+    await store.deleteDataset(d.id);
+    await rm(join(dataDir, "datasets", d.id), { recursive: true, force: true });
+    return reply.code(204).send();
+  });
+
+  // ---- runs -----------------------------------------------------------------------------
+  app.post<{ Body: unknown }>("/api/v1/runs", async (request, reply) => {
+    const body = request.body;
+    if (!isObject(body)) throw new HttpError(400, "the body must be a JSON object { datasetId, config }");
+    if (typeof body.datasetId !== "string") throw new HttpError(400, "datasetId is missing: give the id of an uploaded dataset (POST /api/v1/datasets)", "datasetId");
+    const dataset = await store.getDataset(body.datasetId);
+    if (!dataset) throw new HttpError(404, `no dataset ${body.datasetId}`, "datasetId");
+    const config = parseConfig(body.config ?? {}, "library");
+    const id = randomUUID();
+    const run: RunRecord = {
+      id, datasetId: dataset.id, config, status: "queued", progress: null, message: null, createdAt: new Date().toISOString(),
+      startedAt: null, finishedAt: null, summary: null, error: null, dir: join(dataDir, "runs", id),
+    };
+    await store.addRun(run);
+    queue.submit(run, { file: dataset.file, name: dataset.name, config: body.config ?? {}, dir: run.dir });
+    return reply.code(202).send({ id, status: "queued" });
+  });
+  app.get("/api/v1/runs", async () => ({ runs: (await store.listRuns()).map(runJson) }));
+
+  async function getRun(id: string): Promise<RunRecord> {
+    const r = await store.getRun(id);
+    if (!r) throw new HttpError(404, `no run ${id}`);
+    return r;
+  }
+  async function succeededRun(id: string): Promise<RunRecord> {
+    const r = await getRun(id);
+    if (r.status !== "succeeded") throw new HttpError(409, `run ${id} is ${r.status}; its results exist once it has succeeded`);
+    return r;
+  }
+
+  app.get<{ Params: { id: string } }>("/api/v1/runs/:id", async (request) => runJson(await getRun(request.params.id)));
+  app.delete<{ Params: { id: string } }>("/api/v1/runs/:id", async (request) => {
+    const r = await getRun(request.params.id);
+    if (FINISHED.includes(r.status)) throw new HttpError(409, `run ${r.id} has already finished (${r.status})`);
+    await queue.cancel(r.id);
+    return runJson(await getRun(r.id));
+  });
+  app.get<{ Params: { id: string } }>("/api/v1/runs/:id/events", async (request, reply) => {
+    const r = await getRun(request.params.id);
+    reply.hijack();
+    const res = reply.raw;
+    res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", connection: "keep-alive" });
+    const write = (e: RunEvent) => res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+    let stop = () => {};
+    const end = () => {
+      stop();
+      res.end();
+    };
+    // Subscribe first, then read the state, so that no event falls between the two.
+    stop = queue.subscribe(r.id, (e) => {
+      write(e);
+      if (e.type === "status") end();
+    });
+    request.raw.on("close", () => stop());
+    const now = await getRun(r.id);
+    write({ type: "progress", progress: now.progress, message: now.message });
+    if (FINISHED.includes(now.status)) {
+      write({ type: "status", status: now.status, summary: now.summary, error: now.error });
+      end();
+    }
+  });
+  app.get<{ Params: { id: string }; Querystring: { format?: string } }>("/api/v1/runs/:id/segments", async (request, reply) => {
+    const r = await succeededRun(request.params.id);
+    const accept = request.headers.accept ?? "";
+    const format = request.query.format ?? (/parquet/.test(accept) ? "parquet" : /application\/json/.test(accept) ? "json" : "csv");
+    const parquet = join(r.dir, "segments.parquet");
+    if (format === "parquet") return reply.type("application/vnd.apache.parquet").send(createReadStream(parquet));
+    if (format !== "csv" && format !== "json") throw new HttpError(400, `format "${format}": segments come as csv, json or parquet`, "format");
+    // Made once from the Parquet file by the project's writer (formula-like cells neutralised in CSV).
+    const file = join(r.dir, `segments.${format}`);
+    try {
+      await stat(file);
+    } catch {
+      await copyQueryTo(file, `SELECT * FROM read_parquet(${lit(parquet)})`);
+    }
+    return reply.type(format === "csv" ? "text/csv; charset=utf-8" : "application/json; charset=utf-8").send(createReadStream(file));
+  });
+  app.get<{ Params: { id: string } }>("/api/v1/runs/:id/report", async (request, reply) => {
+    const r = await succeededRun(request.params.id);
+    return reply.type("text/html; charset=utf-8").send(createReadStream(join(r.dir, "report.html")));
+  });
+  app.get<{ Params: { id: string } }>("/api/v1/runs/:id/model", async (request, reply) => {
+    const r = await succeededRun(request.params.id);
+    return reply.type("application/json; charset=utf-8").send(createReadStream(join(r.dir, "model.json")));
+  });
+
+  // ---- models ---------------------------------------------------------------------------
+  app.post<{ Querystring: { name?: string }; Body: unknown }>("/api/v1/models", async (request, reply) => {
+    const body = request.body;
+    if (!isObject(body)) throw new HttpError(400, "the body must be a model file (segmenta cluster --model) with ?name=, or { name, runId }");
+    let name: unknown;
+    let file: unknown;
+    let runId: string | null = null;
+    if (typeof body.runId === "string") {
+      name = body.name;
+      const r = await getRun(body.runId);
+      if (r.status !== "succeeded") throw new HttpError(409, `run ${r.id} is ${r.status}; only a succeeded run has a model to publish`, "runId");
+      file = JSON.parse(await readFile(join(r.dir, "model.json"), "utf8"));
+      runId = r.id;
+    } else {
+      name = request.query.name;
+      file = body;
+    }
+    if (typeof name !== "string" || !NAME.test(name)) {
+      throw new HttpError(400, `name ${JSON.stringify(name)} is not a model name: give 1 to 100 letters, digits, ".", "_" or "-", starting with a letter or digit`, "name");
+    }
+    const loaded = parseModelFile(file, "the model file");
+    const checksum = loaded.file.checksum ?? modelChecksum(loaded.file);
+    const v = await store.addModelVersion(name, file, checksum, runId);
+    models.set(`${name}\0${v.version}`, loaded);
+    activeVersion.set(name, v.version);
+    return reply.code(201).send({ name, version: v.version, active: true });
+  });
+  app.get("/api/v1/models", async () => ({ models: await store.listModels() }));
+  app.get<{ Params: { name: string } }>("/api/v1/models/:name", async (request) => {
+    const active = await store.getModel(request.params.name);
+    if (!active) throw new HttpError(404, `no model ${request.params.name}`);
+    const versions = await store.listVersions(active.name);
+    return { ...(versionMeta(active) as object), versions: versions.map(versionMeta) };
+  });
+  app.get<{ Params: { name: string; v: string } }>("/api/v1/models/:name/versions/:v", async (request) => {
+    const n = Number(request.params.v);
+    if (!Number.isInteger(n) || n < 1) throw new HttpError(400, `version "${request.params.v}" is not a whole number ≥ 1`, "v");
+    const v = await store.getModel(request.params.name, n);
+    if (!v) throw new HttpError(404, `no version ${n} of model ${request.params.name}`);
+    return { ...(versionMeta(v) as object), file: v.file };
+  });
+
+  async function loadModel(name: string, version?: number): Promise<{ version: number; model: LoadedModelFile }> {
+    const wanted = version ?? activeVersion.get(name);
+    const cached = wanted !== undefined ? models.get(`${name}\0${wanted}`) : undefined;
+    if (cached && wanted !== undefined) return { version: wanted, model: cached };
+    const v = await store.getModel(name, version);
+    if (!v) throw new HttpError(404, version ? `no version ${version} of model ${name}` : `no model ${name}`);
+    const model = parseModelFile(v.file, `model ${name} version ${v.version}`);
+    models.set(`${name}\0${v.version}`, model);
+    if (version === undefined) activeVersion.set(name, v.version);
+    return { version: v.version, model };
+  }
+
+  app.post<{ Params: { name: string }; Querystring: { version?: string }; Body: unknown }>("/api/v1/models/:name/score", { config: { scope: "score" } }, async (request) => {
+    const body = request.body;
+    if (!isObject(body) || !Array.isArray(body.rows)) throw new HttpError(400, "the body must be { rows: [ { column: value, … }, … ] }", "rows");
+    const rows = body.rows as unknown[];
+    rows.forEach((r, i) => {
+      if (!isObject(r)) throw new HttpError(400, `rows[${i}] is not an object of column values`, `rows.${i}`);
+    });
+    let version: number | undefined;
+    if (request.query.version !== undefined) {
+      version = Number(request.query.version);
+      if (!Number.isInteger(version) || version < 1) throw new HttpError(400, `version "${request.query.version}" is not a whole number ≥ 1`, "version");
+    }
+    const { version: used, model: m } = await loadModel(request.params.name, version);
+    const records = rows as Record<string, unknown>[];
+    const needed = m.file.columns.map((c) => c.name);
+    // A column absent from every row is missing; absent from some rows, it is a missing value there.
+    const missing = records.length ? needed.filter((n) => !records.some((r) => n in r)) : [];
+    if (missing.length) {
+      throw new HttpError(400, `the rows lack ${missing.length === 1 ? "the column" : "the columns"} ${missing.map((n) => `"${n}"`).join(", ")} that model ${request.params.name} needs; add ${missing.length === 1 ? "it" : "them"} (values may be null)`, "rows");
+    }
+    const kinds: Record<string, ColumnKind> = Object.fromEntries(m.file.columns.map((c) => [c.name, c.kind]));
+    const idColumn = m.file.idColumn;
+    if (idColumn && !(idColumn in kinds) && records.some((r) => idColumn in r)) kinds[idColumn] = "id";
+    const data = datasetFromRecords(records, kinds, "rows");
+    const p = predictWithModel(m, data);
+    const density = p.noiseName !== null;
+    const results = Array.from(p.labels, (l, i) => ({
+      id: p.ids[i],
+      segment: l,
+      name: l < 0 ? p.noiseName ?? "Outliers" : p.names[l],
+      ...(p.probabilities ? { probability: p.probabilities[i] } : {}),
+      ...(density || p.outliers ? { outlier: l < 0 || (p.outliers?.[i] ?? 0) === 1 } : {}),
+    }));
+    return { model: request.params.name, version: used, results, warnings: p.warnings };
+  });
+
+  return app;
+}

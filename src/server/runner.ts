@@ -1,0 +1,205 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { RunRecord, RunStatus, Store } from "./store.js";
+
+/** What a run's child process sends to the server (process.send). */
+export type ChildMessage =
+  | { type: "progress"; message: string; fraction?: number }
+  | { type: "warning"; message: string }
+  | { type: "done"; summary: unknown }
+  | { type: "failed"; error: string };
+
+/** What the server sends a run's child process once it has started. */
+export interface ChildJob {
+  file: string;
+  name: string;
+  config: unknown;
+  dir: string;
+}
+
+/** An event of a run, as the server-sent events stream carries it. */
+export type RunEvent =
+  | { type: "progress"; progress: number | null; message: string | null }
+  | { type: "status"; status: RunStatus; summary: unknown | null; error: string | null };
+
+export const FINISHED: readonly RunStatus[] = ["succeeded", "failed", "cancelled"];
+
+/**
+ * Starts the child process of one run on run-child.js beside this file. When this file runs
+ * as TypeScript source (tests, tsx), the child is started on run-child.ts with tsx's loader.
+ */
+function startChild(): ChildProcess {
+  const here = import.meta.url;
+  if (!here.endsWith(".ts")) return fork(fileURLToPath(new URL("./run-child.js", here)), [], { serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"] });
+  const tsxRoot = dirname(createRequire(here).resolve("tsx/package.json"));
+  const loader = join(tsxRoot, "dist", "esm", "index.mjs");
+  if (!existsSync(loader)) throw new Error(`running the TypeScript sources needs tsx's loader (${loader} is missing): run npm ci, or use the built package`);
+  return fork(fileURLToPath(new URL("./run-child.ts", here)), [], {
+    execArgv: ["--import", pathToFileURL(loader).href],
+    serialization: "advanced",
+    stdio: ["ignore", "ignore", "inherit", "ipc"],
+  });
+}
+
+export interface RunQueueOptions {
+  store: Store;
+  /** Runs at once (default: one core fewer than the machine has, at least one). */
+  concurrency?: number;
+  /** Starts a run's child process (tests may replace it). */
+  start?: () => ChildProcess;
+}
+
+/**
+ * The queue of runs: at most `concurrency` child processes at once, the others waiting
+ * "queued" in submission order. Each run's state lives in the store; listeners (the
+ * server-sent events) get every progress message and the final status.
+ */
+export class RunQueue {
+  readonly concurrency: number;
+  private readonly waiting: { run: RunRecord; job: ChildJob }[] = [];
+  private readonly active = new Map<string, { child: ChildProcess; cancelled: boolean }>();
+  private readonly listeners = new Map<string, Set<(e: RunEvent) => void>>();
+  private readonly store: Store;
+  private readonly start: () => ChildProcess;
+  private closed = false;
+  /** Settles when the store writes of every run finished so far are done (tests, shutdown). */
+  private pendingWrites = new Set<Promise<unknown>>();
+
+  constructor(options: RunQueueOptions) {
+    this.store = options.store;
+    this.concurrency = Math.max(1, options.concurrency ?? availableParallelism() - 1);
+    this.start = options.start ?? startChild;
+  }
+
+  /** Queues a run (already added to the store as "queued"). */
+  submit(run: RunRecord, job: ChildJob): void {
+    this.waiting.push({ run, job });
+    this.pump();
+  }
+
+  /** Follows a run's events; returns the function that stops following. */
+  subscribe(id: string, listener: (e: RunEvent) => void): () => void {
+    let set = this.listeners.get(id);
+    if (!set) this.listeners.set(id, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (!set.size) this.listeners.delete(id);
+    };
+  }
+
+  /** Cancels a queued or running run; false when it is neither (finished or unknown to this queue). */
+  async cancel(id: string): Promise<boolean> {
+    const i = this.waiting.findIndex((w) => w.run.id === id);
+    if (i >= 0) {
+      this.waiting.splice(i, 1);
+      await this.finish(id, { status: "cancelled", message: "cancelled", error: null, summary: null });
+      return true;
+    }
+    const a = this.active.get(id);
+    if (!a) return false;
+    a.cancelled = true;
+    a.child.kill("SIGKILL");
+    // The exit handler records the status; wait for it.
+    await new Promise<void>((resolve) => {
+      if (a.child.exitCode !== null || a.child.signalCode !== null) resolve();
+      else a.child.once("exit", () => resolve());
+    });
+    await this.settled();
+    return true;
+  }
+
+  /** Kills every running child and forgets the queue (their runs stay as they are in the store). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.waiting.length = 0;
+    const exits = [...this.active.values()].map(({ child }) => new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      child.once("exit", () => resolve());
+      child.kill("SIGKILL");
+    }));
+    await Promise.all(exits);
+    await this.settled();
+  }
+
+  /** Waits for the store writes in flight. */
+  async settled(): Promise<void> {
+    while (this.pendingWrites.size) await Promise.allSettled([...this.pendingWrites]);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pendingWrites.add(p);
+    void p.finally(() => this.pendingWrites.delete(p)).catch(() => {});
+    return p;
+  }
+
+  private emit(id: string, e: RunEvent): void {
+    for (const l of this.listeners.get(id) ?? []) {
+      try {
+        l(e);
+      } catch {
+        // a listener's failure (a closed connection) does not stop the run
+      }
+    }
+  }
+
+  private async finish(id: string, r: { status: RunStatus; message: string | null; error: string | null; summary: unknown | null }): Promise<void> {
+    const patch: Partial<RunRecord> = { status: r.status, message: r.message, error: r.error, summary: r.summary, finishedAt: new Date().toISOString() };
+    if (r.status === "succeeded") patch.progress = 1;
+    await this.track(this.store.updateRun(id, patch));
+    this.emit(id, { type: "status", status: r.status, summary: r.summary, error: r.error });
+    this.listeners.delete(id);
+  }
+
+  private pump(): void {
+    while (!this.closed && this.active.size < this.concurrency && this.waiting.length) {
+      const { run, job } = this.waiting.shift()!;
+      void this.launch(run, job);
+    }
+  }
+
+  private async launch(run: RunRecord, job: ChildJob): Promise<void> {
+    let child: ChildProcess;
+    try {
+      await mkdir(job.dir, { recursive: true });
+      child = this.start();
+    } catch (e) {
+      await this.finish(run.id, { status: "failed", message: null, error: `the run could not start: ${(e as Error).message}`, summary: null });
+      this.pump();
+      return;
+    }
+    const state = { child, cancelled: false };
+    this.active.set(run.id, state);
+    let outcome: ChildMessage | null = null;
+    void this.track(this.store.updateRun(run.id, { status: "running", startedAt: new Date().toISOString(), progress: 0, message: "starting" }));
+    this.emit(run.id, { type: "progress", progress: 0, message: "starting" });
+    child.on("message", (m: ChildMessage) => {
+      if (m.type === "progress") {
+        const progress = m.fraction ?? null;
+        void this.track(this.store.updateRun(run.id, { progress, message: m.message }));
+        this.emit(run.id, { type: "progress", progress, message: m.message });
+      } else if (m.type === "done" || m.type === "failed") {
+        outcome = m;
+      }
+    });
+    child.on("error", () => {
+      // reported through "exit"
+    });
+    child.once("exit", (code, signal) => {
+      this.active.delete(run.id);
+      const o = outcome as ChildMessage | null;
+      let r: Parameters<RunQueue["finish"]>[1];
+      if (state.cancelled) r = { status: "cancelled", message: "cancelled", error: null, summary: null };
+      else if (o?.type === "done") r = { status: "succeeded", message: "done", error: null, summary: o.summary };
+      else if (o?.type === "failed") r = { status: "failed", message: null, error: o.error, summary: null };
+      else r = { status: "failed", message: null, error: `the run's process stopped unexpectedly (${signal ?? `exit code ${code}`})`, summary: null };
+      void this.track(this.finish(run.id, r)).finally(() => this.pump());
+    });
+    child.send(job);
+  }
+}

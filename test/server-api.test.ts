@@ -1,0 +1,276 @@
+/**
+ * The HTTP API of `segmenta serve`, driven over loopback with fetch: the real server on the
+ * real store, a real child process per run.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type ColumnKind, datasetFromRecords } from "../src/core/dataset.js";
+import { lit, queryRows } from "../src/io/duck.js";
+import { parseModelFile, predictWithModel } from "../src/pipeline/model.js";
+import { buildServer } from "../src/server/app.js";
+import { type HistoryStore, openStore, type RunRecord } from "../src/server/store.js";
+import { createToken } from "../src/server/tokens.js";
+import { csvCells } from "./helpers/cli.js";
+
+/** 90 customers in three groups of spend and visits (deterministic), with a channel and an id that looks like a formula. */
+function customers(): { csv: string; rows: Record<string, unknown>[] } {
+  const rows: Record<string, unknown>[] = [];
+  let s = 7;
+  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const centers = [[20, 2], [120, 10], [400, 30]];
+  for (let i = 0; i < 90; i++) {
+    const [spend, visits] = centers[i % 3];
+    rows.push({ customer_id: i === 4 ? "=HYPERLINK(1)" : `C${String(i).padStart(3, "0")}`, spend: Math.round((spend + spend * 0.1 * rnd()) * 100) / 100, visits: Math.round(visits + visits * 0.1 * rnd()), channel: ["web", "store", "app"][i % 3] });
+  }
+  const csv = "customer_id,spend,visits,channel\n" + rows.map((r) => `${r.customer_id},${r.spend},${r.visits},${r.channel}`).join("\n") + "\n";
+  return { csv, rows };
+}
+
+function parseCsv(text: string): string[][] {
+  return text.trim().split("\n").map(csvCells);
+}
+
+let dir: string;
+let store: HistoryStore;
+let app: FastifyInstance;
+let base: string;
+const tokens: Record<"admin" | "read" | "score", string> = { admin: "", read: "", score: "" };
+const data = customers();
+
+async function api(path: string, init: RequestInit & { token?: string | null; json?: unknown } = {}): Promise<Response> {
+  const headers = new Headers(init.headers);
+  const token = init.token === undefined ? tokens.admin : init.token;
+  if (token) headers.set("authorization", `Bearer ${token}`);
+  let body = init.body;
+  if (init.json !== undefined) {
+    headers.set("content-type", "application/json");
+    body = JSON.stringify(init.json);
+  }
+  return fetch(base + path, { ...init, headers, body });
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "segmenta-serve-"));
+  store = await openStore(dir);
+  for (const scope of ["admin", "read", "score"] as const) {
+    const t = createToken();
+    await store.addToken(`${scope} token`, scope, t.hash);
+    tokens[scope] = t.token;
+  }
+  app = await buildServer({ dataDir: dir, store, uploadLimit: 64 * 1024, concurrency: 1 });
+  base = await app.listen({ port: 0, host: "127.0.0.1" });
+});
+
+afterAll(async () => {
+  await app?.close();
+  await store?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe("segmenta serve: the HTTP API", () => {
+  let datasetId = "";
+  let runId = "";
+
+  it("answers /healthz without a token", async () => {
+    const r = await api("/healthz", { token: null });
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ ok: true, version: expect.any(String) });
+  });
+
+  it("needs a token everywhere else, and a scope that allows the route", async () => {
+    const none = await api("/api/v1/datasets", { token: null });
+    expect(none.status).toBe(401);
+    expect((await none.json()).error.message).toMatch(/Authorization: Bearer/);
+    expect((await api("/api/v1/datasets", { token: "sgm_" + "A".repeat(43) })).status).toBe(401);
+    expect((await api("/api/v1/datasets", { token: "not a token" })).status).toBe(401);
+    const scoreOnly = await api("/api/v1/datasets", { token: tokens.score });
+    expect(scoreOnly.status).toBe(403);
+    expect((await scoreOnly.json()).error.message).toMatch(/"score".*"read"/);
+    expect((await api("/api/v1/datasets", { token: tokens.read })).status).toBe(200);
+    const readUpload = await api("/api/v1/datasets?name=x", { method: "POST", token: tokens.read, body: data.csv, headers: { "content-type": "text/csv" } });
+    expect(readUpload.status).toBe(403);
+  });
+
+  it("uploads a CSV: the dataset with the columns as inspect profiles them", async () => {
+    const r = await api("/api/v1/datasets?name=customers.csv", { method: "POST", body: data.csv, headers: { "content-type": "text/csv" } });
+    expect(r.status).toBe(201);
+    const d = await r.json();
+    expect(d).toMatchObject({ name: "customers.csv", rows: 90 });
+    datasetId = d.id;
+    const cols = d.columns.columns as { name: string; kind: string }[];
+    expect(cols.map((c) => [c.name, c.kind])).toEqual([["customer_id", "id"], ["spend", "numeric"], ["visits", "numeric"], ["channel", "categorical"]]);
+    const list = await (await api("/api/v1/datasets", { token: tokens.read })).json();
+    expect(list.datasets.map((x: { id: string }) => x.id)).toContain(datasetId);
+    const one = await (await api(`/api/v1/datasets/${datasetId}`)).json();
+    expect(one).toMatchObject({ id: datasetId, rows: 90, format: "csv" });
+  });
+
+  it("refuses bad bodies with a 4xx and the error shape", async () => {
+    const huge = await api("/api/v1/datasets?name=big", { method: "POST", body: "a,b\n" + "1,2\n".repeat(40_000), headers: { "content-type": "text/csv" } });
+    expect(huge.status).toBe(413);
+    expect((await huge.json()).error.message).toMatch(/limit of 0\.06 MB/);
+    const badJson = await api("/api/v1/runs", { method: "POST", body: "{\"datasetId\": ", headers: { "content-type": "application/json" } });
+    expect(badJson.status).toBe(400);
+    expect((await badJson.json()).error.message).toMatch(/JSON/);
+    const badConfig = await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { k: "three" } } });
+    expect(badConfig.status).toBe(400);
+    const e = await badConfig.json();
+    expect(e.error.field).toBe("config.k");
+    expect(e.error.message).toMatch(/^config\.k:/);
+    const badAlgo = await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { algorithm: "magic" } } });
+    expect((await badAlgo.json()).error.field).toBe("config.algorithm");
+    expect((await api("/api/v1/runs", { method: "POST", json: { datasetId: "nope", config: {} } })).status).toBe(404);
+    expect((await api("/api/v1/runs/nope")).status).toBe(404);
+    expect((await api("/api/v1/datasets/nope")).status).toBe(404);
+    expect((await api("/api/v1/models/nope")).status).toBe(404);
+    expect((await api("/api/v1/models/nope/score", { method: "POST", json: { rows: [] } })).status).toBe(404);
+    expect((await api("/api/v1/nowhere")).status).toBe(404);
+    const notData = await api("/api/v1/datasets?name=x.csv", { method: "POST", body: "a,b\n", headers: { "content-type": "text/csv" } });
+    expect(notData.status).toBe(400);
+    const m = (await notData.json()).error.message as string;
+    expect(m).toMatch(/x\.csv/);
+    expect(m).not.toContain(dir);
+    const notModel = await api("/api/v1/models?name=m", { method: "POST", json: { hello: 1 } });
+    expect(notModel.status).toBe(400);
+    expect((await notModel.json()).error.message).toMatch(/not a Segmenta model file/);
+  });
+
+  it("runs k-means with k 3 in a child process: events, status, segments, report and model", async () => {
+    const r = await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { k: 3, id: "customer_id", seed: 3 } } });
+    expect(r.status).toBe(202);
+    const started = await r.json();
+    expect(started.status).toBe("queued");
+    runId = started.id;
+    // The events stream ends with the final status.
+    const ev = await api(`/api/v1/runs/${runId}/events`, { token: tokens.read });
+    expect(ev.headers.get("content-type")).toMatch(/text\/event-stream/);
+    const text = await ev.text();
+    const events = text.trim().split("\n\n").map((block) => ({ type: /^event: (\w+)/.exec(block)?.[1], data: JSON.parse(/\ndata: (.*)$/.exec(block)![1]) }));
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    expect(events.at(-1)).toMatchObject({ type: "status", data: { status: "succeeded" } });
+    expect(events.slice(0, -1).every((e) => e.type === "progress")).toBe(true);
+
+    const run = await (await api(`/api/v1/runs/${runId}`, { token: tokens.read })).json();
+    expect(run).toMatchObject({ status: "succeeded", progress: 1 });
+    expect(run.summary.k).toBe(3);
+    expect(run.summary.rows).toBe(90);
+    expect(run.summary.segments.map((s: { size: number }) => s.size).sort()).toEqual([30, 30, 30]);
+    expect(run.summary.silhouette).toBeGreaterThan(0.5);
+
+    // The CSV is the Parquet file the run wrote, formula-like ids neutralised.
+    const csv = await api(`/api/v1/runs/${runId}/segments`, { token: tokens.read });
+    expect(csv.headers.get("content-type")).toMatch(/text\/csv/);
+    const cells = parseCsv(await csv.text());
+    expect(cells[0]).toEqual(["customer_id", "segment", "segment_name"]);
+    const parquet = await queryRows(`SELECT * FROM read_parquet(${lit(join(dir, "runs", runId, "segments.parquet"))})`);
+    expect(cells.length - 1).toBe(90);
+    expect(cells.slice(1).map((c) => [c[0], Number(c[1]), c[2]])).toEqual(parquet.map((p) => [p.customer_id === "=HYPERLINK(1)" ? "'=HYPERLINK(1)" : p.customer_id, p.segment, p.segment_name]));
+    const json = await (await api(`/api/v1/runs/${runId}/segments?format=json`)).json();
+    expect(json).toHaveLength(90);
+    expect(json[4]).toMatchObject({ customer_id: "=HYPERLINK(1)" });
+    const pq = await api(`/api/v1/runs/${runId}/segments`, { headers: { accept: "application/vnd.apache.parquet" } });
+    expect(Buffer.from(await pq.arrayBuffer()).subarray(0, 4).toString()).toBe("PAR1");
+
+    const report = await api(`/api/v1/runs/${runId}/report`);
+    expect(report.headers.get("content-type")).toMatch(/text\/html/);
+    expect(await report.text()).toMatch(/<html/i);
+    const model = await (await api(`/api/v1/runs/${runId}/model`)).json();
+    expect(model.format).toBe("segmenta-model");
+    expect(model.training.k).toBe(3);
+  }, 120_000);
+
+  it("publishes models as versions, one active, and scores rows as predict does", async () => {
+    expect(runId).not.toBe("");
+    const p1 = await api("/api/v1/models", { method: "POST", json: { name: "spend", runId } });
+    expect(p1.status).toBe(201);
+    expect(await p1.json()).toEqual({ name: "spend", version: 1, active: true });
+    const file = await (await api(`/api/v1/runs/${runId}/model`)).json();
+    const p2 = await api("/api/v1/models?name=spend", { method: "POST", json: file });
+    expect(await p2.json()).toEqual({ name: "spend", version: 2, active: true });
+    const meta = await (await api("/api/v1/models/spend", { token: tokens.read })).json();
+    expect(meta).toMatchObject({ name: "spend", version: 2, active: true, runId: null });
+    expect(meta.versions.map((v: { version: number; active: boolean }) => [v.version, v.active])).toEqual([[1, false], [2, true]]);
+    const v1 = await (await api("/api/v1/models/spend/versions/1")).json();
+    expect(v1).toMatchObject({ version: 1, runId, active: false });
+    expect(v1.file.checksum).toBe(file.checksum);
+    expect((await (await api("/api/v1/models")).json()).models).toEqual([{ name: "spend", activeVersion: 2, versions: 2 }]);
+
+    // Score with the score token: the rows of the training file, one with a missing value and an unseen channel.
+    const rows = data.rows.slice(0, 12).map((r) => ({ ...r }));
+    rows[1].visits = null;
+    rows[2].channel = "phone";
+    const r = await api("/api/v1/models/spend/score", { method: "POST", token: tokens.score, json: { rows } });
+    expect(r.status).toBe(200);
+    const scored = await r.json();
+    expect(scored.version).toBe(2);
+    expect(scored.results).toHaveLength(12);
+    const m = parseModelFile(file);
+    const kinds: Record<string, ColumnKind> = { ...Object.fromEntries(m.file.columns.map((c) => [c.name, c.kind])), customer_id: "id" };
+    const p = predictWithModel(m, datasetFromRecords(rows, kinds));
+    expect(scored.results).toEqual(Array.from(p.labels, (l, i) => ({ id: p.ids[i], segment: l, name: p.names[l] })));
+    expect(scored.warnings.join(" ")).toMatch(/phone/);
+    // The unchanged rows get the run's segments.
+    const segs = new Map((await queryRows(`SELECT * FROM read_parquet(${lit(join(dir, "runs", runId, "segments.parquet"))})`)).map((x) => [x.customer_id, x.segment]));
+    for (const [i, res] of (scored.results as { id: string; segment: number }[]).entries()) {
+      expect(res.id).toBe(rows[i].customer_id);
+      if (i !== 1 && i !== 2) expect(res.segment).toBe(segs.get(res.id));
+    }
+    // A given version; missing columns named.
+    const old = await (await api("/api/v1/models/spend/score?version=1", { method: "POST", token: tokens.score, json: { rows: rows.slice(0, 3) } })).json();
+    expect(old.version).toBe(1);
+    expect(old.results).toEqual(scored.results.slice(0, 3));
+    const missing = await api("/api/v1/models/spend/score", { method: "POST", token: tokens.score, json: { rows: [{ customer_id: "X", spend: 3 }] } });
+    expect(missing.status).toBe(400);
+    expect((await missing.json()).error.message).toMatch(/"visits", "channel"|"channel", "visits"/);
+    const notRows = await api("/api/v1/models/spend/score", { method: "POST", token: tokens.score, json: { rows: [1, 2] } });
+    expect(notRows.status).toBe(400);
+    // A score token may not publish.
+    expect((await api("/api/v1/models?name=x", { method: "POST", token: tokens.score, json: file })).status).toBe(403);
+  });
+
+  it("cancels a run, and deletes a dataset", async () => {
+    const a = await (await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { k: 4, seed: 1 } } })).json();
+    const del = await api(`/api/v1/runs/${a.id}`, { method: "DELETE" });
+    expect(del.status).toBe(200);
+    expect((await del.json()).status).toBe("cancelled");
+    expect((await api(`/api/v1/runs/${a.id}/segments`)).status).toBe(409);
+    expect((await api(`/api/v1/runs/${a.id}`, { method: "DELETE" })).status).toBe(409);
+    const ev = await (await api(`/api/v1/runs/${a.id}/events`)).text();
+    expect(ev).toMatch(/"status":"cancelled"/);
+
+    const up = await (await api("/api/v1/datasets?name=temp", { method: "POST", body: data.csv, headers: { "content-type": "text/csv" } })).json();
+    expect((await api(`/api/v1/datasets/${up.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await api(`/api/v1/datasets/${up.id}`)).status).toBe(404);
+    expect((await api(`/api/v1/datasets/${up.id}`, { method: "DELETE" })).status).toBe(404);
+  });
+
+  it("serves the OpenAPI document and a self-contained docs page", async () => {
+    const doc = await (await api("/openapi.json", { token: tokens.read })).json();
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/v1/datasets", "/api/v1/runs/{id}/events", "/api/v1/models/{name}/score"]));
+    expect(doc.components.schemas.SegmentationConfig.properties.k).toBeDefined();
+    const docs = await api("/docs", { token: tokens.read });
+    expect(docs.headers.get("content-security-policy")).toBe("default-src 'none'; style-src 'unsafe-inline'");
+    const html = await docs.text();
+    expect(html).toContain("/api/v1/models/{name}/score");
+    expect(html).not.toMatch(/<script|https?:\/\//);
+  });
+
+  it("fails the runs a stopped server left unfinished when it starts again", async () => {
+    const left: RunRecord = {
+      id: "left-over", datasetId, config: {}, status: "running", progress: 0.3, message: "segmenting", createdAt: new Date().toISOString(),
+      startedAt: new Date().toISOString(), finishedAt: null, summary: null, error: null, dir: join(dir, "runs", "left-over"),
+    };
+    await store.addRun(left);
+    const again = await buildServer({ dataDir: dir, store });
+    try {
+      const r = await store.getRun("left-over");
+      expect(r).toMatchObject({ status: "failed", error: "the server stopped during this run; start it again" });
+    } finally {
+      await again.close();
+    }
+  });
+});
