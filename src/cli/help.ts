@@ -231,3 +231,17 @@ export const demoHelp = `usage: segmenta demo [--out DIR] [--seed N] [--debug]  
 The main job on built-in data: generates a seeded retail transaction log and a customer
 table in DIR (default out/), turns the transactions into RFM features, weighs the evidence
 for the number of segments (charts in DIR), and segments both, with an HTML report each.`;
+
+export const tokenHelp = `usage: segmenta token create --name N --scope score|read|admin [--data DIR] [--json] [--debug]
+       segmenta token list [--data DIR] [--json] [--debug]
+
+Bearer tokens of the HTTP API (segmenta serve). create makes a token and prints it once: only
+its SHA-256 hash is stored, in DIR/segmenta.duckdb (default DIR: segmenta-data), so it cannot
+be shown again. list shows each token's id, name, scope and creation time, never its value.
+  --name N               who or what uses the token (up to 100 characters)
+  --scope S              score: scoring only; read: also reads datasets, runs and models;
+                         admin: everything (uploads, runs, publishing, deleting)
+  --data DIR             the data folder of segmenta serve (created when absent)
+The store is one process's at a time: stop a running segmenta serve on DIR first.
+
+${COMMON_TAIL}`;

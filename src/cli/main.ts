@@ -1,6 +1,6 @@
 import { AbortError, InputError } from "../core/errors.js";
 import { type Io, processIo } from "./common.js";
-import { clusterHelp, demoHelp, inspectHelp, predictHelp, rfmHelp, tuneHelp } from "./help.js";
+import { clusterHelp, demoHelp, inspectHelp, predictHelp, rfmHelp, tokenHelp, tuneHelp } from "./help.js";
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
@@ -12,6 +12,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; help: string }> =
   rfm: { load: async () => (await import("./rfm.js")).rfmCommand, help: rfmHelp },
   demo: { load: async () => (await import("./demo.js")).demoCommand, help: demoHelp },
   tune: { load: async () => (await import("./tune.js")).tuneCommand, help: tuneHelp },
+  token: { load: async () => (await import("./token.js")).tokenCommand, help: tokenHelp },
 };
 
 const USAGE = `usage: segmenta <command> [options]
@@ -23,6 +24,7 @@ commands:
   tune <file> [--k 2..10]    evaluate each k and recommend the number of segments
   predict --model M <file>   score new rows with a saved model
   demo [--out DIR]           generate built-in data and segment it
+  token create|list ...      API tokens of segmenta serve (--name N --scope score|read|admin --data DIR)
 
 segmenta <command> --help shows the options of a command. --json prints one JSON document;
 --debug shows the stack trace of an error.`;
@@ -58,7 +60,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   try {
     // Worker threads (one per core) for the commands that run numeric kernels; reading and
     // RFM run in DuckDB, which has threads of its own.
-    if (!["inspect", "rfm"].includes(command)) (await import("../io/pool.js")).installWorkerPool();
+    if (!["inspect", "rfm", "token"].includes(command)) (await import("../io/pool.js")).installWorkerPool();
     const run = await cmd.load();
     return await run(rest, safeIo);
   } catch (e) {

@@ -1,0 +1,91 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { InputError } from "../core/errors.js";
+import { type Scope, SCOPES, STORE_FILE, openStore } from "../server/store.js";
+import { createToken } from "../server/tokens.js";
+import { type Io, parse, table } from "./common.js";
+
+/** The data folder of `segmenta serve` and `segmenta token` when --data is not given. */
+export const DEFAULT_DATA_DIR = "segmenta-data";
+
+const NOT_STORED = "This token is not stored (only its SHA-256 hash is) and cannot be shown again: copy it now.";
+
+export async function tokenCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse<{ name?: string; scope?: string; data?: string; store?: string }>("token", args, {
+    name: { type: "string" },
+    scope: { type: "string" },
+    data: { type: "string" },
+    store: { type: "string" },
+  });
+  const [action, ...extra] = positionals;
+  if (!action) throw new InputError("give an action: segmenta token create --name N --scope score|read|admin, or segmenta token list");
+  if (extra.length) throw new InputError(`unexpected argument ${extra[0]}; see segmenta token --help`);
+  if (values.store !== undefined) {
+    throw new InputError(`--store ${values.store}: only the embedded store (--data DIR) is available in this version; leave out --store`);
+  }
+  const dataDir = values.data ?? DEFAULT_DATA_DIR;
+  if (dataDir.trim() === "") throw new InputError("--data: give a folder, e.g. --data segmenta-data");
+  if (action === "create") return create(values, dataDir, io);
+  if (action === "list") {
+    if (values.name !== undefined || values.scope !== undefined) throw new InputError("token list takes no --name or --scope; it lists every token");
+    return list(dataDir, values.json === true, io);
+  }
+  throw new InputError(`unknown action "${action}"; the actions are create and list`);
+}
+
+async function create(values: { name?: string; scope?: string; json?: boolean }, dataDir: string, io: Io): Promise<number> {
+  const name = values.name?.trim();
+  if (!name) throw new InputError("give the token a name with --name, e.g. --name crm-scoring (who or what uses it)");
+  if (name.length > 100) throw new InputError(`--name: at most 100 characters, got ${name.length}`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f-\u009f]/.test(name)) throw new InputError("--name: control characters are not allowed in a token's name");
+  const scope = values.scope?.trim().toLowerCase();
+  if (!scope) throw new InputError("give the token's scope with --scope score|read|admin (score: scoring only; read: also reads datasets, runs and models; admin: everything)");
+  if (!SCOPES.includes(scope as Scope)) throw new InputError(`--scope ${values.scope}: give one of ${SCOPES.join(", ")}`);
+  const store = await openStore(dataDir);
+  try {
+    const { token, hash } = createToken();
+    const rec = await store.addToken(name, scope as Scope, hash);
+    if (values.json) {
+      io.out(JSON.stringify({ ...rec, token, note: NOT_STORED }, null, 2));
+    } else {
+      io.out(`token ${rec.name} (scope ${rec.scope}, id ${rec.id}) created in ${join(dataDir, STORE_FILE)}:`);
+      io.out("");
+      io.out(`  ${token}`);
+      io.out("");
+      io.out(NOT_STORED);
+      io.out("Send it as the header: Authorization: Bearer <token>");
+    }
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+async function list(dataDir: string, asJson: boolean, io: Io): Promise<number> {
+  // Listing never creates a store: no folder, no tokens.
+  const exists = existsSync(join(dataDir, STORE_FILE));
+  const tokens = exists ? await withStore(dataDir) : [];
+  if (asJson) {
+    io.out(JSON.stringify({ data: dataDir, tokens }, null, 2));
+    return 0;
+  }
+  if (!tokens.length) {
+    io.out(`no tokens in ${dataDir}${exists ? "" : " (no store there yet)"}; create one with segmenta token create --name N --scope score|read|admin --data ${dataDir}`);
+    return 0;
+  }
+  const rows = [["id", "name", "scope", "created"], ...tokens.map((t) => [t.id, t.name, t.scope, t.createdAt])];
+  for (const line of table(rows)) io.out(line);
+  io.out("");
+  io.out(`${tokens.length} token${tokens.length === 1 ? "" : "s"}; their values are not stored and cannot be shown.`);
+  return 0;
+}
+
+async function withStore(dataDir: string) {
+  const store = await openStore(dataDir);
+  try {
+    return await store.listTokens();
+  } finally {
+    await store.close();
+  }
+}
