@@ -274,3 +274,25 @@ describe("segmenta serve: the HTTP API", () => {
     }
   });
 });
+
+describe("segmenta serve: the command", () => {
+  it("starts on the data folder, answers, and stops", async () => {
+    const { startServer } = await import("../src/cli/serve.js");
+    const folder = await mkdtemp(join(tmpdir(), "segmenta-serve-cli-"));
+    try {
+      const s = await startServer({ port: 0, host: "127.0.0.1", dataDir: join(folder, "data"), uploadLimit: 1024 });
+      try {
+        expect(s.address).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+        expect(await (await fetch(`${s.address}/healthz`)).json()).toMatchObject({ ok: true });
+        expect((await fetch(`${s.address}/api/v1/models`)).status).toBe(401);
+        // A second server on a port in use is refused with the port named.
+        const port = Number(new URL(s.address).port);
+        await expect(startServer({ port, host: "127.0.0.1", dataDir: join(folder, "other"), uploadLimit: 1024 })).rejects.toThrow(/--port \d+: the port is in use/);
+      } finally {
+        await s.close();
+      }
+    } finally {
+      await rm(folder, { recursive: true, force: true });
+    }
+  });
+});

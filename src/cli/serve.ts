@@ -1,0 +1,91 @@
+import { resolve } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { InputError } from "../core/errors.js";
+import { buildServer } from "../server/app.js";
+import { openStore, type Store } from "../server/store.js";
+import { type Io, parse, parseWholeNumber } from "./common.js";
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Largest dataset upload, in bytes. */
+  uploadLimit: number;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  store: Store;
+  address: string;
+  /** Stops taking requests, kills the runs' processes and closes the store. */
+  close(): Promise<void>;
+}
+
+/** Opens the store of the data folder and starts the server on it. */
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const store = await openStore(options.dataDir);
+  let app: FastifyInstance;
+  try {
+    app = await buildServer({ dataDir: options.dataDir, store, uploadLimit: options.uploadLimit });
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  let address: string;
+  try {
+    address = await app.listen({ port: options.port, host: options.host });
+  } catch (e) {
+    await app.close();
+    await store.close();
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new InputError(`--port ${options.port}: the port is in use on ${options.host}; choose another port or stop what uses it`);
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new InputError(`--host ${options.host}: no such address on this machine; give one of its addresses (default 127.0.0.1)`);
+    if (code === "EACCES") throw new InputError(`--port ${options.port}: not allowed for this user (ports below 1024 need privileges); choose a port ≥ 1024`);
+    throw e;
+  }
+  return {
+    app, store, address,
+    close: async () => {
+      await app.close();
+      await store.close();
+    },
+  };
+}
+
+export async function serveCommand(args: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse<{ port?: string; host?: string; data?: string; "upload-limit"?: string }>("serve", args, {
+    port: { type: "string" },
+    host: { type: "string" },
+    data: { type: "string" },
+    "upload-limit": { type: "string" },
+  });
+  if (positionals.length) throw new InputError(`serve takes no file (got ${positionals.join(" ")}); upload data through the API (POST /api/v1/datasets)`);
+  const port = parseWholeNumber("--port", values.port, 0) ?? 8080;
+  if (port > 65535) throw new InputError(`--port ${port}: give a port between 0 and 65535`);
+  const host = values.host ?? "127.0.0.1";
+  if (!host.trim()) throw new InputError("--host is empty; give an address to listen on (default 127.0.0.1)");
+  let uploadMB = 100;
+  if (values["upload-limit"] !== undefined) {
+    uploadMB = Number(values["upload-limit"]);
+    if (!/^\s*\d+(\.\d+)?\s*$/.test(values["upload-limit"]) || !(uploadMB > 0)) throw new InputError(`--upload-limit ${values["upload-limit"]}: give the largest upload in MB, a number > 0`);
+  }
+  const dataDir = resolve(values.data ?? "segmenta-data");
+  const server = await startServer({ port, host, dataDir, uploadLimit: Math.round(uploadMB * 1024 * 1024) });
+  if (values.json) io.out(JSON.stringify({ address: server.address, data: dataDir }));
+  else {
+    io.out(`segmenta serve: listening on ${server.address} (data in ${dataDir})`);
+    io.out(`API documentation: ${server.address}/docs; every route but /healthz needs a token (segmenta token create, with the server stopped)`);
+  }
+  // Runs until SIGINT or SIGTERM.
+  await new Promise<void>((done) => {
+    const stop = () => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      done();
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+  await server.close();
+  return 0;
+}
