@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
+import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBValue } from "@duckdb/node-api";
 import { InputError } from "../core/errors.js";
 
 export type Scope = "score" | "read" | "admin";
@@ -174,6 +174,14 @@ class DuckStore implements HistoryStore {
   private readonly writes = new Mutex();
   private readonly reads = new Mutex();
   private closed = false;
+  /**
+   * Every token by hash, read at open and kept up to date by addToken: every request looks its
+   * token up, and a query per request would cap the server at a few hundred requests a second.
+   * Safe because the DuckDB file is this process's alone (the lock), so no other writer can
+   * add or remove a token behind it. A store shared by several servers must not cache this way.
+   */
+  private readonly prepared = new Map<string, DuckDBPreparedStatement>();
+  private readonly tokens = new Map<string, TokenRecord & { hash: string }>();
 
   constructor(
     private readonly dataDir: string,
@@ -183,6 +191,14 @@ class DuckStore implements HistoryStore {
     /** Reads, on a connection of their own: they see committed data only. */
     private readonly reader: DuckDBConnection,
   ) {}
+
+  /** Reads the tokens into memory (once, at open). */
+  async loadTokens(): Promise<void> {
+    for (const r of await this.query("SELECT * FROM tokens")) {
+      const hash = String(r.hash);
+      this.tokens.set(hash, { id: String(r.id), name: String(r.name), scope: String(r.scope) as Scope, createdAt: String(r.created_at), hash });
+    }
+  }
 
   // ---- paths ----
   private toStored(path: string): string {
@@ -216,9 +232,19 @@ class DuckStore implements HistoryStore {
       }
     });
   }
+  /** Reads, each SQL text prepared once on the read connection. */
   private query(sql: string, values: DuckDBValue[] = []): Promise<Row[]> {
     this.check();
-    return this.reads.run(async () => (await this.reader.runAndReadAll(sql, values)).getRowObjectsJS() as Row[]);
+    return this.reads.run(async () => {
+      let st = this.prepared.get(sql);
+      if (!st) {
+        st = await this.reader.prepare(sql);
+        this.prepared.set(sql, st);
+      }
+      st.clearBindings();
+      if (values.length) st.bind(values);
+      return (await st.runAndReadAll()).getRowObjectsJS() as Row[];
+    });
   }
 
   async close(): Promise<void> {
@@ -229,6 +255,8 @@ class DuckStore implements HistoryStore {
     });
     await this.reads.run(async () => undefined);
     this.closed = true;
+    for (const st of this.prepared.values()) st.destroySync();
+    this.prepared.clear();
     this.reader.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();
@@ -348,13 +376,13 @@ class DuckStore implements HistoryStore {
     if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error("addToken: the hash must be SHA-256 hex (64 lowercase hex digits)");
     const rec: TokenRecord = { id: randomUUID(), name, scope, createdAt: new Date().toISOString() };
     await this.write((con) => con.run("INSERT INTO tokens VALUES (?, ?, ?, ?, ?)", [rec.id, rec.name, rec.scope, hash, rec.createdAt]));
+    this.tokens.set(hash, { ...rec, hash });
     return rec;
   }
   async findToken(hash: string): Promise<(TokenRecord & { hash: string }) | null> {
-    const rows = await this.query("SELECT * FROM tokens WHERE hash = ?", [hash]);
-    if (!rows.length) return null;
-    const r = rows[0];
-    return { id: String(r.id), name: String(r.name), scope: String(r.scope) as Scope, createdAt: String(r.created_at), hash: String(r.hash) };
+    this.check();
+    const t = this.tokens.get(hash);
+    return t ? { ...t } : null;
   }
   async listTokens(): Promise<TokenRecord[]> {
     const rows = await this.query("SELECT id, name, scope, created_at FROM tokens ORDER BY created_at, id");
@@ -437,5 +465,12 @@ export async function openStore(dataDir: string): Promise<HistoryStore> {
     instance.closeSync();
     throw e;
   }
-  return new DuckStore(dir, instance, writer, reader);
+  const store = new DuckStore(dir, instance, writer, reader);
+  try {
+    await store.loadTokens();
+  } catch (e) {
+    await store.close().catch(() => undefined);
+    throw e;
+  }
+  return store;
 }
