@@ -4,10 +4,12 @@
  * publishes), unfinished runs, the assignment history, tokens stored only as hashes and checked
  * by hash, scopes, and a reopened store keeps everything.
  */
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DatasetRecord, type HistoryStore, openStore, type RunRecord, STORE_FILE } from "../src/server/store.js";
 import { createToken, hashToken, scopeAllows, verifyToken } from "../src/server/tokens.js";
@@ -243,6 +245,42 @@ describe("store", () => {
     await withStore(moved, async (s) => {
       expect((await s.getDataset(ds.id))?.file).toBe(join(moved, "datasets", "a", "data.csv"));
       expect((await s.getRun(r.id))?.dir).toBe(join(moved, "runs", r.id));
+    });
+  });
+
+  it("a process killed with SIGKILL loses nothing it committed, and its store opens again", async () => {
+    const dir = freshDir();
+    const storeUrl = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), "..", "src", "server", "store.ts")).href;
+    const script = join(root, `killed-${count}.mts`);
+    writeFileSync(script, `
+      import { openStore } from ${JSON.stringify(storeUrl)};
+      const s = await openStore(${JSON.stringify(dir)});
+      await s.addModelVersion("m", { k: 3 }, "c1", null);
+      const v = await s.addModelVersion("m", { k: 4 }, "c2", "run-9");
+      const rows = Array.from({ length: 5000 }, (_, i) => ({ id: "c" + i, segment: i % 3, name: "S" + (i % 3) }));
+      await s.recordAssignments("m", v.version, rows, "2026-12-02T01:00:00.000Z");
+      await s.addToken("t", "read", "${"a".repeat(64)}");
+      process.stdout.write("committed\\n");
+      setInterval(() => {}, 1000); // stays alive, holding the store open, until killed
+    `);
+    const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: join(dirname(fileURLToPath(import.meta.url)), ".."), stdio: ["ignore", "pipe", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (b: Buffer) => (err += b.toString()));
+    await new Promise<void>((done, fail) => {
+      child.stdout.on("data", (b: Buffer) => {
+        if (b.toString().includes("committed")) done();
+      });
+      child.on("exit", (code) => fail(new Error(`the child ended (${code}) before committing: ${err}`)));
+    });
+    const exited = new Promise((done) => child.on("exit", done));
+    child.kill("SIGKILL");
+    await exited;
+    await withStore(dir, async (s) => {
+      expect((await s.listVersions("m")).map((v) => [v.version, v.active, v.runId])).toEqual([[1, false, null], [2, true, "run-9"]]);
+      const h = await s.assignmentHistory("m");
+      expect(h).toHaveLength(5000);
+      expect(h[4999]).toEqual({ version: 2, id: "c4999", segment: 4999 % 3, name: "S1", publishedAt: "2026-12-02T01:00:00.000Z" });
+      expect(await s.findToken("a".repeat(64))).toMatchObject({ name: "t", scope: "read" });
     });
   });
 
