@@ -71,6 +71,28 @@ describe("store", () => {
     await withStore(dir, async (s) => expect(await s.listDatasets()).toEqual([]));
   });
 
+  it("reads made while the tables were empty do not spoil the reads after writes", async () => {
+    const dir = freshDir();
+    await withStore(dir, async (s) => {
+      const ds = dataset(dir);
+      const r = run(dir, ds.id, { status: "running" });
+      for (let round = 0; round < 2; round++) {
+        expect(await s.listDatasets()).toEqual(round ? [ds] : []);
+        expect(await s.unfinishedRuns()).toEqual(round ? [r] : []);
+        expect(await s.listRuns()).toEqual(round ? [r] : []);
+        expect(await s.getDataset(ds.id)).toEqual(round ? ds : null);
+        expect(await s.getRun(r.id)).toEqual(round ? r : null);
+        if (!round) {
+          await s.addDataset(ds);
+          await s.addRun(r);
+        }
+      }
+      await s.updateRun(r.id, { status: "failed", error: "stopped" });
+      expect(await s.unfinishedRuns()).toEqual([]);
+      expect(await s.getRun(r.id)).toEqual({ ...r, status: "failed", error: "stopped" });
+    });
+  });
+
   it("datasets round-trip, list in creation order and delete", async () => {
     const dir = freshDir();
     await withStore(dir, async (s) => {

@@ -10,7 +10,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { isAbsolute, join, relative, resolve, sep } from "node:path";
-import { DuckDBConnection, DuckDBInstance, type DuckDBPreparedStatement, type DuckDBValue } from "@duckdb/node-api";
+import { DuckDBConnection, DuckDBInstance, type DuckDBValue } from "@duckdb/node-api";
 import { InputError } from "../core/errors.js";
 
 export type Scope = "score" | "read" | "admin";
@@ -180,7 +180,6 @@ class DuckStore implements HistoryStore {
    * Safe because the DuckDB file is this process's alone (the lock), so no other writer can
    * add or remove a token behind it. A store shared by several servers must not cache this way.
    */
-  private readonly prepared = new Map<string, DuckDBPreparedStatement>();
   private readonly tokens = new Map<string, TokenRecord & { hash: string }>();
 
   constructor(
@@ -232,19 +231,13 @@ class DuckStore implements HistoryStore {
       }
     });
   }
-  /** Reads, each SQL text prepared once on the read connection. */
+  /**
+   * Reads. Not through cached prepared statements: DuckDB 1.5's node API returned wrong values
+   * from a statement prepared while its table was empty and run again after inserts.
+   */
   private query(sql: string, values: DuckDBValue[] = []): Promise<Row[]> {
     this.check();
-    return this.reads.run(async () => {
-      let st = this.prepared.get(sql);
-      if (!st) {
-        st = await this.reader.prepare(sql);
-        this.prepared.set(sql, st);
-      }
-      st.clearBindings();
-      if (values.length) st.bind(values);
-      return (await st.runAndReadAll()).getRowObjectsJS() as Row[];
-    });
+    return this.reads.run(async () => (await this.reader.runAndReadAll(sql, values)).getRowObjectsJS() as Row[]);
   }
 
   async close(): Promise<void> {
@@ -255,8 +248,6 @@ class DuckStore implements HistoryStore {
     });
     await this.reads.run(async () => undefined);
     this.closed = true;
-    for (const st of this.prepared.values()) st.destroySync();
-    this.prepared.clear();
     this.reader.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();
