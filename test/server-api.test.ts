@@ -13,7 +13,7 @@ import { parseModelFile, predictWithModel } from "../src/pipeline/model.js";
 import { buildServer } from "../src/server/app.js";
 import { type HistoryStore, openStore, type RunRecord } from "../src/server/store.js";
 import { createToken } from "../src/server/tokens.js";
-import { csvCells } from "./helpers/cli.js";
+import { csvCells, runMain } from "./helpers/cli.js";
 
 /** 90 customers in three groups of spend and visits (deterministic), with a channel and an id that looks like a formula. */
 function customers(): { csv: string; rows: Record<string, unknown>[] } {
@@ -301,5 +301,17 @@ describe("segmenta serve: the command", () => {
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
+  });
+
+  it("refuses bad options with one line naming them", async () => {
+    const port = await runMain(["serve", "--port", "http"]);
+    expect(port.status).toBe(2);
+    expect(port.stderr).toMatch(/^segmenta serve: --port http: give a whole number ≥ 0\n$/);
+    expect((await runMain(["serve", "--port", "70000"])).stderr).toMatch(/--port 70000: give a port between 0 and 65535/);
+    expect((await runMain(["serve", "--upload-limit", "0"])).stderr).toMatch(/--upload-limit 0: give the largest upload in MB/);
+    expect((await runMain(["serve", "data.csv"])).stderr).toMatch(/serve takes no file/);
+    const help = await runMain(["serve", "--help"]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/--upload-limit MB/);
   });
 });

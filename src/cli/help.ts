@@ -245,3 +245,20 @@ be shown again. list shows each token's id, name, scope and creation time, never
 The store is one process's at a time: stop a running segmenta serve on DIR first.
 
 ${COMMON_TAIL}`;
+
+export const serveHelp = `usage: segmenta serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--upload-limit MB] [--json] [--debug]
+
+The HTTP API: upload datasets (profiled as inspect does), run segmentations in the background
+(one process per run, as many at once as the machine has cores less one), follow them as
+server-sent events, fetch their segments, report and model, publish models as versions and
+score customers with them exactly as predict does. Every route but /healthz needs
+Authorization: Bearer <token> (segmenta token create --data DIR, run while the server is
+stopped: the store is one process's at a time). /docs lists the routes, /openapi.json
+describes them. Runs until interrupted (Ctrl-C or SIGTERM).
+  --port N               the port (default 8080; 0: any free port)
+  --host H               the address to listen on (default 127.0.0.1, this machine only)
+  --data DIR             the data folder: DIR/segmenta.duckdb (datasets, runs, models,
+                         tokens), DIR/datasets/, DIR/runs/ (default segmenta-data)
+  --upload-limit MB      the largest dataset upload (default 100)
+
+${COMMON_TAIL}`;

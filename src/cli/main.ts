@@ -1,6 +1,6 @@
 import { AbortError, InputError } from "../core/errors.js";
 import { type Io, processIo } from "./common.js";
-import { clusterHelp, demoHelp, inspectHelp, predictHelp, rfmHelp, tokenHelp, tuneHelp } from "./help.js";
+import { clusterHelp, demoHelp, inspectHelp, predictHelp, rfmHelp, serveHelp, tokenHelp, tuneHelp } from "./help.js";
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
@@ -13,6 +13,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; help: string }> =
   demo: { load: async () => (await import("./demo.js")).demoCommand, help: demoHelp },
   tune: { load: async () => (await import("./tune.js")).tuneCommand, help: tuneHelp },
   token: { load: async () => (await import("./token.js")).tokenCommand, help: tokenHelp },
+  serve: { load: async () => (await import("./serve.js")).serveCommand, help: serveHelp },
 };
 
 const USAGE = `usage: segmenta <command> [options]
@@ -25,6 +26,7 @@ commands:
   predict --model M <file>   score new rows with a saved model
   demo [--out DIR]           generate built-in data and segment it
   token create|list ...      API tokens of segmenta serve (--name N --scope score|read|admin --data DIR)
+  serve [--port 8080]        the HTTP API: datasets, runs, models and scoring (--data DIR)
 
 segmenta <command> --help shows the options of a command. --json prints one JSON document;
 --debug shows the stack trace of an error.`;
