@@ -223,6 +223,14 @@ describe("store", () => {
       // A bad row is refused before anything is written.
       await expect(s.recordAssignments("churn", 3, [{ id: "a", segment: 0, name: "A" }, { id: "b", segment: 0.5, name: "B" }], "2026-12-02T04:00:00.000Z")).rejects.toThrow(/whole number/);
       expect(await s.assignmentHistory("churn")).toHaveLength(2502);
+      // A failure half-way through a publish (here a value that cannot be read) leaves none of it.
+      const poisoned = Array.from({ length: 3000 }, (_, i) => ({ id: `p-${i}`, segment: 1, name: "P" }));
+      poisoned[2000] = { id: { toString: () => { throw new Error("unreadable id"); } } as unknown as string, segment: 1, name: "P" };
+      await expect(s.recordAssignments("churn", 3, poisoned, "2026-12-02T05:00:00.000Z")).rejects.toThrow(/unreadable id/);
+      expect(await s.assignmentHistory("churn")).toHaveLength(2502);
+      // And the store goes on working.
+      expect(await s.recordAssignments("churn", 3, [{ id: "z", segment: 0, name: "Z" }], "2026-12-02T06:00:00.000Z")).toBe(1);
+      expect(await s.assignmentHistory("churn")).toHaveLength(2503);
     });
   });
 
