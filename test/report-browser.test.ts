@@ -100,6 +100,52 @@ describe.skipIf(!hasChromium)("the HTML report in Chromium", () => {
       }
     });
 
+    it("Online Retail, DBSCAN with eps at the knee: the outliers' grey card, the k-distance curve, every chart drawn", async () => {
+      const report = join(dir, "retail-dbscan.html");
+      const r = await run([
+        "cluster", join(DATA, "online_retail.parquet"), "--transactions", "--customer", "CustomerID", "--date", "InvoiceDate",
+        "--quantity", "Quantity", "--price", "UnitPrice", "--invoice", "InvoiceNo", "--algorithm", "dbscan", "--eps", "auto", "--map", "pca", "--report", report,
+      ]);
+      expect(r.code, r.err).toBe(0);
+      const v = await openReport(report);
+      try {
+        expect(v.errors).toEqual([]);
+        expect(v.requests).toEqual([]);
+        expect(v.rendered).toBe(v.charts);
+        const card = v.page.locator("article.segment.outliers#segment--1");
+        expect(await card.count()).toBe(1);
+        expect(await card.locator("h3").innerText()).toMatch(/Outliers: /);
+        // The card is grey: its border is the noise grey, not a segment colour.
+        expect(await card.evaluate((e) => getComputedStyle(e).borderTopStyle)).toBe("dashed");
+        expect(await v.page.locator(".view[aria-label*='nearest neighbour']").count()).toBe(1);
+        expect(await v.page.locator("main").innerText()).toMatch(/counting the outliers as one more group/);
+      } finally {
+        await v.close();
+      }
+    });
+
+    it("Mall, Gaussian mixture with k by BIC: the BIC chart, the certainty of the assignment, ellipses on the PCA map", async () => {
+      const report = join(dir, "mall-gmm.html");
+      const r = await run([
+        "cluster", join(DATA, "Mall_Customers.csv"), "--features", "Annual Income (k$),Spending Score (1-100)", "--algorithm", "gmm", "--k", "auto", "--map", "pca", "--report", report,
+      ]);
+      expect(r.code, r.err).toBe(0);
+      const v = await openReport(report);
+      try {
+        expect(v.errors).toEqual([]);
+        expect(v.requests).toEqual([]);
+        expect(v.rendered).toBe(v.charts);
+        expect(await v.page.locator("section#choice-of-k .view svg").count()).toBe(1);
+        expect(await v.page.locator("section#certainty .view svg").count()).toBe(1);
+        expect(await v.page.locator("section#choice-of-k").innerText()).toMatch(/BIC is lowest for \d+ segments/);
+        // The PCA map draws each segment's ellipses: more closed lines than the legend's symbols, in the segments' colours.
+        const mapPaths = await v.page.locator("[aria-label*='PCA'] svg path[stroke-dasharray]").count();
+        expect(mapPaths).toBeGreaterThan(0);
+      } finally {
+        await v.close();
+      }
+    });
+
     it("Online Retail from the transaction log: RFM names and the RFM grid", async () => {
       const report = join(dir, "retail.html");
       const r = await run([
