@@ -225,7 +225,7 @@ describe("store", () => {
       expect(await s.assignmentHistory("churn")).toHaveLength(2502);
       // A failure half-way through a publish (here a value that cannot be read) leaves none of it.
       const poisoned = Array.from({ length: 3000 }, (_, i) => ({ id: `p-${i}`, segment: 1, name: "P" }));
-      poisoned[2000] = { id: { toString: () => { throw new Error("unreadable id"); } } as unknown as string, segment: 1, name: "P" };
+      poisoned[2900] = { id: { toString: () => { throw new Error("unreadable id"); } } as unknown as string, segment: 1, name: "P" };
       await expect(s.recordAssignments("churn", 3, poisoned, "2026-12-02T05:00:00.000Z")).rejects.toThrow(/unreadable id/);
       expect(await s.assignmentHistory("churn")).toHaveLength(2502);
       // And the store goes on working.

@@ -130,6 +130,9 @@ const SCHEMA = [
     segment_name VARCHAR NOT NULL, published_at VARCHAR NOT NULL)`,
 ];
 
+/** Rows of assignments appended between two flushes. */
+const ASSIGNMENT_BATCH = 2048;
+
 /** One operation at a time, in the order asked. */
 class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
@@ -390,7 +393,11 @@ class DuckStore implements HistoryStore {
       // The appender writes inside the connection's transaction: a failure rolls it all back.
       const app = await con.createAppender("assignments");
       try {
-        for (const r of rows) {
+        for (let i = 0; i < rows.length; i++) {
+          const r = rows[i];
+          // Flushed in batches: memory stays bounded, and the rows are in the transaction (undone
+          // together by the rollback should a later row fail).
+          if (i > 0 && i % ASSIGNMENT_BATCH === 0) app.flushSync();
           app.appendVarchar(model);
           app.appendInteger(version);
           app.appendVarchar(String(r.id));
