@@ -2,7 +2,7 @@
  * The HTTP API of `segmenta serve`, driven over loopback with fetch: the real server on the
  * real store, a real child process per run.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -236,6 +236,33 @@ describe("segmenta serve: the HTTP API", () => {
     expect(notRows.status).toBe(400);
     // A score token may not publish.
     expect((await api("/api/v1/models?name=x", { method: "POST", token: tokens.score, json: file })).status).toBe(403);
+  });
+
+  it("scores concurrent requests as it scores them one by one", async () => {
+    const batches = Array.from({ length: 16 }, (_, b) => data.rows.slice((b * 5) % 80, ((b * 5) % 80) + 5 + (b % 3)));
+    const one: unknown[] = [];
+    for (const rows of batches) one.push((await (await api("/api/v1/models/spend/score", { method: "POST", token: tokens.score, json: { rows } })).json()).results);
+    const all = await Promise.all(batches.map(async (rows) => (await (await api("/api/v1/models/spend/score", { method: "POST", token: tokens.score, json: { rows } })).json()).results));
+    expect(all).toEqual(one);
+    expect((one as unknown[][]).flat()).toHaveLength(batches.reduce((a, b) => a + b.length, 0));
+  });
+
+  it("reads uploads as JSON and Parquet too, and never makes a path of the uploaded name", async () => {
+    const json = await api("/api/v1/datasets?name=" + encodeURIComponent("../../escape.json"), { method: "POST", json: data.rows.slice(0, 30) });
+    expect(json.status).toBe(201);
+    const j = await json.json();
+    expect(j).toMatchObject({ name: "../../escape.json", rows: 30 });
+    const stored = await store.getDataset(j.id);
+    expect(stored!.file).toBe(join(dir, "datasets", j.id, "data.json"));
+    const bytes = await readFile(join(dir, "runs", runId, "segments.parquet"));
+    const pq = await api("/api/v1/datasets?name=segments", { method: "POST", body: bytes, headers: { "content-type": "application/octet-stream" } });
+    expect(pq.status).toBe(201);
+    const p = await pq.json();
+    expect(p.rows).toBe(90);
+    expect((await store.getDataset(p.id))!.format).toBe("parquet");
+    const wrongFormat = await api("/api/v1/datasets?format=pdf", { method: "POST", body: "x", headers: { "content-type": "text/csv" } });
+    expect(wrongFormat.status).toBe(400);
+    expect((await wrongFormat.json()).error.field).toBe("format");
   });
 
   it("cancels a run, and deletes a dataset", async () => {

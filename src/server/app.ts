@@ -18,7 +18,7 @@ import { copyQueryTo } from "../io/write.js";
 import { parseConfig } from "../pipeline/config.js";
 import { type LoadedModelFile, modelChecksum, parseModelFile, predictWithModel } from "../pipeline/model.js";
 import { openApiDocument, docsHtml } from "./openapi.js";
-import { FINISHED, type RunEvent, RunQueue } from "./runner.js";
+import { FINISHED, type RunEvent, RunQueue, STOPPED } from "./runner.js";
 import type { DatasetRecord, ModelVersion, RunRecord, Scope, Store } from "./store.js";
 import { scopeAllows, verifyToken } from "./tokens.js";
 
@@ -45,7 +45,6 @@ export class HttpError extends Error {
 }
 
 const MB = 1024 * 1024;
-const RESTART_MESSAGE = "the server stopped during this run; start it again";
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 const FORMATS: readonly FileFormat[] = ["csv", "parquet", "json", "xlsx"];
 
@@ -117,7 +116,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   // Runs left queued or running by a server that stopped are failed (resuming them is a later step).
   for (const r of await store.unfinishedRuns()) {
-    await store.updateRun(r.id, { status: "failed", error: RESTART_MESSAGE, message: RESTART_MESSAGE, finishedAt: new Date().toISOString() });
+    await store.updateRun(r.id, { status: "failed", error: STOPPED, message: STOPPED, finishedAt: new Date().toISOString() });
   }
 
   const app = Fastify({ logger: options.logger ?? false, bodyLimit, ajv: { customOptions: { coerceTypes: false } } });

@@ -29,6 +29,9 @@ export type RunEvent =
 
 export const FINISHED: readonly RunStatus[] = ["succeeded", "failed", "cancelled"];
 
+/** The error of a run that the server's shutdown (or a crash, found at the next start) interrupted. */
+export const STOPPED = "the server stopped during this run; start it again";
+
 /**
  * Starts the child process of one run on run-child.js beside this file. When this file runs
  * as TypeScript source (tests, tsx), the child is started on run-child.ts with tsx's loader.
@@ -62,7 +65,8 @@ export interface RunQueueOptions {
 export class RunQueue {
   readonly concurrency: number;
   private readonly waiting: { run: RunRecord; job: ChildJob }[] = [];
-  private readonly active = new Map<string, { child: ChildProcess; cancelled: boolean }>();
+  /** The runs given a slot: their child once started (null while it starts). */
+  private readonly active = new Map<string, { child: ChildProcess | null; cancelled: boolean }>();
   private readonly listeners = new Map<string, Set<(e: RunEvent) => void>>();
   private readonly store: Store;
   private readonly start: () => ChildProcess;
@@ -104,22 +108,38 @@ export class RunQueue {
     const a = this.active.get(id);
     if (!a) return false;
     a.cancelled = true;
-    a.child.kill("SIGKILL");
-    // The exit handler records the status; wait for it.
-    await new Promise<void>((resolve) => {
-      if (a.child.exitCode !== null || a.child.signalCode !== null) resolve();
-      else a.child.once("exit", () => resolve());
-    });
+    // A child still starting is killed as soon as it exists (see launch).
+    const child = a.child;
+    if (child) {
+      child.kill("SIGKILL");
+      // The exit handler records the status; wait for it.
+      await new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) resolve();
+        else child.once("exit", () => resolve());
+      });
+    } else {
+      await new Promise<void>((resolve) => {
+        const stop = this.subscribe(id, (e) => {
+          if (e.type === "status") {
+            stop();
+            resolve();
+          }
+        });
+      });
+    }
     await this.settled();
     return true;
   }
 
-  /** Kills every running child and forgets the queue (their runs stay as they are in the store). */
+  /**
+   * Kills every running child (their runs fail with STOPPED) and forgets the queue (queued runs
+   * stay "queued" in the store, for the next start to find).
+   */
   async close(): Promise<void> {
     this.closed = true;
     this.waiting.length = 0;
     const exits = [...this.active.values()].map(({ child }) => new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once("exit", () => resolve());
       child.kill("SIGKILL");
     }));
@@ -159,22 +179,29 @@ export class RunQueue {
   private pump(): void {
     while (!this.closed && this.active.size < this.concurrency && this.waiting.length) {
       const { run, job } = this.waiting.shift()!;
-      void this.launch(run, job);
+      // The slot is taken now: launch starts the child asynchronously.
+      const state = { child: null, cancelled: false };
+      this.active.set(run.id, state);
+      void this.launch(run, job, state);
     }
   }
 
-  private async launch(run: RunRecord, job: ChildJob): Promise<void> {
+  private async launch(run: RunRecord, job: ChildJob, state: { child: ChildProcess | null; cancelled: boolean }): Promise<void> {
     let child: ChildProcess;
     try {
       await mkdir(job.dir, { recursive: true });
+      if (state.cancelled || this.closed) throw new Error("cancelled");
       child = this.start();
     } catch (e) {
-      await this.finish(run.id, { status: "failed", message: null, error: `the run could not start: ${(e as Error).message}`, summary: null });
+      this.active.delete(run.id);
+      await this.finish(run.id, state.cancelled
+        ? { status: "cancelled", message: "cancelled", error: null, summary: null }
+        : this.closed ? { status: "failed", message: STOPPED, error: STOPPED, summary: null }
+        : { status: "failed", message: null, error: `the run could not start: ${(e as Error).message}`, summary: null });
       this.pump();
       return;
     }
-    const state = { child, cancelled: false };
-    this.active.set(run.id, state);
+    state.child = child;
     let outcome: ChildMessage | null = null;
     void this.track(this.store.updateRun(run.id, { status: "running", startedAt: new Date().toISOString(), progress: 0, message: "starting" }));
     this.emit(run.id, { type: "progress", progress: 0, message: "starting" });
@@ -195,6 +222,7 @@ export class RunQueue {
       const o = outcome as ChildMessage | null;
       let r: Parameters<RunQueue["finish"]>[1];
       if (state.cancelled) r = { status: "cancelled", message: "cancelled", error: null, summary: null };
+      else if (this.closed && o?.type !== "done") r = { status: "failed", message: STOPPED, error: STOPPED, summary: null };
       else if (o?.type === "done") r = { status: "succeeded", message: "done", error: null, summary: o.summary };
       else if (o?.type === "failed") r = { status: "failed", message: null, error: o.error, summary: null };
       else r = { status: "failed", message: null, error: `the run's process stopped unexpectedly (${signal ?? `exit code ${code}`})`, summary: null };
