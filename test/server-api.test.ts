@@ -6,6 +6,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import { fileURLToPath } from "node:url";
+import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ColumnKind, datasetFromRecords } from "../src/core/dataset.js";
 import { lit, queryRows } from "../src/io/duck.js";
@@ -13,7 +15,7 @@ import { parseModelFile, predictWithModel } from "../src/pipeline/model.js";
 import { buildServer } from "../src/server/app.js";
 import { type HistoryStore, openStore, type RunRecord } from "../src/server/store.js";
 import { createToken } from "../src/server/tokens.js";
-import { csvCells, runMain } from "./helpers/cli.js";
+import { csvCells, lines, runMain } from "./helpers/cli.js";
 
 /** 90 customers in three groups of spend and visits (deterministic), with a channel and an id that looks like a formula. */
 function customers(): { csv: string; rows: Record<string, unknown>[] } {
@@ -264,6 +266,52 @@ describe("segmenta serve: the HTTP API", () => {
     expect(wrongFormat.status).toBe(400);
     expect((await wrongFormat.json()).error.field).toBe("format");
   });
+
+  // Real tables: the API scores every row as segmenta predict scores the file, with the values
+  // sent as a JSON client sends them (numbers as numbers, the rest as text, blanks kept) and
+  // with every value sent as text (cells as they are in the file).
+  const shared = (name: string) => fileURLToPath(new URL(`../../shared/data/${name}`, import.meta.url));
+  const real: [string, string, string[]][] = [
+    ["WA_Fn-UseC_-Telco-Customer-Churn.csv", "telco", ["--k", "4", "--profile", "Churn", "--seed", "1"]],
+    ["Mall_Customers.csv", "mall", ["--k", "5", "--seed", "2"]],
+    ["WA_Fn-UseC_-Telco-Customer-Churn.csv", "telco-gmm", ["--algorithm", "gmm", "--k", "3", "--features", "tenure,MonthlyCharges,TotalCharges,Contract", "--seed", "1"]],
+    ["Mall_Customers.csv", "mall-dbscan", ["--algorithm", "dbscan", "--features", "Annual Income (k$),Spending Score (1-100)"]],
+  ];
+  for (const [file, name, args] of real) {
+    const path = shared(file);
+    it.skipIf(!existsSync(path))(`scores every row of ${file} as segmenta predict does (${args.join(" ")})`, async () => {
+      const work = await mkdtemp(join(tmpdir(), "segmenta-serve-real-"));
+      try {
+        const fit = await runMain(["cluster", path, ...args, "--model", join(work, "model.json"), "--out", join(work, "fit.csv")]);
+        expect(fit.status, fit.stderr).toBe(0);
+        const predicted = await runMain(["predict", "--model", join(work, "model.json"), path, "--out", join(work, "predicted.csv")]);
+        expect(predicted.status, predicted.stderr).toBe(0);
+        const model = JSON.parse(await readFile(join(work, "model.json"), "utf8"));
+        expect((await api(`/api/v1/models?name=${name}`, { method: "POST", json: model })).status).toBe(201);
+        const [head, ...body] = lines(await readFile(path, "utf8")).map(csvCells);
+        const asText = body.map((cells) => Object.fromEntries(head.map((h, i) => [h, cells[i]])));
+        const typed = body.map((cells) => Object.fromEntries(head.map((h, i) => [h, /^-?\d+(\.\d+)?$/.test(cells[i]) && !/^0\d/.test(cells[i]) ? Number(cells[i]) : cells[i]])));
+        const [outHead, ...out] = lines(await readFile(join(work, "predicted.csv"), "utf8")).map(csvCells);
+        const col = (n: string) => outHead.indexOf(n);
+        const expected = out.map((c) => ({
+          id: c[0], segment: Number(c[col("segment")]), name: c[col("segment_name")],
+          ...(col("probability") >= 0 ? { probability: Number(c[col("probability")]) } : {}),
+          ...(col("outlier") >= 0 ? { outlier: c[col("outlier")] === "1" } : {}),
+        }));
+        for (const rows of [typed, asText]) {
+          const r = await api(`/api/v1/models/${name}/score`, { method: "POST", token: tokens.score, json: { rows } });
+          expect(r.status).toBe(200);
+          const got = (await r.json()).results as { probability?: number }[];
+          expect(got).toHaveLength(expected.length);
+          // The CSV writes probabilities with DuckDB's shortest round-trip text: compare numbers.
+          expect(got.map((g) => ({ ...g, ...(g.probability !== undefined ? { probability: Number(g.probability.toPrecision(12)) } : {}) })))
+            .toEqual(expected.map((e) => ({ ...e, ...(e.probability !== undefined ? { probability: Number(e.probability.toPrecision(12)) } : {}) })));
+        }
+      } finally {
+        await rm(work, { recursive: true, force: true });
+      }
+    }, 120_000);
+  }
 
   it("cancels a run, and deletes a dataset", async () => {
     const a = await (await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { k: 4, seed: 1 } } })).json();

@@ -10,7 +10,7 @@ import { createRequire } from "node:module";
 import { join } from "node:path";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import { InputError } from "../core/errors.js";
-import { type ColumnKind, datasetFromRecords } from "../core/dataset.js";
+import type { ColumnKind } from "../core/dataset.js";
 import { lit } from "../io/duck.js";
 import { detectFormat, dropTable, type FileFormat, loadTable } from "../io/read.js";
 import { type ColumnProfile, profileTable } from "../io/schema.js";
@@ -18,6 +18,7 @@ import { copyQueryTo } from "../io/write.js";
 import { parseConfig } from "../pipeline/config.js";
 import { type LoadedModelFile, modelChecksum, parseModelFile, predictWithModel } from "../pipeline/model.js";
 import { openApiDocument, docsHtml } from "./openapi.js";
+import { datasetFromJsonRecords } from "./records.js";
 import { FINISHED, type RunEvent, RunQueue, STOPPED } from "./runner.js";
 import type { DatasetRecord, ModelVersion, RunRecord, Scope, Store } from "./store.js";
 import { scopeAllows, verifyToken } from "./tokens.js";
@@ -398,7 +399,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const kinds: Record<string, ColumnKind> = Object.fromEntries(m.file.columns.map((c) => [c.name, c.kind]));
     const idColumn = m.file.idColumn;
     if (idColumn && !(idColumn in kinds) && records.some((r) => idColumn in r)) kinds[idColumn] = "id";
-    const data = datasetFromRecords(records, kinds, "rows");
+    const data = datasetFromJsonRecords(records, kinds, "rows");
     const p = predictWithModel(m, data);
     const density = p.noiseName !== null;
     const results = Array.from(p.labels, (l, i) => ({
