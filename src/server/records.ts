@@ -10,7 +10,7 @@
  *   TIMESTAMP: the time as written, a UTC offset ignored) or of YYYYMMDD; a number is taken as
  *   such milliseconds;
  * - categorical: the trimmed text (numbers and true/false as JSON writes them);
- * - id: the value's text as it is (not trimmed).
+ * - id: the value's text as it is (not trimmed; an empty text is missing, as an empty CSV cell is).
  */
 import type { Column, ColumnKind, Dataset } from "../core/dataset.js";
 
@@ -73,7 +73,7 @@ export function datasetFromJsonRecords(records: Record<string, unknown>[], kinds
       const values = new Array<string | null>(n);
       for (let i = 0; i < n; i++) {
         const v = records[i][name];
-        values[i] = kind === "id" ? (v === null || v === undefined ? null : typeof v === "string" ? v : String(v)) : text(v);
+        values[i] = kind === "id" ? (v === null || v === undefined || v === "" ? null : typeof v === "string" ? v : String(v)) : text(v);
       }
       return { name, kind, values };
     }
