@@ -234,6 +234,12 @@ describe("segmenta serve: the HTTP API", () => {
     const missing = await api("/api/v1/models/spend/score", { method: "POST", token: tokens.score, json: { rows: [{ customer_id: "X", spend: 3 }] } });
     expect(missing.status).toBe(400);
     expect((await missing.json()).error.message).toMatch(/"visits", "channel"|"channel", "visits"/);
+    const csvMissing = await api("/api/v1/models/spend/score", { method: "POST", token: tokens.score, body: "customer_id,spend\nX,3\n", headers: { "content-type": "text/csv" } });
+    expect(csvMissing.status).toBe(400);
+    expect((await csvMissing.json()).error.message).toMatch(/"visits", "channel"/);
+    const badLine = await api("/api/v1/models/spend/score", { method: "POST", token: tokens.score, body: '{"spend": 1}\n{oops', headers: { "content-type": "application/x-ndjson" } });
+    expect(badLine.status).toBe(400);
+    expect((await badLine.json()).error.message).toMatch(/line 2 of the NDJSON body/);
     const notRows = await api("/api/v1/models/spend/score", { method: "POST", token: tokens.score, json: { rows: [1, 2] } });
     expect(notRows.status).toBe(400);
     // A score token may not publish.
@@ -279,7 +285,7 @@ describe("segmenta serve: the HTTP API", () => {
   ];
   for (const [file, name, args] of real) {
     const path = shared(file);
-    it.skipIf(!existsSync(path))(`scores every row of ${file} as segmenta predict does (${args.join(" ")})`, async () => {
+    it.skipIf(!existsSync(path))(`scores every row of ${file} as segmenta predict does (${args.join(" ")}), from JSON, NDJSON and CSV bodies`, async () => {
       const work = await mkdtemp(join(tmpdir(), "segmenta-serve-real-"));
       try {
         const fit = await runMain(["cluster", path, ...args, "--model", join(work, "model.json"), "--out", join(work, "fit.csv")]);
@@ -298,8 +304,15 @@ describe("segmenta serve: the HTTP API", () => {
           ...(col("probability") >= 0 ? { probability: Number(c[col("probability")]) } : {}),
           ...(col("outlier") >= 0 ? { outlier: c[col("outlier")] === "1" } : {}),
         }));
-        for (const rows of [typed, asText]) {
-          const r = await api(`/api/v1/models/${name}/score`, { method: "POST", token: tokens.score, json: { rows } });
+        const csvText = await readFile(path, "utf8");
+        const bodies: RequestInit[] = [
+          { body: JSON.stringify({ rows: typed }), headers: { "content-type": "application/json" } },
+          { body: JSON.stringify({ rows: asText }), headers: { "content-type": "application/json" } },
+          { body: typed.map((r) => JSON.stringify(r)).join("\n"), headers: { "content-type": "application/x-ndjson" } },
+          { body: csvText, headers: { "content-type": "text/csv" } },
+        ];
+        for (const init of bodies) {
+          const r = await api(`/api/v1/models/${name}/score`, { method: "POST", token: tokens.score, ...init });
           expect(r.status).toBe(200);
           const got = (await r.json()).results as { probability?: number }[];
           expect(got).toHaveLength(expected.length);

@@ -5,12 +5,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import { InputError } from "../core/errors.js";
-import type { ColumnKind } from "../core/dataset.js";
+import type { ColumnKind, Dataset } from "../core/dataset.js";
+import { readColumns } from "../io/extract.js";
 import { lit } from "../io/duck.js";
 import { detectFormat, dropTable, type FileFormat, loadTable } from "../io/read.js";
 import { type ColumnProfile, profileTable } from "../io/schema.js";
@@ -180,6 +182,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'")
       .send(docsHtml(openApiDocument(SERVER_VERSION)));
   });
+
+  // Scoring also takes CSV and NDJSON bodies.
+  app.addContentTypeParser(["text/csv", "application/x-ndjson", "application/ndjson"], { parseAs: "string" }, (_req, body, done) => done(null, body));
 
   // ---- datasets -------------------------------------------------------------------------
   await app.register(async (upload) => {
@@ -376,30 +381,82 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return { version: v.version, model };
   }
 
-  app.post<{ Params: { name: string }; Querystring: { version?: string }; Body: unknown }>("/api/v1/models/:name/score", { config: { scope: "score" } }, async (request) => {
-    const body = request.body;
-    if (!isObject(body) || !Array.isArray(body.rows)) throw new HttpError(400, "the body must be { rows: [ { column: value, … }, … ] }", "rows");
-    const rows = body.rows as unknown[];
+  /** The rows of a CSV body, read as segmenta predict reads a file (through DuckDB, each column as the model read it). */
+  async function csvRows(text: string, m: LoadedModelFile, model: string): Promise<Dataset> {
+    const tmp = await mkdtemp(join(tmpdir(), "segmenta-score-"));
+    const file = join(tmp, "rows.csv");
+    try {
+      await writeFile(file, text);
+      const t = await loadTable(file, { format: "csv", text: m.file.idColumn ? [m.file.idColumn] : [] });
+      try {
+        const names = t.columns.map((c) => c.name);
+        const needed = m.file.columns.map((c) => c.name);
+        missingColumns(needed.filter((n) => !names.includes(n)), model);
+        const profile = await profileTable(t, Object.fromEntries(m.file.columns.map((c) => [c.name, c.kind])));
+        const idColumn = m.file.idColumn && names.includes(m.file.idColumn) ? [m.file.idColumn] : [];
+        const numeric = m.file.columns.filter((c) => c.kind === "numeric").map((c) => c.name);
+        return await readColumns(t, profile, [...new Set([...needed, ...idColumn])], numeric);
+      } finally {
+        await dropTable(t);
+      }
+    } catch (e) {
+      if (e instanceof InputError) throw new HttpError(400, e.message.split(file).join("the CSV body"));
+      throw e;
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  function missingColumns(missing: string[], model: string): void {
+    if (!missing.length) return;
+    throw new HttpError(400, `the rows lack ${missing.length === 1 ? "the column" : "the columns"} ${missing.map((n) => `"${n}"`).join(", ")} that model ${model} needs; add ${missing.length === 1 ? "it" : "them"} (values may be empty)`, "rows");
+  }
+
+  /** The records of a JSON body { rows: [...] } or of an NDJSON body (one object per line). */
+  function jsonRows(body: unknown, ndjson: boolean): Record<string, unknown>[] {
+    let rows: unknown[];
+    if (ndjson) {
+      rows = [];
+      for (const [i, line] of String(body).split(/\r?\n/).entries()) {
+        if (!line.trim()) continue;
+        try {
+          rows.push(JSON.parse(line));
+        } catch (e) {
+          throw new HttpError(400, `line ${i + 1} of the NDJSON body is not valid JSON (${(e as Error).message})`, "rows");
+        }
+      }
+    } else {
+      if (!isObject(body) || !Array.isArray(body.rows)) throw new HttpError(400, "the body must be { rows: [ { column: value, … }, … ] } (or CSV, or NDJSON with one object per line)", "rows");
+      rows = body.rows;
+    }
     rows.forEach((r, i) => {
       if (!isObject(r)) throw new HttpError(400, `rows[${i}] is not an object of column values`, `rows.${i}`);
     });
+    return rows as Record<string, unknown>[];
+  }
+
+  app.post<{ Params: { name: string }; Querystring: { version?: string }; Body: unknown }>("/api/v1/models/:name/score", { config: { scope: "score" } }, async (request) => {
+    const contentType = (request.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
+    const csv = contentType === "text/csv";
+    const records = csv ? null : jsonRows(request.body, contentType === "application/x-ndjson" || contentType === "application/ndjson");
     let version: number | undefined;
     if (request.query.version !== undefined) {
       version = Number(request.query.version);
       if (!Number.isInteger(version) || version < 1) throw new HttpError(400, `version "${request.query.version}" is not a whole number ≥ 1`, "version");
     }
     const { version: used, model: m } = await loadModel(request.params.name, version);
-    const records = rows as Record<string, unknown>[];
-    const needed = m.file.columns.map((c) => c.name);
-    // A column absent from every row is missing; absent from some rows, it is a missing value there.
-    const missing = records.length ? needed.filter((n) => !records.some((r) => n in r)) : [];
-    if (missing.length) {
-      throw new HttpError(400, `the rows lack ${missing.length === 1 ? "the column" : "the columns"} ${missing.map((n) => `"${n}"`).join(", ")} that model ${request.params.name} needs; add ${missing.length === 1 ? "it" : "them"} (values may be null)`, "rows");
+    let data: Dataset;
+    if (records) {
+      const needed = m.file.columns.map((c) => c.name);
+      // A column absent from every row is missing; absent from some rows, it is a missing value there.
+      missingColumns(records.length ? needed.filter((n) => !records.some((r) => n in r)) : [], request.params.name);
+      const kinds: Record<string, ColumnKind> = Object.fromEntries(m.file.columns.map((c) => [c.name, c.kind]));
+      const idColumn = m.file.idColumn;
+      if (idColumn && !(idColumn in kinds) && records.some((r) => idColumn in r)) kinds[idColumn] = "id";
+      data = datasetFromJsonRecords(records, kinds, "rows");
+    } else {
+      data = await csvRows(String(request.body ?? ""), m, request.params.name);
     }
-    const kinds: Record<string, ColumnKind> = Object.fromEntries(m.file.columns.map((c) => [c.name, c.kind]));
-    const idColumn = m.file.idColumn;
-    if (idColumn && !(idColumn in kinds) && records.some((r) => idColumn in r)) kinds[idColumn] = "id";
-    const data = datasetFromJsonRecords(records, kinds, "rows");
     const p = predictWithModel(m, data);
     const density = p.noiseName !== null;
     const results = Array.from(p.labels, (l, i) => ({

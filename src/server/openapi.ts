@@ -56,7 +56,11 @@ const ROUTES: Record<string, Record<string, Op>> = {
     post: {
       summary: "Score rows with the active version (or ?version=), exactly as segmenta predict does: one { id, segment, name, probability?, outlier? } per row, in order",
       scope: "score", query: ["version"],
-      body: { "application/json": { schema: { type: "object", required: ["rows"], properties: { rows: { type: "array", items: { type: "object" } } } } } },
+      body: {
+        "application/json": { schema: { type: "object", required: ["rows"], properties: { rows: { type: "array", items: { type: "object" } } } } },
+        "application/x-ndjson": { schema: { type: "string", description: "one JSON object of column values per line" } },
+        "text/csv": { schema: { type: "string", description: "a header and one line per row, read as segmenta predict reads a file" } },
+      },
       responses: { 200: "{ model, version, results: [...], warnings }", 400: "the rows lack columns the model needs", 404: "unknown model" },
     },
   },
