@@ -33,7 +33,7 @@ export interface ServerOptions {
   store: Store;
   /** Largest JSON body, in bytes (default 10 MB). */
   bodyLimit?: number;
-  /** Largest dataset upload, in bytes (default 100 MB). */
+  /** Largest dataset upload and scoring request, in bytes (default 100 MB). */
   uploadLimit?: number;
   logger?: boolean;
   /** Runs at once (default: one core fewer than the machine has, at least one). */
@@ -147,7 +147,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }
     if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
       const limit = request.routeOptions.bodyLimit ?? bodyLimit;
-      return reply.code(413).send({ error: { message: `the body is larger than the limit of ${fmtMB(limit)}${request.routeOptions.url === "/api/v1/datasets" ? " (segmenta serve --upload-limit MB raises it)" : ""}` } });
+      const upload = request.routeOptions.url === "/api/v1/datasets" || request.routeOptions.url === "/api/v1/models/:name/score";
+      return reply.code(413).send({ error: { message: `the body is larger than the limit of ${fmtMB(limit)}${upload ? " (segmenta serve --upload-limit MB raises it)" : ""}` } });
     }
     if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {
       const message = error instanceof SyntaxError || fe.code === "FST_ERR_CTP_INVALID_JSON_BODY" ? `the body is not valid JSON (${error.message})` : error.message;
@@ -435,7 +436,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return rows as Record<string, unknown>[];
   }
 
-  app.post<{ Params: { name: string }; Querystring: { version?: string }; Body: unknown }>("/api/v1/models/:name/score", { config: { scope: "score" } }, async (request) => {
+  app.post<{ Params: { name: string }; Querystring: { version?: string }; Body: unknown }>("/api/v1/models/:name/score", { config: { scope: "score" }, bodyLimit: uploadLimit }, async (request) => {
     const contentType = (request.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
     const csv = contentType === "text/csv";
     const records = csv ? null : jsonRows(request.body, contentType === "application/x-ndjson" || contentType === "application/ndjson");

@@ -19,7 +19,7 @@ function send(m: ChildMessage): Promise<void> {
 }
 
 /** What GET /api/v1/runs/:id shows of a finished run. */
-export function runSummary(result: SegmentationResult): unknown {
+export function runSummary(result: SegmentationResult, warnings: string[] = []): unknown {
   return {
     rows: result.labels.length,
     k: result.k,
@@ -27,7 +27,8 @@ export function runSummary(result: SegmentationResult): unknown {
     algorithm: result.config.algorithm,
     segments: result.segments.map((s) => ({ segment: s.segment, name: s.name, size: s.size, share: s.share })),
     ...(result.noise ? { outliers: { name: result.noise.name, size: result.noise.size } } : {}),
-    warnings: result.warnings,
+    // What the CLI prints as warnings (columns that look like outcomes or codes, …) and the run's own.
+    warnings: [...new Set([...warnings.map((w) => w.replace(/^warning: /, "")), ...result.warnings])],
   };
 }
 
@@ -43,7 +44,7 @@ async function runJob(job: ChildJob): Promise<void> {
       { out: () => {}, err: (s) => warnings.push(s), tty: false },
     );
     await send({ type: "progress", message: "written", fraction: 1 });
-    await send({ type: "done", summary: runSummary(run.result) });
+    await send({ type: "done", summary: runSummary(run.result, warnings) });
   } catch (e) {
     // Messages name the file by its stored path: show the dataset's name instead.
     const message = e instanceof Error ? e.message.split(job.file).join(job.name) : String(e);
