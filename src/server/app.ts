@@ -33,7 +33,7 @@ export interface ServerOptions {
   store: Store;
   /** Largest JSON body, in bytes (default 10 MB). */
   bodyLimit?: number;
-  /** Largest dataset upload and scoring request, in bytes (default 100 MB). */
+  /** Largest dataset upload, in bytes (default 100 MB); scoring requests may be as large (or bodyLimit, if larger). */
   uploadLimit?: number;
   logger?: boolean;
   /** Runs at once (default: one core fewer than the machine has, at least one). */
@@ -436,7 +436,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return rows as Record<string, unknown>[];
   }
 
-  app.post<{ Params: { name: string }; Querystring: { version?: string }; Body: unknown }>("/api/v1/models/:name/score", { config: { scope: "score" }, bodyLimit: uploadLimit }, async (request) => {
+  app.post<{ Params: { name: string }; Querystring: { version?: string }; Body: unknown }>("/api/v1/models/:name/score", { config: { scope: "score" }, bodyLimit: Math.max(bodyLimit, uploadLimit) }, async (request) => {
     const contentType = (request.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
     const csv = contentType === "text/csv";
     const records = csv ? null : jsonRows(request.body, contentType === "application/x-ndjson" || contentType === "application/ndjson");
