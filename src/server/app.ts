@@ -222,7 +222,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       } catch (e) {
         await rm(dir, { recursive: true, force: true });
         // Messages name the stored file: show the uploaded name instead.
-        if (e instanceof InputError) throw new HttpError(400, e.message.split(dir + "/").join("").replace(/data\.(csv|parquet|json|xlsx)|upload/g, name));
+        if (e instanceof InputError) {
+          let message = e.message;
+          for (const stored of [...FORMATS.map((f) => join(dir, `data.${f}`)), join(dir, "upload")]) message = message.split(stored).join(name);
+          throw new HttpError(400, message);
+        }
         throw e;
       }
     });
