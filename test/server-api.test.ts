@@ -172,6 +172,7 @@ describe("segmenta serve: the HTTP API", () => {
     // The CSV is the Parquet file the run wrote, formula-like ids neutralised.
     const csv = await api(`/api/v1/runs/${runId}/segments`, { token: tokens.read });
     expect(csv.headers.get("content-type")).toMatch(/text\/csv/);
+    expect(csv.headers.get("x-content-type-options")).toBe("nosniff");
     const cells = parseCsv(await csv.text());
     expect(cells[0]).toEqual(["customer_id", "segment", "segment_name"]);
     const parquet = await queryRows(`SELECT * FROM read_parquet(${lit(join(dir, "runs", runId, "segments.parquet"))})`);

@@ -174,6 +174,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     if (!scopeAllows(token.scope, needed)) throw new HttpError(403, `the token's scope "${token.scope}" does not allow this; it needs "${needed}"`);
   });
 
+  // No response is ever sniffed into another type (a CSV cell read as HTML, say).
+  app.addHook("onSend", async (_request, reply, payload) => {
+    void reply.header("x-content-type-options", "nosniff");
+    return payload;
+  });
+
   app.get("/healthz", { config: { scope: "public" } }, async () => ({ ok: true, version: SERVER_VERSION }));
 
   app.get("/openapi.json", async () => openApiDocument(SERVER_VERSION));
