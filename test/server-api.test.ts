@@ -232,6 +232,10 @@ describe("segmenta serve: the HTTP API", () => {
     const old = await (await api("/api/v1/models/spend/score?version=1", { method: "POST", token: tokens.score, json: { rows: rows.slice(0, 3) } })).json();
     expect(old.version).toBe(1);
     expect(old.results).toEqual(scored.results.slice(0, 3));
+    expect((await api("/api/v1/models/spend/score?version=9", { method: "POST", token: tokens.score, json: { rows } })).status).toBe(404);
+    expect((await api("/api/v1/models/spend/score?version=two", { method: "POST", token: tokens.score, json: { rows } })).status).toBe(400);
+    expect((await api("/api/v1/models/spend/versions/9")).status).toBe(404);
+    expect((await api("/api/v1/models", { method: "POST", json: { name: "../x", runId } })).status).toBe(400);
     const missing = await api("/api/v1/models/spend/score", { method: "POST", token: tokens.score, json: { rows: [{ customer_id: "X", spend: 3 }] } });
     expect(missing.status).toBe(400);
     expect((await missing.json()).error.message).toMatch(/"visits", "channel"|"channel", "visits"/);
@@ -334,6 +338,11 @@ describe("segmenta serve: the HTTP API", () => {
     expect((await del.json()).status).toBe("cancelled");
     expect((await api(`/api/v1/runs/${a.id}/segments`)).status).toBe(409);
     expect((await api(`/api/v1/runs/${a.id}`, { method: "DELETE" })).status).toBe(409);
+    const publishCancelled = await api("/api/v1/models", { method: "POST", json: { name: "never", runId: a.id } });
+    expect(publishCancelled.status).toBe(409);
+    expect((await publishCancelled.json()).error.field).toBe("runId");
+    const all = await (await api("/api/v1/runs", { token: tokens.read })).json();
+    expect(all.runs.map((r: { id: string; status: string }) => [r.id, r.status])).toEqual(expect.arrayContaining([[runId, "succeeded"], [a.id, "cancelled"]]));
     const ev = await (await api(`/api/v1/runs/${a.id}/events`)).text();
     expect(ev).toMatch(/"status":"cancelled"/);
 
