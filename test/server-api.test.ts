@@ -93,6 +93,7 @@ describe("segmenta serve: the HTTP API", () => {
     const none = await api("/api/v1/datasets", { token: null });
     expect(none.status).toBe(401);
     expect((await none.json()).error.message).toMatch(/Authorization: Bearer/);
+    expect(none.headers.get("www-authenticate")).toBe('Bearer realm="segmenta"');
     expect((await api("/api/v1/datasets", { token: "sgm_" + "A".repeat(43) })).status).toBe(401);
     expect((await api("/api/v1/datasets", { token: "not a token" })).status).toBe(401);
     const scoreOnly = await api("/api/v1/datasets", { token: tokens.score });

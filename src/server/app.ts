@@ -134,7 +134,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const activeVersion = new Map<string, number>();
 
   app.setErrorHandler((error: FastifyError | HttpError | InputError | Error, request, reply) => {
-    if (error instanceof HttpError) return reply.code(error.statusCode).send({ error: { message: error.message, ...(error.field ? { field: error.field } : {}) } });
+    if (error instanceof HttpError) {
+      if (error.statusCode === 401) void reply.header("www-authenticate", 'Bearer realm="segmenta"');
+      return reply.code(error.statusCode).send({ error: { message: error.message, ...(error.field ? { field: error.field } : {}) } });
+    }
     if (error instanceof InputError) {
       const field = fieldOf(error.message);
       return reply.code(400).send({ error: { message: error.message, ...(field ? { field } : {}) } });
