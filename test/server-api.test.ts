@@ -2,7 +2,7 @@
  * The HTTP API of `segmenta serve`, driven over loopback with fetch: the real server on the
  * real store, a real child process per run.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -179,6 +179,16 @@ describe("segmenta serve: the HTTP API", () => {
     const parquet = await queryRows(`SELECT * FROM read_parquet(${lit(join(dir, "runs", runId, "segments.parquet"))})`);
     expect(cells.length - 1).toBe(90);
     expect(cells.slice(1).map((c) => [c[0], Number(c[1]), c[2]])).toEqual(parquet.map((p) => [p.customer_id === "=HYPERLINK(1)" ? "'=HYPERLINK(1)" : p.customer_id, p.segment, p.segment_name]));
+    // The same segments as segmenta cluster on the same file and configuration.
+    const work = await mkdtemp(join(tmpdir(), "segmenta-serve-cluster-"));
+    try {
+      await writeFile(join(work, "customers.csv"), data.csv);
+      const cli = await runMain(["cluster", join(work, "customers.csv"), "--k", "3", "--id", "customer_id", "--seed", "3", "--out", join(work, "segments.csv")]);
+      expect(cli.status, cli.stderr).toBe(0);
+      expect(parseCsv(await readFile(join(work, "segments.csv"), "utf8"))).toEqual(cells);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
     const json = await (await api(`/api/v1/runs/${runId}/segments?format=json`)).json();
     expect(json).toHaveLength(90);
     expect(json[4]).toMatchObject({ customer_id: "=HYPERLINK(1)" });
