@@ -308,7 +308,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       write(e);
       if (e.type === "status") end();
     });
-    request.raw.on("close", () => stop());
+    // The response closes when the client goes away (or when the stream ends).
+    res.on("close", () => stop());
     const now = await getRun(r.id);
     write({ type: "progress", progress: now.progress, message: now.message });
     if (FINISHED.includes(now.status)) {
