@@ -116,7 +116,9 @@ describe.skipIf(!hasChromium)("the HTML report in Chromium", () => {
         expect(await card.count()).toBe(1);
         expect(await card.locator("h3").innerText()).toMatch(/Outliers: /);
         // The card is grey: its border is the noise grey, not a segment colour.
-        expect(await card.evaluate((e) => getComputedStyle(e).borderTopStyle)).toBe("dashed");
+        // (In the page: the DOM's getComputedStyle, which this project's Node types do not declare.)
+        const style = (e: unknown): string => (globalThis as unknown as { getComputedStyle(x: unknown): { borderTopStyle: string } }).getComputedStyle(e).borderTopStyle;
+        expect(await card.evaluate(style)).toBe("dashed");
         expect(await v.page.locator(".view[aria-label*='nearest neighbour']").count()).toBe(1);
         expect(await v.page.locator("main").innerText()).toMatch(/counting the outliers as one more group/);
       } finally {
