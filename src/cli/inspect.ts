@@ -1,5 +1,5 @@
 import { dropTable, loadTable } from "../io/read.js";
-import { type ColumnProfile, profileTable } from "../io/schema.js";
+import { columnProfileJson, type ColumnProfile, profileTable } from "../io/schema.js";
 import { fmtNum, type Io, onePositional, parse, parseTypes, table } from "./common.js";
 
 
@@ -10,7 +10,7 @@ export async function inspectCommand(args: string[], io: Io): Promise<number> {
   try {
     const p = await profileTable(t, parseTypes(values.type));
     if (values.json) {
-      io.out(JSON.stringify({ file: p.file, format: p.format, details: p.details, rows: p.rows, columns: p.columns.map(jsonColumn) }, null, 2));
+      io.out(JSON.stringify({ file: p.file, format: p.format, details: p.details, rows: p.rows, columns: p.columns.map(columnProfileJson) }, null, 2));
       return 0;
     }
     io.out(`${file}: ${p.rows} rows × ${p.columns.length} columns (${p.details})`);
@@ -45,12 +45,4 @@ function truncate(s: string): string {
   return s.length > 24 ? s.slice(0, 23) + "…" : s;
 }
 
-function jsonColumn(c: ColumnProfile) {
-  return {
-    name: c.name, kind: c.kind, storedAs: c.duckType, reason: c.reason, missing: c.missing, distinct: c.distinct,
-    ...(c.numeric ? { numeric: c.numeric } : {}), ...(c.range ? { range: c.range } : {}), ...(c.top ? { top: c.top } : {}),
-    ...(c.textValues ? { textValues: c.textValues } : {}), hints: c.hints,
-    ...(c.outcome ? { outcome: true } : {}), ...(c.codedCategory ? { codedCategory: true } : {}), ...(c.implausible ? { implausible: c.implausible } : {}),
-  };
-}
 

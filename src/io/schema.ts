@@ -620,3 +620,13 @@ function nonFiniteHint(hints: string[], count: number): void {
 function pct(x: number): string {
   return `${(100 * x).toFixed(x < 0.01 ? 2 : 1)}%`;
 }
+
+/** A column's profile as `segmenta inspect --json` prints it (and the server's dataset routes return it). */
+export function columnProfileJson(c: ColumnProfile) {
+  return {
+    name: c.name, kind: c.kind, storedAs: c.duckType, reason: c.reason, missing: c.missing, distinct: c.distinct,
+    ...(c.numeric ? { numeric: c.numeric } : {}), ...(c.range ? { range: c.range } : {}), ...(c.top ? { top: c.top } : {}),
+    ...(c.textValues ? { textValues: c.textValues } : {}), hints: c.hints,
+    ...(c.outcome ? { outcome: true } : {}), ...(c.codedCategory ? { codedCategory: true } : {}), ...(c.implausible ? { implausible: c.implausible } : {}),
+  };
+}

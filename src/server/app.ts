@@ -15,7 +15,7 @@ import type { ColumnKind, Dataset } from "../core/dataset.js";
 import { readColumns } from "../io/extract.js";
 import { lit } from "../io/duck.js";
 import { detectFormat, dropTable, type FileFormat, loadTable } from "../io/read.js";
-import { type ColumnProfile, profileTable } from "../io/schema.js";
+import { columnProfileJson, profileTable } from "../io/schema.js";
 import { copyQueryTo } from "../io/write.js";
 import { parseConfig } from "../pipeline/config.js";
 import { type LoadedModelFile, modelChecksum, parseModelFile, predictWithModel } from "../pipeline/model.js";
@@ -76,15 +76,6 @@ function formatOfUpload(query: string | undefined, contentType: string | undefin
   return null;
 }
 
-/** A column of the inspect JSON (as `segmenta inspect --json` prints it). */
-function inspectColumn(c: ColumnProfile): unknown {
-  return {
-    name: c.name, kind: c.kind, storedAs: c.duckType, reason: c.reason, missing: c.missing, distinct: c.distinct,
-    ...(c.numeric ? { numeric: c.numeric } : {}), ...(c.range ? { range: c.range } : {}), ...(c.top ? { top: c.top } : {}),
-    ...(c.textValues ? { textValues: c.textValues } : {}), hints: c.hints,
-    ...(c.outcome ? { outcome: true } : {}), ...(c.codedCategory ? { codedCategory: true } : {}), ...(c.implausible ? { implausible: c.implausible } : {}),
-  };
-}
 
 function datasetJson(d: DatasetRecord): unknown {
   return { id: d.id, name: d.name, format: d.format, bytes: d.bytes, rows: d.rows, createdAt: d.createdAt, columns: (d.inspect as { columns?: unknown })?.columns ?? null };
@@ -221,7 +212,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         let record: DatasetRecord;
         try {
           const p = await profileTable(t);
-          const inspect = { file: name, format: p.format, details: p.details, rows: p.rows, columns: p.columns.map(inspectColumn) };
+          const inspect = { file: name, format: p.format, details: p.details, rows: p.rows, columns: p.columns.map(columnProfileJson) };
           record = { id, name, file, format, bytes: body.length, rows: p.rows, createdAt: new Date().toISOString(), inspect };
         } finally {
           await dropTable(t);

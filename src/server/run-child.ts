@@ -6,7 +6,7 @@
  */
 import { join } from "node:path";
 import { AbortError, InputError } from "../core/errors.js";
-import { clusterFile } from "../cli/cluster.js";
+import { clusterFile } from "./job.js";
 import { parseConfig } from "../pipeline/config.js";
 import type { SegmentationResult } from "../pipeline/run.js";
 import type { ChildJob, ChildMessage } from "./runner.js";
@@ -37,11 +37,21 @@ async function runJob(job: ChildJob): Promise<void> {
   try {
     const config = parseConfig(job.config, "library");
     await send({ type: "progress", message: "reading the data and segmenting", fraction: 0.05 });
+    // Progress at most four times a second (each message is an IPC round trip and a store write).
+    let last = 0;
     const run = await clusterFile(
       job.file,
       config,
       { out: join(job.dir, "segments.parquet"), model: join(job.dir, "model.json"), report: join(job.dir, "report.html"), title: job.name },
-      { out: () => {}, err: (s) => warnings.push(s), tty: false },
+      {
+        onProgress: (message, fraction) => {
+          const now = Date.now();
+          if (now - last < 250) return;
+          last = now;
+          void send({ type: "progress", message: message.split(job.file).join(job.name), fraction: fraction === undefined ? undefined : Math.max(0.05, Math.min(0.99, fraction)) });
+        },
+        onWarning: (m) => warnings.push(m),
+      },
     );
     await send({ type: "progress", message: "written", fraction: 1 });
     await send({ type: "done", summary: runSummary(run.result, warnings) });
