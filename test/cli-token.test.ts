@@ -74,6 +74,29 @@ describe("segmenta token", () => {
     expect(listJson.stdout).not.toContain(hashToken(doc.token));
   });
 
+  it("revoke removes a token by id: it no longer verifies, the others still do; an unknown id is refused", async () => {
+    const dir = freshDir();
+    const a = JSON.parse((await runMain(["token", "create", "--name", "a", "--scope", "read", "--data", dir, "--json"])).stdout);
+    const b = JSON.parse((await runMain(["token", "create", "--name", "b", "--scope", "admin", "--data", dir, "--json"])).stdout);
+    const r = await runMain(["token", "revoke", "--id", a.id, "--data", dir]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`token ${a.id} revoked`));
+    const store = await openStore(dir);
+    try {
+      expect(await verifyToken(store, a.token)).toBeNull();
+      expect(await verifyToken(store, b.token)).toMatchObject({ name: "b", scope: "admin" });
+      expect((await store.listTokens()).map((t) => t.id)).toEqual([b.id]);
+    } finally {
+      await store.close();
+    }
+    const again = await runMain(["token", "revoke", "--id", a.id, "--data", dir]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toMatch(/no token has this id/);
+    const noId = await runMain(["token", "revoke", "--data", dir]);
+    expect(noId.status).toBe(2);
+    expect(noId.stderr).toMatch(/token revoke needs --id ID/);
+  });
+
   it("list on a folder without a store says so and creates nothing", async () => {
     const dir = freshDir();
     const r = await runMain(["token", "list", "--data", dir]);
@@ -88,7 +111,7 @@ describe("segmenta token", () => {
     const dir = freshDir();
     const cases: [string[], RegExp][] = [
       [["token"], /give an action/],
-      [["token", "make", "--data", dir], /unknown action "make".*create and list/],
+      [["token", "make", "--data", dir], /unknown action "make".*create, list and revoke/],
       [["token", "create", "--scope", "read", "--data", dir], /--name/],
       [["token", "create", "--name", "   ", "--scope", "read", "--data", dir], /--name/],
       [["token", "create", "--name", "x", "--data", dir], /--scope score\|read\|admin/],
@@ -111,12 +134,13 @@ describe("segmenta token", () => {
     expect(existsSync(dir)).toBe(false);
   });
 
-  it("--help describes both actions and the scopes", async () => {
+  it("--help describes the actions and the scopes", async () => {
     const r = await runMain(["token", "--help"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("segmenta token create --name N --scope score|read|admin");
     expect(r.stdout).toContain("segmenta token list");
+    expect(r.stdout).toContain("segmenta token revoke --id ID");
     const top = await runMain(["--help"]);
-    expect(top.stdout).toMatch(/token create\|list/);
+    expect(top.stdout).toMatch(/token create\|list\|revoke/);
   });
 });

@@ -234,10 +234,13 @@ for the number of segments (charts in DIR), and segments both, with an HTML repo
 
 export const tokenHelp = `usage: segmenta token create --name N --scope score|read|admin [--data DIR] [--json] [--debug]
        segmenta token list [--data DIR] [--json] [--debug]
+       segmenta token revoke --id ID [--data DIR] [--json] [--debug]
 
 Bearer tokens of the HTTP API (segmenta serve). create makes a token and prints it once: only
 its SHA-256 hash is stored, in DIR/segmenta.duckdb (default DIR: segmenta-data), so it cannot
-be shown again. list shows each token's id, name, scope and creation time, never its value.
+be shown again. list shows each token's id, name, scope and creation time, never its value;
+revoke removes a token by its id (it stops working when the server next starts).
+  --id ID                the token to revoke (from token list)
   --name N               who or what uses the token (up to 100 characters)
   --scope S              score: scoring only; read: also reads datasets, runs and models;
                          admin: everything (uploads, runs, publishing, deleting)

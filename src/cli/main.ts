@@ -25,7 +25,7 @@ commands:
   tune <file> [--k 2..10]    evaluate each k and recommend the number of segments
   predict --model M <file>   score new rows with a saved model
   demo [--out DIR]           generate built-in data and segment it
-  token create|list ...      API tokens of segmenta serve (--name N --scope score|read|admin --data DIR)
+  token create|list|revoke   API tokens of segmenta serve (--name N --scope score|read|admin --data DIR)
   serve [--port 8080]        the HTTP API: datasets, runs, models and scoring (--data DIR)
 
 segmenta <command> --help shows the options of a command. --json prints one JSON document;

@@ -11,14 +11,15 @@ export const DEFAULT_DATA_DIR = "segmenta-data";
 const NOT_STORED = "This token is not stored (only its SHA-256 hash is) and cannot be shown again: copy it now.";
 
 export async function tokenCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<{ name?: string; scope?: string; data?: string; store?: string }>("token", args, {
+  const { values, positionals } = parse<{ name?: string; scope?: string; data?: string; store?: string; id?: string }>("token", args, {
     name: { type: "string" },
+    id: { type: "string" },
     scope: { type: "string" },
     data: { type: "string" },
     store: { type: "string" },
   });
   const [action, ...extra] = positionals;
-  if (!action) throw new InputError("give an action: segmenta token create --name N --scope score|read|admin, or segmenta token list");
+  if (!action) throw new InputError("give an action: segmenta token create --name N --scope score|read|admin, segmenta token list, or segmenta token revoke --id ID");
   if (extra.length) throw new InputError(`unexpected argument ${extra[0]}; see segmenta token --help`);
   if (values.store !== undefined) {
     throw new InputError(`--store ${values.store}: only the embedded store (--data DIR) is available in this version; leave out --store`);
@@ -30,7 +31,24 @@ export async function tokenCommand(args: string[], io: Io): Promise<number> {
     if (values.name !== undefined || values.scope !== undefined) throw new InputError("token list takes no --name or --scope; it lists every token");
     return list(dataDir, values.json === true, io);
   }
-  throw new InputError(`unknown action "${action}"; the actions are create and list`);
+  if (action === "revoke") {
+    if (!values.id) throw new InputError("token revoke needs --id ID (segmenta token list shows the ids)");
+    return revoke(values.id, dataDir, values.json === true, io);
+  }
+  if (values.id !== undefined) throw new InputError(`--id belongs to token revoke, not token ${action}`);
+  throw new InputError(`unknown action "${action}"; the actions are create, list and revoke`);
+}
+
+async function revoke(id: string, dataDir: string, asJson: boolean, io: Io): Promise<number> {
+  if (!existsSync(join(dataDir, STORE_FILE))) throw new InputError(`--data ${dataDir}: no store there (no tokens to revoke); give the data folder of segmenta serve`);
+  const store = await openStore(dataDir);
+  try {
+    if (!(await store.deleteToken(id))) throw new InputError(`--id ${id}: no token has this id in ${dataDir}; segmenta token list shows the ids`);
+  } finally {
+    await store.close();
+  }
+  io.out(asJson ? JSON.stringify({ data: dataDir, revoked: id }, null, 2) : `token ${id} revoked: it no longer opens ${dataDir}'s API`);
+  return 0;
 }
 
 async function create(values: { name?: string; scope?: string; json?: boolean }, dataDir: string, io: Io): Promise<number> {

@@ -92,6 +92,8 @@ export interface Store {
   /** The token with this hash, with the stored hash (for a constant-time comparison), or null. */
   findToken(hash: string): Promise<(TokenRecord & { hash: string }) | null>;
   listTokens(): Promise<TokenRecord[]>;
+  /** Removes a token (it stops working at once); false when no token has this id. */
+  deleteToken(id: string): Promise<boolean>;
   /** Appends published assignments to the history, in one transaction; returns the number of rows. */
   recordAssignments(model: string, version: number, rows: { id: string; segment: number; name: string }[], publishedAt: string): Promise<number>;
 }
@@ -378,6 +380,15 @@ class DuckStore implements HistoryStore {
     const t = this.tokens.get(hash);
     return t ? { ...t } : null;
   }
+  async deleteToken(id: string): Promise<boolean> {
+    let hash: string | null = null;
+    for (const [h, t] of this.tokens) if (t.id === id) hash = h;
+    if (hash === null) return false;
+    await this.write((con) => con.run("DELETE FROM tokens WHERE id = ?", [id]));
+    this.tokens.delete(hash);
+    return true;
+  }
+
   async listTokens(): Promise<TokenRecord[]> {
     const rows = await this.query("SELECT id, name, scope, created_at FROM tokens ORDER BY created_at, id");
     return rows.map((r) => ({ id: String(r.id), name: String(r.name), scope: String(r.scope) as Scope, createdAt: String(r.created_at) }));
