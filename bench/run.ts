@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan`, `-- hdbscan`, `-- optics` or `-- gmm` runs one
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan`, `-- hdbscan`, `-- optics`, `-- gmm` or `-- serve` runs one
  * (several names run several).
  */
 import { installWorkerPool } from "../src/io/pool.js";
 import { benchDBSCAN } from "./dbscan.js";
 import { benchGMM } from "./gmm.js";
+import { benchServe } from "./serve.js";
 import { benchHclust } from "./hclust.js";
 import { benchHDBSCAN } from "./hdbscan.js";
 import { benchKMeans, benchKMeansMemory } from "./kmeans.js";
@@ -52,4 +53,5 @@ if (want("gmm")) {
     { n: 100_000, d: 8, k: 8, iters: 100, types: ["full", "diag", "spherical"] },
   ]);
 }
+if (want("serve")) await benchServe(quick);
 process.exit(0);
