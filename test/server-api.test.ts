@@ -31,6 +31,8 @@ function customers(): { csv: string; rows: Record<string, unknown>[] } {
   return { csv, rows };
 }
 
+const FINISHED_STATES = ["succeeded", "failed", "cancelled"];
+
 function parseCsv(text: string): string[][] {
   return text.trim().split("\n").map(csvCells);
 }
@@ -207,10 +209,19 @@ describe("segmenta serve: the HTTP API", () => {
     expect(runId).not.toBe("");
     const p1 = await api("/api/v1/models", { method: "POST", json: { name: "spend", runId } });
     expect(p1.status).toBe(201);
-    expect(await p1.json()).toEqual({ name: "spend", version: 1, active: true });
+    expect(await p1.json()).toEqual({ name: "spend", version: 1, active: true, assignments: 90 });
+    // Publishing a run keeps its assignments, with the date, in the history: the run's segments file row for row.
+    const history = await store.assignmentHistory("spend");
+    const segments = await queryRows(`SELECT * FROM read_parquet(${lit(join(dir, "runs", runId, "segments.parquet"))})`);
+    expect(history.map((h) => [h.version, h.id, h.segment, h.name])).toEqual(segments.map((s) => [1, s.customer_id, s.segment, s.segment_name]));
+    expect(history.map((h) => h.id)).toContain("=HYPERLINK(1)");
+    expect(new Set(history.map((h) => h.publishedAt)).size).toBe(1);
+    expect(Number.isNaN(Date.parse(history[0].publishedAt))).toBe(false);
     const file = await (await api(`/api/v1/runs/${runId}/model`)).json();
     const p2 = await api("/api/v1/models?name=spend", { method: "POST", json: file });
-    expect(await p2.json()).toEqual({ name: "spend", version: 2, active: true });
+    // A model sent as a file has no assignments: the history is unchanged.
+    expect(await p2.json()).toEqual({ name: "spend", version: 2, active: true, assignments: 0 });
+    expect(await store.assignmentHistory("spend")).toHaveLength(90);
     const meta = await (await api("/api/v1/models/spend", { token: tokens.read })).json();
     expect(meta).toMatchObject({ name: "spend", version: 2, active: true, runId: null });
     expect(meta.versions.map((v: { version: number; active: boolean }) => [v.version, v.active])).toEqual([[1, false], [2, true]]);
@@ -375,16 +386,20 @@ describe("segmenta serve: the HTTP API", () => {
     expect(html).not.toMatch(/<script|https?:\/\//);
   });
 
-  it("fails the runs a stopped server left unfinished when it starts again", async () => {
+  it("resumes the runs a stopped server left running when it starts again, with a message that says so", async () => {
     const left: RunRecord = {
-      id: "left-over", datasetId, config: {}, status: "running", progress: 0.3, message: "segmenting", createdAt: new Date().toISOString(),
+      id: "left-over", datasetId, config: { k: 3, id: "customer_id", seed: 3 }, status: "running", progress: 0.3, message: "segmenting", createdAt: new Date().toISOString(),
       startedAt: new Date().toISOString(), finishedAt: null, summary: null, error: null, dir: join(dir, "runs", "left-over"),
     };
     await store.addRun(left);
-    const again = await buildServer({ dataDir: dir, store });
+    const again = await buildServer({ dataDir: dir, store, concurrency: 1 });
     try {
       const r = await store.getRun("left-over");
-      expect(r).toMatchObject({ status: "failed", error: "the server stopped during this run; start it again" });
+      expect(r!.status === "queued" || r!.status === "running").toBe(true);
+      for (let i = 0; i < 600 && FINISHED_STATES.indexOf((await store.getRun("left-over"))!.status) < 0; i++) await new Promise((res) => setTimeout(res, 100));
+      const done = await store.getRun("left-over");
+      expect(done).toMatchObject({ status: "succeeded", error: null, message: "done" });
+      expect((done!.summary as { rows: number }).rows).toBe(90);
     } finally {
       await again.close();
     }

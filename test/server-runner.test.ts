@@ -143,7 +143,7 @@ describe("RunQueue", () => {
     await queue.close();
   });
 
-  it("fails the runs its shutdown interrupts, and leaves the queued ones queued", async () => {
+  it("queues again the runs its shutdown interrupts (a checkpoint), and leaves the queued ones queued", async () => {
     const children: FakeChild[] = [];
     const queue = new RunQueue({ store, concurrency: 1, start: () => {
       const c = new FakeChild();
@@ -157,8 +157,44 @@ describe("RunQueue", () => {
     await until(() => children.length === 1 && children[0].jobs.length === 1);
     await queue.close();
     expect(children[0].killedWith).toBe("SIGKILL");
-    expect(await store.getRun("s1")).toMatchObject({ status: "failed", error: "the server stopped during this run; start it again" });
+    expect(await store.getRun("s1")).toMatchObject({ status: "queued", error: null, progress: null, startedAt: null, finishedAt: null, message: "the server stopped during this run; it was started again" });
     expect((await store.getRun("s2"))!.status).toBe("queued");
-    expect((await store.unfinishedRuns()).map((r) => r.id)).toContain("s2");
+    expect((await store.unfinishedRuns()).map((r) => r.id)).toEqual(expect.arrayContaining(["s1", "s2"]));
+  });
+
+  it("lets a running run finish within the grace period", async () => {
+    const children: FakeChild[] = [];
+    const queue = new RunQueue({ store, concurrency: 1, start: () => {
+      const c = new FakeChild();
+      children.push(c);
+      return c as unknown as ChildProcess;
+    } });
+    const first = await newRun("g1");
+    queue.submit(first.run, first.job);
+    await until(() => children.length === 1 && children[0].jobs.length === 1);
+    const closing = queue.close(5000);
+    // The child finishes while the queue waits for it.
+    setTimeout(() => {
+      children[0].say({ type: "done", summary: { k: 3 } });
+      children[0].exit(0);
+    }, 50);
+    await closing;
+    expect(children[0].killedWith).toBeNull();
+    expect(await store.getRun("g1")).toMatchObject({ status: "succeeded", summary: { k: 3 } });
+  });
+
+  it("stops a run that outlasts the grace period and queues it again", async () => {
+    const children: FakeChild[] = [];
+    const queue = new RunQueue({ store, concurrency: 1, start: () => {
+      const c = new FakeChild();
+      children.push(c);
+      return c as unknown as ChildProcess;
+    } });
+    const first = await newRun("g2");
+    queue.submit(first.run, first.job);
+    await until(() => children.length === 1 && children[0].jobs.length === 1);
+    await queue.close(100);
+    expect(children[0].killedWith).toBe("SIGKILL");
+    expect(await store.getRun("g2")).toMatchObject({ status: "queued", message: "the server stopped during this run; it was started again" });
   });
 });

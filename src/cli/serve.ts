@@ -11,13 +11,17 @@ export interface ServeOptions {
   dataDir: string;
   /** Largest dataset upload, in bytes. */
   uploadLimit: number;
+  /** Requests per minute of each token (default 6000). */
+  rateLimit?: number;
+  /** On shutdown, seconds the running runs may take to finish before they are stopped and queued again (default 0). */
+  graceSeconds?: number;
 }
 
 export interface RunningServer {
   app: FastifyInstance;
   store: Store;
   address: string;
-  /** Stops taking requests, kills the runs' processes and closes the store. */
+  /** Stops taking requests, lets running runs finish within the grace period (the others are queued again for the next start) and closes the store. */
   close(): Promise<void>;
 }
 
@@ -26,7 +30,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const store = await openStore(options.dataDir);
   let app: FastifyInstance;
   try {
-    app = await buildServer({ dataDir: options.dataDir, store, uploadLimit: options.uploadLimit });
+    app = await buildServer({ dataDir: options.dataDir, store, uploadLimit: options.uploadLimit, rateLimit: options.rateLimit, graceSeconds: options.graceSeconds });
   } catch (e) {
     await store.close();
     throw e;
@@ -53,11 +57,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 }
 
 export async function serveCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<{ port?: string; host?: string; data?: string; "upload-limit"?: string }>("serve", args, {
+  const { values, positionals } = parse<{ port?: string; host?: string; data?: string; "upload-limit"?: string; "rate-limit"?: string; grace?: string }>("serve", args, {
     port: { type: "string" },
     host: { type: "string" },
     data: { type: "string" },
     "upload-limit": { type: "string" },
+    "rate-limit": { type: "string" },
+    grace: { type: "string" },
   });
   if (positionals.length) throw new InputError(`serve takes no file (got ${positionals.join(" ")}); upload data through the API (POST /api/v1/datasets)`);
   const port = parseWholeNumber("--port", values.port, 0) ?? 8080;
@@ -69,14 +75,17 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     uploadMB = Number(values["upload-limit"]);
     if (!/^\s*\d+(\.\d+)?\s*$/.test(values["upload-limit"]) || !(uploadMB > 0)) throw new InputError(`--upload-limit ${values["upload-limit"]}: give the largest upload in MB, a number > 0`);
   }
+  const rateLimit = parseWholeNumber("--rate-limit", values["rate-limit"], 1) ?? 6000;
+  const graceSeconds = parseWholeNumber("--grace", values.grace, 0) ?? 30;
   const dataDir = resolve(values.data ?? "segmenta-data");
-  const server = await startServer({ port, host, dataDir, uploadLimit: Math.round(uploadMB * 1024 * 1024) });
+  const server = await startServer({ port, host, dataDir, uploadLimit: Math.round(uploadMB * 1024 * 1024), rateLimit, graceSeconds });
   if (values.json) io.out(JSON.stringify({ address: server.address, data: dataDir }));
   else {
     io.out(`segmenta serve: listening on ${server.address} (data in ${dataDir})`);
     io.out(`API documentation: ${server.address}/docs; every route but /healthz needs a token (segmenta token create, with the server stopped)`);
   }
-  // Runs until SIGINT or SIGTERM.
+  // Runs until SIGINT or SIGTERM; then stops taking requests, gives running runs --grace seconds
+  // to finish, queues the others again (the next start resumes them) and closes the store.
   await new Promise<void>((done) => {
     const stop = () => {
       process.off("SIGINT", stop);

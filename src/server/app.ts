@@ -10,10 +10,12 @@ import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import multipart from "@fastify/multipart";
+import rateLimit from "@fastify/rate-limit";
 import { InputError } from "../core/errors.js";
 import type { ColumnKind, Dataset } from "../core/dataset.js";
 import { readColumns } from "../io/extract.js";
-import { lit } from "../io/duck.js";
+import { ident, lit, queryRows } from "../io/duck.js";
 import { detectFormat, dropTable, type FileFormat, loadTable } from "../io/read.js";
 import { columnProfileJson, profileTable } from "../io/schema.js";
 import { copyQueryTo } from "../io/write.js";
@@ -21,7 +23,7 @@ import { parseConfig } from "../pipeline/config.js";
 import { type LoadedModelFile, modelChecksum, parseModelFile, predictWithModel } from "../pipeline/model.js";
 import { openApiDocument, docsHtml } from "./openapi.js";
 import { datasetFromJsonRecords } from "./records.js";
-import { FINISHED, type RunEvent, RunQueue, STOPPED } from "./runner.js";
+import { type ChildJob, FINISHED, RESTARTED, type RunEvent, RunQueue, type RunQueueOptions } from "./runner.js";
 import type { DatasetRecord, ModelVersion, RunRecord, Scope, Store } from "./store.js";
 import { scopeAllows, verifyToken } from "./tokens.js";
 
@@ -38,6 +40,12 @@ export interface ServerOptions {
   logger?: boolean;
   /** Runs at once (default: one core fewer than the machine has, at least one). */
   concurrency?: number;
+  /** Requests per minute of each token (of each address, for routes without a token); default 6000. */
+  rateLimit?: number;
+  /** Starts a run's child process (tests may replace it). */
+  startChild?: RunQueueOptions["start"];
+  /** On close, how long running runs may take to finish before they are stopped and queued again (seconds, default 0). */
+  graceSeconds?: number;
 }
 
 /** A caller's mistake, answered with its status and `{ error: { message, field? } }`. */
@@ -108,16 +116,33 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await mkdir(join(dataDir, "datasets"), { recursive: true });
   await mkdir(join(dataDir, "runs"), { recursive: true });
 
-  // Runs left queued or running by a server that stopped are failed (resuming them is a later step).
-  for (const r of await store.unfinishedRuns()) {
-    await store.updateRun(r.id, { status: "failed", error: STOPPED, message: STOPPED, finishedAt: new Date().toISOString() });
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit, ajv: { customOptions: { coerceTypes: false } } });
+  const queue = new RunQueue({ store, concurrency: options.concurrency, start: options.startChild });
+  app.addHook("onClose", async () => {
+    await queue.close(Math.max(0, options.graceSeconds ?? 0) * 1000);
+  });
+
+  /** The job of a run's child: the dataset's file, the configuration and the run's folder. */
+  function jobOf(run: RunRecord, dataset: DatasetRecord, config: unknown): ChildJob {
+    const sheet = (dataset.inspect as { sheet?: unknown } | null)?.sheet;
+    return { file: dataset.file, name: dataset.name, config, dir: run.dir, ...(typeof sheet === "string" ? { sheet } : {}) };
   }
 
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit, ajv: { customOptions: { coerceTypes: false } } });
-  const queue = new RunQueue({ store, concurrency: options.concurrency });
-  app.addHook("onClose", async () => {
-    await queue.close();
-  });
+  // Runs left queued (a shutdown) or running (a crash, or a shutdown's checkpoint) by a server
+  // that stopped are resumed, in the order they were created: run again from the start (their
+  // outputs are written atomically, so an interrupted run left none).
+  for (const r of (await store.unfinishedRuns()).sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
+    const dataset = await store.getDataset(r.datasetId);
+    if (!dataset) {
+      const error = `the server stopped during this run and its dataset ${r.datasetId} has since been deleted`;
+      await store.updateRun(r.id, { status: "failed", error, message: error, finishedAt: new Date().toISOString() });
+      continue;
+    }
+    const message = r.status === "running" || r.message === RESTARTED ? RESTARTED : r.message;
+    const resumed: RunRecord = { ...r, status: "queued", progress: null, startedAt: null, message };
+    await store.updateRun(r.id, { status: "queued", progress: null, startedAt: null, message });
+    queue.submit(resumed, jobOf(resumed, dataset, r.config));
+  }
 
   /** Parsed models by name and version (a version never changes once published). */
   const models = new Map<string, LoadedModelFile>();
@@ -139,8 +164,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       const field = (v?.instancePath || "").replace(/^\//, "").replace(/\//g, ".") || (v?.params as { missingProperty?: string } | undefined)?.missingProperty;
       return reply.code(400).send({ error: { message: `${fe.validationContext ?? "request"}${field ? `.${field}` : ""} ${v?.message ?? "is invalid"}`, ...(field ? { field } : {}) } });
     }
-    if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
-      const limit = request.routeOptions.bodyLimit ?? bodyLimit;
+    if (fe.code === "FST_ERR_CTP_BODY_TOO_LARGE" || fe.code === "FST_REQ_FILE_TOO_LARGE") {
+      const limit = fe.code === "FST_REQ_FILE_TOO_LARGE" ? uploadLimit : request.routeOptions.bodyLimit ?? bodyLimit;
       const upload = request.routeOptions.url === "/api/v1/datasets" || request.routeOptions.url === "/api/v1/models/:name/score";
       return reply.code(413).send({ error: { message: `the body is larger than the limit of ${fmtMB(limit)}${upload ? " (segmenta serve --upload-limit MB raises it)" : ""}` } });
     }
@@ -155,6 +180,9 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     void reply.code(404).send({ error: { message: `no route ${request.method} ${request.url.split("?")[0]}; see /openapi.json` } });
   });
 
+  /** The token each authenticated request came with (the rate limit's key). */
+  const tokenOf = new WeakMap<FastifyRequest, string>();
+
   // Every route but /healthz needs a bearer token with a scope that allows it.
   app.addHook("onRequest", async (request: FastifyRequest) => {
     const cfg = request.routeOptions.config;
@@ -166,6 +194,24 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const token = await verifyToken(store, m[1]);
     if (!token) throw new HttpError(401, "the token is not valid; create one with segmenta token create");
     if (!scopeAllows(token.scope, needed)) throw new HttpError(403, `the token's scope "${token.scope}" does not allow this; it needs "${needed}"`);
+    tokenOf.set(request, token.id);
+  });
+
+  // Requests per minute of each token (after authentication, before the body is read); routes
+  // without a token are counted by the caller's address.
+  const perMinute = options.rateLimit ?? 6000;
+  if (!(Number.isInteger(perMinute) && perMinute >= 1)) throw new InputError(`rateLimit ${perMinute}: give the requests a token may make per minute, a whole number ≥ 1`);
+  await app.register(rateLimit, {
+    global: true,
+    max: perMinute,
+    timeWindow: 60_000,
+    hook: "preParsing",
+    keyGenerator: (request) => {
+      const id = tokenOf.get(request);
+      return id !== undefined ? `token:${id}` : `ip:${request.ip}`;
+    },
+    errorResponseBuilder: (_request, context) =>
+      new HttpError(429, `too many requests: the limit is ${context.max} a minute for each token; retry in ${context.after} (the Retry-After header has the seconds; segmenta serve --rate-limit N raises it)`),
   });
 
   // No response is ever sniffed into another type (a CSV cell read as HTML, say).
@@ -192,12 +238,34 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Any body is the file's bytes, whatever its content type (JSON too: a JSON data file).
     upload.removeAllContentTypeParsers();
     upload.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: uploadLimit }, (_req, body, done) => done(null, body));
-    upload.post<{ Querystring: { name?: string; format?: string } }>("/api/v1/datasets", { bodyLimit: uploadLimit }, async (request, reply) => {
-      const body = request.body as Buffer | undefined;
-      if (!Buffer.isBuffer(body) || body.length === 0) throw new HttpError(400, "the body is empty; send the file's bytes as the body (curl --data-binary @file.csv)");
-      const name = request.query.name ?? "dataset";
+    // A form upload (curl -F file=@customers.csv): the file's part is "file"; its name is only metadata.
+    await upload.register(multipart, { limits: { fileSize: uploadLimit, files: 1, fields: 10, fieldSize: 1024, parts: 12 } });
+    upload.post<{ Querystring: { name?: string; format?: string; sheet?: string } }>("/api/v1/datasets", { bodyLimit: uploadLimit }, async (request, reply) => {
+      let body: Buffer | undefined;
+      let uploadedName: string | undefined;
+      let contentType = request.headers["content-type"];
+      if (request.isMultipart()) {
+        let part;
+        for await (const p of request.parts()) {
+          if (p.type === "file") {
+            if (p.fieldname !== "file") throw new HttpError(400, `the form has a file in the field "${p.fieldname}"; send it in the field "file" (curl -F file=@customers.csv)`, "file");
+            part = p;
+            // Read now (a form's parts come one after another); over the limit, toBuffer throws 413.
+            body = await p.toBuffer();
+          }
+        }
+        if (!part) throw new HttpError(400, `the form has no field "file"; send the data file in it (curl -F file=@customers.csv)`, "file");
+        uploadedName = part.filename || undefined;
+        contentType = part.mimetype === "application/octet-stream" ? undefined : part.mimetype;
+      } else {
+        body = request.body as Buffer | undefined;
+      }
+      if (!Buffer.isBuffer(body) || body.length === 0) throw new HttpError(400, "the body is empty; send the file's bytes as the body (curl --data-binary @file.csv) or a form with the field \"file\" (curl -F file=@file.csv)");
+      const name = request.query.name ?? uploadedName ?? "dataset";
       if (name.length > 200) throw new HttpError(400, "name is longer than 200 characters", "name");
-      let format = formatOfUpload(request.query.format, request.headers["content-type"]);
+      const sheet = request.query.sheet;
+      if (sheet !== undefined && (!sheet.trim() || sheet.length > 200)) throw new HttpError(400, "sheet is empty or longer than 200 characters; give the name of a worksheet of the workbook", "sheet");
+      let format = formatOfUpload(request.query.format, contentType);
       const id = randomUUID();
       const dir = join(dataDir, "datasets", id);
       await mkdir(dir, { recursive: true });
@@ -206,13 +274,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
         const tmp = join(dir, "upload");
         await writeFile(tmp, body);
         format ??= await detectFormat(tmp);
+        if (sheet !== undefined && format !== "xlsx") throw new HttpError(400, `sheet is for Excel workbooks; this upload is ${format}`, "sheet");
         const file = join(dir, `data.${format}`);
         await rename(tmp, file);
-        const t = await loadTable(file, { format });
+        const t = await loadTable(file, { format, sheet });
         let record: DatasetRecord;
         try {
           const p = await profileTable(t);
-          const inspect = { file: name, format: p.format, details: p.details, rows: p.rows, columns: p.columns.map(columnProfileJson) };
+          const inspect = { file: name, format: p.format, details: p.details, rows: p.rows, columns: p.columns.map(columnProfileJson), ...(sheet !== undefined ? { sheet } : {}) };
           record = { id, name, file, format, bytes: body.length, rows: p.rows, createdAt: new Date().toISOString(), inspect };
         } finally {
           await dropTable(t);
@@ -260,7 +329,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       startedAt: null, finishedAt: null, summary: null, error: null, dir: join(dataDir, "runs", id),
     };
     await store.addRun(run);
-    queue.submit(run, { file: dataset.file, name: dataset.name, config: body.config ?? {}, dir: run.dir });
+    queue.submit(run, jobOf(run, dataset, body.config ?? {}));
     return reply.code(202).send({ id, status: "queued" });
   });
   app.get("/api/v1/runs", async () => ({ runs: (await store.listRuns()).map(runJson) }));
@@ -340,12 +409,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     let name: unknown;
     let file: unknown;
     let runId: string | null = null;
+    let assignments: { id: string; segment: number; name: string }[] = [];
     if (typeof body.runId === "string") {
       name = body.name;
       const r = await getRun(body.runId);
       if (r.status !== "succeeded") throw new HttpError(409, `run ${r.id} is ${r.status}; only a succeeded run has a model to publish`, "runId");
       file = JSON.parse(await readFile(join(r.dir, "model.json"), "utf8"));
       runId = r.id;
+      assignments = await runAssignments(r);
     } else {
       name = request.query.name;
       file = body;
@@ -358,8 +429,20 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const v = await store.addModelVersion(name, file, checksum, runId);
     models.set(`${name}\0${v.version}`, loaded);
     activeVersion.set(name, v.version);
-    return reply.code(201).send({ name, version: v.version, active: true });
+    // The history keeps every published assignment with its date (a model sent as a file has none).
+    const recorded = await store.recordAssignments(name, v.version, assignments, v.createdAt);
+    return reply.code(201).send({ name, version: v.version, active: true, assignments: recorded });
   });
+  /** The segment of every row of a succeeded run (its segments file: the id column first, then segment and segment_name). */
+  async function runAssignments(r: RunRecord): Promise<{ id: string; segment: number; name: string }[]> {
+    const parquet = lit(join(r.dir, "segments.parquet"));
+    const described = await queryRows(`DESCRIBE SELECT * FROM read_parquet(${parquet})`);
+    const idColumn = String(described[0]?.column_name ?? "");
+    if (!idColumn) throw new Error(`run ${r.id}: its segments file has no columns`);
+    const rows = await queryRows(`SELECT CAST(${ident(idColumn)} AS VARCHAR) AS id, segment, segment_name FROM read_parquet(${parquet})`);
+    return rows.map((x) => ({ id: String(x.id), segment: Number(x.segment), name: String(x.segment_name) }));
+  }
+
   app.get("/api/v1/models", async () => ({ models: await store.listModels() }));
   app.get<{ Params: { name: string } }>("/api/v1/models/:name", async (request) => {
     const active = await store.getModel(request.params.name);

@@ -52,6 +52,7 @@ async function runJob(job: ChildJob): Promise<void> {
         },
         onWarning: (m) => warnings.push(m),
       },
+      { sheet: job.sheet },
     );
     await send({ type: "progress", message: "written", fraction: 1 });
     await send({ type: "done", summary: runSummary(run.result, warnings) });
@@ -63,8 +64,12 @@ async function runJob(job: ChildJob): Promise<void> {
   }
 }
 
+// The server is gone (killed, or crashed): stop too; its next start runs this run again.
+process.once("disconnect", () => process.exit(1));
+
 process.once("message", (job: ChildJob) => {
   void runJob(job).finally(() => {
+    process.removeAllListeners("disconnect");
     process.disconnect?.();
     process.exit(0);
   });

@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { removeStaleTemporaries } from "../io/write.js";
 import type { RunRecord, RunStatus, Store } from "./store.js";
 
 /** What a run's child process sends to the server (process.send). */
@@ -20,6 +21,8 @@ export interface ChildJob {
   name: string;
   config: unknown;
   dir: string;
+  /** The worksheet of an XLSX dataset (default: the first). */
+  sheet?: string;
 }
 
 /** An event of a run, as the server-sent events stream carries it. */
@@ -29,14 +32,14 @@ export type RunEvent =
 
 export const FINISHED: readonly RunStatus[] = ["succeeded", "failed", "cancelled"];
 
-/** The error of a run that the server's shutdown (or a crash, found at the next start) interrupted. */
-export const STOPPED = "the server stopped during this run; start it again";
+/** The message of a run that a server's shutdown (or crash) interrupted: it is queued again and re-run from the start. */
+export const RESTARTED = "the server stopped during this run; it was started again";
 
 /**
  * Starts the child process of one run on run-child.js beside this file. When this file runs
  * as TypeScript source (tests, tsx), the child is started on run-child.ts with tsx's loader.
  */
-function startChild(): ChildProcess {
+export function startChild(): ChildProcess {
   const here = import.meta.url;
   if (!here.endsWith(".ts")) return fork(fileURLToPath(new URL("./run-child.js", here)), [], { serialization: "advanced", stdio: ["ignore", "ignore", "inherit", "ipc"] });
   const tsxRoot = dirname(createRequire(here).resolve("tsx/package.json"));
@@ -132,18 +135,30 @@ export class RunQueue {
   }
 
   /**
-   * Kills every running child (their runs fail with STOPPED) and forgets the queue (queued runs
-   * stay "queued" in the store, for the next start to find).
+   * Starts no more runs; lets the running ones finish for up to `graceMs` (default 0), then
+   * kills the children still running: their runs go back to "queued" with the message
+   * RESTARTED (a checkpoint: the next start runs them again from the beginning; the outputs are
+   * written atomically, so a killed run leaves none). Queued runs stay "queued" in the store.
    */
-  async close(): Promise<void> {
+  async close(graceMs = 0): Promise<void> {
     this.closed = true;
     this.waiting.length = 0;
     const exits = [...this.active.values()].map(({ child }) => new Promise<void>((resolve) => {
       if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
       child.once("exit", () => resolve());
-      child.kill("SIGKILL");
     }));
-    await Promise.all(exits);
+    const all = Promise.all(exits);
+    if (graceMs > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
+      clearTimeout(timer);
+    }
+    for (const { child } of this.active.values()) {
+      if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+    await all;
+    // A slot still starting its child (no child yet) ends in launch; wait for its store write.
+    while (this.active.size) await new Promise((resolve) => setTimeout(resolve, 10));
     await this.settled();
   }
 
@@ -171,6 +186,8 @@ export class RunQueue {
   private async finish(id: string, r: { status: RunStatus; message: string | null; error: string | null; summary: unknown | null }): Promise<void> {
     const patch: Partial<RunRecord> = { status: r.status, message: r.message, error: r.error, summary: r.summary, finishedAt: new Date().toISOString() };
     if (r.status === "succeeded") patch.progress = 1;
+    // Back in the queue (the server stopped): it has not started, nor finished, as far as the next start knows.
+    if (r.status === "queued") Object.assign(patch, { progress: null, startedAt: null, finishedAt: null });
     await this.track(this.store.updateRun(id, patch));
     this.emit(id, { type: "status", status: r.status, summary: r.summary, error: r.error });
     this.listeners.delete(id);
@@ -196,7 +213,7 @@ export class RunQueue {
       this.active.delete(run.id);
       await this.finish(run.id, state.cancelled
         ? { status: "cancelled", message: "cancelled", error: null, summary: null }
-        : this.closed ? { status: "failed", message: STOPPED, error: STOPPED, summary: null }
+        : this.closed ? { status: "queued", message: RESTARTED, error: null, summary: null }
         : { status: "failed", message: null, error: `the run could not start: ${(e as Error).message}`, summary: null });
       this.pump();
       return;
@@ -218,15 +235,19 @@ export class RunQueue {
       // reported through "exit"
     });
     child.once("exit", (code, signal) => {
-      this.active.delete(run.id);
       const o = outcome as ChildMessage | null;
       let r: Parameters<RunQueue["finish"]>[1];
       if (state.cancelled) r = { status: "cancelled", message: "cancelled", error: null, summary: null };
-      else if (this.closed && o?.type !== "done") r = { status: "failed", message: STOPPED, error: STOPPED, summary: null };
+      else if (this.closed && o?.type !== "done" && o?.type !== "failed") r = { status: "queued", message: RESTARTED, error: null, summary: null };
       else if (o?.type === "done") r = { status: "succeeded", message: "done", error: null, summary: o.summary };
       else if (o?.type === "failed") r = { status: "failed", message: null, error: o.error, summary: null };
       else r = { status: "failed", message: null, error: `the run's process stopped unexpectedly (${signal ?? `exit code ${code}`})`, summary: null };
-      void this.track(this.finish(run.id, r)).finally(() => this.pump());
+      // A killed child may leave temporaries of its outputs in the run's folder: removed now (its pid is dead).
+      const cleanup = r.status === "succeeded" ? Promise.resolve() : removeStaleTemporaries(job.dir).then(() => undefined, () => undefined);
+      void this.track(cleanup.then(() => this.finish(run.id, r))).finally(() => {
+        this.active.delete(run.id);
+        this.pump();
+      });
     });
     child.send(job);
   }
