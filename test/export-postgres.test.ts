@@ -1,0 +1,175 @@
+/**
+ * The PostgreSQL export (src/server/export/postgres.ts) against a real PostgreSQL started for this
+ * file (skipped with a message where there is none): the upsert, the history appended only for
+ * customers who moved with the previous row closed, an identical re-run changing nothing, one
+ * transaction (a failure mid-way leaves both tables as they were), bad input refused.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { exportToPostgres, tableNames } from "../src/server/export/postgres.js";
+import { startPostgres, type TestPostgres } from "./helpers/postgres.js";
+
+let server: TestPostgres | null = null;
+let url = "";
+
+beforeAll(async () => {
+  server = await startPostgres();
+  if (server) url = await server.newDatabase(`export_${process.pid}`);
+}, 60_000);
+afterAll(async () => {
+  await server?.stop();
+});
+
+const pgIt = (name: string, f: () => Promise<void>) =>
+  it(name, async (ctx) => {
+    if (!server) {
+      ctx.skip();
+      return;
+    }
+    await f();
+  }, 60_000);
+
+async function sql<T extends Record<string, unknown>>(text: string, values: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query<T>(text, values)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
+/** T's rows by id, times as ISO text. */
+async function current(table: string) {
+  return sql<{ id: string; segment: number; segment_name: string; model: string | null; valid_from: string }>(
+    `SELECT id, segment, segment_name, model, to_char(valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS valid_from FROM ${table} ORDER BY id`,
+  );
+}
+async function history(table: string) {
+  return sql<{ id: string; segment: number; segment_name: string; model: string | null; valid_from: string; valid_to: string | null }>(
+    `SELECT id, segment, segment_name, model,
+       to_char(valid_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS valid_from,
+       to_char(valid_to AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS valid_to
+     FROM ${table}_history ORDER BY id, valid_from`,
+  );
+}
+
+const T1 = "2026-12-01T00:00:00Z";
+const T2 = "2026-12-02T00:00:00Z";
+const T3 = "2026-12-03T00:00:00Z";
+
+describe("exportToPostgres", () => {
+  pgIt("first export: creates both tables, one current row and one open history row per customer", async () => {
+    const rows = [{ id: "a", segment: 0, name: "Loyal" }, { id: "b", segment: 1, name: "New" }, { id: "007", segment: -1, name: "Outliers" }];
+    const r = await exportToPostgres(url, "first", rows, { model: "churn@1", validFrom: T1 });
+    expect(r).toEqual({ table: "first", historyTable: "first_history", inserted: 3, changed: 0, unchanged: 0, historyRows: 3 });
+    expect(await current("first")).toEqual([
+      { id: "007", segment: -1, segment_name: "Outliers", model: "churn@1", valid_from: T1 },
+      { id: "a", segment: 0, segment_name: "Loyal", model: "churn@1", valid_from: T1 },
+      { id: "b", segment: 1, segment_name: "New", model: "churn@1", valid_from: T1 },
+    ]);
+    expect(await history("first")).toEqual([
+      { id: "007", segment: -1, segment_name: "Outliers", model: "churn@1", valid_from: T1, valid_to: null },
+      { id: "a", segment: 0, segment_name: "Loyal", model: "churn@1", valid_from: T1, valid_to: null },
+      { id: "b", segment: 1, segment_name: "New", model: "churn@1", valid_from: T1, valid_to: null },
+    ]);
+  });
+
+  pgIt("a second export upserts, appends history only for those who moved, closes their previous row; re-running changes nothing", async () => {
+    const t = "moves";
+    await exportToPostgres(url, t, [
+      { id: "a", segment: 0, name: "Loyal" }, { id: "b", segment: 1, name: "New" }, { id: "c", segment: 2, name: "At risk" }, { id: "gone", segment: 0, name: "Loyal" },
+    ], { model: "m@1", validFrom: T1 });
+    const second = [
+      { id: "a", segment: 0, name: "Loyal" }, // same: untouched
+      { id: "b", segment: 2, name: "At risk" }, // moved
+      { id: "c", segment: 2, name: "Churning" }, // same number, renamed: a change
+      { id: "d", segment: 1, name: "New" }, // new customer
+    ];
+    const r = await exportToPostgres(url, t, second, { model: "m@1", validFrom: T2 });
+    expect(r).toMatchObject({ inserted: 1, changed: 2, unchanged: 1, historyRows: 3 });
+    expect(await current(t)).toEqual([
+      { id: "a", segment: 0, segment_name: "Loyal", model: "m@1", valid_from: T1 },
+      { id: "b", segment: 2, segment_name: "At risk", model: "m@1", valid_from: T2 },
+      { id: "c", segment: 2, segment_name: "Churning", model: "m@1", valid_from: T2 },
+      { id: "d", segment: 1, segment_name: "New", model: "m@1", valid_from: T2 },
+      { id: "gone", segment: 0, segment_name: "Loyal", model: "m@1", valid_from: T1 }, // absent from the export: left as it was
+    ]);
+    const h2 = await history(t);
+    expect(h2).toEqual([
+      { id: "a", segment: 0, segment_name: "Loyal", model: "m@1", valid_from: T1, valid_to: null },
+      { id: "b", segment: 1, segment_name: "New", model: "m@1", valid_from: T1, valid_to: T2 },
+      { id: "b", segment: 2, segment_name: "At risk", model: "m@1", valid_from: T2, valid_to: null },
+      { id: "c", segment: 2, segment_name: "At risk", model: "m@1", valid_from: T1, valid_to: T2 },
+      { id: "c", segment: 2, segment_name: "Churning", model: "m@1", valid_from: T2, valid_to: null },
+      { id: "d", segment: 1, segment_name: "New", model: "m@1", valid_from: T2, valid_to: null },
+      { id: "gone", segment: 0, segment_name: "Loyal", model: "m@1", valid_from: T1, valid_to: null },
+    ]);
+    // The same export again (same time, or later): nothing changes.
+    const before = await current(t);
+    for (const when of [T2, T3]) {
+      expect(await exportToPostgres(url, t, second, { model: "m@1", validFrom: when })).toMatchObject({ inserted: 0, changed: 0, unchanged: 4, historyRows: 0 });
+      expect(await current(t)).toEqual(before);
+      expect(await history(t)).toEqual(h2);
+    }
+    // The same segments from another model: the model column follows, nobody moved.
+    expect(await exportToPostgres(url, t, second, { model: "m@2", validFrom: T3 })).toMatchObject({ changed: 0, historyRows: 0 });
+    expect((await current(t)).filter((x) => x.id !== "gone").map((x) => [x.model, x.valid_from])).toEqual(before.filter((x) => x.id !== "gone").map((x) => ["m@2", x.valid_from]));
+    expect(await history(t)).toEqual(h2);
+  });
+
+  pgIt("a failure mid-way (after the history was written) leaves both tables as they were", async () => {
+    const t = "atomic";
+    const first = Array.from({ length: 12_000 }, (_, i) => ({ id: `c${i}`, segment: i % 3, name: `S${i % 3}` }));
+    await exportToPostgres(url, t, first, { model: "m@1", validFrom: T1 });
+    const before = { cur: await current(t), hist: await history(t) };
+    // A trigger on T refuses one customer: the history has been updated and appended by then.
+    await sql(`CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+      IF NEW.id = 'boom' THEN RAISE EXCEPTION 'refused by the test trigger'; END IF; RETURN NEW; END $$`);
+    await sql(`CREATE TRIGGER refuse_boom BEFORE INSERT OR UPDATE ON ${t} FOR EACH ROW EXECUTE FUNCTION refuse_boom()`);
+    const second = first.map((r) => ({ ...r, segment: (r.segment + 1) % 3, name: `S${(r.segment + 1) % 3}` }));
+    second.push({ id: "boom", segment: 0, name: "S0" });
+    await expect(exportToPostgres(url, t, second, { model: "m@2", validFrom: T2 })).rejects.toThrow(/refused by the test trigger/);
+    expect(await current(t)).toEqual(before.cur);
+    expect(await history(t)).toEqual(before.hist);
+    // Without the trigger the same export goes through: every customer moved once.
+    await sql(`DROP TRIGGER refuse_boom ON ${t}`);
+    expect(await exportToPostgres(url, t, second, { model: "m@2", validFrom: T2 })).toMatchObject({ inserted: 1, changed: 12_000, historyRows: 12_001 });
+    expect((await history(t)).length).toBe(24_001);
+    const open = await sql<{ n: string }>(`SELECT count(*) AS n FROM ${t}_history WHERE valid_to IS NULL`);
+    expect(Number(open[0].n)).toBe(12_001);
+  });
+
+  pgIt("concurrent exports into one new table take turns and leave one row per customer", async () => {
+    const t = "racing";
+    const rows = (seg: number) => Array.from({ length: 500 }, (_, i) => ({ id: `r${i}`, segment: seg, name: `S${seg}` }));
+    const results = await Promise.all([0, 1, 2, 3].map((k) => exportToPostgres(url, t, rows(k % 2), { model: `m@${k}`, validFrom: `2026-12-0${k + 1}T00:00:00Z` })));
+    expect(results.reduce((s, r) => s + r.inserted, 0)).toBe(500);
+    const n = await sql<{ n: string; ids: string }>(`SELECT count(*) AS n, count(DISTINCT id) AS ids FROM ${t}`);
+    expect(n[0]).toEqual({ n: "500", ids: "500" });
+    const open = await sql<{ n: string }>(`SELECT count(*) AS n FROM ${t}_history WHERE valid_to IS NULL`);
+    expect(open[0].n).toBe("500");
+  });
+
+  pgIt("values are data: ids and names with quotes and SQL stay as written; a schema-qualified, mixed-case name is folded", async () => {
+    await sql("CREATE SCHEMA crm");
+    const rows = [{ id: "x'); DROP TABLE crm.segs; --", segment: 1, name: "=HYPERLINK(\"evil\")" }, { id: "é ü", segment: 0, name: "\"quoted\"" }];
+    const r = await exportToPostgres(url, "CRM.Segs", rows, { model: null, validFrom: T1 });
+    expect(r.table).toBe("crm.segs");
+    const got = await sql<{ id: string; segment_name: string; model: string | null }>("SELECT id, segment_name, model FROM crm.segs ORDER BY segment");
+    expect(got).toEqual([{ id: "é ü", segment_name: "\"quoted\"", model: null }, { id: rows[0].id, segment_name: rows[0].name, model: null }]);
+  });
+
+  pgIt("bad input is refused before anything is written", async () => {
+    await expect(exportToPostgres(url, "t; DROP TABLE x", [], { model: null })).rejects.toThrow(/--table/);
+    await expect(exportToPostgres(url, "a".repeat(60), [], { model: null })).rejects.toThrow(/at most 55/);
+    await expect(exportToPostgres(url, "dups", [{ id: "a", segment: 0, name: "A" }, { id: "a", segment: 1, name: "B" }], { model: null })).rejects.toThrow(/appears twice/);
+    await expect(exportToPostgres(url, "dups", [{ id: "a", segment: 0.5, name: "A" }], { model: null })).rejects.toThrow(/segment number/);
+    await expect(exportToPostgres(url, "dups", [{ id: "a", segment: 0, name: "A" }], { model: null, validFrom: "yesterday" })).rejects.toThrow(/ISO 8601/);
+    expect(await sql("SELECT 1 FROM pg_tables WHERE tablename = 'dups'")).toEqual([]);
+    await sql("CREATE TABLE wrong (id TEXT PRIMARY KEY, seg INTEGER)");
+    await expect(exportToPostgres(url, "wrong", [{ id: "a", segment: 0, name: "A" }], { model: null })).rejects.toThrow(/lacks the columns segment, segment_name, model, valid_from/);
+    await expect(exportToPostgres("postgres://bob:hunter2@127.0.0.1:1/db", "t", [], { model: null })).rejects.toThrow(/--to postgres:\/\/bob:\*\*\*@127\.0\.0\.1:1\/db: cannot connect/);
+    expect(tableNames("public.Segments")).toEqual({ table: "\"public\".\"segments\"", history: "\"public\".\"segments_history\"", schema: "public", name: "segments" });
+  });
+});
