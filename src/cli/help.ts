@@ -265,3 +265,37 @@ describes them. Runs until interrupted (Ctrl-C or SIGTERM).
   --upload-limit MB      the largest dataset upload (default 100)
 
 ${COMMON_TAIL}`;
+
+export const exportHelp = `usage: segmenta export <segments file> | --run ID [--data DIR]  [--id COL]
+         --format hubspot|mailchimp|klaviyo|salesforce --email COL [--contacts FILE] --out FILE
+       | --webhook URL --secret S [--batch-size 500] [--model NAME]       [--json] [--debug]
+
+Sends segment assignments where marketing uses them. The source is a segments file (as
+segmenta cluster --out or predict --out write it: the id column first, then segment and
+segment_name) or a succeeded run of segmenta serve (--run ID --data DIR, while that server is
+stopped: the store is one process's at a time).
+  --id COL               the customer id column (default: the segments file's first column);
+                         --contacts FILE is joined on it
+--format writes the CSV file the tool's contact import documents, one row per customer with
+an email, the segment's name as the value (outliers under their name):
+  hubspot     Email, Segment           (a custom contact property "Segment")
+  mailchimp   Email Address, Tags      (the segment's name as a tag; commas become " - ")
+  klaviyo     Email, Segment           (a custom profile property; upload to a list)
+  salesforce  Email, Segment__c        (a custom text field; Data Import Wizard)
+  --email COL            the email column, of the segments file or of --contacts
+  --contacts FILE        a customer table holding the emails, joined by the id column
+  --out FILE             the .csv to write (atomically; formula-like cells neutralised)
+Customers without an email are left out and counted on stderr.
+--webhook POSTs the assignments as JSON in batches: { model?, exportedAt, batch: { index,
+count, idempotencyKey }, assignments: [{ id, segment, name }] }, signed with
+X-Segmenta-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>, and with an
+Idempotency-Key that is the same whenever the same export is sent again. Network errors, 429
+and 5xx are retried after 0.5, 1, 2 and 4 s; the first batch that still fails stops the
+export: exit status 1 with the delivered count on stderr (run it again to resume).
+  --webhook URL          an http:// or https:// URL
+  --secret S             the signing secret (or the environment variable SEGMENTA_WEBHOOK_SECRET)
+  --batch-size N         assignments per request (default 500)
+  --model NAME           the "model" field (default: the model version published from --run)
+--to postgres://… --table T (upsert into a database) is not available in this version yet.
+
+${COMMON_TAIL}`;

@@ -1,6 +1,6 @@
 import { AbortError, InputError } from "../core/errors.js";
 import { type Io, processIo } from "./common.js";
-import { clusterHelp, demoHelp, inspectHelp, predictHelp, rfmHelp, serveHelp, tokenHelp, tuneHelp } from "./help.js";
+import { clusterHelp, demoHelp, inspectHelp, predictHelp, rfmHelp, serveHelp, tokenHelp, tuneHelp, exportHelp } from "./help.js";
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; help: string }> =
   tune: { load: async () => (await import("./tune.js")).tuneCommand, help: tuneHelp },
   token: { load: async () => (await import("./token.js")).tokenCommand, help: tokenHelp },
   serve: { load: async () => (await import("./serve.js")).serveCommand, help: serveHelp },
+  export: { load: async () => (await import("./export.js")).exportCommand, help: exportHelp },
 };
 
 const USAGE = `usage: segmenta <command> [options]
@@ -27,6 +28,7 @@ commands:
   demo [--out DIR]           generate built-in data and segment it
   token create|list|revoke   API tokens of segmenta serve (--name N --scope score|read|admin --data DIR)
   serve [--port 8080]        the HTTP API: datasets, runs, models and scoring (--data DIR)
+  export <segments> ...      segments to a CRM import file (--format hubspot|mailchimp|klaviyo|salesforce) or a webhook
 
 segmenta <command> --help shows the options of a command. --json prints one JSON document;
 --debug shows the stack trace of an error.`;
