@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeColumns } from "../src/io/write.js";
 import { crmColumns } from "../src/server/export/crm.js";
 import { readSegmentsFile } from "../src/server/export/source.js";
-import { run } from "./helpers/cli.js";
+import { csvCells, run } from "./helpers/cli.js";
 
 let dir: string;
 let seg: string;
@@ -158,5 +158,40 @@ describe("segmenta export --help", () => {
     const options = /the options are (.*)$/m.exec(r.err)![1].split(", ");
     expect(options).toContain("--webhook");
     for (const o of options) expect(help, `export --help lacks ${o}`).toMatch(new RegExp(`${o.replace(/[-]/g, "\\-")}\\b`));
+  });
+});
+
+describe("segmenta export of segmenta cluster's output", () => {
+  it("every customer with an email gets the segment name cluster gave them (ids kept verbatim; density outliers by name)", async () => {
+    const table = join(dir, "customers.csv");
+    const rows = ["customer_id,spend,visits,email"];
+    for (let i = 0; i < 40; i++) {
+      const far = i === 39; // far from both groups: DBSCAN calls it noise
+      const base = far ? 500 : i < 20 ? 10 : 100;
+      rows.push(`C${String(i).padStart(3, "0")},${base + (i % 5)},${far ? 90 : i < 20 ? 2 + (i % 3) : 20 + (i % 4)},${i % 7 === 3 ? "" : `c${i}@example.com`}`);
+    }
+    writeFileSync(table, rows.join("\n") + "\n");
+    for (const algo of [["--algorithm", "kmeans", "--k", "2"], ["--algorithm", "dbscan"]]) {
+      const segs = join(dir, `cluster-${algo[1]}.csv`);
+      const c = await run(["cluster", table, "--id", "customer_id", "--features", "spend,visits", ...algo, "--out", segs, "--json"]);
+      expect(c.code, c.err).toBe(0);
+      const out = join(dir, `from-cluster-${algo[1]}.csv`);
+      const r = await run(["export", segs, "--format", "hubspot", "--email", "email", "--contacts", table, "--out", out]);
+      expect(r.code, r.err).toBe(0);
+      const segLines = read(segs).trim().split("\n");
+      expect(csvCells(segLines[0])).toEqual(expect.arrayContaining(["customer_id", "segment", "segment_name"]));
+      const byId = new Map(segLines.slice(1).map((l) => {
+        const cells = csvCells(l);
+        return [cells[0], { segment: Number(cells[1]), name: cells[2] }] as const;
+      }));
+      const expected: string[][] = [["Email", "Segment"]];
+      for (let i = 0; i < 40; i++) {
+        if (i % 7 === 3) continue;
+        expected.push([`c${i}@example.com`, byId.get(`C${String(i).padStart(3, "0")}`)!.name]);
+      }
+      expect(read(out).trim().split("\n").map(csvCells)).toEqual(expected);
+      expect(new Set([...byId.values()].map((v) => v.name)).size).toBeGreaterThan(1);
+      if (algo[1] === "dbscan") expect(byId.get("C039")!.segment).toBe(-1);
+    }
   });
 });
