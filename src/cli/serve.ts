@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { InputError } from "../core/errors.js";
 import { buildServer } from "../server/app.js";
+import { isPostgresUrl, openPgStore, redactUrl } from "../server/pg-store.js";
 import { openStore, type Store } from "../server/store.js";
 import { type Io, parse, parseWholeNumber } from "./common.js";
 
@@ -9,6 +10,8 @@ export interface ServeOptions {
   port: number;
   host: string;
   dataDir: string;
+  /** A PostgreSQL URL (postgres://…) for the store; absent: the embedded DuckDB store in dataDir. */
+  store?: string;
   /** Largest dataset upload, in bytes. */
   uploadLimit: number;
   /** Requests per minute of each token (default 6000). */
@@ -25,9 +28,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Opens the store of the data folder and starts the server on it. */
+/** Opens the store (of the data folder, or the PostgreSQL database of --store) and starts the server on it. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const store = await openStore(options.dataDir);
+  const store = options.store !== undefined ? await openPgStore(options.store, { dataDir: options.dataDir }) : await openStore(options.dataDir);
   let app: FastifyInstance;
   try {
     app = await buildServer({ dataDir: options.dataDir, store, uploadLimit: options.uploadLimit, rateLimit: options.rateLimit, graceSeconds: options.graceSeconds });
@@ -57,10 +60,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 }
 
 export async function serveCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<{ port?: string; host?: string; data?: string; "upload-limit"?: string; "rate-limit"?: string; grace?: string }>("serve", args, {
+  const { values, positionals } = parse<{ port?: string; host?: string; data?: string; store?: string; "upload-limit"?: string; "rate-limit"?: string; grace?: string }>("serve", args, {
     port: { type: "string" },
     host: { type: "string" },
     data: { type: "string" },
+    store: { type: "string" },
     "upload-limit": { type: "string" },
     "rate-limit": { type: "string" },
     grace: { type: "string" },
@@ -78,10 +82,14 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
   const rateLimit = parseWholeNumber("--rate-limit", values["rate-limit"], 1) ?? 6000;
   const graceSeconds = parseWholeNumber("--grace", values.grace, 0) ?? 30;
   const dataDir = resolve(values.data ?? "segmenta-data");
-  const server = await startServer({ port, host, dataDir, uploadLimit: Math.round(uploadMB * 1024 * 1024), rateLimit, graceSeconds });
-  if (values.json) io.out(JSON.stringify({ address: server.address, data: dataDir }));
+  if (values.store !== undefined && !isPostgresUrl(values.store)) {
+    throw new InputError(`--store ${redactUrl(values.store)}: give a PostgreSQL URL (postgres://user:password@host:5432/database), or leave --store out for the embedded store in --data`);
+  }
+  const server = await startServer({ port, host, dataDir, store: values.store, uploadLimit: Math.round(uploadMB * 1024 * 1024), rateLimit, graceSeconds });
+  const storeShown = values.store !== undefined ? redactUrl(values.store) : null;
+  if (values.json) io.out(JSON.stringify({ address: server.address, data: dataDir, ...(storeShown ? { store: storeShown } : {}) }));
   else {
-    io.out(`segmenta serve: listening on ${server.address} (data in ${dataDir})`);
+    io.out(`segmenta serve: listening on ${server.address} (data in ${dataDir}${storeShown ? `, store ${storeShown}` : ""})`);
     io.out(`API documentation: ${server.address}/docs; every route but /healthz needs a token (segmenta token create, with the server stopped)`);
   }
   // Runs until SIGINT or SIGTERM; then stops taking requests, gives running runs --grace seconds

@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { InputError } from "../core/errors.js";
-import { type Scope, SCOPES, STORE_FILE, openStore } from "../server/store.js";
+import { isPostgresUrl, openPgStore, redactUrl } from "../server/pg-store.js";
+import { type Scope, SCOPES, STORE_FILE, type Store, openStore } from "../server/store.js";
 import { createToken } from "../server/tokens.js";
 import { type Io, parse, table } from "./common.js";
 
@@ -21,11 +22,7 @@ export async function tokenCommand(args: string[], io: Io): Promise<number> {
   const [action, ...extra] = positionals;
   if (!action) throw new InputError("give an action: segmenta token create --name N --scope score|read|admin, segmenta token list, or segmenta token revoke --id ID");
   if (extra.length) throw new InputError(`unexpected argument ${extra[0]}; see segmenta token --help`);
-  if (values.store !== undefined) {
-    throw new InputError(`--store ${values.store}: only the embedded store (--data DIR) is available in this version; leave out --store`);
-  }
-  const dataDir = values.data ?? DEFAULT_DATA_DIR;
-  if (dataDir.trim() === "") throw new InputError("--data: give a folder, e.g. --data segmenta-data");
+  const dataDir = values.store !== undefined ? pgTarget(values.store) : duckTarget(values.data ?? DEFAULT_DATA_DIR);
   if (action === "create") return create(values, dataDir, io);
   if (action === "list") {
     if (values.name !== undefined || values.scope !== undefined) throw new InputError("token list takes no --name or --scope; it lists every token");
@@ -39,19 +36,48 @@ export async function tokenCommand(args: string[], io: Io): Promise<number> {
   throw new InputError(`unknown action "${action}"; the actions are create, list and revoke`);
 }
 
-async function revoke(id: string, dataDir: string, asJson: boolean, io: Io): Promise<number> {
-  if (!existsSync(join(dataDir, STORE_FILE))) throw new InputError(`--data ${dataDir}: no store there (no tokens to revoke); give the data folder of segmenta serve`);
-  const store = await openStore(dataDir);
+/** Where the tokens are: the embedded store of a data folder (--data) or a PostgreSQL database (--store). */
+interface Target {
+  /** How messages name it: the folder, or the URL with its password hidden. */
+  label: string;
+  /** The option that names it, for messages: "--data DIR" or "--store URL". */
+  option: string;
+  /** Whether there is a store to read (listing never creates one). */
+  exists(): boolean;
+  open(): Promise<Store>;
+  /** Where a created token was stored, for the message. */
+  createdIn: string;
+  /** The JSON output's field naming it. */
+  json: Record<string, string>;
+}
+
+function duckTarget(dataDir: string): Target {
+  if (dataDir.trim() === "") throw new InputError("--data: give a folder, e.g. --data segmenta-data");
+  return {
+    label: dataDir, option: `--data ${dataDir}`, exists: () => existsSync(join(dataDir, STORE_FILE)), open: () => openStore(dataDir),
+    createdIn: join(dataDir, STORE_FILE), json: { data: dataDir },
+  };
+}
+
+function pgTarget(url: string): Target {
+  const shown = redactUrl(url);
+  if (!isPostgresUrl(url)) throw new InputError(`--store ${shown}: give a PostgreSQL URL (postgres://user:password@host:5432/database), or leave --store out for the embedded store in --data`);
+  return { label: shown, option: `--store ${shown}`, exists: () => true, open: () => openPgStore(url), createdIn: shown, json: { store: shown } };
+}
+
+async function revoke(id: string, dataDir: Target, asJson: boolean, io: Io): Promise<number> {
+  if (!dataDir.exists()) throw new InputError(`--data ${dataDir.label}: no store there (no tokens to revoke); give the data folder of segmenta serve`);
+  const store = await dataDir.open();
   try {
-    if (!(await store.deleteToken(id))) throw new InputError(`--id ${id}: no token has this id in ${dataDir}; segmenta token list shows the ids`);
+    if (!(await store.deleteToken(id))) throw new InputError(`--id ${id}: no token has this id in ${dataDir.label}; segmenta token list shows the ids`);
   } finally {
     await store.close();
   }
-  io.out(asJson ? JSON.stringify({ data: dataDir, revoked: id }, null, 2) : `token ${id} revoked: it no longer opens ${dataDir}'s API`);
+  io.out(asJson ? JSON.stringify({ ...dataDir.json, revoked: id }, null, 2) : `token ${id} revoked: it no longer opens ${dataDir.label}'s API`);
   return 0;
 }
 
-async function create(values: { name?: string; scope?: string; json?: boolean }, dataDir: string, io: Io): Promise<number> {
+async function create(values: { name?: string; scope?: string; json?: boolean }, dataDir: Target, io: Io): Promise<number> {
   const name = values.name?.trim();
   if (!name) throw new InputError("give the token a name with --name, e.g. --name crm-scoring (who or what uses it)");
   if (name.length > 100) throw new InputError(`--name: at most 100 characters, got ${name.length}`);
@@ -60,14 +86,14 @@ async function create(values: { name?: string; scope?: string; json?: boolean },
   const scope = values.scope?.trim().toLowerCase();
   if (!scope) throw new InputError("give the token's scope with --scope score|read|admin (score: scoring only; read: also reads datasets, runs and models; admin: everything)");
   if (!SCOPES.includes(scope as Scope)) throw new InputError(`--scope ${values.scope}: give one of ${SCOPES.join(", ")}`);
-  const store = await openStore(dataDir);
+  const store = await dataDir.open();
   try {
     const { token, hash } = createToken();
     const rec = await store.addToken(name, scope as Scope, hash);
     if (values.json) {
       io.out(JSON.stringify({ ...rec, token, note: NOT_STORED }, null, 2));
     } else {
-      io.out(`token ${rec.name} (scope ${rec.scope}, id ${rec.id}) created in ${join(dataDir, STORE_FILE)}:`);
+      io.out(`token ${rec.name} (scope ${rec.scope}, id ${rec.id}) created in ${dataDir.createdIn}:`);
       io.out("");
       io.out(`  ${token}`);
       io.out("");
@@ -80,16 +106,16 @@ async function create(values: { name?: string; scope?: string; json?: boolean },
   }
 }
 
-async function list(dataDir: string, asJson: boolean, io: Io): Promise<number> {
+async function list(dataDir: Target, asJson: boolean, io: Io): Promise<number> {
   // Listing never creates a store: no folder, no tokens.
-  const exists = existsSync(join(dataDir, STORE_FILE));
+  const exists = dataDir.exists();
   const tokens = exists ? await withStore(dataDir) : [];
   if (asJson) {
-    io.out(JSON.stringify({ data: dataDir, tokens }, null, 2));
+    io.out(JSON.stringify({ ...dataDir.json, tokens }, null, 2));
     return 0;
   }
   if (!tokens.length) {
-    io.out(`no tokens in ${dataDir}${exists ? "" : " (no store there yet)"}; create one with segmenta token create --name N --scope score|read|admin --data ${dataDir}`);
+    io.out(`no tokens in ${dataDir.label}${exists ? "" : " (no store there yet)"}; create one with segmenta token create --name N --scope score|read|admin ${dataDir.option}`);
     return 0;
   }
   const rows = [["id", "name", "scope", "created"], ...tokens.map((t) => [t.id, t.name, t.scope, t.createdAt])];
@@ -99,8 +125,8 @@ async function list(dataDir: string, asJson: boolean, io: Io): Promise<number> {
   return 0;
 }
 
-async function withStore(dataDir: string) {
-  const store = await openStore(dataDir);
+async function withStore(dataDir: Target) {
+  const store = await dataDir.open();
   try {
     return await store.listTokens();
   } finally {
