@@ -134,6 +134,7 @@ describe("segmenta export --format", () => {
       [["export", seg], /say where to export/],
       [["export", "--format", "hubspot", "--email", "email", "--out", out], /give the segments file/],
       [["export", seg, "--format", "hubspot", "--webhook", "http://127.0.0.1:9/"], /two destinations/],
+      [["export", seg, "--format", "hubspot", "--email", "email", "--out", out, "--secret", "s"], /--secret goes with --webhook/],
     ];
     for (const [args, message] of cases) {
       const r = await run(args);

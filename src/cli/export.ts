@@ -72,7 +72,7 @@ export async function readExportSource(file: string | undefined, values: { run?:
 async function crm(values: ExportValues, file: string | undefined, io: Io): Promise<number> {
   const format = values.format!.trim().toLowerCase();
   if (!isCrmFormat(format)) throw new InputError(`--format ${values.format}: give one of ${CRM_FORMATS.join(", ")}`);
-  for (const k of ["secret", "batch-size"] as const) {
+  for (const k of ["secret", "batch-size", "model"] as const) {
     if (values[k] !== undefined) throw new InputError(`--${k} goes with --webhook, not --format`);
   }
   if (!values.email) throw new InputError(`give the email column with --email COL (a column of the segments file, or of --contacts FILE)`);
