@@ -130,7 +130,7 @@ describe("segmenta export --format", () => {
       [["export", seg, "--format", "hubspot", "--email", "mail", "--out", out], /no column "mail"/],
       [["export", seg, "--format", "hubspot", "--email", "email", "--out", join(dir, "x.xlsx")], /ending in \.csv/],
       [["export", seg, "--format", "hubspot", "--email", "email", "--out", seg], /would destroy that input/],
-      [["export", seg, "--to", "postgres://localhost/db"], /--to .*not available/],
+      [["export", seg, "--to", "postgres://localhost/db"], /give the table to write with --table T/],
       [["export", seg], /say where to export/],
       [["export", "--format", "hubspot", "--email", "email", "--out", out], /give the segments file/],
       [["export", seg, "--format", "hubspot", "--webhook", "http://127.0.0.1:9/"], /two destinations/],

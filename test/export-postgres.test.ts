@@ -2,11 +2,16 @@
  * The PostgreSQL export (src/server/export/postgres.ts) against a real PostgreSQL started for this
  * file (skipped with a message where there is none): the upsert, the history appended only for
  * customers who moved with the previous row closed, an identical re-run changing nothing, one
- * transaction (a failure mid-way leaves both tables as they were), bad input refused.
+ * transaction (a failure mid-way leaves both tables as they were), bad input refused; and
+ * `segmenta export FILE --to postgres://… --table T`.
  */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { exportToPostgres, tableNames } from "../src/server/export/postgres.js";
+import { runMain } from "./helpers/cli.js";
 import { startPostgres, type TestPostgres } from "./helpers/postgres.js";
 
 let server: TestPostgres | null = null;
@@ -171,5 +176,56 @@ describe("exportToPostgres", () => {
     await expect(exportToPostgres(url, "wrong", [{ id: "a", segment: 0, name: "A" }], { model: null })).rejects.toThrow(/lacks the columns segment, segment_name, model, valid_from/);
     await expect(exportToPostgres("postgres://bob:hunter2@127.0.0.1:1/db", "t", [], { model: null })).rejects.toThrow(/--to postgres:\/\/bob:\*\*\*@127\.0\.0\.1:1\/db: cannot connect/);
     expect(tableNames("public.Segments")).toEqual({ table: "\"public\".\"segments\"", history: "\"public\".\"segments_history\"", schema: "public", name: "segments" });
+  });
+});
+
+describe("segmenta export --to postgres://… --table T", () => {
+  pgIt("exports a segments file; the same export again changes nothing; a moved customer gets a history row", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "segmenta-export-pg-"));
+    try {
+      const seg = join(dir, "segments.csv");
+      writeFileSync(seg, "customerID,segment,segment_name\n007,0,Loyal\nB-2,1,New\nc3,-1,Outliers\n");
+      const to = url.replace("postgres@", "postgres:pa55word@");
+      const first = await runMain(["export", seg, "--to", to, "--table", "cli_segments", "--model", "churn@1", "--json"]);
+      expect(first.stderr).toBe("");
+      expect(first.status).toBe(0);
+      const doc = JSON.parse(first.stdout) as Record<string, unknown>;
+      expect(doc).toMatchObject({ model: "churn@1", table: "cli_segments", inserted: 3, changed: 0, unchanged: 0, historyRows: 3 });
+      expect(first.stdout).not.toContain("pa55word");
+      const rows = await sql<{ id: string; segment: number; segment_name: string; model: string }>("SELECT id, segment, segment_name, model FROM cli_segments ORDER BY id");
+      expect(rows).toEqual([
+        { id: "007", segment: 0, segment_name: "Loyal", model: "churn@1" }, // the id read verbatim
+        { id: "B-2", segment: 1, segment_name: "New", model: "churn@1" },
+        { id: "c3", segment: -1, segment_name: "Outliers", model: "churn@1" },
+      ]);
+      const again = await runMain(["export", seg, "--to", to, "--table", "cli_segments", "--model", "churn@1"]);
+      expect(again.status).toBe(0);
+      expect(again.stdout).toMatch(/cli_segments: 0 new, 0 moved, 3 unchanged of 3 customers; 0 rows added to cli_segments_history/);
+      writeFileSync(seg, "customerID,segment,segment_name\n007,1,New\nB-2,1,New\nc3,-1,Outliers\n");
+      const moved = await runMain(["export", seg, "--to", to, "--table", "cli_segments", "--model", "churn@2", "--json"]);
+      expect(JSON.parse(moved.stdout)).toMatchObject({ inserted: 0, changed: 1, unchanged: 2, historyRows: 1 });
+      const h = await sql<{ id: string; segment: number; open: boolean }>("SELECT id, segment, valid_to IS NULL AS open FROM cli_segments_history ORDER BY id, valid_from");
+      expect(h).toEqual([
+        { id: "007", segment: 0, open: false }, { id: "007", segment: 1, open: true }, { id: "B-2", segment: 1, open: true }, { id: "c3", segment: -1, open: true },
+      ]);
+      // Bad usage: one line, status 2.
+      const cases: [string[], RegExp][] = [
+        [["export", seg, "--to", to], /--table T/],
+        [["export", seg, "--table", "x", "--format", "hubspot", "--email", "e", "--out", join(dir, "o.csv")], /--table goes with --to/],
+        [["export", seg, "--to", "mysql://h/db", "--table", "x"], /--to mysql:\/\/h\/db: give a PostgreSQL URL/],
+        [["export", seg, "--to", to, "--table", "x;drop"], /--table "x;drop": give a table name/],
+        [["export", seg, "--to", to, "--table", "x", "--out", "y.csv"], /--out does not go with --to/],
+        [["export", seg, "--to", "postgres://u:secret@127.0.0.1:1/db", "--table", "x"], /--to postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/db: cannot connect/],
+      ];
+      for (const [args, message] of cases) {
+        const r = await runMain(args);
+        expect(r.status, args.join(" ")).toBe(2);
+        expect(r.stderr, args.join(" ")).toMatch(message);
+        expect(r.stderr).not.toContain("secret");
+        expect(r.stderr).not.toContain("pa55word");
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,10 @@
 import { InputError } from "../core/errors.js";
 import { checkDistinctPaths, checkOutputPath } from "../io/write.js";
 import { CRM_FORMATS, crmHeader, isCrmFormat, writeCrmFile } from "../server/export/crm.js";
+import { exportToPostgres } from "../server/export/postgres.js";
 import { readContactColumn, readRunSegments, readSegmentsFile, type SegmentsSource, type SourceOptions } from "../server/export/source.js";
 import { checkWebhookUrl, DEFAULT_BATCH_SIZE, sendWebhook } from "../server/export/webhook.js";
+import { redactUrl } from "../server/pg-store.js";
 import { type Io, parse, parseWholeNumber } from "./common.js";
 import { DEFAULT_DATA_DIR } from "./token.js";
 
@@ -28,7 +30,7 @@ type ExportValues = {
 
 /**
  * `segmenta export <segments file> | --run ID [--data DIR]` to a CRM import file (--format),
- * a webhook (--webhook) or, later, a database (--to).
+ * a webhook (--webhook) or a PostgreSQL table (--to … --table T).
  */
 export async function exportCommand(args: string[], io: Io, env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const { values, positionals } = parse<ExportValues>("export", args, {
@@ -47,12 +49,9 @@ export async function exportCommand(args: string[], io: Io, env: NodeJS.ProcessE
     table: { type: "string" },
   });
   const targets = (["format", "webhook", "to"] as const).filter((k) => values[k] !== undefined);
-  if (targets.length === 0) throw new InputError("say where to export: --format hubspot|mailchimp|klaviyo|salesforce --email COL --out FILE, or --webhook URL --secret S");
+  if (targets.length === 0) throw new InputError("say where to export: --format hubspot|mailchimp|klaviyo|salesforce --email COL --out FILE, --webhook URL --secret S, or --to postgres://… --table T");
   if (targets.length > 1) throw new InputError(`--${targets[0]} and --${targets[1]} are two destinations; export to one at a time`);
-  if (values.to !== undefined || values.table !== undefined) {
-    // The seam of the PostgreSQL export (issue #16 point 4): it reads the source as below and upserts.
-    throw new InputError("--to (a database) is not available in this version yet; use --format or --webhook");
-  }
+  if (values.table !== undefined && values.to === undefined) throw new InputError("--table goes with --to postgres://… (the database to export to)");
   if (positionals.length > 1) throw new InputError(`one segments file only, got ${positionals.length}: ${positionals.join(" ")}`);
   const file = positionals[0];
   if (file !== undefined && values.run !== undefined) throw new InputError(`give a segments file or --run ID, not both (got ${file} and --run ${values.run})`);
@@ -60,6 +59,7 @@ export async function exportCommand(args: string[], io: Io, env: NodeJS.ProcessE
   if (values.data !== undefined && values.run === undefined) throw new InputError("--data goes with --run ID (the data folder of segmenta serve)");
 
   if (values.format !== undefined) return crm(values, file, io);
+  if (values.to !== undefined) return database(values, file, io);
   return webhook(values, file, io, env);
 }
 
@@ -133,6 +133,29 @@ async function webhook(values: ExportValues, file: string | undefined, io: Io, e
       `segmenta export: ${summary}; batch ${f.batch} failed after ${f.attempts} attempt${f.attempts === 1 ? "" : "s"} (${f.message}); run the same export again to resume (the receiver gets the same idempotency keys)`,
     );
     return 1;
+  }
+  return 0;
+}
+
+/** `--to postgres://… --table T`: upserts into T and appends the moves to T_history, in one transaction. */
+async function database(values: ExportValues, file: string | undefined, io: Io): Promise<number> {
+  for (const k of ["email", "contacts", "out", "secret", "batch-size"] as const) {
+    if (values[k] !== undefined) throw new InputError(`--${k} does not go with --to (a database export)`);
+  }
+  const url = values.to!;
+  const shown = redactUrl(url);
+  if (!/^postgres(ql)?:\/\//i.test(url)) throw new InputError(`--to ${shown}: give a PostgreSQL URL, postgres://user:password@host:5432/database`);
+  if (!values.table) throw new InputError("give the table to write with --table T (created when absent, with T_history for the moves)");
+  const source = await readExportSource(file, values, { id: values.id });
+  const model = values.model ?? source.model;
+  const r = await exportToPostgres(url, values.table, source.assignments, { model });
+  if (values.json) {
+    io.out(JSON.stringify({ source: source.label, to: shown, model: model ?? null, ...r }, null, 2));
+  } else {
+    io.out(
+      `${r.table}: ${r.inserted} new, ${r.changed} moved, ${r.unchanged} unchanged of ${source.assignments.length} customer${source.assignments.length === 1 ? "" : "s"}; ` +
+        `${r.historyRows} row${r.historyRows === 1 ? "" : "s"} added to ${r.historyTable}`,
+    );
   }
   return 0;
 }
