@@ -64,7 +64,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   try {
     // Worker threads (one per core) for the commands that run numeric kernels; reading and
     // RFM run in DuckDB, which has threads of its own.
-    if (!["inspect", "rfm", "token"].includes(command)) (await import("../io/pool.js")).installWorkerPool();
+    if (!["inspect", "rfm", "token", "export"].includes(command)) (await import("../io/pool.js")).installWorkerPool();
     const run = await cmd.load();
     return await run(rest, safeIo);
   } catch (e) {
