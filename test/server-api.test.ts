@@ -392,6 +392,9 @@ describe("segmenta serve: the HTTP API", () => {
       startedAt: new Date().toISOString(), finishedAt: null, summary: null, error: null, dir: join(dir, "runs", "left-over"),
     };
     await store.addRun(left);
+    // A run of another server's data folder (servers sharing a PostgreSQL store) is that server's to resume.
+    const foreign: RunRecord = { ...left, id: "foreign", dir: join(dir + "-other", "runs", "foreign") };
+    await store.addRun(foreign);
     const again = await buildServer({ dataDir: dir, store, concurrency: 1 });
     try {
       const r = await store.getRun("left-over");
@@ -400,6 +403,7 @@ describe("segmenta serve: the HTTP API", () => {
       const done = await store.getRun("left-over");
       expect(done).toMatchObject({ status: "succeeded", error: null, message: "done" });
       expect((done!.summary as { rows: number }).rows).toBe(90);
+      expect(await store.getRun("foreign")).toMatchObject({ status: "running", progress: 0.3, message: "segmenting" });
     } finally {
       await again.close();
     }

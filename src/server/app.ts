@@ -8,7 +8,7 @@ import { createReadStream } from "node:fs";
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
-import { join } from "node:path";
+import { join, sep } from "node:path";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
 import multipart from "@fastify/multipart";
 import rateLimit from "@fastify/rate-limit";
@@ -130,8 +130,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   // Runs left queued (a shutdown) or running (a crash, or a shutdown's checkpoint) by a server
   // that stopped are resumed, in the order they were created: run again from the start (their
-  // outputs are written atomically, so an interrupted run left none).
-  for (const r of (await store.unfinishedRuns()).sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
+  // outputs are written atomically, so an interrupted run left none). Only the runs of this data
+  // folder: servers sharing a PostgreSQL store each have their own folder and their own runs.
+  const ownRuns = join(dataDir, "runs") + sep;
+  const unfinished = (await store.unfinishedRuns()).filter((r) => r.dir.startsWith(ownRuns));
+  for (const r of unfinished.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
     const dataset = await store.getDataset(r.datasetId);
     if (!dataset) {
       const error = `the server stopped during this run and its dataset ${r.datasetId} has since been deleted`;
