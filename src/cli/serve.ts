@@ -30,7 +30,7 @@ export interface RunningServer {
 
 /** Opens the store (of the data folder, or the PostgreSQL database of --store) and starts the server on it. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  const store = options.store !== undefined ? await openPgStore(options.store, { dataDir: options.dataDir }) : await openStore(options.dataDir);
+  const store = options.store !== undefined ? await openPgStore(options.store) : await openStore(options.dataDir);
   let app: FastifyInstance;
   try {
     app = await buildServer({ dataDir: options.dataDir, store, uploadLimit: options.uploadLimit, rateLimit: options.rateLimit, graceSeconds: options.graceSeconds });

@@ -10,11 +10,12 @@
  * publishing the same name at once get distinct versions and leave exactly one active.
  *
  * JSON is stored as TEXT (returned exactly as written, key order included) and times as the ISO
- * text the callers give, as the DuckDB store does. With `dataDir`, paths under it are stored
- * relative to it, as the DuckDB store stores them.
+ * text the callers give, as the DuckDB store does. Paths are stored absolute (unlike the
+ * DuckDB store, which stores them relative to its folder): servers sharing the database each have
+ * their own data folder, and a run's folder tells which server it belongs to.
  */
 import { randomUUID } from "node:crypto";
-import { isAbsolute, join, relative, resolve, sep } from "node:path";
+import { resolve } from "node:path";
 import pg from "pg";
 import { InputError } from "../core/errors.js";
 import {
@@ -92,18 +93,14 @@ const RUN_COLUMNS: Record<Exclude<keyof RunRecord, "id">, { column: string; json
 class PgStore implements HistoryStore {
   private closed = false;
 
-  constructor(private readonly pool: pg.Pool, private readonly dataDir: string | null) {}
+  constructor(private readonly pool: pg.Pool) {}
 
   // ---- paths ----
   private toStored(path: string): string {
-    if (this.dataDir === null) return path;
-    const abs = resolve(path);
-    const rel = relative(this.dataDir, abs);
-    return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel.split(sep).join("/") : abs;
+    return resolve(path);
   }
   private fromStored(path: string): string {
-    if (this.dataDir === null || isAbsolute(path)) return path;
-    return join(this.dataDir, ...path.split("/"));
+    return path;
   }
 
   // ---- plumbing ----
@@ -312,11 +309,10 @@ export function isPostgresUrl(url: string): boolean {
 
 /**
  * Opens the store in the PostgreSQL database at `url` (postgres://user:password@host:port/db),
- * creating its tables when absent. Any number of servers may open the same database. Paths
- * under `options.dataDir` are stored relative to it. A database that cannot be reached is an
- * InputError naming --store (password hidden).
+ * creating its tables when absent. Any number of servers may open the same database. A database
+ * that cannot be reached is an InputError naming --store (password hidden).
  */
-export async function openPgStore(url: string, options: { dataDir?: string; poolSize?: number } = {}): Promise<HistoryStore> {
+export async function openPgStore(url: string, options: { poolSize?: number } = {}): Promise<HistoryStore> {
   const shown = redactUrl(url);
   if (!isPostgresUrl(url)) throw new InputError(`--store ${shown}: give a PostgreSQL URL, postgres://user:password@host:5432/database`);
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
@@ -348,5 +344,5 @@ export async function openPgStore(url: string, options: { dataDir?: string; pool
     if (e instanceof InputError) throw e;
     throw new InputError(`--store ${shown}: cannot create the store's tables (${(e as Error).message.split("\n")[0]}); the user needs CREATE rights on the database`, { cause: e });
   }
-  return new PgStore(pool, options.dataDir === undefined ? null : resolve(options.dataDir));
+  return new PgStore(pool);
 }
