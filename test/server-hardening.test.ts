@@ -251,7 +251,11 @@ describe("segmenta serve stopped during a run (a separate process)", () => {
     const r = await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { k: 3, id: "customer_id" } } });
     const id = (await r.json()).id;
     await until(async () => (await status(id)).status === "running", "the run to start");
+    // A client following the run's events: its stream ends with the run back in the queue.
+    const events = await api(`/api/v1/runs/${id}/events`);
     expect(await stop("SIGTERM")).toBe(0);
+    const text = await events.text();
+    expect(text.trim().split("\n\n").at(-1)).toBe(`event: status\ndata: ${JSON.stringify({ type: "status", status: "queued", summary: null, error: null })}`);
 
     // Stopped: the run is queued again (a checkpoint), no temporary left in its folder.
     const store = await openStore(join(dir, "data"));

@@ -118,7 +118,10 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
 
   const app = Fastify({ logger: options.logger ?? false, bodyLimit, ajv: { customOptions: { coerceTypes: false } } });
   const queue = new RunQueue({ store, concurrency: options.concurrency, start: options.startChild });
-  app.addHook("onClose", async () => {
+  // On close the server answers 503 to new requests at once; running runs get the grace period,
+  // then are stopped and queued again. Before the connections are waited for: a run's end (or
+  // its return to the queue) ends the event streams that follow it.
+  app.addHook("preClose", async () => {
     await queue.close(Math.max(0, options.graceSeconds ?? 0) * 1000);
   });
 
