@@ -2,12 +2,14 @@
  * The PostgreSQL export (src/server/export/postgres.ts) against a real PostgreSQL started for this
  * file (skipped with a message where there is none): the upsert, the history appended only for
  * customers who moved with the previous row closed, an identical re-run changing nothing, one
- * transaction (a failure mid-way leaves both tables as they were), bad input refused; and
- * `segmenta export FILE --to postgres://… --table T`.
+ * transaction (a failure mid-way, or a process killed with SIGKILL inside it, leaves both tables as
+ * they were), bad input refused; and `segmenta export FILE --to postgres://… --table T`.
  */
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { exportToPostgres, tableNames } from "../src/server/export/postgres.js";
@@ -225,6 +227,67 @@ describe("segmenta export --to postgres://… --table T", () => {
         expect(r.stderr).not.toContain("pa55word");
       }
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("exportToPostgres killed mid-way", () => {
+  pgIt("a process killed with SIGKILL inside the export's transaction leaves the tables as they were; the export run again completes, once", async () => {
+    const t = "killed";
+    const first = Array.from({ length: 3000 }, (_, i) => ({ id: `k${i}`, segment: i % 2, name: `S${i % 2}` }));
+    await exportToPostgres(url, t, first, { model: "m@1", validFrom: T1 });
+    const before = { cur: await current(t), hist: await history(t) };
+    // The database notices a vanished client within 0.2 s even while a query runs (PostgreSQL ≥ 14).
+    const db = new URL(url).pathname.slice(1);
+    await sql(`ALTER DATABASE ${db} SET client_connection_check_interval = 200`);
+    // A trigger holds the export inside its transaction, after the history has been written.
+    await sql(`CREATE FUNCTION hold_export() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(30); RETURN NULL; END $$`);
+    await sql(`CREATE TRIGGER hold_export AFTER INSERT OR UPDATE ON ${t} FOR EACH STATEMENT EXECUTE FUNCTION hold_export()`);
+    const second = first.map((r) => ({ ...r, segment: 1 - r.segment, name: `S${1 - r.segment}` }));
+    const dir = mkdtempSync(join(tmpdir(), "segmenta-export-kill-"));
+    try {
+      const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+      const moduleUrl = pathToFileURL(join(root, "src", "server", "export", "postgres.ts")).href;
+      const script = join(dir, "export.mts");
+      writeFileSync(script, `
+        import { exportToPostgres } from ${JSON.stringify(moduleUrl)};
+        await exportToPostgres(${JSON.stringify(url)}, ${JSON.stringify(t)}, ${JSON.stringify(second)}, { model: "m@2", validFrom: ${JSON.stringify(T2)} });
+        process.stdout.write("finished\\n");
+      `);
+      const child = spawn(process.execPath, ["--import", "tsx", script], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+      child.stderr.on("data", (b: Buffer) => (out += b.toString()));
+      const exited = new Promise((done) => child.on("exit", done));
+      // Wait until the export sleeps in the trigger: its history rows are written, not committed.
+      for (let i = 0; ; i++) {
+        const waiting = await sql("SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = $1", [db]);
+        if (waiting.length) break;
+        if (i > 300) throw new Error(`the export never reached the trigger: ${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      child.kill("SIGKILL");
+      await exited;
+      expect(out).not.toContain("finished");
+      // The server ends the orphaned transaction (rolled back) once it notices the client is gone.
+      for (let i = 0; ; i++) {
+        const left = await sql("SELECT 1 FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND datname = $1", [db]);
+        if (!left.length) break;
+        if (i > 300) throw new Error("the killed export's transaction is still open");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(await current(t)).toEqual(before.cur);
+      expect(await history(t)).toEqual(before.hist);
+      // Run again (without the trigger): complete, and once only.
+      await sql(`DROP TRIGGER hold_export ON ${t}`);
+      expect(await exportToPostgres(url, t, second, { model: "m@2", validFrom: T2 })).toMatchObject({ changed: 3000, historyRows: 3000 });
+      expect(await exportToPostgres(url, t, second, { model: "m@2", validFrom: T2 })).toMatchObject({ changed: 0, historyRows: 0 });
+      const h = await history(t);
+      expect(h).toHaveLength(6000);
+      expect(h.filter((x) => x.valid_to === null).map((x) => [x.id, x.segment]).sort()).toEqual(second.map((x) => [x.id, x.segment]).sort());
+    } finally {
+      await sql(`ALTER DATABASE ${db} RESET client_connection_check_interval`);
       rmSync(dir, { recursive: true, force: true });
     }
   });
