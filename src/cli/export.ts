@@ -4,7 +4,7 @@ import { CRM_FORMATS, crmHeader, isCrmFormat, writeCrmFile } from "../server/exp
 import { exportToPostgres } from "../server/export/postgres.js";
 import { readContactColumn, readRunSegments, readSegmentsFile, type SegmentsSource, type SourceOptions } from "../server/export/source.js";
 import { checkWebhookUrl, DEFAULT_BATCH_SIZE, sendWebhook } from "../server/export/webhook.js";
-import { redactUrl } from "../server/pg-store.js";
+import { isPostgresUrl, redactUrl } from "../server/pg-store.js";
 import { type Io, parse, parseWholeNumber } from "./common.js";
 import { DEFAULT_DATA_DIR } from "./token.js";
 
@@ -144,7 +144,7 @@ async function database(values: ExportValues, file: string | undefined, io: Io):
   }
   const url = values.to!;
   const shown = redactUrl(url);
-  if (!/^postgres(ql)?:\/\//i.test(url)) throw new InputError(`--to ${shown}: give a PostgreSQL URL, postgres://user:password@host:5432/database`);
+  if (!isPostgresUrl(url)) throw new InputError(`--to ${shown}: give a PostgreSQL URL, postgres://user:password@host:5432/database`);
   if (!values.table) throw new InputError("give the table to write with --table T (created when absent, with T_history for the moves)");
   const source = await readExportSource(file, values, { id: values.id });
   const model = values.model ?? source.model;

@@ -15,6 +15,7 @@
  */
 import pg from "pg";
 import { InputError } from "../../core/errors.js";
+import { isPostgresUrl, redactUrl } from "../pg-store.js";
 
 /** One customer's segment (the shape of source.ts's Assignment). */
 export interface PgAssignment {
@@ -47,17 +48,6 @@ export interface PgExportResult {
 const BATCH = 5000;
 /** PostgreSQL's longest identifier, in bytes. */
 const MAX_IDENT = 63;
-
-/** The URL with its password hidden, for messages. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/:\/\/([^:/@]*):[^@]*@/, "://$1:***@");
-  }
-}
 
 /**
  * The quoted names of T and T_history from a --table value: `name` or `schema.name`, letters,
@@ -100,8 +90,8 @@ const H_COLUMNS = [...T_COLUMNS, "valid_to"];
  * `table`_history, in one transaction (see the file's comment). Returns the counts.
  */
 export async function exportToPostgres(url: string, table: string, assignments: readonly PgAssignment[], options: PgExportOptions): Promise<PgExportResult> {
-  const shown = redact(url);
-  if (!/^postgres(ql)?:\/\//i.test(url)) throw new InputError(`--to ${shown}: give a PostgreSQL URL, postgres://user:password@host:5432/database`);
+  const shown = redactUrl(url);
+  if (!isPostgresUrl(url)) throw new InputError(`--to ${shown}: give a PostgreSQL URL, postgres://user:password@host:5432/database`);
   const names = tableNames(table);
   const validFrom = options.validFrom ?? new Date().toISOString();
   if (Number.isNaN(Date.parse(validFrom))) throw new InputError(`valid from ${validFrom}: not a date and time; give ISO 8601, e.g. 2026-12-02T01:00:00Z`);
