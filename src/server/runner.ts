@@ -76,6 +76,8 @@ export class RunQueue {
   private closed = false;
   /** Settles when the store writes of every run finished so far are done (tests, shutdown). */
   private pendingWrites = new Set<Promise<unknown>>();
+  /** The last launch started (launches are chained, so that children start in order). */
+  private launching: Promise<void> = Promise.resolve();
 
   constructor(options: RunQueueOptions) {
     this.store = options.store;
@@ -199,7 +201,8 @@ export class RunQueue {
       // The slot is taken now: launch starts the child asynchronously.
       const state = { child: null, cancelled: false };
       this.active.set(run.id, state);
-      void this.launch(run, job, state);
+      // Children start in the queue's order (each launch waits for the previous one's folder and fork).
+      this.launching = this.launching.then(() => this.launch(run, job, state)).catch(() => {});
     }
   }
 
