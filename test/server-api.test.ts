@@ -124,6 +124,12 @@ describe("segmenta serve: the HTTP API", () => {
     const huge = await api("/api/v1/datasets?name=big", { method: "POST", body: "a,b\n" + "1,2\n".repeat(40_000), headers: { "content-type": "text/csv" } });
     expect(huge.status).toBe(413);
     expect((await huge.json()).error.message).toMatch(/limit of 0\.06 MB/);
+    // As a form, too: the file part over the upload limit.
+    const form = new FormData();
+    form.append("file", new Blob(["a,b\n" + "1,2\n".repeat(40_000)], { type: "text/csv" }), "big.csv");
+    const hugeForm = await api("/api/v1/datasets", { method: "POST", body: form });
+    expect(hugeForm.status).toBe(413);
+    expect((await hugeForm.json()).error.message).toMatch(/limit of 0\.06 MB \(segmenta serve --upload-limit MB raises it\)/);
     const badJson = await api("/api/v1/runs", { method: "POST", body: "{\"datasetId\": ", headers: { "content-type": "application/json" } });
     expect(badJson.status).toBe(400);
     expect((await badJson.json()).error.message).toMatch(/JSON/);
@@ -438,6 +444,8 @@ describe("segmenta serve: the command", () => {
     expect((await runMain(["serve", "--port", "70000"])).stderr).toMatch(/--port 70000: give a port between 0 and 65535/);
     expect((await runMain(["serve", "--upload-limit", "0"])).stderr).toMatch(/--upload-limit 0: give the largest upload in MB/);
     expect((await runMain(["serve", "data.csv"])).stderr).toMatch(/serve takes no file/);
+    expect((await runMain(["serve", "--rate-limit", "0"])).stderr).toMatch(/--rate-limit 0: give a whole number ≥ 1/);
+    expect((await runMain(["serve", "--grace", "soon"])).stderr).toMatch(/--grace soon: give a whole number ≥ 0/);
     const help = await runMain(["serve", "--help"]);
     expect(help.status).toBe(0);
     expect(help.stdout).toMatch(/--upload-limit MB/);
