@@ -48,18 +48,32 @@ function freePort(): Promise<number> {
 
 /** Runs a PostgreSQL program, as the postgres user when this process is root. */
 function runAs(user: string | null, bin: string, args: string[]): { status: number | null; out: string } {
-  const r = user
+  let r = user
     ? spawnSync("runuser", ["-u", user, "--", bin, ...args], { encoding: "utf8" })
     : spawnSync(bin, args, { encoding: "utf8" });
+  if (user && (r.error as NodeJS.ErrnoException | undefined)?.code === "ENOENT") {
+    // No runuser: su, with the command quoted for its shell.
+    const quoted = [bin, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+    r = spawnSync("su", ["-s", "/bin/sh", user, "-c", quoted], { encoding: "utf8" });
+  }
   return { status: r.status, out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}` };
 }
 
 /** Starts a server (or returns null with the reason printed). */
 export async function startPostgres(): Promise<TestPostgres | null> {
-  const skip = (why: string): null => {
-    console.warn(`PostgreSQL tests skipped: ${why}`);
-    return null;
-  };
+  try {
+    return await start();
+  } catch (e) {
+    return skip(`could not start a server (${(e as Error).message.split("\n")[0]})`);
+  }
+}
+
+function skip(why: string): null {
+  console.warn(`PostgreSQL tests skipped: ${why}`);
+  return null;
+}
+
+async function start(): Promise<TestPostgres | null> {
   const bin = findBin();
   if (!bin) return skip("initdb/pg_ctl not found (install Debian's postgresql, or set PG_BIN)");
   const root = process.getuid?.() === 0;
