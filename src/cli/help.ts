@@ -232,9 +232,9 @@ The main job on built-in data: generates a seeded retail transaction log and a c
 table in DIR (default out/), turns the transactions into RFM features, weighs the evidence
 for the number of segments (charts in DIR), and segments both, with an HTML report each.`;
 
-export const tokenHelp = `usage: segmenta token create --name N --scope score|read|admin [--data DIR] [--json] [--debug]
-       segmenta token list [--data DIR] [--json] [--debug]
-       segmenta token revoke --id ID [--data DIR] [--json] [--debug]
+export const tokenHelp = `usage: segmenta token create --name N --scope score|read|admin [--data DIR | --store URL] [--json] [--debug]
+       segmenta token list [--data DIR | --store URL] [--json] [--debug]
+       segmenta token revoke --id ID [--data DIR | --store URL] [--json] [--debug]
 
 Bearer tokens of the HTTP API (segmenta serve). create makes a token and prints it once: only
 its SHA-256 hash is stored, in DIR/segmenta.duckdb (default DIR: segmenta-data), so it cannot
@@ -245,11 +245,13 @@ revoke removes a token by its id (it stops working when the server next starts).
   --scope S              score: scoring only; read: also reads datasets, runs and models;
                          admin: everything (uploads, runs, publishing, deleting)
   --data DIR             the data folder of segmenta serve (created when absent)
+  --store URL            postgres://user:password@host/db: the tokens of servers sharing that
+                         database (a token created or revoked there works at once on all)
 The store is one process's at a time: stop a running segmenta serve on DIR first.
 
 ${COMMON_TAIL}`;
 
-export const serveHelp = `usage: segmenta serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--upload-limit MB] [--json] [--debug]
+export const serveHelp = `usage: segmenta serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--store postgres://…] [--upload-limit MB] [--json] [--debug]
 
 The HTTP API: upload datasets (profiled as inspect does), run segmentations in the background
 (one process per run, as many at once as the machine has cores less one), follow them as
@@ -262,13 +264,18 @@ describes them. Runs until interrupted (Ctrl-C or SIGTERM).
   --host H               the address to listen on (default 127.0.0.1, this machine only)
   --data DIR             the data folder: DIR/segmenta.duckdb (datasets, runs, models,
                          tokens), DIR/datasets/, DIR/runs/ (default segmenta-data)
+  --store URL            postgres://user:password@host/db: datasets' metadata, runs, model
+                         versions, tokens and published assignments in a PostgreSQL database
+                         shared by several servers (tables segmenta_*; uploads and run outputs
+                         stay under --data)
   --upload-limit MB      the largest dataset upload (default 100)
 
 ${COMMON_TAIL}`;
 
 export const exportHelp = `usage: segmenta export <segments file> | --run ID [--data DIR]  [--id COL]
          --format hubspot|mailchimp|klaviyo|salesforce --email COL [--contacts FILE] --out FILE
-       | --webhook URL --secret S [--batch-size 500] [--model NAME]       [--json] [--debug]
+       | --webhook URL --secret S [--batch-size 500] [--model NAME]
+       | --to postgres://… --table T [--model NAME]                       [--json] [--debug]
 
 Sends segment assignments where marketing uses them. The source is a segments file (as
 segmenta cluster --out or predict --out write it: the id column first, then segment and
@@ -296,6 +303,10 @@ export: exit status 1 with the delivered count on stderr (run it again to resume
   --secret S             the signing secret (or the environment variable SEGMENTA_WEBHOOK_SECRET)
   --batch-size N         assignments per request (default 500)
   --model NAME           the "model" field (default: the model version published from --run)
---to postgres://… --table T (upsert into a database) is not available in this version yet.
+--to postgres://… --table T upserts each customer into T (id, segment, segment_name, model,
+valid_from) and appends those who moved to T_history (valid_from, valid_to), in one
+transaction; running the same export again changes nothing.
+  --to URL               postgres://user:password@host/db
+  --table T              the table (name or schema.name); T_history beside it
 
 ${COMMON_TAIL}`;
