@@ -197,15 +197,18 @@ describe("segmenta serve stopped during a run (a separate process)", () => {
   let token = "";
   let base = "";
   let server: ChildProcess | null = null;
+  let stderr = "";
   const api = client(() => base, () => token);
 
-  async function start(): Promise<void> {
+  async function start(grace = 0): Promise<void> {
     const script = join(dir, "serve.mjs");
     await writeFile(script, `import { main } from ${JSON.stringify(pathToFileURL(join(ROOT, "src", "cli", "main.ts")).href)};\nprocess.exitCode = await main(process.argv.slice(2));\n`);
-    const child = spawn(process.execPath, ["--import", pathToFileURL(TSX_LOADER).href, script, "serve", "--port", "0", "--data", join(dir, "data"), "--grace", "0", "--json"], {
-      cwd: ROOT, stdio: ["ignore", "pipe", "inherit"],
+    const child = spawn(process.execPath, ["--import", pathToFileURL(TSX_LOADER).href, script, "serve", "--port", "0", "--data", join(dir, "data"), "--grace", String(grace), "--json"], {
+      cwd: ROOT, stdio: ["ignore", "pipe", "pipe"],
     });
     server = child;
+    stderr = "";
+    child.stderr!.on("data", (b: Buffer) => (stderr += b.toString()));
     let out = "";
     base = await new Promise<string>((resolve, reject) => {
       child.stdout!.on("data", (b: Buffer) => {
@@ -213,7 +216,7 @@ describe("segmenta serve stopped during a run (a separate process)", () => {
         const line = out.split("\n").find((l) => l.startsWith("{"));
         if (line) resolve(JSON.parse(line).address);
       });
-      child.once("exit", (code) => reject(new Error(`the server exited (${code}) before listening: ${out}`)));
+      child.once("exit", (code) => reject(new Error(`the server exited (${code}) before listening: ${out} ${stderr}`)));
     });
   }
 
@@ -293,5 +296,21 @@ describe("segmenta serve stopped during a run (a separate process)", () => {
     expect(s.results.map((x: { id: string }) => x.id)).toEqual(["x", "y"]);
     expect(s.results[0].segment).not.toBe(s.results[1].segment);
     expect(await stop("SIGTERM")).toBe(0);
+  }, 240_000);
+
+  it("SIGTERM with a grace period lets the running run finish before the server exits", async () => {
+    await start(120);
+    const datasets = (await (await api("/api/v1/datasets")).json()).datasets;
+    const r = await api("/api/v1/runs", { method: "POST", json: { datasetId: datasets[0].id, config: { k: 5, id: "customer_id" } } });
+    const id = (await r.json()).id;
+    await until(async () => (await status(id)).status === "running", "the run to start");
+    expect(await stop("SIGTERM")).toBe(0);
+    expect(stderr).toContain("segmenta serve: stopping; running runs have up to 120 s to finish (--grace)");
+    const store = await openStore(join(dir, "data"));
+    try {
+      expect(await store.getRun(id)).toMatchObject({ status: "succeeded", summary: { rows: 3000, k: 5 } });
+    } finally {
+      await store.close();
+    }
   }, 240_000);
 });

@@ -103,6 +103,8 @@ export async function serveCommand(args: string[], io: Io): Promise<number> {
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
   });
+  // A second signal during the grace period stops at once (Node's default): the next start resumes the runs.
+  if (graceSeconds > 0) io.err(`segmenta serve: stopping; running runs have up to ${graceSeconds} s to finish (--grace), the others are queued again for the next start; press Ctrl-C again to stop now`);
   await server.close();
   return 0;
 }
