@@ -14,6 +14,8 @@ import { buildServer } from "../src/server/app.js";
 import { openPgStore } from "../src/server/pg-store.js";
 import type { HistoryStore } from "../src/server/store.js";
 import { createToken } from "../src/server/tokens.js";
+import pg from "pg";
+import { runMain } from "./helpers/cli.js";
 import { startPostgres, type TestPostgres } from "./helpers/postgres.js";
 
 let pgServer: TestPostgres | null = null;
@@ -97,6 +99,20 @@ describe("segmenta serve on PostgreSQL", () => {
       expect(pub.body).toEqual({ name: "spend", version: 1, active: true, assignments: 60 });
       const history = await a.store.assignmentHistory("spend");
       expect(history.map((h) => h.id)).toEqual(data.rows.map((r) => r.customer_id));
+      // segmenta export --run … --store …: the run's segments (found through the shared store) into a table of the same database.
+      const exported = await runMain(["export", "--run", run.body.id, "--store", url, "--to", url, "--table", "crm_segments", "--json"]);
+      expect(exported.status, exported.stderr).toBe(0);
+      const db = new pg.Client({ connectionString: url });
+      await db.connect();
+      try {
+        const rowsInDb = (await db.query("SELECT id, segment, model FROM crm_segments ORDER BY id")).rows as { id: string; segment: number; model: string }[];
+        expect(rowsInDb.map((r) => r.id)).toEqual([...history.map((h) => h.id)].sort());
+        const bySeg = new Map(history.map((h) => [h.id, h.segment]));
+        for (const r of rowsInDb) expect(r.segment).toBe(bySeg.get(r.id));
+        expect(new Set(rowsInDb.map((r) => r.model))).toEqual(new Set(["spend@1"]));
+      } finally {
+        await db.end();
+      }
       // Customers of one group share a segment, and the three groups differ.
       const segOf = new Map(history.map((h) => [h.id, h.segment]));
       for (let g = 0; g < 3; g++) expect(new Set(data.rows.filter((_, i) => i % 3 === g).map((r) => segOf.get(r.customer_id as string))).size).toBe(1);

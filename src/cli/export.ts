@@ -25,6 +25,7 @@ type ExportValues = {
   model?: string;
   to?: string;
   table?: string;
+  store?: string;
   json?: boolean;
 };
 
@@ -36,6 +37,7 @@ export async function exportCommand(args: string[], io: Io, env: NodeJS.ProcessE
   const { values, positionals } = parse<ExportValues>("export", args, {
     run: { type: "string" },
     data: { type: "string" },
+    store: { type: "string" },
     id: { type: "string" },
     format: { type: "string" },
     email: { type: "string" },
@@ -57,6 +59,8 @@ export async function exportCommand(args: string[], io: Io, env: NodeJS.ProcessE
   if (file !== undefined && values.run !== undefined) throw new InputError(`give a segments file or --run ID, not both (got ${file} and --run ${values.run})`);
   if (file === undefined && values.run === undefined) throw new InputError("give the segments file (written by segmenta cluster --out) or --run ID --data DIR");
   if (values.data !== undefined && values.run === undefined) throw new InputError("--data goes with --run ID (the data folder of segmenta serve)");
+  if (values.store !== undefined && values.run === undefined) throw new InputError("--store goes with --run ID (the PostgreSQL store of segmenta serve --store)");
+  if (values.store !== undefined && !isPostgresUrl(values.store)) throw new InputError(`--store ${redactUrl(values.store)}: give a PostgreSQL URL, postgres://user:password@host/db`);
 
   if (values.format !== undefined) return crm(values, file, io);
   if (values.to !== undefined) return database(values, file, io);
@@ -64,9 +68,9 @@ export async function exportCommand(args: string[], io: Io, env: NodeJS.ProcessE
 }
 
 /** Reads the source: the segments file, or a run from the data folder. */
-export async function readExportSource(file: string | undefined, values: { run?: string; data?: string }, options: SourceOptions): Promise<SegmentsSource> {
+export async function readExportSource(file: string | undefined, values: { run?: string; data?: string; store?: string }, options: SourceOptions): Promise<SegmentsSource> {
   if (file !== undefined) return readSegmentsFile(file, options);
-  return readRunSegments(values.run!, values.data ?? DEFAULT_DATA_DIR, options);
+  return readRunSegments(values.run!, values.data ?? DEFAULT_DATA_DIR, options, values.store);
 }
 
 async function crm(values: ExportValues, file: string | undefined, io: Io): Promise<number> {

@@ -272,7 +272,7 @@ describes them. Runs until interrupted (Ctrl-C or SIGTERM).
 
 ${COMMON_TAIL}`;
 
-export const exportHelp = `usage: segmenta export <segments file> | --run ID [--data DIR]  [--id COL]
+export const exportHelp = `usage: segmenta export <segments file> | --run ID [--data DIR | --store URL]  [--id COL]
          --format hubspot|mailchimp|klaviyo|salesforce --email COL [--contacts FILE] --out FILE
        | --webhook URL --secret S [--batch-size 500] [--model NAME]
        | --to postgres://… --table T [--model NAME]                       [--json] [--debug]
@@ -281,6 +281,8 @@ Sends segment assignments where marketing uses them. The source is a segments fi
 segmenta cluster --out or predict --out write it: the id column first, then segment and
 segment_name) or a succeeded run of segmenta serve (--run ID --data DIR, while that server is
 stopped: the store is one process's at a time).
+  --store URL            with --run: the PostgreSQL store of segmenta serve --store (the run's
+                         folder is read where that server wrote it)
   --id COL               the customer id column (default: the segments file's first column);
                          --contacts FILE is joined on it
 --format writes the CSV file the tool's contact import documents, one row per customer with

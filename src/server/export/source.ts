@@ -10,6 +10,7 @@ import { InputError } from "../../core/errors.js";
 import { ident, queryRows } from "../../io/duck.js";
 import { dropTable, type LoadedTable, loadTable } from "../../io/read.js";
 import { openStore, STORE_FILE } from "../store.js";
+import { openPgStore } from "../pg-store.js";
 
 /** One customer's segment, as published. */
 export interface Assignment {
@@ -48,16 +49,17 @@ export async function readSegmentsFile(path: string, options: SourceOptions = {}
  * is one process's at a time: a running server on the same folder makes this fail with a
  * message that says so.
  */
-export async function readRunSegments(runId: string, dataDir: string, options: SourceOptions = {}): Promise<SegmentsSource> {
-  if (!existsSync(join(dataDir, STORE_FILE))) {
+export async function readRunSegments(runId: string, dataDir: string, options: SourceOptions = {}, storeUrl?: string): Promise<SegmentsSource> {
+  if (storeUrl === undefined && !existsSync(join(dataDir, STORE_FILE))) {
     throw new InputError(`--data ${dataDir}: no store there; give the data folder of the segmenta serve that ran ${runId}`);
   }
-  const store = await openStore(dataDir);
+  // A PostgreSQL store (shared by servers) records each run's folder as an absolute path.
+  const store = storeUrl !== undefined ? await openPgStore(storeUrl) : await openStore(dataDir);
   let file: string;
   let model: string | null = null;
   try {
     const run = await store.getRun(runId);
-    if (!run) throw new InputError(`--run ${runId}: no such run in ${dataDir}; GET /api/v1/runs lists the runs`);
+    if (!run) throw new InputError(`--run ${runId}: no such run in ${storeUrl !== undefined ? "the --store database" : dataDir}; GET /api/v1/runs lists the runs`);
     if (run.status !== "succeeded") throw new InputError(`--run ${runId} is ${run.status}; only a succeeded run has segments to export`);
     file = join(run.dir, "segments.parquet");
     // The model version published from this run, if any (the latest one).
