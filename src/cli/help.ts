@@ -251,7 +251,8 @@ The store is one process's at a time: stop a running segmenta serve on DIR first
 
 ${COMMON_TAIL}`;
 
-export const serveHelp = `usage: segmenta serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--store postgres://…] [--upload-limit MB] [--json] [--debug]
+export const serveHelp = `usage: segmenta serve [--port 8080] [--host 127.0.0.1] [--data DIR] [--store postgres://…] [--upload-limit MB]
+                      [--rate-limit N] [--grace S] [--json] [--debug]
 
 The HTTP API: upload datasets (profiled as inspect does), run segmentations in the background
 (one process per run, as many at once as the machine has cores less one), follow them as
@@ -269,6 +270,11 @@ describes them. Runs until interrupted (Ctrl-C or SIGTERM).
                          shared by several servers (tables segmenta_*; uploads and run outputs
                          stay under --data)
   --upload-limit MB      the largest dataset upload (default 100)
+  --rate-limit N         requests a minute per token (per address without one), default 6000;
+                         more get 429 with Retry-After
+  --grace S              on SIGTERM or Ctrl-C, the seconds running runs may take to finish
+                         (default 30); the others are queued again and resumed at the next
+                         start; a second Ctrl-C stops at once
 
 ${COMMON_TAIL}`;
 
