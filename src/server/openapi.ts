@@ -13,8 +13,9 @@ const ROUTES: Record<string, Record<string, Op>> = {
   "/docs": { get: { summary: "This page", scope: "read", responses: { 200: "HTML" } } },
   "/api/v1/datasets": {
     post: {
-      summary: "Upload a data file (CSV, Parquet, JSON or XLSX bytes as the body); answers with what segmenta inspect shows",
-      scope: "admin", query: ["name", "format"], body: { "*/*": { schema: { type: "string", format: "binary" } } },
+      summary: "Upload a data file (CSV, Parquet, JSON or XLSX bytes as the body, or a multipart/form-data field \"file\"; its name is only a label); answers with what segmenta inspect shows",
+      scope: "admin", query: ["name", "format", "sheet"],
+      body: { "*/*": { schema: { type: "string", format: "binary" } }, "multipart/form-data": { schema: { type: "object", properties: { file: { type: "string", format: "binary" } }, required: ["file"] } } },
       responses: { 201: "{ id, name, rows, columns }", 400: "the file cannot be read", 413: "larger than the upload limit" },
     },
     get: { summary: "The uploaded datasets", scope: "read", responses: { 200: "{ datasets: [...] }" } },
@@ -46,7 +47,7 @@ const ROUTES: Record<string, Record<string, Op>> = {
     post: {
       summary: "Publish a model: a model file as the body with ?name=, or { name, runId } for a succeeded run's model; it becomes the name's next, active version",
       scope: "admin", query: ["name"], body: { "application/json": { schema: { type: "object" } } },
-      responses: { 201: "{ name, version, active: true }", 400: "not a valid model file, or a bad name", 404: "unknown run" },
+      responses: { 201: "{ name, version, active: true, assignments } (assignments: the customers of a published run recorded in the history; 0 for a model file)", 400: "not a valid model file, or a bad name", 404: "unknown run" },
     },
     get: { summary: "Every model name with its active version", scope: "read", responses: { 200: "{ models: [...] }" } },
   },
@@ -86,9 +87,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
         ...(op.scope === "public" ? { security: [] } : { "x-scope": op.scope }),
         ...(params.length ? { parameters: params } : {}),
         ...(op.body ? { requestBody: { required: true, content: op.body } } : {}),
-        responses: Object.fromEntries(Object.entries(op.responses).map(([code, description]) => [
-          code, { description, ...(Number(code) >= 400 ? { content: { "application/json": { schema: error } } } : {}) },
-        ])),
+        responses: Object.fromEntries(Object.entries({ ...op.responses, ...(op.scope === "public" ? {} : { 429: "more requests than the token's rate limit (Retry-After says when to try again)" }) })
+          .map(([code, description]) => [code, { description, ...(Number(code) >= 400 ? { content: { "application/json": { schema: error } } } : {}) }])),
       };
     }
     paths[path] = item;
