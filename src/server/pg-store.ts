@@ -19,7 +19,7 @@ import { resolve } from "node:path";
 import pg from "pg";
 import { InputError } from "../core/errors.js";
 import {
-  type AssignmentRecord, type DatasetRecord, type HistoryStore, type ModelVersion, RUN_STATUSES, type RunRecord, type RunStatus,
+  type AssignmentRecord, type DatasetRecord, type HistoryStore, type ModelVersion, RUN_COLUMNS, RUN_STATUSES, type RunRecord, type RunStatus,
   SCHEMA_VERSION, type Scope, SCOPES, type TokenRecord,
 } from "./store.js";
 
@@ -76,19 +76,6 @@ export function redactUrl(url: string): string {
   }
 }
 
-const RUN_COLUMNS: Record<Exclude<keyof RunRecord, "id">, { column: string; json?: boolean }> = {
-  datasetId: { column: "dataset_id" },
-  config: { column: "config", json: true },
-  status: { column: "status" },
-  progress: { column: "progress" },
-  message: { column: "message" },
-  createdAt: { column: "created_at" },
-  startedAt: { column: "started_at" },
-  finishedAt: { column: "finished_at" },
-  summary: { column: "summary", json: true },
-  error: { column: "error" },
-  dir: { column: "dir" },
-};
 
 class PgStore implements HistoryStore {
   private closed = false;

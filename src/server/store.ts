@@ -160,8 +160,8 @@ function num(v: unknown): number | null {
   return v === null || v === undefined ? null : Number(v);
 }
 
-/** The run's columns, by field: how a patch becomes SQL. */
-const RUN_COLUMNS: Record<Exclude<keyof RunRecord, "id">, { column: string; json?: boolean }> = {
+/** The run's columns, by field: how a patch becomes SQL (both stores). */
+export const RUN_COLUMNS: Record<Exclude<keyof RunRecord, "id">, { column: string; json?: boolean }> = {
   datasetId: { column: "dataset_id" },
   config: { column: "config", json: true },
   status: { column: "status" },
