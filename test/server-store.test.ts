@@ -234,6 +234,28 @@ describe("store", () => {
     });
   });
 
+  it("a version published with its assignments is one transaction", async () => {
+    const dir = freshDir();
+    await withStore(dir, async (s) => {
+    // Publishing a version with its assignments is one transaction: the history is dated as the
+    // version, and a failure half-way leaves neither the version nor any of its history.
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ id: `c-${i}`, segment: i % 3, name: `S${i % 3}` }));
+    const v = await s.addModelVersion("published", { m: 1 }, "sha256:p1", "run-x", rows);
+    expect(v.version).toBe(1);
+    const h = await s.assignmentHistory("published");
+    expect(h).toHaveLength(3000);
+    expect(h[2999]).toEqual({ version: 1, id: "c-2999", segment: 2, name: "S2", publishedAt: v.createdAt });
+    const poisoned = rows.map((r) => ({ ...r }));
+    poisoned[2500] = { id: { toString: () => { throw new Error("unreadable id"); } } as unknown as string, segment: 1, name: "P" };
+    await expect(s.addModelVersion("published", { m: 2 }, "sha256:p2", "run-y", poisoned)).rejects.toThrow(/unreadable id/);
+    expect((await s.getModel("published"))!.version).toBe(1);
+    expect(await s.listVersions("published")).toHaveLength(1);
+    expect(await s.assignmentHistory("published")).toHaveLength(3000);
+    await expect(s.addModelVersion("published", { m: 3 }, "sha256:p3", null, [{ id: "a", segment: 0.5, name: "A" }])).rejects.toThrow(/whole number/);
+    expect(await s.listVersions("published")).toHaveLength(1);
+    });
+  });
+
   it("a reopened store keeps everything", async () => {
     const dir = freshDir();
     const ds = dataset(dir);

@@ -432,12 +432,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }
     const loaded = parseModelFile(file, "the model file");
     const checksum = loaded.file.checksum ?? modelChecksum(loaded.file);
-    const v = await store.addModelVersion(name, file, checksum, runId);
+    // The version and the history of its assignments (every customer of a published run, dated
+    // as the version; a model sent as a file has none) are written in one transaction.
+    const v = await store.addModelVersion(name, file, checksum, runId, assignments);
     models.set(`${name}\0${v.version}`, loaded);
     activeVersion.set(name, v.version);
-    // The history keeps every published assignment with its date (a model sent as a file has none).
-    const recorded = await store.recordAssignments(name, v.version, assignments, v.createdAt);
-    return reply.code(201).send({ name, version: v.version, active: true, assignments: recorded });
+    return reply.code(201).send({ name, version: v.version, active: true, assignments: assignments.length });
   });
   /** The segment of every row of a succeeded run (its segments file: the id column first, then segment and segment_name). */
   async function runAssignments(r: RunRecord): Promise<{ id: string; segment: number; name: string }[]> {

@@ -19,7 +19,7 @@ import { resolve } from "node:path";
 import pg from "pg";
 import { InputError } from "../core/errors.js";
 import {
-  type AssignmentRecord, type DatasetRecord, type HistoryStore, type ModelVersion, RUN_COLUMNS, RUN_STATUSES, type RunRecord, type RunStatus,
+  type AssignmentRecord, type AssignmentRow, checkAssignments, type DatasetRecord, type HistoryStore, type ModelVersion, RUN_COLUMNS, RUN_STATUSES, type RunRecord, type RunStatus,
   SCHEMA_VERSION, type Scope, SCOPES, type TokenRecord,
 } from "./store.js";
 
@@ -201,9 +201,10 @@ class PgStore implements HistoryStore {
       runId: str(r.run_id), checksum: String(r.checksum), file: parseJson(r.file),
     };
   }
-  async addModelVersion(name: string, file: unknown, checksum: string, runId: string | null): Promise<ModelVersion> {
+  async addModelVersion(name: string, file: unknown, checksum: string, runId: string | null, assignments: AssignmentRow[] = []): Promise<ModelVersion> {
     const text = json(file);
     if (text === null) throw new Error("addModelVersion: no model file");
+    checkAssignments(assignments);
     const createdAt = new Date().toISOString();
     return this.transaction(async (c) => {
       // One publisher of a name at a time, across every server on this database; released at commit.
@@ -212,6 +213,7 @@ class PgStore implements HistoryStore {
       const version = Number(r.rows[0].v) + 1;
       await c.query("UPDATE segmenta_models SET active = false WHERE name = $1 AND active", [name]);
       await c.query("INSERT INTO segmenta_models VALUES ($1, $2, true, $3, $4, $5, $6)", [name, version, createdAt, runId, checksum, text]);
+      if (assignments.length) await insertAssignments(c, name, version, assignments, createdAt);
       return { name, version, active: true, createdAt, runId, checksum, file: JSON.parse(text) as unknown };
     });
   }
@@ -257,25 +259,11 @@ class PgStore implements HistoryStore {
   }
 
   // ---- assignments ----
-  async recordAssignments(model: string, version: number, rows: { id: string; segment: number; name: string }[], publishedAt: string): Promise<number> {
-    for (const r of rows) {
-      if (!Number.isInteger(r.segment)) throw new Error(`recordAssignments: segment ${r.segment} of ${r.id} is not a whole number`);
-    }
+  async recordAssignments(model: string, version: number, rows: AssignmentRow[], publishedAt: string): Promise<number> {
+    checkAssignments(rows);
     if (!rows.length) return 0;
     return this.transaction(async (c) => {
-      for (let start = 0; start < rows.length; start += ASSIGNMENT_BATCH) {
-        const batch = rows.slice(start, start + ASSIGNMENT_BATCH);
-        const ids = batch.map((r) => String(r.id));
-        const segments = batch.map((r) => r.segment);
-        const names = batch.map((r) => String(r.name));
-        // unnest … WITH ORDINALITY keeps the rows in the order given (seq follows it).
-        await c.query(
-          `INSERT INTO segmenta_assignments (model, version, customer_id, segment, segment_name, published_at)
-           SELECT $1, $2, u.id, u.segment, u.name, $3
-           FROM unnest($4::text[], $5::int[], $6::text[]) WITH ORDINALITY AS u(id, segment, name, ord) ORDER BY u.ord`,
-          [model, version, publishedAt, ids, segments, names],
-        );
-      }
+      await insertAssignments(c, model, version, rows, publishedAt);
       return rows.length;
     });
   }
@@ -332,4 +320,18 @@ export async function openPgStore(url: string, options: { poolSize?: number } = 
     throw new InputError(`--store ${shown}: cannot create the store's tables (${(e as Error).message.split("\n")[0]}); the user needs CREATE rights on the database`, { cause: e });
   }
   return new PgStore(pool);
+}
+
+/** Inserts assignments inside the client's open transaction, in batches, in the order given. */
+async function insertAssignments(c: pg.PoolClient, model: string, version: number, rows: AssignmentRow[], publishedAt: string): Promise<void> {
+  for (let start = 0; start < rows.length; start += ASSIGNMENT_BATCH) {
+    const batch = rows.slice(start, start + ASSIGNMENT_BATCH);
+    // unnest … WITH ORDINALITY keeps the rows in the order given (seq follows it).
+    await c.query(
+      `INSERT INTO segmenta_assignments (model, version, customer_id, segment, segment_name, published_at)
+       SELECT $1, $2, u.id, u.segment, u.name, $3
+       FROM unnest($4::text[], $5::int[], $6::text[]) WITH ORDINALITY AS u(id, segment, name, ord) ORDER BY u.ord`,
+      [model, version, publishedAt, batch.map((r) => String(r.id)), batch.map((r) => r.segment), batch.map((r) => String(r.name))],
+    );
+  }
 }

@@ -59,6 +59,13 @@ export interface ModelVersion {
   file: unknown;
 }
 
+/** One customer's segment, as published. */
+export interface AssignmentRow {
+  id: string;
+  segment: number;
+  name: string;
+}
+
 export interface TokenRecord {
   id: string;
   name: string;
@@ -81,7 +88,11 @@ export interface Store {
   /** Runs left "queued" or "running" by a server that stopped (for the restart to resume or fail them). */
   unfinishedRuns(): Promise<RunRecord[]>;
   /** The next version of `name` (1 for a new name), made active (the others of the name inactive), in one transaction. */
-  addModelVersion(name: string, file: unknown, checksum: string, runId: string | null): Promise<ModelVersion>;
+  /**
+   * The next version of `name`, made the active one; with `assignments` (a published run's
+   * customers), they are recorded in the history in the same transaction, dated as the version.
+   */
+  addModelVersion(name: string, file: unknown, checksum: string, runId: string | null, assignments?: AssignmentRow[]): Promise<ModelVersion>;
   /** A version of a model; version omitted: the active one. */
   getModel(name: string, version?: number): Promise<ModelVersion | null>;
   listModels(): Promise<{ name: string; activeVersion: number; versions: number }[]>;
@@ -338,15 +349,17 @@ class DuckStore implements HistoryStore {
       runId: str(r.run_id), checksum: String(r.checksum), file: parseJson(r.file),
     };
   }
-  async addModelVersion(name: string, file: unknown, checksum: string, runId: string | null): Promise<ModelVersion> {
+  async addModelVersion(name: string, file: unknown, checksum: string, runId: string | null, assignments: AssignmentRow[] = []): Promise<ModelVersion> {
     const text = json(file);
     if (text === null) throw new Error("addModelVersion: no model file");
+    checkAssignments(assignments);
     const createdAt = new Date().toISOString();
     return this.transaction(async (con) => {
       const r = await con.runAndReadAll("SELECT coalesce(max(version), 0) AS v FROM models WHERE name = ?", [name]);
       const version = Number((r.getRowObjectsJS()[0] as Row).v) + 1;
       await con.run("UPDATE models SET active = false WHERE name = ? AND active", [name]);
       await con.run("INSERT INTO models VALUES (?, ?, true, ?, ?, ?, ?)", [name, version, createdAt, runId, checksum, text]);
+      if (assignments.length) await appendAssignments(con, name, version, assignments, createdAt);
       return { name, version, active: true, createdAt, runId, checksum, file: JSON.parse(text) as unknown };
     });
   }
@@ -395,32 +408,11 @@ class DuckStore implements HistoryStore {
   }
 
   // ---- assignments ----
-  async recordAssignments(model: string, version: number, rows: { id: string; segment: number; name: string }[], publishedAt: string): Promise<number> {
-    for (const r of rows) {
-      if (!Number.isInteger(r.segment)) throw new Error(`recordAssignments: segment ${r.segment} of ${r.id} is not a whole number`);
-    }
+  async recordAssignments(model: string, version: number, rows: AssignmentRow[], publishedAt: string): Promise<number> {
+    checkAssignments(rows);
     if (!rows.length) return 0;
     return this.transaction(async (con) => {
-      // The appender writes inside the connection's transaction: a failure rolls it all back.
-      const app = await con.createAppender("assignments");
-      try {
-        for (let i = 0; i < rows.length; i++) {
-          const r = rows[i];
-          // Flushed in batches: memory stays bounded, and the rows are in the transaction (undone
-          // together by the rollback should a later row fail).
-          if (i > 0 && i % ASSIGNMENT_BATCH === 0) app.flushSync();
-          app.appendVarchar(model);
-          app.appendInteger(version);
-          app.appendVarchar(String(r.id));
-          app.appendInteger(r.segment);
-          app.appendVarchar(String(r.name));
-          app.appendVarchar(publishedAt);
-          app.endRow();
-        }
-        app.flushSync();
-      } finally {
-        app.closeSync();
-      }
+      await appendAssignments(con, model, version, rows, publishedAt);
       return rows.length;
     });
   }
@@ -482,4 +474,34 @@ export async function openStore(dataDir: string): Promise<HistoryStore> {
     throw e;
   }
   return store;
+}
+
+/** Refuses a segment that is not a whole number before anything is written. */
+export function checkAssignments(rows: AssignmentRow[]): void {
+  for (const r of rows) {
+    if (!Number.isInteger(r.segment)) throw new Error(`recordAssignments: segment ${r.segment} of ${r.id} is not a whole number`);
+  }
+}
+
+/** Appends assignments inside the connection's open transaction (a failure rolls them back with it). */
+async function appendAssignments(con: DuckDBConnection, model: string, version: number, rows: AssignmentRow[], publishedAt: string): Promise<void> {
+  const app = await con.createAppender("assignments");
+  try {
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      // Flushed in batches: memory stays bounded, and the rows are in the transaction (undone
+      // together by the rollback should a later row fail).
+      if (i > 0 && i % ASSIGNMENT_BATCH === 0) app.flushSync();
+      app.appendVarchar(model);
+      app.appendInteger(version);
+      app.appendVarchar(String(r.id));
+      app.appendInteger(r.segment);
+      app.appendVarchar(String(r.name));
+      app.appendVarchar(publishedAt);
+      app.endRow();
+    }
+    app.flushSync();
+  } finally {
+    app.closeSync();
+  }
 }
