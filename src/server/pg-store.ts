@@ -19,7 +19,7 @@ import { resolve } from "node:path";
 import pg from "pg";
 import { InputError } from "../core/errors.js";
 import {
-  type AssignmentRecord, type AssignmentRow, checkAssignments, type DatasetRecord, type HistoryStore, type ModelVersion, RUN_COLUMNS, RUN_STATUSES, type RunRecord, type RunStatus,
+  type AssignmentRecord, type AssignmentRow, assignmentFromRow, checkAssignments, datasetFromRow, type DatasetRecord, json, modelFromRow, type Row, runFromRow, tokenFromRow, type HistoryStore, type ModelVersion, RUN_COLUMNS, RUN_STATUSES, type RunRecord, type RunStatus,
   SCHEMA_VERSION, type Scope, SCOPES, type TokenRecord,
 } from "./store.js";
 
@@ -50,20 +50,6 @@ const SCHEMA_LOCK = 0x5e67_3e7a;
 /** Rows of assignments per INSERT. */
 const ASSIGNMENT_BATCH = 2048;
 
-type Row = Record<string, unknown>;
-
-function json(v: unknown): string | null {
-  return v === undefined || v === null ? null : JSON.stringify(v);
-}
-function parseJson(v: unknown): unknown {
-  return typeof v === "string" ? JSON.parse(v) : null;
-}
-function str(v: unknown): string | null {
-  return v === null || v === undefined ? null : String(v);
-}
-function num(v: unknown): number | null {
-  return v === null || v === undefined ? null : Number(v);
-}
 
 /** The URL with its password hidden, for messages. */
 export function redactUrl(url: string): string {
@@ -86,9 +72,8 @@ class PgStore implements HistoryStore {
   private toStored(path: string): string {
     return resolve(path);
   }
-  private fromStored(path: string): string {
-    return path;
-  }
+  /** Paths are stored absolute here (servers sharing the database each have their own folder). */
+  private readonly fromStored = (path: string): string => path;
 
   // ---- plumbing ----
   private check(): void {
@@ -132,18 +117,12 @@ class PgStore implements HistoryStore {
       d.id, d.name, this.toStored(d.file), d.format, d.bytes, d.rows, d.createdAt, json(d.inspect),
     ]);
   }
-  private dataset(r: Row): DatasetRecord {
-    return {
-      id: String(r.id), name: String(r.name), file: this.fromStored(String(r.file)), format: String(r.format),
-      bytes: Number(r.bytes), rows: Number(r.rows), createdAt: String(r.created_at), inspect: parseJson(r.inspect),
-    };
-  }
   async getDataset(id: string): Promise<DatasetRecord | null> {
     const { rows } = await this.query("SELECT * FROM segmenta_datasets WHERE id = $1", [id]);
-    return rows.length ? this.dataset(rows[0]) : null;
+    return rows.length ? datasetFromRow(rows[0], this.fromStored) : null;
   }
   async listDatasets(): Promise<DatasetRecord[]> {
-    return (await this.query("SELECT * FROM segmenta_datasets ORDER BY created_at, id")).rows.map((r) => this.dataset(r));
+    return (await this.query("SELECT * FROM segmenta_datasets ORDER BY created_at, id")).rows.map((r) => datasetFromRow(r, this.fromStored));
   }
   async deleteDataset(id: string): Promise<boolean> {
     const r = await this.query("DELETE FROM segmenta_datasets WHERE id = $1", [id]);
@@ -175,32 +154,19 @@ class PgStore implements HistoryStore {
     const r = await this.query(sql, values);
     if ((r.rowCount ?? 0) === 0) throw new Error(`updateRun: no run ${id}`);
   }
-  private run(r: Row): RunRecord {
-    return {
-      id: String(r.id), datasetId: String(r.dataset_id), config: parseJson(r.config), status: String(r.status) as RunStatus,
-      progress: num(r.progress), message: str(r.message), createdAt: String(r.created_at), startedAt: str(r.started_at),
-      finishedAt: str(r.finished_at), summary: parseJson(r.summary), error: str(r.error), dir: this.fromStored(String(r.dir)),
-    };
-  }
   async getRun(id: string): Promise<RunRecord | null> {
     const { rows } = await this.query("SELECT * FROM segmenta_runs WHERE id = $1", [id]);
-    return rows.length ? this.run(rows[0]) : null;
+    return rows.length ? runFromRow(rows[0], this.fromStored) : null;
   }
   async listRuns(): Promise<RunRecord[]> {
-    return (await this.query("SELECT * FROM segmenta_runs ORDER BY created_at, id")).rows.map((r) => this.run(r));
+    return (await this.query("SELECT * FROM segmenta_runs ORDER BY created_at, id")).rows.map((r) => runFromRow(r, this.fromStored));
   }
   async unfinishedRuns(): Promise<RunRecord[]> {
     const { rows } = await this.query("SELECT * FROM segmenta_runs WHERE status IN ('queued', 'running') ORDER BY created_at, id");
-    return rows.map((r) => this.run(r));
+    return rows.map((r) => runFromRow(r, this.fromStored));
   }
 
   // ---- models ----
-  private model(r: Row): ModelVersion {
-    return {
-      name: String(r.name), version: Number(r.version), active: Boolean(r.active), createdAt: String(r.created_at),
-      runId: str(r.run_id), checksum: String(r.checksum), file: parseJson(r.file),
-    };
-  }
   async addModelVersion(name: string, file: unknown, checksum: string, runId: string | null, assignments: AssignmentRow[] = []): Promise<ModelVersion> {
     const text = json(file);
     if (text === null) throw new Error("addModelVersion: no model file");
@@ -221,7 +187,7 @@ class PgStore implements HistoryStore {
     const { rows } = version === undefined
       ? await this.query("SELECT * FROM segmenta_models WHERE name = $1 AND active", [name])
       : await this.query("SELECT * FROM segmenta_models WHERE name = $1 AND version = $2", [name, version]);
-    return rows.length ? this.model(rows[0]) : null;
+    return rows.length ? modelFromRow(rows[0]) : null;
   }
   async listModels(): Promise<{ name: string; activeVersion: number; versions: number }[]> {
     const { rows } = await this.query(
@@ -230,7 +196,7 @@ class PgStore implements HistoryStore {
     return rows.map((r) => ({ name: String(r.name), activeVersion: Number(r.active_version), versions: Number(r.versions) }));
   }
   async listVersions(name: string): Promise<ModelVersion[]> {
-    return (await this.query("SELECT * FROM segmenta_models WHERE name = $1 ORDER BY version", [name])).rows.map((r) => this.model(r));
+    return (await this.query("SELECT * FROM segmenta_models WHERE name = $1 ORDER BY version", [name])).rows.map(modelFromRow);
   }
 
   // ---- tokens ----
@@ -247,7 +213,7 @@ class PgStore implements HistoryStore {
     const { rows } = await this.query("SELECT id, name, scope, hash, created_at FROM segmenta_tokens WHERE hash = $1", [hash]);
     if (!rows.length) return null;
     const r = rows[0];
-    return { id: String(r.id), name: String(r.name), scope: String(r.scope) as Scope, createdAt: String(r.created_at), hash: String(r.hash) };
+    return { ...tokenFromRow(r), hash: String(r.hash) };
   }
   async deleteToken(id: string): Promise<boolean> {
     const r = await this.query("DELETE FROM segmenta_tokens WHERE id = $1", [id]);
@@ -255,7 +221,7 @@ class PgStore implements HistoryStore {
   }
   async listTokens(): Promise<TokenRecord[]> {
     const { rows } = await this.query("SELECT id, name, scope, created_at FROM segmenta_tokens ORDER BY created_at, id");
-    return rows.map((r) => ({ id: String(r.id), name: String(r.name), scope: String(r.scope) as Scope, createdAt: String(r.created_at) }));
+    return rows.map(tokenFromRow);
   }
 
   // ---- assignments ----
@@ -273,7 +239,7 @@ class PgStore implements HistoryStore {
       "SELECT version, customer_id, segment, segment_name, published_at FROM segmenta_assignments WHERE model = $1 ORDER BY published_at, version, seq",
       [model],
     );
-    return rows.map((r) => ({ version: Number(r.version), id: String(r.customer_id), segment: Number(r.segment), name: String(r.segment_name), publishedAt: String(r.published_at) }));
+    return rows.map(assignmentFromRow);
   }
 }
 

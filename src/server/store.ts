@@ -156,9 +156,11 @@ class Mutex {
   }
 }
 
-type Row = Record<string, unknown>;
+/** A row as a database driver returns it, by column name. Shared by both stores. */
+export type Row = Record<string, unknown>;
 
-function json(v: unknown): string | null {
+/** A JSON column's text (null for none). */
+export function json(v: unknown): string | null {
   return v === undefined || v === null ? null : JSON.stringify(v);
 }
 function parseJson(v: unknown): unknown {
@@ -169,6 +171,34 @@ function str(v: unknown): string | null {
 }
 function num(v: unknown): number | null {
   return v === null || v === undefined ? null : Number(v);
+}
+
+// Rows into records, the same for both stores (their tables have the same columns). Paths are
+// stored as each store chooses; `fromStored` turns a stored path into an absolute one.
+export function datasetFromRow(r: Row, fromStored: (p: string) => string): DatasetRecord {
+  return {
+    id: String(r.id), name: String(r.name), file: fromStored(String(r.file)), format: String(r.format),
+    bytes: Number(r.bytes), rows: Number(r.rows), createdAt: String(r.created_at), inspect: parseJson(r.inspect),
+  };
+}
+export function runFromRow(r: Row, fromStored: (p: string) => string): RunRecord {
+  return {
+    id: String(r.id), datasetId: String(r.dataset_id), config: parseJson(r.config), status: String(r.status) as RunStatus,
+    progress: num(r.progress), message: str(r.message), createdAt: String(r.created_at), startedAt: str(r.started_at),
+    finishedAt: str(r.finished_at), summary: parseJson(r.summary), error: str(r.error), dir: fromStored(String(r.dir)),
+  };
+}
+export function modelFromRow(r: Row): ModelVersion {
+  return {
+    name: String(r.name), version: Number(r.version), active: Boolean(r.active), createdAt: String(r.created_at),
+    runId: str(r.run_id), checksum: String(r.checksum), file: parseJson(r.file),
+  };
+}
+export function tokenFromRow(r: Row): TokenRecord {
+  return { id: String(r.id), name: String(r.name), scope: String(r.scope) as Scope, createdAt: String(r.created_at) };
+}
+export function assignmentFromRow(r: Row): AssignmentRecord {
+  return { version: Number(r.version), id: String(r.customer_id), segment: Number(r.segment), name: String(r.segment_name), publishedAt: String(r.published_at) };
 }
 
 /** The run's columns, by field: how a patch becomes SQL (both stores). */
@@ -211,7 +241,7 @@ class DuckStore implements HistoryStore {
   async loadTokens(): Promise<void> {
     for (const r of await this.query("SELECT * FROM tokens")) {
       const hash = String(r.hash);
-      this.tokens.set(hash, { id: String(r.id), name: String(r.name), scope: String(r.scope) as Scope, createdAt: String(r.created_at), hash });
+      this.tokens.set(hash, { ...tokenFromRow(r), hash });
     }
   }
 
@@ -221,9 +251,8 @@ class DuckStore implements HistoryStore {
     const rel = relative(this.dataDir, abs);
     return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel) ? rel.split(sep).join("/") : abs;
   }
-  private fromStored(path: string): string {
-    return isAbsolute(path) ? path : join(this.dataDir, ...path.split("/"));
-  }
+  /** A stored path made absolute (an arrow function: the row mappers receive it). */
+  private readonly fromStored = (path: string): string => (isAbsolute(path) ? path : join(this.dataDir, ...path.split("/")));
 
   // ---- plumbing ----
   private check(): void {
@@ -277,18 +306,12 @@ class DuckStore implements HistoryStore {
       ]),
     );
   }
-  private dataset(r: Row): DatasetRecord {
-    return {
-      id: String(r.id), name: String(r.name), file: this.fromStored(String(r.file)), format: String(r.format),
-      bytes: Number(r.bytes), rows: Number(r.rows), createdAt: String(r.created_at), inspect: parseJson(r.inspect),
-    };
-  }
   async getDataset(id: string): Promise<DatasetRecord | null> {
     const rows = await this.query("SELECT * FROM datasets WHERE id = ?", [id]);
-    return rows.length ? this.dataset(rows[0]) : null;
+    return rows.length ? datasetFromRow(rows[0], this.fromStored) : null;
   }
   async listDatasets(): Promise<DatasetRecord[]> {
-    return (await this.query("SELECT * FROM datasets ORDER BY created_at, id")).map((r) => this.dataset(r));
+    return (await this.query("SELECT * FROM datasets ORDER BY created_at, id")).map((r) => datasetFromRow(r, this.fromStored));
   }
   async deleteDataset(id: string): Promise<boolean> {
     return this.write(async (con) => {
@@ -324,31 +347,18 @@ class DuckStore implements HistoryStore {
       if (r.currentRowCount === 0) throw new Error(`updateRun: no run ${id}`);
     });
   }
-  private run(r: Row): RunRecord {
-    return {
-      id: String(r.id), datasetId: String(r.dataset_id), config: parseJson(r.config), status: String(r.status) as RunStatus,
-      progress: num(r.progress), message: str(r.message), createdAt: String(r.created_at), startedAt: str(r.started_at),
-      finishedAt: str(r.finished_at), summary: parseJson(r.summary), error: str(r.error), dir: this.fromStored(String(r.dir)),
-    };
-  }
   async getRun(id: string): Promise<RunRecord | null> {
     const rows = await this.query("SELECT * FROM runs WHERE id = ?", [id]);
-    return rows.length ? this.run(rows[0]) : null;
+    return rows.length ? runFromRow(rows[0], this.fromStored) : null;
   }
   async listRuns(): Promise<RunRecord[]> {
-    return (await this.query("SELECT * FROM runs ORDER BY created_at, id")).map((r) => this.run(r));
+    return (await this.query("SELECT * FROM runs ORDER BY created_at, id")).map((r) => runFromRow(r, this.fromStored));
   }
   async unfinishedRuns(): Promise<RunRecord[]> {
-    return (await this.query("SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at, id")).map((r) => this.run(r));
+    return (await this.query("SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at, id")).map((r) => runFromRow(r, this.fromStored));
   }
 
   // ---- models ----
-  private model(r: Row): ModelVersion {
-    return {
-      name: String(r.name), version: Number(r.version), active: Boolean(r.active), createdAt: String(r.created_at),
-      runId: str(r.run_id), checksum: String(r.checksum), file: parseJson(r.file),
-    };
-  }
   async addModelVersion(name: string, file: unknown, checksum: string, runId: string | null, assignments: AssignmentRow[] = []): Promise<ModelVersion> {
     const text = json(file);
     if (text === null) throw new Error("addModelVersion: no model file");
@@ -367,7 +377,7 @@ class DuckStore implements HistoryStore {
     const rows = version === undefined
       ? await this.query("SELECT * FROM models WHERE name = ? AND active", [name])
       : await this.query("SELECT * FROM models WHERE name = ? AND version = ?", [name, version]);
-    return rows.length ? this.model(rows[0]) : null;
+    return rows.length ? modelFromRow(rows[0]) : null;
   }
   async listModels(): Promise<{ name: string; activeVersion: number; versions: number }[]> {
     const rows = await this.query(
@@ -376,7 +386,7 @@ class DuckStore implements HistoryStore {
     return rows.map((r) => ({ name: String(r.name), activeVersion: Number(r.active_version), versions: Number(r.versions) }));
   }
   async listVersions(name: string): Promise<ModelVersion[]> {
-    return (await this.query("SELECT * FROM models WHERE name = ? ORDER BY version", [name])).map((r) => this.model(r));
+    return (await this.query("SELECT * FROM models WHERE name = ? ORDER BY version", [name])).map(modelFromRow);
   }
 
   // ---- tokens ----
@@ -404,7 +414,7 @@ class DuckStore implements HistoryStore {
 
   async listTokens(): Promise<TokenRecord[]> {
     const rows = await this.query("SELECT id, name, scope, created_at FROM tokens ORDER BY created_at, id");
-    return rows.map((r) => ({ id: String(r.id), name: String(r.name), scope: String(r.scope) as Scope, createdAt: String(r.created_at) }));
+    return rows.map(tokenFromRow);
   }
 
   // ---- assignments ----
@@ -422,7 +432,7 @@ class DuckStore implements HistoryStore {
       "SELECT version, customer_id, segment, segment_name, published_at FROM assignments WHERE model = ? ORDER BY published_at, version, rowid",
       [model],
     );
-    return rows.map((r) => ({ version: Number(r.version), id: String(r.customer_id), segment: Number(r.segment), name: String(r.segment_name), publishedAt: String(r.published_at) }));
+    return rows.map(assignmentFromRow);
   }
 }
 
