@@ -5,6 +5,7 @@ import type { Matrix } from "../core/matrix.js";
 import { FittedPipeline, type PipelineJSON, type TransformReport } from "../preprocess/pipeline.js";
 import { parseConfig, type SegmentationConfig } from "./config.js";
 import { type PredictRule, Segmenter } from "./segmenter.js";
+import { checkDistribution, type TrainingDistribution, trainingDistribution } from "./drift.js";
 import { rowIds, type SegmentationResult } from "./run.js";
 
 export const MODEL_FORMAT = "segmenta-model";
@@ -47,6 +48,11 @@ export interface ModelFile {
    * --transactions): how to compute them again, so that predict can score a log.
    */
   transactions?: TransactionFeatures;
+  /**
+   * The training distribution of every input column (quantile bins, category counts), for
+   * drift checks (pipeline/drift.ts); absent in files written before them.
+   */
+  distribution?: TrainingDistribution;
   /** "sha256:" and the SHA-256 of the canonical JSON of everything else (see modelChecksum); absent in older files. */
   checksum?: string;
 }
@@ -108,6 +114,7 @@ export function buildModelFile(result: SegmentationResult, data: Dataset, extra:
     segments: result.segments.map((s) => ({ segment: s.segment, name: s.name, description: s.description })),
     ...(result.noise ? { noise: { name: result.noise.name, description: result.noise.description, size: result.noise.size } } : {}),
     ...(extra.transactions ? { transactions: JSON.parse(JSON.stringify(extra.transactions)) as TransactionFeatures } : {}),
+    distribution: trainingDistribution(data, result.pipeline.inputColumns),
   };
   file.checksum = modelChecksum(file);
   return file;
@@ -181,6 +188,7 @@ export function parseModelFile(json: unknown, where = "model"): LoadedModelFile 
     if (typeof z.size !== "number" || !Number.isInteger(z.size) || z.size < 0) fail(`noise.size is ${show(z.size)}; expected a whole number of rows`);
   }
   if (f.transactions !== undefined) checkTransactions(f.transactions, fail);
+  if (f.distribution !== undefined) checkDistribution(f.distribution, fail);
   if (f.checksum !== undefined) {
     if (typeof f.checksum !== "string" || !/^sha256:[0-9a-f]{64}$/.test(f.checksum)) fail(`"checksum" is ${show(f.checksum)}; expected "sha256:" and 64 hexadecimal digits`);
     if (modelChecksum(f as Record<string, unknown>) !== f.checksum) {
