@@ -1,19 +1,29 @@
 /**
  * The HTTP API of `segmenta serve`, driven over loopback with fetch: the real server on the
- * real store, a real child process per run.
+ * real store, a real child process per run. The same suite runs on the embedded DuckDB store and
+ * on a real PostgreSQL (started for this file; that half is skipped with a message where it
+ * cannot start), where a second server on the same database is checked too. Exports: a CRM
+ * import file, a webhook received by a real receiver that checks the HMAC signature, and a
+ * PostgreSQL table.
  */
+import { createHmac, timingSafeEqual } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type ColumnKind, datasetFromRecords } from "../src/core/dataset.js";
 import { lit, queryRows } from "../src/io/duck.js";
 import { parseModelFile, predictWithModel } from "../src/pipeline/model.js";
 import { buildServer } from "../src/server/app.js";
+import { openPgStore } from "../src/server/pg-store.js";
 import { type HistoryStore, openStore, type RunRecord } from "../src/server/store.js";
+import { startPostgres, type TestPostgres } from "./helpers/postgres.js";
 import { createToken } from "../src/server/tokens.js";
 import { csvCells, lines, runMain } from "./helpers/cli.js";
 
@@ -63,27 +73,86 @@ async function api(path: string, init: RequestInit & { token?: string | null; js
   return fetch(base + path, { ...init, headers, body });
 }
 
+const HOOK_SECRET = "hook-secret";
+
+interface Delivery { key: string; status: number; json: { model?: string; batch: { index: number; count: number }; assignments: { id: string; segment: number; name: string }[] } }
+
+/** A webhook receiver on loopback: checks each body's HMAC-SHA256 signature (401 when it does not match), keeps what it accepts. */
+async function receiver(): Promise<{ url: string; got: Delivery[]; rejected: number; close: () => Promise<void> }> {
+  const out = { url: "", got: [] as Delivery[], rejected: 0, close: async () => {} };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const raw = Buffer.concat(chunks);
+      const expected = Buffer.from("sha256=" + createHmac("sha256", HOOK_SECRET).update(raw).digest("hex"));
+      const sig = Buffer.from(String(req.headers["x-segmenta-signature"] ?? ""));
+      if (sig.length !== expected.length || !timingSafeEqual(sig, expected)) {
+        out.rejected++;
+        res.statusCode = 401;
+        res.end("bad signature");
+        return;
+      }
+      out.got.push({ key: String(req.headers["idempotency-key"]), status: 200, json: JSON.parse(raw.toString("utf8")) as Delivery["json"] });
+      res.end("{}");
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  out.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/segments`;
+  out.close = () => new Promise<void>((r) => server.close(() => r()));
+  return out;
+}
+
+let pgServer: TestPostgres | null = null;
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "segmenta-serve-"));
-  store = await openStore(dir);
-  for (const scope of ["admin", "read", "score"] as const) {
-    const t = createToken();
-    await store.addToken(`${scope} token`, scope, t.hash);
-    tokens[scope] = t.token;
-  }
-  app = await buildServer({ dataDir: dir, store, uploadLimit: 64 * 1024, concurrency: 1 });
-  base = await app.listen({ port: 0, host: "127.0.0.1" });
-});
-
+  pgServer = await startPostgres();
+}, 60_000);
 afterAll(async () => {
-  await app?.close();
-  await store?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await pgServer?.stop();
 });
 
-describe("segmenta serve: the HTTP API", () => {
+/** A database of the PostgreSQL server for this file (null when there is none). */
+async function database(name: string): Promise<string | null> {
+  return pgServer ? pgServer.newDatabase(`${name}_${process.pid}`) : null;
+}
+
+/** Starts a server on the store of `kind` over the data folder `dataDir`; the tokens of the three scopes are created in it. */
+async function startOn(kind: StoreKind, dataDir: string, storeUrl: string | null): Promise<{ store: HistoryStore; app: FastifyInstance; base: string }> {
+  const s = kind === "duckdb" ? await openStore(dataDir) : await openPgStore(storeUrl!);
+  const a = await buildServer({ dataDir, store: s, uploadLimit: 64 * 1024, concurrency: 1 });
+  return { store: s, app: a, base: await a.listen({ port: 0, host: "127.0.0.1" }) };
+}
+
+type StoreKind = "duckdb" | "postgres";
+
+// The same suite on the embedded DuckDB store and on PostgreSQL (skipped with a message where
+// PostgreSQL cannot start).
+describe.each(["duckdb", "postgres"] as const)("segmenta serve: the HTTP API on the %s store", (kind) => {
   let datasetId = "";
   let runId = "";
+  /** The PostgreSQL store's database (the postgres suite only). */
+  let storeUrl: string | null = null;
+  const skipped = () => kind === "postgres" && !pgServer;
+
+  beforeAll(async () => {
+    if (skipped()) return;
+    dir = await mkdtemp(join(tmpdir(), `segmenta-serve-${kind}-`));
+    if (kind === "postgres") storeUrl = await database("api_store");
+    ({ store, app, base } = await startOn(kind, dir, storeUrl));
+    for (const scope of ["admin", "read", "score"] as const) {
+      const t = createToken();
+      await store.addToken(`${scope} token`, scope, t.hash);
+      tokens[scope] = t.token;
+    }
+  }, 60_000);
+  afterAll(async () => {
+    await app?.close();
+    await store?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  beforeEach((ctx) => {
+    if (skipped()) ctx.skip();
+  });
 
   it("answers /healthz without a token", async () => {
     const r = await api("/healthz", { token: null });
@@ -288,6 +357,161 @@ describe("segmenta serve: the HTTP API", () => {
     expect((one as unknown[][]).flat()).toHaveLength(batches.reduce((a, b) => a + b.length, 0));
   });
 
+  it("exports a run to a CRM import file: the emails of a contacts dataset joined by id, in the run's order", async () => {
+    const segments = await queryRows(`SELECT * FROM read_parquet(${lit(join(dir, "runs", runId, "segments.parquet"))})`);
+    // Contacts in another order, a few without an email, one email that looks like a formula.
+    const contacts = [...data.rows].reverse().map((r, i) => [String(r.customer_id), i % 10 === 3 ? "" : i === 0 ? "=1+1@x.com" : `${String(r.customer_id).toLowerCase()}@example.com`]);
+    const csvText = "customer_id,email\n" + contacts.map(([id, e]) => `"${id}",${e}`).join("\n") + "\n";
+    const up = await (await api("/api/v1/datasets?name=contacts.csv", { method: "POST", body: csvText, headers: { "content-type": "text/csv" } })).json();
+    const r = await api(`/api/v1/runs/${runId}/export`, { method: "POST", json: { format: "hubspot", email: "email", contacts: up.id } });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/text\/csv/);
+    expect(r.headers.get("content-disposition")).toBe('attachment; filename="hubspot.csv"');
+    const emailOf = new Map(contacts.map(([id, e]) => [id, e]));
+    const expected = segments.filter((s) => emailOf.get(s.customer_id as string)).map((s) => {
+      const e = emailOf.get(s.customer_id as string)!;
+      return [e.startsWith("=") ? `'${e}` : e, s.segment_name];
+    });
+    expect(r.headers.get("x-segmenta-rows")).toBe(String(expected.length));
+    expect(r.headers.get("x-segmenta-without-email")).toBe(String(90 - expected.length));
+    expect(parseCsv(await r.text())).toEqual([["Email", "Segment"], ...expected]);
+    // Mailchimp's header; the email column of the run's own dataset (it has none: named in the error).
+    const mc = await api(`/api/v1/runs/${runId}/export`, { method: "POST", json: { format: "mailchimp", email: "email", contacts: up.id } });
+    expect(parseCsv(await mc.text())[0]).toEqual(["Email Address", "Tags"]);
+    const noEmail = await api(`/api/v1/runs/${runId}/export`, { method: "POST", json: { format: "klaviyo", email: "email" } });
+    expect(noEmail.status).toBe(400);
+    const e = (await noEmail.json()).error;
+    expect(e).toMatchObject({ field: "email" });
+    expect(e.message).toMatch(/dataset customers\.csv has no column "email"/);
+    expect(e.message).not.toContain(dir);
+    // Wrong bodies: 4xx with the field named.
+    const bad = async (json: unknown, status: number, field?: string) => {
+      const res = await api(`/api/v1/runs/${runId}/export`, { method: "POST", json });
+      expect(res.status, JSON.stringify(json)).toBe(status);
+      if (field) expect((await res.json()).error.field).toBe(field);
+    };
+    await bad({ format: "excel", email: "email" }, 400, "format");
+    await bad({ format: "hubspot" }, 400, "email");
+    await bad({ format: "hubspot", email: "email", webhook: { url: "http://127.0.0.1:1/", secret: "s" } }, 400, "webhook");
+    await bad({}, 400);
+    await bad({ webhook: { url: "ftp://example.com/x", secret: "s" } }, 400, "webhook.url");
+    await bad({ webhook: { url: "http://127.0.0.1:1/" } }, 400, "webhook.secret");
+    await bad({ postgres: { url: "mysql://x" , table: "t" } }, 400, "postgres.url");
+    await bad({ format: "hubspot", email: "email", contacts: "nope" }, 404, "contacts");
+    expect((await api("/api/v1/runs/nope/export", { method: "POST", json: { format: "hubspot", email: "email" } })).status).toBe(404);
+    expect((await api(`/api/v1/runs/${runId}/export`, { method: "POST", token: tokens.read, json: { format: "hubspot", email: "email" } })).status).toBe(403);
+  });
+
+  it("delivers a run to a webhook, signed (checked by a real receiver), in batches, naming the published model; a refused delivery is a 502", async () => {
+    const segments = await queryRows(`SELECT * FROM read_parquet(${lit(join(dir, "runs", runId, "segments.parquet"))})`);
+    const hook = await receiver();
+    try {
+      const r = await api(`/api/v1/runs/${runId}/export`, { method: "POST", json: { webhook: { url: hook.url, secret: HOOK_SECRET, batchSize: 40 } } });
+      expect(r.status).toBe(200);
+      expect(await r.json()).toMatchObject({ source: `run ${runId}`, model: "spend@1", batches: 3, deliveredBatches: 3, delivered: 90, total: 90, failure: null });
+      expect(hook.got.map((g) => g.status)).toEqual([200, 200, 200]);
+      expect(hook.got.map((g) => g.json.batch.index)).toEqual([0, 1, 2]);
+      expect(hook.got.every((g) => g.json.model === "spend@1")).toBe(true);
+      expect(hook.got.flatMap((g) => g.json.assignments)).toEqual(segments.map((s) => ({ id: s.customer_id, segment: s.segment, name: s.segment_name })));
+      // The same export again: the same idempotency keys.
+      const keys = hook.got.map((g) => g.key);
+      expect((await api(`/api/v1/runs/${runId}/export`, { method: "POST", json: { webhook: { url: hook.url, secret: HOOK_SECRET, batchSize: 40 } } })).status).toBe(200);
+      expect(hook.got.slice(3).map((g) => g.key)).toEqual(keys);
+      // A wrong secret: the receiver refuses the signature (401, not retried): a 502 with what was delivered.
+      const refused = await api(`/api/v1/runs/${runId}/export`, { method: "POST", json: { webhook: { url: hook.url, secret: "not the secret" } } });
+      expect(refused.status).toBe(502);
+      const body = await refused.json();
+      expect(body.error.field).toBe("webhook");
+      expect(body.error.message).toMatch(/0 of 90 assignments delivered .* batch 1 failed after 1 attempt \(HTTP 401/);
+      expect(body.delivery).toMatchObject({ delivered: 0, total: 90, failure: { batch: 1, attempts: 1, status: 401 } });
+      expect(hook.rejected).toBe(1);
+      // A model version's customers, as its publish recorded them; a version published as a file has none.
+      const fromModel = await api("/api/v1/models/spend/export?version=1", { method: "POST", json: { webhook: { url: hook.url, secret: HOOK_SECRET } } });
+      expect(await fromModel.json()).toMatchObject({ source: "model spend@1", model: "spend@1", delivered: 90, failure: null });
+      expect(hook.got.at(-1)!.json.assignments).toEqual(segments.map((s) => ({ id: s.customer_id, segment: s.segment, name: s.segment_name })));
+      const fileVersion = await api("/api/v1/models/spend/export", { method: "POST", json: { webhook: { url: hook.url, secret: HOOK_SECRET } } });
+      expect(fileVersion.status).toBe(409);
+      expect((await fileVersion.json()).error.message).toMatch(/version 2 of model spend was published as a model file/);
+      expect((await api("/api/v1/models/nope/export", { method: "POST", json: { webhook: { url: hook.url, secret: HOOK_SECRET } } })).status).toBe(404);
+    } finally {
+      await hook.close();
+    }
+  });
+
+  it("exports a run and a model version to a PostgreSQL table: upserted, with its history, the same export again changing nothing", async (ctx) => {
+    const target = kind === "postgres" ? storeUrl : await database("api_export");
+    if (!target) {
+      ctx.skip();
+      return;
+    }
+    const segments = await queryRows(`SELECT * FROM read_parquet(${lit(join(dir, "runs", runId, "segments.parquet"))})`);
+    const first = await api(`/api/v1/runs/${runId}/export`, { method: "POST", json: { postgres: { url: target, table: "crm_segments" } } });
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ source: `run ${runId}`, model: "spend@1", table: "crm_segments", inserted: 90, changed: 0, unchanged: 0, historyRows: 90 });
+    const again = await (await api("/api/v1/models/spend/export?version=1", { method: "POST", json: { postgres: { url: target, table: "crm_segments" } } })).json();
+    expect(again).toMatchObject({ source: "model spend@1", inserted: 0, changed: 0, unchanged: 90, historyRows: 0 });
+    const db = new pg.Client({ connectionString: target });
+    await db.connect();
+    try {
+      const rows = (await db.query("SELECT id, segment, segment_name, model FROM crm_segments ORDER BY id")).rows;
+      const want = segments.map((s) => ({ id: s.customer_id, segment: s.segment, segment_name: s.segment_name, model: "spend@1" })).sort((a, b) => (String(a.id) < String(b.id) ? -1 : 1));
+      expect(rows).toEqual(want);
+      expect(Number((await db.query("SELECT count(*) AS n FROM crm_segments_history")).rows[0].n)).toBe(90);
+    } finally {
+      await db.end();
+    }
+    const badTable = await api(`/api/v1/runs/${runId}/export`, { method: "POST", json: { postgres: { url: target, table: "no such table!" } } });
+    expect(badTable.status).toBe(400);
+    expect((await badTable.json()).error).toMatchObject({ field: "postgres.table", message: expect.stringMatching(/^postgres\.table "no such table!"/) });
+    const down = await api(`/api/v1/runs/${runId}/export`, { method: "POST", json: { postgres: { url: "postgres://nobody:secret@127.0.0.1:1/db", table: "t" } } });
+    expect(down.status).toBe(502);
+    const downMessage = (await down.json()).error.message as string;
+    expect(downMessage).toMatch(/cannot connect/);
+    expect(downMessage).not.toContain("secret");
+  });
+
+  it.runIf(kind === "postgres")("a second server on the same database (its own data folder) sees the tokens, runs and models, scores alike and publishes the next version; segmenta export --run --store reads the run", async () => {
+    const folder = `${dir}-second`;
+    const b = await startOn("postgres", folder, storeUrl);
+    try {
+      const at = (server: string, path: string, init: RequestInit & { json?: unknown; token?: string } = {}) =>
+        fetch(server + path, {
+          ...init,
+          headers: { authorization: `Bearer ${init.token ?? tokens.admin}`, ...(init.json !== undefined ? { "content-type": "application/json" } : {}) },
+          body: init.json !== undefined ? JSON.stringify(init.json) : init.body,
+        }).then((r) => r.json() as Promise<Json>);
+      expect((await b.store.getRun(runId))?.status).toBe("succeeded");
+      expect(await at(b.base, "/api/v1/models")).toEqual(await at(base, "/api/v1/models"));
+      const rows = data.rows.slice(0, 9);
+      const scoredA = await at(base, "/api/v1/models/spend/score", { method: "POST", json: { rows }, token: tokens.score });
+      const scoredB = await at(b.base, "/api/v1/models/spend/score", { method: "POST", json: { rows }, token: tokens.score });
+      expect(scoredB).toEqual(scoredA);
+      const file = await at(base, `/api/v1/runs/${runId}/model`);
+      const before = (await at(base, "/api/v1/models/spend")).versions.length as number;
+      expect(await at(b.base, "/api/v1/models?name=spend", { method: "POST", json: file })).toEqual({ name: "spend", version: before + 1, active: true, assignments: 0 });
+      const meta = await at(base, "/api/v1/models/spend");
+      expect(meta.versions.map((v: { active: boolean }) => v.active)).toEqual([...Array(before).fill(false), true]);
+      expect((await at(base, `/api/v1/models/spend/score?version=${before + 1}`, { method: "POST", json: { rows }, token: tokens.score })).results).toEqual(scoredA.results);
+      // segmenta export --run … --store …: the run's segments, found through the shared store, into a table of the same database.
+      const exported = await runMain(["export", "--run", runId, "--store", storeUrl!, "--to", storeUrl!, "--table", "cli_segments", "--json"]);
+      expect(exported.status, exported.stderr).toBe(0);
+      const history = (await store.assignmentHistory("spend")).filter((h) => h.version === 1);
+      const db = new pg.Client({ connectionString: storeUrl! });
+      await db.connect();
+      try {
+        const inDb = (await db.query("SELECT id, segment, model FROM cli_segments")).rows as { id: string; segment: number; model: string }[];
+        expect(new Map(inDb.map((r) => [r.id, r.segment]))).toEqual(new Map(history.map((h) => [h.id, h.segment])));
+        expect(new Set(inDb.map((r) => r.model))).toEqual(new Set(["spend@1"]));
+      } finally {
+        await db.end();
+      }
+    } finally {
+      await b.app.close();
+      await b.store.close();
+      await rm(folder, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it("reads uploads as JSON and Parquet too, and never makes a path of the uploaded name", async () => {
     const json = await api("/api/v1/datasets?name=" + encodeURIComponent("../../escape.json"), { method: "POST", json: data.rows.slice(0, 30) });
     expect(json.status).toBe(201);
@@ -318,7 +542,7 @@ describe("segmenta serve: the HTTP API", () => {
   ];
   for (const [file, name, args] of real) {
     const path = shared(file);
-    it.skipIf(!existsSync(path))(`scores every row of ${file} as segmenta predict does (${args.join(" ")}), from JSON, NDJSON and CSV bodies`, async () => {
+    it.skipIf(!existsSync(path) || kind !== "duckdb")(`scores every row of ${file} as segmenta predict does (${args.join(" ")}), from JSON, NDJSON and CSV bodies`, async () => {
       const work = await mkdtemp(join(tmpdir(), "segmenta-serve-real-"));
       try {
         const fit = await runMain(["cluster", path, ...args, "--model", join(work, "model.json"), "--out", join(work, "fit.csv")]);

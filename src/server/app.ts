@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/p
 import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
 import { join, sep } from "node:path";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import multipart from "@fastify/multipart";
 import rateLimit from "@fastify/rate-limit";
 import { InputError } from "../core/errors.js";
@@ -22,9 +22,12 @@ import { copyQueryTo } from "../io/write.js";
 import { parseConfig } from "../pipeline/config.js";
 import { type LoadedModelFile, modelChecksum, parseModelFile, predictWithModel } from "../pipeline/model.js";
 import { openApiDocument, docsHtml } from "./openapi.js";
+import { HttpError } from "./http-error.js";
 import { datasetFromJsonRecords } from "./records.js";
 import { type ChildJob, FINISHED, RESTARTED, type RunEvent, RunQueue, type RunQueueOptions } from "./runner.js";
-import type { DatasetRecord, ModelVersion, RunRecord, Scope, Store } from "./store.js";
+import type { DatasetRecord, HistoryStore, ModelVersion, RunRecord, Scope } from "./store.js";
+import { type ApiExportResult, type ApiExportSource, exportFromApi } from "./export/api.js";
+import { readSegmentsFile } from "./export/source.js";
 import { scopeAllows, verifyToken } from "./tokens.js";
 
 export const SERVER_VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
@@ -32,7 +35,7 @@ export const SERVER_VERSION: string = (createRequire(import.meta.url)("../../pac
 export interface ServerOptions {
   /** The data folder: uploaded datasets and the runs' files. */
   dataDir: string;
-  store: Store;
+  store: HistoryStore;
   /** Largest JSON body, in bytes (default 10 MB). */
   bodyLimit?: number;
   /** Largest dataset upload, in bytes (default 100 MB); scoring requests may be as large (or bodyLimit, if larger). */
@@ -48,12 +51,7 @@ export interface ServerOptions {
   graceSeconds?: number;
 }
 
-/** A caller's mistake, answered with its status and `{ error: { message, field? } }`. */
-export class HttpError extends Error {
-  constructor(readonly statusCode: number, message: string, readonly field?: string) {
-    super(message);
-  }
-}
+export { HttpError } from "./http-error.js";
 
 const MB = 1024 * 1024;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
@@ -158,7 +156,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.setErrorHandler((error: FastifyError | HttpError | InputError | Error, request, reply) => {
     if (error instanceof HttpError) {
       if (error.statusCode === 401) void reply.header("www-authenticate", 'Bearer realm="segmenta"');
-      return reply.code(error.statusCode).send({ error: { message: error.message, ...(error.field ? { field: error.field } : {}) } });
+      return reply.code(error.statusCode).send({ error: { message: error.message, ...(error.field ? { field: error.field } : {}) }, ...error.extra });
     }
     if (error instanceof InputError) {
       const field = fieldOf(error.message);
@@ -235,6 +233,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       .header("content-security-policy", "default-src 'none'; style-src 'unsafe-inline'")
       .send(docsHtml(openApiDocument(SERVER_VERSION)));
   });
+  // The dashboard (web/, built into dist/web): its page and assets need no token, its API calls do.
+  await (await import("./static.js")).dashboard(app);
 
   // Scoring also takes CSV and NDJSON bodies.
   app.addContentTypeParser(["text/csv", "application/x-ndjson", "application/ndjson"], { parseAs: "string" }, (_req, body, done) => done(null, body));
@@ -406,6 +406,61 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.get<{ Params: { id: string } }>("/api/v1/runs/:id/model", async (request, reply) => {
     const r = await succeededRun(request.params.id);
     return reply.type("application/json; charset=utf-8").send(createReadStream(join(r.dir, "model.json")));
+  });
+
+  // ---- exports ---------------------------------------------------------------------------
+  // A run's segments (or a published version's assignments) to a CRM import file, a signed
+  // webhook or a PostgreSQL table: the same functions as segmenta export.
+  const exportContext = {
+    dataset: async (id: string) => {
+      const d = await store.getDataset(id);
+      return d ? { file: d.file, name: d.name } : null;
+    },
+  };
+  async function sendExport(reply: FastifyReply, out: ApiExportResult): Promise<unknown> {
+    if (out.kind === "json") return out.body;
+    for (const [k, v] of Object.entries(out.headers)) void reply.header(k, v);
+    return reply.type(out.contentType).header("content-disposition", `attachment; filename="${out.filename}"`).send(out.body);
+  }
+  /** The model version published from a run (the latest, if several), as "name@version". */
+  async function publishedFrom(runId: string): Promise<string | null> {
+    let found: string | null = null;
+    for (const m of await store.listModels()) {
+      for (const v of await store.listVersions(m.name)) if (v.runId === runId) found = `${v.name}@${v.version}`;
+    }
+    return found;
+  }
+  app.post<{ Params: { id: string }; Body: unknown }>("/api/v1/runs/:id/export", async (request, reply) => {
+    const r = await succeededRun(request.params.id);
+    const segments = await readSegmentsFile(join(r.dir, "segments.parquet"));
+    const dataset = await store.getDataset(r.datasetId);
+    const source: ApiExportSource = {
+      label: `run ${r.id}`, idColumn: segments.idColumn, assignments: segments.assignments, model: await publishedFrom(r.id),
+      contacts: dataset ? { file: dataset.file, name: dataset.name } : null,
+    };
+    return sendExport(reply, await exportFromApi(request.body, source, exportContext));
+  });
+  app.post<{ Params: { name: string }; Querystring: { version?: string }; Body: unknown }>("/api/v1/models/:name/export", async (request, reply) => {
+    let version: number | undefined;
+    if (request.query.version !== undefined) {
+      version = Number(request.query.version);
+      if (!Number.isInteger(version) || version < 1) throw new HttpError(400, `version "${request.query.version}" is not a whole number ≥ 1`, "version");
+    }
+    const v = await store.getModel(request.params.name, version);
+    if (!v) throw new HttpError(404, version ? `no version ${version} of model ${request.params.name}` : `no model ${request.params.name}`);
+    // The version's assignments, as its publish recorded them in the history.
+    const assignments = (await store.assignmentHistory(v.name)).filter((a) => a.version === v.version).map((a) => ({ id: a.id, segment: a.segment, name: a.name }));
+    if (!assignments.length) {
+      throw new HttpError(409, `version ${v.version} of model ${v.name} was published as a model file, so it has no customers' assignments to export; publish a run ({ name, runId }) to export its customers`, "version");
+    }
+    const run = v.runId ? await store.getRun(v.runId) : null;
+    const dataset = run ? await store.getDataset(run.datasetId) : null;
+    const idColumn = (v.file as { idColumn?: unknown } | null)?.idColumn;
+    const source: ApiExportSource = {
+      label: `model ${v.name}@${v.version}`, idColumn: typeof idColumn === "string" && idColumn ? idColumn : "row", assignments, model: `${v.name}@${v.version}`,
+      contacts: dataset ? { file: dataset.file, name: dataset.name } : null,
+    };
+    return sendExport(reply, await exportFromApi(request.body, source, exportContext));
   });
 
   // ---- models ---------------------------------------------------------------------------

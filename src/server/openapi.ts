@@ -43,6 +43,24 @@ const ROUTES: Record<string, Record<string, Op>> = {
   },
   "/api/v1/runs/{id}/report": { get: { summary: "The HTML report of the run", scope: "read", responses: { 200: "text/html", 409: "the run has not succeeded" } } },
   "/api/v1/runs/{id}/model": { get: { summary: "The run's model file", scope: "read", responses: { 200: "the model file", 409: "the run has not succeeded" } } },
+  "/api/v1/runs/{id}/export": {
+    post: {
+      summary: "Export a succeeded run's segments, as segmenta export does: a CRM import file ({ format, email, contacts? }: the email column of the run's dataset, or of the dataset `contacts`), a signed webhook delivery ({ webhook: { url, secret, batchSize? } }) or an upsert into a PostgreSQL table with its history ({ postgres: { url, table } })",
+      scope: "admin", body: { "application/json": { schema: { $ref: "#/components/schemas/ExportRequest" } } },
+      responses: {
+        200: "the import file (text/csv, X-Segmenta-Rows and X-Segmenta-Without-Email headers), or { source, webhook, model, batches, deliveredBatches, delivered, total, failure: null }, or { source, to, model, table, historyTable, inserted, changed, unchanged, historyRows }",
+        400: "a wrong body, or a column the data lacks (named in error.field)", 404: "unknown run or contacts dataset", 409: "the run has not succeeded",
+        502: "the webhook refused a batch or could not be reached after its retries (error.message says which; `delivery` has the counts), or the database refused the export",
+      },
+    },
+  },
+  "/api/v1/models/{name}/export": {
+    post: {
+      summary: "Export the customers of the active version (or ?version=) of a model as its publish recorded them; the same bodies as a run's export (emails from the published run's dataset, or `contacts`)",
+      scope: "admin", query: ["version"], body: { "application/json": { schema: { $ref: "#/components/schemas/ExportRequest" } } },
+      responses: { 200: "as a run's export", 400: "a wrong body", 404: "unknown model or version", 409: "the version was published as a model file and has no assignments", 502: "as a run's export" },
+    },
+  },
   "/api/v1/models": {
     post: {
       summary: "Publish a model: a model file as the body with ?name=, or { name, runId } for a succeeded run's model; it becomes the name's next, active version",
@@ -103,6 +121,14 @@ export function openApiDocument(version: string): Record<string, unknown> {
       schemas: {
         Error: { type: "object", required: ["error"], properties: { error: { type: "object", required: ["message"], properties: { message: { type: "string" }, field: { type: "string" } } } } },
         SegmentationConfig: segmentationConfigSchema(),
+        ExportRequest: {
+          description: "One destination: format (with email), webhook or postgres",
+          oneOf: [
+            { type: "object", required: ["format", "email"], properties: { format: { enum: ["hubspot", "mailchimp", "klaviyo", "salesforce"] }, email: { type: "string", description: "the email column" }, contacts: { type: "string", description: "the id of an uploaded dataset with the id and email columns (default: the run's dataset)" } } },
+            { type: "object", required: ["webhook"], properties: { webhook: { type: "object", required: ["url", "secret"], properties: { url: { type: "string" }, secret: { type: "string" }, batchSize: { type: "integer", minimum: 1 } } } } },
+            { type: "object", required: ["postgres"], properties: { postgres: { type: "object", required: ["url", "table"], properties: { url: { type: "string" }, table: { type: "string" } } } } },
+          ],
+        },
       },
     },
   };
