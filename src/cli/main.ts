@@ -1,6 +1,7 @@
 import { AbortError, InputError } from "../core/errors.js";
 import { type Io, processIo } from "./common.js";
 import { clusterHelp, demoHelp, inspectHelp, predictHelp, rfmHelp, serveHelp, tokenHelp, tuneHelp, exportHelp } from "./help.js";
+import { sqlHelp } from "./help.js";
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; help: string }> =
   token: { load: async () => (await import("./token.js")).tokenCommand, help: tokenHelp },
   serve: { load: async () => (await import("./serve.js")).serveCommand, help: serveHelp },
   export: { load: async () => (await import("./export.js")).exportCommand, help: exportHelp },
+  sql: { load: async () => (await import("./sql.js")).sqlCommand, help: sqlHelp },
 };
 
 const USAGE = `usage: segmenta <command> [options]
@@ -29,6 +31,7 @@ commands:
   token create|list|revoke   API tokens of segmenta serve (--name N --scope score|read|admin --data DIR)
   serve [--port 8080]        the HTTP API: datasets, runs, models and scoring (--data DIR)
   export <segments> ...      segments to a CRM import file (--format hubspot|mailchimp|klaviyo|salesforce) or a webhook
+  sql --model M --dialect D --table T   the model as one SELECT that scores a warehouse table
 
 segmenta <command> --help shows the options of a command. --json prints one JSON document;
 --debug shows the stack trace of an error.`;

@@ -1,0 +1,334 @@
+/**
+ * A model file as one SELECT that scores every row of a table in the warehouse (segmenta sql):
+ * the fitted preprocessing and the model, written out with the model's own numbers.
+ *
+ * The query is a chain of nested subqueries, one per step, each passing on the row's id:
+ *   1. the input columns as the pipeline reads them: numbers (NaN and ±Infinity are missing),
+ *      yes/no, true/false and 0/1 flags as 1/0, dates as epoch milliseconds turned into the
+ *      time elapsed until the model's reference date, text trimmed with blanks missing;
+ *   2. imputation (the fitted constants), missing-value indicators, ordinal codes (CASE);
+ *   3. outlier bounds (clip, flag, or the `outlier` mark of a drop rule);
+ *   4. the signed log and the power transforms (λ fixed);
+ *   5. scaling, then one-hot columns (CASE, with the rare-category group and the dropped column);
+ *   6. the feature selections and PCA (sums of products);
+ *   7. the model's score of every segment: the squared distance to each centre (K-Means,
+ *      mini-batch K-Means, agglomerative ward / centroid / median), or each component's
+ *      weighted log-probability (Gaussian mixtures, through the upper-triangular factors of the
+ *      precisions, so that it is sums of products);
+ *   8. the segment (nearest centre, or most probable component; ties go to the one predict
+ *      picks) and its name.
+ * Every operation is the one predict does, in the same order, on the same doubles (literals
+ * carry 17 significant digits), so that the labels are predict's. Where predict refuses a row
+ * (a category unseen in training with handleUnknown "error", a value outside an ordinal
+ * order, Box-Cox on a value ≤ 0), the query gives the row a NULL segment.
+ *
+ * Models that predict from the training rows themselves (DBSCAN, HDBSCAN, OPTICS, and
+ * agglomerative linkages other than ward, centroid and median) are refused with a message.
+ */
+import { InputError } from "../../core/errors.js";
+import { AgglomerativeModel } from "../../cluster/agglomerative.js";
+import { GaussianMixtureModel } from "../../cluster/mixture/gaussian-mixture.js";
+import { KMeansModel } from "../../cluster/kmeans.js";
+import type { LoadedModelFile } from "../model.js";
+import type { Dialect } from "./dialect.js";
+
+const DAY_MS = 86_400_000;
+const YEAR_MS = 365.2425 * DAY_MS;
+const EPS = 2.220446049250313e-16;
+const TRUE_WORDS = ["yes", "y", "true", "t", "1", "1.0"];
+const FALSE_WORDS = ["no", "n", "false", "f", "0", "0.0"];
+
+export interface ModelSqlOptions {
+  dialect: Dialect;
+  /** The table to score (schema.table allowed). */
+  table: string;
+  /** The id column passed through; default: the model's id column. */
+  id?: string | null;
+  /** Output column names (defaults: segment, segment_name, outlier). */
+  segmentColumn?: string;
+  nameColumn?: string;
+}
+
+/** Builds the chain of subqueries: `cols` are the next SELECT's columns (name → expression over the previous one). */
+class Chain {
+  private from: string;
+  private depth = 0;
+  cols = new Map<string, string>();
+
+  constructor(table: string, private readonly fence: string) {
+    this.from = table;
+  }
+
+  set(name: string, expr: string): void {
+    this.cols.set(name, expr);
+  }
+
+  /** Closes the current SELECT; its columns are plain names in the next. */
+  commit(): void {
+    const list = [...this.cols].map(([k, e]) => (e === k ? k : `${e} AS ${k}`));
+    this.from = `(\nSELECT\n  ${list.join(",\n  ")}\nFROM ${this.from}${this.depth ? ` AS l${this.depth}` : " AS t"}${this.fence}\n)`;
+    this.depth++;
+    this.cols = new Map([...this.cols.keys()].map((k) => [k, k]));
+  }
+
+  final(list: string[]): string {
+    return `SELECT\n  ${list.join(",\n  ")}\nFROM ${this.from} AS l${this.depth}`;
+  }
+}
+
+/** What scores a row against each segment: centres (smallest squared distance wins) or a Gaussian mixture (largest weighted log-probability). */
+type Scorer =
+  | { kind: "centers"; centers: Float64Array; k: number; d: number; relabel: Int32Array | null }
+  | { kind: "gmm"; model: GaussianMixtureModel; relabel: Int32Array | null };
+
+function scorerOf(m: LoadedModelFile): Scorer {
+  const inner = m.model.inner;
+  const relabel = m.model.relabel;
+  if (inner instanceof KMeansModel) return { kind: "centers", centers: inner.clusterCenters.data, k: inner.clusterCenters.rows, d: inner.clusterCenters.cols, relabel };
+  if (inner instanceof GaussianMixtureModel) return { kind: "gmm", model: inner, relabel };
+  if (inner instanceof AgglomerativeModel && inner.clusterCenters) {
+    return { kind: "centers", centers: inner.clusterCenters.data, k: inner.clusterCenters.rows, d: inner.clusterCenters.cols, relabel };
+  }
+  const why = inner instanceof AgglomerativeModel
+    ? `agglomerative clustering with ${inner.linkage} linkage gives a new row the segment of its nearest training row, and the model's ${inner.nSamples.toLocaleString("en-US")} training rows do not belong in a query`
+    : `${m.model.algorithmName} gives a new row its segment from the training rows near it (${m.model.predictRule ?? "its predict rule"}), which one query cannot hold`;
+  throw new InputError(`segmenta sql: ${why}; score with segmenta predict, or fit a model that scores by centres (kmeans, minibatch-kmeans, agglomerative with ward linkage, gmm)`);
+}
+
+/** The SELECT scoring every row of `table` with the model. */
+export function modelSql(m: LoadedModelFile, o: ModelSqlOptions): string {
+  const dl = o.dialect;
+  const scorer = scorerOf(m);
+  const id = o.id ?? m.file.idColumn;
+  if (!id) {
+    throw new InputError("segmenta sql: the model has no id column; name the table's id column with --id COLUMN so that each score can be joined back to its row");
+  }
+  const P = m.pipeline.toJSON();
+  const num = dl.num;
+  const one = num(1);
+  const zero = num(0);
+  const q = new Chain(dl.table(o.table), dl.fence);
+  q.set("sg_id", dl.ident(id));
+
+  // 1. Inputs as the pipeline reads them.
+  const names = P.numeric.names;
+  const dates = P.dates ? { asOf: Date.parse(P.dates.asOf), columns: P.dates.columns } : null;
+  const text = (name: string): string => `NULLIF(TRIM(${dl.toText(dl.ident(name))}), '')`;
+  names.forEach((name, j) => {
+    const c = dl.ident(name);
+    const kind = P.numeric.kinds[j];
+    let x = kind === "datetime" ? dl.epochMs(c)
+      : kind === "boolean" ? `CASE WHEN LOWER(TRIM(${dl.toText(c)})) IN (${TRUE_WORDS.map(dl.str).join(", ")}) THEN ${one} WHEN LOWER(TRIM(${dl.toText(c)})) IN (${FALSE_WORDS.map(dl.str).join(", ")}) THEN ${zero} END`
+      : dl.finite(dl.toDouble(c));
+    const date = dates?.columns.find((d) => d.name === name);
+    if (date && dates) {
+      x = date.from === "year" ? `${num(new Date(dates.asOf).getUTCFullYear())} - ${x}` : `(${num(dates.asOf)} - ${x}) / ${num(date.unit === "years" ? YEAR_MS : DAY_MS)}`;
+    }
+    q.set(`sg_r${j}`, x);
+  });
+  P.ordinal.forEach((c, t) => q.set(`sg_o${t}`, text(c.name)));
+  P.categorical.forEach((c, t) => q.set(`sg_c${t}`, text(c.name)));
+  q.commit();
+
+  // 2. Imputation, indicators, ordinal codes.
+  const imp = P.numeric.imputer;
+  names.forEach((name, j) => {
+    const s = imp ? imp.statistics[j] : undefined;
+    if (s === null) throw new InputError(`segmenta sql: the model's imputer drops the column "${name}" (no value at fit); fit the model again without it`);
+    q.set(`sg_v${j}`, s === undefined ? `sg_r${j}` : `COALESCE(sg_r${j}, ${num(s)})`);
+  });
+  for (const j of imp?.indicatorFeatures ?? []) q.set(`sg_m${j}`, `CASE WHEN sg_r${j} IS NULL THEN ${one} ELSE ${zero} END`);
+  names.forEach((_, j) => q.cols.delete(`sg_r${j}`));
+  P.ordinal.forEach((c, t) => {
+    const v = `COALESCE(sg_o${t}, ${dl.str(c.impute)})`;
+    q.set(`sg_o${t}`, `CASE ${v} ${c.categories.map((x, i) => `WHEN ${dl.str(x)} THEN ${num(i)}`).join(" ")} END`);
+  });
+  P.categorical.forEach((c, t) => q.set(`sg_c${t}`, `COALESCE(sg_c${t}, ${dl.str(c.impute)})`));
+  q.commit();
+
+  // 3. Outliers (on the imputed values).
+  let flag = false;
+  let dropMark = false;
+  if (P.outliers) {
+    const { columns, model } = P.outliers;
+    const idx = columns.map((c) => names.indexOf(c));
+    const outside = idx.map((j, t) => `sg_v${j} < ${num(model.lower[t])} OR sg_v${j} > ${num(model.upper[t])}`).join(" OR ");
+    if (model.action === "clip") {
+      idx.forEach((j, t) => q.set(`sg_v${j}`, `CASE WHEN sg_v${j} < ${num(model.lower[t])} THEN ${num(model.lower[t])} WHEN sg_v${j} > ${num(model.upper[t])} THEN ${num(model.upper[t])} ELSE sg_v${j} END`));
+    } else if (model.action === "flag") {
+      q.set("sg_flag", `CASE WHEN ${outside} THEN ${one} ELSE ${zero} END`);
+      flag = true;
+    } else {
+      q.set("sg_outlier", `CASE WHEN ${outside} THEN 1 ELSE 0 END`);
+      dropMark = true;
+    }
+    q.commit();
+  }
+
+  // 4. Signed log, power transforms.
+  const log1p = (x: string): string => dl.ln(`1 + ${x}`);
+  let transformed = false;
+  for (const name of P.options.log1p) {
+    const j = names.indexOf(name);
+    q.set(`sg_v${j}`, `CASE WHEN sg_v${j} < 0 THEN -${dl.ln(`1 - sg_v${j}`)} ELSE ${log1p(`sg_v${j}`)} END`);
+    transformed = true;
+  }
+  if (P.power) {
+    const pm = P.power.model;
+    P.power.columns.forEach((name, t) => {
+      const j = names.indexOf(name);
+      const v = `sg_v${j}`;
+      const l = pm.lambdas[t];
+      let y: string;
+      if (pm.method === "yeo-johnson") {
+        const pos = Math.abs(l) < EPS ? log1p(v) : `(${dl.pow(`${v} + 1`, num(l))} - 1) / ${num(l)}`;
+        const neg = Math.abs(l - 2) > EPS ? `-(${dl.pow(`-${v} + 1`, num(2 - l))} - 1) / ${num(2 - l)}` : `-${dl.ln(`1 - ${v}`)}`;
+        y = `CASE WHEN ${v} >= 0 THEN ${pos} ELSE ${neg} END`;
+      } else {
+        y = `CASE WHEN ${v} > 0 THEN ${Math.abs(l) < EPS ? dl.ln(v) : `(${dl.pow(v, num(l))} - 1) / ${num(l)}`} END`;
+      }
+      if (pm.mean && pm.scale) y = `(${y} - ${num(pm.mean[t])}) / ${num(pm.scale[t])}`;
+      q.set(`sg_v${j}`, y);
+    });
+    transformed = true;
+  }
+  if (transformed) q.commit();
+
+  // 5. Scaling, then the encoded features in the pipeline's order.
+  const scaled = [...names.map((_, j) => `sg_v${j}`), ...P.ordinal.map((_, t) => `sg_o${t}`)];
+  const encoded: string[] = [];
+  scaled.forEach((col, j) => {
+    encoded.push(P.scaler ? `(${col} - ${num(P.scaler.center[j])}) / ${num(P.scaler.scale[j])}` : col);
+  });
+  for (const j of imp?.indicatorFeatures ?? []) encoded.push(`sg_m${j}`);
+  if (flag) encoded.push("sg_flag");
+  P.categorical.forEach((c, t) => {
+    const e = c.encoder;
+    const v = `sg_c${t}`;
+    const cats = e.categories[0];
+    const inf = e.infrequent[0] ?? [];
+    const handle = e.options.handleUnknown ?? "error";
+    const frequent = cats.filter((x) => !inf.includes(x));
+    const outputs: { label: string; when: string }[] = frequent.map((x) => ({ label: x, when: `${v} = ${dl.str(x)}` }));
+    if (inf.length) {
+      const unknown = handle === "infrequent_if_exist" ? ` OR ${v} NOT IN (${cats.map(dl.str).join(", ")})` : "";
+      outputs.push({ label: "infrequent", when: `${v} IN (${inf.map(dl.str).join(", ")})${unknown}` });
+    }
+    const dropped = e.dropped[0];
+    const refuse = handle === "error" ? `WHEN ${v} NOT IN (${cats.map(dl.str).join(", ")}) THEN NULL ` : "";
+    outputs.forEach((out, i) => {
+      if (i !== dropped) encoded.push(`CASE ${refuse}WHEN ${out.when} THEN ${one} ELSE ${zero} END`);
+    });
+  });
+  const keep = new Set(["sg_id", ...(dropMark ? ["sg_outlier"] : [])]);
+  for (const k of [...q.cols.keys()]) if (!keep.has(k)) q.cols.delete(k);
+  encoded.forEach((e, i) => q.set(`sg_e${i}`, e));
+  q.commit();
+
+  // 6. Feature selections and PCA.
+  let features = encoded.map((_, i) => `sg_e${i}`);
+  for (const f of P.selection) features = features.filter((_, i) => f.support[i]);
+  if (P.pca) {
+    const pca = P.pca;
+    const out = pca.components.map((row, c) => {
+      const s = row.map((w, j) => `(${features[j]} - ${num(pca.mean[j])}) * ${num(w)}`).join(" + ");
+      return pca.whiten ? `(${s}) / ${num(Math.sqrt(pca.explainedVariance[c]))}` : s;
+    });
+    for (const k of [...q.cols.keys()]) if (!keep.has(k)) q.cols.delete(k);
+    out.forEach((e, c) => q.set(`sg_f${c}`, e));
+    q.commit();
+    features = out.map((_, c) => `sg_f${c}`);
+  }
+  const d = features.length;
+  if (d !== m.model.nFeatures) throw new InputError(`segmenta sql: the preprocessing makes ${d} features but the model takes ${m.model.nFeatures}; fit the model again`);
+
+  // 7. Scores, and 8. the segment.
+  for (const k of [...q.cols.keys()]) if (!keep.has(k)) q.cols.delete(k);
+  let order: { col: string; segment: number }[];
+  let best: "LEAST" | "GREATEST";
+  if (scorer.kind === "centers") {
+    const { centers: C, k, relabel } = scorer;
+    for (let c = 0; c < k; c++) {
+      q.set(`sg_s${c}`, features.map((f, j) => `(${f} - ${num(C[c * d + j])}) * (${f} - ${num(C[c * d + j])})`).join(" + "));
+    }
+    // predict: the lowest centre index among the nearest, then its segment number.
+    order = Array.from({ length: k }, (_, c) => ({ col: `sg_s${c}`, segment: relabel ? relabel[c] : c }));
+    best = "LEAST";
+  } else {
+    const g = scorer.model;
+    const k = g.nComponents;
+    const { kprec, bias, muU } = g as unknown as { kprec: Float64Array; bias: Float64Array; muU: Float64Array };
+    const mu = g.means.data;
+    const t = g.covarianceType;
+    const m2 = (d * (d + 1)) / 2;
+    const z = (c: number, j: number): string => `(${features[j]} - ${num(mu[c * d + j])})`;
+    if (t === "tied") {
+      // x U once (U: the shared upper factor), then ‖x U − μₖ U‖² per component.
+      let p = 0;
+      for (let j = 0; j < d; j++) {
+        const terms: string[] = [];
+        for (let i = 0; i <= j; i++) terms.push(`${features[i]} * ${num(kprec[p++])}`);
+        q.set(`sg_u${j}`, terms.join(" + "));
+      }
+      q.commit();
+      for (let j = 0; j < d; j++) q.cols.delete(`sg_u${j}`);
+      for (let c = 0; c < k; c++) {
+        const qsum = Array.from({ length: d }, (_, j) => `(sg_u${j} - ${num(muU[c * d + j])}) * (sg_u${j} - ${num(muU[c * d + j])})`).join(" + ");
+        q.set(`sg_s${c}`, `${num(bias[c])} - ${num(0.5)} * (${qsum})`);
+      }
+    } else if (t === "full") {
+      // y = (x − μₖ) Uₖ per component, then ‖y‖².
+      for (let c = 0; c < k; c++) {
+        let p = c * m2;
+        for (let j = 0; j < d; j++) {
+          const terms: string[] = [];
+          for (let i = 0; i <= j; i++) terms.push(`${z(c, i)} * ${num(kprec[p++])}`);
+          q.set(`sg_y${c}_${j}`, terms.join(" + "));
+        }
+      }
+      q.commit();
+      for (const key of [...q.cols.keys()]) if (key.startsWith("sg_y")) q.cols.delete(key);
+      for (let c = 0; c < k; c++) {
+        const qsum = Array.from({ length: d }, (_, j) => `sg_y${c}_${j} * sg_y${c}_${j}`).join(" + ");
+        q.set(`sg_s${c}`, `${num(bias[c])} - ${num(0.5)} * (${qsum})`);
+      }
+    } else if (t === "diag") {
+      for (let c = 0; c < k; c++) {
+        const qsum = Array.from({ length: d }, (_, j) => `${z(c, j)} * ${z(c, j)} * ${num(kprec[c * d + j])}`).join(" + ");
+        q.set(`sg_s${c}`, `${num(bias[c])} - ${num(0.5)} * (${qsum})`);
+      }
+    } else {
+      for (let c = 0; c < k; c++) {
+        const qsum = Array.from({ length: d }, (_, j) => `${z(c, j)} * ${z(c, j)}`).join(" + ");
+        q.set(`sg_s${c}`, `${num(bias[c])} - ${num(0.5)} * ((${qsum}) * ${num(kprec[c])})`);
+      }
+    }
+    // predict: the most probable segment, the lowest segment number on ties.
+    const r = scorer.relabel;
+    order = Array.from({ length: k }, (_, s) => {
+      const c = r ? r.indexOf(s) : s;
+      return { col: `sg_s${c}`, segment: s };
+    });
+    best = "GREATEST";
+  }
+  q.commit();
+  if (order.length > 1) {
+    q.set("sg_best", `${best}(${order.map((x) => x.col).join(", ")})`);
+    q.commit();
+  }
+  const label = order.length > 1
+    ? `CASE ${order.map((x) => `WHEN ${x.col} = sg_best THEN ${x.segment}`).join(" ")} END`
+    : `CASE WHEN ${order[0].col} IS NOT NULL THEN 0 END`;
+  for (const k of [...q.cols.keys()]) if (k !== "sg_id" && k !== "sg_outlier") q.cols.delete(k);
+  q.set("sg_label", label);
+  q.commit();
+  const k = m.model.nClusters;
+  const segNames = Array.from({ length: k }, (_, c) => m.file.segments?.[c]?.name || `Segment ${c}`);
+  const nameCase = `CASE sg_label ${segNames.map((n, c) => `WHEN ${c} THEN ${dl.str(n)}`).join(" ")} END`;
+  return q.final([
+    `sg_id AS ${dl.ident(id)}`,
+    `sg_label AS ${dl.ident(o.segmentColumn ?? "segment")}`,
+    `${nameCase} AS ${dl.ident(o.nameColumn ?? "segment_name")}`,
+    ...(dropMark ? [`sg_outlier AS ${dl.ident("outlier")}`] : []),
+  ]);
+}
