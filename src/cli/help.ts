@@ -223,6 +223,66 @@ segment and that probability; --probabilities adds every segment's (probability_
 A model fitted with cluster --transactions records how its features were computed: given a
 transaction log (with the log's customer and date columns), predict computes the same RFM
 features, as of --as-of (default: the day after the log's last transaction), and scores them.
+Drift: when the model records its training distribution, predict compares the new rows with
+it (see segmenta drift) and warns on stderr when a column moved past PSI 0.25 (a note from 0.1);
+--json adds a "drift" field. Older model files are scored without the check.
+
+${COMMON_TAIL}`;
+
+export const driftHelp = `usage: segmenta drift --model model.json <file> [--sheet NAME] [--as-of DATE] [--json] [--debug]
+
+How far the customers of <file> have moved from the data the model was fitted on: the
+population stability index (PSI) of every input column of the model and of the segment
+shares, read as < 0.1 stable, 0.1–0.25 watch, > 0.25 retrain, with the bins that moved most.
+PSI = sum over bins of (new share − training share) · ln(new share / training share). The
+bins come from the model file (cluster --model records them): 10 quantile bins of the training
+values per numeric column (equal edges merged), false/true for booleans, one bin per training
+category and one for other categories, and one bin for missing values; a share below 0.0001
+(an empty bin) counts as 0.0001. The segment shares compare the training sizes with the
+segments the model gives the new rows. <file> is read as predict reads it: for a model fitted
+with cluster --transactions, a transaction log gives the features computed from it (as of
+--as-of, default the day after its last transaction). predict prints the same check as a
+warning when a column passes 0.25 (a note from 0.1). Models written before Segmenta recorded
+the training distribution have nothing to compare with: drift says so (exit 2); fit again.
+Exit 0 whatever the drift.
+
+  --model FILE           the model file written by segmenta cluster --model
+  --sheet NAME           the sheet of an XLSX file
+  --as-of DATE           transaction-log models: the date the features are computed as of
+
+${COMMON_TAIL}`;
+
+export const trackHelp = `usage: segmenta track <transactions> --customer C --date D (--amount A | --quantity Q --price P) [--invoice I] [--product P]
+                      --every month|quarter|week|"N days" [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+                      (--model model.json | --refit [--k N] [--algorithm A] [--seed N] [segmentation flags of cluster])
+                      [--out sizes.csv] [--flows flows.csv] [--events events.csv] [--raw-csv] [--json] [--debug]
+
+Customers' segments over time. The RFM features of every customer as of every date of the
+schedule, computed from the log alone, exactly as segmenta rfm --as-of DATE computes them:
+a snapshot sees only the rows dated before its date, so later transactions change nothing.
+All the snapshots come from one pass of DuckDB over the log.
+  --every                month, quarter, week (Mondays), "N days", "N weeks", "N months"
+  --from, --to           the first snapshot date (default: the schedule's first date after the
+                         log's first day: the 1st of the next month, quarter or a Monday) and
+                         the last possible one (default: the day after the last transaction)
+  --model M              a model fitted with cluster --transactions scores every snapshot: the
+                         segments stay fixed and a customer moves when their behaviour does. The
+                         column mapping flags may be left out: the model records them
+  --refit                fit every snapshot again (the flags of cluster --transactions: --k,
+                         --algorithm, --seed, --features, ...), each segment keeping the id and
+                         name of the previous snapshot's segment it matches (shared customers, or
+                         centres; see README "Stable segment ids"); unmatched ones get new ids
+  --out FILE             the sizes over time: date, segment, name, customers, share
+  --flows FILE           between consecutive dates: from_date, to_date, from_segment,
+                         from_name, to_segment, to_name, customers (staying ones included;
+                         an empty from_segment is a customer whose first purchase came between)
+  --events FILE          one row per customer whose segment changed, dated the later snapshot,
+                         in the one format of changes (id, date, from_segment, from_name,
+                         to_segment, to_name, value);
+                         value is the customer's monetary value as of that date.
+                         The first date is the baseline: its customers have no event
+The mapping flags, --cancellations and --cancel-prefix are those of segmenta rfm. Files are
+written as for cluster (CSV, Parquet or JSON by extension; .gz compresses).
 
 ${COMMON_TAIL}`;
 

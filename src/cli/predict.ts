@@ -5,6 +5,8 @@ import { checkInputFile, dropTable, type LoadedTable, loadTable } from "../io/re
 import { profileTable } from "../io/schema.js";
 import { checkDistinctPaths, checkOutputPath, writeColumns } from "../io/write.js";
 import { type LoadedModelFile, parseModelFile, predictWithModel } from "../pipeline/model.js";
+import { type DriftReport, type FeatureDrift, driftReport, driftWarnings } from "../pipeline/drift.js";
+import type { Dataset } from "../core/dataset.js";
 import type { RfmMapping } from "../io/rfm.js";
 import { type Io, onePositional, parse, pct, table } from "./common.js";
 import { probabilityColumns } from "./cluster.js";
@@ -62,7 +64,7 @@ type PredictValues = { model: string; out: string; sheet?: string; "raw-csv"?: b
  * Whether a loaded file is a transaction log for a model fitted on one: it lacks some of the
  * model's feature columns and has the log's customer and date columns.
  */
-function isTransactionLog(t: LoadedTable, m: LoadedModelFile): boolean {
+export function isTransactionLog(t: LoadedTable, m: LoadedModelFile): boolean {
   const names = new Set(t.columns.map((c) => c.name));
   const tx = m.file.transactions!;
   return !m.file.columns.every((c) => names.has(c.name)) && names.has(tx.customer) && names.has(tx.date);
@@ -89,8 +91,11 @@ async function scoreLog(file: string, m: LoadedModelFile, values: PredictValues,
   }, { sheet: values.sheet });
 }
 
-/** Scores the rows of a loaded table (the data file, or the features computed from a log) and writes --out. */
-async function scoreTable(t: LoadedTable, file: string, m: LoadedModelFile, values: PredictValues, io: Io, extra: { rfm?: unknown } = {}): Promise<number> {
+/**
+ * Reads the model's input columns (and its id column) of a loaded table as they were read in
+ * training; a missing column is an InputError naming it. Shared with segmenta drift.
+ */
+export async function readModelInputs(t: LoadedTable, file: string, m: LoadedModelFile): Promise<Dataset> {
   const names = t.columns.map((c) => c.name);
   const needed = m.file.columns.map((c) => c.name);
   const missing = needed.filter((n) => !names.includes(n));
@@ -106,8 +111,22 @@ async function scoreTable(t: LoadedTable, file: string, m: LoadedModelFile, valu
   const profile = await profileTable(t, types);
   const idColumn = m.file.idColumn && names.includes(m.file.idColumn) ? [m.file.idColumn] : [];
   const numeric = m.file.columns.filter((c) => c.kind === "numeric").map((c) => c.name);
-  const data = await readColumns(t, profile, [...new Set([...needed, ...idColumn])], numeric);
+  return readColumns(t, profile, [...new Set([...needed, ...idColumn])], numeric);
+}
+
+/** The drift field of predict --json: the columns (and segment shares) past the thresholds, and every PSI. */
+function driftJson(report: DriftReport, lines: { warnings: string[]; notes: string[] }): unknown {
+  const psi = (f: FeatureDrift) => ({ feature: f.feature, psi: f.psi, reading: f.reading });
+  return { retrain: report.retrain, watch: report.watch, warnings: lines.warnings, notes: lines.notes, features: report.features.map(psi), segments: report.segments ? psi(report.segments) : null };
+}
+
+/** Scores the rows of a loaded table (the data file, or the features computed from a log) and writes --out. */
+async function scoreTable(t: LoadedTable, file: string, m: LoadedModelFile, values: PredictValues, io: Io, extra: { rfm?: unknown } = {}): Promise<number> {
+  const data = await readModelInputs(t, file, m);
   const p = predictWithModel(m, data);
+  // Drift from the training data (models that record its distribution; older ones are skipped).
+  const drift = driftReport(m, data, { labels: p.labels, names: p.names, noiseName: p.noiseName });
+  const driftLines = drift ? driftWarnings(drift) : null;
   const k = m.model.nClusters;
   const sizes = new Array<number>(k).fill(0);
   let nNoise = 0;
@@ -121,7 +140,7 @@ async function scoreTable(t: LoadedTable, file: string, m: LoadedModelFile, valu
   const notes = p.note ? [p.note] : [];
   // Everything printed is prepared before the file is written: a failure leaves --out as it was.
   const printed = values.json
-    ? [JSON.stringify({ file, model: values.model, rows: data.rows, k, sizes, names: segmentNames, ...(p.noiseName !== null ? { outliers: nNoise, outlierName: noiseName } : {}), warnings: p.warnings, notes, ...extra, outputs: { out: values.out } }, null, 2)]
+    ? [JSON.stringify({ file, model: values.model, rows: data.rows, k, sizes, names: segmentNames, ...(p.noiseName !== null ? { outliers: nNoise, outlierName: noiseName } : {}), warnings: p.warnings, notes, ...(drift && driftLines ? { drift: driftJson(drift, driftLines) } : {}), ...extra, outputs: { out: values.out } }, null, 2)]
     : [
       `${file}: ${data.rows} rows scored with ${values.model} (k=${k})`,
       ...table(
@@ -133,6 +152,8 @@ async function scoreTable(t: LoadedTable, file: string, m: LoadedModelFile, valu
       `segments written to ${values.out}`,
     ];
   for (const w of p.warnings) io.err(`warning: ${w}`);
+  for (const w of driftLines?.warnings ?? []) io.err(`warning: ${w}`);
+  for (const n of driftLines?.notes ?? []) io.err(`note: ${n}`);
   await writeColumns(values.out, [
     { name: m.file.idColumn ?? "row", type: m.file.idColumn ? "VARCHAR" : "INTEGER", values: p.ids },
     { name: "segment", type: "INTEGER", values: p.labels },
