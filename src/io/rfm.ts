@@ -99,7 +99,8 @@ export function dayNumber(flag: string, value: string): number {
   return ms / DAY_MS;
 }
 
-function dayString(day: number): string {
+/** The YYYY-MM-DD date of a day number (days since 1970-01-01, UTC). */
+export function dayString(day: number): string {
   return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }
 
@@ -286,9 +287,12 @@ const FLAG: Record<Role, string> = {
   customer: "--customer", date: "--date", amount: "--amount", quantity: "--quantity", price: "--price", invoice: "--invoice", product: "--product",
 };
 
+/** SQL expressions of a log's mapped columns (columnExprs); customerText turns a grouped key `cust` into text. */
+export type ColumnExprs = Partial<Record<Role | "customerText", string>>;
+
 /** SQL expressions giving each mapped column's values: text ids, epoch milliseconds, numbers. */
-async function columnExprs(t: LoadedTable, map: RfmMapping, types: Record<string, ColumnKind>): Promise<Partial<Record<Role | "customerText", string>>> {
-  const out: Partial<Record<Role | "customerText", string>> = {};
+export async function columnExprs(t: LoadedTable, map: RfmMapping, types: Record<string, ColumnKind>): Promise<ColumnExprs> {
+  const out: ColumnExprs = {};
   const toProfile: [Role, string][] = [];
   for (const [role, name] of mappedColumns(map)) {
     const c = t.columns.find((x) => x.name === name);
@@ -353,13 +357,13 @@ function noUsableRow(file: string, map: RfmMapping, totals: Record<string, unkno
 }
 
 /**
- * Computes the RFM table of a loaded transaction log (see the comment at the top of this
- * file for the rules). The caller drops `summary.table` when done.
+ * The SELECT of a log's rows, each classified (the classes in the comment at the top): columns
+ * cust, inv, prod, amt (an exact decimal), ms (epoch milliseconds), day (days since 1970-01-01,
+ * UTC) and k: -2 no customer, -1 unusable, 3 on or after `asOfDay` (when given), 0 zero-value,
+ * 1 cancellation, 2 purchase. Shared by computeRfm and by track (io/track.ts), so that both
+ * classify every row the same way.
  */
-export async function computeRfm(t: LoadedTable, map: RfmMapping, types: Record<string, ColumnKind> = {}): Promise<RfmSummary> {
-  checkRfmMapping(map);
-  const e = await columnExprs(t, map, types);
-  const mode = map.cancellations ?? "net";
+export function classifiedRows(t: LoadedTable, e: ColumnExprs, map: RfmMapping, asOfDay?: number): string {
   const prefix = map.invoice ? (map.cancelPrefix ?? "C") : "";
   const value = e.amount ?? `(${e.quantity}) * (${e.price})`;
   const cols = [
@@ -373,18 +377,29 @@ export async function computeRfm(t: LoadedTable, map: RfmMapping, types: Record<
   ];
   const rows = `(SELECT ${cols.join(", ")} FROM ${t.table})`;
   const valid = `ms IS NOT NULL AND amt IS NOT NULL${e.invoice ? " AND inv IS NOT NULL" : ""}`;
-  const asOfGiven = map.asOf !== undefined;
-
-  // One pass over the log: every row classified (the classes in the comment at the top; -2 no
-  // customer, -1 unusable, 3 after the as-of date) and aggregated per customer. Rows without a
-  // customer form the NULL group. Without --as-of no row is after it, so the as-of date can
-  // be chosen after the pass, from the last day of each customer's usable rows.
-  const asOfGivenDay = asOfGiven ? dayNumber("--as-of", map.asOf!) : undefined;
   const cancel = [`amt < 0`, ...(prefix ? [`starts_with(upper(inv), ${lit(prefix.toUpperCase())})`] : [])].join(" OR ");
-  const classified =
+  return (
     `SELECT cust, inv, prod, amt, ms, CAST(floor(ms / ${DAY_MS}) AS INTEGER) AS day, CASE WHEN cust IS NULL THEN -2 WHEN NOT (${valid}) THEN -1 ` +
-    (asOfGivenDay !== undefined ? `WHEN ms >= ${asOfGivenDay * DAY_MS} THEN 3 ` : "") +
-    `WHEN price < 0 OR amt = 0 THEN 0 WHEN ${cancel} THEN 1 ELSE 2 END AS k FROM ${rows}`;
+    (asOfDay !== undefined ? `WHEN ms >= ${asOfDay * DAY_MS} THEN 3 ` : "") +
+    `WHEN price < 0 OR amt = 0 THEN 0 WHEN ${cancel} THEN 1 ELSE 2 END AS k FROM ${rows}`
+  );
+}
+
+/**
+ * Computes the RFM table of a loaded transaction log (see the comment at the top of this
+ * file for the rules). The caller drops `summary.table` when done.
+ */
+export async function computeRfm(t: LoadedTable, map: RfmMapping, types: Record<string, ColumnKind> = {}): Promise<RfmSummary> {
+  checkRfmMapping(map);
+  const e = await columnExprs(t, map, types);
+  const mode = map.cancellations ?? "net";
+  const prefix = map.invoice ? (map.cancelPrefix ?? "C") : "";
+  const asOfGiven = map.asOf !== undefined;
+  const asOfGivenDay = asOfGiven ? dayNumber("--as-of", map.asOf!) : undefined;
+  // One pass over the log: every row classified (classifiedRows) and aggregated per customer.
+  // Rows without a customer form the NULL group. Without --as-of no row is after it, so the
+  // as-of date can be chosen after the pass, from the last day of each customer's usable rows.
+  const classified = classifiedRows(t, e, map, asOfGivenDay);
   const agg = freshTableName("rfmagg");
   await exec(
     `CREATE TEMP TABLE ${agg} AS SELECT cust, count(*) AS all_rows, ` +
