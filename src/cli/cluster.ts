@@ -8,6 +8,8 @@ import { checkClusterOutputs, clusterFile as runJob, type ClusterOutputs, type C
 import {
   endProgress, fmtNum, type Io, onePositional, parse, parseK, parseList, parseTypes, parseWholeNumber, pct, progress, table,
 } from "./common.js";
+import { loadSource, sourceFromFlags, sourceLabel } from "../io/source.js";
+import { memoryBudget, STREAM_OPTIONS, type StreamValues } from "./stream.js";
 import { describeRfm, givenMappingFlag, RFM_MAPPING_OPTIONS, rfmJson, rfmMapping, type RfmMappingValues, withRfmFile } from "./rfm.js";
 
 
@@ -15,7 +17,7 @@ export { availableMemory, checkClusterOutputs, type ClusterOutputs, type Cluster
 
 /** The job on a file (server/job.ts) with its progress on the terminal's status line and its warnings on stderr. */
 export async function clusterFile(
-  file: string, config: SegmentationConfig, outputs: ClusterOutputs, io: Io, options: { sheet?: string; inputs?: NamedPath[] } = {},
+  file: string, config: SegmentationConfig, outputs: ClusterOutputs, io: Io, options: Parameters<typeof runJob>[4] & { inputs?: NamedPath[] } = {},
 ): Promise<ClusterRun> {
   const report_ = progress(io);
   try {
@@ -215,21 +217,31 @@ export const OUTPUT_OPTIONS = {
 export type OutputValues = Partial<Record<"out" | "model" | "report" | "charts" | "map" | "sheet", string>> & { "raw-csv"?: boolean; wide?: boolean; probabilities?: boolean };
 
 export async function clusterCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<SegmentationValues & OutputValues & RfmMappingValues & { transactions?: boolean }>("cluster", args, {
+  const { values, positionals } = parse<SegmentationValues & OutputValues & RfmMappingValues & { transactions?: boolean } & StreamValues>("cluster", args, {
     ...SEGMENTATION_OPTIONS,
     ...OUTPUT_OPTIONS,
     transactions: { type: "boolean" },
     ...RFM_MAPPING_OPTIONS,
+    ...STREAM_OPTIONS,
   });
-  const file = onePositional("cluster", positionals, "data file");
-  if (values.transactions) return clusterTransactions(file, values, io);
+  // A database as the source (--source, --query | --table), and the memory budget (--memory).
+  const source = sourceFromFlags(values, positionals, "cluster");
+  const memory = memoryBudget(values.memory);
+  const file = source ? sourceLabel(source) : onePositional("cluster", positionals, "data file");
+  if (values.transactions) {
+    if (source) throw new InputError("--transactions reads a transaction log file; for a log in a database compute its RFM features with segmenta rfm --source");
+    return clusterTransactions(file, values, io, memory);
+  }
   const mappingFlag = givenMappingFlag(values);
   if (mappingFlag) throw new InputError(`--${mappingFlag} maps the columns of a transaction log: add --transactions to cluster customers by their RFM features`);
   checkKForAlgorithm(values);
   if (values.probabilities && values.algorithm !== "gmm") throw new InputError("--probabilities gives every segment's probability, which --algorithm gmm has; other algorithms give one segment per customer");
   const input: SegmentationConfigInput = { ...segmentationInput(values), k: parseK(values.k) };
   const config = parseConfig(JSON.parse(JSON.stringify(input)), "cli");
-  const run = await clusterFile(file, config, reportOutputs(values), io, { sheet: values.sheet });
+  const run = await clusterFile(file, config, reportOutputs(values), io, {
+    sheet: values.sheet, memory, ...(source ? { load: () => loadSource(source, { text: config.id ? [config.id] : [] }), inputs: [] } : {}),
+  });
+  if (run.streamed) io.err(`streamed: ${run.streamed.message}`);
   if (values.json) io.out(JSON.stringify(clusterJson(run), null, 2));
   else printCluster(run, io, { wide: values.wide });
   return 0;
@@ -287,6 +299,7 @@ async function clusterTransactions(
   file: string,
   values: RfmMappingValues & SegmentationValues & OutputValues & { json?: boolean },
   io: Io,
+  memory?: number,
 ): Promise<number> {
   const map = rfmMapping(values, "cluster --transactions");
   checkKForAlgorithm(values);
@@ -295,7 +308,8 @@ async function clusterTransactions(
   const inputs = [{ flag: "input", path: file }];
   await checkClusterOutputs(outputs, inputs);
   return withRfmFile(file, map, parseTypes(values.type), async (path, rfm) => {
-    const raw = await clusterFile(path, config, { ...outputs, transactions: map }, io, { inputs });
+    const raw = await clusterFile(path, config, { ...outputs, transactions: map }, io, { inputs, memory });
+    if (raw.streamed) io.err(`streamed: ${raw.streamed.message}`);
     const run: ClusterRun = { ...raw, data: { ...raw.data, source: `${file} (RFM features)` } };
     // The features and the profile columns are --transactions' defaults unless given: say so.
     for (const f of run.result.features) {
@@ -359,6 +373,7 @@ export function clusterJson(run: ClusterRun) {
     ...(r.kSearch ? { kSearch: r.kSearch } : {}),
     ...(r.kChoice ? { kRecommendation: r.kChoice.recommendation, kNotes: r.kChoice.notes } : {}),
     warnings: r.warnings,
+    ...(run.streamed ? { streamed: run.streamed } : {}),
     outputs: run.outputs,
   };
 }

@@ -1,12 +1,18 @@
 import { dropTable, loadTable } from "../io/read.js";
 import { columnProfileJson, type ColumnProfile, profileTable } from "../io/schema.js";
+import { loadSource, sourceFromFlags, sourceLabel } from "../io/source.js";
+import { SOURCE_OPTIONS, type StreamValues } from "./stream.js";
 import { fmtNum, type Io, onePositional, parse, parseTypes, table } from "./common.js";
 
 
 export async function inspectCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<{ type?: string[]; sheet?: string }>("inspect", args, { type: { type: "string", multiple: true }, sheet: { type: "string" } });
-  const file = onePositional("inspect", positionals, "data file");
-  const t = await loadTable(file, { sheet: values.sheet });
+  const { values, positionals } = parse<{ type?: string[]; sheet?: string } & StreamValues>("inspect", args, {
+    type: { type: "string", multiple: true }, sheet: { type: "string" }, ...SOURCE_OPTIONS,
+  });
+  // A database as the source (--source, --query | --table), read with a cursor in batches.
+  const source = sourceFromFlags(values, positionals, "inspect");
+  const file = source ? sourceLabel(source) : onePositional("inspect", positionals, "data file");
+  const t = source ? await loadSource(source) : await loadTable(file, { sheet: values.sheet });
   try {
     const p = await profileTable(t, parseTypes(values.type));
     if (values.json) {

@@ -9,6 +9,9 @@ import { type DriftReport, type FeatureDrift, driftReport, driftWarnings } from 
 import type { Dataset } from "../core/dataset.js";
 import type { RfmMapping } from "../io/rfm.js";
 import { type Io, onePositional, parse, pct, table } from "./common.js";
+import { loadSource, sourceFromFlags, sourceLabel } from "../io/source.js";
+import { limitDuckMemory } from "../io/stream-cluster.js";
+import { memoryBudget, predictIfOverBudget, STREAM_OPTIONS, type StreamValues } from "./stream.js";
 import { probabilityColumns } from "./cluster.js";
 import { describeRfm, rfmJson, withRfmFile } from "./rfm.js";
 
@@ -25,19 +28,23 @@ export async function loadModelFile(path: string): Promise<LoadedModelFile> {
 }
 
 export async function predictCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<{ model?: string; out?: string; sheet?: string; "raw-csv"?: boolean; "as-of"?: string; probabilities?: boolean }>("predict", args, {
+  const { values, positionals } = parse<{ model?: string; out?: string; sheet?: string; "raw-csv"?: boolean; "as-of"?: string; probabilities?: boolean } & StreamValues>("predict", args, {
     model: { type: "string" },
     probabilities: { type: "boolean" },
     out: { type: "string" },
     sheet: { type: "string" },
     "raw-csv": { type: "boolean" },
     "as-of": { type: "string" },
+    ...STREAM_OPTIONS,
   });
-  const file = onePositional("predict", positionals, "data file");
+  // A database as the source (--source, --query | --table), and the memory budget (--memory).
+  const source = sourceFromFlags(values, positionals, "predict");
+  const memory = memoryBudget(values.memory);
+  const file = source ? sourceLabel(source) : onePositional("predict", positionals, "data file");
   if (!values.model) throw new InputError("give the model with --model model.json (the file written by segmenta cluster --model)");
   if (!values.out) throw new InputError("give the output file with --out segments.csv");
   await checkOutputPath(values.out, "--out", "data");
-  await checkDistinctPaths([{ flag: "input", path: file }, { flag: "--model", path: values.model }], [{ flag: "--out", path: values.out }]);
+  await checkDistinctPaths([...(source ? [] : [{ flag: "input", path: file }]), { flag: "--model", path: values.model }], [{ flag: "--out", path: values.out }]);
   const m = await loadModelFile(values.model);
   if (values.probabilities && m.file.model.type !== "GaussianMixture") {
     throw new InputError(`--probabilities gives every segment's probability, which Gaussian-mixture models have; ${values.model} holds a ${m.file.model.type} model`);
@@ -47,11 +54,19 @@ export async function predictCommand(args: string[], io: Io): Promise<number> {
     throw new InputError("--as-of dates the features of a transaction log: this model was not fitted on one (segmenta cluster --transactions)");
   }
   const opts = values as PredictValues;
+  if (source && tx && values["as-of"] !== undefined) throw new InputError("--as-of scores a transaction log file; for a log in a database compute its RFM features with segmenta rfm --source");
   if (tx && values["as-of"] !== undefined) return scoreLog(file, m, opts, io);
+  await limitDuckMemory(memory);
   // The id column is read as text, verbatim, as in training.
-  const t = await loadTable(file, { sheet: values.sheet, text: m.file.idColumn ? [m.file.idColumn] : [] });
+  const text = m.file.idColumn ? [m.file.idColumn] : [];
+  const t = source ? await loadSource(source, { text }) : await loadTable(file, { sheet: values.sheet, text });
   try {
-    if (!(tx && isTransactionLog(t, m))) return await scoreTable(t, file, m, opts, io);
+    if (!(tx && isTransactionLog(t, m))) {
+      // Over the budget: scored chunk by chunk (src/io/stream-cluster.ts).
+      const streamed = await predictIfOverBudget(t, file, m, opts, memory, io);
+      return streamed ?? await scoreTable(t, file, m, opts, io);
+    }
+    if (source) throw new InputError(`${file} looks like a transaction log; compute its RFM features with segmenta rfm --source, then predict on them`);
   } finally {
     await dropTable(t);
   }

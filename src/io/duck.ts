@@ -12,6 +12,15 @@ export async function duck(): Promise<DuckDBConnection> {
   return (await instance).connection;
 }
 
+/**
+ * A new connection to the process's embedded DuckDB: a query on the shared connection ends a
+ * result streaming from it, so work beside a stream (appending its output) needs its own.
+ */
+export async function duckConnection(): Promise<DuckDBConnection> {
+  await duck();
+  return (await instance!).instance.connect();
+}
+
 /** Quotes an SQL identifier. */
 export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;

@@ -19,6 +19,8 @@ import { buildModelFile, type TransactionFeatures } from "../pipeline/model.js";
 import { type RunHooks, runSegmentation, type SegmentationResult } from "../pipeline/run.js";
 import { renderReportHtml } from "../report/html.js";
 import { type ChartFormat, resolveFonts, writeCharts } from "../report/render.js";
+import type { StreamInfo } from "../io/stream-cluster.js";
+import { clusterStreamedJob, limitDuckMemory, overBudget } from "./stream-job.js";
 import { buildSegmentationReport, type ReportMap, type SegmentationReport } from "../report/segmentation.js";
 
 /** Where a job's progress and warnings go. */
@@ -71,6 +73,8 @@ export interface ClusterRun {
 }
 
 /**
+  /** Set when the table was over the memory budget and the run streamed it (io/stream-cluster.ts). */
+  streamed?: StreamInfo;
  * Checks the output paths of a run before any work: each can be written, none is an input
  * (`inputs`: the data file, or the transaction log) and no two are the same file.
  */
@@ -85,7 +89,8 @@ export async function checkClusterOutputs(outputs: ClusterOutputs, inputs: Named
 
 /** Loads a file, runs the segmentation and writes the outputs. Shared by `cluster` and `demo`. */
 export async function clusterFile(
-  file: string, config: SegmentationConfig, outputs: ClusterOutputs, hooks: JobHooks, options: { sheet?: string; inputs?: NamedPath[] } = {},
+  file: string, config: SegmentationConfig, outputs: ClusterOutputs, hooks: JobHooks,
+  options: { sheet?: string; inputs?: NamedPath[]; memory?: number; load?: () => Promise<LoadedTable> } = {},
 ): Promise<ClusterRun> {
   // Everything that can be checked without the data is checked before reading it.
   if (!(AVAILABLE_ALGORITHMS as readonly string[]).includes(config.algorithm)) {
@@ -96,11 +101,17 @@ export async function clusterFile(
   const warn = (message: string): void => hooks.onWarning?.(message);
   say(`reading ${file}`);
   // The id column is read as text, verbatim: "007" stays "007", "A-12" among numbers is kept.
-  const t = await loadTable(file, { sheet: options.sheet, text: config.id ? [config.id] : [] });
+  // With a memory budget (--memory), DuckDB spills beyond a share of it, and a table over it is streamed.
+  if (options.memory !== undefined) await limitDuckMemory(options.memory);
+  const t = options.load ? await options.load() : await loadTable(file, { sheet: options.sheet, text: config.id ? [config.id] : [] });
   try {
     const { data, profile } = await readForClustering(t, config);
     for (const line of columnWarnings(profile, config)) warn(line);
     const result = await runSegmentation(config, data, {
+    const budget = overBudget(t, options.memory);
+    if (budget.over) {
+      return await clusterStreamedJob(t, file, config, outputs, hooks, options.memory!, budget.estimate, transactionFeatures(outputs.transactions));
+    }
       onProgress: say, onIteration: hooks.onIteration, onWarning: warn, signal: hooks.signal, memoryLimit: availableMemory(), optionNames: "cli",
     });
     // Everything is prepared, then written together: a failure leaves no output changed.
