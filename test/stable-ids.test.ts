@@ -1,4 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { type ColumnKind, datasetFromRecords } from "../src/core/dataset.js";
+import { generateCustomers } from "../src/io/synthetic.js";
+import { adjustedRandScore } from "../src/metrics/external.js";
+import { buildModelFile, parseModelFile, predictWithModel, previousFromModel } from "../src/pipeline/model.js";
+import { runSegmentation, type SegmentationResult } from "../src/pipeline/run.js";
 import { hungarian, matchSegments, segmentCentres } from "../src/pipeline/stable.js";
 
 /** The least total cost over every one-to-one assignment of rows to columns (brute force). */
@@ -118,5 +123,125 @@ describe("matchSegments on hand-made segmentations", () => {
     expect(Array.from(C.data.subarray(0, 2))).toEqual([2, 3]);
     expect(Number.isNaN(C.data[2])).toBe(true);
     expect(Array.from(C.data.subarray(4))).toEqual([5, 6]);
+  });
+});
+
+describe("stable ids across runs (runSegmentation with a previous run)", () => {
+  const table = generateCustomers({ customers: 1500, seed: 11 });
+  const kinds: Record<string, ColumnKind> = { customer_id: "id", age: "numeric", tenure_months: "numeric", monthly_spend: "numeric", support_calls: "numeric", plan: "categorical" };
+  const records = table.rows.map((r) => Object.fromEntries(table.columns.map((c, j) => [c, r[j]])));
+  const config = { id: "customer_id", features: ["age", "tenure_months", "monthly_spend", "support_calls", "plan"], k: 4, seed: 1, nInit: 10 };
+  const dataset = (rows: Record<string, unknown>[]) => datasetFromRecords(rows, kinds, "customers");
+  /** Customer id → stable segment id. */
+  const assigned = (r: SegmentationResult): Map<string, number> =>
+    new Map(r.ids.map((id, i) => [id, r.labels[i] < 0 ? -1 : (r.segmentIds ?? [])[r.labels[i]] ?? r.labels[i]]));
+  const previousOf = async () => {
+    const data = dataset(records);
+    const r0 = await runSegmentation(config, data);
+    // Through the model file, as cluster --previous model.json reads it.
+    const file = parseModelFile(JSON.parse(JSON.stringify(buildModelFile(r0, data))), "model0.json");
+    return { r0, fromModel: previousFromModel(file, "model0.json") };
+  };
+  /** A seeded permutation of 0..n−1. */
+  const permutation = (n: number, seed: number) => {
+    const rnd = lcg(seed);
+    const p = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [p[i], p[j]] = [p[j], p[i]];
+    }
+    return p;
+  };
+
+  it("shuffled rows (and another seed): every customer keeps its segment id and name, by centres and by customers", async () => {
+    const { r0, fromModel } = await previousOf();
+    const before = assigned(r0);
+    const shuffled = dataset(permutation(records.length, 3).map((i) => records[i]));
+    for (const previous of [fromModel, { ...fromModel, source: "segments0.csv", centres: null, transform: null, assignments: before }]) {
+      const r1 = await runSegmentation({ ...config, seed: 99 }, shuffled, { previous });
+      // The precondition: K-Means finds the same partition (ARI 1); only its numbering may differ.
+      const row = new Map(r1.ids.map((id, i) => [id, r1.labels[i]]));
+      expect(adjustedRandScore(r0.labels, r0.ids.map((id) => row.get(id)!))).toBe(1);
+      expect(r1.stable!.matchedBy).toBe(previous.assignments ? "customers" : "centres");
+      expect(r1.stable!.new).toEqual([]);
+      expect(r1.stable!.vanished).toEqual([]);
+      const after = assigned(r1);
+      for (const [id, s] of before) expect(after.get(id)).toBe(s);
+      expect(r1.segments.map((s) => [s.segment, s.name])).toEqual(r0.segments.map((s) => [s.segment, s.name]));
+    }
+  });
+
+  it("perturbed data (small noise on every number): the same ids, names, and nearly every customer's id", async () => {
+    const { r0, fromModel } = await previousOf();
+    const rnd = lcg(5);
+    const noisy = records.map((r) => ({
+      ...r,
+      age: (r.age as number) + (rnd() - 0.5),
+      tenure_months: (r.tenure_months as number) * (1 + 0.02 * (rnd() - 0.5)),
+      monthly_spend: (r.monthly_spend as number) * (1 + 0.02 * (rnd() - 0.5)),
+    }));
+    const r1 = await runSegmentation({ ...config, seed: 5 }, dataset(noisy), { previous: fromModel });
+    expect(r1.stable!.matchedBy).toBe("centres");
+    expect(r1.segmentIds).toEqual([0, 1, 2, 3]);
+    expect(r1.segments.map((s) => s.name)).toEqual(r0.segments.map((s) => s.name));
+    const before = assigned(r0);
+    const after = assigned(r1);
+    const same = [...before].filter(([id, s]) => after.get(id) === s).length;
+    expect(same / before.size).toBeGreaterThan(0.97);
+  });
+
+  it("a bootstrap resample keeps every id whose segment is still there (segment-level Jaccard ≥ 0.75)", async () => {
+    const { r0, fromModel } = await previousOf();
+    const before = assigned(r0);
+    let checked = 0;
+    for (const seed of [21, 22, 23]) {
+      const rnd = lcg(seed);
+      const sample = records.map(() => records[Math.floor(rnd() * records.length)]);
+      for (const previous of [fromModel, { ...fromModel, centres: null, transform: null, assignments: before }]) {
+        const r1 = await runSegmentation({ ...config, seed }, dataset(sample), { previous });
+        const after = assigned(r1);
+        const customers = [...new Set(sample.map((r) => String(r.customer_id)))];
+        // For each previous segment, the new segment sharing most of its customers (Jaccard on the resampled customers).
+        for (const p of r0.segmentIds ?? [0, 1, 2, 3]) {
+          const P = new Set(customers.filter((id) => before.get(id) === p));
+          let best = { id: -1, jaccard: 0 };
+          for (const c of new Set(after.values())) {
+            const C = customers.filter((id) => after.get(id) === c);
+            const inter = C.filter((id) => P.has(id)).length;
+            const j = inter / (P.size + C.length - inter);
+            if (j > best.jaccard) best = { id: c, jaccard: j };
+          }
+          if (best.jaccard >= 0.75) {
+            checked++;
+            expect(best.id, `seed ${seed}, segment ${p} (${previous.assignments ? "customers" : "centres"}): Jaccard ${best.jaccard}`).toBe(p);
+          }
+        }
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(12);
+  });
+
+  it("a segment that is gone is listed as vanished, a new one gets the next id and a name of its own", async () => {
+    const { r0, fromModel } = await previousOf();
+    // Without the customers of segment 1 and with k = 4 again: one segment is new.
+    const before = assigned(r0);
+    const kept = records.filter((r) => before.get(String(r.customer_id)) !== 1);
+    const r1 = await runSegmentation({ ...config, seed: 3 }, dataset(kept), { previous: fromModel });
+    expect(r1.stable!.vanished.map((v) => v.id)).toContain(1);
+    expect(r1.stable!.new.length).toBeGreaterThanOrEqual(1);
+    expect(r1.stable!.new[0].id).toBe(4);
+    // Ids in increasing order along segments; labels index segments; the outputs' numbers are the ids.
+    expect(r1.segmentIds).toEqual([...r1.segmentIds!].sort((a, b) => a - b));
+    expect(r1.segments.map((s) => s.segment)).toEqual(r1.segmentIds);
+    const names = r1.segments.map((s) => s.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const m of r1.stable!.matches) expect(r1.segments.find((s) => s.segment === m.previous)!.name).toBe(m.name);
+    // The model file records the ids and the lineage; predict gives the same rows the same ids.
+    const file = buildModelFile(r1, dataset(kept));
+    expect(file.segmentIds).toEqual(r1.segmentIds);
+    expect(file.lineage!.previous).toEqual({ source: "model0.json", checksum: fromModel.checksum });
+    const loaded = parseModelFile(JSON.parse(JSON.stringify(file)), "model1.json");
+    const p = predictWithModel(loaded, dataset(kept));
+    expect(Array.from(p.labels, (l) => p.segmentIds![l])).toEqual(Array.from(r1.labels, (l) => r1.segmentIds![l]));
   });
 });

@@ -7,6 +7,8 @@ import { parseConfig, type SegmentationConfig } from "./config.js";
 import { type PredictRule, Segmenter } from "./segmenter.js";
 import { checkDistribution, type TrainingDistribution, trainingDistribution } from "./drift.js";
 import { rowIds, type SegmentationResult } from "./run.js";
+import { type PreviousRun, segmentCentres, type StableIds } from "./stable.js";
+import { KMeansModel } from "../cluster/kmeans.js";
 
 export const MODEL_FORMAT = "segmenta-model";
 export const MODEL_VERSION = 1;
@@ -39,8 +41,17 @@ export interface ModelFile {
      */
     agreement?: { rule: PredictRule; share: number; rows: number; trainingRows: number };
   };
-  /** Each segment's name and description, index = segment number (absent in older files: "Segment N"). */
-  segments?: { segment: number; name: string; description: string }[];
+  /** Each segment's name and description, index = segment number (absent in older files: "Segment N"); `id`: its stable id (see segmentIds). */
+  segments?: { segment: number; id?: number; name: string; description: string }[];
+  /**
+   * Stable segment ids (`cluster --previous`): segmentIds[i] is the id that the segments file
+   * and every output give the model's segment i; absent: the id is i.
+   */
+  segmentIds?: number[];
+  /** Each segment's centre (mean of its rows) in the preprocessed space, index = segment number (null for an empty segment): what a later run matches its segments to. */
+  centres?: (number[] | null)[];
+  /** With --previous: the run this model's ids come from (its checksum) and how its segments were matched. */
+  lineage?: Omit<StableIds, "ids">;
   /** Density-based models: the outliers' group (segment −1) as the training run named it, and how many training rows it held. */
   noise?: { name: string; description: string; size: number };
   /**
@@ -111,7 +122,10 @@ export function buildModelFile(result: SegmentationResult, data: Dataset, extra:
       sizes: result.segments.map((s) => s.size),
       ...(agreement ? { agreement } : {}),
     },
-    segments: result.segments.map((s) => ({ segment: s.segment, name: s.name, description: s.description })),
+    segments: result.segments.map((s, i) => ({ segment: i, ...(result.segmentIds ? { id: result.segmentIds[i] } : {}), name: s.name, description: s.description })),
+    ...(result.segmentIds ? { segmentIds: [...result.segmentIds] } : {}),
+    centres: centreRows(result),
+    ...(result.stable ? { lineage: lineageOf(result.stable) } : {}),
     ...(result.noise ? { noise: { name: result.noise.name, description: result.noise.description, size: result.noise.size } } : {}),
     ...(extra.transactions ? { transactions: JSON.parse(JSON.stringify(extra.transactions)) as TransactionFeatures } : {}),
     distribution: trainingDistribution(data, result.pipeline.inputColumns),
@@ -181,6 +195,7 @@ export function parseModelFile(json: unknown, where = "model"): LoadedModelFile 
   const k = model.nClusters;
   checkTraining(f.training, k, fail);
   checkSegments(f.segments, k, fail);
+  checkStable(f, k, fail);
   if (f.noise !== undefined) {
     const z = (isObject(f.noise) ? f.noise : fail(`"noise" is ${show(f.noise)}; expected { "name", "description", "size" } of the outliers`)) as Record<string, unknown>;
     if (typeof z.name !== "string" || z.name === "") fail(`noise.name is ${show(z.name)}; expected the outliers' name`);
@@ -422,6 +437,8 @@ function checkSegments(s: unknown, k: number, fail: Fail): void {
 
 export interface Prediction {
   ids: string[];
+  /** The stable id of each segment number (the model file's segmentIds), or null: the ids are the numbers. Outputs write segmentIds[label]. */
+  segmentIds: number[] | null;
   labels: Int32Array;
   /** 1 for rows outside the bounds of the model's "drop" outlier rule (scored all the same); null without such a rule. */
   outliers: Uint8Array | null;
@@ -473,8 +490,84 @@ export function predictWithModel(m: LoadedModelFile, data: Dataset): Prediction 
   for (const [col, n] of Object.entries(report.imputed)) warnings.push(`column "${col}": ${n} missing values imputed with the training value`);
   const idColumn = m.file.idColumn && data.columns.some((c) => c.name === m.file.idColumn) ? m.file.idColumn : null;
   if (m.file.idColumn && !idColumn) warnings.push(`id column "${m.file.idColumn}" is absent; rows are numbered instead`);
-  return { ids: rowIds(data, idColumn), labels, outliers, report, warnings, names: segmentNames(m), note: predictNote(m),
+  return { ids: rowIds(data, idColumn), segmentIds: m.file.segmentIds ?? null, labels, outliers, report, warnings, names: segmentNames(m), note: predictNote(m),
     noiseName: m.model.hasNoise ? m.file.noise?.name ?? "Outliers" : null, probabilities: scored.probabilities, allProbabilities: all };
+}
+
+/** The centres of a result's segments in its preprocessed space, as the model file records them (null for an empty segment). */
+function centreRows(result: SegmentationResult): (number[] | null)[] {
+  const C = segmentCentres(result.matrix, result.labels, result.k);
+  const rows: (number[] | null)[] = [];
+  for (let c = 0; c < C.rows; c++) {
+    const row = Array.from(C.data.subarray(c * C.cols, (c + 1) * C.cols));
+    rows.push(row.every(Number.isFinite) ? row : null);
+  }
+  return rows;
+}
+
+function lineageOf(s: StableIds): Omit<StableIds, "ids"> {
+  const { ids: _ids, ...rest } = s;
+  return JSON.parse(JSON.stringify(rest)) as Omit<StableIds, "ids">;
+}
+
+/** The segment ids of a loaded model (its segmentIds, or 0…k−1). */
+export function modelSegmentIds(m: LoadedModelFile): number[] {
+  return m.file.segmentIds ?? Array.from({ length: m.model.nClusters }, (_, i) => i);
+}
+
+/**
+ * A model file as the previous run of a new segmentation (RunHooks.previous): its segments
+ * with their ids and names, its centres (recorded, or for older K-Means files the cluster
+ * centres), and its preprocessing to map the new rows into their space. `source` names it.
+ */
+export function previousFromModel(m: LoadedModelFile, source: string): PreviousRun {
+  const ids = modelSegmentIds(m);
+  const names = segmentNames(m);
+  const k = m.model.nClusters;
+  const d = m.pipeline.featureNames.length;
+  let centres: Matrix | null = null;
+  if (m.file.centres) {
+    checkCentres(m.file, k, d, source);
+    const data = new Float64Array(k * d);
+    m.file.centres.forEach((row, c) => {
+      for (let j = 0; j < d; j++) data[c * d + j] = row ? row[j] : NaN;
+    });
+    centres = { data, rows: k, cols: d };
+  } else if (m.model.inner instanceof KMeansModel) {
+    const inner = m.model.inner.clusterCenters;
+    const data = new Float64Array(k * d);
+    for (let c = 0; c < k; c++) data.set(inner.data.subarray(c * d, (c + 1) * d), (m.model.relabel ? m.model.relabel[c] : c) * d);
+    centres = { data, rows: k, cols: d };
+  }
+  return {
+    source, checksum: m.file.checksum ?? null, segments: ids.map((id, i) => ({ id, name: names[i] })), centres, assignments: null,
+    transform: (data: Dataset) => m.pipeline.transform(data),
+  };
+}
+
+function checkStable(f: Partial<ModelFile>, k: number, fail: Fail): void {
+  if (f.segmentIds !== undefined) {
+    const ids = numbers(f.segmentIds, k, "segmentIds", fail, `the model has ${plural(k, "segment")}`);
+    const seen = new Set<number>();
+    ids.forEach((id, i) => {
+      if (!Number.isInteger(id) || id < 0) fail(`segmentIds[${i}] is ${id}; expected a whole number ≥ 0`);
+      if (seen.has(id)) fail(`segmentIds lists ${id} twice`);
+      seen.add(id);
+      const given = f.segments?.[i]?.id;
+      if (given !== undefined && given !== id) fail(`segments[${i}].id is ${show(given)} but segmentIds[${i}] is ${id}`);
+    });
+  }
+}
+
+/** The recorded centres, checked where they are used (matching a later run; scoring does not need them). */
+function checkCentres(f: ModelFile, k: number, d: number, where: string): void {
+  const fail = (problem: string): never => {
+    throw new InputError(`${where}: ${problem}; ${DAMAGED}`);
+  };
+  if (!Array.isArray(f.centres) || f.centres.length !== k) fail(`"centres" has ${Array.isArray(f.centres) ? f.centres.length : show(f.centres)} rows but the model has ${plural(k, "segment")}`);
+  f.centres!.forEach((row, c) => {
+    if (row !== null) numbers(row, d, `centres[${c}]`, fail, `the preprocessing makes ${plural(d, "feature")}`);
+  });
 }
 
 /** The most probable segment of each row (the first on ties) and its probability. */

@@ -19,6 +19,7 @@ import { AVAILABLE_ALGORITHMS, isDensityAlgorithm, parseConfig, type Segmentatio
 import { fitDensity } from "./density.js";
 import { fitMixture, type MixtureInfo } from "./mixture.js";
 import { betweenSegments } from "../cluster/mixture/uncertainty.js";
+import { matchSegments, type PreviousRun, segmentCentres, type StableIds } from "./stable.js";
 
 export interface FeatureChoice {
   name: string;
@@ -94,6 +95,15 @@ export interface SegmentationResult {
   pipeline: FittedPipeline;
   /** The fitted clustering (K-Means or agglomerative), scoring new rows by segment. */
   model: Segmenter;
+  /**
+   * With a previous run (RunHooks.previous): how the segments were matched to it. Segments
+   * are then numbered in the order of their stable ids: `segmentIds[i]` is the id of the
+   * segment at index i of `segments` (the number in `segments[i].segment`, in the profiles,
+   * the rules and every output); `labels` stay indices 0…k−1 into `segments` (−1 outliers).
+   * Without a previous run both are absent and ids are the indices.
+   */
+  stable?: StableIds;
+  segmentIds?: number[];
   warnings: string[];
 }
 
@@ -164,6 +174,12 @@ export interface RunHooks {
   memoryLimit?: number;
   /** How messages name options: the configuration's fields (`k`), or the CLI's flags (`--k`). */
   optionNames?: OptionNames;
+  /**
+   * A previous run to keep segment ids and names from (see pipeline/stable.ts): its segments,
+   * its customers' assignments and/or its centres with the preprocessing that maps this
+   * run's rows into their space.
+   */
+  previous?: PreviousRun;
 }
 
 export type OptionNames = "library" | "cli";
@@ -416,7 +432,38 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     inertia = km.inertia;
     nIter = km.nIter;
   }
-  const labels = nOutliers ? model.predict(Xall) : fitLabels;
+  let labels = nOutliers ? model.predict(Xall) : fitLabels;
+  let stable: StableIds | undefined;
+  let segmentIds: number[] | undefined;
+  const givenNames: Record<number, string> = {};
+  if (hooks.previous) {
+    // Matched to the previous run, then renumbered in the order of the stable ids.
+    hooks.onProgress?.(`matching the segments to ${hooks.previous.source}`);
+    stable = matchToPrevious(hooks.previous, data, labels, k, rowIds(data, idColumn), warn);
+    const order = Array.from({ length: k }, (_, c) => c).sort((a, b) => stable!.ids[a] - stable!.ids[b]);
+    const pos = new Int32Array(k);
+    order.forEach((c, i) => (pos[c] = i));
+    segmentIds = order.map((c) => stable!.ids[c]);
+    for (const m of stable.matches) givenNames[pos[m.current]] = m.name;
+    if (order.some((c, i) => c !== i)) {
+      const renumber = (l: Int32Array): Int32Array => l.map((x) => (x < 0 ? x : pos[x]));
+      const same = labels === fitLabels;
+      labels = renumber(labels);
+      fitLabels = same ? labels : renumber(fitLabels);
+      const inner = model.relabel;
+      model = new Segmenter(model.inner, Int32Array.from({ length: model.nClusters }, (_, c) => pos[inner ? inner[c] : c]));
+      const Cp = new Float64Array(C.data.length);
+      for (let c = 0; c < C.rows; c++) Cp.set(C.data.subarray(c * C.cols, (c + 1) * C.cols), pos[c] * C.cols);
+      C = { data: Cp, rows: C.rows, cols: C.cols };
+      if (mixtureInfo) {
+        const P = mixtureInfo.probabilities;
+        const Pp = new Float64Array(P.data.length);
+        for (let i = 0; i < P.rows; i++) for (let c = 0; c < P.cols; c++) Pp[i * P.cols + pos[c]] = P.data[i * P.cols + c];
+        const probabilities = { data: Pp, rows: P.rows, cols: P.cols };
+        mixtureInfo = { ...mixtureInfo, probabilities, between: betweenSegments(probabilities) };
+      }
+    }
+  }
   if (mixtureInfo && nOutliers) {
     // The rows an outlier rule left out of the fit are scored too: probabilities for every row.
     const P = model.predictProba(Xall)!;
@@ -438,13 +485,21 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
     distances[i] = s;
   }
   const described = [...used, ...config.profile.filter((c) => !used.includes(c))];
-  const profiles = profileSegments(data, labels, { features: described, clustered: used });
+  const profiles = profileSegments(data, labels, { features: described, clustered: used, ...(stable ? { segmentNames: givenNames } : {}) });
   hooks.onProgress?.("describing the segments by rules");
   const rules = segmentRules(data, labels, { features: used });
   const segments = summarise(data, described, labels, k);
   for (const p of profiles.segments) {
     segments[p.id].name = p.name;
     segments[p.id].description = p.description;
+  }
+  if (stable && segmentIds) {
+    const ids = segmentIds;
+    for (const n of stable.new) n.name = segments[ids.indexOf(n.id)].name;
+    // The segments, their profiles and rules carry the stable ids (labels stay indices into segments).
+    segments.forEach((s, i) => (s.segment = ids[i]));
+    for (const p of profiles.segments) if (p.id >= 0) p.id = ids[p.id];
+    for (const r of rules.segments) if (r.segment >= 0) r.segment = ids[r.segment];
   }
   const noise = density ? noiseSummary(data, described, labels, profiles) : null;
   // Segments of a handful of rows in a large table are nearly always outliers that K-Means
@@ -476,7 +531,7 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   return {
     config, features, plan: pipeline.describe(), planSteps: planned.steps, outliers, featureNames: pipeline.featureNames, idColumn, ids: rowIds(data, idColumn),
     labels, matrix: Xall, profiles, rules, rulesSql: caseSql(rules), distances, segments, noise, ...(densityInfo ? { density: { ...densityInfo, silhouetteWithNoise } } : {}), ...(mixtureInfo ? { mixture: mixtureInfo } : {}), k, silhouette: sil.value, silhouetteSample: sil.sample, inertia, nIter,
-    kSearch, kChoice, pipeline, model, warnings,
+    kSearch, kChoice, pipeline, model, ...(stable ? { stable, segmentIds } : {}), warnings,
   };
 }
 
@@ -714,4 +769,22 @@ function noSegmentMessage(config: SegmentationConfig, info: Omit<DensityInfo, "s
     ? `at eps ${info.eps} with minSamples ${info.minSamples}`
     : config.algorithm === "hdbscan" ? `with minClusterSize ${info.minClusterSize} and minSamples ${info.minSamples}` : `with minSamples ${info.minSamples}`;
   return `${config.algorithm.toUpperCase()} found no segment ${what}: all ${rows} customers are outliers; ${densityAdvice(config, names, "any")}`;
+}
+
+/**
+ * Matches a run's segments (labels 0…k−1 of its rows) to a previous run's: on shared
+ * customers, or on centres, with this run's rows mapped into the previous model's space by
+ * its preprocessing (see pipeline/stable.ts).
+ */
+function matchToPrevious(previous: PreviousRun, data: Dataset, labels: Int32Array, k: number, ids: string[], warn: (m: string) => void): StableIds {
+  let centres: Matrix | null = null;
+  if (previous.centres && previous.transform) {
+    try {
+      centres = segmentCentres(previous.transform(data), labels, k);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      warn(`the preprocessing of ${previous.source} cannot be applied to this data (${e.message}), so segment centres cannot be compared`);
+    }
+  }
+  return matchSegments(previous, { k, labels, ids, centres });
 }

@@ -24,6 +24,7 @@
  * Isomorphic: no Node built-ins.
  */
 import { InputError } from "../core/errors.js";
+import type { Dataset } from "../core/dataset.js";
 import type { Matrix } from "../core/matrix.js";
 
 /** A segment of the previous run. */
@@ -85,7 +86,7 @@ export interface StableIds {
   ids: number[];
   matches: SegmentMatch[];
   /** The new run's segments that match none of the previous run's, with their fresh ids. */
-  new: { current: number; id: number }[];
+  new: { current: number; id: number; name?: string }[];
   /** The previous run's segments that match none of the new run's. */
   vanished: PreviousSegment[];
   /** The previous run as named in `PreviousSegmentation.source`, and its checksum. */
@@ -324,4 +325,13 @@ function dist(A: Matrix, a: number, B: Matrix, b: number): number {
 
 function pctText(x: number): string {
   return `${(100 * x).toFixed(x > 0 && x < 0.01 ? 2 : 0)} %`;
+}
+
+/**
+ * A previous run as a segmentation takes it (RunHooks.previous): its segments, assignments
+ * and centres, and the function that maps a dataset's rows into the space of its centres
+ * (the previous model's preprocessing).
+ */
+export interface PreviousRun extends PreviousSegmentation {
+  transform?: ((data: Dataset) => Matrix) | null;
 }

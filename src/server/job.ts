@@ -17,10 +17,11 @@ import { checkDistinctPaths, checkOutputPath, type NamedPath, type OutColumn, Ou
 import { AVAILABLE_ALGORITHMS, type SegmentationConfig } from "../pipeline/config.js";
 import { buildModelFile, type TransactionFeatures } from "../pipeline/model.js";
 import { type RunHooks, runSegmentation, type SegmentationResult } from "../pipeline/run.js";
+import type { PreviousRun } from "../pipeline/stable.js";
 import { renderReportHtml } from "../report/html.js";
-import { type ChartFormat, resolveFonts, writeCharts } from "../report/render.js";
 import type { StreamInfo } from "../io/stream-cluster.js";
 import { clusterStreamedJob, limitDuckMemory, overBudget } from "./stream-job.js";
+import { type ChartFormat, resolveFonts, writeCharts } from "../report/render.js";
 import { buildSegmentationReport, type ReportMap, type SegmentationReport } from "../report/segmentation.js";
 
 /** Where a job's progress and warnings go. */
@@ -32,6 +33,8 @@ export interface JobHooks {
   /** K-Means's iterations (see RunHooks.onIteration); pass it only to show it. */
   onIteration?: RunHooks["onIteration"];
   signal?: AbortSignal;
+  /** A previous run whose segment ids and names the new segments keep where they match (cluster --previous; see pipeline/stable.ts). */
+  previous?: PreviousRun;
 }
 
 export interface ClusterOutputs {
@@ -70,11 +73,11 @@ export interface ClusterRun {
   data: Dataset;
   profile: TableProfile;
   outputs: ClusterOutputs;
+  /** Set when the table was over the memory budget and the run streamed it (io/stream-cluster.ts). */
+  streamed?: StreamInfo;
 }
 
 /**
-  /** Set when the table was over the memory budget and the run streamed it (io/stream-cluster.ts). */
-  streamed?: StreamInfo;
  * Checks the output paths of a run before any work: each can be written, none is an input
  * (`inputs`: the data file, or the transaction log) and no two are the same file.
  */
@@ -105,14 +108,15 @@ export async function clusterFile(
   if (options.memory !== undefined) await limitDuckMemory(options.memory);
   const t = options.load ? await options.load() : await loadTable(file, { sheet: options.sheet, text: config.id ? [config.id] : [] });
   try {
-    const { data, profile } = await readForClustering(t, config);
-    for (const line of columnWarnings(profile, config)) warn(line);
-    const result = await runSegmentation(config, data, {
     const budget = overBudget(t, options.memory);
     if (budget.over) {
       return await clusterStreamedJob(t, file, config, outputs, hooks, options.memory!, budget.estimate, transactionFeatures(outputs.transactions));
     }
+    const { data, profile } = await readForClustering(t, config);
+    for (const line of columnWarnings(profile, config)) warn(line);
+    const result = await runSegmentation(config, data, {
       onProgress: say, onIteration: hooks.onIteration, onWarning: warn, signal: hooks.signal, memoryLimit: availableMemory(), optionNames: "cli",
+      ...(hooks.previous ? { previous: hooks.previous } : {}),
     });
     // Everything is prepared, then written together: a failure leaves no output changed.
     const modelText = outputs.model ? JSON.stringify(buildModelFile(result, data, { transactions: transactionFeatures(outputs.transactions) }), null, 1) + "\n" : undefined;
@@ -194,6 +198,7 @@ async function readForClustering(t: LoadedTable, config: SegmentationConfig): Pr
 /** The columns of a segments file: the id, the segment number and its name, and the outlier flag. */
 export function segmentColumns(result: SegmentationResult, options: { probabilities?: boolean } = {}): OutColumn[] {
   const names = result.segments.map((s) => s.name);
+  const ids = result.segmentIds;
   const noiseName = result.noise?.name ?? "Outliers";
   // The outlier flag: noise of a density-based algorithm (segment −1), or a row outside an outlier rule's bounds.
   const density = result.density !== undefined;
@@ -205,7 +210,8 @@ export function segmentColumns(result: SegmentationResult, options: { probabilit
   const all = options.probabilities && result.mixture ? probabilityColumns(result.mixture.probabilities) : [];
   return [
     { name: result.idColumn ?? "row", type: result.idColumn ? "VARCHAR" : "INTEGER", values: result.ids },
-    { name: "segment", type: "INTEGER", values: result.labels },
+    // With stable ids (--previous) a segment's number is its id; labels index result.segments.
+    { name: "segment", type: "INTEGER", values: ids ? Int32Array.from(result.labels, (l) => (l < 0 ? l : ids[l])) : result.labels },
     { name: "segment_name", type: "VARCHAR", values: Array.from(result.labels, (l) => (l < 0 ? noiseName : names[l] ?? `Segment ${l}`)) },
     ...(outlier ? [{ name: "outlier", type: "INTEGER" as const, values: outlier }] : []),
     ...(prob ? [{ name: "probability", type: "DOUBLE" as const, values: prob }] : []),
