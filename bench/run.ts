@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan`, `-- hdbscan`, `-- optics`, `-- gmm` or `-- serve` runs one
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan`, `-- hdbscan`, `-- optics`, `-- gmm`, `-- serve` or `-- stream` runs one
  * (several names run several).
  */
 import { installWorkerPool } from "../src/io/pool.js";
@@ -18,6 +18,7 @@ import { benchPcaWide } from "./pca-wide.js";
 import { benchReport } from "./report.js";
 import { benchRfm } from "./rfm.js";
 import { benchSilhouette } from "./silhouette.js";
+import { benchStream } from "./stream.js";
 import { benchStartup } from "./startup.js";
 import { benchTune } from "./tune.js";
 import { benchTsne } from "./tsne.js";
@@ -54,4 +55,5 @@ if (want("gmm")) {
   ]);
 }
 if (want("serve")) await benchServe(quick);
+if (want("stream")) await benchStream(quick);
 process.exit(0);

@@ -8,7 +8,32 @@ const COMMON_TAIL = `Every command takes --json (one JSON document on stdout, no
 (the stack trace of an error). Exit status: 0 done, 2 bad input or usage (one line on stderr
 saying what to do), 1 internal error.`;
 
+/** --memory of cluster (predict has its own line). */
+const MEMORY = `Bigger than memory:
+  --memory SIZE          the memory the run may use: 2GB, 512MB, 1.5GB (default: half of the
+                         memory available when the command starts). A table whose in-memory run
+                         would need more (its rows × columns × the copies the run makes) is
+                         streamed from DuckDB: the preprocessing (and k, with --k auto) fitted on a
+                         uniform sample of up to 200,000 rows; kmeans refined by full Lloyd passes
+                         over every row (until the centers move less than the tolerance, at most
+                         --max-iter), minibatch-kmeans by mini-batches over the rows in a random
+                         order; every row labelled in a second pass exactly as predict labels it
+                         with the model written; sizes and means from streamed totals; names, rules,
+                         silhouette and report from a stratified sample. stderr and --json say so
+                         ("streamed: …"). Other algorithms need every row: over the budget they are
+                         refused (cluster a sample, use minibatch-kmeans or kmeans, or raise --memory)`;
+
+/** --source, --query, --table (inspect, cluster, predict). */
+const SOURCE = `A database as the source, instead of a file:
+  --source URL           a PostgreSQL database, postgres://user:password@host:5432/database
+                         (the password is never shown: messages and outputs print ***)
+  --query "SELECT …"     the rows of this query, or
+  --table T              the rows of this table (schema.table or table)
+The rows are read with a server-side cursor, FETCH by FETCH (10,000 rows each), into DuckDB,
+inside a READ ONLY transaction: a statement that writes fails and changes nothing.`;
+
 export const inspectHelp = `usage: segmenta inspect <file> [--type COL=KIND] [--sheet NAME] [--json] [--debug]
+       segmenta inspect --source postgres://… (--query "SELECT …" | --table T) [--type COL=KIND] [--json] [--debug]
 
 Reads a CSV/TSV/semicolon/whitespace text file (also gzip-compressed, .csv.gz), Parquet,
 JSON/NDJSON or XLSX file and shows its rows and columns: each column's inferred kind
@@ -16,6 +41,8 @@ JSON/NDJSON or XLSX file and shows its rows and columns: each column's inferred 
 values, and hints (ids, outcomes, coded categories, implausible values, skew).
   --type COL=KIND        read a column as numeric, categorical, boolean, datetime or id
   --sheet NAME           the worksheet of an .xlsx file (default: the first)
+
+${SOURCE}
 
 ${COMMON_TAIL}`;
 
@@ -135,7 +162,8 @@ export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--feature
                         [--k N|auto] [--seed N] [--n-init N] [--max-iter N] [--batch-size N] [density flags] [mixture flags]
                         [preprocessing flags]
                         [--out segments.csv] [--raw-csv] [--model model.json] [--report report.html] [--map pca,tsne,umap]
-                        [--charts DIR] [--wide] [--json] [--debug]
+                        [--charts DIR] [--wide] [--memory 2GB] [--json] [--debug]
+       segmenta cluster --source postgres://… (--query "SELECT …" | --table T) [the flags above]
        segmenta cluster <transactions> --transactions --customer C --date D (--amount A | --quantity Q --price P) ...
 
 Segments the rows of a customer table: picks the features, imputes missing values (median /
@@ -157,6 +185,10 @@ Outputs (written together, each to a temporary file first: a failed run changes 
   --charts DIR           the report's charts as SVG and PNG files
   --wide                 the console's segment table with every feature (default: the 8 that set
                          the segments apart most)
+
+${MEMORY}
+
+${SOURCE}
 
 ${COLUMNS}
 
@@ -208,7 +240,8 @@ ${TRANSACTIONS}
 
 ${COMMON_TAIL}`;
 
-export const predictHelp = `usage: segmenta predict --model model.json <file> --out segments.csv [--raw-csv] [--sheet NAME] [--as-of DATE] [--probabilities] [--json] [--debug]
+export const predictHelp = `usage: segmenta predict --model model.json <file> --out segments.csv [--raw-csv] [--sheet NAME] [--as-of DATE] [--probabilities] [--memory 2GB] [--json] [--debug]
+       segmenta predict --model model.json --source postgres://… (--query "SELECT …" | --table T) --out segments.csv [the flags above]
 
 Scores the rows of a file with a model saved by segmenta cluster --model: the same column
 types, preprocessing and centers; the model is checked first (its shapes, its numbers and
@@ -226,6 +259,11 @@ features, as of --as-of (default: the day after the log's last transaction), and
 Drift: when the model records its training distribution, predict compares the new rows with
 it (see segmenta drift) and warns on stderr when a column moved past PSI 0.25 (a note from 0.1);
 --json adds a "drift" field. Older model files are scored without the check.
+  --memory SIZE          a table over this budget is scored chunk by chunk (2,048 rows at a time)
+                         and the segments file written from DuckDB: any size fits (default: half
+                         of the memory available when the command starts; stderr says "streamed:")
+
+${SOURCE}
 
 ${COMMON_TAIL}`;
 
