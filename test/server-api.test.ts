@@ -13,8 +13,6 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { fileURLToPath } from "node:url";
-import { existsSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type ColumnKind, datasetFromRecords } from "../src/core/dataset.js";
@@ -25,7 +23,7 @@ import { openPgStore } from "../src/server/pg-store.js";
 import { type HistoryStore, openStore, type RunRecord } from "../src/server/store.js";
 import { startPostgres, type TestPostgres } from "./helpers/postgres.js";
 import { createToken } from "../src/server/tokens.js";
-import { csvCells, lines, runMain } from "./helpers/cli.js";
+import { csvCells, runMain } from "./helpers/cli.js";
 
 /** 90 customers in three groups of spend and visits (deterministic), with a channel and an id that looks like a formula. */
 function customers(): { csv: string; rows: Record<string, unknown>[] } {
@@ -529,59 +527,6 @@ describe.each(["duckdb", "postgres"] as const)("segmenta serve: the HTTP API on 
     expect(wrongFormat.status).toBe(400);
     expect((await wrongFormat.json()).error.field).toBe("format");
   });
-
-  // Real tables: the API scores every row as segmenta predict scores the file, with the values
-  // sent as a JSON client sends them (numbers as numbers, the rest as text, blanks kept) and
-  // with every value sent as text (cells as they are in the file).
-  const shared = (name: string) => fileURLToPath(new URL(`../../shared/data/${name}`, import.meta.url));
-  const real: [string, string, string[]][] = [
-    ["WA_Fn-UseC_-Telco-Customer-Churn.csv", "telco", ["--k", "4", "--profile", "Churn", "--seed", "1"]],
-    ["Mall_Customers.csv", "mall", ["--k", "5", "--seed", "2"]],
-    ["WA_Fn-UseC_-Telco-Customer-Churn.csv", "telco-gmm", ["--algorithm", "gmm", "--k", "3", "--features", "tenure,MonthlyCharges,TotalCharges,Contract", "--seed", "1"]],
-    ["Mall_Customers.csv", "mall-dbscan", ["--algorithm", "dbscan", "--features", "Annual Income (k$),Spending Score (1-100)"]],
-  ];
-  for (const [file, name, args] of real) {
-    const path = shared(file);
-    it.skipIf(!existsSync(path) || kind !== "duckdb")(`scores every row of ${file} as segmenta predict does (${args.join(" ")}), from JSON, NDJSON and CSV bodies`, async () => {
-      const work = await mkdtemp(join(tmpdir(), "segmenta-serve-real-"));
-      try {
-        const fit = await runMain(["cluster", path, ...args, "--model", join(work, "model.json"), "--out", join(work, "fit.csv")]);
-        expect(fit.status, fit.stderr).toBe(0);
-        const predicted = await runMain(["predict", "--model", join(work, "model.json"), path, "--out", join(work, "predicted.csv")]);
-        expect(predicted.status, predicted.stderr).toBe(0);
-        const model = JSON.parse(await readFile(join(work, "model.json"), "utf8"));
-        expect((await api(`/api/v1/models?name=${name}`, { method: "POST", json: model })).status).toBe(201);
-        const [head, ...body] = lines(await readFile(path, "utf8")).map(csvCells);
-        const asText = body.map((cells) => Object.fromEntries(head.map((h, i) => [h, cells[i]])));
-        const typed = body.map((cells) => Object.fromEntries(head.map((h, i) => [h, /^-?\d+(\.\d+)?$/.test(cells[i]) && !/^0\d/.test(cells[i]) ? Number(cells[i]) : cells[i]])));
-        const [outHead, ...out] = lines(await readFile(join(work, "predicted.csv"), "utf8")).map(csvCells);
-        const col = (n: string) => outHead.indexOf(n);
-        const expected = out.map((c) => ({
-          id: c[0], segment: Number(c[col("segment")]), name: c[col("segment_name")],
-          ...(col("probability") >= 0 ? { probability: Number(c[col("probability")]) } : {}),
-          ...(col("outlier") >= 0 ? { outlier: c[col("outlier")] === "1" } : {}),
-        }));
-        const csvText = await readFile(path, "utf8");
-        const bodies: RequestInit[] = [
-          { body: JSON.stringify({ rows: typed }), headers: { "content-type": "application/json" } },
-          { body: JSON.stringify({ rows: asText }), headers: { "content-type": "application/json" } },
-          { body: typed.map((r) => JSON.stringify(r)).join("\n"), headers: { "content-type": "application/x-ndjson" } },
-          { body: csvText, headers: { "content-type": "text/csv" } },
-        ];
-        for (const init of bodies) {
-          const r = await api(`/api/v1/models/${name}/score`, { method: "POST", token: tokens.score, ...init });
-          expect(r.status).toBe(200);
-          const got = (await r.json()).results as { probability?: number }[];
-          expect(got).toHaveLength(expected.length);
-          // The CSV writes probabilities with DuckDB's shortest round-trip text: compare numbers.
-          expect(got.map((g) => ({ ...g, ...(g.probability !== undefined ? { probability: Number(g.probability.toPrecision(12)) } : {}) })))
-            .toEqual(expected.map((e) => ({ ...e, ...(e.probability !== undefined ? { probability: Number(e.probability.toPrecision(12)) } : {}) })));
-        }
-      } finally {
-        await rm(work, { recursive: true, force: true });
-      }
-    }, 120_000);
-  }
 
   it("cancels a run, and deletes a dataset", async () => {
     const a = await (await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { k: 4, seed: 1 } } })).json();

@@ -14,13 +14,14 @@ import multipart from "@fastify/multipart";
 import rateLimit from "@fastify/rate-limit";
 import { InputError } from "../core/errors.js";
 import type { ColumnKind, Dataset } from "../core/dataset.js";
-import { readColumns } from "../io/extract.js";
 import { ident, lit, queryRows } from "../io/duck.js";
 import { detectFormat, dropTable, type FileFormat, loadTable } from "../io/read.js";
 import { columnProfileJson, profileTable } from "../io/schema.js";
 import { copyQueryTo } from "../io/write.js";
 import { parseConfig } from "../pipeline/config.js";
 import { type LoadedModelFile, modelChecksum, parseModelFile, predictWithModel } from "../pipeline/model.js";
+import { isTransactionLog, readModelInputs } from "../cli/predict.js";
+import { rfmJson, withRfmFile } from "../cli/rfm.js";
 import { openApiDocument, docsHtml } from "./openapi.js";
 import { HttpError } from "./http-error.js";
 import { datasetFromJsonRecords } from "./records.js";
@@ -531,26 +532,46 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return { version: v.version, model };
   }
 
-  /** The rows of a CSV body, read as segmenta predict reads a file (through DuckDB, each column as the model read it). */
-  async function csvRows(text: string, m: LoadedModelFile, model: string): Promise<Dataset> {
+  /**
+   * The rows of a CSV body (or of JSON records written as NDJSON), read as segmenta predict reads
+   * a file: each column as the model read it; for a model fitted on a transaction log's features,
+   * a log (the model's feature columns absent, its customer and date columns present, or `asOf`
+   * given) has its features computed as in training, as of `asOf` (default: the day after its
+   * last transaction), one row per customer.
+   */
+  async function bodyRows(text: string, format: "csv" | "json", m: LoadedModelFile, model: string, asOf: string | undefined): Promise<{ data: Dataset; transactions?: unknown }> {
     const tmp = await mkdtemp(join(tmpdir(), "segmenta-score-"));
-    const file = join(tmp, "rows.csv");
+    const file = join(tmp, `rows.${format}`);
+    const label = format === "csv" ? "the CSV body" : "the rows";
+    const tx = m.file.transactions;
     try {
       await writeFile(file, text);
-      const t = await loadTable(file, { format: "csv", text: m.file.idColumn ? [m.file.idColumn] : [] });
+      const t = await loadTable(file, { format, text: m.file.idColumn ? [m.file.idColumn] : [] });
+      let log = false;
       try {
-        const names = t.columns.map((c) => c.name);
-        const needed = m.file.columns.map((c) => c.name);
-        missingColumns(needed.filter((n) => !names.includes(n)), model);
-        const profile = await profileTable(t, Object.fromEntries(m.file.columns.map((c) => [c.name, c.kind])));
-        const idColumn = m.file.idColumn && names.includes(m.file.idColumn) ? [m.file.idColumn] : [];
-        const numeric = m.file.columns.filter((c) => c.kind === "numeric").map((c) => c.name);
-        return await readColumns(t, profile, [...new Set([...needed, ...idColumn])], numeric);
+        log = tx !== undefined && (asOf !== undefined || isTransactionLog(t, m));
+        if (!log) {
+          const names = t.columns.map((c) => c.name);
+          missingColumns(m.file.columns.map((c) => c.name).filter((n) => !names.includes(n)), model);
+          return { data: await readModelInputs(t, label, m) };
+        }
       } finally {
         await dropTable(t);
       }
+      const { kind: _kind, ...mapping } = tx!;
+      return await withRfmFile(file, { ...mapping, asOf }, {}, async (path, rfm) => {
+        const features = await loadTable(path, { text: m.file.idColumn ? [m.file.idColumn] : [] });
+        try {
+          return { data: await readModelInputs(features, label, m), transactions: rfmJson(label, rfm) };
+        } finally {
+          await dropTable(features);
+        }
+      });
     } catch (e) {
-      if (e instanceof InputError) throw new HttpError(400, e.message.split(file).join("the CSV body"));
+      if (e instanceof InputError) {
+        const message = e.message.split(file).join(label).replace(/--as-of\b/g, "asOf");
+        throw new HttpError(400, message, /--as-of/.test(e.message) ? "asOf" : undefined);
+      }
       throw e;
     } finally {
       await rm(tmp, { recursive: true, force: true });
@@ -585,7 +606,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return rows as Record<string, unknown>[];
   }
 
-  app.post<{ Params: { name: string }; Querystring: { version?: string }; Body: unknown }>("/api/v1/models/:name/score", { config: { scope: "score" }, bodyLimit: Math.max(bodyLimit, uploadLimit) }, async (request) => {
+  app.post<{ Params: { name: string }; Querystring: { version?: string; asOf?: string }; Body: unknown }>("/api/v1/models/:name/score", { config: { scope: "score" }, bodyLimit: Math.max(bodyLimit, uploadLimit) }, async (request) => {
     const contentType = (request.headers["content-type"] ?? "").split(";")[0].trim().toLowerCase();
     const csv = contentType === "text/csv";
     const records = csv ? null : jsonRows(request.body, contentType === "application/x-ndjson" || contentType === "application/ndjson");
@@ -595,8 +616,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       if (!Number.isInteger(version) || version < 1) throw new HttpError(400, `version "${request.query.version}" is not a whole number ≥ 1`, "version");
     }
     const { version: used, model: m } = await loadModel(request.params.name, version);
+    const asOf = request.query.asOf;
+    const tx = m.file.transactions;
+    if (asOf !== undefined && !tx) throw new HttpError(400, `asOf dates the features of a transaction log: model ${request.params.name} was not fitted on one (segmenta cluster --transactions)`, "asOf");
     let data: Dataset;
-    if (records) {
+    let transactions: unknown;
+    // A transaction log sent as JSON records (the feature columns absent from every row, the log's customer and date present).
+    const logRecords = records !== null && tx !== undefined && records.length > 0 &&
+      (asOf !== undefined || (!m.file.columns.every((c) => records.some((r) => c.name in r)) && records.some((r) => tx.customer in r && tx.date in r)));
+    if (records && logRecords) {
+      ({ data, transactions } = await bodyRows(records.map((r) => JSON.stringify(r)).join("\n") + "\n", "json", m, request.params.name, asOf));
+    } else if (records) {
       const needed = m.file.columns.map((c) => c.name);
       // A column absent from every row is missing; absent from some rows, it is a missing value there.
       missingColumns(records.length ? needed.filter((n) => !records.some((r) => n in r)) : [], request.params.name);
@@ -605,7 +635,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       if (idColumn && !(idColumn in kinds) && records.some((r) => idColumn in r)) kinds[idColumn] = "id";
       data = datasetFromJsonRecords(records, kinds, "rows");
     } else {
-      data = await csvRows(String(request.body ?? ""), m, request.params.name);
+      ({ data, transactions } = await bodyRows(String(request.body ?? ""), "csv", m, request.params.name, asOf));
     }
     const p = predictWithModel(m, data);
     const density = p.noiseName !== null;
@@ -616,7 +646,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       ...(p.probabilities ? { probability: p.probabilities[i] } : {}),
       ...(density || p.outliers ? { outlier: l < 0 || (p.outliers?.[i] ?? 0) === 1 } : {}),
     }));
-    return { model: request.params.name, version: used, results, warnings: p.warnings };
+    return { model: request.params.name, version: used, results, warnings: p.warnings, ...(transactions !== undefined ? { transactions } : {}) };
   });
 
   return app;

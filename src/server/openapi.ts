@@ -73,8 +73,8 @@ const ROUTES: Record<string, Record<string, Op>> = {
   "/api/v1/models/{name}/versions/{v}": { get: { summary: "One version, with its model file", scope: "read", responses: { 200: "the version", 404: "unknown version" } } },
   "/api/v1/models/{name}/score": {
     post: {
-      summary: "Score rows with the active version (or ?version=), exactly as segmenta predict does: one { id, segment, name, probability?, outlier? } per row, in order",
-      scope: "score", query: ["version"],
+      summary: "Score rows with the active version (or ?version=), exactly as segmenta predict does: one { id, segment, name, probability?, outlier? } per row, in order. A model fitted on a transaction log's features (cluster --transactions) also scores the log itself: one result per customer, the features computed as of ?asOf= (default the day after the last transaction), with `transactions` describing them",
+      scope: "score", query: ["version", "asOf"],
       body: {
         "application/json": { schema: { type: "object", required: ["rows"], properties: { rows: { type: "array", items: { type: "object" } } } } },
         "application/x-ndjson": { schema: { type: "string", description: "one JSON object of column values per line" } },
