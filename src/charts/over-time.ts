@@ -226,11 +226,14 @@ export function segmentFlowChart(input: FlowChartInput): TopLevelSpec {
     }
   }
   const scaleColor = { domain, range };
-  const moved = flows.filter((f) => f.from !== null && f.to !== null && f.from !== f.to).reduce((s, f) => s + f.customers, 0);
+  const both = flows.filter((f) => f.from !== null && f.to !== null);
+  const common = both.reduce((s, f) => s + f.customers, 0);
+  const moved = both.filter((f) => f.from !== f.to).reduce((s, f) => s + f.customers, 0);
+  const inBoth = common === total ? `${formatCount(total)} customers` : `the ${formatCount(common)} customers in both`;
   const before = input.before ?? "before";
   const after = input.after ?? "after";
   const description = input.description ?? `Alluvial diagram of ${formatCount(total)} customers from ${before} (left) to ${after} (right): `
-    + `${formatCount(moved)} (${formatShare(total > 0 ? moved / total : 0)}) changed segment. `
+    + `${formatCount(moved)} of ${inBoth} (${formatShare(common > 0 ? moved / common : 0)}) changed segment. `
     + ordered.filter((f) => f.from !== f.to).sort((a, b) => b.customers - a.customers).slice(0, 5)
       .map((f) => `${formatCount(f.customers)} from ${label(flowKey(f.from, "from"), "from")} to ${label(flowKey(f.to, "to"), "to")}`).join("; ") + ".";
   const xScale = { domain: [-0.5, 1.5], nice: false, zero: false };
@@ -238,7 +241,7 @@ export function segmentFlowChart(input: FlowChartInput): TopLevelSpec {
   return {
     $schema: SCHEMA,
     description,
-    title: { text: input.title ?? "Moves between segments", subtitle: `${before} → ${after}: ${formatCount(moved)} of ${formatCount(total)} customers changed segment` },
+    title: { text: input.title ?? "Moves between segments", subtitle: `${before} → ${after}: ${formatCount(moved)} of ${inBoth} changed segment` },
     width: input.width ?? 560,
     height: input.height ?? Math.max(240, 22 * Math.max(leftKeys.length, rightKeys.length) + 80),
     config: { view: { stroke: null } },
@@ -424,7 +427,7 @@ const READING_COLORS = { stable: "#54a24b", watch: "#f58518", retrain: MARK } as
  * watch, retrain), with the 0.1 and 0.25 thresholds as dashed rules.
  */
 export function psiChart(input: PsiChartInput): TopLevelSpec {
-  const rows = input.rows.filter((r) => Number.isFinite(r.psi)).map((r) => ({ feature: r.feature, psi: round(r.psi, 4) ?? 0, reading: psiReading(r.psi), text: r.psi.toFixed(2) }))
+  const rows = input.rows.filter((r) => Number.isFinite(r.psi)).map((r) => ({ feature: r.feature, psi: round(r.psi, 4) ?? 0, reading: psiReading(r.psi), text: r.psi.toFixed(3) }))
     .sort((a, b) => b.psi - a.psi);
   const order = rows.map((r) => r.feature);
   const max = Math.max(PSI_RETRAIN * 1.4, ...rows.map((r) => r.psi)) * 1.15;

@@ -209,7 +209,7 @@ export function psiText(rows: readonly PsiRow[]): string {
   const ranked = [...rows].sort((a, b) => b.psi - a.psi);
   const retrain = ranked.filter((r) => r.psi > PSI_RETRAIN);
   const watch = ranked.filter((r) => r.psi > PSI_WATCH && r.psi <= PSI_RETRAIN);
-  const list = (xs: PsiRow[]) => xs.map((r) => `${r.feature} (${r.psi.toFixed(2)})`).join(", ");
+  const list = (xs: PsiRow[]) => xs.map((r) => `${r.feature} (${r.psi.toFixed(3)})`).join(", ");
   const rule = `The population stability index compares each column's distribution with the training data's (10 quantile bins, one per category, one for missing values): below ${PSI_WATCH} stable, ${PSI_WATCH}–${PSI_RETRAIN} watch, above ${PSI_RETRAIN} retrain.`;
   if (retrain.length) return `${rule} Moved past ${PSI_RETRAIN}: ${list(retrain)}; the segments may no longer describe these customers: fit the model again.${watch.length ? ` To watch: ${list(watch)}.` : ""}`;
   if (watch.length) return `${rule} To watch: ${list(watch)}; no refit needed yet.`;
