@@ -161,7 +161,7 @@ describe("the Over time section", () => {
     // Flows: the matrix's cells (stayers too), then the arrivals and departures.
     expect(flowsOfMatrix(migration).map((f) => [f.from, f.to, f.customers])).toEqual([[0, 0, 1], [0, 1, 1], [1, 0, 1], [1, 1, 2], [null, 2, 1], [2, null, 1]]);
     expect(migrationText(migration)).toBe("Of 5 customers in both May and June, 2 (40.0%) changed segment; the largest moves: 1 Champions → Loyal (50.0% of Champions), 1 Loyal → Champions (33.3% of Loyal). 1 customers are new in June. 1 customers of May are gone.");
-    expect(psiText([{ feature: "x", psi: drift.features[0].psi }])).toMatch(/Moved past 0.25: x \(\d+\.\d\d\); .*fit the model again/);
+    expect(psiText([{ feature: "x", psi: drift.features[0].psi }])).toMatch(/Moved past 0.25: x \(\d+\.\d{3}\); .*fit the model again/);
     // Hibernating 40 of 145 → 44 of 149; Champions 30 of 145 → 28 of 149.
     expect(sizesText(sizes)).toBe("From 2011-01-01 to 2011-03-01 (3 snapshots) the customers went from 145 to 149. Hibernating grew most (27.6% → 29.5% of the customers); Champions shrank most (20.7% → 18.8%).");
     const html = await renderReportHtml({ title: "t", subtitle: "s", sections: [section] });
