@@ -7,6 +7,10 @@ import { installWorkerPool } from "./io/pool.js";
 export * from "./index.js";
 export { installWorkerPool, WorkerPool } from "./io/pool.js";
 export { fitMiniBatchFromQuery, labelQuery } from "./io/stream.js";
+export { loadSource, maskUrl, sourceLabel, type SourceSpec, type SourceOptions } from "./io/source.js";
+export {
+  streamCluster, predictStreamed, parseMemory, estimateInMemoryBytes, limitDuckMemory, type StreamInfo, type StreamedCluster, type StreamClusterOptions,
+} from "./io/stream-cluster.js";
 export { readTable, type ReadTableOptions } from "./io/table.js";
 export type { TableProfile, ColumnProfile } from "./io/schema.js";
 export {
