@@ -49,6 +49,8 @@ ${COMMON_TAIL}`;
 export const rfmHelp = `usage: segmenta rfm <transactions> --customer C --date D (--amount A | --quantity Q --price P)
                     [--invoice I] [--product P] [--as-of YYYY-MM-DD] [--cancellations net|exclude]
                     [--cancel-prefix C] [--scores] [--type COL=KIND] [--sheet NAME] --out rfm.csv [--raw-csv] [--json] [--debug]
+       segmenta rfm --sql --dialect D [--table T] --customer C --date D ... [--out query.sql]
+       segmenta rfm --source postgres://… --table T --customer C --date D ... --out rfm.csv
 
 Turns a transaction log into one row per customer:
   recency_days     days from the last purchase to the as-of date
@@ -72,6 +74,17 @@ items, write-offs such as "Adjust bad debt") are neither purchases nor returns. 
 date defaults to the day after the last transaction; rows on or after it are left out.
 Customers with no purchase (only cancellations) are left out and counted. --out is written
 as for cluster (CSV, Parquet or JSON; .gz compresses; --raw-csv).
+
+In the warehouse (the transactions stay where they are):
+  --sql --dialect D      print the one query that computes this table in D (duckdb, postgres,
+                         bigquery, snowflake or spark) from --table T (default transactions),
+                         with the same rules and column names; the date a DATE or TIMESTAMP,
+                         values numbers; --type C=numeric when the customer id is a number
+                         (17850.0 is written 17850). BigQuery, Snowflake and Spark SQL are
+                         generated, not run by the tests. --out FILE writes it there.
+  --source postgres://… --table T   run that query in PostgreSQL: only the per-customer rows
+                         come back (through a cursor), then --scores and --out as above; says
+                         how many rows were pulled out of the database
 
 ${COMMON_TAIL}`;
 

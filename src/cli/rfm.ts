@@ -150,6 +150,9 @@ export function rfmJson(file: string, s: RfmFileResult, outputs?: Record<string,
 }
 
 export async function rfmCommand(args: string[], io: Io): Promise<number> {
+  // --sql (print the query for a warehouse) and --source postgres://… --table T (run it there): src/cli/rfm-warehouse.ts.
+  const warehouse = await import("./rfm-warehouse.js");
+  if (warehouse.wantsWarehouseRfm(args)) return warehouse.rfmWarehouseCommand(args, io);
   const { values, positionals } = parse<RfmMappingValues & { out?: string; type?: string[]; scores?: boolean; "raw-csv"?: boolean; sheet?: string }>("rfm", args, {
     ...RFM_MAPPING_OPTIONS,
     out: { type: "string" },

@@ -44,6 +44,14 @@ export interface Dialect {
    * inlining their expressions wherever the outer query uses them (PostgreSQL's OFFSET 0).
    */
   fence: string;
+  /** The integer type for day numbers. */
+  int: string;
+  /** The exact decimal with 9 places that sums values (NULL beyond ±1e29 where the engine would fail). */
+  decimal9(x: string): string;
+  /** x (a double) rounded to 6 decimals. */
+  round6(x: string): string;
+  /** x as an ORDER BY key in byte order (not the locale's collation). */
+  byteOrder(x: string): string;
 }
 
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)*$/;
@@ -82,6 +90,10 @@ const DUCKDB: Dialect = {
   pow: (x, y) => `pow(${x}, ${y})`,
   random: "random()",
   fence: "",
+  int: "INTEGER",
+  decimal9: (x) => `TRY_CAST(${x} AS DECIMAL(38, 9))`,
+  round6: (x) => `round(${x}, 6)`,
+  byteOrder: (x) => x,
 };
 
 const POSTGRES: Dialect = {
@@ -100,6 +112,14 @@ const POSTGRES: Dialect = {
   pow: (x, y) => `power(${x}, ${y})`,
   random: "random()",
   fence: " OFFSET 0",
+  int: "INTEGER",
+  decimal9: (x) => `CASE WHEN abs(${x}) < 1e29 THEN CAST(${x} AS NUMERIC(38, 9)) END`,
+  // DuckDB's round(x, 6): x · 10⁶ rounded half away from zero (PostgreSQL's round(float8) rounds half to even), divided by 10⁶.
+  round6: (x) => {
+    const v = `(${x}) * float8 '1e6'`;
+    return `(CASE WHEN abs(${v}) >= float8 '4503599627370496' THEN ${v} ELSE sign(${v}) * floor(abs(${v}) + float8 '0.5') END) / float8 '1e6'`;
+  },
+  byteOrder: (x) => `${x} COLLATE "C"`,
 };
 
 const BIGQUERY: Dialect = {
@@ -117,6 +137,10 @@ const BIGQUERY: Dialect = {
   pow: (x, y) => `POW(${x}, ${y})`,
   random: "RAND()",
   fence: "",
+  int: "INT64",
+  decimal9: (x) => `SAFE_CAST(${x} AS NUMERIC)`,
+  round6: (x) => `ROUND(${x}, 6)`,
+  byteOrder: (x) => x,
 };
 
 const SNOWFLAKE: Dialect = {
@@ -134,6 +158,10 @@ const SNOWFLAKE: Dialect = {
   pow: (x, y) => `POWER(${x}, ${y})`,
   random: "UNIFORM(0::DOUBLE, 1::DOUBLE, RANDOM())",
   fence: "",
+  int: "INTEGER",
+  decimal9: (x) => `CASE WHEN ABS(${x}) < 1e29 THEN CAST(${x} AS NUMBER(38, 9)) END`,
+  round6: (x) => `ROUND(${x}, 6)`,
+  byteOrder: (x) => `COLLATE(${x}, '')`,
 };
 
 const SPARK: Dialect = {
@@ -151,6 +179,10 @@ const SPARK: Dialect = {
   pow: (x, y) => `pow(${x}, ${y})`,
   random: "rand()",
   fence: "",
+  int: "INT",
+  decimal9: (x) => `CASE WHEN abs(${x}) < 1e29 THEN CAST(${x} AS DECIMAL(38, 9)) END`,
+  round6: (x) => `round(${x}, 6)`,
+  byteOrder: (x) => x,
 };
 
 const ALL: Record<DialectName, Dialect> = { duckdb: DUCKDB, postgres: POSTGRES, bigquery: BIGQUERY, snowflake: SNOWFLAKE, spark: SPARK };
