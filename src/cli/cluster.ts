@@ -10,6 +10,8 @@ import {
 } from "./common.js";
 import { loadSource, sourceFromFlags, sourceLabel } from "../io/source.js";
 import { memoryBudget, STREAM_OPTIONS, type StreamValues } from "./stream.js";
+import { describeStable, loadPrevious } from "./compare.js";
+import type { PreviousRun } from "../pipeline/stable.js";
 import { describeRfm, givenMappingFlag, RFM_MAPPING_OPTIONS, rfmJson, rfmMapping, type RfmMappingValues, withRfmFile } from "./rfm.js";
 
 
@@ -18,11 +20,13 @@ export { availableMemory, checkClusterOutputs, type ClusterOutputs, type Cluster
 /** The job on a file (server/job.ts) with its progress on the terminal's status line and its warnings on stderr. */
 export async function clusterFile(
   file: string, config: SegmentationConfig, outputs: ClusterOutputs, io: Io, options: Parameters<typeof runJob>[4] & { inputs?: NamedPath[] } = {},
+  previous?: PreviousRun,
 ): Promise<ClusterRun> {
   const report_ = progress(io);
   try {
     return await runJob(file, config, outputs, {
       onProgress: report_,
+      ...(previous ? { previous } : {}),
       onIteration: io.tty
         ? (p) => report_(`K-Means: initialisation ${p.init + 1}/${p.nInit}, iteration ${p.iteration}, inertia ${fmtNum(p.inertia, 6)}`, p.init / p.nInit)
         : undefined,
@@ -212,9 +216,10 @@ export const OUTPUT_OPTIONS = {
   sheet: { type: "string" },
   "raw-csv": { type: "boolean" },
   wide: { type: "boolean" },
+  previous: { type: "string", multiple: true },
 } as const;
 
-export type OutputValues = Partial<Record<"out" | "model" | "report" | "charts" | "map" | "sheet", string>> & { "raw-csv"?: boolean; wide?: boolean; probabilities?: boolean };
+export type OutputValues = Partial<Record<"out" | "model" | "report" | "charts" | "map" | "sheet", string>> & { "raw-csv"?: boolean; wide?: boolean; probabilities?: boolean; previous?: string[] };
 
 export async function clusterCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse<SegmentationValues & OutputValues & RfmMappingValues & { transactions?: boolean } & StreamValues>("cluster", args, {
@@ -238,13 +243,21 @@ export async function clusterCommand(args: string[], io: Io): Promise<number> {
   if (values.probabilities && values.algorithm !== "gmm") throw new InputError("--probabilities gives every segment's probability, which --algorithm gmm has; other algorithms give one segment per customer");
   const input: SegmentationConfigInput = { ...segmentationInput(values), k: parseK(values.k) };
   const config = parseConfig(JSON.parse(JSON.stringify(input)), "cli");
+  const previous = await previousRun(values, config.id);
   const run = await clusterFile(file, config, reportOutputs(values), io, {
     sheet: values.sheet, memory, ...(source ? { load: () => loadSource(source, { text: config.id ? [config.id] : [] }), inputs: [] } : {}),
-  });
+  }, previous);
   if (run.streamed) io.err(`streamed: ${run.streamed.message}`);
   if (values.json) io.out(JSON.stringify(clusterJson(run), null, 2));
   else printCluster(run, io, { wide: values.wide });
   return 0;
+}
+
+/** What --previous names (a model file, a segments file, or both), read; none of them may be an output. */
+async function previousRun(values: OutputValues, idColumn: string | undefined): Promise<PreviousRun | undefined> {
+  if (!values.previous?.length) return undefined;
+  const outputs = (["out", "model", "report"] as const).filter((k) => values[k]).map((k) => ({ flag: `--${k}`, path: values[k]! }));
+  return loadPrevious(values.previous, outputs, idColumn);
 }
 
 /** The output flags of cluster: --out, --model, --report, --charts and --map. */
@@ -307,8 +320,9 @@ async function clusterTransactions(
   const outputs = { ...reportOutputs(values), title: `${basename(file)} (RFM features)` };
   const inputs = [{ flag: "input", path: file }];
   await checkClusterOutputs(outputs, inputs);
+  const previous = await previousRun(values, config.id);
   return withRfmFile(file, map, parseTypes(values.type), async (path, rfm) => {
-    const raw = await clusterFile(path, config, { ...outputs, transactions: map }, io, { inputs, memory });
+    const raw = await clusterFile(path, config, { ...outputs, transactions: map }, io, { inputs, memory }, previous);
     if (raw.streamed) io.err(`streamed: ${raw.streamed.message}`);
     const run: ClusterRun = { ...raw, data: { ...raw.data, source: `${file} (RFM features)` } };
     // The features and the profile columns are --transactions' defaults unless given: say so.
@@ -372,9 +386,21 @@ export function clusterJson(run: ClusterRun) {
     nIter: r.nIter,
     ...(r.kSearch ? { kSearch: r.kSearch } : {}),
     ...(r.kChoice ? { kRecommendation: r.kChoice.recommendation, kNotes: r.kChoice.notes } : {}),
+    ...(r.stable ? { stable: stableJson(r) } : {}),
     warnings: r.warnings,
     ...(run.streamed ? { streamed: run.streamed } : {}),
     outputs: run.outputs,
+  };
+}
+
+/** With --previous: which rule decided, the kept segments (previous = current id), the new ones and the vanished ones. */
+function stableJson(r: SegmentationResult) {
+  const s = r.stable!;
+  return {
+    previous: s.previous, matchedBy: s.matchedBy, rule: s.rule, commonShare: s.commonShare, segmentIds: r.segmentIds,
+    matches: s.matches.map((m) => ({ previous: m.previous, current: m.previous, name: m.name, ...(m.jaccard !== undefined ? { jaccard: m.jaccard } : { distance: m.distance }) })),
+    new: s.new.map((x) => ({ id: x.id, name: x.name })),
+    vanished: s.vanished,
   };
 }
 
@@ -492,6 +518,10 @@ export function printCluster(run: ClusterRun, io: Io, options: { wide?: boolean 
         : `K-Means: k=${r.k}, seed ${r.config.seed}, ${r.config.nInit} initialisations, ${r.nIter} iterations, inertia ${fmtNum(r.inertia, 6)}`,
   );
   io.out("");
+  if (r.stable) {
+    for (const line of describeStable(r.stable, r.segments)) io.out(line);
+    io.out("");
+  }
   const allNumeric = Object.keys(r.segments[0]?.means ?? {});
   const numeric = options.wide || allNumeric.length <= NARROW_COLUMNS ? allNumeric : distinguishing(run, allNumeric).slice(0, NARROW_COLUMNS);
   const categorical = Object.keys(r.segments[0]?.modes ?? {}).slice(0, 3);

@@ -175,6 +175,7 @@ export const clusterHelp = `usage: segmenta cluster <file> [--id COL] [--feature
                         [--k N|auto] [--seed N] [--n-init N] [--max-iter N] [--batch-size N] [density flags] [mixture flags]
                         [preprocessing flags]
                         [--out segments.csv] [--raw-csv] [--model model.json] [--report report.html] [--map pca,tsne,umap]
+                        [--previous old_model.json] [--previous old_segments.csv]
                         [--charts DIR] [--wide] [--memory 2GB] [--json] [--debug]
        segmenta cluster --source postgres://… (--query "SELECT …" | --table T) [the flags above]
        segmenta cluster <transactions> --transactions --customer C --date D (--amount A | --quantity Q --price P) ...
@@ -198,6 +199,17 @@ Outputs (written together, each to a temporary file first: a failed run changes 
   --charts DIR           the report's charts as SVG and PNG files
   --wide                 the console's segment table with every feature (default: the 8 that set
                          the segments apart most)
+  --previous FILE        keep the segment ids and names of a previous run: its model file, its
+                         segments file, or both (--previous twice). Each new segment that matches a
+                         previous one keeps its id and name; the others get new ids (the largest
+                         previous id + 1, ...) and names; previous segments left unmatched are listed
+                         as vanished. Shared customers decide when at least 50 % of this run's
+                         customers are in the previous segments file (a pair matches with a Jaccard
+                         of at least 0.5); otherwise the segment centres do, in the previous model's
+                         preprocessed space (a pair matches when the new centre is within half the
+                         distance from the previous centre to its nearest other one). One optimal
+                         one-to-one assignment (Hungarian). The output says which decided; the
+                         segments file, the model (with its lineage) and --json use the ids
 
 ${MEMORY}
 
@@ -250,6 +262,29 @@ ${MIXTURE}
 ${PREPROCESSING}
 
 ${TRANSACTIONS}
+
+${COMMON_TAIL}`;
+
+export const compareHelp = `usage: segmenta compare <before segments> <after segments> [--id COL] [--movers FILE] [--value COL]
+                        [--date YYYY-MM-DD] [--raw-csv] [--json] [--debug]
+
+Two segmentations of the same customers compared (segments files written by cluster --out or
+predict --out: the id column, segment, segment_name): the migration matrix (customers in both,
+by before segment and after segment; and the shares by row: where each segment's customers
+went), the largest flows between segments, the adjusted Rand index and the normalised mutual
+information of the two on the customers in both, the customers in one file only, and a
+paragraph in segment names.
+  --id COL               the id column of both files (default: each file's first column)
+  --movers FILE          one row per customer whose segment changed, new or gone: id, date,
+                         from_segment, from_name, to_segment, to_name, value (the one format of
+                         changes; empty from_segment: new, empty to_segment: gone). CSV, Parquet or
+                         JSON by extension
+  --value COL            the value at stake per customer (summed per flow, in the movers file):
+                         a column of the before file (else the after file). Default: monetary,
+                         when a file has it
+  --date YYYY-MM-DD      the date written in the movers file's date column (default empty)
+  --raw-csv              write the movers file's text cells as they are (no apostrophe before
+                         formula-like cells)
 
 ${COMMON_TAIL}`;
 

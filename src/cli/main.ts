@@ -2,6 +2,7 @@ import { AbortError, InputError } from "../core/errors.js";
 import { type Io, processIo } from "./common.js";
 import { clusterHelp, demoHelp, driftHelp, inspectHelp, predictHelp, rfmHelp, serveHelp, tokenHelp, tuneHelp, exportHelp } from "./help.js";
 import { sqlHelp } from "./help.js";
+import { compareHelp } from "./help.js";
 
 type Command = (args: string[], io: Io) => Promise<number>;
 
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; help: string }> =
   inspect: { load: async () => (await import("./inspect.js")).inspectCommand, help: inspectHelp },
   cluster: { load: async () => (await import("./cluster.js")).clusterCommand, help: clusterHelp },
   predict: { load: async () => (await import("./predict.js")).predictCommand, help: predictHelp },
+  compare: { load: async () => (await import("./compare.js")).compareCommand, help: compareHelp },
   drift: { load: async () => (await import("./drift.js")).driftCommand, help: driftHelp },
   rfm: { load: async () => (await import("./rfm.js")).rfmCommand, help: rfmHelp },
   demo: { load: async () => (await import("./demo.js")).demoCommand, help: demoHelp },
@@ -28,6 +30,7 @@ commands:
   cluster <file> ...         segment the rows of a customer table
   tune <file> [--k 2..10]    evaluate each k and recommend the number of segments
   predict --model M <file>   score new rows with a saved model
+  compare <before> <after>   two segmentations of the same customers: who moved where, ARI, NMI
   drift --model M <file>     how far new data moved from the training data (PSI per column)
   demo [--out DIR]           generate built-in data and segment it
   token create|list|revoke   API tokens of segmenta serve (--name N --scope score|read|admin --data DIR)

@@ -148,6 +148,8 @@ async function scoreTable(t: LoadedTable, file: string, m: LoadedModelFile, valu
   for (const l of p.labels) if (l >= 0) sizes[l]++;
   else nNoise++;
   const segmentNames = Array.from({ length: k }, (_, i) => p.names[i] ?? `Segment ${i}`);
+  // A model fitted with --previous numbers its segments by their stable ids: the outputs show the ids.
+  const ids = p.segmentIds ?? Array.from({ length: k }, (_, i) => i);
   const noiseName = p.noiseName ?? "Outliers";
   // Density-based models: outliers (segment −1) are flagged, as are rows outside an outlier rule's bounds.
   const outlier = p.noiseName !== null ? Uint8Array.from(p.labels, (l, i) => (l < 0 || (p.outliers?.[i] ?? 0) ? 1 : 0)) : p.outliers;
@@ -155,11 +157,11 @@ async function scoreTable(t: LoadedTable, file: string, m: LoadedModelFile, valu
   const notes = p.note ? [p.note] : [];
   // Everything printed is prepared before the file is written: a failure leaves --out as it was.
   const printed = values.json
-    ? [JSON.stringify({ file, model: values.model, rows: data.rows, k, sizes, names: segmentNames, ...(p.noiseName !== null ? { outliers: nNoise, outlierName: noiseName } : {}), warnings: p.warnings, notes, ...(drift && driftLines ? { drift: driftJson(drift, driftLines) } : {}), ...extra, outputs: { out: values.out } }, null, 2)]
+    ? [JSON.stringify({ file, model: values.model, rows: data.rows, k, sizes, names: segmentNames, ...(p.segmentIds ? { segmentIds: p.segmentIds } : {}), ...(p.noiseName !== null ? { outliers: nNoise, outlierName: noiseName } : {}), warnings: p.warnings, notes, ...(drift && driftLines ? { drift: driftJson(drift, driftLines) } : {}), ...extra, outputs: { out: values.out } }, null, 2)]
     : [
       `${file}: ${data.rows} rows scored with ${values.model} (k=${k})`,
       ...table(
-        [["segment", "name", "customers", "share"], ...sizes.flatMap((s, i) => (s > 0 || k <= 50 ? [[String(i), segmentNames[i], String(s), pct(s / data.rows)]] : [])), ...noiseRow],
+        [["segment", "name", "customers", "share"], ...sizes.flatMap((s, i) => (s > 0 || k <= 50 ? [[String(ids[i]), segmentNames[i], String(s), pct(s / data.rows)]] : [])), ...noiseRow],
         [true, false, true, true],
       ).map((line) => `  ${line}`),
       ...(k > 50 ? [`  (${sizes.filter((s) => s === 0).length} of the ${k} segments have no rows here and are not listed)`] : []),
@@ -171,7 +173,7 @@ async function scoreTable(t: LoadedTable, file: string, m: LoadedModelFile, valu
   for (const n of driftLines?.notes ?? []) io.err(`note: ${n}`);
   await writeColumns(values.out, [
     { name: m.file.idColumn ?? "row", type: m.file.idColumn ? "VARCHAR" : "INTEGER", values: p.ids },
-    { name: "segment", type: "INTEGER", values: p.labels },
+    { name: "segment", type: "INTEGER", values: p.segmentIds ? Int32Array.from(p.labels, (l) => (l < 0 ? l : ids[l])) : p.labels },
     { name: "segment_name", type: "VARCHAR", values: Array.from(p.labels, (l) => (l < 0 ? noiseName : segmentNames[l])) },
     ...(outlier ? [{ name: "outlier", type: "INTEGER" as const, values: outlier }] : []),
     ...(p.probabilities ? [{ name: "probability", type: "DOUBLE" as const, values: p.probabilities }] : []),

@@ -107,7 +107,9 @@ export async function trackCommand(args: string[], io: Io): Promise<number> {
   try {
     f = await computeTrackFeaturesFromFile(file, map, { every, from: values.from, to: values.to }, parseTypes(values.type), { sheet: values.sheet, progress: (m) => say(m) });
     const segment = model ? byModel(model) : byRefit(config!, io, say);
-    tracked = await trackSegments(f, segment, say);
+    // A model needs its own columns only.
+    const columns = model ? model.file.columns.map((c) => c.name) : f.columns;
+    tracked = await trackSegments(f, segment, say, columns);
   } finally {
     endProgress(io);
     if (f) await dropTrackFeatures(f);

@@ -26,11 +26,14 @@
  *    products. Cumulative window sums (min and max for the days) over each customer's buckets
  *    give the state as of each snapshot, and each state holds until the customer's next
  *    active bucket (unnest(range(bucket, next bucket))).
- * 4. As of snapshot date D: recency = D − last purchase day, tenure = D − first purchase day,
- *    and the other features from the cumulative sums, exactly as io/rfm.ts computes them.
+ * 4. The features that do not depend on the date (frequency, monetary, average order value,
+ *    mean days between purchases, distinct products, return rate) are computed once per
+ *    state, from the cumulative sums, exactly as io/rfm.ts computes them; as of snapshot date
+ *    D, recency = D − last purchase day and tenure = D − first purchase day.
  *
- * The features of every snapshot sit in one temporary table (customers × snapshots rows at
- * most); each snapshot is read from it in turn (readSnapshot), customers numbered densely in
+ * The states sit in one temporary table (one row per customer and bucket with activity, far
+ * fewer than customers × snapshots when customers buy now and then); each snapshot is read
+ * from it in turn (readSnapshot: the states with b ≤ j < nb), customers numbered densely in
  * the order of their ids (the order of `rfm`'s output).
  */
 import type { ColumnKind, Dataset } from "../core/dataset.js";
@@ -138,10 +141,16 @@ export interface TrackSnapshot {
 /** The features of every snapshot, in a DuckDB table; free it with dropTrackFeatures. */
 export interface TrackFeatures {
   file: string;
-  /** Temporary table: snapshot (0-based), ci (the customer's number), then `columns`. */
+  /**
+   * Temporary table of the customers' cumulated states: ci (the customer's number), b and nb
+   * (the state holds for the snapshots b ≤ j < nb), then the sums and days the features are
+   * computed from (readSnapshot).
+   */
   table: string;
   /** The feature columns, in rfm's order (recency_days, frequency, monetary, …). */
   columns: string[];
+  /** The SQL of each feature over the table's row `x` ($DAY: the snapshot's day number). */
+  featureSql: Record<string, string>;
   /** Every customer with a purchase before the last snapshot, in the order of their ids (ci = index). */
   ids: string[];
   snapshots: TrackSnapshot[];
@@ -168,10 +177,10 @@ function featureSql(map: RfmMapping): { name: string; sql: string }[] {
   const net = (map.cancellations ?? "net") === "net";
   const monetary = net ? "CAST(x.bought - coalesce(x.cancelled, 0) AS DOUBLE)" : "CAST(x.bought AS DOUBLE)";
   return [
-    { name: "recency_days", sql: "s.day - x.last_day" },
+    { name: "recency_days", sql: "$DAY - x.last_day" },
     { name: "frequency", sql: "x.orders" },
     { name: "monetary", sql: `round(${monetary}, 6)` },
-    { name: "tenure_days", sql: "s.day - x.first_day" },
+    { name: "tenure_days", sql: "$DAY - x.first_day" },
     { name: "avg_order_value", sql: `round(${monetary} / x.orders, 6)` },
     { name: "mean_days_between_purchases", sql: "CASE WHEN x.orders > 1 THEN CAST(x.last_day - x.first_day AS DOUBLE) / (x.orders - 1) END" },
     ...(map.product ? [{ name: "distinct_products", sql: "x.products" }] : []),
@@ -205,6 +214,7 @@ export async function computeTrackFeatures(
   const key = e.invoice ? "inv" : "ms";
   const g = freshTableName("trackg");
   const tables = [g];
+  const table = freshTableName("trackcum");
   const drop = async (): Promise<void> => {
     for (const x of tables) await exec(`DROP TABLE IF EXISTS ${x}`);
   };
@@ -264,15 +274,23 @@ export async function computeTrackFeatures(
       `SELECT coalesce(sum(zero), 0) AS zero, coalesce(sum(cancels), 0) AS cancels, coalesce(sum(buys), 0) AS buys FROM ${g} WHERE s = 1 AND d < ${days[m - 1]}`,
     ))[0];
 
-    // 3. Per (customer, bucket), cumulated per customer, held until the customer's next bucket.
+    // Customers numbered in the order of their ids (rfm's order): those with a purchase before the last date.
     progress(`features as of ${m} ${m === 1 ? "date" : "dates"}`);
-    const cum = freshTableName("trackcum");
-    tables.push(cum);
+    const custs = freshTableName("trackcust");
+    tables.push(custs);
+    await exec(
+      `CREATE TEMP TABLE ${custs} AS SELECT cust, customer_id, CAST(row_number() OVER (ORDER BY customer_id) - 1 AS INTEGER) AS ci ` +
+        `FROM (SELECT cust, ${e.customerText} AS customer_id FROM (SELECT DISTINCT x.cust FROM ${g} x JOIN ${dayb} y ON x.d = y.d WHERE x.s = 1 AND x.buys > 0))`,
+    );
+    const ids = (await readColumn(`SELECT customer_id FROM ${custs} ORDER BY ci`)).map((v) => String(v));
+
+    // 3. Per (customer, bucket), cumulated per customer; each row holds until the customer's next bucket (nb).
+    const features = featureSql(map);
     const products = e.product
       ? `UNION ALL SELECT x.cust, y.b, 0, NULL, NULL, NULL, NULL, 0, count(*) FROM ${g} x JOIN ${dayb} y ON x.fbd = y.d WHERE x.s = 0 AND x.p IS NOT NULL GROUP BY x.cust, y.b `
       : "";
     await exec(
-      `CREATE TEMP TABLE ${cum} AS WITH ` +
+      `CREATE TEMP TABLE ${table} AS WITH ` +
         `g1 AS (SELECT x.cust, y.b, x.d, x.okey, x.buys, x.bought, x.cancelled FROM ${g} x JOIN ${dayb} y ON x.d = y.d WHERE x.s = 1 AND x.cust IS NOT NULL), ` +
         `orders AS (SELECT cust, min(b) AS b FROM g1 WHERE okey IS NOT NULL GROUP BY cust, okey), ` +
         `deltas AS (` +
@@ -280,37 +298,27 @@ export async function computeTrackFeatures(
         `max(d) FILTER (WHERE buys > 0) AS last_day, 0 AS orders, 0 AS products FROM g1 GROUP BY cust, b ` +
         `UNION ALL SELECT cust, b, 0, NULL, NULL, NULL, NULL, count(*), 0 FROM orders GROUP BY cust, b ${products}), ` +
         `cb AS (SELECT cust, b, sum(buys) AS buys, sum(bought) AS bought, sum(cancelled) AS cancelled, min(first_day) AS first_day, ` +
-        `max(last_day) AS last_day, sum(orders) AS orders, sum(products) AS products FROM deltas GROUP BY cust, b) ` +
-        `SELECT cust, b, lead(b) OVER (PARTITION BY cust ORDER BY b) AS nb, sum(buys) OVER w AS buys, sum(bought) OVER w AS bought, ` +
+        `max(last_day) AS last_day, sum(orders) AS orders, sum(products) AS products FROM deltas GROUP BY cust, b), ` +
+        `cum AS (SELECT cust, b, lead(b) OVER (PARTITION BY cust ORDER BY b) AS nb, sum(buys) OVER w AS buys, sum(bought) OVER w AS bought, ` +
         `sum(cancelled) OVER w AS cancelled, min(first_day) OVER w AS first_day, max(last_day) OVER w AS last_day, ` +
         `sum(orders) OVER w AS orders, sum(products) OVER w AS products FROM cb ` +
-        `WINDOW w AS (PARTITION BY cust ORDER BY b ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)`,
+        `WINDOW w AS (PARTITION BY cust ORDER BY b ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)) ` +
+        // Only the states with a purchase; the customer's number instead of the key.
+        // The features that do not depend on the date are computed here, once per state; recency and tenure per snapshot.
+        `SELECT c.ci, CAST(x.b AS INTEGER) AS b, CAST(coalesce(x.nb, ${m}) AS INTEGER) AS nb, x.first_day, x.last_day, ` +
+        `${features.filter((f) => !f.sql.includes("$DAY")).map((f) => `${f.sql} AS ${f.name}`).join(", ")} ` +
+        `FROM (SELECT * REPLACE (CAST(orders AS BIGINT) AS orders, CAST(products AS BIGINT) AS products) FROM cum WHERE buys > 0) x JOIN ${custs} c ON c.cust = x.cust`,
     );
-    await exec(`DROP TABLE ${g}`);
-
-    // Customers numbered in the order of their ids (rfm's order).
-    const custs = freshTableName("trackcust");
-    tables.push(custs);
-    await exec(
-      `CREATE TEMP TABLE ${custs} AS SELECT cust, customer_id, CAST(row_number() OVER (ORDER BY customer_id) - 1 AS INTEGER) AS ci ` +
-        `FROM (SELECT cust, ${e.customerText} AS customer_id FROM (SELECT DISTINCT cust FROM ${cum} WHERE buys > 0))`,
-    );
-    const ids = (await readColumn(`SELECT customer_id FROM ${custs} ORDER BY ci`)).map((v) => String(v));
-
-    // 4. The features as of each snapshot date.
-    const features = featureSql(map);
-    const table = freshTableName("trackfeat");
-    await exec(
-      `CREATE TEMP TABLE ${table} AS SELECT CAST(x.j AS INTEGER) AS snapshot, c.ci, ${features.map((f) => `${f.sql} AS ${f.name}`).join(", ")} ` +
-        `FROM (SELECT *, unnest(range(b, coalesce(nb, ${m}))) AS j FROM ${cum} WHERE buys > 0) x JOIN ${snaps} s ON s.j = x.j JOIN ${custs} c ON c.cust = x.cust ` +
-        `ORDER BY snapshot, c.ci`,
-    );
-    const sizes = new Map((await queryRows(`SELECT snapshot, count(*) AS n FROM ${table} GROUP BY snapshot`)).map((r) => [Number(r.snapshot), num(r.n)]));
     await drop();
+    // How many customers each snapshot has: the states that hold at its date.
+    const sizes = new Map((await queryRows(
+      `SELECT j, count(*) AS n FROM (SELECT unnest(range(b, nb)) AS j FROM ${table}) GROUP BY j`,
+    )).map((r) => [Number(r.j), num(r.n)]));
     return {
       file: t.file,
       table,
-      columns: features.map((f) => f.name),
+      columns: trackColumns(map),
+      featureSql: Object.fromEntries(features.map((f) => [f.name, f.sql.includes("$DAY") ? f.sql : `x.${f.name}`])),
       ids,
       snapshots: days.map((d, j) => ({ index: j, date: dayString(d), day: d, customers: sizes.get(j) ?? 0 })),
       every: options.every,
@@ -329,6 +337,7 @@ export async function computeTrackFeatures(
     };
   } catch (err) {
     await drop();
+    await exec(`DROP TABLE IF EXISTS ${table}`);
     throw err;
   }
 }
@@ -381,31 +390,42 @@ export interface SnapshotFeatures {
   columns: Record<string, Float64Array>;
 }
 
-/** Reads the features of snapshot `j` (missing values as NaN). */
-export async function readSnapshot(f: TrackFeatures, j: number): Promise<SnapshotFeatures> {
+/**
+ * Reads the features of snapshot `j` (missing values as NaN): all of them, or `columns` (with
+ * monetary always, which the changes carry as their value).
+ */
+export async function readSnapshot(f: TrackFeatures, j: number, columns: readonly string[] = f.columns): Promise<SnapshotFeatures> {
+  const names = f.columns.filter((c) => columns.includes(c) || c === "monetary");
   const n = f.snapshots[j].customers;
   const ci = new Int32Array(n);
-  const cols = f.columns.map(() => new Float64Array(n));
+  const cols = names.map(() => new Float64Array(n));
   const con = await duck();
+  const day = String(f.snapshots[j].day);
   const result = await con.stream(
-    `SELECT ci, ${f.columns.map((c) => `CAST(${c} AS DOUBLE)`).join(", ")} FROM ${f.table} WHERE snapshot = ${j} ORDER BY ci`,
+    `SELECT ci, ${names.map((c) => `CAST(${f.featureSql[c].replaceAll("$DAY", day)} AS DOUBLE)`).join(", ")} FROM ${f.table} x ` +
+      `WHERE x.b <= ${j} AND x.nb > ${j} ORDER BY ci`,
   );
   let offset = 0;
   for (;;) {
     const chunk = await result.fetchChunk();
     if (!chunk || chunk.rowCount === 0) break;
     const rows = chunk.rowCount;
-    const c0 = chunk.getColumnValues(0);
-    for (let i = 0; i < rows; i++) ci[offset + i] = Number(c0[i]);
+    if (offset + rows > n) throw new Error(`snapshot ${j} has more than ${n} rows`);
+    // Item by item from the vectors: no array of values per column.
+    const v0 = chunk.getColumnVector(0);
+    for (let i = 0; i < rows; i++) ci[offset + i] = v0.getItem(i) as number;
     for (let k = 0; k < cols.length; k++) {
-      const v = chunk.getColumnValues(k + 1);
+      const v = chunk.getColumnVector(k + 1);
       const out = cols[k];
-      for (let i = 0; i < rows; i++) out[offset + i] = v[i] === null ? NaN : Number(v[i]);
+      for (let i = 0; i < rows; i++) {
+        const x = v.getItem(i);
+        out[offset + i] = x === null ? NaN : (x as number);
+      }
     }
     offset += rows;
   }
   if (offset !== n) throw new Error(`snapshot ${j} has ${offset} rows, expected ${n}`);
-  return { ci, columns: Object.fromEntries(f.columns.map((c, k) => [c, cols[k]])) };
+  return { ci, columns: Object.fromEntries(names.map((c, k) => [c, cols[k]])) };
 }
 
 /** A snapshot's features as a Dataset: customer_id (an id) and the feature columns (numeric). */
@@ -414,7 +434,7 @@ export function snapshotDataset(f: TrackFeatures, s: SnapshotFeatures, j: number
   return {
     source: `${f.file} (RFM features as of ${f.snapshots[j].date})`,
     rows: s.ci.length,
-    columns: [{ name: "customer_id", kind: "id", values: ids }, ...f.columns.map((name) => ({ name, kind: "numeric" as const, values: s.columns[name] }))],
+    columns: [{ name: "customer_id", kind: "id", values: ids }, ...Object.entries(s.columns).map(([name, values]) => ({ name, kind: "numeric" as const, values }))],
   };
 }
 
@@ -447,17 +467,17 @@ export interface TrackedSegments {
 }
 
 /**
- * Reads each snapshot's features and segments them with `segment`, in date order (so that a
- * refit can be matched to the snapshot before it).
+ * Reads each snapshot's features (`columns` of them, and monetary) and segments them with
+ * `segment`, in date order (so that a refit can be matched to the snapshot before it).
  */
 export async function trackSegments(
-  f: TrackFeatures, segment: SegmentSnapshot, progress: (m: string, fraction?: number) => void = () => {},
+  f: TrackFeatures, segment: SegmentSnapshot, progress: (m: string, fraction?: number) => void = () => {}, columns: readonly string[] = f.columns,
 ): Promise<TrackedSegments> {
   const C = f.ids.length;
   const out: TrackedSegments = { features: f, labels: [], monetary: [], names: [], notes: [] };
   for (const s of f.snapshots) {
     progress(`segments as of ${s.date}: snapshot ${s.index + 1} of ${f.snapshots.length}`, s.index / f.snapshots.length);
-    const snap = await readSnapshot(f, s.index);
+    const snap = await readSnapshot(f, s.index, columns);
     const labels = new Int32Array(C).fill(NOT_YET);
     const monetary = new Float64Array(C).fill(NaN);
     let a: SnapshotAssignment = { labels: new Int32Array(0), names: new Map(), note: null };
@@ -543,7 +563,11 @@ export function trackFlows(t: TrackedSegments): TrackFlow[] {
   for (let j = 1; j < t.labels.length; j++) {
     const a = t.labels[j - 1];
     const b = t.labels[j];
-    const counts = new Map<string, number>();
+    // A pair's key: (from − NOT_YET) · K + (to − NOT_YET), K above every label's offset.
+    let top = 0;
+    for (let i = 0; i < b.length; i++) top = Math.max(top, a[i], b[i]);
+    const K = top - NOT_YET + 1;
+    const counts = new Map<number, number>();
     let customers = 0;
     let fresh = 0;
     let moved = 0;
@@ -552,11 +576,12 @@ export function trackFlows(t: TrackedSegments): TrackFlow[] {
       customers++;
       if (a[i] === NOT_YET) fresh++;
       else if (a[i] !== b[i]) moved++;
-      const key = `${a[i]} ${b[i]}`;
+      const key = (a[i] - NOT_YET) * K + (b[i] - NOT_YET);
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
     const transitions: TrackTransition[] = [...counts].map(([key, n]) => {
-      const [x, y] = key.split(" ").map(Number);
+      const x = Math.floor(key / K) + NOT_YET;
+      const y = (key % K) + NOT_YET;
       return {
         from: x === NOT_YET ? null : x, fromName: x === NOT_YET ? null : segmentName(t, j - 1, x), to: y, toName: segmentName(t, j, y), customers: n,
       };
