@@ -247,7 +247,8 @@ async function scoreStream(
         const P = m.model.predictProba(X);
         const scored = P ? topOf(P) : m.model.predictWithProbabilities(X);
         const outliers = m.pipeline.outlierMask(data);
-        const ids = idIndex >= 0 ? (data.columns[idIndex].values as (string | null)[]) : null;
+        // The id as predict writes it (rowIds): text as it is, a number as its shortest text, missing as "".
+        const ids = idIndex >= 0 ? (data.columns[idIndex].values as ArrayLike<string | number | null>) : null;
         for (let i = 0; i < data.rows; i++) {
           const l = scored.labels[i];
           if (l >= 0) sizes[l]++;
@@ -256,8 +257,7 @@ async function scoreStream(
           if (outliers?.[i]) nOut++;
           if (ids) {
             const v = ids[i];
-            if (v === null) a.appendVarchar("");
-            else a.appendVarchar(v);
+            a.appendVarchar(v === null || (typeof v === "number" && Number.isNaN(v)) ? "" : String(v));
           } else a.appendInteger(start + i + 1);
           a.appendInteger(l);
           if (flag) a.appendInteger(m.model.hasNoise ? o : outliers?.[i] ?? 0);
