@@ -1,9 +1,10 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan`, `-- hdbscan`, `-- optics`, `-- gmm`, `-- serve` or `-- stream` runs one
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan`, `-- hdbscan`, `-- optics`, `-- gmm`, `-- serve`, `-- stream` or `-- dashboard` runs one
  * (several names run several).
  */
 import { installWorkerPool } from "../src/io/pool.js";
+import { benchDashboard } from "./dashboard.js";
 import { benchDBSCAN } from "./dbscan.js";
 import { benchGMM } from "./gmm.js";
 import { benchServe } from "./serve.js";
@@ -55,5 +56,6 @@ if (want("gmm")) {
   ]);
 }
 if (want("serve")) await benchServe(quick);
+if (want("dashboard")) await benchDashboard(quick);
 if (want("stream")) await benchStream(quick);
 process.exit(0);

@@ -15,6 +15,9 @@ export function loadVega(): Promise<[typeof import("vega-embed"), typeof import(
   return vegaModules;
 }
 
+/** Charts are drawn one after another (each holds the main thread while Vega builds it), so the first in view appears first. */
+let drawing: Promise<unknown> = Promise.resolve();
+
 export function Chart({ chart }: { chart: ChartInfo }) {
   const ref = useRef<HTMLDivElement>(null);
   const [state, setState] = useState<"waiting" | "drawn" | "failed">("waiting");
@@ -28,13 +31,17 @@ export function Chart({ chart }: { chart: ChartInfo }) {
     const draw = async () => {
       try {
         const [{ default: embed }, { expressionInterpreter }] = await loadVega();
+        performance.mark("segmenta:vega-loaded");
         if (cancelled) return;
         const result = await embed(el, chart.spec as never, { mode: "vega", renderer: "svg", actions: false, ast: true, expr: expressionInterpreter, defaultStyle: false, tooltip: false });
         finalize = () => result.finalize();
         // The figure's label and table are the text alternative: the drawing itself is hidden from assistive technology.
         el.querySelector("svg")?.setAttribute("aria-hidden", "true");
         if (cancelled) finalize();
-        else setState("drawn");
+        else {
+          performance.mark(`segmenta:chart:${chart.id}`);
+          setState("drawn");
+        }
       } catch (e) {
         if (!cancelled) {
           setState("failed");
@@ -45,7 +52,7 @@ export function Chart({ chart }: { chart: ChartInfo }) {
     const io = new IntersectionObserver((entries) => {
       if (entries.some((e) => e.isIntersecting)) {
         io.disconnect();
-        void draw();
+        drawing = drawing.then(draw, draw);
       }
     }, { rootMargin: "400px" });
     io.observe(el);
