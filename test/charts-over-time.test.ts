@@ -4,16 +4,23 @@
  * the alluvial layout's band widths and positions by hand, and every chart rendered to SVG
  * through report/render.ts and into the HTML report.
  */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { TopLevelSpec } from "vega-lite";
 import { migrationHeatmap, psiChart, segmentFlowChart, segmentSizesOverTimeChart } from "../src/charts/over-time.js";
 import { segmentColor } from "../src/charts/theme.js";
-import { datasetFromRecords } from "../src/core/dataset.js";
+import { type ColumnKind, datasetFromRecords } from "../src/core/dataset.js";
+import { generateCustomers, toCsv } from "../src/io/synthetic.js";
 import { compareAssignments } from "../src/pipeline/compare.js";
 import { driftReport, trainingDistribution } from "../src/pipeline/drift.js";
-import type { ModelFile } from "../src/pipeline/model.js";
+import { buildModelFile, type ModelFile, parseModelFile, predictWithModel, previousFromModel } from "../src/pipeline/model.js";
+import { parseConfig } from "../src/pipeline/config.js";
+import { runSegmentation } from "../src/pipeline/run.js";
+import { clusterFile } from "../src/server/job.js";
 import { renderReportHtml } from "../src/report/html.js";
-import { flowsOfMatrix, migrationText, overTimeSection, psiText, sizesText } from "../src/report/over-time.js";
+import { flowsOfMatrix, migrationText, overTimeFromPrevious, overTimeSection, psiText, sizesText } from "../src/report/over-time.js";
 import { renderSvg } from "../src/report/render.js";
 
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -168,5 +175,80 @@ describe("the Over time section", () => {
     expect(html).toContain("Over time");
     expect(html).toContain("Migration matrix, May → June");
     expect(() => overTimeSection({})).toThrow(RangeError);
+  });
+});
+
+describe("a run with a previous model (cluster --previous)", () => {
+  const KINDS: Record<string, ColumnKind> = {
+    customer_id: "id", age: "numeric", plan: "categorical", tenure_months: "numeric", monthly_spend: "numeric", support_calls: "numeric", satisfaction: "numeric",
+  };
+  const table = (seed: number, shift = 0) => {
+    const t = generateCustomers({ customers: 800, seed });
+    const keep = Object.keys(KINDS).map((c) => t.columns.indexOf(c));
+    const columns = Object.keys(KINDS);
+    const rows = t.rows.map((r) => keep.map((j, i) => (columns[i] === "age" && typeof r[j] === "number" ? (r[j] as number) + shift : r[j])));
+    return { columns, rows };
+  };
+  const records = (t: { columns: string[]; rows: unknown[][] }) => datasetFromRecords(t.rows.map((r) => Object.fromEntries(t.columns.map((c, i) => [c, r[i]]))), KINDS);
+
+  it("the migration is the previous model's segments of these customers against the new ones; the PSI is drift's", async () => {
+    const old = records(table(7));
+    const prevRun = await runSegmentation({ k: 4, seed: 1, id: "customer_id" }, old);
+    const prevModel = parseModelFile(JSON.parse(JSON.stringify(buildModelFile(prevRun, old))), "old.json");
+    const data = records(table(8, 15));
+    const previous = previousFromModel(prevModel, "old.json");
+    const r = await runSegmentation({ k: 4, seed: 2, id: "customer_id" }, data, { previous });
+    const notes: string[] = [];
+    const out = overTimeFromPrevious(previous, r, data, notes)!;
+    expect(notes).toEqual([]);
+    expect(Object.keys(out.charts)).toEqual(["over-time-flows", "over-time-migration", "over-time-psi"]);
+    // The matrix by hand: previous model's segment id of each row against this run's segment id.
+    const p = predictWithModel(prevModel, data);
+    const prevIds = prevModel.file.segmentIds ?? [0, 1, 2, 3];
+    const newIds = r.segmentIds ?? [0, 1, 2, 3];
+    const migration = (out.section.blocks.find((b) => b.type === "chart" && b.chart.id === "over-time-migration") as { chart: { table: { rows: (string | number | null)[][] } } }).chart.table;
+    const heat = out.charts["over-time-migration"] as unknown as Any;
+    const cells = heat.data.values as Any[];
+    let checked = 0;
+    for (const a of [0, 1, 2, 3]) {
+      for (const b of [0, 1, 2, 3]) {
+        let n = 0;
+        for (let i = 0; i < data.rows; i++) if (prevIds[p.labels[i]] === a && newIds[r.labels[i]] === b) n++;
+        const cell = cells.find((c) => c.before === p.names[prevIds.indexOf(a)] && c.after === r.segments[newIds.indexOf(b)].name);
+        if (cell) {
+          expect(cell.customers).toBe(n);
+          checked++;
+        }
+      }
+    }
+    expect(checked).toBe(16);
+    expect(migration.rows.reduce((s, row) => s + (row[row.length - 1] as number), 0)).toBe(800);
+    // The PSI bars are drift's values: age moved by 15 years.
+    const d = driftReport(prevModel, data, { labels: p.labels, names: p.names, noiseName: p.noiseName })!;
+    const psiRows = (out.charts["over-time-psi"] as unknown as Any).layer[0].data.values as Any[];
+    expect(psiRows.find((x) => x.feature === "age")!.psi).toBeCloseTo(d.features.find((f) => f.feature === "age")!.psi, 3);
+    expect(psiRows.find((x) => x.feature === "age")!.reading).toBe("retrain");
+  });
+
+  it("clusterFile with a previous run writes the Over time section into the report and its charts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "segmenta-overtime-"));
+    try {
+      const old = records(table(7));
+      const prevRun = await runSegmentation({ k: 3, seed: 1, id: "customer_id" }, old);
+      const previous = previousFromModel(parseModelFile(JSON.parse(JSON.stringify(buildModelFile(prevRun, old))), "old.json"), "old.json");
+      const file = join(dir, "new.csv");
+      writeFileSync(file, [...toCsv(table(9, 15))].join(""));
+      const report = join(dir, "report.html");
+      const charts = join(dir, "charts");
+      mkdirSync(charts);
+      await clusterFile(file, parseConfig({ k: 3, seed: 1, id: "customer_id" }), { report, charts }, { previous });
+      const html = readFileSync(report, "utf8");
+      expect(html).toContain("Over time");
+      expect(html).toContain("Compared with the previous run old.json");
+      expect(html).toContain("Migration matrix, previous → this run");
+      for (const name of ["over-time-flows", "over-time-migration", "over-time-psi"]) expect(readFileSync(join(charts, `${name}.svg`), "utf8")).toMatch(/^<svg/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

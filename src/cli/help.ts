@@ -338,6 +338,41 @@ Exit 0 whatever the drift.
 
 ${COMMON_TAIL}`;
 
+export const trackHelp = `usage: segmenta track <transactions> --customer C --date D (--amount A | --quantity Q --price P) [--invoice I] [--product P]
+                      [--cancellations net|exclude] [--cancel-prefix C] [--type COL=KIND] [--sheet NAME]
+                      --every month|quarter|week|"N days" [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+                      (--model model.json | --refit [--k N] [--algorithm A] [--seed N] [segmentation flags of cluster])
+                      [--out sizes.csv] [--flows flows.csv] [--events events.csv] [--raw-csv] [--json] [--debug]
+
+Customers' segments over time. The RFM features of every customer as of every date of the
+schedule, computed from the log alone, exactly as segmenta rfm --as-of DATE computes them:
+a snapshot sees only the rows dated before its date, so later transactions change nothing.
+All the snapshots come from one pass of DuckDB over the log.
+  --every                month, quarter, week (Mondays), "N days", "N weeks", "N months"
+  --from, --to           the first snapshot date (default: the schedule's first date after the
+                         log's first day: the 1st of the next month, quarter or a Monday) and
+                         the last possible one (default: the day after the last transaction)
+  --model M              a model fitted with cluster --transactions scores every snapshot: the
+                         segments stay fixed and a customer moves when their behaviour does. The
+                         column mapping flags may be left out: the model records them
+  --refit                fit every snapshot again (the flags of cluster --transactions: --k,
+                         --algorithm, --seed, --features, ...), each segment keeping the id and
+                         name of the previous snapshot's segment it matches (shared customers, or
+                         centres; see README "Stable segment ids"); unmatched ones get new ids
+  --out FILE             the sizes over time: date, segment, name, customers, share
+  --flows FILE           between consecutive dates: from_date, to_date, from_segment,
+                         from_name, to_segment, to_name, customers (staying ones included;
+                         an empty from_segment is a customer whose first purchase came between)
+  --events FILE          one row per customer whose segment changed, dated the later snapshot,
+                         in the one format of changes (id, date, from_segment, from_name,
+                         to_segment, to_name, value);
+                         value is the customer's monetary value as of that date.
+                         The first date is the baseline: its customers have no event
+The mapping flags, --cancellations and --cancel-prefix are those of segmenta rfm. Files are
+written as for cluster (CSV, Parquet or JSON by extension; .gz compresses).
+
+${COMMON_TAIL}`;
+
 export const demoHelp = `usage: segmenta demo [--out DIR] [--seed N] [--debug]   (--json is refused: the demo is a walk-through)
 
 The main job on built-in data: generates a seeded retail transaction log and a customer

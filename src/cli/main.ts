@@ -1,6 +1,6 @@
 import { AbortError, InputError } from "../core/errors.js";
 import { type Io, processIo } from "./common.js";
-import { clusterHelp, demoHelp, driftHelp, inspectHelp, predictHelp, rfmHelp, serveHelp, tokenHelp, tuneHelp, exportHelp } from "./help.js";
+import { clusterHelp, demoHelp, driftHelp, inspectHelp, predictHelp, rfmHelp, serveHelp, tokenHelp, trackHelp, tuneHelp, exportHelp } from "./help.js";
 import { sqlHelp } from "./help.js";
 import { compareHelp } from "./help.js";
 
@@ -14,6 +14,7 @@ const COMMANDS: Record<string, { load: () => Promise<Command>; help: string }> =
   compare: { load: async () => (await import("./compare.js")).compareCommand, help: compareHelp },
   drift: { load: async () => (await import("./drift.js")).driftCommand, help: driftHelp },
   rfm: { load: async () => (await import("./rfm.js")).rfmCommand, help: rfmHelp },
+  track: { load: async () => (await import("./track.js")).trackCommand, help: trackHelp },
   demo: { load: async () => (await import("./demo.js")).demoCommand, help: demoHelp },
   tune: { load: async () => (await import("./tune.js")).tuneCommand, help: tuneHelp },
   token: { load: async () => (await import("./token.js")).tokenCommand, help: tokenHelp },
@@ -30,6 +31,7 @@ commands:
   cluster <file> ...         segment the rows of a customer table
   tune <file> [--k 2..10]    evaluate each k and recommend the number of segments
   predict --model M <file>   score new rows with a saved model
+  track <transactions> ...   segments over time: sizes, flows and events at every --every date
   compare <before> <after>   two segmentations of the same customers: who moved where, ARI, NMI
   drift --model M <file>     how far new data moved from the training data (PSI per column)
   demo [--out DIR]           generate built-in data and segment it

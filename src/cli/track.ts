@@ -33,21 +33,22 @@ type TrackValues = RfmMappingValues & SegmentationValues & {
 /** The flags of the segmentation that only --refit uses. */
 const REFIT_ONLY = Object.keys(SEGMENTATION_OPTIONS).filter((k) => k !== "type");
 
+/** track's own flags (besides the mapping of rfm and the segmentation flags of cluster, for --refit). */
+export const TRACK_OPTIONS = {
+  every: { type: "string" },
+  from: { type: "string" },
+  to: { type: "string" },
+  model: { type: "string" },
+  refit: { type: "boolean" },
+  out: { type: "string" },
+  flows: { type: "string" },
+  events: { type: "string" },
+  sheet: { type: "string" },
+  "raw-csv": { type: "boolean" },
+} as const;
+
 export async function trackCommand(args: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse<TrackValues>("track", args, {
-    ...RFM_MAPPING_OPTIONS,
-    ...SEGMENTATION_OPTIONS,
-    every: { type: "string" },
-    from: { type: "string" },
-    to: { type: "string" },
-    model: { type: "string" },
-    refit: { type: "boolean" },
-    out: { type: "string" },
-    flows: { type: "string" },
-    events: { type: "string" },
-    sheet: { type: "string" },
-    "raw-csv": { type: "boolean" },
-  });
+  const { values, positionals } = parse<TrackValues>("track", args, { ...RFM_MAPPING_OPTIONS, ...SEGMENTATION_OPTIONS, ...TRACK_OPTIONS });
   const file = onePositional("track", positionals, "transaction file");
   if (!values.every) throw new InputError("give how often to take a snapshot with --every month (or quarter, week, \"N days\")");
   const every = parseEvery(values.every);

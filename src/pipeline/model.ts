@@ -520,7 +520,7 @@ export function modelSegmentIds(m: LoadedModelFile): number[] {
  * with their ids and names, its centres (recorded, or for older K-Means files the cluster
  * centres), and its preprocessing to map the new rows into their space. `source` names it.
  */
-export function previousFromModel(m: LoadedModelFile, source: string): PreviousRun {
+export function previousFromModel(m: LoadedModelFile, source: string): PreviousRun & { model: LoadedModelFile } {
   const ids = modelSegmentIds(m);
   const names = segmentNames(m);
   const k = m.model.nClusters;
@@ -542,6 +542,8 @@ export function previousFromModel(m: LoadedModelFile, source: string): PreviousR
   return {
     source, checksum: m.file.checksum ?? null, segments: ids.map((id, i) => ({ id, name: names[i] })), centres, assignments: null,
     transform: (data: Dataset) => m.pipeline.transform(data),
+    // The model itself, for the report's Over time section (migration by its prediction, drift from its training data).
+    model: m,
   };
 }
 

@@ -27,7 +27,12 @@ import {
 } from "../charts/over-time.js";
 import { formatCount, formatShare } from "../charts/theme.js";
 import { PSI_RETRAIN, PSI_WATCH } from "../metrics/psi.js";
-import type { DriftReport } from "../pipeline/drift.js";
+import type { Dataset } from "../core/dataset.js";
+import { compareAssignments } from "../pipeline/compare.js";
+import { type DriftReport, driftReport } from "../pipeline/drift.js";
+import { type LoadedModelFile, modelSegmentIds, predictWithModel } from "../pipeline/model.js";
+import type { SegmentationResult } from "../pipeline/run.js";
+import type { PreviousRun } from "../pipeline/stable.js";
 import type { ReportBlock, ReportSection, ReportTable } from "./html.js";
 
 /** A migration matrix: counts[i][j] customers in segment rows[i] before and cols[j] after (pipeline/compare.ts's MigrationMatrix fits). */
@@ -214,4 +219,59 @@ export function psiText(rows: readonly PsiRow[]): string {
   if (retrain.length) return `${rule} Moved past ${PSI_RETRAIN}: ${list(retrain)}; the segments may no longer describe these customers: fit the model again.${watch.length ? ` To watch: ${list(watch)}.` : ""}`;
   if (watch.length) return `${rule} To watch: ${list(watch)}; no refit needed yet.`;
   return `${rule} Every column is stable: the model still fits this data.`;
+}
+
+/**
+ * The Over time section of a run given a previous one (cluster --previous): the migration from
+ * the previous segments of this run's customers to their new segments, and, when the previous
+ * run is a model file that records its training distribution, the drift of this data from it.
+ * The previous segment of a customer is the previous run's assignment when it has them (a
+ * segments file), else the previous model's prediction on this data. Null when neither can be
+ * had (no common customer, or a model whose columns this data lacks: `notes` then says why).
+ */
+export function overTimeFromPrevious(
+  previous: PreviousRun & { model?: LoadedModelFile | null }, result: SegmentationResult, data: Dataset, notes: string[] = [],
+): OverTimeSection | null {
+  const ids = result.ids ?? Array.from({ length: result.labels.length }, (_, i) => String(i));
+  const newId = (l: number) => (l < 0 ? l : result.segmentIds?.[l] ?? l);
+  const newName = (l: number) => (l < 0 ? result.noise?.name ?? "Outliers" : result.segments[l]?.name ?? `Segment ${l}`);
+  const after = Array.from(result.labels, (l, i) => ({ id: ids[i], segment: newId(l), name: newName(l) }));
+  const prevName = new Map(previous.segments.map((s) => [s.id, s.name]));
+  let before: { id: string; segment: number; name: string }[] | null = null;
+  let psi: DriftReport | null = null;
+  const m = previous.model ?? null;
+  let predicted: ReturnType<typeof predictWithModel> | null = null;
+  if (m) {
+    try {
+      predicted = predictWithModel(m, data);
+    } catch (e) {
+      notes.push(`the previous model ${previous.source} cannot score this data (${(e as Error).message}): no migration or drift from it`);
+    }
+  }
+  if (previous.assignments && previous.assignments.size) {
+    before = [];
+    for (const [id, seg] of previous.assignments) before.push({ id, segment: seg, name: seg < 0 ? "Outliers" : prevName.get(seg) ?? `Segment ${seg}` });
+  } else if (m && predicted) {
+    const mids = modelSegmentIds(m);
+    const p = predicted;
+    before = Array.from(p.labels, (l, i) => ({ id: ids[i], segment: l < 0 ? l : mids[l], name: l < 0 ? p.noiseName ?? "Outliers" : p.names[l] }));
+  }
+  if (m && predicted && m.file.distribution) psi = driftReport(m, data, { labels: predicted.labels, names: predicted.names, noiseName: predicted.noiseName });
+  let migration: OverTimeMigration | undefined;
+  if (before && before.length) {
+    try {
+      const c = compareAssignments(before, after, { labels: { before: previous.source, after: "this run" } });
+      migration = { matrix: c.matrix, before: "previous", after: "this run", onlyBefore: c.onlyBefore, onlyAfter: c.onlyAfter };
+    } catch (e) {
+      notes.push(`no migration from ${previous.source}: ${(e as Error).message}`);
+    }
+  }
+  if (!migration && !psi) return null;
+  const out = overTimeSection({ ...(migration ? { migration } : {}), ...(psi ? { psi } : {}) });
+  out.section.blocks.unshift({
+    type: "text",
+    text: `Compared with the previous run ${previous.source}: ${before && previous.assignments?.size ? "its assignments of the customers" : "its model's segments of this run's customers"}`
+      + `${psi ? " and the distribution of its training data" : ""}. Segments that matched keep their ids and names (see the run's stable ids).`,
+  });
+  return out;
 }

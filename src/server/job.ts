@@ -16,6 +16,7 @@ import { profileTable, type TableProfile } from "../io/schema.js";
 import { checkDistinctPaths, checkOutputPath, type NamedPath, type OutColumn, OutputBatch } from "../io/write.js";
 import { AVAILABLE_ALGORITHMS, type SegmentationConfig } from "../pipeline/config.js";
 import { buildModelFile, type TransactionFeatures } from "../pipeline/model.js";
+import { overTimeFromPrevious } from "../report/over-time.js";
 import { type RunHooks, runSegmentation, type SegmentationResult } from "../pipeline/run.js";
 import type { PreviousRun } from "../pipeline/stable.js";
 import { renderReportHtml } from "../report/html.js";
@@ -122,7 +123,14 @@ export async function clusterFile(
     const modelText = outputs.model ? JSON.stringify(buildModelFile(result, data, { transactions: transactionFeatures(outputs.transactions) }), null, 1) + "\n" : undefined;
     let report: SegmentationReport | undefined;
     if (outputs.report || outputs.charts) {
-      report = await buildSegmentationReport(result, data, { source: outputs.title ?? basename(file), readAs: profile.details, maps: outputs.maps, onProgress: say });
+      // With a previous run: the Over time section (migration from its segments, drift from its training data).
+      const notes: string[] = [];
+      const overTime = hooks.previous ? overTimeFromPrevious(hooks.previous, result, data, notes) : null;
+      for (const n of notes) warn(n);
+      report = await buildSegmentationReport(result, data, {
+        source: outputs.title ?? basename(file), readAs: profile.details, maps: outputs.maps, onProgress: say, ...(overTime ? { extraSections: [overTime.section] } : {}),
+      });
+      if (overTime) report.charts = { ...report.charts, ...overTime.charts };
     }
     const html = report && outputs.report ? await renderReportHtml(report.document) : undefined;
     await OutputBatch.write(async (batch) => {
