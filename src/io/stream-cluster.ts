@@ -30,7 +30,7 @@
  * Algorithms that need every row at once (agglomerative, DBSCAN, HDBSCAN, OPTICS, Gaussian
  * mixtures) are refused with the budget and the ways out.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { freemem, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DuckDBAppender, DuckDBConnection } from "@duckdb/node-api";
@@ -96,12 +96,13 @@ let spillDir: string | null = null;
 
 /**
  * Keeps DuckDB within a share of the budget (a third): beyond it, DuckDB spills the tables it
- * holds to a temporary folder, removed when the process exits.
+ * holds to a temporary folder (created by DuckDB only when it spills), removed when the
+ * process exits.
  */
 export async function limitDuckMemory(budget: number): Promise<void> {
   const con = await duck();
   if (spillDir === null) {
-    const dir = mkdtempSync(join(tmpdir(), "segmenta-spill-"));
+    const dir = join(tmpdir(), `segmenta-spill-${process.pid}-${Date.now().toString(36)}`);
     spillDir = dir;
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     await con.run(`SET temp_directory = ${lit(dir)}`);
