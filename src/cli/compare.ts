@@ -194,7 +194,7 @@ export function describeStable(s: StableIds, segments: { segment: number; name: 
     const how = m ? (m.jaccard !== undefined ? `kept (Jaccard ${fmtNum(m.jaccard, 3)})` : `kept (centre distance ${fmtNum(m.distance!, 3)})`) : "new";
     return [String(seg.segment), seg.name, n(seg.size), how];
   });
-  for (const line of table([["id", "name", "customers", "id"], ...rows], [true, false, true, false])) out.push(`  ${line}`);
+  for (const line of table([["id", "name", "customers", "match"], ...rows], [true, false, true, false])) out.push(`  ${line}`);
   for (const v of s.vanished) out.push(`  vanished: ${v.id} ${v.name} (no segment of this run matches it)`);
   return out;
 }

@@ -217,7 +217,7 @@ export async function buildSegmentationReport(result: SegmentationResult, data: 
       segSection.push({ type: "segment", id: s.segment, name: s.name, summary: `0 customers (${pct(0)}). ${EMPTY}`, blocks: [] });
       continue;
     }
-    if (mixture && certainty) blocks.push({ type: "text", text: certaintyCardText(s, mixture, certainty, names) });
+    if (mixture && certainty) blocks.push({ type: "text", text: certaintyCardText(s, mixture, certainty, names, r.segments.indexOf(s)) });
     if (p) blocks.push(...profileTables(p, r.profiles.population.features, "segment"));
     const rule = r.rules.segments.find((x) => x.segment === s.segment);
     if (rule) {
@@ -483,8 +483,9 @@ function segmentCertainty(labels: Int32Array, m: MixtureInfo, k: number): Segmen
 }
 
 /** A segment's card: how certain its customers' assignment is, and whom the uncertain ones sit between. */
-function certaintyCardText(s: SegmentSummary, m: MixtureInfo, c: SegmentCertainty, names: string[]): string {
-  const l = s.segment;
+function certaintyCardText(s: SegmentSummary, m: MixtureInfo, c: SegmentCertainty, names: string[], index: number): string {
+  // Labels, probabilities and pairs index r.segments (a segment's number is its stable id with --previous).
+  const l = index;
   const between = m.between.perSegment[l] ?? 0;
   const size = c.size[l];
   let text = `Mean probability of this segment over its customers: ${fmt(c.mean[l], 3)} (the lowest ${fmt(c.min[l], 3)}). ` +
@@ -544,7 +545,7 @@ function certaintySection(
       `${b.count.toLocaleString("en-US")} of ${b.rows.toLocaleString("en-US")} customers (${pct(b.share)}) ${b.count === 1 ? "has" : "have"} a probability of the assigned segment below ${b.threshold}: ${b.count === 1 ? "it sits" : "they sit"} between segments, ` +
       `and a small change in ${b.count === 1 ? "its data could move it" : "their data could move them"}. The others belong clearly to their segment.`,
   }];
-  const present = r.segments.filter((s) => c.size[s.segment] > 0);
+  const present = r.segments.filter((_, i) => c.size[i] > 0);
   blocks.push(chart("certainty", "How certain is the assignment",
     assignmentCertaintyChart({ maxProbability: m.maxProbability, labels: r.labels, names, threshold: b.threshold }),
     `For each segment, the distribution of its customers' probability of the segment (as shares of the segment), with the threshold ${b.threshold} dashed: ` +
@@ -553,7 +554,7 @@ function certaintySection(
       caption: "Each segment's customers by their probability of the segment",
       head: ["segment", "customers", "mean probability", "lowest", `between segments (below ${b.threshold})`, "share of the segment"],
       rows: present.map((s) => {
-        const l = s.segment;
+        const l = r.segments.indexOf(s);
         const n = b.perSegment[l] ?? 0;
         return [s.name, c.size[l], fmt(c.mean[l], 3), fmt(c.min[l], 3), n, pct(n / c.size[l])];
       }),
@@ -572,7 +573,7 @@ function certaintySection(
 function segmentEllipses(
   gm: GaussianMixtureModel, relabel: Int32Array | null, pca: Parameters<typeof mixtureEllipses>[1], segments: SegmentSummary[],
 ): { all: MixtureEllipse[]; shown: MixtureEllipse[] } {
-  const size = new Map(segments.map((s) => [s.segment, s.size]));
+  const size = new Map(segments.map((s, i) => [i, s.size]));
   const all = mixtureEllipses(gm, pca)
     .map((e) => ({ ...e, component: relabel ? relabel[e.component] : e.component }))
     .filter((e) => (size.get(e.component) ?? 0) > 0)
