@@ -42,8 +42,10 @@ export interface ModelSqlOptions {
   dialect: Dialect;
   /** The table to score (schema.table allowed). */
   table: string;
-  /** The id column passed through; default: the model's id column. */
-  id?: string | null;
+  /** The id column passed through; default: the model's id column; false: none (for aggregates over the scores). */
+  id?: string | null | false;
+  /** Add the squared distance to the nearest centre (`squared_distance`; centre models only), whose sum is the inertia. */
+  distance?: boolean;
   /** Output column names (defaults: segment, segment_name, outlier). */
   segmentColumn?: string;
   nameColumn?: string;
@@ -99,8 +101,8 @@ function scorerOf(m: LoadedModelFile): Scorer {
 export function modelSql(m: LoadedModelFile, o: ModelSqlOptions): string {
   const dl = o.dialect;
   const scorer = scorerOf(m);
-  const id = o.id ?? m.file.idColumn;
-  if (!id) {
+  const id = o.id === false ? null : o.id ?? m.file.idColumn;
+  if (!id && o.id !== false) {
     throw new InputError("segmenta sql: the model has no id column; name the table's id column with --id COLUMN so that each score can be joined back to its row");
   }
   const P = m.pipeline.toJSON();
@@ -108,7 +110,7 @@ export function modelSql(m: LoadedModelFile, o: ModelSqlOptions): string {
   const one = num(1);
   const zero = num(0);
   const q = new Chain(dl.table(o.table), dl.fence);
-  q.set("sg_id", dl.ident(id));
+  if (id) q.set("sg_id", dl.ident(id));
 
   // 1. Inputs as the pipeline reads them.
   const names = P.numeric.names;
@@ -220,7 +222,7 @@ export function modelSql(m: LoadedModelFile, o: ModelSqlOptions): string {
       if (i !== dropped) encoded.push(`CASE ${refuse}WHEN ${out.when} THEN ${one} ELSE ${zero} END`);
     });
   });
-  const keep = new Set(["sg_id", ...(dropMark ? ["sg_outlier"] : [])]);
+  const keep = new Set([...(id ? ["sg_id"] : []), ...(dropMark ? ["sg_outlier"] : [])]);
   for (const k of [...q.cols.keys()]) if (!keep.has(k)) q.cols.delete(k);
   encoded.forEach((e, i) => q.set(`sg_e${i}`, e));
   q.commit();
@@ -319,16 +321,19 @@ export function modelSql(m: LoadedModelFile, o: ModelSqlOptions): string {
   const label = order.length > 1
     ? `CASE ${order.map((x) => `WHEN ${x.col} = sg_best THEN ${x.segment}`).join(" ")} END`
     : `CASE WHEN ${order[0].col} IS NOT NULL THEN 0 END`;
-  for (const k of [...q.cols.keys()]) if (k !== "sg_id" && k !== "sg_outlier") q.cols.delete(k);
+  if (o.distance && scorer.kind !== "centers") throw new InputError("segmenta sql: distances to a centre are for models with centres (K-Means, ward); this model is a Gaussian mixture");
+  const dist = order.length > 1 ? "sg_best" : order[0].col;
+  for (const k of [...q.cols.keys()]) if (!keep.has(k) && !(o.distance && k === dist)) q.cols.delete(k);
   q.set("sg_label", label);
   q.commit();
   const k = m.model.nClusters;
   const segNames = Array.from({ length: k }, (_, c) => m.file.segments?.[c]?.name || `Segment ${c}`);
   const nameCase = `CASE sg_label ${segNames.map((n, c) => `WHEN ${c} THEN ${dl.str(n)}`).join(" ")} END`;
   return q.final([
-    `sg_id AS ${dl.ident(id)}`,
+    ...(id ? [`sg_id AS ${dl.ident(id)}`] : []),
     `sg_label AS ${dl.ident(o.segmentColumn ?? "segment")}`,
     `${nameCase} AS ${dl.ident(o.nameColumn ?? "segment_name")}`,
     ...(dropMark ? [`sg_outlier AS ${dl.ident("outlier")}`] : []),
+    ...(o.distance ? [`${dist} AS ${dl.ident("squared_distance")}`] : []),
   ]);
 }
