@@ -132,7 +132,7 @@ describe("predict's drift check", () => {
     expect(loud.status, loud.stderr).toBe(0);
     const warning = lines(loud.stderr).filter((l) => l.startsWith("warning: drift:"));
     expect(warning).toHaveLength(1);
-    expect(warning[0]).toMatch(/PSI > 0.25\): (age|monthly_spend) \(PSI \d+\.\d\d; .*segmenta drift/);
+    expect(warning[0]).toMatch(/PSI > 0.25\): (age|monthly_spend) \(PSI \d+\.\d{3}; .*segmenta drift/);
     const j = await runMain(["predict", "--model", model, shifted, "--out", join(dir, "shifted-scored.csv"), "--json"]);
     const jd = (JSON.parse(j.stdout) as { drift: { retrain: string[]; warnings: string[] } }).drift;
     expect([...jd.retrain].sort()).toEqual(["age", "monthly_spend"]);

@@ -246,7 +246,7 @@ function pct(x: number): string {
 }
 
 function listOf(features: FeatureDrift[]): string {
-  return features.map((f) => `${f.feature} (PSI ${f.psi.toFixed(2)}${f.moved[0] ? `; ${describeMove(f.moved[0])}` : ""})`).join(", ");
+  return features.map((f) => `${f.feature} (PSI ${f.psi.toFixed(3)}${f.moved[0] ? `; ${describeMove(f.moved[0])}` : ""})`).join(", ");
 }
 
 /**
