@@ -39,6 +39,9 @@ export { daviesBouldinScore } from "./metrics/davies-bouldin.js";
 export { calinskiHarabaszScore } from "./metrics/calinski-harabasz.js";
 export { inertiaScore } from "./metrics/inertia.js";
 export {
+  psi, psiTerm, psiReading, quantileEdges, binCounts, categoryCounts, PSI_WATCH, PSI_RETRAIN, PSI_EPSILON, PSI_BINS, type PsiReading,
+} from "./metrics/psi.js";
+export {
   chooseK, recommendK, recommendBeyondTwo, kneedle, type KAlternative,
   type ChooseKOptions, type ChooseKProgress, type ChooseKResult, type KEvaluation, type KRecommendation, type KVoter,
   type KneedleOptions, type KneeResult, type RecommendOptions,
@@ -56,6 +59,10 @@ export {
 export { profileHeatmapChart, snakePlotChart, type ProfileChartInput } from "./charts/profile.js";
 export { segmentSizesChart, type SegmentSizesInput } from "./charts/sizes.js";
 export { rfmGridChart, type RfmGridInput } from "./charts/rfm-grid.js";
+export {
+  segmentSizesOverTimeChart, segmentFlowChart, migrationHeatmap, psiChart,
+  type SegmentSizeAt, type SizesOverTimeInput, type FlowChartInput, type MigrationInput, type PsiChartInput, type PsiRow,
+} from "./charts/over-time.js";
 export { stratifiedSample, allocateSample, quantilePositions, type StratifiedSampleOptions } from "./charts/sample.js";
 export {
   SEGMENT_PALETTE, NOISE_COLOR, OUTLIERS_NAME, segmentColor, segmentDisplayNames, noiseDisplayName, type BaseChartOptions, type NoiseNameOption,
@@ -100,6 +107,18 @@ export { runSegmentation, type KSearchRow, type SegmentationResult, type Segment
 export { epsSweep, epsCandidates, defaultMinSamples, defaultMinClusterSize, type EpsCandidate } from "./pipeline/density.js";
 export { type MixtureInfo } from "./pipeline/mixture.js";
 export { buildModelFile, parseModelFile, predictWithModel, type ModelFile } from "./pipeline/model.js";
+export {
+  driftReport, driftWarnings, trainingDistribution, type DriftReport, type FeatureDrift, type DriftBin, type TrainingDistribution, type FeatureDistribution,
+} from "./pipeline/drift.js";
+export { previousFromModel, modelSegmentIds } from "./pipeline/model.js";
+export {
+  matchSegments, hungarian, segmentCentres,
+  type StableIds, type SegmentMatch, type PreviousSegment, type PreviousSegmentation, type PreviousRun, type CurrentSegmentation, type MatchOptions,
+} from "./pipeline/stable.js";
+export { compareAssignments, type Comparison, type CompareOptions, type MigrationMatrix, type Flow, type SideSummary } from "./pipeline/compare.js";
+export {
+  segmentChanges, changesToRows, changesFromRecords, CHANGE_COLUMNS, type SegmentChange, type SegmentMember, type ChangeCell,
+} from "./pipeline/changes.js";
 export { type Matrix, type MatrixLike, toMatrix, toArrays } from "./core/matrix.js";
 export { type Dataset, type Column, type ColumnKind, datasetFromRecords } from "./core/dataset.js";
 export { InputError, AbortError } from "./core/errors.js";
