@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan`, `-- hdbscan`, `-- optics`, `-- gmm`, `-- serve`, `-- stream` or `-- dashboard` runs one
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- track`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan`, `-- hdbscan`, `-- optics`, `-- gmm`, `-- serve`, `-- stream` or `-- dashboard` runs one
  * (several names run several).
  */
 import { installWorkerPool } from "../src/io/pool.js";
@@ -21,6 +21,7 @@ import { benchRfm } from "./rfm.js";
 import { benchSilhouette } from "./silhouette.js";
 import { benchStream } from "./stream.js";
 import { benchStartup } from "./startup.js";
+import { benchTrack } from "./track.js";
 import { benchTune } from "./tune.js";
 import { benchTsne } from "./tsne.js";
 
@@ -40,6 +41,7 @@ if (want("kmeans-auto")) await benchKMeansAuto(quick);
 if (want("silhouette")) await benchSilhouette(quick);
 if (want("minibatch")) await benchMiniBatch(quick);
 if (want("rfm")) await benchRfm(quick ? { largeRows: 1_000_000 } : {});
+if (want("track")) await benchTrack(quick ? { rows: 1_000_000 } : {});
 if (want("hclust")) await benchHclust(quick);
 if (want("tsne")) await benchTsne(quick);
 if (want("report")) await benchReport(quick);

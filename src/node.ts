@@ -12,11 +12,17 @@ export {
   streamCluster, predictStreamed, parseMemory, estimateInMemoryBytes, limitDuckMemory, type StreamInfo, type StreamedCluster, type StreamClusterOptions,
 } from "./io/stream-cluster.js";
 export { readTable, type ReadTableOptions } from "./io/table.js";
+export {
+  computeTrackFeatures, computeTrackFeaturesFromFile, dropTrackFeatures, readSnapshot, snapshotDataset, trackSegments, trackSizes, trackFlows, trackChanges,
+  countChanges, describeFlows, parseEvery, snapshotDays, NOT_YET, type TrackEvery, type TrackOptions, type TrackFeatures, type TrackSnapshot,
+  type SnapshotFeatures, type SnapshotAssignment, type SegmentSnapshot, type TrackedSegments, type TrackSize, type TrackFlow, type TrackTransition,
+} from "./io/track.js";
 export type { TableProfile, ColumnProfile } from "./io/schema.js";
 export {
   renderSvg, writeSvg, renderPng, svgToPng, writePng, writeCharts, resolveFonts, helveticaWidth, type PngOptions, type FontOptions, type ChartFormat,
 } from "./report/render.js";
 export { renderReportHtml, escapeHtml, type ReportDocument, type ReportSection, type ReportBlock, type ReportChart } from "./report/html.js";
 export { buildSegmentationReport, type ReportOptions, type ReportMap, type SegmentationReport } from "./report/segmentation.js";
+export { overTimeSection, overTimeFromPrevious, type OverTimeInput, type OverTimeMigration, type OverTimeSection } from "./report/over-time.js";
 
 installWorkerPool();

@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RFM_MAPPING_OPTIONS } from "../src/cli/rfm.js";
 import { trackHelp } from "../src/cli/help.js";
-import { TRACK_OPTIONS } from "../src/cli/track.js";
+import { flowMigration, TRACK_OPTIONS } from "../src/cli/track.js";
 import { generateTransactions, toCsv } from "../src/io/synthetic.js";
 import { CHANGE_COLUMNS } from "../src/pipeline/changes.js";
 import { runMain } from "./helpers/cli.js";
@@ -140,13 +140,27 @@ describe("segmenta track with a fixed model", () => {
     expect(doc.changes).toBe(doc.flows.reduce((a, f) => a + f.moved + f.newCustomers, 0));
     expect(doc.summary).toHaveLength(doc.snapshots.length - 1);
 
-    // The console: sizes by name, the movement in names.
-    const t = await runMain(["track", log, "--every", "quarter", "--model", model]);
+    // The console: sizes by name, the movement in names; the report: the Over time section with the last two dates' moves.
+    const report = join(dir, "track.html");
+    const t = await runMain(["track", log, "--every", "quarter", "--model", model, "--report", report]);
     expect(t.status, t.stderr).toBe(0);
     const names = (JSON.parse(readFileSync(model, "utf8")) as { segments: { name: string }[] }).segments.map((s) => s.name);
     for (const n of names) expect(t.stdout).toContain(n);
     expect(t.stdout).toMatch(/customers per segment:/);
     expect(t.stdout).toMatch(/^ {2}\d{4}-\d{2}-01 → \d{4}-\d{2}-01: \d+ new customers?/m);
+    const html = readFileSync(report, "utf8");
+    expect(html).toContain("Over time");
+    for (const n of names) expect(html).toContain(n);
+    expect(t.stdout).toContain(`report written to ${report}`);
+    // The migration matrix of the report: the customers of both dates, each once.
+    const q = JSON.parse((await runMain(["track", log, "--every", "quarter", "--model", model, "--json"])).stdout) as TrackDoc;
+    const last = q.flows[q.flows.length - 1];
+    const m = flowMigration(last as Parameters<typeof flowMigration>[0]);
+    expect(m.matrix.counts.flat().reduce((a, x) => a + x, 0)).toBe(last.customers - last.newCustomers);
+    expect((m.arrivals ?? []).reduce((a, x) => a + x.customers, 0)).toBe(last.newCustomers);
+    for (const x of last.transitions.filter((y) => y.from !== null)) {
+      expect(m.matrix.counts[m.matrix.rows.indexOf(x.from!)][m.matrix.cols.indexOf(x.to)]).toBe(x.customers);
+    }
   });
 
   it("refuses what cannot work with one line and exit 2", async () => {

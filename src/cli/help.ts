@@ -342,7 +342,7 @@ export const trackHelp = `usage: segmenta track <transactions> --customer C --da
                       [--cancellations net|exclude] [--cancel-prefix C] [--type COL=KIND] [--sheet NAME]
                       --every month|quarter|week|"N days" [--from YYYY-MM-DD] [--to YYYY-MM-DD]
                       (--model model.json | --refit [--k N] [--algorithm A] [--seed N] [segmentation flags of cluster])
-                      [--out sizes.csv] [--flows flows.csv] [--events events.csv] [--raw-csv] [--json] [--debug]
+                      [--out sizes.csv] [--flows flows.csv] [--events events.csv] [--report report.html] [--raw-csv] [--json] [--debug]
 
 Customers' segments over time. The RFM features of every customer as of every date of the
 schedule, computed from the log alone, exactly as segmenta rfm --as-of DATE computes them:
@@ -368,6 +368,8 @@ All the snapshots come from one pass of DuckDB over the log.
                          to_segment, to_name, value);
                          value is the customer's monetary value as of that date.
                          The first date is the baseline: its customers have no event
+  --report FILE          an HTML report: the sizes over time and the moves between the last
+                         two dates (alluvial diagram and migration matrix)
 The mapping flags, --cancellations and --cancel-prefix are those of segmenta rfm. Files are
 written as for cluster (CSV, Parquet or JSON by extension; .gz compresses).
 

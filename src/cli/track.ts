@@ -7,6 +7,7 @@
  * consecutive snapshots (--flows), the events file in the one format of segment changes
  * (--events, pipeline/changes.ts), a summary in segment names, --json.
  */
+import { basename } from "node:path";
 import { InputError } from "../core/errors.js";
 import type { Matrix } from "../core/matrix.js";
 import {
@@ -19,6 +20,8 @@ import { CHANGE_COLUMNS } from "../pipeline/changes.js";
 import { parseConfig, type SegmentationConfig } from "../pipeline/config.js";
 import { type LoadedModelFile, predictWithModel } from "../pipeline/model.js";
 import { runSegmentation, type SegmentationResult } from "../pipeline/run.js";
+import { renderReportHtml } from "../report/html.js";
+import { type OverTimeMigration, overTimeSection } from "../report/over-time.js";
 import { matchSegments, type PreviousSegmentation, segmentCentres } from "../pipeline/stable.js";
 import { availableMemory, checkKForAlgorithm, rfmSegmentationInput, SEGMENTATION_OPTIONS, type SegmentationValues } from "./cluster.js";
 import { endProgress, type Io, onePositional, parse, parseK, parseTypes, pct, progress, type ProgressFn, table } from "./common.js";
@@ -26,7 +29,7 @@ import { loadModelFile } from "./predict.js";
 import { givenMappingFlag, RFM_MAPPING_OPTIONS, rfmMapping, type RfmMappingValues } from "./rfm.js";
 
 type TrackValues = RfmMappingValues & SegmentationValues & {
-  every?: string; from?: string; to?: string; model?: string; refit?: boolean; out?: string; flows?: string; events?: string;
+  every?: string; from?: string; to?: string; model?: string; refit?: boolean; out?: string; flows?: string; events?: string; report?: string;
   sheet?: string; "raw-csv"?: boolean; json?: boolean;
 };
 
@@ -43,6 +46,7 @@ export const TRACK_OPTIONS = {
   out: { type: "string" },
   flows: { type: "string" },
   events: { type: "string" },
+  report: { type: "string" },
   sheet: { type: "string" },
   "raw-csv": { type: "boolean" },
 } as const;
@@ -93,10 +97,10 @@ export async function trackCommand(args: string[], io: Io): Promise<number> {
 
   // Outputs are checked before any work.
   const outputs: NamedPath[] = [];
-  for (const flag of ["out", "flows", "events"] as const) {
+  for (const flag of ["out", "flows", "events", "report"] as const) {
     const path = values[flag];
     if (path) {
-      await checkOutputPath(path, `--${flag}`, "data");
+      await checkOutputPath(path, `--${flag}`, flag === "report" ? "text" : "data");
       outputs.push({ flag: `--${flag}`, path });
     }
   }
@@ -123,11 +127,13 @@ export async function trackCommand(args: string[], io: Io): Promise<number> {
 
   // Everything printed is prepared before the files are written: a failure leaves them as they were.
   const printed = values.json ? [JSON.stringify(doc, null, 2)] : printTrack(doc, tracked);
+  const html = values.report ? await trackReport(file, tracked, sizes, flows, doc) : undefined;
   await OutputBatch.write(async (batch) => {
     const raw = { raw: values["raw-csv"] };
     if (values.out) await batch.columns(values.out, sizeColumns(sizes), raw);
     if (values.flows) await batch.columns(values.flows, flowColumns(flows), raw);
     if (values.events) await batch.columns(values.events, changeColumns(tracked), raw);
+    if (values.report && html !== undefined) await batch.text(values.report, html);
   });
   for (const line of printed) io.out(line);
   return 0;
@@ -200,6 +206,39 @@ function byRefit(config: SegmentationConfig, io: Io, say: ProgressFn): SegmentSn
   };
 }
 
+/** The moves between two consecutive snapshots as a migration matrix (rows: segments before, columns: after; new customers apart). */
+export function flowMigration(flow: TrackFlow): OverTimeMigration {
+  const named = (pairs: [number, string][]) => [...new Map(pairs)].sort((a, b) => (a[0] < 0 ? 1 : b[0] < 0 ? -1 : a[0] - b[0]));
+  const moves = flow.transitions.filter((x) => x.from !== null);
+  const rows = named(moves.map((x) => [x.from!, x.fromName!]));
+  const cols = named(flow.transitions.map((x) => [x.to, x.toName]));
+  const counts = rows.map(([r]) => cols.map(([c]) => moves.filter((x) => x.from === r && x.to === c).reduce((a, x) => a + x.customers, 0)));
+  return {
+    matrix: { rows: rows.map((r) => r[0]), cols: cols.map((c) => c[0]), rowNames: rows.map((r) => r[1]), colNames: cols.map((c) => c[1]), counts },
+    before: flow.fromDate,
+    after: flow.toDate,
+    onlyAfter: flow.newCustomers,
+    onlyBefore: 0,
+    arrivals: flow.transitions.filter((x) => x.from === null).map((x) => ({ segment: x.to, customers: x.customers })),
+  };
+}
+
+/** The HTML report of a track: the Over time section (report/over-time.ts) with the sizes at every date and the moves between the last two. */
+async function trackReport(file: string, t: TrackedSegments, sizes: TrackSize[], flows: TrackFlow[], doc: TrackDoc): Promise<string> {
+  const noise = t.names.map((n) => n.get(-1)).find((n) => n !== undefined);
+  const { section } = overTimeSection({
+    sizes: sizes.map(({ date, segment, name, customers }) => ({ date, segment, name, customers })),
+    ...(flows.length ? { migration: flowMigration(flows[flows.length - 1]) } : {}),
+    ...(noise ? { noiseName: noise } : {}),
+  });
+  return renderReportHtml({
+    title: `${basename(file)}: segments over time`,
+    subtitle: `${doc.snapshots.length} snapshots every ${doc.every} from ${doc.from} to ${doc.to}; ` +
+      (doc.segmentation.model ? `segmented by the model ${basename(doc.segmentation.model)}, the same at every date` : "refitted at every date, segment ids kept by matching"),
+    sections: [section],
+  });
+}
+
 function sizeColumns(sizes: TrackSize[]): OutColumn[] {
   return [
     { name: "date", type: "VARCHAR", values: sizes.map((s) => s.date) },
@@ -246,7 +285,7 @@ type TrackDoc = ReturnType<typeof trackJson>;
 /** The JSON document of `segmenta track --json`. */
 export function trackJson(
   file: string, t: TrackedSegments, sizes: TrackSize[], flows: TrackFlow[], summary: string[], changes: number,
-  values: { model?: string; refit?: boolean; out?: string; flows?: string; events?: string },
+  values: { model?: string; refit?: boolean; out?: string; flows?: string; events?: string; report?: string },
 ) {
   const f = t.features;
   return {
@@ -268,7 +307,7 @@ export function trackJson(
     flows,
     changes,
     summary,
-    outputs: { ...(values.out ? { out: values.out } : {}), ...(values.flows ? { flows: values.flows } : {}), ...(values.events ? { events: values.events } : {}) },
+    outputs: { ...(values.out ? { out: values.out } : {}), ...(values.flows ? { flows: values.flows } : {}), ...(values.events ? { events: values.events } : {}), ...(values.report ? { report: values.report } : {}) },
   };
 }
 
@@ -313,5 +352,6 @@ function printTrack(doc: TrackDoc, t: TrackedSegments): string[] {
   if (doc.outputs.out) out.push(`sizes over time written to ${doc.outputs.out}`);
   if (doc.outputs.flows) out.push(`flows between consecutive dates written to ${doc.outputs.flows}`);
   if (doc.outputs.events) out.push(`${doc.changes.toLocaleString("en-US")} events (customers whose segment changed) written to ${doc.outputs.events}`);
+  if (doc.outputs.report) out.push(`report written to ${doc.outputs.report}`);
   return out;
 }
