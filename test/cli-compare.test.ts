@@ -149,6 +149,13 @@ describe("cluster --previous", () => {
     expect(p.status, p.stderr).toBe(0);
     expect(segmentsOf(path("p2.csv"))).toEqual(segmentsOf(path("s2.csv")));
     expect(p.stdout).toMatch(/^\s+4\s+\S/m);
+    // A Gaussian mixture's report with a gap in the ids (its certainty cards index segments by position).
+    const g = await runMain(["cluster", path("fewer.csv"), ...flags, "--algorithm", "gmm", "--previous", path("m0.json"), "--report", path("gmm.html"), "--map", "pca", "--json"]);
+    expect(g.status, g.stderr).toBe(0);
+    const ids: number[] = JSON.parse(g.stdout).stable.segmentIds;
+    expect(ids.some((id, i) => id !== i)).toBe(true);
+    const html = readFileSync(path("gmm.html"), "utf8");
+    expect(html).toContain("Mean probability of this segment over its customers");
   });
 
   it("refuses --previous as an output, or with no way to match", async () => {

@@ -236,6 +236,12 @@ describe("stable ids across runs (runSegmentation with a previous run)", () => {
     const names = r1.segments.map((s) => s.name);
     expect(new Set(names).size).toBe(names.length);
     for (const m of r1.stable!.matches) expect(r1.segments.find((s) => s.segment === m.previous)!.name).toBe(m.name);
+    // A new segment does not take the name of a vanished one: were segment 1 named like the new segment, the new one says "(new)".
+    const newName = r1.stable!.new[0].name!;
+    const renamed = { ...fromModel, segments: fromModel.segments.map((s) => (s.id === 1 ? { ...s, name: newName } : s)) };
+    const r2 = await runSegmentation({ ...config, seed: 3 }, dataset(kept), { previous: renamed });
+    expect(r2.stable!.new[0]).toEqual({ current: r1.stable!.new[0].current, id: 4, name: `${newName} (new)` });
+    expect(r2.segments.find((s) => s.segment === 4)!.description.startsWith(`${newName} (new)`)).toBe(r1.segments.find((s) => s.segment === 4)!.description.startsWith(newName));
     // The model file records the ids and the lineage; predict gives the same rows the same ids.
     const file = buildModelFile(r1, dataset(kept));
     expect(file.segmentIds).toEqual(r1.segmentIds);

@@ -495,7 +495,23 @@ export async function runSegmentation(configInput: SegmentationConfigInput | Seg
   }
   if (stable && segmentIds) {
     const ids = segmentIds;
-    for (const n of stable.new) n.name = segments[ids.indexOf(n.id)].name;
+    // A new segment is not a vanished one come back: it does not take a vanished segment's name.
+    const gone = new Set(stable.vanished.map((v) => v.name));
+    for (const n of stable.new) {
+      const i = ids.indexOf(n.id);
+      const s = segments[i];
+      if (gone.has(s.name)) {
+        const fresh = `${s.name} (new)`;
+        if (s.description.startsWith(s.name)) s.description = fresh + s.description.slice(s.name.length);
+        const p = profiles.segments.find((x) => x.id === i);
+        if (p) {
+          p.name = fresh;
+          p.description = s.description;
+        }
+        s.name = fresh;
+      }
+      n.name = s.name;
+    }
     // The segments, their profiles and rules carry the stable ids (labels stay indices into segments).
     segments.forEach((s, i) => (s.segment = ids[i]));
     for (const p of profiles.segments) if (p.id >= 0) p.id = ids[p.id];
