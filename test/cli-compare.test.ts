@@ -96,6 +96,31 @@ describe("segmenta compare", () => {
   });
 });
 
+describe("segmenta compare on broken inputs", () => {
+  it("refuses each in one line naming the file, and leaves an earlier movers file as it was", async () => {
+    const files: Record<string, string> = {
+      "empty.csv": "",
+      "header-only.csv": "customer_id,segment,segment_name\n",
+      "text-segment.csv": "customer_id,segment,segment_name\nc1,x,A\n",
+      "fraction.csv": "customer_id,segment,segment_name\nc1,1.5,A\n",
+      "no-segment.csv": "a,b\n1,2\n",
+      "blank-id.csv": "customer_id,segment,segment_name\n,0,A\n",
+    };
+    writeFileSync(path("earlier-movers.csv"), "earlier movers");
+    for (const [name, text] of Object.entries(files)) {
+      writeFileSync(path(name), text);
+      for (const args of [[path(name), path("feb.csv")], [path("jan.csv"), path(name)]]) {
+        const r = await runMain(["compare", ...args, "--movers", path("earlier-movers.csv")]);
+        expect(r.status, `${name}: ${r.stderr}`).toBe(2);
+        expect(lines(r.stderr)).toHaveLength(1);
+        expect(r.stderr).toContain(name);
+        expect(r.stderr).not.toMatch(/internal error/);
+      }
+    }
+    expect(readFileSync(path("earlier-movers.csv"), "utf8")).toBe("earlier movers");
+  });
+});
+
 describe("cluster --previous", () => {
   const table = generateCustomers({ customers: 1200, seed: 11 });
   const flags = ["--id", "customer_id", "--features", "age,tenure_months,monthly_spend,support_calls,plan", "--k", "4", "--seed", "1"];
