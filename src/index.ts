@@ -122,4 +122,7 @@ export {
 export { type Matrix, type MatrixLike, toMatrix, toArrays } from "./core/matrix.js";
 export { type Dataset, type Column, type ColumnKind, datasetFromRecords } from "./core/dataset.js";
 export { InputError, AbortError } from "./core/errors.js";
+export { modelSql, type ModelSqlOptions } from "./pipeline/sql/model-sql.js";
+export { rfmSql, rfmTotalsSql, type RfmSqlOptions } from "./pipeline/sql/rfm-sql.js";
+export { dialect, DIALECTS, type Dialect, type DialectName } from "./pipeline/sql/dialect.js";
 export { Random } from "./core/random.js";

@@ -12,6 +12,7 @@ export {
   streamCluster, predictStreamed, parseMemory, estimateInMemoryBytes, limitDuckMemory, type StreamInfo, type StreamedCluster, type StreamClusterOptions,
 } from "./io/stream-cluster.js";
 export { readTable, type ReadTableOptions } from "./io/table.js";
+export { trainInPostgres, type WarehouseTrainOptions, type WarehouseTrainResult } from "./io/sql/train.js";
 export {
   computeTrackFeatures, computeTrackFeaturesFromFile, dropTrackFeatures, readSnapshot, snapshotDataset, trackSegments, trackSizes, trackFlows, trackChanges,
   countChanges, describeFlows, parseEvery, snapshotDays, NOT_YET, type TrackEvery, type TrackOptions, type TrackFeatures, type TrackSnapshot,
