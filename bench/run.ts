@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark, peer and Segmenta in the same run, median of 3.
- * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- track`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan`, `-- hdbscan`, `-- optics`, `-- gmm`, `-- serve`, `-- stream` or `-- dashboard` runs one
+ * `npm run bench -- --quick` runs small sizes only; `-- kmeans`, `-- kmeans-auto`, `-- silhouette`, `-- minibatch`, `-- rfm`, `-- track`, `-- hclust`, `-- tsne`, `-- report`, `-- pca-wide`, `-- startup`, `-- tune`, `-- neighbors`, `-- dbscan`, `-- hdbscan`, `-- optics`, `-- gmm`, `-- serve`, `-- stream`, `-- sql` or `-- dashboard` runs one
  * (several names run several).
  */
 import { installWorkerPool } from "../src/io/pool.js";
@@ -19,6 +19,7 @@ import { benchPcaWide } from "./pca-wide.js";
 import { benchReport } from "./report.js";
 import { benchRfm } from "./rfm.js";
 import { benchSilhouette } from "./silhouette.js";
+import { benchSql } from "./sql.js";
 import { benchStream } from "./stream.js";
 import { benchStartup } from "./startup.js";
 import { benchTrack } from "./track.js";
@@ -58,6 +59,7 @@ if (want("gmm")) {
   ]);
 }
 if (want("serve")) await benchServe(quick);
+if (want("sql")) await benchSql(quick);
 if (want("dashboard")) await benchDashboard(quick);
 if (want("stream")) await benchStream(quick);
 process.exit(0);
