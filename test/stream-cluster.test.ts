@@ -186,6 +186,27 @@ describe("streamed cluster (mini-batch K-Means)", () => {
   }, 120_000);
 });
 
+describe("predict streams any model", () => {
+  it("Gaussian mixture (every probability) and DBSCAN (outliers): the same file as in memory", async () => {
+    for (const [algorithm, extra] of [["gmm", ["--k", "3"]], ["dbscan", []]] as const) {
+      const model = join(dir, `${algorithm}.json`);
+      const c = await run(["cluster", file, "--id", "customer_id", "--algorithm", algorithm, ...extra, "--model", model]);
+      expect(c.code, c.err).toBe(0);
+      const more = algorithm === "gmm" ? ["--probabilities"] : [];
+      const a = join(dir, `${algorithm}-mem.csv`);
+      const b = join(dir, `${algorithm}-streamed.csv`);
+      const p = await run(["predict", file, "--model", model, "--out", a, ...more]);
+      expect(p.code, p.err).toBe(0);
+      const s = await run(["predict", file, "--model", model, "--out", b, "--memory", "1MB", ...more]);
+      expect(s.code, s.err).toBe(0);
+      expect(s.err).toMatch(/streamed:/);
+      const text = readFileSync(b, "utf8");
+      expect(text.split("\n")[0]).toBe(algorithm === "gmm" ? "customer_id,segment,segment_name,probability,probability_0,probability_1,probability_2" : "customer_id,segment,segment_name,outlier");
+      expect(text).toBe(readFileSync(a, "utf8"));
+    }
+  }, 180_000);
+});
+
 describe("algorithms that cannot stream", () => {
   it("are refused with the budget and the ways out", async () => {
     const r = await run(["cluster", file, "--id", "customer_id", "--k", "3", "--algorithm", "agglomerative", "--memory", "2MB"]);
