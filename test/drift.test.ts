@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { type ColumnKind, type Dataset, datasetFromRecords } from "../src/core/dataset.js";
 import { InputError } from "../src/core/errors.js";
 import { generateCustomers } from "../src/io/synthetic.js";
-import { driftReport, driftWarnings, trainingDistribution } from "../src/pipeline/drift.js";
+import { TOP_CATEGORIES, driftReport, driftWarnings, trainingDistribution } from "../src/pipeline/drift.js";
 import { buildModelFile, type ModelFile, modelChecksum, parseModelFile, predictWithModel } from "../src/pipeline/model.js";
 import { runSegmentation } from "../src/pipeline/run.js";
 
@@ -80,6 +80,37 @@ describe("the training distribution in the model file", () => {
     expect(x.moved.map((b) => b.label)).toEqual(["missing", "≤ 0", "1.2 – 2.3"]);
     expect(c.moved[0].label).toBe("other");
     expect(report.retrain).toEqual(["c", "x"]);
+  });
+});
+
+describe("column kinds", () => {
+  it("booleans bin as false/true, dates are labelled as dates, rare categories beyond the recorded ones count as other", () => {
+    const day = (d: number) => new Date(Date.UTC(2024, 0, 1 + d));
+    const train = datasetFromRecords(
+      Array.from({ length: 200 }, (_, i) => ({ flag: i % 4 === 0, when: day(i), cat: `c${i % (TOP_CATEGORIES + 10)}` })),
+      { flag: "boolean", when: "datetime", cat: "categorical" },
+    );
+    const dist = trainingDistribution(train, ["flag", "when", "cat"]);
+    const [flag, when, cat] = dist.features;
+    expect(flag).toMatchObject({ kind: "boolean", edges: [0], counts: [150, 50, 0] });
+    expect(cat.kind === "categorical" && cat.categories.length).toBe(TOP_CATEGORIES);
+    // 60 categories over 200 rows: c0..c19 have 4 rows, c20..c59 have 3; the 50 recorded are c0..c19 and 30 of the rest (by name), the others are "other".
+    expect(cat.counts[TOP_CATEGORIES]).toBe(10 * 3);
+    expect(cat.counts.reduce((a, b) => a + b, 0)).toBe(200);
+    const next = datasetFromRecords(
+      Array.from({ length: 100 }, (_, i) => ({ flag: i % 2 === 0, when: i < 90 ? day(150 + i) : null, cat: "c0" })),
+      { flag: "boolean", when: "datetime", cat: "categorical" },
+    );
+    const r = driftReport({ distribution: dist, training: { sizes: [] } } as unknown as ModelFile, next)!;
+    const f = r.features.find((x) => x.feature === "flag")!;
+    expect(f.bins.map((b) => [b.label, b.expected, b.actual])).toEqual([["false", 0.75, 0.5], ["true", 0.25, 0.5]]);
+    // (0.5 − 0.75)·ln(0.5/0.75) + (0.5 − 0.25)·ln 2 = 0.1013663 + 0.1732868 = 0.2746531
+    expect(f.psi).toBeCloseTo(0.2746531, 6);
+    const w = r.features.find((x) => x.feature === "when")!;
+    expect(w.bins[0].label).toMatch(/^≤ 2024-01-\d\d$/);
+    expect(w.bins[w.bins.length - 1].label).toBe("missing");
+    expect(w.reading).toBe("retrain");
+    expect(when.kind).toBe("datetime");
   });
 });
 
