@@ -209,7 +209,11 @@ Outputs (written together, each to a temporary file first: a failed run changes 
                          preprocessed space (a pair matches when the new centre is within half the
                          distance from the previous centre to its nearest other one). One optimal
                          one-to-one assignment (Hungarian). The output says which decided; the
-                         segments file, the model (with its lineage) and --json use the ids
+                         segments file, the model (with its lineage) and --json use the ids.
+                         With --report (and --charts): an Over time section, the moves from the
+                         previous segments of the same customers (its segments file, else its
+                         model's prediction) as an alluvial diagram and a migration matrix, and
+                         the drift of this data from the previous model's training data (PSI)
 
 ${MEMORY}
 
