@@ -43,6 +43,8 @@ let context: BrowserContext;
 let page: Page;
 const tokens = { admin: "", read: "" };
 const consoleErrors: string[] = [];
+let contactsCsv = "";
+let contactsId = "";
 const outside: string[] = [];
 
 async function api(path: string, init: RequestInit & { json?: unknown } = {}): Promise<Response> {
@@ -66,8 +68,9 @@ async function axeViolations(): Promise<string[]> {
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", ")}`);
 }
 
-async function shot(name: string): Promise<void> {
-  await page.screenshot({ path: join(SHOTS, `dashboard-${name}.png`), fullPage: true, caret: "initial" });
+/** A screenshot of the window (or of the whole page) for the README. */
+async function shot(name: string, fullPage = false): Promise<void> {
+  await page.screenshot({ path: join(SHOTS, `dashboard-${name}.png`), fullPage, caret: "initial" });
 }
 
 async function waitRun(id: string): Promise<Json> {
@@ -94,6 +97,11 @@ beforeAll(async () => {
   }
   app = await buildServer({ dataDir: dir, store, concurrency: 1 });
   base = await app.listen({ port: 0, host: "127.0.0.1" });
+  // A contacts table (emails of some Telco customers) for the CRM export.
+  const ids = readFileSync(TELCO, "utf8").split(/\r?\n/).slice(1, 41).map((l) => l.split(",")[0]);
+  contactsCsv = "customerID,email\n" + ids.map((id, i) => `${id},customer${i}@example.com`).join("\n") + "\n";
+  const up = await api("/api/v1/datasets?name=contacts.csv", { method: "POST", headers: { "content-type": "text/csv" }, body: contactsCsv });
+  contactsId = ((await up.json()) as Json).id;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
   context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, permissions: ["clipboard-read", "clipboard-write"] });
   page = await context.newPage();
@@ -163,7 +171,7 @@ describe.skipIf(!hasChromium || !hasTelco)("the dashboard in Chromium against se
     expect(await page.getByLabel("kind of customerID").inputValue()).toBe("id");
     expect(await page.getByLabel("kind of tenure").inputValue()).toBe("numeric");
     expect(await axeViolations()).toEqual([]);
-    await shot("2-data");
+    await shot("2-data", true);
 
     await page.getByRole("button", { name: "Next: set up the segmentation" }).click();
     await page.getByRole("heading", { name: "2. Set-up" }).waitFor();
@@ -175,12 +183,16 @@ describe.skipIf(!hasChromium || !hasTelco)("the dashboard in Chromium against se
       const name = (await box.getAttribute("data-feature"))!;
       if ((await box.isChecked()) !== wanted.includes(name)) await box.click();
     }
-    // Every option of the schema appears once (those of K-Means, the default algorithm).
-    expect(await page.locator("#cfg-algorithm").count()).toBe(1);
+    // The options shown are the chosen algorithm's: DBSCAN has eps and no k; K-Means the reverse.
+    await page.locator("#cfg-algorithm").selectOption("dbscan");
+    expect(await page.locator("#cfg-eps").count()).toBe(1);
+    expect(await page.locator("#cfg-k").count()).toBe(0);
+    await page.locator("#cfg-algorithm").selectOption("");
+    expect(await page.locator("#cfg-eps").count()).toBe(0);
     expect(await page.locator("#cfg-k").count()).toBe(1);
     await page.locator("#cfg-k").fill("3");
     expect(await axeViolations()).toEqual([]);
-    await shot("3-setup");
+    await shot("3-setup", true);
     await page.getByRole("button", { name: "Run the segmentation" }).click();
 
     await page.getByTestId("run-status").filter({ hasText: "succeeded" }).waitFor({ timeout: 110_000 });
@@ -238,6 +250,11 @@ describe.skipIf(!hasChromium || !hasTelco)("the dashboard in Chromium against se
     await page.evaluate("window.scrollTo(0, 0)");
     expect(await axeViolations()).toEqual([]);
     await shot("4-results");
+    await page.locator("#segment-detail").scrollIntoViewIfNeeded();
+    await page.evaluate(`document.getElementById("segment-detail").scrollIntoView()`);
+    await shot("5-segment");
+    await page.evaluate(`document.querySelector(".chart-section").scrollIntoView()`);
+    await shot("6-charts");
   });
 
   it("downloads the segments file: the same bytes as the API's", async () => {
@@ -246,6 +263,24 @@ describe.skipIf(!hasChromium || !hasTelco)("the dashboard in Chromium against se
     const fromApi = Buffer.from(await (await api(`/api/v1/runs/${runId}/segments?format=csv`)).arrayBuffer());
     expect(readFileSync(path).equals(fromApi)).toBe(true);
     expect(fromApi.toString("utf8").split("\n")[0]).toBe("customerID,segment,segment_name");
+  });
+
+  it("exports a CRM import file: the API's refusal in its words, then the same file as the API's", async () => {
+    await page.locator("#crm-format").selectOption("hubspot");
+    await page.locator("#crm-email").selectOption("");
+    await page.getByRole("button", { name: "Download the CRM file" }).click();
+    const refused = (await (await api(`/api/v1/runs/${runId}/export`, { json: { format: "hubspot", email: "" } })).json()) as Json;
+    await expect.poll(() => page.getByTestId("crm-error").innerText()).toBe(refused.error.message);
+    await page.locator("#crm-contacts").selectOption(contactsId);
+    expect(await page.locator("#crm-email").inputValue()).toBe("email");
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download the CRM file" }).click()]);
+    const fromApi = Buffer.from(await (await api(`/api/v1/runs/${runId}/export`, { json: { format: "hubspot", email: "email", contacts: contactsId } })).arrayBuffer());
+    const file = readFileSync(await download.path());
+    expect(file.equals(fromApi)).toBe(true);
+    const lines = file.toString("utf8").trim().split(/\r?\n/);
+    expect(lines[0]).toBe("Email,Segment");
+    expect(lines).toHaveLength(41);
+    expect(download.suggestedFilename()).toMatch(/hubspot\.csv$/);
   });
 
   it("publishes the run as a model version; the curl line shown scores a customer", async () => {
@@ -263,9 +298,9 @@ describe.skipIf(!hasChromium || !hasTelco)("the dashboard in Chromium against se
     const result = (await scored.json()) as Json;
     expect(result.results).toHaveLength(1);
     expect(summary.segments.map((s: Json) => s.name)).toContain(result.results[0].name);
-    await page.getByTestId("published").scrollIntoViewIfNeeded();
+    await page.evaluate(`document.querySelector(".downloads").scrollIntoView()`);
     expect(await axeViolations()).toEqual([]);
-    await shot("5-publish");
+    await shot("7-downloads-publish");
   });
 
   it("cancels a running run and a queued one", async () => {
@@ -287,7 +322,7 @@ describe.skipIf(!hasChromium || !hasTelco)("the dashboard in Chromium against se
     await page.getByTestId("run-status").filter({ hasText: "running" }).waitFor({ timeout: 30_000 });
     await expect.poll(() => page.getByTestId("run-message").innerText(), { timeout: 30_000 }).not.toBe("waiting for a free slot");
     expect(await axeViolations()).toEqual([]);
-    await shot("6-run");
+    await shot("8-run");
     await page.getByRole("button", { name: "Cancel the run" }).click();
     await page.getByTestId("run-status").filter({ hasText: "cancelled" }).waitFor({ timeout: 30_000 });
     expect((await waitRun(long.id)).status).toBe("cancelled");
@@ -300,14 +335,14 @@ describe.skipIf(!hasChromium || !hasTelco)("the dashboard in Chromium against se
     await page.getByRole("button", { name: "Show the versions of telco" }).click();
     await page.getByText("version 1 (active)").waitFor();
     expect(await axeViolations()).toEqual([]);
-    await shot("7-history");
+    await shot("9-history");
   });
 
   it("made no request outside 127.0.0.1 and logged no error but the refusals it provoked", () => {
     expect(outside).toEqual([]);
-    // Chromium logs every 4xx answer; the only ones are the wrong token (401) and the broken file (400).
+    // Chromium logs every 4xx answer; the only ones are the wrong token (401), the broken file and the CRM export without an email column (400).
     const unexpected = consoleErrors.filter((e) => !/^Failed to load resource: the server responded with a status of (400|401) /.test(e));
     expect(unexpected, consoleErrors.join("\n")).toEqual([]);
-    expect(consoleErrors.length).toBeLessThanOrEqual(2);
+    expect(consoleErrors.length).toBeLessThanOrEqual(3);
   });
 });

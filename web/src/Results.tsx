@@ -12,7 +12,7 @@ import { parseReport, type ReportData, type SegmentDetail } from "./report";
 
 const pct = (x: number): string => `${(100 * x).toFixed(1)} %`;
 
-export function Results({ token, run, dataset }: { token: string; run: RunInfo; dataset: DatasetInfo | null }) {
+export function Results({ token, run, dataset, datasets }: { token: string; run: RunInfo; dataset: DatasetInfo | null; datasets: DatasetInfo[] }) {
   const [report, setReport] = useState<ReportData | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState<number | null>(null);
@@ -82,7 +82,7 @@ export function Results({ token, run, dataset }: { token: string; run: RunInfo; 
       {error && <p className="error" role="alert">The report could not be read: {error}</p>}
       {opened && <SegmentPanel token={token} runId={run.id} id={opened.segment} name={opened.name} size={opened.size} detail={detail(opened.segment)} />}
 
-      <Downloads token={token} runId={run.id} />
+      <Downloads token={token} runId={run.id} dataset={dataset} datasets={datasets} />
       <Publish token={token} run={run} dataset={dataset} />
 
       {report && report.charts.length > 0 && (
@@ -230,7 +230,7 @@ function Customers({ token, runId, segment, name }: { token: string; runId: stri
   );
 }
 
-function Downloads({ token, runId }: { token: string; runId: string }) {
+function Downloads({ token, runId, dataset, datasets }: { token: string; runId: string; dataset: DatasetInfo | null; datasets: DatasetInfo[] }) {
   const [error, setError] = useState<string | null>(null);
   const short = runId.slice(0, 8);
   const files: [string, string, string][] = [
@@ -252,9 +252,55 @@ function Downloads({ token, runId }: { token: string; runId: string }) {
           </li>
         ))}
       </ul>
-      <p className="muted small">CRM import files (HubSpot, Mailchimp, Klaviyo, Salesforce) come from <code>segmenta export --run {short}…</code>; the HTTP API has no route for them yet.</p>
       {error && <p className="error" role="alert">{error}</p>}
+      <CrmExport token={token} runId={runId} dataset={dataset} datasets={datasets} />
     </div>
+  );
+}
+
+const CRM_FORMATS = ["hubspot", "mailchimp", "klaviyo", "salesforce"];
+
+/** A CRM import file of the run's segments (POST /api/v1/runs/:id/export { format, email, contacts? }). */
+function CrmExport({ token, runId, dataset, datasets }: { token: string; runId: string; dataset: DatasetInfo | null; datasets: DatasetInfo[] }) {
+  const [format, setFormat] = useState("hubspot");
+  const [contacts, setContacts] = useState("");
+  const source = contacts ? datasets.find((d) => d.id === contacts) ?? null : dataset;
+  const columns = (source?.columns ?? []).map((c) => c.name);
+  const guess = columns.find((c) => /e-?mail/i.test(c)) ?? "";
+  const [email, setEmail] = useState("");
+  const chosen = email && columns.includes(email) ? email : guess;
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <form className="crm" aria-labelledby="h-crm" onSubmit={(e) => {
+      e.preventDefault();
+      setError(null);
+      setBusy(true);
+      download(token, `/api/v1/runs/${runId}/export`, `${runId.slice(0, 8)}-{name}`, { format, email: chosen, ...(contacts ? { contacts } : {}) })
+        .catch((x) => setError(x instanceof ApiError ? x.message : String(x)))
+        .finally(() => setBusy(false));
+    }}>
+      <h4 id="h-crm">A CRM import file</h4>
+      <div className="inline">
+        <label htmlFor="crm-format">Format</label>
+        <select id="crm-format" value={format} onChange={(e) => setFormat(e.target.value)}>
+          {CRM_FORMATS.map((f) => <option key={f} value={f}>{f}</option>)}
+        </select>
+        <label htmlFor="crm-contacts">Emails from</label>
+        <select id="crm-contacts" value={contacts} onChange={(e) => setContacts(e.target.value)}>
+          <option value="">the run's dataset{dataset ? ` (${dataset.name})` : ""}</option>
+          {datasets.filter((d) => d.id !== dataset?.id).map((d) => <option key={d.id} value={d.id}>{d.name}</option>)}
+        </select>
+        <label htmlFor="crm-email">Email column</label>
+        <select id="crm-email" value={chosen} onChange={(e) => setEmail(e.target.value)}>
+          <option value="">—</option>
+          {columns.map((c) => <option key={c} value={c}>{c}</option>)}
+        </select>
+        <button type="submit" disabled={busy}>Download the CRM file</button>
+      </div>
+      <p className="help">Each customer's email is matched on the id column; customers without one are left out (the file says how many in its headers).</p>
+      {error && <p className="error" role="alert" data-testid="crm-error">{error}</p>}
+    </form>
   );
 }
 

@@ -208,9 +208,11 @@ export async function followRun(token: string, runId: string, onEvent: (e: RunEv
   }
 }
 
-/** Fetches a file of the API (with the token) and hands it to the browser as a download. */
-export async function download(token: string, path: string, filename: string): Promise<void> {
-  const res = await request(token, path);
+/** Fetches a file of the API (with the token; a JSON body makes it a POST) and hands it to the browser as a download. */
+export async function download(token: string, path: string, filename: string, json?: unknown): Promise<void> {
+  const res = await request(token, path, json === undefined ? {} : { json });
+  const disposition = /filename="([^"]+)"/.exec(res.headers.get("content-disposition") ?? "")?.[1];
+  if (disposition) filename = filename.replace(/\{name\}/, disposition);
   const blob = await res.blob();
   const url = URL.createObjectURL(blob);
   const a = document.createElement("a");

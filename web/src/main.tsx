@@ -193,14 +193,14 @@ function App() {
     setSignInError(why);
   }, []);
 
-  // Signed in, and on coming back to the data step: the datasets (a 401 sends the user back to sign in).
-  const onData = view.step === "data" || view.step === "history";
+  // Signed in, and on each step but the set-up: the datasets (a 401 sends the user back to sign in).
+  const step = view.step;
   useEffect(() => {
-    if (!token || !onData) return;
+    if (!token || step === "setup") return;
     getJson<{ datasets: DatasetInfo[] }>(token, "/api/v1/datasets")
       .then((r) => setDatasets(r.datasets.map(normaliseDataset).sort((a, b) => (b.createdAt ?? "").localeCompare(a.createdAt ?? ""))))
       .catch((e) => (e instanceof ApiError && e.status === 401 ? signOut(e.message) : setLoadError(e instanceof ApiError ? e.message : String(e))));
-  }, [token, onData, signOut]);
+  }, [token, step, signOut]);
   // The configuration's schema, from the OpenAPI document.
   useEffect(() => {
     if (!token) return;
@@ -305,7 +305,7 @@ function App() {
         {view.step === "run" && run && run.id === view.id && (
           <>
             <RunProgress token={token} run={run} onRun={setRun} />
-            {run.status === "succeeded" && <Results token={token} run={run} dataset={dataset} />}
+            {run.status === "succeeded" && <Results token={token} run={run} dataset={dataset} datasets={datasets} />}
           </>
         )}
         {view.step === "history" && <History token={token} datasets={datasets} onOpen={(id) => go(`#/runs/${id}`)} />}
