@@ -135,7 +135,7 @@ describe("cluster --previous", () => {
   });
 
   it("keeps every customer's id and name on reversed rows, by centres (model) and by customers (segments file); says which decided", async () => {
-    for (const [previous, by] of [[["--previous", path("m0.json")], "centres"], [["--previous", path("m0.json"), "--previous", path("s0.csv")], "customers"]] as const) {
+    for (const [previous, by] of [[["--previous", path("m0.json")], "centres"], [["--previous", path("s0.csv")], "customers"], [["--previous", path("m0.json"), "--previous", path("s0.csv")], "centres"]] as const) {
       const r = await runMain(["cluster", path("reversed.csv"), ...flags, "--seed", "7", ...previous, "--out", path("s1.csv"), "--model", path("m1.json"), "--json"]);
       expect(r.status, r.stderr).toBe(0);
       const j = JSON.parse(r.stdout);
@@ -143,9 +143,11 @@ describe("cluster --previous", () => {
       expect(j.stable.new).toEqual([]);
       expect(j.stable.vanished).toEqual([]);
       expect(j.stable.matches.map((m: { previous: number }) => m.previous).sort()).toEqual([0, 1, 2, 3]);
+      // The Jaccard of each match's customers: what decided with the segments file alone, reported beside the distance with both.
+      if (previous.length === 4 || by === "customers") expect(j.stable.matches.map((m: { jaccard: number }) => m.jaccard)).toEqual([1, 1, 1, 1]);
       expect(segmentsOf(path("s1.csv"))).toEqual(segmentsOf(path("s0.csv")));
       const model = JSON.parse(readFileSync(path("m1.json"), "utf8"));
-      expect(model.lineage.previous.checksum).toBe(JSON.parse(readFileSync(path("m0.json"), "utf8")).checksum);
+      if (by === "centres") expect(model.lineage.previous.checksum).toBe(JSON.parse(readFileSync(path("m0.json"), "utf8")).checksum);
       expect(model.lineage.matchedBy).toBe(by);
     }
     const human = await runMain(["cluster", path("reversed.csv"), ...flags, "--previous", path("m0.json")]);
@@ -190,6 +192,6 @@ describe("cluster --previous", () => {
     writeFileSync(path("strangers.csv"), "customer_id,segment,segment_name\nx1,0,A\nx2,1,B\n");
     const none = await runMain(["cluster", path("customers.csv"), ...flags, "--previous", path("strangers.csv")]);
     expect(none.status).toBe(2);
-    expect(lines(none.stderr).at(-1)).toMatch(/--previous .*strangers\.csv: only 0 % of this run's customers are in it .* pass the previous model file/);
+    expect(lines(none.stderr).at(-1)).toMatch(/--previous .*strangers\.csv: it gives no segment centres and only 0 % of this run's customers are in it .* pass the previous model file/);
   });
 });

@@ -398,7 +398,9 @@ function stableJson(r: SegmentationResult) {
   const s = r.stable!;
   return {
     previous: s.previous, matchedBy: s.matchedBy, rule: s.rule, commonShare: s.commonShare, segmentIds: r.segmentIds,
-    matches: s.matches.map((m) => ({ previous: m.previous, current: m.previous, name: m.name, ...(m.jaccard !== undefined ? { jaccard: m.jaccard } : { distance: m.distance }) })),
+    matches: s.matches.map((m) => ({
+      previous: m.previous, current: m.previous, name: m.name, ...(m.distance !== undefined ? { distance: m.distance } : {}), ...(m.jaccard !== undefined ? { jaccard: m.jaccard } : {}),
+    })),
     new: s.new.map((x) => ({ id: x.id, name: x.name })),
     vanished: s.vanished,
   };

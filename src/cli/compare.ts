@@ -191,7 +191,10 @@ export function describeStable(s: StableIds, segments: { segment: number; name: 
   const out = [`segment ids from ${s.previous.source}: matched by ${s.matchedBy === "customers" ? "shared customers" : "segment centres"}`, `  ${s.rule}`];
   const rows = segments.map((seg) => {
     const m = s.matches.find((x) => x.previous === seg.segment);
-    const how = m ? (m.jaccard !== undefined ? `kept (Jaccard ${fmtNum(m.jaccard, 3)})` : `kept (centre distance ${fmtNum(m.distance!, 3)})`) : "new";
+    const how = !m ? "new"
+      : m.distance !== undefined
+        ? `kept (centre distance ${fmtNum(m.distance, 3)}${m.jaccard !== undefined ? `; Jaccard of its customers ${fmtNum(m.jaccard, 3)}` : ""})`
+        : `kept (Jaccard ${fmtNum(m.jaccard!, 3)})`;
     return [String(seg.segment), seg.name, n(seg.size), how];
   });
   for (const line of table([["id", "name", "customers", "match"], ...rows], [true, false, true, false])) out.push(`  ${line}`);

@@ -203,13 +203,14 @@ Outputs (written together, each to a temporary file first: a failed run changes 
                          segments file, or both (--previous twice). Each new segment that matches a
                          previous one keeps its id and name; the others get new ids (the largest
                          previous id + 1, ...) and names; previous segments left unmatched are listed
-                         as vanished. Shared customers decide when at least 50 % of this run's
-                         customers are in the previous segments file (a pair matches with a Jaccard
-                         of at least 0.5); otherwise the segment centres do, in the previous model's
-                         preprocessed space (a pair matches when the new centre is within half the
-                         distance from the previous centre to its nearest other one). One optimal
-                         one-to-one assignment (Hungarian). The output says which decided; the
-                         segments file, the model (with its lineage) and --json use the ids.
+                         as vanished. With the model file the segment centres decide, in the
+                         previous model's preprocessed space (a pair matches when the new centre is
+                         within half the distance from the previous centre to its nearest other
+                         one); with the segments file alone, shared customers do when at least 50 %
+                         of this run's customers are in it (a pair matches with a Jaccard of at
+                         least 0.5). One optimal one-to-one assignment (Hungarian). The output says
+                         which decided; the segments file, the model (with its lineage) and --json
+                         use the ids.
                          With --report (and --charts): an Over time section, the moves from the
                          previous segments of the same customers (its segments file, else its
                          model's prediction) as an alluvial diagram and a migration matrix, and
