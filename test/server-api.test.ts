@@ -18,7 +18,9 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type ColumnKind, datasetFromRecords } from "../src/core/dataset.js";
 import { lit, queryRows } from "../src/io/duck.js";
 import { parseModelFile, predictWithModel } from "../src/pipeline/model.js";
+import type { ChildProcess } from "node:child_process";
 import { buildServer } from "../src/server/app.js";
+import { startChild } from "../src/server/runner.js";
 import { openPgStore } from "../src/server/pg-store.js";
 import { type HistoryStore, openStore, type RunRecord } from "../src/server/store.js";
 import { startPostgres, type TestPostgres } from "./helpers/postgres.js";
@@ -115,13 +117,42 @@ async function database(name: string): Promise<string | null> {
 }
 
 /** Starts a server on the store of `kind` over the data folder `dataDir`; the tokens of the three scopes are created in it. */
-async function startOn(kind: StoreKind, dataDir: string, storeUrl: string | null): Promise<{ store: HistoryStore; app: FastifyInstance; base: string }> {
+async function startOn(
+  kind: StoreKind, dataDir: string, storeUrl: string | null, onChild: (c: ChildProcess) => void = (c) => children.push(c),
+): Promise<{ store: HistoryStore; app: FastifyInstance; base: string }> {
   const s = kind === "duckdb" ? await openStore(dataDir) : await openPgStore(storeUrl!);
-  const a = await buildServer({ dataDir, store: s, uploadLimit: 64 * 1024, concurrency: 1 });
+  const a = await buildServer({
+    dataDir, store: s, uploadLimit: 64 * 1024, concurrency: 1, startChild: () => {
+      const c = startChild();
+      onChild(c);
+      return c;
+    },
+  });
   return { store: s, app: a, base: await a.listen({ port: 0, host: "127.0.0.1" }) };
 }
 
 type StoreKind = "duckdb" | "postgres";
+
+/** The child processes the suite's servers started, in order. */
+const children: ChildProcess[] = [];
+
+/** Whether a process is alive (signal 0 checks without sending). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function waitFor(check: () => Promise<boolean> | boolean, what: string, ms = 60_000): Promise<void> {
+  for (const end = Date.now() + ms; Date.now() < end;) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
 
 // The same suite on the embedded DuckDB store and on PostgreSQL (skipped with a message where
 // PostgreSQL cannot start).
@@ -207,6 +238,14 @@ describe.each(["duckdb", "postgres"] as const)("segmenta serve: the HTTP API on 
     expect(e.error.message).toMatch(/^config\.k:/);
     const badAlgo = await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { algorithm: "magic" } } });
     expect((await badAlgo.json()).error.field).toBe("config.algorithm");
+    // Columns the dataset lacks are refused before any run, the configuration's field named.
+    for (const [config, field] of [[{ features: ["spend", "nope"] }, "config.features"], [{ id: "nope" }, "config.id"], [{ profile: ["nope"] }, "config.profile"], [{ types: { nope: "categorical" } }, "config.types"]] as const) {
+      const r = await api("/api/v1/runs", { method: "POST", json: { datasetId, config } });
+      expect(r.status).toBe(400);
+      const err = (await r.json()).error;
+      expect(err.field).toBe(field);
+      expect(err.message).toMatch(new RegExp(`^${field.replace(".", "\\.")}: dataset customers\\.csv has no column "nope"; its columns are: customer_id, spend, visits, channel$`));
+    }
     expect((await api("/api/v1/runs", { method: "POST", json: { datasetId: "nope", config: {} } })).status).toBe(404);
     expect((await api("/api/v1/runs/nope")).status).toBe(404);
     expect((await api("/api/v1/datasets/nope")).status).toBe(404);
@@ -528,6 +567,28 @@ describe.each(["duckdb", "postgres"] as const)("segmenta serve: the HTTP API on 
     expect((await wrongFormat.json()).error.field).toBe("format");
   });
 
+  it("cancelling a running run kills its child process", async () => {
+    const before = children.length;
+    const r = await (await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { k: 3, seed: 9 } } })).json();
+    await waitFor(() => children.length > before, "the run's child process");
+    const child = children[before];
+    expect(alive(child.pid!)).toBe(true);
+    const del = await api(`/api/v1/runs/${r.id}`, { method: "DELETE" });
+    expect(del.status).toBe(200);
+    expect((await del.json()).status).toBe("cancelled");
+    // Gone by the time the answer comes (killed, and its exit awaited).
+    expect(child.signalCode).toBe("SIGKILL");
+    expect(alive(child.pid!)).toBe(false);
+  });
+
+  it("a run's own errors name the configuration's fields, not the CLI's flags", async () => {
+    const r = await (await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { algorithm: "dbscan", minSamples: 500 } } })).json();
+    await waitFor(async () => FINISHED_STATES.includes((await store.getRun(r.id))!.status), "the run to end");
+    const run = await store.getRun(r.id);
+    expect(run!.status).toBe("failed");
+    expect(run!.error).toMatch(/^minSamples 500 is more than the 90 rows; lower it$/);
+  });
+
   it("cancels a run, and deletes a dataset", async () => {
     const a = await (await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { k: 4, seed: 1 } } })).json();
     const del = await api(`/api/v1/runs/${a.id}`, { method: "DELETE" });
@@ -550,7 +611,12 @@ describe.each(["duckdb", "postgres"] as const)("segmenta serve: the HTTP API on 
   });
 
   it("serves the OpenAPI document and a self-contained docs page", async () => {
+    // Like every route but /healthz, they need a token.
+    expect((await api("/openapi.json", { token: null })).status).toBe(401);
+    expect((await api("/docs", { token: null })).status).toBe(401);
     const doc = await (await api("/openapi.json", { token: tokens.read })).json();
+    expect(doc.paths["/api/v1/runs/{id}/export"].post["x-scope"]).toBe("admin");
+    expect(doc.paths["/api/v1/models/{name}/score"].post.parameters.map((p: { name: string }) => p.name)).toContain("asOf");
     expect(doc.openapi).toBe("3.1.0");
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/api/v1/datasets", "/api/v1/runs/{id}/events", "/api/v1/models/{name}/score"]));
     expect(doc.components.schemas.SegmentationConfig.properties.k).toBeDefined();
@@ -583,6 +649,55 @@ describe.each(["duckdb", "postgres"] as const)("segmenta serve: the HTTP API on 
       await again.close();
     }
   });
+  it("a run during which the server stopped three times is failed with a message instead of being started again", async () => {
+    const id = `crashing-${kind}`;
+    const left: RunRecord = {
+      id, datasetId, config: { k: 3 }, status: "running", progress: 0.4, message: "segmenting", createdAt: new Date().toISOString(),
+      startedAt: new Date().toISOString(), finishedAt: null, summary: null, error: null, dir: join(dir, "runs", id),
+    };
+    await store.addRun(left);
+    // Two earlier starts ended with the server stopping during the run (as this "running" state says once more).
+    expect(await store.countCrash(id)).toBe(1);
+    expect(await store.countCrash(id)).toBe(2);
+    let started = 0;
+    const again = await buildServer({ dataDir: dir, store, concurrency: 1, startChild: () => {
+      started++;
+      return startChild();
+    } });
+    try {
+      const r = await store.getRun(id);
+      expect(r).toMatchObject({ status: "failed", message: r!.error });
+      expect(r!.error).toMatch(/^the server stopped during this run 3 times .*it is not started again/);
+      expect(started).toBe(0);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it.runIf(kind === "postgres")("two servers sharing the PostgreSQL store and the data folder: a left-over run is taken by one of them only", async () => {
+    for (const [id, status] of [["shared-queued", "queued"], ["shared-running", "running"]] as const) {
+      await store.addRun({
+        id, datasetId, config: { k: 3, seed: 4 }, status, progress: null, message: null, createdAt: new Date().toISOString(),
+        startedAt: null, finishedAt: null, summary: null, error: null, dir: join(dir, "runs", id),
+      });
+    }
+    const starts = [0, 0];
+    // Both start at once on the same folder; each resumes what it can hold.
+    const [b, c] = await Promise.all([0, 1].map((i) => startOn("postgres", dir, storeUrl, () => starts[i]++)));
+    try {
+      for (const id of ["shared-queued", "shared-running"]) {
+        await waitFor(async () => (await store.getRun(id))!.status === "succeeded", `run ${id} to succeed`, 120_000);
+      }
+      expect(starts[0] + starts[1]).toBe(2);
+      expect((await store.getRun("shared-queued"))!.summary).toMatchObject({ rows: 90, k: 3 });
+    } finally {
+      for (const s of [b, c]) {
+        await s.app.close();
+        await s.store.close();
+      }
+    }
+  }, 180_000);
+
 });
 
 describe("segmenta serve: the command", () => {

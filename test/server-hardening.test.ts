@@ -304,7 +304,7 @@ describe("segmenta serve stopped during a run (a separate process)", () => {
     const r = await api("/api/v1/runs", { method: "POST", json: { datasetId: datasets[0].id, config: { k: 5, id: "customer_id" } } });
     const id = (await r.json()).id;
     await until(async () => (await status(id)).status === "running", "the run to start");
-    expect(await stop("SIGTERM")).toBe(0);
+    expect(await stop("SIGTERM"), stderr).toBe(0);
     expect(stderr).toContain("segmenta serve: stopping; running runs have up to 120 s to finish (--grace)");
     const store = await openStore(join(dir, "data"));
     try {

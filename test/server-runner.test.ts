@@ -136,6 +136,7 @@ describe("RunQueue", () => {
     expect(await queue.cancel("q2")).toBe(true);
     expect(await store.getRun("q2")).toMatchObject({ status: "cancelled", startedAt: null });
     expect(events).toEqual([{ type: "status", status: "cancelled", summary: null, error: null }]);
+    await until(() => children.length === 1);
     children[0].say({ type: "done", summary: {} });
     children[0].exit(0);
     await until(async () => (await store.getRun("q1"))!.status === "succeeded");

@@ -25,7 +25,7 @@ import { rfmJson, withRfmFile } from "../cli/rfm.js";
 import { openApiDocument, docsHtml } from "./openapi.js";
 import { HttpError } from "./http-error.js";
 import { datasetFromJsonRecords } from "./records.js";
-import { type ChildJob, FINISHED, RESTARTED, type RunEvent, RunQueue, type RunQueueOptions } from "./runner.js";
+import { type ChildJob, crashedTooOften, FINISHED, MAX_CRASHES, RESTARTED, type RunEvent, RunQueue, type RunQueueOptions } from "./runner.js";
 import type { DatasetRecord, HistoryStore, ModelVersion, RunRecord, Scope } from "./store.js";
 import { type ApiExportResult, type ApiExportSource, exportFromApi } from "./export/api.js";
 import { readSegmentsFile } from "./export/source.js";
@@ -115,13 +115,15 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   await mkdir(join(dataDir, "datasets"), { recursive: true });
   await mkdir(join(dataDir, "runs"), { recursive: true });
 
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit, ajv: { customOptions: { coerceTypes: false } } });
+  const graceMs = Math.max(0, options.graceSeconds ?? 0) * 1000;
+  // Fastify's plugin timeout also bounds the close hooks: the grace period must fit in it.
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit, ajv: { customOptions: { coerceTypes: false } }, pluginTimeout: Math.max(10_000, graceMs + 30_000) });
   const queue = new RunQueue({ store, concurrency: options.concurrency, start: options.startChild });
   // On close the server answers 503 to new requests at once; running runs get the grace period,
   // then are stopped and queued again. Before the connections are waited for: a run's end (or
   // its return to the queue) ends the event streams that follow it.
   app.addHook("preClose", async () => {
-    await queue.close(Math.max(0, options.graceSeconds ?? 0) * 1000);
+    await queue.close(graceMs);
   });
 
   /** The job of a run's child: the dataset's file, the configuration and the run's folder. */
@@ -137,10 +139,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   const ownRuns = join(dataDir, "runs") + sep;
   const unfinished = (await store.unfinishedRuns()).filter((r) => r.dir.startsWith(ownRuns));
   for (const r of unfinished.sort((a, b) => a.createdAt.localeCompare(b.createdAt))) {
+    // Another live server on the same data folder and PostgreSQL store has it: its to finish.
+    if (!(await store.holdRun(r.id))) continue;
     const dataset = await store.getDataset(r.datasetId);
-    if (!dataset) {
-      const error = `the server stopped during this run and its dataset ${r.datasetId} has since been deleted`;
+    // Left "running": the server stopped without putting it back in the queue (a crash). A run
+    // during which that happened MAX_CRASHES times is failed rather than started again forever.
+    const crashes = r.status === "running" ? await store.countCrash(r.id) : 0;
+    const error = !dataset ? `the server stopped during this run and its dataset ${r.datasetId} has since been deleted`
+      : crashes >= MAX_CRASHES ? crashedTooOften(crashes) : null;
+    if (error !== null || !dataset) {
       await store.updateRun(r.id, { status: "failed", error, message: error, finishedAt: new Date().toISOString() });
+      await store.releaseRun(r.id);
       continue;
     }
     const message = r.status === "running" || r.message === RESTARTED ? RESTARTED : r.message;
@@ -330,16 +339,35 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const dataset = await store.getDataset(body.datasetId);
     if (!dataset) throw new HttpError(404, `no dataset ${body.datasetId}`, "datasetId");
     const config = parseConfig(body.config ?? {}, "library");
+    checkColumnsOf(dataset, config);
     const id = randomUUID();
     const run: RunRecord = {
       id, datasetId: dataset.id, config, status: "queued", progress: null, message: null, createdAt: new Date().toISOString(),
       startedAt: null, finishedAt: null, summary: null, error: null, dir: join(dataDir, "runs", id),
     };
+    // Held by this server from the start (servers sharing a PostgreSQL store and a data folder).
+    await store.holdRun(id);
     await store.addRun(run);
     queue.submit(run, jobOf(run, dataset, body.config ?? {}));
     return reply.code(202).send({ id, status: "queued" });
   });
   app.get("/api/v1/runs", async () => ({ runs: (await store.listRuns()).map(runJson) }));
+
+  /** The columns a configuration names exist in the dataset: a 400 naming the field, before any run. */
+  function checkColumnsOf(dataset: DatasetRecord, config: ReturnType<typeof parseConfig>): void {
+    const columns = (dataset.inspect as { columns?: { name?: unknown }[] } | null)?.columns;
+    if (!Array.isArray(columns)) return;
+    const names = columns.map((c) => String(c.name));
+    const named: [string, string[]][] = [
+      ["features", config.features ?? []], ["id", config.id ? [config.id] : []], ["profile", config.profile], ["types", Object.keys(config.types ?? {})],
+    ];
+    for (const [field, wanted] of named) {
+      const missing = wanted.find((n) => !names.includes(n));
+      if (missing !== undefined) {
+        throw new HttpError(400, `config.${field}: dataset ${dataset.name} has no column ${JSON.stringify(missing)}; its columns are: ${names.join(", ")}`, `config.${field}`);
+      }
+    }
+  }
 
   async function getRun(id: string): Promise<RunRecord> {
     const r = await store.getRun(id);

@@ -17,7 +17,7 @@ import { checkDistinctPaths, checkOutputPath, type NamedPath, type OutColumn, Ou
 import { AVAILABLE_ALGORITHMS, type SegmentationConfig } from "../pipeline/config.js";
 import { buildModelFile, type TransactionFeatures } from "../pipeline/model.js";
 import { overTimeFromPrevious } from "../report/over-time.js";
-import { type RunHooks, runSegmentation, type SegmentationResult } from "../pipeline/run.js";
+import { type OptionNames, type RunHooks, runSegmentation, type SegmentationResult } from "../pipeline/run.js";
 import type { PreviousRun } from "../pipeline/stable.js";
 import { renderReportHtml } from "../report/html.js";
 import type { StreamInfo } from "../io/stream-cluster.js";
@@ -94,11 +94,14 @@ export async function checkClusterOutputs(outputs: ClusterOutputs, inputs: Named
 /** Loads a file, runs the segmentation and writes the outputs. Shared by `cluster` and `demo`. */
 export async function clusterFile(
   file: string, config: SegmentationConfig, outputs: ClusterOutputs, hooks: JobHooks,
-  options: { sheet?: string; inputs?: NamedPath[]; memory?: number; load?: () => Promise<LoadedTable> } = {},
+  options: { sheet?: string; inputs?: NamedPath[]; memory?: number; load?: () => Promise<LoadedTable>; optionNames?: OptionNames } = {},
 ): Promise<ClusterRun> {
+  // Messages name the CLI's flags (--k), or for a server's run the configuration's fields (k), as runSegmentation does.
+  const names = options.optionNames ?? "cli";
+  const flag = (field: string, cli: string) => (names === "cli" ? cli : field);
   // Everything that can be checked without the data is checked before reading it.
   if (!(AVAILABLE_ALGORITHMS as readonly string[]).includes(config.algorithm)) {
-    throw new InputError(`--algorithm ${config.algorithm} is not available yet; use --algorithm ${AVAILABLE_ALGORITHMS.join(" or ")}`);
+    throw new InputError(`${flag("algorithm", "--algorithm")} ${config.algorithm} is not available yet; use ${flag("algorithm", "--algorithm")} ${AVAILABLE_ALGORITHMS.join(" or ")}`);
   }
   await checkClusterOutputs(outputs, options.inputs ?? [{ flag: "input", path: file }]);
   const say = (message: string, fraction?: number): void => hooks.onProgress?.(message, fraction);
@@ -113,10 +116,10 @@ export async function clusterFile(
     if (budget.over) {
       return await clusterStreamedJob(t, file, config, outputs, hooks, options.memory!, budget.estimate, transactionFeatures(outputs.transactions));
     }
-    const { data, profile } = await readForClustering(t, config);
+    const { data, profile } = await readForClustering(t, config, flag);
     for (const line of columnWarnings(profile, config)) warn(line);
     const result = await runSegmentation(config, data, {
-      onProgress: say, onIteration: hooks.onIteration, onWarning: warn, signal: hooks.signal, memoryLimit: availableMemory(), optionNames: "cli",
+      onProgress: say, onIteration: hooks.onIteration, onWarning: warn, signal: hooks.signal, memoryLimit: availableMemory(), optionNames: names,
       ...(hooks.previous ? { previous: hooks.previous } : {}),
     });
     // Everything is prepared, then written together: a failure leaves no output changed.
@@ -186,14 +189,16 @@ function columnWarnings(profile: TableProfile, config: SegmentationConfig): stri
   return out;
 }
 
-async function readForClustering(t: LoadedTable, config: SegmentationConfig): Promise<{ data: Dataset; profile: TableProfile }> {
+async function readForClustering(
+  t: LoadedTable, config: SegmentationConfig, flag: (field: string, cli: string) => string = (_f, cli) => cli,
+): Promise<{ data: Dataset; profile: TableProfile }> {
   // Named columns are checked before the work of profiling.
   const names = t.columns.map((c) => c.name);
   for (const f of config.features ?? []) {
-    if (!names.includes(f)) throw new InputError(`--features: ${t.file} has no column "${f}"; columns are: ${names.join(", ")}`);
+    if (!names.includes(f)) throw new InputError(`${flag("features", "--features")}: ${t.file} has no column "${f}"; columns are: ${names.join(", ")}`);
   }
   if (config.id && !names.includes(config.id)) {
-    throw new InputError(`--id: ${t.file} has no column "${config.id}"; columns are: ${names.join(", ")}`);
+    throw new InputError(`${flag("id", "--id")}: ${t.file} has no column "${config.id}"; columns are: ${names.join(", ")}`);
   }
   // The id column is an id, whatever its values look like.
   const profile = await profileTable(t, config.id ? { ...config.types, [config.id]: "id" } : config.types);

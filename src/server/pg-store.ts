@@ -19,7 +19,7 @@ import { resolve } from "node:path";
 import pg from "pg";
 import { InputError } from "../core/errors.js";
 import {
-  type AssignmentRecord, type AssignmentRow, assignmentFromRow, checkAssignments, datasetFromRow, type DatasetRecord, json, modelFromRow, type Row, runFromRow, tokenFromRow, type HistoryStore, type ModelVersion, RUN_COLUMNS, RUN_STATUSES, type RunRecord, type RunStatus,
+  type AssignmentRecord, type AssignmentRow, assignmentFromRow, checkAssignments, datasetFromRow, type DatasetRecord, json, modelFromRow, type Row, RUN_INSERT_COLUMNS, runFromRow, tokenFromRow, type HistoryStore, type ModelVersion, RUN_COLUMNS, RUN_STATUSES, type RunRecord, type RunStatus,
   SCHEMA_VERSION, type Scope, SCOPES, type TokenRecord,
 } from "./store.js";
 
@@ -32,6 +32,7 @@ const SCHEMA = [
     id TEXT PRIMARY KEY, dataset_id TEXT NOT NULL, config TEXT, status TEXT NOT NULL,
     progress DOUBLE PRECISION, message TEXT, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT,
     summary TEXT, error TEXT, dir TEXT NOT NULL)`,
+  `ALTER TABLE segmenta_runs ADD COLUMN IF NOT EXISTS crashes INTEGER DEFAULT 0`,
   `CREATE TABLE IF NOT EXISTS segmenta_models (
     name TEXT NOT NULL, version INTEGER NOT NULL, active BOOLEAN NOT NULL, created_at TEXT NOT NULL,
     run_id TEXT, checksum TEXT NOT NULL, file TEXT NOT NULL, PRIMARY KEY (name, version))`,
@@ -108,6 +109,9 @@ class PgStore implements HistoryStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // The runs' locks end with their connection.
+    if (this.lockSession) (await this.lockSession.catch(() => null))?.release(true);
+    this.held.clear();
     await this.pool.end();
   }
 
@@ -132,7 +136,7 @@ class PgStore implements HistoryStore {
   // ---- runs ----
   async addRun(r: RunRecord): Promise<void> {
     if (!RUN_STATUSES.includes(r.status)) throw new Error(`unknown run status ${String(r.status)}`);
-    await this.query("INSERT INTO segmenta_runs VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)", [
+    await this.query(`INSERT INTO segmenta_runs (${RUN_INSERT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
       r.id, r.datasetId, json(r.config), r.status, r.progress, r.message, r.createdAt, r.startedAt,
       r.finishedAt, json(r.summary), r.error, this.toStored(r.dir),
     ]);
@@ -164,6 +168,44 @@ class PgStore implements HistoryStore {
   async unfinishedRuns(): Promise<RunRecord[]> {
     const { rows } = await this.query("SELECT * FROM segmenta_runs WHERE status IN ('queued', 'running') ORDER BY created_at, id");
     return rows.map((r) => runFromRow(r, this.fromStored));
+  }
+  async claimRun(id: string, startedAt: string): Promise<boolean> {
+    const r = await this.query(
+      "UPDATE segmenta_runs SET status = 'running', started_at = $1, progress = 0, message = 'starting' WHERE id = $2 AND status = 'queued'",
+      [startedAt, id],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+  async countCrash(id: string): Promise<number> {
+    const r = await this.query("UPDATE segmenta_runs SET crashes = coalesce(crashes, 0) + 1 WHERE id = $1 RETURNING crashes", [id]);
+    if (!r.rows.length) throw new Error(`countCrash: no run ${id}`);
+    return Number(r.rows[0].crashes);
+  }
+
+  // ---- runs held by this server ----
+  // A session-level advisory lock per run, on one connection of this store's own: held while the
+  // run is queued or running here, released when it finishes, or by PostgreSQL when this
+  // server's connection ends (a crash). Another server starting on the same data folder skips
+  // the runs it cannot hold.
+  private lockSession: Promise<pg.PoolClient> | null = null;
+  private readonly held = new Set<string>();
+  private session(): Promise<pg.PoolClient> {
+    this.check();
+    this.lockSession ??= this.pool.connect();
+    return this.lockSession;
+  }
+  async holdRun(id: string): Promise<boolean> {
+    if (this.held.has(id)) return true;
+    const c = await this.session();
+    const r = await c.query<Row>("SELECT pg_try_advisory_lock(hashtextextended('segmenta.run:' || $1, 0)) AS ok", [id]);
+    const ok = r.rows[0].ok === true;
+    if (ok) this.held.add(id);
+    return ok;
+  }
+  async releaseRun(id: string): Promise<void> {
+    if (!this.held.delete(id) || this.closed) return;
+    const c = await this.session();
+    await c.query("SELECT pg_advisory_unlock(hashtextextended('segmenta.run:' || $1, 0))", [id]);
   }
 
   // ---- models ----

@@ -52,7 +52,8 @@ async function runJob(job: ChildJob): Promise<void> {
         },
         onWarning: (m) => warnings.push(m),
       },
-      { sheet: job.sheet },
+      // The run's configuration came as JSON: messages name its fields, not the CLI's flags.
+      { sheet: job.sheet, optionNames: "library" },
     );
     await send({ type: "progress", message: "written", fraction: 1 });
     await send({ type: "done", summary: runSummary(run.result, warnings) });

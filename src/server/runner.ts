@@ -35,6 +35,15 @@ export const FINISHED: readonly RunStatus[] = ["succeeded", "failed", "cancelled
 /** The message of a run that a server's shutdown (or crash) interrupted: it is queued again and re-run from the start. */
 export const RESTARTED = "the server stopped during this run; it was started again";
 
+/** A run during which the server stopped (crashed) this many times is failed instead of being started again. */
+export const MAX_CRASHES = 3;
+
+/** The error of a run failed after MAX_CRASHES crashes of the server during it. */
+export function crashedTooOften(crashes: number): string {
+  return `the server stopped during this run ${crashes} times (a crash, or the machine running out of memory, which a run too large for it causes each time); ` +
+    "it is not started again: segment fewer rows or columns, or run the server where there is more memory";
+}
+
 /**
  * Starts the child process of one run on run-child.js beside this file. When this file runs
  * as TypeScript source (tests, tsx), the child is started on run-child.ts with tsx's loader.
@@ -191,6 +200,8 @@ export class RunQueue {
     // Back in the queue (the server stopped): it has not started, nor finished, as far as the next start knows.
     if (r.status === "queued") Object.assign(patch, { progress: null, startedAt: null, finishedAt: null });
     await this.track(this.store.updateRun(id, patch));
+    // Finished, or back in the queue for the next start: this server lets go of it.
+    await this.track(this.store.releaseRun(id));
     this.emit(id, { type: "status", status: r.status, summary: r.summary, error: r.error });
     this.listeners.delete(id);
   }
@@ -211,6 +222,17 @@ export class RunQueue {
     try {
       await mkdir(job.dir, { recursive: true });
       if (state.cancelled || this.closed) throw new Error("cancelled");
+      // Started only if still queued in the store: a run cancelled meanwhile, or taken by another
+      // server sharing the store, is left as it is.
+      if (!(await this.store.claimRun(run.id, new Date().toISOString()))) {
+        this.active.delete(run.id);
+        const now = await this.store.getRun(run.id);
+        if (now && FINISHED.includes(now.status)) this.emit(run.id, { type: "status", status: now.status, summary: now.summary, error: now.error });
+        this.listeners.delete(run.id);
+        void this.track(this.store.releaseRun(run.id));
+        this.pump();
+        return;
+      }
       child = this.start();
     } catch (e) {
       this.active.delete(run.id);
@@ -223,7 +245,8 @@ export class RunQueue {
     }
     state.child = child;
     let outcome: ChildMessage | null = null;
-    void this.track(this.store.updateRun(run.id, { status: "running", startedAt: new Date().toISOString(), progress: 0, message: "starting" }));
+    // Cancelled (or the server closing) while the child was starting: it is stopped at once.
+    if (state.cancelled || this.closed) child.kill("SIGKILL");
     this.emit(run.id, { type: "progress", progress: 0, message: "starting" });
     child.on("message", (m: ChildMessage) => {
       if (m.type === "progress") {

@@ -87,6 +87,21 @@ export interface Store {
   listRuns(): Promise<RunRecord[]>;
   /** Runs left "queued" or "running" by a server that stopped (for the restart to resume or fail them). */
   unfinishedRuns(): Promise<RunRecord[]>;
+  /**
+   * Marks a queued run "running" (started now), only if it is still queued: false when it is not
+   * (cancelled meanwhile, or taken by another server sharing the store), and then nothing changes.
+   */
+  claimRun(id: string, startedAt: string): Promise<boolean>;
+  /** Counts one more time the server stopped during this run (a crash); returns the count. */
+  countCrash(id: string): Promise<number>;
+  /**
+   * Holds a run for this server while it is queued or running here: false when another live
+   * server holds it (servers sharing a PostgreSQL store and a data folder; released when that
+   * server's connection ends). The DuckDB store is one process's, so it always holds.
+   */
+  holdRun(id: string): Promise<boolean>;
+  /** Lets go of a run held by holdRun (it has finished, or the server stops). */
+  releaseRun(id: string): Promise<void>;
   /** The next version of `name` (1 for a new name), made active (the others of the name inactive), in one transaction. */
   /**
    * The next version of `name`, made the active one; with `assignments` (a published run's
@@ -132,6 +147,8 @@ const SCHEMA = [
     id VARCHAR PRIMARY KEY, dataset_id VARCHAR NOT NULL, config VARCHAR, status VARCHAR NOT NULL,
     progress DOUBLE, message VARCHAR, created_at VARCHAR NOT NULL, started_at VARCHAR, finished_at VARCHAR,
     summary VARCHAR, error VARCHAR, dir VARCHAR NOT NULL)`,
+  // How many times a server stopped during the run (a store of an earlier version lacks the column).
+  `ALTER TABLE runs ADD COLUMN IF NOT EXISTS crashes INTEGER DEFAULT 0`,
   `CREATE TABLE IF NOT EXISTS models (
     name VARCHAR NOT NULL, version INTEGER NOT NULL, active BOOLEAN NOT NULL, created_at VARCHAR NOT NULL,
     run_id VARCHAR, checksum VARCHAR NOT NULL, file VARCHAR NOT NULL, PRIMARY KEY (name, version))`,
@@ -200,6 +217,9 @@ export function tokenFromRow(r: Row): TokenRecord {
 export function assignmentFromRow(r: Row): AssignmentRecord {
   return { version: Number(r.version), id: String(r.customer_id), segment: Number(r.segment), name: String(r.segment_name), publishedAt: String(r.published_at) };
 }
+
+/** The columns a new run is inserted with, in RunRecord's order (both stores; `crashes` takes its default). */
+export const RUN_INSERT_COLUMNS = "id, dataset_id, config, status, progress, message, created_at, started_at, finished_at, summary, error, dir";
 
 /** The run's columns, by field: how a patch becomes SQL (both stores). */
 export const RUN_COLUMNS: Record<Exclude<keyof RunRecord, "id">, { column: string; json?: boolean }> = {
@@ -324,7 +344,7 @@ class DuckStore implements HistoryStore {
   async addRun(r: RunRecord): Promise<void> {
     if (!RUN_STATUSES.includes(r.status)) throw new Error(`unknown run status ${String(r.status)}`);
     await this.write((con) =>
-      con.run("INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", [
+      con.run(`INSERT INTO runs (${RUN_INSERT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, [
         r.id, r.datasetId, json(r.config), r.status, r.progress, r.message, r.createdAt, r.startedAt,
         r.finishedAt, json(r.summary), r.error, this.toStored(r.dir),
       ]),
@@ -357,6 +377,28 @@ class DuckStore implements HistoryStore {
   async unfinishedRuns(): Promise<RunRecord[]> {
     return (await this.query("SELECT * FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at, id")).map((r) => runFromRow(r, this.fromStored));
   }
+  async claimRun(id: string, startedAt: string): Promise<boolean> {
+    return this.write(async (con) => {
+      const r = await con.runAndReadAll(
+        "UPDATE runs SET status = 'running', started_at = ?, progress = 0, message = 'starting' WHERE id = ? AND status = 'queued' RETURNING id",
+        [startedAt, id],
+      );
+      return r.currentRowCount > 0;
+    });
+  }
+  async countCrash(id: string): Promise<number> {
+    return this.write(async (con) => {
+      const r = await con.runAndReadAll("UPDATE runs SET crashes = coalesce(crashes, 0) + 1 WHERE id = ? RETURNING crashes", [id]);
+      if (r.currentRowCount === 0) throw new Error(`countCrash: no run ${id}`);
+      return Number((r.getRowObjectsJS()[0] as Row).crashes);
+    });
+  }
+  // The DuckDB file is one process's (its lock): no other server can run its runs.
+  async holdRun(_id: string): Promise<boolean> {
+    this.check();
+    return true;
+  }
+  async releaseRun(_id: string): Promise<void> {}
 
   // ---- models ----
   async addModelVersion(name: string, file: unknown, checksum: string, runId: string | null, assignments: AssignmentRow[] = []): Promise<ModelVersion> {
