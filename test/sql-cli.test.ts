@@ -1,8 +1,8 @@
 /**
  * segmenta sql on the command line: its help lists every option, a missing option or an
- * unknown dialect is one line and exit 2, a model whose predict needs the training rows
- * (DBSCAN, agglomerative with average linkage) is refused naming the algorithm, and --out
- * writes the query that is otherwise printed.
+ * unknown dialect is one line and exit 2, a model this version does not write as SQL (HDBSCAN,
+ * cosine distances) is refused naming the algorithm, agglomerative average linkage gives its
+ * nearest-training-row query, and --out writes the query that is otherwise printed.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,8 +22,8 @@ beforeAll(async () => {
     out.push(`C${i},${[22, 45, 70][g] + (i % 5)},${[300, 900, 2000][g] + 7 * (i % 11)},${["basic", "plus", "pro"][g]}`);
   }
   writeFileSync(input, out.join("\n") + "\n");
-  for (const [name, args] of [["km", []], ["db", ["--algorithm", "dbscan", "--eps", "1"]], ["avg", ["--algorithm", "agglomerative", "--linkage", "average"]]] as const) {
-    const k = name === "db" ? [] : ["--k", "3"];
+  for (const [name, args] of [["km", []], ["hdb", ["--algorithm", "hdbscan"]], ["cos", ["--algorithm", "dbscan", "--eps", "0.5", "--metric", "cosine"]], ["avg", ["--algorithm", "agglomerative", "--linkage", "average"]]] as const) {
+    const k = name === "hdb" || name === "cos" ? [] : ["--k", "3"];
     const r = await runMain(["cluster", input, ...k, "--seed", "1", "--model", join(dir, `${name}.json`), "--out", join(dir, `${name}.csv`), ...args]);
     expect(r.status, r.stderr).toBe(0);
   }
@@ -56,14 +56,18 @@ describe("segmenta sql", () => {
     }
   });
 
-  it("refuses models whose predict needs the training rows, naming the algorithm", async () => {
-    const db = await runMain(["sql", "--model", join(dir, "db.json"), "--dialect", "postgres", "--table", "t"]);
-    expect(db.status).toBe(2);
-    expect(lines(db.stderr)).toHaveLength(1);
-    expect(db.stderr).toContain("DBSCAN");
-    const avg = await runMain(["sql", "--model", join(dir, "avg.json"), "--dialect", "postgres", "--table", "t"]);
-    expect(avg.status).toBe(2);
-    expect(avg.stderr).toContain("average linkage");
+  it("refuses the models it cannot write (HDBSCAN, cosine distances) naming the algorithm; writes the nearest-training-row rule", async () => {
+    const hdb = await runMain(["sql", "--model", join(dir, "hdb.json"), "--dialect", "postgres", "--table", "t"]);
+    expect(hdb.status).toBe(2);
+    expect(lines(hdb.stderr)).toHaveLength(1);
+    expect(hdb.stderr).toContain("HDBSCAN");
+    const cos = await runMain(["sql", "--model", join(dir, "cos.json"), "--dialect", "postgres", "--table", "t"]);
+    expect(cos.status).toBe(2);
+    expect(cos.stderr).toContain("DBSCAN with the cosine metric");
+    const avg = await runMain(["sql", "--model", join(dir, "avg.json"), "--dialect", "bigquery", "--table", "t"]);
+    expect(avg.status, avg.stderr).toBe(0);
+    expect(avg.stdout).toContain("CROSS JOIN UNNEST([");
+    expect(avg.stdout).toContain("ROW_NUMBER() OVER (PARTITION BY sg_row ORDER BY sg_dist, sg_i)");
   });
 
   it("prints the query, or writes it with --out", async () => {

@@ -66,6 +66,11 @@ const CASES: Case[] = [
     algorithm: "gmm", k: 3, covarianceType: "full", features: ["age", "tenure_months", "monthly_spend", "satisfaction", "uses_app"], preprocessing: { numericImpute: "constant", fillValue: -1 } } },
   { name: "demo mini-batch k-means, box-cox", table: "demo", config: {
     algorithm: "minibatch-kmeans", k: 3, features: ["tenure_months", "monthly_spend", "contract", "region"], preprocessing: { power: ["monthly_spend"], powerMethod: "box-cox" } } },
+  { name: "demo dbscan (core rows within eps), outliers as -1", table: "demo", config: {
+    algorithm: "dbscan", features: ["age", "tenure_months", "monthly_spend", "support_calls"], preprocessing: { numericImpute: "mean" } } },
+  { name: "demo dbscan manhattan", table: "demo", config: { algorithm: "dbscan", metric: "manhattan", eps: 1.2, minSamples: 8, features: ["age", "tenure_months", "monthly_spend"] } },
+  { name: "demo agglomerative average linkage (nearest training row)", table: "demo", config: {
+    algorithm: "agglomerative", linkage: "average", k: 4, features: ["age", "tenure_months", "monthly_spend", "plan"] } },
   { name: "demo ward", table: "demo", config: { algorithm: "agglomerative", k: 5, features: DEMO_FEATURES, preprocessing: { dates: "days-since", asOf: "2024-07-01" } } },
 ];
 
@@ -97,13 +102,14 @@ beforeAll(async () => {
 function compare(rows: Record<string, unknown>[], f: (typeof fitted)[number]): { wrong: string[]; names: Set<string> } {
   expect(rows.length).toBe(f.expected.size);
   const names = f.m.file.segments!.map((s) => s.name);
+  const noise = f.m.file.noise?.name ?? "Outliers";
   const wrong: string[] = [];
   const seen = new Set<string>();
   for (const r of rows) {
     const id = String(r.id);
     const want = f.expected.get(id);
     const got = r.segment === null ? null : Number(r.segment);
-    if (got !== want || r.segment_name !== names[want!]) wrong.push(`${id}: sql ${got} (${String(r.segment_name)}), predict ${want}`);
+    if (got !== want || r.segment_name !== (want === -1 ? noise : names[want!])) wrong.push(`${id}: sql ${got} (${String(r.segment_name)}), predict ${want}`);
     seen.add(String(r.segment_name));
   }
   return { wrong, names: seen };
@@ -121,7 +127,7 @@ describe("segmenta sql on DuckDB", () => {
     const rows = await queryRows(`SELECT CAST(${duck.ident(t.id)} AS VARCHAR) AS id, segment, segment_name FROM (${sql}) AS s`);
     const { wrong, names } = compare(rows, f);
     expect(wrong.slice(0, 5)).toEqual([]);
-    expect(names.size).toBe(f.m.model.nClusters); // every segment is used, by name
+    expect(names.size).toBe(f.m.model.nClusters + (f.m.model.hasNoise ? 1 : 0)); // every segment (and the outliers) used, by name
   });
 
   it.runIf(haveTelco)("scores the Telco file as DuckDB reads it (TotalCharges as text with blanks, SeniorCitizen as 0/1 integers)", async () => {
@@ -161,6 +167,6 @@ describe("segmenta sql on PostgreSQL", () => {
     const { rows } = await client.query(`SELECT CAST(${d.ident(t.id)} AS TEXT) AS id, segment, segment_name FROM (${sql}) AS s`);
     const { wrong, names } = compare(rows, f);
     expect(wrong.slice(0, 5)).toEqual([]);
-    expect(names.size).toBe(f.m.model.nClusters);
+    expect(names.size).toBe(f.m.model.nClusters + (f.m.model.hasNoise ? 1 : 0));
   });
 });

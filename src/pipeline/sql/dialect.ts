@@ -52,6 +52,13 @@ export interface Dialect {
   round6(x: string): string;
   /** x as an ORDER BY key in byte order (not the locale's collation). */
   byteOrder(x: string): string;
+  /** A table of literal rows with the given column names, for a FROM clause (with its alias `as`). */
+  values(rows: string[][], names: string[], as: string): string;
+}
+
+/** (VALUES (…), (…)) AS name(a, b): DuckDB, PostgreSQL, Snowflake, Spark. */
+function valuesList(rows: string[][], names: string[], as: string): string {
+  return `(VALUES\n  ${rows.map((r) => `(${r.join(", ")})`).join(",\n  ")}\n) AS ${as}(${names.join(", ")})`;
 }
 
 const PLAIN = /^[A-Za-z_][A-Za-z0-9_$]*(\.[A-Za-z_][A-Za-z0-9_$]*)*$/;
@@ -94,6 +101,7 @@ const DUCKDB: Dialect = {
   decimal9: (x) => `TRY_CAST(${x} AS DECIMAL(38, 9))`,
   round6: (x) => `round(${x}, 6)`,
   byteOrder: (x) => x,
+  values: valuesList,
 };
 
 const POSTGRES: Dialect = {
@@ -120,6 +128,7 @@ const POSTGRES: Dialect = {
     return `(CASE WHEN abs(${v}) >= float8 '4503599627370496' THEN ${v} ELSE sign(${v}) * floor(abs(${v}) + float8 '0.5') END) / float8 '1e6'`;
   },
   byteOrder: (x) => `${x} COLLATE "C"`,
+  values: valuesList,
 };
 
 const BIGQUERY: Dialect = {
@@ -141,6 +150,8 @@ const BIGQUERY: Dialect = {
   decimal9: (x) => `SAFE_CAST(${x} AS NUMERIC)`,
   round6: (x) => `ROUND(${x}, 6)`,
   byteOrder: (x) => x,
+  // BigQuery has no VALUES table: an array of structs, unnested (the first names the fields).
+  values: (rows, names, as) => `UNNEST([\n  ${rows.map((r, i) => `STRUCT(${r.map((v, c) => (i === 0 ? `${v} AS ${names[c]}` : v)).join(", ")})`).join(",\n  ")}\n]) AS ${as}`,
 };
 
 const SNOWFLAKE: Dialect = {
@@ -162,6 +173,7 @@ const SNOWFLAKE: Dialect = {
   decimal9: (x) => `CASE WHEN ABS(${x}) < 1e29 THEN CAST(${x} AS NUMBER(38, 9)) END`,
   round6: (x) => `ROUND(${x}, 6)`,
   byteOrder: (x) => `COLLATE(${x}, '')`,
+  values: valuesList,
 };
 
 const SPARK: Dialect = {
@@ -183,6 +195,7 @@ const SPARK: Dialect = {
   decimal9: (x) => `CASE WHEN abs(${x}) < 1e29 THEN CAST(${x} AS DECIMAL(38, 9)) END`,
   round6: (x) => `round(${x}, 6)`,
   byteOrder: (x) => x,
+  values: valuesList,
 };
 
 const ALL: Record<DialectName, Dialect> = { duckdb: DUCKDB, postgres: POSTGRES, bigquery: BIGQUERY, snowflake: SNOWFLAKE, spark: SPARK };

@@ -22,11 +22,16 @@
  * (a category unseen in training with handleUnknown "error", a value outside an ordinal
  * order, Box-Cox on a value ≤ 0), the query gives the row a NULL segment.
  *
- * Models that predict from the training rows themselves (DBSCAN, HDBSCAN, OPTICS, and
- * agglomerative linkages other than ward, centroid and median) are refused with a message.
+ * Models that predict from rows kept in the model (DBSCAN: the nearest core row within eps;
+ * agglomerative linkages other than ward, centroid and median: the nearest training row) carry
+ * those rows in the query as a literal table, with euclidean or manhattan distances: every row
+ * is compared with every one of them, ranked by distance (ties: the lower row, as predict),
+ * outliers (beyond eps) get segment −1. HDBSCAN and OPTICS (whose predict walks neighbours and
+ * the condensed tree) and cosine distances are refused with a message naming the algorithm.
  */
 import { InputError } from "../../core/errors.js";
 import { AgglomerativeModel } from "../../cluster/agglomerative.js";
+import { DBSCANModel } from "../../cluster/density/dbscan.js";
 import { GaussianMixtureModel } from "../../cluster/mixture/gaussian-mixture.js";
 import { KMeansModel } from "../../cluster/kmeans.js";
 import type { LoadedModelFile } from "../model.js";
@@ -73,6 +78,18 @@ class Chain {
     this.cols = new Map([...this.cols.keys()].map((k) => [k, k]));
   }
 
+  /** The current FROM (the last SELECT, in parentheses) and its alias. */
+  get source(): string {
+    return `${this.from} AS l${this.depth}`;
+  }
+
+  /** Makes `select` (over this.source) the next SELECT, its columns `names`. */
+  wrap(select: string, names: string[]): void {
+    this.from = `(\n${select}${this.fence}\n)`;
+    this.depth++;
+    this.cols = new Map(names.map((k) => [k, k]));
+  }
+
   final(list: string[]): string {
     return `SELECT\n  ${list.join(",\n  ")}\nFROM ${this.from} AS l${this.depth}`;
   }
@@ -81,7 +98,9 @@ class Chain {
 /** What scores a row against each segment: centres (smallest squared distance wins) or a Gaussian mixture (largest weighted log-probability). */
 type Scorer =
   | { kind: "centers"; centers: Float64Array; k: number; d: number; relabel: Int32Array | null }
-  | { kind: "gmm"; model: GaussianMixtureModel; relabel: Int32Array | null };
+  | { kind: "gmm"; model: GaussianMixtureModel; relabel: Int32Array | null }
+  /** The label of the nearest reference row (ties: the lower row); with eps (DBSCAN's core rows), −1 beyond it. */
+  | { kind: "nearest"; rows: Float64Array; labels: Int32Array; n: number; d: number; manhattan: boolean; eps: number | null; relabel: Int32Array | null };
 
 function scorerOf(m: LoadedModelFile): Scorer {
   const inner = m.model.inner;
@@ -91,10 +110,19 @@ function scorerOf(m: LoadedModelFile): Scorer {
   if (inner instanceof AgglomerativeModel && inner.clusterCenters) {
     return { kind: "centers", centers: inner.clusterCenters.data, k: inner.clusterCenters.rows, d: inner.clusterCenters.cols, relabel };
   }
-  const why = inner instanceof AgglomerativeModel
-    ? `agglomerative clustering with ${inner.linkage} linkage gives a new row the segment of its nearest training row, and the model's ${inner.nSamples.toLocaleString("en-US")} training rows do not belong in a query`
-    : `${m.model.algorithmName} gives a new row its segment from the training rows near it (${m.model.predictRule ?? "its predict rule"}), which one query cannot hold`;
-  throw new InputError(`segmenta sql: ${why}; score with segmenta predict, or fit a model that scores by centres (kmeans, minibatch-kmeans, agglomerative with ward linkage, gmm)`);
+  // Nearest training row (agglomerative) or nearest core row within eps (DBSCAN): the rows go into the query.
+  if (inner instanceof AgglomerativeModel && inner.trainingData && (inner.metric === "euclidean" || inner.metric === "manhattan")) {
+    const T = inner.trainingData;
+    return { kind: "nearest", rows: T.data, labels: inner.labels, n: T.rows, d: T.cols, manhattan: inner.metric === "manhattan", eps: null, relabel };
+  }
+  if (inner instanceof DBSCANModel && (inner.metric === "euclidean" || inner.metric === "manhattan")) {
+    const C = inner.components;
+    return { kind: "nearest", rows: C.data, labels: inner.coreLabels, n: C.rows, d: C.cols, manhattan: inner.metric === "manhattan", eps: inner.eps, relabel };
+  }
+  const why = inner instanceof AgglomerativeModel || inner instanceof DBSCANModel
+    ? `${m.model.algorithmName} with the ${inner.metric} metric has no query here (the nearest-row rules are written for euclidean and manhattan distances)`
+    : `${m.model.algorithmName} gives a new row its segment by ${m.model.predictRule ?? "its predict rule"}, which this version does not write as SQL`;
+  throw new InputError(`segmenta sql: ${why}; score with segmenta predict, or fit a model that scores by centres (kmeans, minibatch-kmeans, agglomerative with ward linkage, gmm) or DBSCAN with a euclidean or manhattan metric`);
 }
 
 /** The SELECT scoring every row of `table` with the model. */
@@ -246,6 +274,7 @@ export function modelSql(m: LoadedModelFile, o: ModelSqlOptions): string {
 
   // 7. Scores, and 8. the segment.
   for (const k of [...q.cols.keys()]) if (!keep.has(k)) q.cols.delete(k);
+  if (scorer.kind === "nearest") return nearestSql(q, scorer, features, m, dl, id, o, dropMark);
   let order: { col: string; segment: number }[];
   let best: "LEAST" | "GREATEST";
   if (scorer.kind === "centers") {
@@ -256,7 +285,7 @@ export function modelSql(m: LoadedModelFile, o: ModelSqlOptions): string {
     // predict: the lowest centre index among the nearest, then its segment number.
     order = Array.from({ length: k }, (_, c) => ({ col: `sg_s${c}`, segment: relabel ? relabel[c] : c }));
     best = "LEAST";
-  } else {
+  } else if (scorer.kind === "gmm") {
     const g = scorer.model;
     const k = g.nComponents;
     const { kprec, bias, muU } = g as unknown as { kprec: Float64Array; bias: Float64Array; muU: Float64Array };
@@ -312,7 +341,7 @@ export function modelSql(m: LoadedModelFile, o: ModelSqlOptions): string {
       return { col: `sg_s${c}`, segment: s };
     });
     best = "GREATEST";
-  }
+  } else throw new Error("unreachable");
   q.commit();
   if (order.length > 1) {
     q.set("sg_best", `${best}(${order.map((x) => x.col).join(", ")})`);
@@ -335,5 +364,41 @@ export function modelSql(m: LoadedModelFile, o: ModelSqlOptions): string {
     `${nameCase} AS ${dl.ident(o.nameColumn ?? "segment_name")}`,
     ...(dropMark ? [`sg_outlier AS ${dl.ident("outlier")}`] : []),
     ...(o.distance ? [`${dist} AS ${dl.ident("squared_distance")}`] : []),
+  ]);
+}
+
+/**
+ * The tail of a nearest-row model: every row against every reference row (a literal table in
+ * the query), ranked by distance (squared for euclidean, as predict ranks them; ties: the lower
+ * reference row), the first kept; DBSCAN's eps compares the distance itself.
+ */
+function nearestSql(
+  q: Chain, s: Extract<Scorer, { kind: "nearest" }>, features: string[], m: LoadedModelFile, dl: Dialect, id: string | null, o: ModelSqlOptions, dropMark: boolean,
+): string {
+  if (o.distance) throw new InputError("segmenta sql: distances to a centre are for models with centres (K-Means, ward)");
+  const { rows, labels, n, d } = s;
+  for (const f of features) q.set(f, f);
+  q.set("sg_row", "ROW_NUMBER() OVER ()");
+  q.commit();
+  const pnames = Array.from({ length: d }, (_, j) => `sg_p${j}`);
+  const table = dl.values(Array.from({ length: n }, (_, i) => [String(i), String(labels[i]), ...Array.from({ length: d }, (_, j) => dl.num(rows[i * d + j]))]), ["sg_i", "sg_lab", ...pnames], "r");
+  const dist = features.map((f, j) => (s.manhattan ? `abs(${f} - sg_p${j})` : `(${f} - sg_p${j}) * (${f} - sg_p${j})`)).join(" + ");
+  const carry = [...(id ? ["sg_id"] : []), ...(dropMark ? ["sg_outlier"] : []), "sg_row"];
+  q.wrap(`SELECT\n  ${[...carry, "sg_lab", "sg_i", `${dist} AS sg_dist`].join(",\n  ")}\nFROM ${q.source} CROSS JOIN ${table}`, [...carry, "sg_lab", "sg_i", "sg_dist"]);
+  q.wrap(`SELECT\n  ${[...carry, "sg_lab", "sg_dist", "ROW_NUMBER() OVER (PARTITION BY sg_row ORDER BY sg_dist, sg_i) AS sg_rank"].join(",\n  ")}\nFROM ${q.source}`, [...carry, "sg_lab", "sg_dist", "sg_rank"]);
+  const r = s.relabel;
+  const seg = r ? `CASE sg_lab ${Array.from(r, (x, c) => `WHEN ${c} THEN ${x}`).join(" ")} END` : "sg_lab";
+  const within = s.eps === null ? null : `${s.manhattan ? "sg_dist" : "sqrt(sg_dist)"} <= ${dl.num(s.eps)}`;
+  const label = within ? `CASE WHEN ${within} THEN ${seg} ELSE -1 END` : seg;
+  q.wrap(`SELECT\n  ${[...carry.filter((c) => c !== "sg_row"), `${label} AS sg_label`].join(",\n  ")}\nFROM ${q.source}\nWHERE sg_rank = 1`, [...carry.filter((c) => c !== "sg_row"), "sg_label"]);
+  const k = m.model.nClusters;
+  const segNames = Array.from({ length: k }, (_, c) => m.file.segments?.[c]?.name || `Segment ${c}`);
+  const noise = m.model.hasNoise ? ` WHEN -1 THEN ${dl.str(m.file.noise?.name ?? "Outliers")}` : "";
+  const nameCase = `CASE sg_label ${segNames.map((nm, c) => `WHEN ${c} THEN ${dl.str(nm)}`).join(" ")}${noise} END`;
+  return q.final([
+    ...(id ? [`sg_id AS ${dl.ident(id)}`] : []),
+    `sg_label AS ${dl.ident(o.segmentColumn ?? "segment")}`,
+    `${nameCase} AS ${dl.ident(o.nameColumn ?? "segment_name")}`,
+    ...(dropMark ? [`sg_outlier AS ${dl.ident("outlier")}`] : []),
   ]);
 }
