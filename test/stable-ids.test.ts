@@ -107,7 +107,7 @@ describe("matchSegments on hand-made segmentations", () => {
     const cur = { data: Float64Array.from([9, 1, 1, -1, 7, 7, 0, 16]), rows: 4, cols: 2 };
     const r = matchSegments({ ...prev, centres, assignments: new Map([["zz", 0]]) }, { k: 4, labels: [0, 1, 2, 3], ids: ["a", "b", "c", "d"], centres: cur });
     expect(r.matchedBy).toBe("centres");
-    expect(r.rule).toMatch(/^segment centres decide: .* \(the Jaccard of the customers in both runs, 0 % of this run's, is reported beside\)$/);
+    expect(r.rule).toMatch(/^segment centres decide \(only 0 % of this run's customers were assigned in old\.csv; shared customers decide from 50 %\): .* is reported beside\)$/);
     expect(r.ids).toEqual([3, 0, 6, 7]);
     expect(r.matches.map((m) => [m.previous, m.distance])).toEqual([[3, Math.SQRT2], [0, Math.SQRT2]]);
     expect(r.vanished).toEqual([{ id: 5, name: "Lost" }]);
@@ -118,15 +118,22 @@ describe("matchSegments on hand-made segmentations", () => {
       .toThrow(/--previous old\.csv: it gives no segment centres and only 0 % of this run's customers are in it .* pass the previous model file/);
   });
 
-  it("centres decide even when every customer is common (customers move between segments over time); the Jaccard is reported beside", () => {
+  it("prefer centres: they decide even when every customer is common (customers move between segments over time); the Jaccard is reported beside", () => {
     const centres = { data: Float64Array.from([0, 0, 10, 0, 0, 10]), rows: 3, cols: 2 };
     // Half of segment 0's customers moved to segment 3, which tripled: by customers (Jaccard 1/3) segment 3 would not match.
     const assignments = new Map([["a", 0], ["b", 0], ["c", 0], ["d", 0], ["e", 3], ["f", 5]]);
     const cur = { data: Float64Array.from([0.5, 0, 9.5, 0, 0, 10.5]), rows: 3, cols: 2 };
-    const r = matchSegments({ ...prev, centres, assignments }, { k: 3, labels: [0, 0, 1, 1, 1, 2], ids: ["a", "b", "c", "d", "e", "f"], centres: cur });
+    const current = { k: 3, labels: [0, 0, 1, 1, 1, 2], ids: ["a", "b", "c", "d", "e", "f"], centres: cur };
+    const r = matchSegments({ ...prev, centres, assignments }, current, { prefer: "centres" });
     expect(r.matchedBy).toBe("centres");
     expect(r.ids).toEqual([0, 3, 5]);
     expect(r.matches.map((m) => [m.previous, m.distance, m.jaccard])).toEqual([[0, 0.5, 2 / 4], [3, 0.5, 1 / 3], [5, 0.5, 1]]);
+    // Customers first (the default): every customer is common, so they decide, and segment 3 (Jaccard 1/3) is new.
+    const byCustomers = matchSegments({ ...prev, centres, assignments }, current);
+    expect(byCustomers.matchedBy).toBe("customers");
+    expect(byCustomers.rule).toMatch(/^shared customers decide \(they come first\): 100 %/);
+    expect(byCustomers.ids).toEqual([0, 6, 5]);
+    expect(byCustomers.vanished).toEqual([{ id: 3, name: "At Risk" }]);
   });
 
   it("segmentCentres: means per segment, outliers left out, empty segments NaN", () => {

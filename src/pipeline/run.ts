@@ -802,5 +802,6 @@ function matchToPrevious(previous: PreviousRun, data: Dataset, labels: Int32Arra
       warn(`the preprocessing of ${previous.source} cannot be applied to this data (${e.message}), so segment centres cannot be compared`);
     }
   }
-  return matchSegments(previous, { k, labels, ids, centres });
+  // A retrain on later data: its customers have moved, so the centres come first (see stable.ts).
+  return matchSegments(previous, { k, labels, ids, centres }, { prefer: "centres" });
 }

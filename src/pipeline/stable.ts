@@ -2,7 +2,9 @@
  * Stable segment ids across runs: the segments of a new run are matched one-to-one to those
  * of a previous run, so that a segment that is still there keeps its id and its name.
  *
- * The rule (documented in the README, reported in every result as `matchedBy` and `rule`):
+ * The rule (documented in the README, reported in every result as `matchedBy` and `rule`),
+ * as runSegmentation asks for it (`prefer: "centres"`; with `prefer: "customers"`, the
+ * default of matchSegments, shared customers come first when at least half are common):
  * - The segment centres decide whenever both runs' centres are known: both runs' segments
  *   as means of their customers in the previous model's preprocessed space (the new rows
  *   are transformed by the previous model's preprocessing, so its scaling, logs and
@@ -68,6 +70,14 @@ export interface MatchOptions {
   minCommonShare?: number;
   /** The least Jaccard of a matched pair when customers decide (default 0.5). */
   minJaccard?: number;
+  /**
+   * Which decides when both could: "centres" (what runSegmentation, and so cluster
+   * --previous, asks for: a retrain on later data, whose customers have moved) or
+   * "customers", the default (shared customers decide whenever at least minCommonShare of
+   * the customers are common, the centres only otherwise; track --refit matches consecutive
+   * snapshots so).
+   */
+  prefer?: "centres" | "customers";
 }
 
 export interface SegmentMatch {
@@ -99,7 +109,7 @@ export interface StableIds {
   previous: { source: string; checksum: string | null };
 }
 
-const DEFAULTS: Required<MatchOptions> = { minCommonShare: 0.5, minJaccard: 0.5 };
+const DEFAULTS: Required<MatchOptions> = { minCommonShare: 0.5, minJaccard: 0.5, prefer: "customers" };
 
 /**
  * The minimum-cost one-to-one assignment of the rows of an n × m cost matrix (row-major,
@@ -206,7 +216,7 @@ export function matchSegments(previous: PreviousSegmentation, current: CurrentSe
   const P = prevSegs.length;
   const commonShare = previous.assignments && current.ids ? shareAssigned(previous.assignments, current.ids) : 0;
   const centresKnown = !!previous.centres && !!current.centres;
-  const byCustomers = !centresKnown && commonShare >= o.minCommonShare;
+  const byCustomers = (o.prefer === "customers" || !centresKnown) && commonShare >= o.minCommonShare;
   let matchedBy: StableIds["matchedBy"];
   let rule: string;
   const score = new Float64Array(P * k); // Jaccard or distance of each (previous, current) pair
@@ -214,7 +224,7 @@ export function matchSegments(previous: PreviousSegmentation, current: CurrentSe
   const cost = new Float64Array(P * k);
   if (byCustomers) {
     matchedBy = "customers";
-    rule = `shared customers decide (${previous.source} gives no segment centres): ${pctText(commonShare)} of this run's customers were assigned in it (at least ${pctText(o.minCommonShare)} needed); ` +
+    rule = `shared customers decide (${centresKnown ? "they come first" : `${previous.source} gives no segment centres`}): ${pctText(commonShare)} of this run's customers were assigned in ${previous.source} (at least ${pctText(o.minCommonShare)} needed); ` +
       `a segment keeps a previous id when the Jaccard of their common customers is at least ${o.minJaccard}`;
     jaccardMatrix(previous, current, score);
     for (let x = 0; x < P * k; x++) {
@@ -223,7 +233,8 @@ export function matchSegments(previous: PreviousSegmentation, current: CurrentSe
     }
   } else if (centresKnown) {
     matchedBy = "centres";
-    rule = "segment centres decide: a segment keeps a previous id when its centre, in the previous model's preprocessed space, is within half the distance from that previous centre to its nearest other one" +
+    rule = (o.prefer === "customers" && previous.assignments ? `segment centres decide (only ${pctText(commonShare)} of this run's customers were assigned in ${previous.source}; shared customers decide from ${pctText(o.minCommonShare)}): ` : "segment centres decide: ") +
+      "a segment keeps a previous id when its centre, in the previous model's preprocessed space, is within half the distance from that previous centre to its nearest other one" +
       (previous.assignments ? ` (the Jaccard of the customers in both runs, ${pctText(commonShare)} of this run's, is reported beside)` : "");
     const A = previous.centres!;
     const B = current.centres!;
