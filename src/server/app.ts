@@ -245,6 +245,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   // The dashboard (web/, built into dist/web): its page and assets need no token, its API calls do.
   await (await import("./static.js")).dashboard(app);
+  await (await import("./routes-web.js")).webRoutes(app, { store, dataDir });
 
   // Scoring also takes CSV and NDJSON bodies.
   app.addContentTypeParser(["text/csv", "application/x-ndjson", "application/ndjson"], { parseAs: "string" }, (_req, body, done) => done(null, body));

@@ -1,6 +1,6 @@
 /** Step 1: upload a file (drag and drop or the picker, with progress) or pick an earlier dataset; the inspect view. */
 import { useRef, useState } from "react";
-import { ApiError, type ColumnInfo, type DatasetInfo, uploadDataset } from "./api";
+import { ApiError, type ColumnInfo, type DatasetInfo, getJson, normaliseDataset, uploadDataset } from "./api";
 import { columnSummary, KINDS } from "./columns";
 
 export function DataStep(props: {
@@ -81,6 +81,7 @@ export function DataStep(props: {
       )}
 
       {props.dataset && <Inspect dataset={props.dataset} kinds={props.kinds} onKinds={props.onKinds} />}
+      {props.dataset && <Transactions key={props.dataset.id} token={props.token} dataset={props.dataset} onRfm={props.onUploaded} />}
       {props.dataset && <p><button type="button" className="primary" onClick={props.onNext}>Next: set up the segmentation</button></p>}
     </section>
   );
@@ -124,5 +125,67 @@ function Inspect({ dataset, kinds, onKinds }: { dataset: DatasetInfo; kinds: Rec
         </table>
       </div>
     </div>
+  );
+}
+
+const ROLES: { key: string; label: string; guess: RegExp; optional: boolean }[] = [
+  { key: "customer", label: "Customer id", guess: /customer|client|member|user/i, optional: false },
+  { key: "date", label: "Date", guess: /date|time|day/i, optional: false },
+  { key: "amount", label: "Amount", guess: /^(amount|total|revenue|sales|value|spend)/i, optional: true },
+  { key: "quantity", label: "Quantity (with a price)", guess: /quantity|qty|units/i, optional: true },
+  { key: "price", label: "Unit price (with a quantity)", guess: /price/i, optional: true },
+  { key: "invoice", label: "Invoice (cancellations)", guess: /invoice|order/i, optional: true },
+];
+
+/** A transaction log → a dataset of RFM features per customer (POST /api/v1/datasets/:id/rfm), to segment like a customer table. */
+function Transactions({ token, dataset, onRfm }: { token: string; dataset: DatasetInfo; onRfm: (d: DatasetInfo) => void }) {
+  const columns = dataset.columns ?? [];
+  const [map, setMap] = useState<Record<string, string>>(() => {
+    const m: Record<string, string> = {};
+    for (const r of ROLES) {
+      const c = columns.find((x) => r.guess.test(x.name) && !Object.values(m).includes(x.name) && (r.key !== "date" || x.kind === "datetime"));
+      if (c) m[r.key] = c.name;
+    }
+    if (m.amount && m.quantity && m.price) delete m.amount;
+    return m;
+  });
+  const [asOf, setAsOf] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const looksLikeLog = columns.some((c) => c.kind === "datetime") && dataset.rows > 0;
+  return (
+    <details className="transactions" open={false}>
+      <summary>{looksLikeLog ? "This looks like a transaction log: compute RFM features per customer" : "A transaction log? Compute RFM features per customer"}</summary>
+      <form onSubmit={(e) => {
+        e.preventDefault();
+        setBusy(true);
+        setError(null);
+        getJson<unknown>(token, `/api/v1/datasets/${dataset.id}/rfm`, { json: { ...map, ...(asOf ? { asOf } : {}) } })
+          .then((d) => onRfm(normaliseDataset(d)))
+          .catch((x) => setError(x instanceof ApiError ? x.message : String(x)))
+          .finally(() => setBusy(false));
+      }}>
+        <p className="help">Each customer's recency (days since the last purchase), frequency (orders) and monetary value (spend), from the columns below, become a new dataset to segment.</p>
+        <div className="inline wrap">
+          {ROLES.map((r) => (
+            <span key={r.key} className="field">
+              <label htmlFor={`rfm-${r.key}`}>{r.label}</label>
+              <select id={`rfm-${r.key}`} value={map[r.key] ?? ""} onChange={(e) => setMap({ ...map, [r.key]: e.target.value })}>
+                <option value="">{r.optional ? "none" : "—"}</option>
+                {columns.map((c) => <option key={c.name} value={c.name}>{c.name}</option>)}
+              </select>
+            </span>
+          ))}
+          <span className="field">
+            <label htmlFor="rfm-asof">As of</label>
+            <input id="rfm-asof" type="date" value={asOf} onChange={(e) => setAsOf(e.target.value)} aria-describedby="rfm-asof-help" />
+          </span>
+        </div>
+        <p className="help" id="rfm-asof-help">As of: the day recency is counted to (default: the day after the last transaction).</p>
+        <button type="submit" disabled={busy}>Compute RFM features</button>
+        {busy && <span aria-live="polite"> computing…</span>}
+        {error && <p className="error" role="alert" data-testid="rfm-error">{error}</p>}
+      </form>
+    </details>
   );
 }
