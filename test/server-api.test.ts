@@ -20,6 +20,8 @@ import { lit, queryRows } from "../src/io/duck.js";
 import { parseModelFile, predictWithModel } from "../src/pipeline/model.js";
 import type { ChildProcess } from "node:child_process";
 import { buildServer } from "../src/server/app.js";
+import { readSegmentsFile } from "../src/server/export/source.js";
+import { compareAssignments } from "../src/pipeline/compare.js";
 import { startChild } from "../src/server/runner.js";
 import { openPgStore } from "../src/server/pg-store.js";
 import { type HistoryStore, openStore, type RunRecord } from "../src/server/store.js";
@@ -547,6 +549,63 @@ describe.each(["duckdb", "postgres"] as const)("segmenta serve: the HTTP API on 
       await b.store.close();
       await rm(folder, { recursive: true, force: true });
     }
+  }, 120_000);
+
+  it("keeps segment ids from a previous run or model version as cluster --previous does, compares two runs, and shows a model's history", async () => {
+    const finished = async (id: string) => {
+      await (await api(`/api/v1/runs/${id}/events`)).text();
+      return (await api(`/api/v1/runs/${id}`)).json();
+    };
+    const r2 = await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { k: 3, id: "customer_id", seed: 11 }, previous: runId } });
+    expect(r2.status).toBe(202);
+    const run2 = (await r2.json()).id as string;
+    expect(await finished(run2)).toMatchObject({ status: "succeeded" });
+    const apiCsv = parseCsv(await (await api(`/api/v1/runs/${run2}/segments`)).text());
+    // The same as segmenta cluster --previous on the previous run's model and segments files.
+    const work = await mkdtemp(join(tmpdir(), "segmenta-serve-previous-"));
+    try {
+      await writeFile(join(work, "customers.csv"), data.csv);
+      const prevDir = join(dir, "runs", runId);
+      const cli = await runMain(["cluster", join(work, "customers.csv"), "--k", "3", "--id", "customer_id", "--seed", "11",
+        "--previous", join(prevDir, "model.json"), "--previous", join(prevDir, "segments.parquet"), "--out", join(work, "segments.csv")]);
+      expect(cli.status, cli.stderr).toBe(0);
+      expect(parseCsv(await readFile(join(work, "segments.csv"), "utf8"))).toEqual(apiCsv);
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+    // Three clear groups: every customer keeps the previous run's segment number.
+    const first = new Map(parseCsv(await (await api(`/api/v1/runs/${runId}/segments`)).text()).slice(1).map((c) => [c[0], c[1]]));
+    expect(apiCsv.slice(1).every((c) => first.get(c[0]) === c[1])).toBe(true);
+
+    // The comparison of the two runs is compareAssignments of their segments files.
+    const cmp = await api(`/api/v1/compare?before=${runId}&after=${run2}`, { token: tokens.read });
+    expect(cmp.status).toBe(200);
+    const got = await cmp.json();
+    const seg = async (id: string) => (await readSegmentsFile(join(dir, "runs", id, "segments.parquet"))).assignments;
+    const { changes, ...expected } = compareAssignments(await seg(runId), await seg(run2), { labels: { before: `run ${runId}`, after: `run ${run2}` } });
+    expect(got).toEqual(JSON.parse(JSON.stringify({ ...expected, changeCount: changes.length })));
+    expect(got).toMatchObject({ common: 90, stayed: 90, moved: 0, adjustedRand: 1 });
+    expect((await api(`/api/v1/compare?before=${runId}`)).status).toBe(400);
+    expect((await (await api(`/api/v1/compare?before=${runId}&after=nope`)).json()).error.field).toBe("after");
+
+    // Published: the history has the sizes of each version with customers and the flows between them.
+    const pub = await (await api("/api/v1/models", { method: "POST", json: { name: "spend", runId: run2 } })).json();
+    const hist = await (await api("/api/v1/models/spend/history", { token: tokens.read })).json();
+    const v1 = hist.versions.find((v: { version: number }) => v.version === 1);
+    expect(v1).toMatchObject({ customers: 90, runId });
+    expect(v1.segments.map((s: { size: number }) => s.size)).toEqual([30, 30, 30]);
+    expect(hist.versions.find((v: { version: number }) => v.version === 2)).toMatchObject({ customers: null, segments: null });
+    expect(hist.flows).toHaveLength(1);
+    expect(hist.flows[0]).toMatchObject({ from: 1, to: pub.version, common: 90, stayed: 90, moved: 0, changeCount: 0, flows: [] });
+    expect((await api("/api/v1/models/nope/history")).status).toBe(404);
+
+    // A model version as the previous one: its model file and the customers of the run it was published from.
+    const r3 = await (await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { k: 3, id: "customer_id", seed: 11 }, previous: "spend@1" } })).json();
+    expect(await finished(r3.id)).toMatchObject({ status: "succeeded" });
+    expect(parseCsv(await (await api(`/api/v1/runs/${r3.id}/segments`)).text())).toEqual(apiCsv);
+    const unknown = await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { k: 3 }, previous: "nope@4" } });
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.field).toBe("previous");
   }, 120_000);
 
   it("reads uploads as JSON and Parquet too, and never makes a path of the uploaded name", async () => {

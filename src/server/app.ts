@@ -4,7 +4,7 @@
  * store; files under the data folder.
  */
 import { randomUUID } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { createRequire } from "node:module";
@@ -29,6 +29,7 @@ import { type ChildJob, crashedTooOften, FINISHED, MAX_CRASHES, RESTARTED, type 
 import type { DatasetRecord, HistoryStore, ModelVersion, RunRecord, Scope } from "./store.js";
 import { type ApiExportResult, type ApiExportSource, exportFromApi } from "./export/api.js";
 import { readSegmentsFile } from "./export/source.js";
+import { type Comparison, compareAssignments } from "../pipeline/compare.js";
 import { scopeAllows, verifyToken } from "./tokens.js";
 
 export const SERVER_VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
@@ -346,11 +347,61 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
       id, datasetId: dataset.id, config, status: "queued", progress: null, message: null, createdAt: new Date().toISOString(),
       startedAt: null, finishedAt: null, summary: null, error: null, dir: join(dataDir, "runs", id),
     };
+    const previous = body.previous === undefined ? undefined : await previousFiles(body.previous, run.dir);
     // Held by this server from the start (servers sharing a PostgreSQL store and a data folder).
     await store.holdRun(id);
     await store.addRun(run);
-    queue.submit(run, jobOf(run, dataset, body.config ?? {}));
+    queue.submit(run, { ...jobOf(run, dataset, body.config ?? {}), ...(previous ? { previous } : {}) });
     return reply.code(202).send({ id, status: "queued" });
+  });
+
+  /**
+   * The files `previous` names, for the run's child to read as cluster --previous reads them: a
+   * succeeded run's model and segments files, or a published version's model file (written into
+   * the new run's folder) with the segments file of the run it was published from, if any.
+   */
+  async function previousFiles(previous: unknown, dir: string): Promise<{ paths: string[]; label: string }> {
+    if (typeof previous !== "string" || !previous) throw new HttpError(400, "previous is a run id or a model name (name@version for a version other than the active one)", "previous");
+    const run = await store.getRun(previous);
+    if (run) {
+      if (run.status !== "succeeded") throw new HttpError(409, `previous run ${run.id} is ${run.status}; only a succeeded run has segments to keep the ids of`, "previous");
+      return { paths: [join(run.dir, "model.json"), join(run.dir, "segments.parquet")], label: `run ${run.id}` };
+    }
+    const m = /^(.+?)(?:@(\d+))?$/.exec(previous)!;
+    const v = await store.getModel(m[1], m[2] === undefined ? undefined : Number(m[2]));
+    if (!v) throw new HttpError(404, `previous ${previous}: no run with this id, and no model ${m[2] === undefined ? m[1] : `${m[1]} version ${m[2]}`}`, "previous");
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, "previous-model.json");
+    await writeFile(file, JSON.stringify(v.file));
+    const from = v.runId ? await store.getRun(v.runId) : null;
+    const segments = from?.status === "succeeded" ? join(from.dir, "segments.parquet") : null;
+    return { paths: [file, ...(segments && existsSync(segments) ? [segments] : [])], label: `model ${v.name}@${v.version}` };
+  }
+
+  // ---- comparisons (issue #17) ----------------------------------------------------------
+  /** A succeeded run's assignments, from its segments file. */
+  async function runMembers(id: string, field: string): Promise<{ id: string; segment: number; name: string }[]> {
+    const r = await store.getRun(id);
+    if (!r) throw new HttpError(404, `no run ${id}`, field);
+    if (r.status !== "succeeded") throw new HttpError(409, `run ${id} is ${r.status}; only a succeeded run has segments to compare`, field);
+    return (await readSegmentsFile(join(r.dir, "segments.parquet"))).assignments;
+  }
+  /** A comparison as JSON: the changes only when asked for (one per mover, possibly millions). */
+  function comparisonJson(c: Comparison, withChanges: boolean): Record<string, unknown> {
+    const { changes, ...rest } = c;
+    return { ...rest, changeCount: changes.length, ...(withChanges ? { changes } : {}) };
+  }
+  app.get<{ Querystring: { before?: string; after?: string; changes?: string } }>("/api/v1/compare", async (request) => {
+    const { before, after } = request.query;
+    if (!before) throw new HttpError(400, "give the run to compare from with ?before=RUN_ID", "before");
+    if (!after) throw new HttpError(400, "give the run to compare to with ?after=RUN_ID", "after");
+    const [a, b] = [await runMembers(before, "before"), await runMembers(after, "after")];
+    try {
+      return comparisonJson(compareAssignments(a, b, { labels: { before: `run ${before}`, after: `run ${after}` } }), request.query.changes === "true");
+    } catch (e) {
+      if (e instanceof InputError) throw new HttpError(400, e.message);
+      throw e;
+    }
   });
   app.get("/api/v1/runs", async () => ({ runs: (await store.listRuns()).map(runJson) }));
 
@@ -547,6 +598,45 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const v = await store.getModel(request.params.name, n);
     if (!v) throw new HttpError(404, `no version ${n} of model ${request.params.name}`);
     return { ...(versionMeta(v) as object), file: v.file };
+  });
+
+  // Sizes per published version, and the flows between consecutive versions with customers.
+  app.get<{ Params: { name: string } }>("/api/v1/models/:name/history", async (request) => {
+    const versions = await store.listVersions(request.params.name);
+    if (!versions.length) throw new HttpError(404, `no model ${request.params.name}`);
+    const byVersion = new Map<number, { id: string; segment: number; name: string }[]>();
+    for (const a of await store.assignmentHistory(request.params.name)) {
+      let list = byVersion.get(a.version);
+      if (!list) byVersion.set(a.version, (list = []));
+      list.push({ id: a.id, segment: a.segment, name: a.name });
+    }
+    const sizes = (members: { segment: number; name: string }[]) => {
+      const count = new Map<number, { segment: number; name: string; size: number }>();
+      for (const m of members) {
+        const c = count.get(m.segment) ?? { segment: m.segment, name: m.name, size: 0 };
+        c.size++;
+        count.set(m.segment, c);
+      }
+      return [...count.values()].sort((x, y) => x.segment - y.segment);
+    };
+    const out = versions.map((v) => {
+      const members = byVersion.get(v.version);
+      return { version: v.version, publishedAt: v.createdAt, active: v.active, runId: v.runId, customers: members ? members.length : null, segments: members ? sizes(members) : null };
+    });
+    const published = versions.filter((v) => byVersion.has(v.version));
+    const flows = [];
+    for (let i = 1; i < published.length; i++) {
+      const [p, q] = [published[i - 1], published[i]];
+      try {
+        const c = compareAssignments(byVersion.get(p.version)!, byVersion.get(q.version)!, { labels: { before: `version ${p.version}`, after: `version ${q.version}` }, date: q.createdAt });
+        const { matrix: _matrix, ...rest } = comparisonJson(c, false);
+        flows.push({ from: p.version, to: q.version, ...rest });
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        flows.push({ from: p.version, to: q.version, error: e.message });
+      }
+    }
+    return { name: request.params.name, versions: out, flows };
   });
 
   async function loadModel(name: string, version?: number): Promise<{ version: number; model: LoadedModelFile }> {

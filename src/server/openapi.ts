@@ -28,8 +28,11 @@ const ROUTES: Record<string, Record<string, Op>> = {
     post: {
       summary: "Segment a dataset with a configuration (the same as the library's and the model file's); the run works in the background",
       scope: "admin",
-      body: { "application/json": { schema: { type: "object", required: ["datasetId"], properties: { datasetId: { type: "string" }, config: { $ref: "#/components/schemas/SegmentationConfig" } } } } },
-      responses: { 202: "{ id, status: \"queued\" }", 400: "a field of the configuration is wrong (named in error.field)", 404: "unknown dataset" },
+      body: { "application/json": { schema: { type: "object", required: ["datasetId"], properties: {
+        datasetId: { type: "string" }, config: { $ref: "#/components/schemas/SegmentationConfig" },
+        previous: { type: "string", description: "a succeeded run's id, or a model name (name@version for another than the active one): the new segments keep its segment ids and names where they match, as segmenta cluster --previous does" },
+      } } } },
+      responses: { 202: "{ id, status: \"queued\" }", 400: "a field of the configuration is wrong, or a column it names is not in the dataset (named in error.field)", 404: "unknown dataset, or unknown previous run or model", 409: "the previous run has not succeeded" },
     },
     get: { summary: "Every run", scope: "read", responses: { 200: "{ runs: [...] }" } },
   },
@@ -59,6 +62,19 @@ const ROUTES: Record<string, Record<string, Op>> = {
       summary: "Export the customers of the active version (or ?version=) of a model as its publish recorded them; the same bodies as a run's export (emails from the published run's dataset, or `contacts`)",
       scope: "admin", query: ["version"], body: { "application/json": { schema: { $ref: "#/components/schemas/ExportRequest" } } },
       responses: { 200: "as a run's export", 400: "a wrong body", 404: "unknown model or version", 409: "the version was published as a model file and has no assignments", 502: "as a run's export" },
+    },
+  },
+  "/api/v1/compare": {
+    get: {
+      summary: "Two succeeded runs' segments compared (as segmenta compare does): the migration matrix, flows largest first, adjusted Rand index and NMI, customers in one only, a summary in segment names; ?changes=true adds every change",
+      scope: "read", query: ["before", "after", "changes"],
+      responses: { 200: "{ before, after, common, onlyBefore, onlyAfter, stayed, moved, matrix, flows, adjustedRand, nmi, summary, changeCount, changes? }", 400: "before or after missing, or no customer in common", 404: "unknown run", 409: "a run has not succeeded" },
+    },
+  },
+  "/api/v1/models/{name}/history": {
+    get: {
+      summary: "A model over time: each version's segment sizes (for the versions published from a run, whose customers the store keeps) and the flows between consecutive such versions",
+      scope: "read", responses: { 200: "{ name, versions: [{ version, publishedAt, active, runId, customers, segments }], flows: [{ from, to, common, stayed, moved, flows, adjustedRand, nmi, summary, changeCount }] }", 404: "unknown model" },
     },
   },
   "/api/v1/models": {

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { AbortError, InputError } from "../core/errors.js";
+import { loadPrevious } from "../cli/compare.js";
 import { clusterFile } from "./job.js";
 import { parseConfig } from "../pipeline/config.js";
 import type { SegmentationResult } from "../pipeline/run.js";
@@ -36,6 +37,8 @@ async function runJob(job: ChildJob): Promise<void> {
   const warnings: string[] = [];
   try {
     const config = parseConfig(job.config, "library");
+    // Stable ids: the previous run's or model version's files, as cluster --previous reads them, named as the API named them.
+    const previous = job.previous ? { ...(await loadPrevious(job.previous.paths, [], config.id)), source: job.previous.label } : undefined;
     await send({ type: "progress", message: "reading the data and segmenting", fraction: 0.05 });
     // Progress at most four times a second (each message is an IPC round trip and a store write).
     let last = 0;
@@ -51,6 +54,7 @@ async function runJob(job: ChildJob): Promise<void> {
           void send({ type: "progress", message: message.split(job.file).join(job.name), fraction: fraction === undefined ? undefined : Math.max(0.05, Math.min(0.99, fraction)) });
         },
         onWarning: (m) => warnings.push(m),
+        ...(previous ? { previous } : {}),
       },
       // The run's configuration came as JSON: messages name its fields, not the CLI's flags.
       { sheet: job.sheet, optionNames: "library" },

@@ -23,6 +23,8 @@ export interface ChildJob {
   dir: string;
   /** The worksheet of an XLSX dataset (default: the first). */
   sheet?: string;
+  /** A previous segmentation to keep segment ids from (cluster --previous): its model and/or segments files, and its name in messages. */
+  previous?: { paths: string[]; label: string };
 }
 
 /** An event of a run, as the server-sent events stream carries it. */
