@@ -2,8 +2,9 @@
  * Models as SQL (issue #19.4): the SELECT of `segmenta sql` gives every row the segment
  * predict gives it — on DuckDB and on a real PostgreSQL server, for the Telco table and the
  * Online Retail RFM table (../shared/data; skipped with a message when absent) and the demo
- * table (generated), with each algorithm that has a model that scores by centres or
- * probabilities, and a spread of preprocessing steps (imputation and indicators, the signed
+ * table (generated), with every algorithm the query writes (K-Means, mini-batch K-Means,
+ * ward and average linkage, Gaussian mixtures of the four covariance types, DBSCAN euclidean
+ * and manhattan, OPTICS; the density-based ones on the demo table) and a spread of preprocessing steps (imputation and indicators, the signed
  * log, Yeo-Johnson, outliers clipped, flagged or dropped, every scaler, ordinal codes,
  * one-hot with rare categories grouped and a column dropped, date features, a variance
  * filter, PCA with and without whitening). The tables hold the data as Segmenta read them;
@@ -69,6 +70,8 @@ const CASES: Case[] = [
   { name: "demo dbscan (core rows within eps), outliers as -1", table: "demo", config: {
     algorithm: "dbscan", features: ["age", "tenure_months", "monthly_spend", "support_calls"], preprocessing: { numericImpute: "mean" } } },
   { name: "demo dbscan manhattan", table: "demo", config: { algorithm: "dbscan", metric: "manhattan", eps: 1.2, minSamples: 8, features: ["age", "tenure_months", "monthly_spend"] } },
+  { name: "demo optics (the first of the nearest rows whose core distance reaches)", table: "demo", config: {
+    algorithm: "optics", minSamples: 10, features: ["age", "tenure_months", "monthly_spend", "support_calls"] } },
   { name: "demo agglomerative average linkage (nearest training row)", table: "demo", config: {
     algorithm: "agglomerative", linkage: "average", k: 4, features: ["age", "tenure_months", "monthly_spend", "plan"] } },
   { name: "demo ward", table: "demo", config: { algorithm: "agglomerative", k: 5, features: DEMO_FEATURES, preprocessing: { dates: "days-since", asOf: "2024-07-01" } } },

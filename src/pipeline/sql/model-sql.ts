@@ -23,15 +23,17 @@
  * order, Box-Cox on a value ≤ 0), the query gives the row a NULL segment.
  *
  * Models that predict from rows kept in the model (DBSCAN: the nearest core row within eps;
- * agglomerative linkages other than ward, centroid and median: the nearest training row) carry
- * those rows in the query as a literal table, with euclidean or manhattan distances: every row
- * is compared with every one of them, ranked by distance (ties: the lower row, as predict),
- * outliers (beyond eps) get segment −1. HDBSCAN and OPTICS (whose predict walks neighbours and
- * the condensed tree) and cosine distances are refused with a message naming the algorithm.
+ * OPTICS: the first of the minSamples nearest rows whose core distance reaches; agglomerative
+ * linkages other than ward, centroid and median: the nearest training row) carry those rows in
+ * the query as a literal table, with euclidean or manhattan distances: every row is compared
+ * with every one of them, ranked by distance (ties: the lower row, as predict); outliers get
+ * segment −1. HDBSCAN (whose predict walks the condensed tree) and cosine distances are
+ * refused with a message naming the algorithm.
  */
 import { InputError } from "../../core/errors.js";
 import { AgglomerativeModel } from "../../cluster/agglomerative.js";
 import { DBSCANModel } from "../../cluster/density/dbscan.js";
+import { ReachModel } from "../../cluster/density/reach-model.js";
 import { GaussianMixtureModel } from "../../cluster/mixture/gaussian-mixture.js";
 import { KMeansModel } from "../../cluster/kmeans.js";
 import type { LoadedModelFile } from "../model.js";
@@ -100,7 +102,11 @@ type Scorer =
   | { kind: "centers"; centers: Float64Array; k: number; d: number; relabel: Int32Array | null }
   | { kind: "gmm"; model: GaussianMixtureModel; relabel: Int32Array | null }
   /** The label of the nearest reference row (ties: the lower row); with eps (DBSCAN's core rows), −1 beyond it. */
-  | { kind: "nearest"; rows: Float64Array; labels: Int32Array; n: number; d: number; manhattan: boolean; eps: number | null; relabel: Int32Array | null };
+  | {
+    kind: "nearest"; rows: Float64Array; labels: Int32Array; n: number; d: number; manhattan: boolean; eps: number | null; relabel: Int32Array | null;
+    /** OPTICS: the first of the k nearest rows whose core distance reaches the row gives its segment, else −1. */
+    reach?: { core: Float64Array; k: number };
+  };
 
 function scorerOf(m: LoadedModelFile): Scorer {
   const inner = m.model.inner;
@@ -119,10 +125,17 @@ function scorerOf(m: LoadedModelFile): Scorer {
     const C = inner.components;
     return { kind: "nearest", rows: C.data, labels: inner.coreLabels, n: C.rows, d: C.cols, manhattan: inner.metric === "manhattan", eps: inner.eps, relabel };
   }
-  const why = inner instanceof AgglomerativeModel || inner instanceof DBSCANModel
+  if (inner instanceof ReachModel && (inner.metric === "euclidean" || inner.metric === "manhattan")) {
+    const R = inner.rows;
+    return {
+      kind: "nearest", rows: R.data, labels: inner.labels, n: R.rows, d: R.cols, manhattan: inner.metric === "manhattan", eps: null, relabel,
+      reach: { core: inner.coreDistances, k: Math.min(inner.minSamples, R.rows) },
+    };
+  }
+  const why = inner instanceof AgglomerativeModel || inner instanceof DBSCANModel || inner instanceof ReachModel
     ? `${m.model.algorithmName} with the ${inner.metric} metric has no query here (the nearest-row rules are written for euclidean and manhattan distances)`
     : `${m.model.algorithmName} gives a new row its segment by ${m.model.predictRule ?? "its predict rule"}, which this version does not write as SQL`;
-  throw new InputError(`segmenta sql: ${why}; score with segmenta predict, or fit a model that scores by centres (kmeans, minibatch-kmeans, agglomerative with ward linkage, gmm) or DBSCAN with a euclidean or manhattan metric`);
+  throw new InputError(`segmenta sql: ${why}; score with segmenta predict, or fit a model that scores by centres (kmeans, minibatch-kmeans, agglomerative with ward linkage, gmm) or DBSCAN / OPTICS with a euclidean or manhattan metric`);
 }
 
 /** The SELECT scoring every row of `table` with the model. */
@@ -381,15 +394,30 @@ function nearestSql(
   q.set("sg_row", "ROW_NUMBER() OVER ()");
   q.commit();
   const pnames = Array.from({ length: d }, (_, j) => `sg_p${j}`);
-  const table = dl.values(Array.from({ length: n }, (_, i) => [String(i), String(labels[i]), ...Array.from({ length: d }, (_, j) => dl.num(rows[i * d + j]))]), ["sg_i", "sg_lab", ...pnames], "r");
+  const reach = s.reach;
+  const core = (i: number): string => dl.num(Number.isFinite(reach!.core[i]) ? reach!.core[i] : -1);
+  const extra = reach ? ["sg_core"] : [];
+  const table = dl.values(
+    Array.from({ length: n }, (_, i) => [String(i), String(labels[i]), ...(reach ? [core(i)] : []), ...Array.from({ length: d }, (_, j) => dl.num(rows[i * d + j]))]),
+    ["sg_i", "sg_lab", ...extra, ...pnames], "r",
+  );
   const dist = features.map((f, j) => (s.manhattan ? `abs(${f} - sg_p${j})` : `(${f} - sg_p${j}) * (${f} - sg_p${j})`)).join(" + ");
   const carry = [...(id ? ["sg_id"] : []), ...(dropMark ? ["sg_outlier"] : []), "sg_row"];
-  q.wrap(`SELECT\n  ${[...carry, "sg_lab", "sg_i", `${dist} AS sg_dist`].join(",\n  ")}\nFROM ${q.source} CROSS JOIN ${table}`, [...carry, "sg_lab", "sg_i", "sg_dist"]);
-  q.wrap(`SELECT\n  ${[...carry, "sg_lab", "sg_dist", "ROW_NUMBER() OVER (PARTITION BY sg_row ORDER BY sg_dist, sg_i) AS sg_rank"].join(",\n  ")}\nFROM ${q.source}`, [...carry, "sg_lab", "sg_dist", "sg_rank"]);
+  q.wrap(`SELECT\n  ${[...carry, "sg_lab", "sg_i", ...extra, `${dist} AS sg_dist`].join(",\n  ")}\nFROM ${q.source} CROSS JOIN ${table}`, [...carry, "sg_lab", "sg_i", ...extra, "sg_dist"]);
+  q.wrap(`SELECT\n  ${[...carry, "sg_lab", ...extra, "sg_dist", "ROW_NUMBER() OVER (PARTITION BY sg_row ORDER BY sg_dist, sg_i) AS sg_rank"].join(",\n  ")}\nFROM ${q.source}`, [...carry, "sg_lab", ...extra, "sg_dist", "sg_rank"]);
   const r = s.relabel;
   const seg = r ? `CASE sg_lab ${Array.from(r, (x, c) => `WHEN ${c} THEN ${x}`).join(" ")} END` : "sg_lab";
-  const within = s.eps === null ? null : `${s.manhattan ? "sg_dist" : "sqrt(sg_dist)"} <= ${dl.num(s.eps)}`;
-  const label = within ? `CASE WHEN ${within} THEN ${seg} ELSE -1 END` : seg;
+  const measured = s.manhattan ? "sg_dist" : "sqrt(sg_dist)";
+  let label: string;
+  if (reach) {
+    // predict: the first of the k nearest rows (by distance, then row) whose core distance reaches.
+    q.wrap(`SELECT\n  ${[...carry, "sg_lab", `CASE WHEN sg_rank <= ${reach.k} AND ${measured} <= sg_core THEN 0 ELSE 1 END AS sg_miss`, "sg_rank"].join(",\n  ")}\nFROM ${q.source}`, [...carry, "sg_lab", "sg_miss", "sg_rank"]);
+    q.wrap(`SELECT\n  ${[...carry, "sg_lab", "sg_miss", "ROW_NUMBER() OVER (PARTITION BY sg_row ORDER BY sg_miss, sg_rank) AS sg_rank"].join(",\n  ")}\nFROM ${q.source}`, [...carry, "sg_lab", "sg_miss", "sg_rank"]);
+    label = `CASE WHEN sg_miss = 0 THEN ${seg} ELSE -1 END`;
+  } else {
+    const within = s.eps === null ? null : `${measured} <= ${dl.num(s.eps)}`;
+    label = within ? `CASE WHEN ${within} THEN ${seg} ELSE -1 END` : seg;
+  }
   q.wrap(`SELECT\n  ${[...carry.filter((c) => c !== "sg_row"), `${label} AS sg_label`].join(",\n  ")}\nFROM ${q.source}\nWHERE sg_rank = 1`, [...carry.filter((c) => c !== "sg_row"), "sg_label"]);
   const k = m.model.nClusters;
   const segNames = Array.from({ length: k }, (_, c) => m.file.segments?.[c]?.name || `Segment ${c}`);
