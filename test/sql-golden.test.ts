@@ -30,10 +30,11 @@ function golden(file: string, text: string): void {
 
 describe("golden SQL", () => {
   for (const d of DIALECTS) {
-    it(`${d}: the K-Means and Gaussian-mixture models and the RFM table`, () => {
+    it(`${d}: the K-Means, Gaussian-mixture and DBSCAN models and the RFM table`, () => {
       const dl = dialect(d);
       golden(`kmeans.${d}.sql`, `${modelSql(model("kmeans"), { dialect: dl, table: "crm.customers" })};\n`);
       golden(`gmm.${d}.sql`, `${modelSql(model("gmm"), { dialect: dl, table: "customers" })};\n`);
+      golden(`dbscan.${d}.sql`, `${modelSql(model("dbscan"), { dialect: dl, table: "customers" })};\n`);
       golden(`rfm.${d}.sql`, `${rfmSql({ customer: "CustomerID", date: "InvoiceDate", quantity: "Quantity", price: "UnitPrice", invoice: "InvoiceNo", product: "StockCode" },
         { dialect: dl, table: "sales.transactions", customerType: "float" })};\n`);
     });
