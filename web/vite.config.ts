@@ -18,5 +18,7 @@ export default defineConfig({
     sourcemap: false,
     chunkSizeWarningLimit: 2000,
     modulePreload: { polyfill: false },
+    // No report of plugin timings on every build (a busy machine makes them look slow).
+    rolldownOptions: { checks: { pluginTimings: false } },
   },
 });
