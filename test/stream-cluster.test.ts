@@ -214,6 +214,15 @@ describe("algorithms that cannot stream", () => {
     expect(r.err).toMatch(/--algorithm agglomerative needs every row in memory: .*12,000 rows × 6 columns, about .* over the budget of 2 MB \(--memory\); cluster a sample .*minibatch-kmeans/);
     expect(r.err.split("\n").length).toBe(1);
   });
+
+  it("--previous (stable ids) is refused on a streamed run, naming the budget", async () => {
+    const before = join(dir, "before.json");
+    expect((await run(["cluster", file, "--id", "customer_id", "--k", "3", "--model", before])).code).toBe(0);
+    const r = await run(["cluster", file, "--id", "customer_id", "--k", "3", "--memory", "2MB", "--previous", before, "--out", join(dir, "never.csv")]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--previous is not applied to a streamed run yet: .* over the budget of 2 MB \(--memory/);
+    expect(() => readFileSync(join(dir, "never.csv"))).toThrow();
+  }, 60_000);
 });
 
 function dist(a: Record<string, number>, b: Record<string, number>): number {

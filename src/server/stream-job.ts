@@ -4,6 +4,8 @@
  * file from DuckDB, the model, the report drawn on the stratified sample).
  */
 import { basename } from "node:path";
+import { formatBytes } from "../core/budget.js";
+import { InputError } from "../core/errors.js";
 import type { LoadedTable } from "../io/read.js";
 import { estimateInMemoryBytes, limitDuckMemory, streamCluster } from "../io/stream-cluster.js";
 import { OutputBatch } from "../io/write.js";
@@ -27,6 +29,12 @@ export async function clusterStreamedJob(
   budget: number, estimate: number, transactions?: TransactionFeatures,
 ): Promise<ClusterRun> {
   const say = (message: string, fraction?: number): void => hooks.onProgress?.(message, fraction);
+  if (hooks.previous) {
+    throw new InputError(
+      `--previous is not applied to a streamed run yet: ${file} is over the budget of ${formatBytes(budget)} (--memory, about ${formatBytes(estimate)} in memory); ` +
+        "raise --memory to keep the previous run's segment ids, or leave --previous out",
+    );
+  }
   const s = await streamCluster(t, config, {
     budget, estimate, onProgress: say, onWarning: (m) => hooks.onWarning?.(m), signal: hooks.signal, transactions, source: file,
   });
