@@ -15,7 +15,7 @@ export { readTable, type ReadTableOptions } from "./io/table.js";
 export { trainInPostgres, type WarehouseTrainOptions, type WarehouseTrainResult } from "./io/sql/train.js";
 export {
   computeTrackFeatures, computeTrackFeaturesFromFile, dropTrackFeatures, readSnapshot, snapshotDataset, trackSegments, trackSizes, trackFlows, trackChanges,
-  countChanges, describeFlows, parseEvery, snapshotDays, NOT_YET, type TrackEvery, type TrackOptions, type TrackFeatures, type TrackSnapshot,
+  countChanges, describeFlows, parseEvery, snapshotDays, modelSegmenter, refitSegmenter, NOT_YET, type TrackEvery, type TrackOptions, type TrackFeatures, type TrackSnapshot,
   type SnapshotFeatures, type SnapshotAssignment, type SegmentSnapshot, type TrackedSegments, type TrackSize, type TrackFlow, type TrackTransition,
 } from "./io/track.js";
 export type { TableProfile, ColumnProfile } from "./io/schema.js";

@@ -3,7 +3,8 @@
  * of generated logs equal to `rfm --as-of` (computeRfm) as of its date, in both cancellation
  * modes, with and without invoices and products; a snapshot equal to rfm on the log truncated
  * at its date, and unchanged by later transactions; the schedule; the flows and changes
- * against pipeline/changes' segmentChanges.
+ * against pipeline/changes' segmentChanges; refits whose kept ids obey the centre rule of
+ * pipeline/stable.ts, recomputed here from two independent fits.
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -14,9 +15,12 @@ import { computeRfmFromFile, type RfmMapping } from "../src/io/rfm.js";
 import { generateTransactions, toCsv } from "../src/io/synthetic.js";
 import {
   computeTrackFeaturesFromFile, countChanges, describeFlows, dropTrackFeatures, firstSnapshotAfter, NOT_YET, parseEvery, readSnapshot,
-  snapshotDays, type TrackedSegments, type TrackFeatures, trackChanges, trackFlows, trackSegments, trackSizes,
+  refitSegmenter, snapshotDataset, snapshotDays, type TrackedSegments, type TrackFeatures, trackChanges, trackFlows, trackSegments, trackSizes,
 } from "../src/io/track.js";
+import { rfmSegmentationInput } from "../src/cli/cluster.js";
 import { segmentChanges, type SegmentMember } from "../src/pipeline/changes.js";
+import { parseConfig } from "../src/pipeline/config.js";
+import { runSegmentation } from "../src/pipeline/run.js";
 
 let tmp = "";
 beforeAll(async () => {
@@ -343,4 +347,64 @@ describe("segments over time", () => {
     expect(total).toBe(countChanges(t));
     expect(total).toBeGreaterThan(50);
   });
+});
+
+describe("refits with stable ids", () => {
+  it("keeps an id only where the new segment's centre is within half the previous centre's distance to its nearest other", async () => {
+    const log = generateTransactions({ customers: 400, seed: 21, start: "2023-01-01", end: "2024-06-30" });
+    const file = await write("gen-refit.csv", [...toCsv(log)].join(""));
+    const map: RfmMapping = { customer: "CustomerID", date: "InvoiceDate", quantity: "Quantity", price: "UnitPrice", invoice: "InvoiceNo" };
+    const config = parseConfig(JSON.parse(JSON.stringify(rfmSegmentationInput({}, map, { k: 4 }))), "cli");
+    const f = await computeTrackFeaturesFromFile(file, map, { every: parseEvery("quarter"), from: "2023-07-01" });
+    try {
+      const t = await trackSegments(f, refitSegmenter(config));
+      let kept = 0;
+      for (let j = 1; j < f.snapshots.length; j++) {
+        // The two fits again, on their own (the same seed gives the same segments).
+        const read = async (i: number) => snapshotDataset(f, await readSnapshot(f, i), i);
+        const dPrev = await read(j - 1);
+        const dCur = await read(j);
+        const prev = await runSegmentation(config, dPrev);
+        const cur = await runSegmentation(config, dCur);
+        // Each fit's segment c carries track's stable id at that date.
+        const idOf = (labels: Int32Array, data: typeof dCur, i: number) => {
+          const ids = new Map<number, number>();
+          const ci = new Map(t.features.ids.map((id, c) => [id, c]));
+          const idCol = data.columns[0].values as string[];
+          labels.forEach((l, r) => {
+            const stable = t.labels[i][ci.get(idCol[r])!];
+            if (ids.has(l)) expect(ids.get(l)).toBe(stable);
+            ids.set(l, stable);
+          });
+          return ids;
+        };
+        const prevIds = idOf(prev.labels, dPrev, j - 1);
+        const curIds = idOf(cur.labels, dCur, j);
+        // Centres in the previous fit's space: the previous segments' and the new ones'.
+        const centre = (X: { data: Float64Array; cols: number }, labels: Int32Array, c: number) => {
+          const m = new Float64Array(X.cols);
+          let n = 0;
+          labels.forEach((l, r) => {
+            if (l !== c) return;
+            n++;
+            for (let q = 0; q < X.cols; q++) m[q] += X.data[r * X.cols + q];
+          });
+          return m.map((v) => v / n);
+        };
+        const dist = (a: Float64Array, b: Float64Array) => Math.sqrt(a.reduce((s, v, q) => s + (v - b[q]) ** 2, 0));
+        const Xcur = prev.pipeline.transform(dCur);
+        const pc = [...prevIds.keys()].map((c) => ({ id: prevIds.get(c)!, m: centre(prev.matrix, prev.labels, c) }));
+        for (const [c, id] of curIds) {
+          const match = pc.find((p) => p.id === id);
+          if (!match) continue;
+          kept++;
+          const reach = Math.min(...pc.filter((p) => p.id !== id).map((p) => dist(p.m, match.m))) / 2;
+          expect(dist(centre(Xcur, cur.labels, c), match.m)).toBeLessThanOrEqual(reach + 1e-9);
+        }
+      }
+      expect(kept).toBeGreaterThan(0);
+    } finally {
+      await dropTrackFeatures(f);
+    }
+  }, 120_000);
 });

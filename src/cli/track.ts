@@ -9,22 +9,19 @@
  */
 import { basename } from "node:path";
 import { InputError } from "../core/errors.js";
-import type { Matrix } from "../core/matrix.js";
 import {
-  computeTrackFeaturesFromFile, countChanges, describeFlows, dropTrackFeatures, parseEvery, type SegmentSnapshot, type TrackedSegments,
+  computeTrackFeaturesFromFile, countChanges, describeFlows, dropTrackFeatures, modelSegmenter, parseEvery, refitSegmenter, type TrackedSegments,
   type TrackFeatures, type TrackFlow, trackChanges, trackColumns, trackFlows, trackSegments, type TrackSize, trackSizes,
 } from "../io/track.js";
 import type { RfmMapping } from "../io/rfm.js";
 import { checkDistinctPaths, checkOutputPath, type NamedPath, type OutColumn, OutputBatch } from "../io/write.js";
 import { CHANGE_COLUMNS } from "../pipeline/changes.js";
 import { parseConfig, type SegmentationConfig } from "../pipeline/config.js";
-import { type LoadedModelFile, predictWithModel } from "../pipeline/model.js";
-import { runSegmentation, type SegmentationResult } from "../pipeline/run.js";
+import type { LoadedModelFile } from "../pipeline/model.js";
 import { renderReportHtml } from "../report/html.js";
 import { type OverTimeMigration, overTimeSection } from "../report/over-time.js";
-import { matchSegments, type PreviousSegmentation, segmentCentres } from "../pipeline/stable.js";
 import { availableMemory, checkKForAlgorithm, rfmSegmentationInput, SEGMENTATION_OPTIONS, type SegmentationValues } from "./cluster.js";
-import { endProgress, type Io, onePositional, parse, parseK, parseTypes, pct, progress, type ProgressFn, table } from "./common.js";
+import { endProgress, type Io, onePositional, parse, parseK, parseTypes, pct, progress, table } from "./common.js";
 import { loadModelFile } from "./predict.js";
 import { givenMappingFlag, RFM_MAPPING_OPTIONS, rfmMapping, type RfmMappingValues } from "./rfm.js";
 
@@ -79,6 +76,8 @@ export async function trackCommand(args: string[], io: Io): Promise<number> {
       const { kind: _kind, ...recorded } = tx;
       map = recorded;
     } else map = rfmMapping(values, "track");
+    // Distinct products cost a grouping of their own: computed only when the model uses them.
+    if (map.product !== undefined && !model.file.columns.some((c) => c.name === "distinct_products")) map = { ...map, product: undefined };
     const available = new Set(["customer_id", ...trackColumns(map)]);
     const missing = model.file.columns.map((c) => c.name).filter((n) => !available.has(n));
     if (missing.length) {
@@ -111,7 +110,15 @@ export async function trackCommand(args: string[], io: Io): Promise<number> {
   let tracked: TrackedSegments;
   try {
     f = await computeTrackFeaturesFromFile(file, map, { every, from: values.from, to: values.to }, parseTypes(values.type), { sheet: values.sheet, progress: (m) => say(m) });
-    const segment = model ? byModel(model) : byRefit(config!, io, say);
+    const segment = model
+      ? modelSegmenter(model)
+      : refitSegmenter(config!, {
+        memoryLimit: availableMemory(), optionNames: "cli", onProgress: say,
+        onWarning: (w) => {
+          endProgress(io);
+          io.err(`warning: ${w}`);
+        },
+      });
     // A model needs its own columns only.
     const columns = model ? model.file.columns.map((c) => c.name) : f.columns;
     tracked = await trackSegments(f, segment, say, columns);
@@ -137,73 +144,6 @@ export async function trackCommand(args: string[], io: Io): Promise<number> {
   });
   for (const line of printed) io.out(line);
   return 0;
-}
-
-/** Every snapshot scored by one model (predictWithModel), its names the model's. */
-function byModel(m: LoadedModelFile): SegmentSnapshot {
-  const note = "segments of the model, fixed: a customer moves when their behaviour does";
-  return async (data) => {
-    const p = predictWithModel(m, data);
-    const names = new Map<number, string>(p.names.map((n, i) => [i, n]));
-    if (p.noiseName !== null) names.set(-1, p.noiseName);
-    return { labels: p.labels, names, note };
-  };
-}
-
-/**
- * Every snapshot fitted again (runSegmentation) and its segments matched to the previous
- * snapshot's (matchSegments: by shared customers when at least half of them were customers
- * then, else by centres in the previous snapshot's preprocessed space), so that a segment
- * that is still there keeps its id and name; new segments get new ids.
- */
-function byRefit(config: SegmentationConfig, io: Io, say: ProgressFn): SegmentSnapshot {
-  let previous: { seg: PreviousSegmentation; result: SegmentationResult } | null = null;
-  return async (data) => {
-    let result: SegmentationResult;
-    try {
-      result = await runSegmentation(config, data, {
-        memoryLimit: availableMemory(), optionNames: "cli",
-        onProgress: (m, x) => say(`${data.source}: ${m}`, x),
-        onWarning: (w) => {
-          endProgress(io);
-          io.err(`warning: ${data.source}: ${w}`);
-        },
-      });
-    } catch (e) {
-      if (e instanceof InputError) throw new InputError(`${data.source}: ${e.message}; start later with --from, or take fewer segments with --k`, { cause: e });
-      throw e;
-    }
-    const k = result.k;
-    let ids = Array.from({ length: k }, (_, c) => c);
-    const names = new Map<number, string>();
-    let note: string | null = "the first fit: its segments' ids are their own numbers";
-    if (previous) {
-      const X = previous.result.pipeline.transform(data);
-      const stable = matchSegments(previous.seg, { k, labels: result.labels, ids: result.ids, centres: segmentCentres(X, result.labels, k) });
-      ids = stable.ids;
-      for (const m of stable.matches) names.set(m.previous, m.name);
-      note = `${stable.rule}; ${stable.matches.length} of ${k} segments kept their ids` +
-        (stable.new.length ? `, ${stable.new.length} new` : "") + (stable.vanished.length ? `, vanished: ${stable.vanished.map((v) => v.name).join(", ")}` : "");
-    }
-    for (let c = 0; c < k; c++) if (!names.has(ids[c])) names.set(ids[c], result.segments[c].name);
-    if (result.noise) names.set(-1, result.noise.name);
-    const labels = Int32Array.from(result.labels, (l) => (l < 0 ? l : ids[l]));
-    // The next snapshot is matched to this one: its segments by stable id, its customers' assignments, its centres in its own space.
-    const order = [...ids.keys()].sort((a, b) => ids[a] - ids[b]);
-    const centres = segmentCentres(result.matrix, result.labels, k);
-    const sorted: Matrix = { rows: k, cols: centres.cols, data: new Float64Array(k * centres.cols) };
-    order.forEach((c, r) => sorted.data.set(centres.data.subarray(c * centres.cols, (c + 1) * centres.cols), r * centres.cols));
-    previous = {
-      result,
-      seg: {
-        source: `the snapshot of ${data.source.replace(/^.*as of /, "").replace(/\)$/, "")}`,
-        segments: order.map((c) => ({ id: ids[c], name: names.get(ids[c])! })),
-        centres: sorted,
-        assignments: new Map(result.ids.map((id, i) => [id, labels[i]])),
-      },
-    };
-    return { labels, names, note };
-  };
 }
 
 /** The moves between two consecutive snapshots as a migration matrix (rows: segments before, columns: after; new customers apart). */

@@ -38,7 +38,12 @@
  */
 import type { ColumnKind, Dataset } from "../core/dataset.js";
 import { InputError } from "../core/errors.js";
+import type { Matrix } from "../core/matrix.js";
 import type { SegmentChange } from "../pipeline/changes.js";
+import type { SegmentationConfig } from "../pipeline/config.js";
+import { type LoadedModelFile, predictWithModel } from "../pipeline/model.js";
+import { type RunHooks, runSegmentation, type SegmentationResult } from "../pipeline/run.js";
+import { matchSegments, type PreviousSegmentation, segmentCentres } from "../pipeline/stable.js";
 import { duck, exec, freshTableName, queryRows } from "./duck.js";
 import {
   checkRfmMapping, classifiedRows, columnExprs, dayNumber, dayString, openTransactions, type RfmMapping,
@@ -438,6 +443,9 @@ export function snapshotDataset(f: TrackFeatures, s: SnapshotFeatures, j: number
   };
 }
 
+/** The most memory trackSegments may use for every customer's segment and value at every date. */
+export const MAX_TRACK_BYTES = 2 ** 30;
+
 /** The label of a customer with no purchase yet as of a snapshot (not a customer then). */
 export const NOT_YET = -2;
 
@@ -474,6 +482,14 @@ export async function trackSegments(
   f: TrackFeatures, segment: SegmentSnapshot, progress: (m: string, fraction?: number) => void = () => {}, columns: readonly string[] = f.columns,
 ): Promise<TrackedSegments> {
   const C = f.ids.length;
+  // Every customer's segment (4 bytes) and value (8 bytes) at every date are kept.
+  const bytes = 12 * C * f.snapshots.length;
+  if (bytes > MAX_TRACK_BYTES) {
+    throw new InputError(
+      `${f.snapshots.length} snapshots of ${C.toLocaleString("en-US")} customers would hold ${(bytes / 2 ** 30).toFixed(1)} GB of segments; ` +
+        "take the snapshots less often (--every) or over a shorter span (--from, --to)",
+    );
+  }
   const out: TrackedSegments = { features: f, labels: [], monetary: [], names: [], notes: [] };
   for (const s of f.snapshots) {
     progress(`segments as of ${s.date}: snapshot ${s.index + 1} of ${f.snapshots.length}`, s.index / f.snapshots.length);
@@ -653,4 +669,70 @@ export function describeFlows(flows: TrackFlow[], sizes: TrackSize[], top = 3): 
     const moved = `${count(f.moved)} of ${count(f.customers - f.newCustomers)} moved (${pctText(f.customers - f.newCustomers ? f.moved / (f.customers - f.newCustomers) : 0)})`;
     return `${f.fromDate} → ${f.toDate}: ${newText}; ${moved}${parts.length ? `: ${parts.join("; ")}` : ""}`;
   });
+}
+
+/** Every snapshot scored by one model (predictWithModel), its names the model's. */
+export function modelSegmenter(m: LoadedModelFile): SegmentSnapshot {
+  const note = "segments of the model, fixed: a customer moves when their behaviour does";
+  return async (data) => {
+    const p = predictWithModel(m, data);
+    const names = new Map<number, string>(p.names.map((n, i) => [i, n]));
+    if (p.noiseName !== null) names.set(-1, p.noiseName);
+    return { labels: p.labels, names, note };
+  };
+}
+
+/**
+ * Every snapshot fitted again (runSegmentation) and its segments matched to the previous
+ * snapshot's by matchSegments (pipeline/stable.ts), given the previous snapshot's segment
+ * centres in its own preprocessed space, this snapshot's rows put through that preprocessing,
+ * and the previous assignments: the rule there decides (the centres, when known), so that a
+ * segment that is still there keeps its id and name; new segments get new ids. Each
+ * snapshot's note says the rule and what it matched.
+ */
+export function refitSegmenter(config: SegmentationConfig, hooks: RunHooks = {}): SegmentSnapshot {
+  let previous: { seg: PreviousSegmentation; result: SegmentationResult } | null = null;
+  return async (data) => {
+    let result: SegmentationResult;
+    try {
+      result = await runSegmentation(config, data, {
+        ...hooks,
+        onProgress: (m, x) => hooks.onProgress?.(`${data.source}: ${m}`, x),
+        onWarning: (w) => hooks.onWarning?.(`${data.source}: ${w}`),
+      });
+    } catch (e) {
+      if (e instanceof InputError) throw new InputError(`${data.source}: ${e.message}; start later with --from, or take fewer segments with --k`, { cause: e });
+      throw e;
+    }
+    const k = result.k;
+    let ids = Array.from({ length: k }, (_, c) => c);
+    const names = new Map<number, string>();
+    let note: string | null = "the first fit: its segments' ids are their own numbers";
+    if (previous) {
+      const X = previous.result.pipeline.transform(data);
+      const stable = matchSegments(previous.seg, { k, labels: result.labels, ids: result.ids, centres: segmentCentres(X, result.labels, k) });
+      ids = stable.ids;
+      for (const m of stable.matches) names.set(m.previous, m.name);
+      note = `${stable.rule}; ${stable.matches.length} of ${k} segments kept their ids` +
+        (stable.new.length ? `, ${stable.new.length} new` : "") + (stable.vanished.length ? `, vanished: ${stable.vanished.map((v) => v.name).join(", ")}` : "");
+    }
+    for (let c = 0; c < k; c++) if (!names.has(ids[c])) names.set(ids[c], result.segments[c].name);
+    if (result.noise) names.set(-1, result.noise.name);
+    const labels = Int32Array.from(result.labels, (l) => (l < 0 ? l : ids[l]));
+    // The next snapshot is matched to this one: its segments by stable id, its customers' assignments, its centres in its own space.
+    const order = [...ids.keys()].sort((a, b) => ids[a] - ids[b]);
+    const centres = segmentCentres(result.matrix, result.labels, k);
+    const sorted: Matrix = { rows: k, cols: centres.cols, data: new Float64Array(k * centres.cols) };
+    order.forEach((c, r) => sorted.data.set(centres.data.subarray(c * centres.cols, (c + 1) * centres.cols), r * centres.cols));
+    previous = {
+      result,
+      seg: {
+        source: `the snapshot of ${data.source.replace(/^.*as of /, "").replace(/\)$/, "")}`,
+        segments: order.map((c) => ({ id: ids[c], name: names.get(ids[c])! })),
+        centres: sorted,
+        assignments: new Map(result.ids.map((id, i) => [id, labels[i]])),
+      },
+    };
+    return { labels, names, note };
+  };
 }
