@@ -75,6 +75,30 @@ describe("segmenta compare", () => {
     expect(j.before.idColumn).toBe("customer_id");
   });
 
+  it("warns on stderr and in --json when a number carries two names, and writes those customers as movers", async () => {
+    // feb renumbered: its segment 1 is named "Lost" and 2 "At Risk" (an unrelated run), 0 is still Champions.
+    writeFileSync(path("feb-other.csv"), [
+      "customer_id,segment,segment_name",
+      "c1,0,Champions", "c2,0,Champions", "c3,0,Champions", "c4,0,Champions", "c5,2,At Risk", "c6,2,At Risk", "c7,2,At Risk", "c8,1,Lost", "c9,1,Lost", "c10,0,Champions",
+    ].join("\n") + "\n");
+    const r = await runMain(["compare", path("jan.csv"), path("feb-other.csv"), "--movers", path("movers-other.csv")]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(lines(r.stderr)).toHaveLength(1);
+    expect(r.stderr).toMatch(/^warning: the segment ids of the two are not stable: 1 is "At Risk" in .*jan\.csv and "Lost" in .*feb-other\.csv; 2 is "Lost" .* "At Risk" .*cluster --previous/);
+    expect(r.stdout).toContain("5 (50 %) kept their segment and 5 moved");
+    const movers = csvRecords(path("movers-other.csv"));
+    expect(movers.map((m) => m.id)).toEqual(["c5", "c6", "c7", "c8", "c9"]);
+    expect(movers[0]).toMatchObject({ from_segment: "1", from_name: "At Risk", to_segment: "2", to_name: "At Risk" });
+    const j = await runMain(["compare", path("jan.csv"), path("feb-other.csv"), "--json"]);
+    const doc = JSON.parse(j.stdout);
+    expect(doc.warnings).toHaveLength(1);
+    expect([doc.stayed, doc.moved]).toEqual([5, 5]);
+    // Files whose numbers and names agree: no warning.
+    const ok = await runMain(["compare", path("jan.csv"), path("feb.csv"), "--json"]);
+    expect(JSON.parse(ok.stdout).warnings).toEqual([]);
+    expect(ok.stderr).toBe("");
+  });
+
   it("refuses, in one line naming the file and column: no common ids, an id twice, a missing id column, a missing value column", async () => {
     writeFileSync(path("other.csv"), "customer_id,segment,segment_name\nz1,0,A\nz2,1,B\n");
     writeFileSync(path("dup.csv"), "customer_id,segment,segment_name\nc1,0,A\nc2,1,B\nc1,1,B\n");
@@ -176,6 +200,20 @@ describe("cluster --previous", () => {
     expect(p.status, p.stderr).toBe(0);
     expect(segmentsOf(path("p2.csv"))).toEqual(segmentsOf(path("s2.csv")));
     expect(p.stdout).toMatch(/^\s+4\s+\S/m);
+    // Predict streamed over a small memory budget writes the same ids (a table of 3,000 customers is over 1 MB).
+    writeFileSync(path("more.csv"), [...toCsv(generateCustomers({ customers: 3000, seed: 5 }))].join(""));
+    const inMemory = await runMain(["predict", "--model", path("m2.json"), path("more.csv"), "--out", path("p3.csv"), "--memory", "1GB"]);
+    expect(inMemory.status, inMemory.stderr).toBe(0);
+    const streamed = await runMain(["predict", "--model", path("m2.json"), path("more.csv"), "--out", path("p4.csv"), "--memory", "1MB"]);
+    expect(streamed.status, streamed.stderr).toBe(0);
+    expect(streamed.stderr).toMatch(/streamed/);
+    expect(segmentsOf(path("p4.csv"))).toEqual(segmentsOf(path("p3.csv")));
+    expect(new Set(segmentsOf(path("p4.csv")).values().map((v) => v.split(" ")[0]))).toEqual(new Set(["0", "2", "3", "4"]));
+    expect(streamed.stdout).toMatch(/^\s+4\s+\S/m);
+    // Clustering streamed does not match segments yet: refused with the way out.
+    const big = await runMain(["cluster", path("more.csv"), ...flags, "--previous", path("m0.json"), "--memory", "1MB"]);
+    expect(big.status).toBe(2);
+    expect(big.stderr).toMatch(/--previous: .*more\.csv is over the memory budget .* raise --memory/);
     // A Gaussian mixture's report with a gap in the ids (its certainty cards index segments by position).
     const g = await runMain(["cluster", path("fewer.csv"), ...flags, "--algorithm", "gmm", "--previous", path("m0.json"), "--report", path("gmm.html"), "--map", "pca", "--json"]);
     expect(g.status, g.stderr).toBe(0);

@@ -89,6 +89,24 @@ describe("compareAssignments", () => {
     expect(c.summary).toContain("The largest flows: 1 Champions (25 %) became At Risk (value 100).");
   });
 
+  it("takes a segment as the same only when number and name agree: unrelated runs' equal numbers are movers, with a warning", () => {
+    // Two unrelated runs: number 0 is "Close to average" before and "Low age" after; 1 is "Loyal" on both sides.
+    const x = [m("a", 0, "Close to average"), m("b", 0, "Close to average"), m("c", 1, "Loyal"), m("d", 1, "Loyal")];
+    const y = [m("a", 0, "Low age"), m("b", 1, "Loyal"), m("c", 1, "Loyal"), m("d", 0, "Low age")];
+    const c = compareAssignments(x, y, { labels: { before: "dbscan.csv", after: "kmeans.csv" } });
+    // Only c stayed (1 Loyal → 1 Loyal); a went 0 "Close to average" → 0 "Low age".
+    expect([c.stayed, c.moved]).toEqual([1, 3]);
+    expect(c.flows.map((f) => [f.fromName, f.toName, f.count])).toEqual([
+      ["Close to average", "Low age", 1], ["Close to average", "Loyal", 1], ["Loyal", "Low age", 1],
+    ]);
+    expect(c.changes.map((ch) => ch.id)).toEqual(["a", "b", "d"]);
+    expect(c.warnings).toHaveLength(1);
+    expect(c.warnings[0]).toMatch(/not stable: 0 is "Close to average" in dbscan\.csv and "Low age" in kmeans\.csv; .*cluster --previous/);
+    expect(c.summary).toContain("1 (25 %) kept their segment and 3 moved");
+    // The same names: no warning, the numbers decide as before.
+    expect(compareAssignments(before, after).warnings).toEqual([]);
+  });
+
   it("refuses two assignments with no customer in common, naming both", () => {
     expect(() => compareAssignments([m("a", 0, "x")], [m("b", 0, "x")], { labels: { before: "jan.csv", after: "feb.csv" } }))
       .toThrow(/jan\.csv and feb\.csv have no customer in common \(1 and 1 ids, none shared\)/);

@@ -57,12 +57,13 @@ export async function compareCommand(args: string[], io: Io): Promise<number> {
   }
   const c = compareAssignments(before.assignments, after.assignments, { labels: { before: beforePath, after: afterPath }, value, date: values.date ?? null });
   if (values.movers) await writeColumns(values.movers, changeColumns(c.changes), { raw: values["raw-csv"] });
+  for (const w of c.warnings) io.err(`warning: ${w}`);
   if (values.json) {
     io.out(JSON.stringify({
       before: { file: beforePath, idColumn: before.idColumn, ...c.before },
       after: { file: afterPath, idColumn: after.idColumn, ...c.after },
       common: c.common, onlyBefore: c.onlyBefore, onlyAfter: c.onlyAfter, stayed: c.stayed, moved: c.moved,
-      matrix: c.matrix, flows: c.flows, adjustedRand: c.adjustedRand, nmi: c.nmi, value: value ? wanted : null, summary: c.summary,
+      matrix: c.matrix, flows: c.flows, adjustedRand: c.adjustedRand, nmi: c.nmi, value: value ? wanted : null, summary: c.summary, warnings: c.warnings,
       movers: values.movers ? { file: values.movers, rows: c.changes.length, columns: CHANGE_COLUMNS } : null,
     }, null, 2));
   } else {

@@ -278,7 +278,10 @@ predict --out: the id column, segment, segment_name): the migration matrix (cust
 by before segment and after segment; and the shares by row: where each segment's customers
 went), the largest flows between segments, the adjusted Rand index and the normalised mutual
 information of the two on the customers in both, the customers in one file only, and a
-paragraph in segment names.
+paragraph in segment names. A segment is the same in both files only when its number and its
+name agree: when one number carries two names (files of unrelated runs), compare warns that
+their ids are not stable (fit the later run with cluster --previous) and counts those customers
+as movers.
   --id COL               the id column of both files (default: each file's first column)
   --movers FILE          one row per customer whose segment changed, new or gone: id, date,
                          from_segment, from_name, to_segment, to_name, value (the one format of

@@ -13,7 +13,8 @@
  *
  * As a file (CSV, Parquet, JSON) the columns are `CHANGE_COLUMNS`, in that order, one row per
  * change, empty cells for nulls. Customers whose segment number is the same on both sides are
- * not changes (a renamed segment is not a move).
+ * not changes (a renamed segment is not a move), unless `byName` says that a number means the
+ * same segment only under the same name (two unrelated runs, see pipeline/compare.ts).
  *
  * Isomorphic: no Node built-ins.
  */
@@ -50,6 +51,8 @@ export type ChangeCell = string | number | null;
  * `before`. Customers only in `after` are new (`from` null). With `value`, each change carries
  * `value.get(id)` (null when the map has none); without it, changes have no `value` field.
  * An id that appears twice on one side is refused (`labels` name the sides in the message).
+ * With `byName`, a customer whose segment number is the same but whose segment name differs
+ * is a change too.
  */
 export function segmentChanges(
   before: readonly SegmentMember[],
@@ -57,6 +60,7 @@ export function segmentChanges(
   date: string | null = null,
   value?: ReadonlyMap<string, number>,
   labels: { before: string; after: string } = { before: "before", after: "after" },
+  byName = false,
 ): SegmentChange[] {
   const prev = indexById(before, labels.before);
   const seen = indexById(after, labels.after);
@@ -78,7 +82,7 @@ export function segmentChanges(
   };
   for (const a of after) {
     const b = prev.get(a.id);
-    if (!b || b.segment !== a.segment) push(a.id, b, a);
+    if (!b || b.segment !== a.segment || (byName && b.name !== a.name)) push(a.id, b, a);
   }
   for (const b of before) {
     if (!seen.has(b.id)) push(b.id, b, undefined);

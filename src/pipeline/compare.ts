@@ -6,7 +6,10 @@
  * one only, the changes in the one changes format (pipeline/changes.ts) and a paragraph that
  * says it in segment names.
  *
- * Outliers (−1) are a row and a column of their own, like a segment. Isomorphic.
+ * Outliers (−1) are a row and a column of their own, like a segment. A segment is the same on
+ * both sides only when its number and its name agree: two unrelated runs (DBSCAN and K-Means,
+ * two fits without --previous) may give number 0 to different segments; then its customers are
+ * movers, and `warnings` says that the two sides' ids are not stable. Isomorphic.
  */
 import { InputError } from "../core/errors.js";
 import { adjustedRandScore, normalizedMutualInfoScore } from "../metrics/external.js";
@@ -59,7 +62,7 @@ export interface Comparison {
   common: number;
   onlyBefore: number;
   onlyAfter: number;
-  /** Customers in both whose segment number is the same, and different. */
+  /** Customers in both whose segment (number and name) is the same, and different. */
   stayed: number;
   moved: number;
   matrix: MigrationMatrix;
@@ -72,6 +75,8 @@ export interface Comparison {
   changes: SegmentChange[];
   /** One paragraph in segment names. */
   summary: string;
+  /** Segment numbers named differently on the two sides (the ids are not stable), in words; empty when none. */
+  warnings: string[];
 }
 
 /**
@@ -81,7 +86,7 @@ export interface Comparison {
 export function compareAssignments(before: readonly SegmentMember[], after: readonly SegmentMember[], options: CompareOptions = {}): Comparison {
   const labels = options.labels ?? { before: "before", after: "after" };
   // segmentChanges refuses an id twice on a side, naming it.
-  const changes = segmentChanges(before, after, options.date ?? null, options.value, labels);
+  const changes = segmentChanges(before, after, options.date ?? null, options.value, labels, true);
   const prev = new Map(before.map((m) => [m.id, m]));
   const a: number[] = [];
   const b: number[] = [];
@@ -104,6 +109,9 @@ export function compareAssignments(before: readonly SegmentMember[], after: read
   const afterSide = side(after);
   const rowNames = nameMap(before);
   const colNames = nameMap(after);
+  // A number on both sides under two names is two segments: not "the same".
+  const renamed = [...rowNames].filter(([s, name]) => colNames.has(s) && colNames.get(s) !== name).map(([s]) => s).sort((x, y) => x - y);
+  const same = (r: number, c: number) => r === c && !renamed.includes(r);
   const rows = [...new Set(a)].sort((x, y) => x - y);
   const cols = [...new Set(b)].sort((x, y) => x - y);
   const ri = new Map(rows.map((r, i) => [r, i]));
@@ -116,7 +124,7 @@ export function compareAssignments(before: readonly SegmentMember[], after: read
     const i = ri.get(a[x])!;
     const j = ci.get(b[x])!;
     counts[i][j]++;
-    if (a[x] === b[x]) stayed++;
+    if (same(a[x], b[x])) stayed++;
     const v = options.value?.get(commonIds[x]);
     if (v !== undefined && Number.isFinite(v)) {
       values[i][j] += v;
@@ -127,7 +135,7 @@ export function compareAssignments(before: readonly SegmentMember[], after: read
   const shares = counts.map((r, i) => r.map((c) => c / rowTotals[i]));
   const flows: Flow[] = [];
   rows.forEach((r, i) => cols.forEach((c, j) => {
-    if (r === c || counts[i][j] === 0) return;
+    if (same(r, c) || counts[i][j] === 0) return;
     const f: Flow = { from: r, fromName: rowNames.get(r)!, to: c, toName: colNames.get(c)!, count: counts[i][j], share: shares[i][j] };
     if (options.value) f.value = valued[i][j] ? values[i][j] : null;
     flows.push(f);
@@ -148,9 +156,19 @@ export function compareAssignments(before: readonly SegmentMember[], after: read
     nmi: two ? normalizedMutualInfoScore(a, b) : NaN,
     changes,
     summary: "",
+    warnings: renamed.length ? [unstableWarning(renamed, rowNames, colNames, labels)] : [],
   };
   comparison.summary = summarise(comparison, options.summaryFlows ?? 3);
   return comparison;
+}
+
+/** The warning of segment numbers named differently on the two sides. */
+function unstableWarning(renamed: number[], rowNames: Map<number, string>, colNames: Map<number, string>, labels: { before: string; after: string }): string {
+  const shown = renamed.slice(0, 3).map((s) => `${s} is "${rowNames.get(s)}" in ${labels.before} and "${colNames.get(s)}" in ${labels.after}`);
+  const more = renamed.length > shown.length ? ` and ${renamed.length - shown.length} more` : "";
+  return `the segment ids of the two are not stable: ${shown.join("; ")}${more}; ` +
+    `a segment is taken as the same only when its number and name agree, so these customers count as movers; ` +
+    `to keep segment ids from one run to the next, fit the later one with cluster --previous (the earlier model or segments file)`;
 }
 
 function side(members: readonly SegmentMember[]): SideSummary {
