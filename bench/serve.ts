@@ -30,7 +30,7 @@ function cli(args: string[]): string {
 /** Starts the server on a free port; resolves with its address once it listens. */
 function startServer(data: string): Promise<{ child: ChildProcess; url: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, "serve", "--data", data, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, "serve", "--data", data, "--port", "0", "--rate-limit", "100000000"], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString();
