@@ -25,6 +25,8 @@ export function outputFormat(path: string): OutputFormat {
   return "csv";
 }
 
+/** The extensions of the data files written (a .gz after a text one compresses it). */
+const WRITTEN = new Set([".csv", ".tsv", ".txt", ".parquet", ".pq", ".json", ".ndjson", ".jsonl"]);
 const EXTENSIONS = ".csv, .tsv, .txt, .parquet, .json or .ndjson (add .gz to compress text formats)";
 
 /**
@@ -36,6 +38,11 @@ const EXTENSIONS = ".csv, .tsv, .txt, .parquet, .json or .ndjson (add .gz to com
 export async function checkOutputPath(path: string, flag: string, kind: "data" | "text" = "data"): Promise<void> {
   if (kind === "data" && /^\.(xlsx|xlsm|xls|ods)$/i.test(formatExtension(path))) {
     throw new InputError(`${flag} ${path}: cannot write ${formatExtension(path)} files; use a name ending in ${EXTENSIONS}`);
+  }
+  // An extension that names no format written (.xyz, .dat): refused rather than written as CSV under a misleading name. No extension is CSV.
+  const ext = formatExtension(path);
+  if (kind === "data" && ext !== "" && !WRITTEN.has(ext)) {
+    throw new InputError(`${flag} ${path}: cannot write ${ext} files; use a name ending in ${EXTENSIONS}`);
   }
   if (kind === "data" && isGzipPath(path) && outputFormat(path) === "parquet") {
     throw new InputError(`${flag} ${path}: Parquet files are compressed inside already; drop the .gz (write ${path.slice(0, -3)})`);
