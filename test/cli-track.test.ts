@@ -190,6 +190,13 @@ describe("segmenta track with a fixed model", () => {
       [["track", log, ...MAP, "--every", "month", "--refit", "--from", "2024-02-01", "--to", "2023-02-01"], /--from 2024-02-01 is after --to 2023-02-01/],
       [["track", log, ...MAP, "--every", "month", "--refit", "--out", log], /--out .* is the input file .*: writing it would destroy that input/],
     ];
+    // Too few customers at the first date for the segments asked.
+    const toy = join(dir, "toy.csv");
+    writeFileSync(toy, "Invoice,Customer,Date,Qty,Price\r\nI1,A,2024-01-05 10:00:00,2,10\r\nI2,B,2024-01-20 09:00:00,1,30\r\nI3,C,2024-02-15 09:00:00,1,30\r\n");
+    cases.push([
+      ["track", toy, "--customer", "Customer", "--date", "Date", "--quantity", "Qty", "--price", "Price", "--every", "month", "--refit", "--k", "3"],
+      /^segmenta track: \S+toy\.csv \(RFM features as of 2024-02-01\): only 2 usable rows .* for --k 3 segments.*; or start the track later, when there are more customers, with --from$/m,
+    ]);
     for (const [args, message] of cases) {
       const r = await runMain(args);
       expect(r.status, args.join(" ")).toBe(2);

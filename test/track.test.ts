@@ -349,6 +349,32 @@ describe("segments over time", () => {
   });
 });
 
+describe("limits", () => {
+  it("refuses to hold every customer's segment at every date beyond a gigabyte, before reading any", async () => {
+    const f = {
+      file: "log.csv", ids: new Array<string>(1_000_000).fill("x"),
+      snapshots: Array.from({ length: 100 }, (_, j) => ({ index: j, date: "2024-01-01", day: 0, customers: 1 })),
+    } as unknown as TrackFeatures;
+    await expect(trackSegments(f, async () => {
+      throw new Error("not reached");
+    })).rejects.toThrow(/100 snapshots of 1,000,000 customers would hold 1\.1 GB of segments; take the snapshots less often \(--every\) or over a shorter span/);
+  });
+
+  it("reads a log with Windows line ends as any other", async () => {
+    const crlf = await write("toy-crlf.csv", TOY.replace(/\n/g, "\r\n"));
+    const lf = await write("toy-lf.csv", TOY);
+    const a = await computeTrackFeaturesFromFile(crlf, TOY_MAP, { every: parseEvery("month"), to: "2024-04-01" });
+    const b = await computeTrackFeaturesFromFile(lf, TOY_MAP, { every: parseEvery("month"), to: "2024-04-01" });
+    try {
+      expect(await snapshots(a)).toEqual(await snapshots(b));
+      expect(a.snapshots).toEqual(b.snapshots);
+    } finally {
+      await dropTrackFeatures(a);
+      await dropTrackFeatures(b);
+    }
+  });
+});
+
 describe("refits with stable ids", () => {
   it("keeps an id only where the new segment's centre is within half the previous centre's distance to its nearest other", async () => {
     const log = generateTransactions({ customers: 400, seed: 21, start: "2023-01-01", end: "2024-06-30" });

@@ -701,7 +701,10 @@ export function refitSegmenter(config: SegmentationConfig, hooks: RunHooks = {})
         onWarning: (w) => hooks.onWarning?.(`${data.source}: ${w}`),
       });
     } catch (e) {
-      if (e instanceof InputError) throw new InputError(`${data.source}: ${e.message}; start later with --from, or take fewer segments with --k`, { cause: e });
+      if (e instanceof InputError) {
+        const where = e.message.startsWith(data.source) ? e.message : `${data.source}: ${e.message}`;
+        throw new InputError(`${where}; or start the track later, when there are more customers, with --from`, { cause: e });
+      }
       throw e;
     }
     const k = result.k;
