@@ -33,7 +33,7 @@ export function Chart({ chart }: { chart: ChartInfo }) {
         const [{ default: embed }, { expressionInterpreter }] = await loadVega();
         performance.mark("segmenta:vega-loaded");
         if (cancelled) return;
-        const result = await embed(el, chart.spec as never, { mode: "vega", renderer: "svg", actions: false, ast: true, expr: expressionInterpreter, defaultStyle: false, tooltip: false });
+        const result = await embed(el, chart.spec as never, { mode: chart.mode ?? "vega", renderer: "svg", actions: false, ast: true, expr: expressionInterpreter, defaultStyle: false, tooltip: false });
         finalize = () => result.finalize();
         // The figure's label and table are the text alternative: the drawing itself is hidden from assistive technology.
         el.querySelector("svg")?.setAttribute("aria-hidden", "true");

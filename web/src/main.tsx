@@ -7,6 +7,7 @@ import { StrictMode, useCallback, useEffect, useRef, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { ApiError, type DatasetInfo, followRun, getJson, type ModelInfo, normaliseDataset, type RunInfo, savedToken, saveToken } from "./api";
 import { type Config, type JsonSchema, setAt } from "./ConfigForm";
+import { Compare } from "./Compare";
 import { DataStep } from "./DataStep";
 import { Results } from "./Results";
 import { buildConfig, type Choices, SetupStep } from "./SetupStep";
@@ -139,6 +140,8 @@ function History({ token, datasets, onOpen }: { token: string; datasets: Dataset
           </table>
         </div>
       )}
+      <h3 id="h-compare">Compare two runs</h3>
+      {runs && <Compare token={token} runs={runs} />}
       <h3 id="h-models">Model versions</h3>
       {models && models.length === 0 && <p className="muted">No model published yet.</p>}
       {models && models.length > 0 && (

@@ -21,6 +21,8 @@ export interface ChartInfo {
   section: string;
   spec: unknown;
   table: Table | null;
+  /** The report's specifications are compiled Vega; the dashboard's own are Vega-Lite. */
+  mode?: "vega" | "vega-lite";
 }
 
 export interface SegmentDetail {
