@@ -208,7 +208,7 @@ describe("cluster --previous", () => {
     expect(streamed.status, streamed.stderr).toBe(0);
     expect(streamed.stderr).toMatch(/streamed/);
     expect(segmentsOf(path("p4.csv"))).toEqual(segmentsOf(path("p3.csv")));
-    expect(new Set(segmentsOf(path("p4.csv")).values().map((v) => v.split(" ")[0]))).toEqual(new Set(["0", "2", "3", "4"]));
+    expect(new Set([...segmentsOf(path("p4.csv")).values()].map((v) => v.split(" ")[0]))).toEqual(new Set(["0", "2", "3", "4"]));
     expect(streamed.stdout).toMatch(/^\s+4\s+\S/m);
     // Clustering streamed does not match segments yet: refused with the way out.
     const big = await runMain(["cluster", path("more.csv"), ...flags, "--previous", path("m0.json"), "--memory", "1MB"]);

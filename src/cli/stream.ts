@@ -32,7 +32,7 @@ export function memoryDefaultText(): string {
 
 /** predict's console lines (or --json) after a streamed scoring. */
 export function printStreamedPredict(
-  p: StreamedPredict, values: { model: string; out: string; json?: boolean }, file: string, io: Io,
+  p: StreamedPredict, values: { model: string; out: string; json?: boolean }, file: string, io: Io, ids?: number[] | null,
 ): void {
   for (const w of p.warnings) io.err(`warning: ${w}`);
   io.err(`streamed: ${p.streamed}`);
@@ -45,7 +45,7 @@ export function printStreamedPredict(
     return;
   }
   io.out(`${file}: ${p.rows} rows scored with ${values.model} (k=${k})`);
-  const rows = [["segment", "name", "customers", "share"], ...p.sizes.flatMap((s, i) => (s > 0 || k <= 50 ? [[String(i), p.names[i], String(s), pct(s / p.rows)]] : []))];
+  const rows = [["segment", "name", "customers", "share"], ...p.sizes.flatMap((s, i) => (s > 0 || k <= 50 ? [[String(ids?.[i] ?? i), p.names[i], String(s), pct(s / p.rows)]] : []))];
   if (p.noiseName !== null) rows.push(["-1", p.noiseName, String(p.noise), pct(p.noise / Math.max(1, p.rows))]);
   for (const line of table(rows, [true, false, true, true])) io.out(`  ${line}`);
   io.out(`segments written to ${values.out}`);
@@ -62,6 +62,6 @@ export async function predictIfOverBudget(
   const estimate = estimateInMemoryBytes(t.rows, t.columns);
   if (estimate <= budget) return null;
   const p = await predictStreamed(t, m, values.out, { budget, estimate, raw: values["raw-csv"], probabilities: values.probabilities, file });
-  printStreamedPredict(p, values, file, io);
+  printStreamedPredict(p, values, file, io, m.file.segmentIds);
   return 0;
 }

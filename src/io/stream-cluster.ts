@@ -298,11 +298,15 @@ function addReport(into: TransformReport, r: TransformReport): void {
 }
 
 /** The SELECT that writes a segments file from a table of labels: the id, the segment, its name, the flags and probabilities. */
-function segmentsSelect(s: ScoredStream, idName: string, names: string[], noiseName: string, hasOutlier: boolean, hasProb: boolean): string {
+function segmentsSelect(
+  s: ScoredStream, idName: string, names: string[], noiseName: string, hasOutlier: boolean, hasProb: boolean, ids?: number[] | null,
+): string {
   const cases = names.map((n, c) => `WHEN ${c} THEN ${lit(n)}`).join(" ");
+  // A model fitted with --previous numbers its segments by their stable ids (its segmentIds).
+  const segment = ids ? `CASE ${s.table}.segment ${ids.map((id, c) => `WHEN ${c} THEN ${id}`).join(" ")} ELSE ${s.table}.segment END AS segment` : "segment";
   const parts = [
-    `id AS ${ident(idName)}`, "segment",
-    `CASE segment ${cases} WHEN -1 THEN ${lit(noiseName)} ELSE 'Segment ' || segment END AS segment_name`,
+    `id AS ${ident(idName)}`, segment,
+    `CASE ${s.table}.segment ${cases} WHEN -1 THEN ${lit(noiseName)} ELSE 'Segment ' || segment END AS segment_name`,
     ...(hasOutlier ? ["outlier"] : []),
     ...(hasProb ? ["probability"] : []),
     ...Array.from({ length: s.probabilityColumns }, (_, c) => `p${c} AS probability_${c}`),
@@ -370,7 +374,7 @@ export async function predictStreamed(
     const noiseName = m.model.hasNoise ? m.file.noise?.name ?? "Outliers" : null;
     const flag = m.model.hasNoise || m.pipeline.options.outliers.action === "drop";
     const hasProb = m.file.model.type === "GaussianMixture" || m.file.model.type === "HDBSCAN";
-    await OutputBatch.write((b) => b.query(out, segmentsSelect(s, m.file.idColumn ?? "row", segNames, noiseName ?? "Outliers", flag, hasProb), { raw: options.raw }));
+    await OutputBatch.write((b) => b.query(out, segmentsSelect(s, m.file.idColumn ?? "row", segNames, noiseName ?? "Outliers", flag, hasProb, m.file.segmentIds), { raw: options.raw }));
     return {
       rows: s.rows, sizes: s.sizes, noise: s.noise, names: segNames, noiseName, warnings: scoreWarnings(s, m, idColumn !== null),
       streamed: `${options.file ?? t.file} has ${formatCount(t.rows)} rows × ${t.columns.length} columns, about ${formatBytes(options.estimate)} in memory, over the budget of ` +
@@ -468,7 +472,9 @@ export async function streamCluster(t: LoadedTable, config: SegmentationConfig, 
     await exec(`DROP TABLE IF EXISTS ${sampleT.table}`);
   }
   const result0 = await runSegmentation(config, sampleData, {
-    onProgress: (m, f) => say(`on the sample: ${m}`, f), onWarning: options.onWarning, signal: options.signal, memoryLimit: options.budget, optionNames: "cli",
+    // Its warnings count the sample's rows: they say so.
+    onProgress: (m, f) => say(`on the sample: ${m}`, f), onWarning: (m) => options.onWarning?.(`on the uniform sample of ${formatCount(sampleRows)} rows: ${m}`),
+    signal: options.signal, memoryLimit: options.budget, optionNames: "cli",
   });
   const file0 = JSON.parse(JSON.stringify(buildModelFile(result0, { ...sampleData, source }, { transactions: options.transactions }))) as ModelFile;
   const m0 = parseModelFile(file0, "the sample's model");
@@ -605,7 +611,12 @@ export async function streamCluster(t: LoadedTable, config: SegmentationConfig, 
         if (!(e instanceof InputError)) throw e;
       }
     }
-    const warnings = [...result0.warnings];
+    const warnings = result0.warnings.map((w) => `on the uniform sample of ${formatCount(sampleRows)} rows: ${w}`);
+    for (const [col, m] of Object.entries(scored.report.imputed)) {
+      const w = `column "${col}": ${m} missing values imputed (all ${formatCount(n)} rows)`;
+      warnings.push(w);
+      options.onWarning?.(w);
+    }
     const empty = segments.filter((s) => s.size === 0);
     if (empty.length) warnings.push(`segments ${empty.map((s) => s.segment).join(", ")} have no rows after the streamed passes`);
     const info: StreamInfo = {

@@ -114,6 +114,11 @@ export async function clusterFile(
   try {
     const budget = overBudget(t, options.memory);
     if (budget.over) {
+      if (hooks.previous) {
+        throw new InputError(
+          `--previous: ${file} is over the memory budget (--memory) and would be streamed, which does not match segments to a previous run yet; raise --memory, or cluster without --previous and compare the segments files (segmenta compare)`,
+        );
+      }
       return await clusterStreamedJob(t, file, config, outputs, hooks, options.memory!, budget.estimate, transactionFeatures(outputs.transactions));
     }
     const { data, profile } = await readForClustering(t, config, flag);
