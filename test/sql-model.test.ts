@@ -57,6 +57,9 @@ const CASES: Case[] = [
     preprocessing: { log1p: ["frequency", "monetary"], outliers: { method: "iqr", action: "clip" } } } },
   { name: "rfm gmm diag", table: "rfm", config: { algorithm: "gmm", k: 4, covarianceType: "diag", features: RFM_FEATURES, preprocessing: { log1p: ["frequency", "monetary"] } } },
   { name: "rfm gmm tied, max-abs", table: "rfm", config: { algorithm: "gmm", k: 3, covarianceType: "tied", features: RFM_FEATURES, preprocessing: { scale: "maxabs", log1p: ["monetary"] } } },
+  { name: "rfm mini-batch k-means, standard scaling", table: "rfm", config: { algorithm: "minibatch-kmeans", k: 4, features: RFM_FEATURES, preprocessing: { log1p: ["frequency", "monetary"] } } },
+  { name: "rfm dbscan on the signed log of frequency and monetary", table: "rfm", config: {
+    algorithm: "dbscan", features: ["recency_days", "frequency", "monetary"], preprocessing: { log1p: ["frequency", "monetary"] } } },
   { name: "rfm ward, PCA 2", table: "rfm", config: { algorithm: "agglomerative", k: 4, features: RFM_FEATURES, preprocessing: { log1p: ["frequency", "monetary"], pca: { nComponents: 2 } } } },
   { name: "demo k-means: dates, constant category, MAD drop, variance filter, PCA share", table: "demo", config: {
     algorithm: "kmeans", k: 4, nInit: 2, features: DEMO_FEATURES,
@@ -131,7 +134,7 @@ describe("segmenta sql on DuckDB", () => {
     const { wrong, names } = compare(rows, f);
     expect(wrong.slice(0, 5)).toEqual([]);
     expect(names.size).toBe(f.m.model.nClusters + (f.m.model.hasNoise ? 1 : 0)); // every segment (and the outliers) used, by name
-  });
+  }, 300_000);
 
   it.runIf(haveTelco)("scores the Telco file as DuckDB reads it (TotalCharges as text with blanks, SeniorCitizen as 0/1 integers)", async () => {
     const f = fitted.find((x) => x.c.table === "telco")!;
@@ -171,5 +174,5 @@ describe("segmenta sql on PostgreSQL", () => {
     const { wrong, names } = compare(rows, f);
     expect(wrong.slice(0, 5)).toEqual([]);
     expect(names.size).toBe(f.m.model.nClusters + (f.m.model.hasNoise ? 1 : 0));
-  });
+  }, 300_000);
 });
