@@ -3,8 +3,9 @@
  * of generated logs equal to `rfm --as-of` (computeRfm) as of its date, in both cancellation
  * modes, with and without invoices and products; a snapshot equal to rfm on the log truncated
  * at its date, and unchanged by later transactions; the schedule; the flows and changes
- * against pipeline/changes' segmentChanges; refits whose kept ids obey the centre rule of
- * pipeline/stable.ts, recomputed here from two independent fits.
+ * against pipeline/changes' segmentChanges; refits whose kept ids obey the rule of
+ * pipeline/stable.ts that decided (shared customers, or centres recomputed here from two
+ * independent fits).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -376,7 +377,7 @@ describe("limits", () => {
 });
 
 describe("refits with stable ids", () => {
-  it("keeps an id only where the new segment's centre is within half the previous centre's distance to its nearest other", async () => {
+  it("keeps an id only where the rule that decided allows: half the customers shared, or the centre near enough", async () => {
     const log = generateTransactions({ customers: 400, seed: 21, start: "2023-01-01", end: "2024-06-30" });
     const file = await write("gen-refit.csv", [...toCsv(log)].join(""));
     const map: RfmMapping = { customer: "CustomerID", date: "InvoiceDate", quantity: "Quantity", price: "UnitPrice", invoice: "InvoiceNo" };
@@ -385,6 +386,7 @@ describe("refits with stable ids", () => {
     try {
       const t = await trackSegments(f, refitSegmenter(config));
       let kept = 0;
+      let customersRule = 0;
       for (let j = 1; j < f.snapshots.length; j++) {
         // The two fits again, on their own (the same seed gives the same segments).
         const read = async (i: number) => snapshotDataset(f, await readSnapshot(f, i), i);
@@ -420,15 +422,35 @@ describe("refits with stable ids", () => {
         const dist = (a: Float64Array, b: Float64Array) => Math.sqrt(a.reduce((s, v, q) => s + (v - b[q]) ** 2, 0));
         const Xcur = prev.pipeline.transform(dCur);
         const pc = [...prevIds.keys()].map((c) => ({ id: prevIds.get(c)!, m: centre(prev.matrix, prev.labels, c) }));
+        // The note of the date says which rule decided; each kept id must pass that rule.
+        const byCustomers = /^shared customers decide/.test(t.notes[j] ?? "");
+        expect(t.notes[j]).toMatch(/^(shared customers decide|segment centres decide)/);
+        if (byCustomers) customersRule++;
         for (const [c, id] of curIds) {
           const match = pc.find((p) => p.id === id);
           if (!match) continue;
           kept++;
-          const reach = Math.min(...pc.filter((p) => p.id !== id).map((p) => dist(p.m, match.m))) / 2;
-          expect(dist(centre(Xcur, cur.labels, c), match.m)).toBeLessThanOrEqual(reach + 1e-9);
+          if (byCustomers) {
+            // The Jaccard of the two segments on the customers of both dates.
+            let both = 0;
+            let either = 0;
+            t.labels[j - 1].forEach((l, i) => {
+              if (l === NOT_YET) return;
+              const a = l === id;
+              const b = t.labels[j][i] === id;
+              if (a && b) both++;
+              if (a || b) either++;
+            });
+            expect(both / either).toBeGreaterThanOrEqual(0.5);
+          } else {
+            const reach = Math.min(...pc.filter((p) => p.id !== id).map((p) => dist(p.m, match.m))) / 2;
+            expect(dist(centre(Xcur, cur.labels, c), match.m)).toBeLessThanOrEqual(reach + 1e-9);
+          }
         }
       }
       expect(kept).toBeGreaterThan(0);
+      // Early dates add many customers (the centres decide), later ones few (shared customers decide).
+      expect(customersRule).toBeGreaterThan(0);
     } finally {
       await dropTrackFeatures(f);
     }

@@ -686,9 +686,10 @@ export function modelSegmenter(m: LoadedModelFile): SegmentSnapshot {
  * Every snapshot fitted again (runSegmentation) and its segments matched to the previous
  * snapshot's by matchSegments (pipeline/stable.ts), given the previous snapshot's segment
  * centres in its own preprocessed space, this snapshot's rows put through that preprocessing,
- * and the previous assignments: the rule there decides (the centres, when known), so that a
- * segment that is still there keeps its id and name; new segments get new ids. Each
- * snapshot's note says the rule and what it matched.
+ * and the previous assignments: the rule there decides (by default shared customers, when at
+ * least half of this snapshot's customers were customers at the previous one, else the
+ * centres), so that a segment that is still there keeps its id and name; new segments get new
+ * ids. Each snapshot's note says the rule and what it matched.
  */
 export function refitSegmenter(config: SegmentationConfig, hooks: RunHooks = {}): SegmentSnapshot {
   let previous: { seg: PreviousSegmentation; result: SegmentationResult } | null = null;
