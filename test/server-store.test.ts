@@ -1,8 +1,13 @@
 /**
- * The server's embedded store (src/server/store.ts) and tokens (src/server/tokens.ts): every
- * method round-trips, model versions increment with exactly one active (also under concurrent
- * publishes), unfinished runs, the assignment history, tokens stored only as hashes and checked
- * by hash, scopes, and a reopened store keeps everything.
+ * The server's stores, the embedded DuckDB one (src/server/store.ts) and the PostgreSQL one
+ * (src/server/pg-store.ts, against a real PostgreSQL started for this file; skipped with a
+ * message where there is none), through one suite: every method round-trips, model versions
+ * increment with exactly one active (also under concurrent publishes, from several servers on
+ * PostgreSQL), unfinished runs, runs claimed only while queued and held by one server, the
+ * assignment history with a failure mid-way undone, tokens stored only as hashes and checked by
+ * hash, and a reopened store keeps everything. Then what only one of them does (DuckDB: paths
+ * relative to a movable folder, a process killed holding the file; PostgreSQL: its tables, an
+ * unreachable database, tokens seen at once by another server), and the tokens themselves.
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -10,23 +15,60 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { openPgStore, redactUrl } from "../src/server/pg-store.js";
 import { type DatasetRecord, type HistoryStore, openStore, type RunRecord, STORE_FILE } from "../src/server/store.js";
 import { createToken, hashToken, scopeAllows, verifyToken } from "../src/server/tokens.js";
+import { startPostgres, type TestPostgres } from "./helpers/postgres.js";
 
 let root: string;
 let count = 0;
+let server: TestPostgres | null = null;
 
-beforeAll(() => {
+beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), "segmenta-store-"));
-});
-afterAll(() => {
+  server = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await server?.stop();
   rmSync(root, { recursive: true, force: true });
 });
 
-/** A fresh data folder (not created yet: openStore creates it). */
-function freshDir(): string {
-  return join(root, `data-${++count}`);
+type Kind = "duckdb" | "postgres";
+
+/** A fresh store's location: a data folder not created yet (DuckDB), or a new empty database's URL (PostgreSQL). */
+async function fresh(kind: Kind): Promise<string> {
+  if (kind === "duckdb") return join(root, `data-${++count}`);
+  return server!.newDatabase(`store_${process.pid}_${++count}`);
+}
+function open(kind: Kind, loc: string, options: { poolSize?: number } = {}): Promise<HistoryStore> {
+  return kind === "duckdb" ? openStore(loc) : openPgStore(loc, options);
+}
+/** The data folder that records' paths are under: the DuckDB store's own folder; any folder for PostgreSQL. */
+function folderOf(kind: Kind, loc: string): string {
+  return kind === "duckdb" ? loc : join(root, "srv-data");
+}
+async function withStore<T>(kind: Kind, loc: string, f: (s: HistoryStore) => Promise<T>): Promise<T> {
+  const s = await open(kind, loc);
+  try {
+    return await f(s);
+  } finally {
+    await s.close();
+  }
+}
+async function sql(url: string, text: string): Promise<Record<string, unknown>[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text)).rows;
+  } finally {
+    await c.end();
+  }
+}
+/** Everything the store keeps about tokens, as bytes: the DuckDB file, or the PostgreSQL table. */
+async function storedTokens(kind: Kind, loc: string): Promise<Buffer> {
+  return kind === "duckdb" ? readFileSync(join(loc, STORE_FILE)) : Buffer.from(JSON.stringify(await sql(loc, "SELECT * FROM segmenta_tokens")));
 }
 
 function dataset(dir: string, over: Partial<DatasetRecord> = {}): DatasetRecord {
@@ -47,33 +89,26 @@ function run(dir: string, datasetId: string, over: Partial<RunRecord> = {}): Run
   };
 }
 
-async function withStore<T>(dir: string, f: (s: HistoryStore) => Promise<T>): Promise<T> {
-  const s = await openStore(dir);
-  try {
-    return await f(s);
-  } finally {
-    await s.close();
-  }
-}
+describe.each(["duckdb", "postgres"] as const)("the %s store", (kind) => {
+  beforeEach((ctx) => {
+    if (kind === "postgres" && !server) ctx.skip();
+  });
 
-describe("store", () => {
-  it("creates the folder and the DuckDB file with a schema version", async () => {
-    const dir = freshDir();
-    expect(existsSync(dir)).toBe(false);
-    await withStore(dir, async (s) => {
+  it("opens an empty store, and opening it again changes nothing", async () => {
+    const loc = await fresh(kind);
+    await withStore(kind, loc, async (s) => {
       expect(await s.listDatasets()).toEqual([]);
       expect(await s.listRuns()).toEqual([]);
       expect(await s.listModels()).toEqual([]);
       expect(await s.listTokens()).toEqual([]);
     });
-    expect(existsSync(join(dir, STORE_FILE))).toBe(true);
-    // Opening it again (schema already there) works and changes nothing.
-    await withStore(dir, async (s) => expect(await s.listDatasets()).toEqual([]));
+    await withStore(kind, loc, async (s) => expect(await s.listDatasets()).toEqual([]));
   });
 
   it("reads made while the tables were empty do not spoil the reads after writes", async () => {
-    const dir = freshDir();
-    await withStore(dir, async (s) => {
+    const loc = await fresh(kind);
+    const dir = folderOf(kind, loc);
+    await withStore(kind, loc, async (s) => {
       const ds = dataset(dir);
       const r = run(dir, ds.id, { status: "running" });
       for (let round = 0; round < 2; round++) {
@@ -93,42 +128,41 @@ describe("store", () => {
     });
   });
 
-  it("datasets round-trip, list in creation order and delete", async () => {
-    const dir = freshDir();
-    await withStore(dir, async (s) => {
+  it("datasets round-trip, list in creation order and delete; values are data, never SQL", async () => {
+    const loc = await fresh(kind);
+    const dir = folderOf(kind, loc);
+    await withStore(kind, loc, async (s) => {
       const a = dataset(dir, { createdAt: "2026-12-02T01:00:00.000Z" });
       const b = dataset(dir, { name: "retail.parquet", format: "parquet", bytes: 5_000_000_000, rows: 0, createdAt: "2026-12-02T01:00:01.000Z", inspect: null });
       const outside = dataset(dir, { file: join(root, "elsewhere.csv"), createdAt: "2026-12-02T01:00:02.000Z" });
-      await s.addDataset(a);
-      await s.addDataset(b);
-      await s.addDataset(outside);
+      const evil = dataset(dir, { name: "x'); DROP TABLE datasets; DROP TABLE segmenta_datasets; --", inspect: { q: "'; DELETE FROM tokens; DELETE FROM segmenta_tokens; --" }, createdAt: "2026-12-02T01:00:03.000Z" });
+      for (const d of [a, b, outside, evil]) await s.addDataset(d);
       expect(await s.getDataset(a.id)).toEqual(a);
       expect(await s.getDataset(b.id)).toEqual(b); // a size beyond 32 bits survives
       expect(await s.getDataset(outside.id)).toEqual(outside);
+      expect(await s.getDataset(evil.id)).toEqual(evil);
       expect(await s.getDataset("no-such-id")).toBeNull();
-      expect((await s.listDatasets()).map((d) => d.id)).toEqual([a.id, b.id, outside.id]);
+      expect((await s.listDatasets()).map((d) => d.id)).toEqual([a.id, b.id, outside.id, evil.id]);
       expect(await s.deleteDataset(a.id)).toBe(true);
       expect(await s.deleteDataset(a.id)).toBe(false);
       expect(await s.getDataset(a.id)).toBeNull();
-      expect((await s.listDatasets()).map((d) => d.id)).toEqual([b.id, outside.id]);
+      expect((await s.listDatasets()).map((d) => d.id)).toEqual([b.id, outside.id, evil.id]);
       // A duplicate id is refused.
       await expect(s.addDataset(b)).rejects.toThrow();
     });
   });
 
-  it("a value is stored as data, never run as SQL", async () => {
-    const dir = freshDir();
-    await withStore(dir, async (s) => {
-      const evil = dataset(dir, { name: "x'); DROP TABLE datasets; --", inspect: { q: "'; DELETE FROM tokens; --" } });
-      await s.addDataset(evil);
-      expect(await s.getDataset(evil.id)).toEqual(evil);
-      expect(await s.listDatasets()).toHaveLength(1);
+  it("JSON comes back exactly as written (key order kept)", async () => {
+    await withStore(kind, await fresh(kind), async (s) => {
+      const file = { z: 1, a: { y: [3, 2, 1], b: null }, "é": "ü", n: 1e-300 };
+      await s.addModelVersion("m", file, "c", null);
+      expect(JSON.stringify((await s.getModel("m"))?.file)).toBe(JSON.stringify(file));
     });
   });
-
   it("runs round-trip, update field by field, and the unfinished ones are found", async () => {
-    const dir = freshDir();
-    await withStore(dir, async (s) => {
+    const loc = await fresh(kind);
+    const dir = folderOf(kind, loc);
+    await withStore(kind, loc, async (s) => {
       const ds = dataset(dir);
       await s.addDataset(ds);
       const r1 = run(dir, ds.id, { createdAt: "2026-12-02T01:00:00.000Z" });
@@ -162,12 +196,13 @@ describe("store", () => {
       await expect(s.updateRun("no-such-run", { status: "failed" })).rejects.toThrow(/no run/);
       await expect(s.updateRun(r1.id, { status: "exploded" as never })).rejects.toThrow(/status/);
       await expect(s.updateRun(r1.id, { bogus: 1 } as never)).rejects.toThrow(/unknown field/);
+      await expect(s.addRun(run(dir, ds.id, { status: "weird" as never }))).rejects.toThrow(/status/);
     });
   });
 
   it("model versions increment per name, exactly one active, the active one by default", async () => {
-    const dir = freshDir();
-    await withStore(dir, async (s) => {
+    const loc = await fresh(kind);
+    await withStore(kind, loc, async (s) => {
       const f1 = { format: "segmenta-model", version: 1, model: { type: "KMeans", k: 3 } };
       const f2 = { format: "segmenta-model", version: 1, model: { type: "KMeans", k: 4 } };
       const v1 = await s.addModelVersion("churn", f1, "sha256:aaa", null);
@@ -191,52 +226,108 @@ describe("store", () => {
     });
   });
 
-  it("concurrent publishes of one name get distinct versions and leave one active", async () => {
-    const dir = freshDir();
-    await withStore(dir, async (s) => {
-      const made = await Promise.all(Array.from({ length: 12 }, (_, i) => s.addModelVersion("busy", { i }, `c${i}`, null)));
-      expect(made.map((m) => m.version).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
-      const versions = await s.listVersions("busy");
-      expect(versions).toHaveLength(12);
-      expect(versions.filter((v) => v.active)).toHaveLength(1);
-      // The active one is the last published, and each version kept its own file.
-      const last = made.find((m) => m.version === 12);
-      expect((await s.getModel("busy"))?.file).toEqual(last?.file);
-      for (const v of versions) expect(v.file).toEqual(made.find((m) => m.version === v.version)?.file);
+  it("concurrent publishes of one name get distinct versions and leave one active (on PostgreSQL, from three servers at once)", async () => {
+    const loc = await fresh(kind);
+    // DuckDB: one process's store; PostgreSQL: three stores = three servers, each with its own pool.
+    const stores = await Promise.all((kind === "postgres" ? [0, 1, 2] : [0]).map(() => open(kind, loc, { poolSize: 4 })));
+    try {
+      const n = 8 * stores.length;
+      const made = await Promise.all(stores.flatMap((s, k) => Array.from({ length: 8 }, (_, i) => s.addModelVersion("busy", { k, i }, `c${k}-${i}`, null))));
+      expect(made.map((m) => m.version).sort((a, b) => a - b)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+      for (const s of stores) {
+        const versions = await s.listVersions("busy");
+        expect(versions).toHaveLength(n);
+        // The active one is the last published, and each version kept its own file.
+        expect(versions.filter((v) => v.active).map((v) => v.version)).toEqual([n]);
+        for (const v of versions) expect(v.file).toEqual(made.find((m) => m.version === v.version)?.file);
+        expect((await s.getModel("busy"))?.file).toEqual(made.find((m) => m.version === n)?.file);
+      }
+    } finally {
+      await Promise.all(stores.map((s) => s.close()));
+    }
+  });
+
+  it("a run is claimed only while queued; crashes are counted; a run is held by one server", async () => {
+    const loc = await fresh(kind);
+    const dir = folderOf(kind, loc);
+    await withStore(kind, loc, async (s) => {
+      const ds = dataset(dir);
+      await s.addDataset(ds);
+      const r = run(dir, ds.id);
+      await s.addRun(r);
+      expect(await s.claimRun(r.id, "2026-12-02T02:00:00.000Z")).toBe(true);
+      expect(await s.getRun(r.id)).toEqual({ ...r, status: "running", startedAt: "2026-12-02T02:00:00.000Z", progress: 0, message: "starting" });
+      // Taken: a second claim (another server) changes nothing.
+      expect(await s.claimRun(r.id, "2026-12-02T03:00:00.000Z")).toBe(false);
+      expect((await s.getRun(r.id))!.startedAt).toBe("2026-12-02T02:00:00.000Z");
+      const cancelled = run(dir, ds.id, { status: "cancelled" });
+      await s.addRun(cancelled);
+      expect(await s.claimRun(cancelled.id, "2026-12-02T03:00:00.000Z")).toBe(false);
+      expect(await s.getRun(cancelled.id)).toEqual(cancelled);
+      expect(await s.claimRun("no-such-run", "2026-12-02T03:00:00.000Z")).toBe(false);
+      expect(await s.countCrash(r.id)).toBe(1);
+      expect(await s.countCrash(r.id)).toBe(2);
+      await expect(s.countCrash("no-such-run")).rejects.toThrow(/no run/);
+      // The count is not part of the record.
+      expect(Object.keys((await s.getRun(r.id))!).sort()).toEqual(Object.keys(r).sort());
+      expect(await s.holdRun(r.id)).toBe(true);
+      expect(await s.holdRun(r.id)).toBe(true);
+      await s.releaseRun(r.id);
+      if (kind === "postgres") {
+        // Another server cannot hold what this one holds, until it lets go or its connection ends.
+        const other = await open(kind, loc);
+        try {
+          expect(await s.holdRun(r.id)).toBe(true);
+          expect(await other.holdRun(r.id)).toBe(false);
+          await s.releaseRun(r.id);
+          expect(await other.holdRun(r.id)).toBe(true);
+          expect(await s.holdRun(r.id)).toBe(false);
+          await other.close();
+          // Its connection ended, PostgreSQL lets go of its locks (as soon as the backend has gone).
+          let held = false;
+          for (let i = 0; i < 100 && !held; i++) {
+            held = await s.holdRun(r.id);
+            if (!held) await new Promise((res) => setTimeout(res, 20));
+          }
+          expect(held).toBe(true);
+        } finally {
+          await other.close();
+        }
+      }
     });
   });
 
-  it("assignments are appended to the history, every publish kept", async () => {
-    const dir = freshDir();
-    await withStore(dir, async (s) => {
-      const rows = Array.from({ length: 2500 }, (_, i) => ({ id: `cust-${i}`, segment: i % 4, name: `Segment ${i % 4}` }));
-      expect(await s.recordAssignments("churn", 1, rows, "2026-12-02T01:00:00.000Z")).toBe(2500);
+  it("assignments are appended to the history in order; a failure mid-way leaves none of that publish", async () => {
+    await withStore(kind, await fresh(kind), async (s) => {
+      const rows = Array.from({ length: 5000 }, (_, i) => ({ id: `cust-${i}`, segment: i % 4, name: `Segment ${i % 4}` }));
+      expect(await s.recordAssignments("churn", 1, rows, "2026-12-02T01:00:00.000Z")).toBe(5000);
       const moved = [{ id: "cust-0", segment: -1, name: "Outliers" }, { id: "=HYPERLINK(\"x\")", segment: 2, name: "Bargain 'hunters'" }];
       expect(await s.recordAssignments("churn", 2, moved, "2026-12-02T02:00:00.000Z")).toBe(2);
       expect(await s.recordAssignments("churn", 2, [], "2026-12-02T03:00:00.000Z")).toBe(0);
       const h = await s.assignmentHistory("churn");
-      expect(h).toHaveLength(2502);
-      expect(h[0]).toEqual({ version: 1, id: "cust-0", segment: 0, name: "Segment 0", publishedAt: "2026-12-02T01:00:00.000Z" });
-      expect(h[2499]).toEqual({ version: 1, id: "cust-2499", segment: 3, name: "Segment 3", publishedAt: "2026-12-02T01:00:00.000Z" });
-      expect(h.slice(2500)).toEqual(moved.map((m) => ({ version: 2, ...m, publishedAt: "2026-12-02T02:00:00.000Z" })));
+      expect(h).toHaveLength(5002);
+      expect(h.slice(0, 5000)).toEqual(rows.map((r) => ({ version: 1, ...r, publishedAt: "2026-12-02T01:00:00.000Z" })));
+      expect(h.slice(5000)).toEqual(moved.map((m) => ({ version: 2, ...m, publishedAt: "2026-12-02T02:00:00.000Z" })));
       expect(await s.assignmentHistory("other")).toEqual([]);
-      // A bad row is refused before anything is written.
       await expect(s.recordAssignments("churn", 3, [{ id: "a", segment: 0, name: "A" }, { id: "b", segment: 0.5, name: "B" }], "2026-12-02T04:00:00.000Z")).rejects.toThrow(/whole number/);
-      expect(await s.assignmentHistory("churn")).toHaveLength(2502);
-      // A failure half-way through a publish (here a value that cannot be read) leaves none of it.
+      expect(await s.assignmentHistory("churn")).toHaveLength(5002);
+      // The poisoned row comes after a first batch has been inserted: the rollback undoes it.
       const poisoned = Array.from({ length: 3000 }, (_, i) => ({ id: `p-${i}`, segment: 1, name: "P" }));
       poisoned[2900] = { id: { toString: () => { throw new Error("unreadable id"); } } as unknown as string, segment: 1, name: "P" };
       await expect(s.recordAssignments("churn", 3, poisoned, "2026-12-02T05:00:00.000Z")).rejects.toThrow(/unreadable id/);
-      expect(await s.assignmentHistory("churn")).toHaveLength(2502);
-      // And the store goes on working.
+      expect(await s.assignmentHistory("churn")).toHaveLength(5002);
+      // A segment beyond a 32-bit integer is refused by the database: nothing of it is kept either.
+      const big = Array.from({ length: 3000 }, (_, i) => ({ id: `q-${i}`, segment: i === 2500 ? 2 ** 40 : 0, name: "Q" }));
+      await expect(s.recordAssignments("churn", 3, big, "2026-12-02T05:30:00.000Z")).rejects.toThrow();
+      expect(await s.assignmentHistory("churn")).toHaveLength(5002);
       expect(await s.recordAssignments("churn", 3, [{ id: "z", segment: 0, name: "Z" }], "2026-12-02T06:00:00.000Z")).toBe(1);
-      expect(await s.assignmentHistory("churn")).toHaveLength(2503);
+      expect(await s.assignmentHistory("churn")).toHaveLength(5003);
     });
   });
 
   it("a version published with its assignments is one transaction", async () => {
-    const dir = freshDir();
-    await withStore(dir, async (s) => {
+    const loc = await fresh(kind);
+    await withStore(kind, loc, async (s) => {
     // Publishing a version with its assignments is one transaction: the history is dated as the
     // version, and a failure half-way leaves neither the version nor any of its history.
     const rows = Array.from({ length: 3000 }, (_, i) => ({ id: `c-${i}`, segment: i % 3, name: `S${i % 3}` }));
@@ -256,12 +347,51 @@ describe("store", () => {
     });
   });
 
+  it("tokens: stored as hashes, verified, revoked; a wrong or malformed one is refused; the store never holds the token's text", async () => {
+    const loc = await fresh(kind);
+    const { token, hash } = createToken();
+    await withStore(kind, loc, async (s) => {
+      const rec = await s.addToken("crm-scoring", "score", hash);
+      expect(rec).toMatchObject({ name: "crm-scoring", scope: "score" });
+      expect(await verifyToken(s, token)).toEqual(rec);
+      expect(await s.findToken(hash)).toEqual({ ...rec, hash });
+      // One character changed, another real token, the hash itself, junk: all refused.
+      const last = token.at(-1) === "A" ? "B" : "A";
+      expect(await verifyToken(s, token.slice(0, -1) + last)).toBeNull();
+      expect(await verifyToken(s, createToken().token)).toBeNull();
+      expect(await verifyToken(s, hash)).toBeNull();
+      expect(await verifyToken(s, "")).toBeNull();
+      expect(await verifyToken(s, undefined)).toBeNull();
+      expect(await verifyToken(s, `Bearer ${token}`)).toBeNull();
+      expect(await verifyToken(s, token + " ")).toBeNull();
+      expect(await s.findToken("'; DROP TABLE tokens; DROP TABLE segmenta_tokens; --")).toBeNull();
+      // The listing carries no secret; a duplicate hash is refused; a non-hash is refused.
+      expect(await s.listTokens()).toEqual([rec]);
+      expect(JSON.stringify(await s.listTokens())).not.toContain(hash);
+      await expect(s.addToken("again", "read", hash)).rejects.toThrow();
+      await expect(s.addToken("plain", "read", token)).rejects.toThrow(/SHA-256/);
+      await expect(s.addToken("x", "root" as never, createToken().hash)).rejects.toThrow(/scope/);
+      await s.addToken("second", "read", createToken().hash);
+      // Revoked: refused at once.
+      expect(await s.deleteToken(rec.id)).toBe(true);
+      expect(await s.deleteToken(rec.id)).toBe(false);
+      expect(await verifyToken(s, token)).toBeNull();
+      await s.addToken("kept", "read", hash);
+    });
+    // What the store keeps (the DuckDB file once closed, the PostgreSQL table) holds the hash, never the token's text.
+    const bytes = await storedTokens(kind, loc);
+    expect(bytes.includes(Buffer.from(hash))).toBe(true);
+    expect(bytes.includes(Buffer.from(token))).toBe(false);
+    expect(bytes.includes(Buffer.from(token.slice(4)))).toBe(false);
+  });
+
   it("a reopened store keeps everything", async () => {
-    const dir = freshDir();
+    const loc = await fresh(kind);
+    const dir = folderOf(kind, loc);
     const ds = dataset(dir);
     const r = run(dir, ds.id, { status: "running", progress: 0.5 });
     const { hash } = createToken();
-    const before = await withStore(dir, async (s) => {
+    const before = await withStore(kind, loc, async (s) => {
       await s.addDataset(ds);
       await s.addRun(r);
       await s.addModelVersion("m", { a: 1 }, "x", r.id);
@@ -270,7 +400,7 @@ describe("store", () => {
       await s.recordAssignments("m", 2, [{ id: "1", segment: 1, name: "One" }], "2026-12-02T01:00:00.000Z");
       return { t, models: await s.listVersions("m") };
     });
-    await withStore(dir, async (s) => {
+    await withStore(kind, loc, async (s) => {
       expect(await s.getDataset(ds.id)).toEqual(ds);
       expect(await s.getRun(r.id)).toEqual(r);
       expect((await s.unfinishedRuns()).map((x) => x.id)).toEqual([r.id]);
@@ -281,27 +411,42 @@ describe("store", () => {
       // Versions continue from the stored ones.
       expect((await s.addModelVersion("m", { a: 3 }, "z", null)).version).toBe(3);
     });
+    // A closed store refuses further calls; closing twice is harmless.
+    const s = await open(kind, loc);
+    await s.close();
+    await s.close();
+    await expect(s.listTokens()).rejects.toThrow(/closed/);
+  });
+
+});
+
+describe("the DuckDB store alone", () => {
+  it("creates the folder and the DuckDB file with a schema version", async () => {
+    const dir = await fresh("duckdb");
+    expect(existsSync(dir)).toBe(false);
+    await withStore("duckdb", dir, async (s) => expect(await s.listDatasets()).toEqual([]));
+    expect(existsSync(join(dir, STORE_FILE))).toBe(true);
   });
 
   it("paths under the data folder are stored relative to it: a moved folder still finds its files", async () => {
     const { renameSync } = await import("node:fs");
-    const dir = freshDir();
+    const dir = await fresh("duckdb");
     const ds = dataset(dir);
     const r = run(dir, ds.id);
-    await withStore(dir, async (s) => {
+    await withStore("duckdb", dir, async (s) => {
       await s.addDataset(ds);
       await s.addRun(r);
     });
-    const moved = freshDir();
+    const moved = await fresh("duckdb");
     renameSync(dir, moved);
-    await withStore(moved, async (s) => {
+    await withStore("duckdb", moved, async (s) => {
       expect((await s.getDataset(ds.id))?.file).toBe(join(moved, "datasets", "a", "data.csv"));
       expect((await s.getRun(r.id))?.dir).toBe(join(moved, "runs", r.id));
     });
   });
 
   it("a process killed with SIGKILL loses nothing it committed, and its store opens again", async () => {
-    const dir = freshDir();
+    const dir = await fresh("duckdb");
     const storeUrl = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), "..", "src", "server", "store.ts")).href;
     const script = join(root, `killed-${count}.mts`);
     writeFileSync(script, `
@@ -327,7 +472,7 @@ describe("store", () => {
     const exited = new Promise((done) => child.on("exit", done));
     child.kill("SIGKILL");
     await exited;
-    await withStore(dir, async (s) => {
+    await withStore("duckdb", dir, async (s) => {
       expect((await s.listVersions("m")).map((v) => [v.version, v.active, v.runId])).toEqual([[1, false, null], [2, true, "run-9"]]);
       const h = await s.assignmentHistory("m");
       expect(h).toHaveLength(5000);
@@ -336,12 +481,98 @@ describe("store", () => {
     });
   });
 
-  it("a closed store refuses further calls", async () => {
-    const s = await openStore(freshDir());
-    await s.close();
-    await s.close(); // twice is harmless
-    await expect(s.listTokens()).rejects.toThrow(/closed/);
+});
+
+/** Runs the test only when a PostgreSQL server could be started (the reason is printed by the helper). */
+const pgIt = (name: string, f: () => Promise<void>) =>
+  it(name, async (ctx) => {
+    if (!server) {
+      ctx.skip();
+      return;
+    }
+    await f();
+  }, 60_000);
+
+describe("the PostgreSQL store alone", () => {
+  pgIt("creates its tables in an empty database, and opening again changes nothing", async () => {
+    const url = await fresh("postgres");
+    await withStore("postgres", url, async (s) => {
+      expect(await s.listDatasets()).toEqual([]);
+      expect(await s.listRuns()).toEqual([]);
+      expect(await s.listModels()).toEqual([]);
+      expect(await s.listTokens()).toEqual([]);
+    });
+    await withStore("postgres", url, async (s) => expect(await s.listDatasets()).toEqual([]));
+    // Several servers starting at once on a new database all open it.
+    const url2 = await fresh("postgres");
+    const stores = await Promise.all(Array.from({ length: 4 }, () => openPgStore(url2)));
+    for (const s of stores) expect(await s.listModels()).toEqual([]);
+    await Promise.all(stores.map((s) => s.close()));
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    const tables = (await c.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")).rows.map((r) => r.tablename as string);
+    const meta = (await c.query("SELECT value FROM segmenta_meta WHERE key = 'schema_version'")).rows;
+    await c.end();
+    expect(tables).toEqual(["segmenta_assignments", "segmenta_datasets", "segmenta_meta", "segmenta_models", "segmenta_runs", "segmenta_tokens"]);
+    expect(meta).toEqual([{ value: "1" }]);
   });
+
+  pgIt("a database that cannot be reached is an InputError naming --store, password hidden", async () => {
+    const bad = "postgres://alice:s3cret@127.0.0.1:1/nowhere";
+    await expect(openPgStore(bad)).rejects.toThrow(/--store postgres:\/\/alice:\*\*\*@127\.0\.0\.1:1\/nowhere: cannot connect/);
+    await expect(openPgStore(bad)).rejects.not.toThrow(/s3cret/);
+    await expect(openPgStore("mysql://x@y/z")).rejects.toThrow(/PostgreSQL URL/);
+    expect(redactUrl("postgres://u:p@h:5/d")).toBe("postgres://u:***@h:5/d");
+  });
+
+  pgIt("paths are stored absolute: servers sharing the database each have their own data folder", async () => {
+    const url = await fresh("postgres");
+    const dir = folderOf("postgres", url);
+    await withStore("postgres", url, async (s) => {
+      await s.addDataset(dataset(dir));
+      await s.addDataset(dataset(dir, { file: "/elsewhere/file.csv", createdAt: "2026-12-02T01:00:01.000Z" }));
+    });
+    const files = (await sql(url, "SELECT file FROM segmenta_datasets ORDER BY created_at")).map((r) => r.file as string);
+    expect(files).toEqual([join(dir, "datasets/a/data.csv"), "/elsewhere/file.csv"]);
+  });
+
+  pgIt("tokens: stored as hashes, verified, revoked; another server sees a new or revoked token at once", async () => {
+    const url = await fresh("postgres");
+    const a = await openPgStore(url);
+    const b = await openPgStore(url);
+    try {
+      const { token, hash } = createToken();
+      expect(await verifyToken(b, token)).toBeNull(); // looked up before it exists…
+      const rec = await a.addToken("crm-scoring", "score", hash);
+      expect(rec).toMatchObject({ name: "crm-scoring", scope: "score" });
+      expect(await verifyToken(b, token)).toEqual(rec); // …and found once another server adds it
+      expect(await b.findToken(hash)).toEqual({ ...rec, hash });
+      const last = token.at(-1) === "A" ? "B" : "A";
+      expect(await verifyToken(b, token.slice(0, -1) + last)).toBeNull();
+      expect(await verifyToken(b, hash)).toBeNull();
+      expect(await b.findToken("'; DROP TABLE segmenta_tokens; --")).toBeNull();
+      expect(await b.listTokens()).toEqual([rec]);
+      expect(JSON.stringify(await b.listTokens())).not.toContain(hash);
+      await expect(a.addToken("again", "read", hash)).rejects.toThrow();
+      await expect(a.addToken("plain", "read", token)).rejects.toThrow(/SHA-256/);
+      await expect(a.addToken("x", "root" as never, createToken().hash)).rejects.toThrow(/scope/);
+      // The database holds the hash and never the token's text.
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      const stored = JSON.stringify((await c.query("SELECT * FROM segmenta_tokens")).rows);
+      await c.end();
+      expect(stored).toContain(hash);
+      expect(stored).not.toContain(token.slice(4));
+      // Revoked on one server, refused by the other at once.
+      expect(await a.deleteToken(rec.id)).toBe(true);
+      expect(await a.deleteToken(rec.id)).toBe(false);
+      expect(await verifyToken(b, token)).toBeNull();
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
 });
 
 describe("tokens", () => {
@@ -355,35 +586,6 @@ describe("tokens", () => {
     expect(hashToken("abc")).toBe("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     const others = new Set(Array.from({ length: 50 }, () => createToken().token));
     expect(others.size).toBe(50);
-  });
-
-  it("the created token verifies, a wrong or malformed one does not, and only the hash is stored", async () => {
-    const dir = freshDir();
-    const { token, hash } = createToken();
-    await withStore(dir, async (s) => {
-      const rec = await s.addToken("crm-scoring", "score", hash);
-      expect(rec).toMatchObject({ name: "crm-scoring", scope: "score" });
-      expect(await verifyToken(s, token)).toEqual(rec);
-      // One character changed, another real token, the hash itself, junk: all refused.
-      const last = token.at(-1) === "A" ? "B" : "A";
-      expect(await verifyToken(s, token.slice(0, -1) + last)).toBeNull();
-      expect(await verifyToken(s, createToken().token)).toBeNull();
-      expect(await verifyToken(s, hash)).toBeNull();
-      expect(await verifyToken(s, "")).toBeNull();
-      expect(await verifyToken(s, undefined)).toBeNull();
-      expect(await verifyToken(s, `Bearer ${token}`)).toBeNull();
-      expect(await verifyToken(s, token + " ")).toBeNull();
-      // The listing carries no secret; a duplicate hash is refused; a non-hash is refused.
-      expect(JSON.stringify(await s.listTokens())).not.toContain(hash);
-      await expect(s.addToken("again", "read", hash)).rejects.toThrow();
-      await expect(s.addToken("plain", "read", token)).rejects.toThrow(/SHA-256/);
-      await expect(s.addToken("x", "root" as never, createToken().hash)).rejects.toThrow(/scope/);
-    });
-    // The file holds the hash and never the token's text.
-    const bytes = readFileSync(join(dir, STORE_FILE));
-    expect(bytes.includes(Buffer.from(hash))).toBe(true);
-    expect(bytes.includes(Buffer.from(token))).toBe(false);
-    expect(bytes.includes(Buffer.from(token.slice(4)))).toBe(false);
   });
 
   it("verifyToken compares the stored hash itself: a store answering with another hash is not believed", async () => {
