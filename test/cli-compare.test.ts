@@ -99,6 +99,40 @@ describe("segmenta compare", () => {
     expect(ok.stderr).toBe("");
   });
 
+  it("--value COL --values FILE: the value at stake from a table of its own (the rfm.csv of a transaction-log run)", async () => {
+    // feb.csv has no monetary column, jan.csv's is ignored: the values come from the table, ids in another order, one extra.
+    writeFileSync(path("values.csv"), ["customer_id,recency_days,monetary", "c4,3,40", "c3,9,30.5", "c6,1,60", "c9,20,9", "c99,5,1", "c11,2,110"].join("\n") + "\n");
+    const r = await runMain(["compare", path("jan.csv"), path("feb.csv"), "--value", "monetary", "--values", path("values.csv"), "--movers", path("movers-v.csv"), "--json"]);
+    expect(r.status, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.value).toBe("monetary");
+    expect(j.valueFile).toBe(path("values.csv"));
+    // Flows: Champions→At Risk c3 (30.5), Champions→Lost c4 (40), At Risk→Champions c6 (60), Lost→Outliers c9 (9).
+    expect(j.flows.map((f: { from: number; to: number; value: number | null }) => [f.from, f.to, f.value])).toEqual([[0, 1, 30.5], [0, 2, 40], [1, 0, 60], [2, -1, 9]]);
+    const movers = csvRecords(path("movers-v.csv"));
+    expect(movers.map((m) => [m.id, m.value === "" ? null : Number(m.value)])).toEqual([["c3", 30.5], ["c4", 40], ["c6", 60], ["c9", 9], ["c11", 110], ["c10", null]]);
+    // Refusals: --values without --value, the value column or the id column missing, a text column, an id twice.
+    writeFileSync(path("values-bad.csv"), "customer_id,monetary,tier\nc1,5,gold\nc2,6,silver\nc1,7,gold\n");
+    writeFileSync(path("values-noid.csv"), "cust,monetary\nc1,5\n");
+    const cases: [string[], RegExp][] = [
+      [["--values", path("values.csv")], /--values .*values\.csv: name the column of it .* with --value COL/],
+      [["--value", "spend", "--values", path("values.csv")], /--value spend: --values .*values\.csv has no such column \(its columns: customer_id, recency_days, monetary\)/],
+      [["--value", "monetary", "--values", path("values-noid.csv")], /--values .*values-noid\.csv has no column "customer_id" \(the id column of the segments files\)/],
+      [["--value", "tier", "--values", path("values-bad.csv")], /id "c1" appears twice \(row 3\)/],
+      [["--value", "monetary", "--values", path("nowhere.csv")], /nowhere\.csv/],
+    ];
+    for (const [args, message] of cases) {
+      const x = await runMain(["compare", path("jan.csv"), path("feb.csv"), ...args]);
+      expect(x.status, `${args.join(" ")}: ${x.stderr}`).toBe(2);
+      expect(lines(x.stderr)).toHaveLength(1);
+      expect(x.stderr).toMatch(message);
+    }
+    writeFileSync(path("values-text.csv"), "customer_id,tier\nc1,gold\nc2,silver\n");
+    const t = await runMain(["compare", path("jan.csv"), path("feb.csv"), "--value", "tier", "--values", path("values-text.csv")]);
+    expect(t.status).toBe(2);
+    expect(t.stderr).toMatch(/--value tier: --values .*values-text\.csv has no number in that column/);
+  });
+
   it("refuses, in one line naming the file and column: no common ids, an id twice, a missing id column, a missing value column", async () => {
     writeFileSync(path("other.csv"), "customer_id,segment,segment_name\nz1,0,A\nz2,1,B\n");
     writeFileSync(path("dup.csv"), "customer_id,segment,segment_name\nc1,0,A\nc2,1,B\nc1,1,B\n");

@@ -5,7 +5,8 @@
  */
 import { readFile } from "node:fs/promises";
 import { InputError } from "../core/errors.js";
-import { checkInputFile } from "../io/read.js";
+import { ident, queryRows } from "../io/duck.js";
+import { checkInputFile, dropTable, loadTable } from "../io/read.js";
 import { checkDistinctPaths, checkOutputPath, type NamedPath, type OutColumn, writeColumns } from "../io/write.js";
 import { CHANGE_COLUMNS, type SegmentChange } from "../pipeline/changes.js";
 import { type Comparison, compareAssignments } from "../pipeline/compare.js";
@@ -14,7 +15,7 @@ import type { PreviousRun, StableIds } from "../pipeline/stable.js";
 import { readSegmentsFile, type SegmentsSource } from "../server/export/source.js";
 import { fmtNum, type Io, parse, pct, table } from "./common.js";
 
-type CompareValues = { id?: string; movers?: string; value?: string; date?: string; "raw-csv"?: boolean; json?: boolean };
+type CompareValues = { id?: string; movers?: string; value?: string; values?: string; date?: string; "raw-csv"?: boolean; json?: boolean };
 
 /** The column read as the value at stake when --value is not given and a file has it (RFM's monetary). */
 const DEFAULT_VALUE = "monetary";
@@ -24,6 +25,7 @@ export async function compareCommand(args: string[], io: Io): Promise<number> {
     id: { type: "string" },
     movers: { type: "string" },
     value: { type: "string" },
+    values: { type: "string" },
     date: { type: "string" },
     "raw-csv": { type: "boolean" },
   });
@@ -32,18 +34,23 @@ export async function compareCommand(args: string[], io: Io): Promise<number> {
   }
   const [beforePath, afterPath] = positionals;
   if (values.date !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(values.date)) throw new InputError(`--date ${values.date}: expected a date as YYYY-MM-DD`);
+  if (values.values !== undefined && values.value === undefined) {
+    throw new InputError(`--values ${values.values}: name the column of it that holds the value at stake with --value COL (monetary, for instance)`);
+  }
+  const inputs: NamedPath[] = [{ flag: "before", path: beforePath }, { flag: "after", path: afterPath }, ...(values.values !== undefined ? [{ flag: "--values", path: values.values }] : [])];
   if (values.movers) {
     await checkOutputPath(values.movers, "--movers", "data");
-    await checkDistinctPaths([{ flag: "before", path: beforePath }, { flag: "after", path: afterPath }], [{ flag: "--movers", path: values.movers }]);
+    await checkDistinctPaths(inputs, [{ flag: "--movers", path: values.movers }]);
   }
-  await checkInputFile(beforePath);
-  await checkInputFile(afterPath);
+  for (const i of inputs) await checkInputFile(i.path);
   const wanted = values.value ?? DEFAULT_VALUE;
-  const before = await readWithValue(beforePath, values.id, wanted);
-  const after = await readWithValue(afterPath, values.id, wanted);
+  // With --values the value is read from that table only; else from the segments files when they have the column.
+  const fromFiles = values.values === undefined;
+  const before = fromFiles ? await readWithValue(beforePath, values.id, wanted) : await readSegmentsFile(beforePath, { id: values.id });
+  const after = fromFiles ? await readWithValue(afterPath, values.id, wanted) : await readSegmentsFile(afterPath, { id: values.id });
   // The value at stake: what the customer was worth before (else after, for a new customer).
-  let value: Map<string, number> | undefined;
-  for (const side of [before, after]) {
+  let value: Map<string, number> | undefined = fromFiles ? undefined : await readValues(values.values!, values.id ?? before.idColumn, wanted, values.id !== undefined);
+  for (const side of fromFiles ? [before, after] : []) {
     const col = side.extra[wanted];
     if (!col) continue;
     value ??= new Map();
@@ -52,8 +59,11 @@ export async function compareCommand(args: string[], io: Io): Promise<number> {
       if (Number.isFinite(v) && !value!.has(a.id)) value!.set(a.id, v);
     });
   }
-  if (values.value !== undefined && !value) {
-    throw new InputError(`--value ${values.value}: neither ${beforePath} nor ${afterPath} has such a column; name a column of one of them (monetary, for instance)`);
+  if (fromFiles && values.value !== undefined && !value) {
+    throw new InputError(
+      `--value ${values.value}: neither ${beforePath} nor ${afterPath} has such a column; name a column of one of them (monetary, for instance), ` +
+        "or give the table that has it with --values FILE (the rfm.csv of segmenta rfm, say)",
+    );
   }
   const c = compareAssignments(before.assignments, after.assignments, { labels: { before: beforePath, after: afterPath }, value, date: values.date ?? null });
   if (values.movers) await writeColumns(values.movers, changeColumns(c.changes), { raw: values["raw-csv"] });
@@ -63,7 +73,7 @@ export async function compareCommand(args: string[], io: Io): Promise<number> {
       before: { file: beforePath, idColumn: before.idColumn, ...c.before },
       after: { file: afterPath, idColumn: after.idColumn, ...c.after },
       common: c.common, onlyBefore: c.onlyBefore, onlyAfter: c.onlyAfter, stayed: c.stayed, moved: c.moved,
-      matrix: c.matrix, flows: c.flows, adjustedRand: c.adjustedRand, nmi: c.nmi, value: value ? wanted : null, summary: c.summary, warnings: c.warnings,
+      matrix: c.matrix, flows: c.flows, adjustedRand: c.adjustedRand, nmi: c.nmi, value: value ? wanted : null, valueFile: values.values ?? null, summary: c.summary, warnings: c.warnings,
       movers: values.movers ? { file: values.movers, rows: c.changes.length, columns: CHANGE_COLUMNS } : null,
     }, null, 2));
   } else {
@@ -80,6 +90,47 @@ async function readWithValue(path: string, id: string | undefined, valueColumn: 
   } catch (e) {
     if (!(e instanceof InputError) || !e.message.includes(`has no column "${valueColumn}"`)) throw e;
     return readSegmentsFile(path, { id });
+  }
+}
+
+/**
+ * The value at stake per customer from a table of its own (--values FILE: the rfm.csv of
+ * segmenta rfm, a CRM export): its `idColumn` (the segments files' id column unless --id
+ * names it) and `column`, as numbers. An id twice, or a column with no number, is refused.
+ */
+async function readValues(path: string, idColumn: string, column: string, idGiven: boolean): Promise<Map<string, number>> {
+  const t = await loadTable(path, { text: [idColumn] });
+  try {
+    const names = t.columns.map((c) => c.name);
+    const shown = names.slice(0, 8).join(", ") + (names.length > 8 ? ", …" : "");
+    if (!names.includes(idColumn)) {
+      throw new InputError(
+        `--values ${path} has no column "${idColumn}"${idGiven ? " (--id)" : " (the id column of the segments files)"} (its columns: ${shown}); ` +
+          "give the customers' ids in that column, or name the id column of all three files with --id",
+      );
+    }
+    if (!names.includes(column)) throw new InputError(`--value ${column}: --values ${path} has no such column (its columns: ${shown})`);
+    const rows = await queryRows(
+      `SELECT CAST(${ident(idColumn)} AS VARCHAR) AS id, TRY_CAST(${ident(column)} AS DOUBLE) AS v FROM ${t.table} ORDER BY rowid`,
+    );
+    const value = new Map<string, number>();
+    const seen = new Set<string>();
+    let numbers = 0;
+    for (const [i, r] of rows.entries()) {
+      if (r.id === null) continue;
+      const id = String(r.id);
+      if (seen.has(id)) throw new InputError(`--values ${path}: id ${JSON.stringify(id)} appears twice (row ${i + 1}); one value per customer`);
+      seen.add(id);
+      const v = r.v === null ? NaN : Number(r.v);
+      if (Number.isFinite(v)) {
+        value.set(id, v);
+        numbers++;
+      }
+    }
+    if (numbers === 0) throw new InputError(`--value ${column}: --values ${path} has no number in that column; name a numeric column (monetary, for instance)`);
+    return value;
+  } finally {
+    await dropTable(t);
   }
 }
 

@@ -271,7 +271,7 @@ ${TRANSACTIONS}
 ${COMMON_TAIL}`;
 
 export const compareHelp = `usage: segmenta compare <before segments> <after segments> [--id COL] [--movers FILE] [--value COL]
-                        [--date YYYY-MM-DD] [--raw-csv] [--json] [--debug]
+                        [--values FILE] [--date YYYY-MM-DD] [--raw-csv] [--json] [--debug]
 
 Two segmentations of the same customers compared (segments files written by cluster --out or
 predict --out: the id column, segment, segment_name): the migration matrix (customers in both,
@@ -290,6 +290,10 @@ as movers.
   --value COL            the value at stake per customer (summed per flow, in the movers file):
                          a column of the before file (else the after file). Default: monetary,
                          when a file has it
+  --values FILE          read --value COL from this table instead of the segments files: its id
+                         column (the segments files' one, or --id) and COL, one row per
+                         customer. The segments file of cluster --transactions has no monetary:
+                         give the features table, e.g. --value monetary --values rfm.csv
   --date YYYY-MM-DD      the date written in the movers file's date column (default empty)
   --raw-csv              write the movers file's text cells as they are (no apostrophe before
                          formula-like cells)
