@@ -130,8 +130,16 @@ describe("segmenta sql on DuckDB", () => {
     const table = `sqlm_${c.table}`;
     await writeDataset(t.data, table, duck, exec);
     const sql = modelSql(f.m, { dialect: duck, table, id: t.id });
-    const rows = await queryRows(`SELECT CAST(${duck.ident(t.id)} AS VARCHAR) AS id, segment, segment_name FROM (${sql}) AS s`);
+    const gmm = f.m.file.model.type === "GaussianMixture";
+    const rows = await queryRows(`SELECT CAST(${duck.ident(t.id)} AS VARCHAR) AS id, segment, segment_name${gmm ? ", probability" : ""} FROM (${sql}) AS s`);
     const { wrong, names } = compare(rows, f);
+    if (gmm) {
+      // The probability of the segment given, as predict gives it (to rounding: exp is the engine's).
+      const p = predictWithModel(f.m, t.data);
+      const want = new Map(p.ids.map((id, i) => [id, p.probabilities![i]]));
+      const off = rows.filter((r) => !(Math.abs(Number(r.probability) - want.get(String(r.id))!) <= 1e-12));
+      expect(off.slice(0, 3)).toEqual([]);
+    }
     expect(wrong.slice(0, 5)).toEqual([]);
     expect(names.size).toBe(f.m.model.nClusters + (f.m.model.hasNoise ? 1 : 0)); // every segment (and the outliers) used, by name
   }, 300_000);
@@ -170,8 +178,14 @@ describe("segmenta sql on PostgreSQL", () => {
     const { rows: have } = await client.query("SELECT count(*) AS n FROM pg_tables WHERE tablename = $1", [table]);
     if (Number(have[0].n) === 0) await writeDataset(t.data, table, d, (s) => client.query(s));
     const sql = modelSql(f.m, { dialect: d, table, id: t.id });
-    const { rows } = await client.query(`SELECT CAST(${d.ident(t.id)} AS TEXT) AS id, segment, segment_name FROM (${sql}) AS s`);
+    const gmm = f.m.file.model.type === "GaussianMixture";
+    const { rows } = await client.query(`SELECT CAST(${d.ident(t.id)} AS TEXT) AS id, segment, segment_name${gmm ? ", probability" : ""} FROM (${sql}) AS s`);
     const { wrong, names } = compare(rows, f);
+    if (gmm) {
+      const p = predictWithModel(f.m, t.data);
+      const want = new Map(p.ids.map((id, i) => [id, p.probabilities![i]]));
+      expect(rows.filter((r: Record<string, unknown>) => !(Math.abs(Number(r.probability) - want.get(String(r.id))!) <= 1e-12)).slice(0, 3)).toEqual([]);
+    }
     expect(wrong.slice(0, 5)).toEqual([]);
     expect(names.size).toBe(f.m.model.nClusters + (f.m.model.hasNoise ? 1 : 0));
   }, 300_000);

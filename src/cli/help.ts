@@ -492,7 +492,7 @@ transforms, ordinal codes and one-hot columns as CASE, the scaler, feature selec
 as sums of products) and the model (K-Means, mini-batch K-Means and agglomerative ward /
 centroid / median: the nearest centre; Gaussian mixtures: the largest weighted
 log-probability, through precomputed Cholesky factors). Columns: the id, segment and
-segment_name (and outlier, with a drop outlier rule). Numbers carry 17 significant digits and
+segment_name (and outlier, with a drop outlier rule; probability, for Gaussian mixtures). Numbers carry 17 significant digits and
 ties go where predict sends them, so the segments are predict's. T holds the model's input
 columns: numbers as numbers, flags as booleans, 0/1 or yes/no, dates as DATE or TIMESTAMP,
 categories as text. A row predict would refuse (a category unseen in training with

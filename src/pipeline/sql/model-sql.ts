@@ -367,6 +367,11 @@ export function modelSql(m: LoadedModelFile, o: ModelSqlOptions): string {
   const dist = order.length > 1 ? "sg_best" : order[0].col;
   for (const k of [...q.cols.keys()]) if (!keep.has(k) && !(o.distance && k === dist)) q.cols.delete(k);
   q.set("sg_label", label);
+  // Gaussian mixtures: the probability of the segment given, 1 / Σ exp(wₖ − w_best) (the components in their own order, as predict
+  // sums them). Terms below e^−700 add nothing to a sum ≥ 1 and are 0 here (PostgreSQL's exp fails on underflow).
+  const gmmK = scorer.kind === "gmm" ? scorer.model.nComponents : 0;
+  const term = (c: number): string => `CASE WHEN sg_s${c} - sg_best < -700 THEN 0 ELSE EXP(sg_s${c} - sg_best) END`;
+  if (gmmK > 1) q.set("sg_prob", `1 / (${Array.from({ length: gmmK }, (_, c) => term(c)).join(" + ")})`);
   q.commit();
   const k = m.model.nClusters;
   const segNames = Array.from({ length: k }, (_, c) => m.file.segments?.[c]?.name || `Segment ${c}`);
@@ -377,6 +382,7 @@ export function modelSql(m: LoadedModelFile, o: ModelSqlOptions): string {
     `${nameCase} AS ${dl.ident(o.nameColumn ?? "segment_name")}`,
     ...(dropMark ? [`sg_outlier AS ${dl.ident("outlier")}`] : []),
     ...(o.distance ? [`${dist} AS ${dl.ident("squared_distance")}`] : []),
+    ...(gmmK > 1 ? [`sg_prob AS ${dl.ident("probability")}`] : []),
   ]);
 }
 
