@@ -14,16 +14,12 @@ import { rfmSql, rfmTotalsSql, type RfmSqlOptions } from "../pipeline/sql/rfm-sq
 import { endProgress, type Io, parse, parseTypes, pct, progress, table as textTable } from "./common.js";
 import { describeRfm, RFM_MAPPING_OPTIONS, type RfmFileResult, rfmJson, rfmMapping, type RfmMappingValues } from "./rfm.js";
 
-/** Whether `segmenta rfm` was asked for the warehouse: --sql, or --source postgres://… with --table. */
+/** Whether `segmenta rfm` was asked for the warehouse: --sql, or --source (PostgreSQL with --table; anything else is refused here, in one line). */
 export function wantsWarehouseRfm(args: string[]): boolean {
-  if (args.includes("--sql")) return true;
-  const i = args.findIndex((a) => a === "--source" || a.startsWith("--source="));
-  if (i < 0) return false;
-  const url = args[i].startsWith("--source=") ? args[i].slice(9) : args[i + 1];
-  return isPostgresSource(url) && args.some((a) => a === "--table" || a.startsWith("--table="));
+  return args.includes("--sql") || args.some((a) => a === "--source" || a.startsWith("--source="));
 }
 
-type Values = RfmMappingValues & { sql?: boolean; dialect?: string; table?: string; source?: string; out?: string; type?: string[]; scores?: boolean; "raw-csv"?: boolean; json?: boolean };
+type Values = RfmMappingValues & { sql?: boolean; dialect?: string; table?: string; source?: string; query?: string; out?: string; type?: string[]; scores?: boolean; "raw-csv"?: boolean; json?: boolean };
 
 const NUMBER_TYPES = /^(smallint|integer|bigint|real|double precision|numeric.*|decimal.*)$/;
 const WHOLE_TYPES = /^(smallint|integer|bigint)$/;
@@ -36,6 +32,7 @@ export async function rfmWarehouseCommand(args: string[], io: Io): Promise<numbe
     dialect: { type: "string" },
     table: { type: "string" },
     source: { type: "string" },
+    query: { type: "string" },
     out: { type: "string" },
     type: { type: "string", multiple: true },
     scores: { type: "boolean" },
@@ -44,6 +41,13 @@ export async function rfmWarehouseCommand(args: string[], io: Io): Promise<numbe
   if (positionals.length) {
     throw new InputError(`segmenta rfm ${values.sql ? "--sql" : "--source"} reads no file (${positionals[0]}): the transactions are the warehouse table named by --table`);
   }
+  if (values.source !== undefined && (!values.table || !isPostgresSource(values.source) || values.query !== undefined)) {
+    throw new InputError(
+      "rfm --source runs the RFM query in PostgreSQL over a table: give --source postgres://… --table T" +
+        (values.query !== undefined ? "; --query is not taken by rfm: make the SELECT a view (CREATE VIEW v AS SELECT …) and give --table v" : ""),
+    );
+  }
+  if (values.query !== undefined) throw new InputError("--query is taken with --source postgres://…; rfm --sql prints a query over --table T");
   const map = rfmMapping(values, "rfm");
   if (values.sql) {
     if (values.source) throw new InputError("give either --sql (print the query) or --source postgres://… (run it there), not both");
