@@ -13,8 +13,8 @@
  *    (customer, day, order), where the order is the invoice (or, without --invoice, the
  *    timestamp) of a purchase and nothing for other rows, so that a customer's cancellations
  *    and zero-value rows of a day collapse into one group. Each group holds its counts, its
- *    exact decimal sums of purchases and cancellations. With --product, a second grouping set
- *    of the same pass gives each (customer, product) the day of its first purchase. The result
+ *    exact decimal sums of purchases and cancellations and, with --product, the list of the
+ *    distinct products it bought (each product then counts once, from its first order). The result
  *    has about one row per order, whatever the schedule, so the schedule (whose default
  *    bounds are the log's first and last days) is chosen after the pass.
  * 2. Each day maps to a bucket: the index of the first snapshot that sees it (the first date
@@ -230,16 +230,16 @@ export async function computeTrackFeatures(
       `SELECT cust, k, ms, amt, inv, day, CASE WHEN k >= 0 THEN day END AS d, CASE WHEN k = 2 THEN ${key} END AS okey` +
       `${e.product ? ", CASE WHEN k = 2 THEN prod END AS p" : ""} FROM (${classified})`;
     await exec(
-      `CREATE TEMP TABLE ${g} AS SELECT cust, d, okey, ${e.product ? "p, grouping(p) AS s" : "NULL::VARCHAR AS p, 1 AS s"}, count(*) AS n, ` +
+      `CREATE TEMP TABLE ${g} AS SELECT cust, d, okey, count(*) AS n, ` +
         `count(*) FILTER (WHERE k = -1) AS invalid, count(*) FILTER (WHERE k = -1 AND ms IS NULL) AS nodate, ` +
         `count(*) FILTER (WHERE k = -1 AND amt IS NULL) AS novalue, count(*) FILTER (WHERE k = -1 AND inv IS NULL) AS noinv, ` +
         `count(*) FILTER (WHERE k = 0) AS zero, count(*) FILTER (WHERE k = 1) AS cancels, count(*) FILTER (WHERE k = 2) AS buys, ` +
-        `sum(amt) FILTER (WHERE k = 2) AS bought, sum(abs(amt)) FILTER (WHERE k = 1) AS cancelled, min(day) FILTER (WHERE k = 2) AS fbd ` +
-        `FROM (${inner}) GROUP BY ${e.product ? "GROUPING SETS ((cust, d, okey), (cust, p))" : "cust, d, okey"}`,
+        `sum(amt) FILTER (WHERE k = 2) AS bought, sum(abs(amt)) FILTER (WHERE k = 1) AS cancelled` +
+        `${e.product ? ", list(DISTINCT p) FILTER (WHERE k = 2) AS prods" : ""} FROM (${inner}) GROUP BY cust, d, okey`,
     );
     const totals = (await queryRows(
       `SELECT sum(n) AS n, coalesce(sum(n) FILTER (WHERE cust IS NULL), 0) AS nocust, sum(invalid) AS invalid, sum(nodate) AS nodate, ` +
-        `sum(novalue) AS novalue, sum(noinv) AS noinv, min(d) AS first_day, max(d) AS last_day FROM ${g} WHERE s = 1`,
+        `sum(novalue) AS novalue, sum(noinv) AS noinv, min(d) AS first_day, max(d) AS last_day FROM ${g}`,
     ))[0];
     if (num(totals.n) === 0) throw new InputError(`${t.file}: no data rows were read below the header; check that the file holds the transactions`);
     if (totals.last_day === null || totals.last_day === undefined) {
@@ -273,10 +273,10 @@ export async function computeTrackFeatures(
         `ASOF LEFT JOIN ${snaps} s ON r.d >= s.day`,
     );
     const after = (await queryRows(
-      `SELECT coalesce(sum(n), 0) AS n FROM ${g} WHERE s = 1 AND d >= ${days[m - 1]}`,
+      `SELECT coalesce(sum(n), 0) AS n FROM ${g} WHERE d >= ${days[m - 1]}`,
     ))[0];
     const counted = (await queryRows(
-      `SELECT coalesce(sum(zero), 0) AS zero, coalesce(sum(cancels), 0) AS cancels, coalesce(sum(buys), 0) AS buys FROM ${g} WHERE s = 1 AND d < ${days[m - 1]}`,
+      `SELECT coalesce(sum(zero), 0) AS zero, coalesce(sum(cancels), 0) AS cancels, coalesce(sum(buys), 0) AS buys FROM ${g} WHERE d < ${days[m - 1]}`,
     ))[0];
 
     // Customers numbered in the order of their ids (rfm's order): those with a purchase before the last date.
@@ -285,18 +285,20 @@ export async function computeTrackFeatures(
     tables.push(custs);
     await exec(
       `CREATE TEMP TABLE ${custs} AS SELECT cust, customer_id, CAST(row_number() OVER (ORDER BY customer_id) - 1 AS INTEGER) AS ci ` +
-        `FROM (SELECT cust, ${e.customerText} AS customer_id FROM (SELECT DISTINCT x.cust FROM ${g} x JOIN ${dayb} y ON x.d = y.d WHERE x.s = 1 AND x.buys > 0))`,
+        `FROM (SELECT cust, ${e.customerText} AS customer_id FROM (SELECT DISTINCT x.cust FROM ${g} x JOIN ${dayb} y ON x.d = y.d WHERE x.buys > 0))`,
     );
     const ids = (await readColumn(`SELECT customer_id FROM ${custs} ORDER BY ci`)).map((v) => String(v));
 
     // 3. Per (customer, bucket), cumulated per customer; each row holds until the customer's next bucket (nb).
     const features = featureSql(map);
+    // Each product a customer bought counts once, in the bucket of its first purchase (from the orders' lists of products).
     const products = e.product
-      ? `UNION ALL SELECT x.cust, y.b, 0, NULL, NULL, NULL, NULL, 0, count(*) FROM ${g} x JOIN ${dayb} y ON x.fbd = y.d WHERE x.s = 0 AND x.p IS NOT NULL GROUP BY x.cust, y.b `
+      ? `UNION ALL SELECT cust, b, 0, NULL, NULL, NULL, NULL, 0, count(*) FROM (SELECT cust, p, min(b) AS b FROM ` +
+        `(SELECT x.cust, y.b, unnest(x.prods) AS p FROM ${g} x JOIN ${dayb} y ON x.d = y.d WHERE x.cust IS NOT NULL AND x.prods IS NOT NULL) GROUP BY cust, p) GROUP BY cust, b `
       : "";
     await exec(
       `CREATE TEMP TABLE ${table} AS WITH ` +
-        `g1 AS (SELECT x.cust, y.b, x.d, x.okey, x.buys, x.bought, x.cancelled FROM ${g} x JOIN ${dayb} y ON x.d = y.d WHERE x.s = 1 AND x.cust IS NOT NULL), ` +
+        `g1 AS (SELECT x.cust, y.b, x.d, x.okey, x.buys, x.bought, x.cancelled FROM ${g} x JOIN ${dayb} y ON x.d = y.d WHERE x.cust IS NOT NULL), ` +
         `orders AS (SELECT cust, min(b) AS b FROM g1 WHERE okey IS NOT NULL GROUP BY cust, okey), ` +
         `deltas AS (` +
         `SELECT cust, b, sum(buys) AS buys, sum(bought) AS bought, sum(cancelled) AS cancelled, min(d) FILTER (WHERE buys > 0) AS first_day, ` +
