@@ -22,6 +22,7 @@ import type { ChildProcess } from "node:child_process";
 import { buildServer } from "../src/server/app.js";
 import { readSegmentsFile } from "../src/server/export/source.js";
 import { compareAssignments } from "../src/pipeline/compare.js";
+import { segmentChanges } from "../src/pipeline/changes.js";
 import { startChild } from "../src/server/runner.js";
 import { openPgStore } from "../src/server/pg-store.js";
 import { type HistoryStore, openStore, type RunRecord } from "../src/server/store.js";
@@ -606,6 +607,36 @@ describe.each(["duckdb", "postgres"] as const)("segmenta serve: the HTTP API on 
     const unknown = await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { k: 3 }, previous: "nope@4" } });
     expect(unknown.status).toBe(404);
     expect((await unknown.json()).error.field).toBe("previous");
+  }, 120_000);
+
+  it("a run made with a previous one sends its segment changes to a webhook (pipeline/changes.ts's format), or its assignments when asked", async () => {
+    const r = await (await api("/api/v1/runs", { method: "POST", json: { datasetId, config: { k: 2, id: "customer_id", seed: 5 }, previous: runId } })).json();
+    await (await api(`/api/v1/runs/${r.id}/events`)).text();
+    const done = await (await api(`/api/v1/runs/${r.id}`)).json();
+    expect(done.status).toBe("succeeded");
+    const seg = async (id: string) => (await readSegmentsFile(join(dir, "runs", id, "segments.parquet"))).assignments;
+    const expected = segmentChanges(await seg(runId), await seg(r.id), done.finishedAt.slice(0, 10), undefined, { before: `run ${runId}`, after: `run ${r.id}` });
+    // Three groups into two: some customers move.
+    expect(expected.length).toBeGreaterThanOrEqual(30);
+    const hook = await receiver();
+    try {
+      const res = await api(`/api/v1/runs/${r.id}/export`, { method: "POST", json: { webhook: { url: hook.url, secret: HOOK_SECRET, batchSize: 25 } } });
+      expect(res.status).toBe(200);
+      expect(await res.json()).toMatchObject({ send: "changes", previous: `run ${runId}`, total: expected.length, delivered: expected.length, failure: null });
+      const got = hook.got.flatMap((g) => (g.json as unknown as { changes: unknown[] }).changes);
+      expect(got).toEqual(JSON.parse(JSON.stringify(expected)));
+      expect(hook.got.map((g) => g.json.batch.count)).toEqual(Array(Math.ceil(expected.length / 25)).fill(Math.ceil(expected.length / 25)));
+      // Every assignment instead, when asked.
+      const all = await api(`/api/v1/runs/${r.id}/export`, { method: "POST", json: { webhook: { url: hook.url, secret: HOOK_SECRET, send: "assignments" } } });
+      expect(await all.json()).toMatchObject({ send: "assignments", delivered: 90 });
+      expect(hook.got.at(-1)!.json.assignments).toHaveLength(90);
+      // A run made without a previous one has no changes to send.
+      const none = await api(`/api/v1/runs/${runId}/export`, { method: "POST", json: { webhook: { url: hook.url, secret: HOOK_SECRET, send: "changes" } } });
+      expect(none.status).toBe(400);
+      expect((await none.json()).error.field).toBe("webhook.send");
+    } finally {
+      await hook.close();
+    }
   }, 120_000);
 
   it("reads uploads as JSON and Parquet too, and never makes a path of the uploaded name", async () => {

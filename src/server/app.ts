@@ -34,6 +34,9 @@ import { scopeAllows, verifyToken } from "./tokens.js";
 
 export const SERVER_VERSION: string = (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
 
+/** What a run was made from (its `previous`), as recorded in its folder. */
+type PreviousRef = { run: string } | { model: string; version: number };
+
 export interface ServerOptions {
   /** The data folder: uploaded datasets and the runs' files. */
   dataDir: string;
@@ -351,7 +354,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     // Held by this server from the start (servers sharing a PostgreSQL store and a data folder).
     await store.holdRun(id);
     await store.addRun(run);
-    queue.submit(run, { ...jobOf(run, dataset, body.config ?? {}), ...(previous ? { previous } : {}) });
+    if (previous) {
+      // What the run was made from, for its exports (webhooks send the changes since it).
+      await mkdir(run.dir, { recursive: true });
+      await writeFile(join(run.dir, "previous.json"), JSON.stringify(previous.ref));
+    }
+    queue.submit(run, { ...jobOf(run, dataset, body.config ?? {}), ...(previous ? { previous: { paths: previous.paths, label: previous.label } } : {}) });
     return reply.code(202).send({ id, status: "queued" });
   });
 
@@ -360,12 +368,12 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
    * succeeded run's model and segments files, or a published version's model file (written into
    * the new run's folder) with the segments file of the run it was published from, if any.
    */
-  async function previousFiles(previous: unknown, dir: string): Promise<{ paths: string[]; label: string }> {
+  async function previousFiles(previous: unknown, dir: string): Promise<{ paths: string[]; label: string; ref: PreviousRef }> {
     if (typeof previous !== "string" || !previous) throw new HttpError(400, "previous is a run id or a model name (name@version for a version other than the active one)", "previous");
     const run = await store.getRun(previous);
     if (run) {
       if (run.status !== "succeeded") throw new HttpError(409, `previous run ${run.id} is ${run.status}; only a succeeded run has segments to keep the ids of`, "previous");
-      return { paths: [join(run.dir, "model.json"), join(run.dir, "segments.parquet")], label: `run ${run.id}` };
+      return { paths: [join(run.dir, "model.json"), join(run.dir, "segments.parquet")], label: `run ${run.id}`, ref: { run: run.id } };
     }
     const m = /^(.+?)(?:@(\d+))?$/.exec(previous)!;
     const v = await store.getModel(m[1], m[2] === undefined ? undefined : Number(m[2]));
@@ -375,7 +383,25 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     await writeFile(file, JSON.stringify(v.file));
     const from = v.runId ? await store.getRun(v.runId) : null;
     const segments = from?.status === "succeeded" ? join(from.dir, "segments.parquet") : null;
-    return { paths: [file, ...(segments && existsSync(segments) ? [segments] : [])], label: `model ${v.name}@${v.version}` };
+    return { paths: [file, ...(segments && existsSync(segments) ? [segments] : [])], label: `model ${v.name}@${v.version}`, ref: { model: v.name, version: v.version } };
+  }
+
+  /** The assignments of what a run was made from (previous.json in its folder), or null. */
+  async function previousOf(r: RunRecord): Promise<ApiExportSource["previous"]> {
+    let ref: PreviousRef;
+    try {
+      ref = JSON.parse(await readFile(join(r.dir, "previous.json"), "utf8")) as PreviousRef;
+    } catch {
+      return null;
+    }
+    const date = r.finishedAt ? r.finishedAt.slice(0, 10) : null;
+    if ("run" in ref) {
+      const p = await store.getRun(ref.run);
+      if (!p || p.status !== "succeeded" || !existsSync(join(p.dir, "segments.parquet"))) return null;
+      return { label: `run ${p.id}`, assignments: (await readSegmentsFile(join(p.dir, "segments.parquet"))).assignments, date };
+    }
+    const assignments = (await store.assignmentHistory(ref.model)).filter((a) => a.version === ref.version).map((a) => ({ id: a.id, segment: a.segment, name: a.name }));
+    return assignments.length ? { label: `model ${ref.model}@${ref.version}`, assignments, date } : null;
   }
 
   // ---- comparisons (issue #17) ----------------------------------------------------------
@@ -517,7 +543,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const dataset = await store.getDataset(r.datasetId);
     const source: ApiExportSource = {
       label: `run ${r.id}`, idColumn: segments.idColumn, assignments: segments.assignments, model: await publishedFrom(r.id),
-      contacts: dataset ? { file: dataset.file, name: dataset.name } : null,
+      contacts: dataset ? { file: dataset.file, name: dataset.name } : null, previous: await previousOf(r),
     };
     return sendExport(reply, await exportFromApi(request.body, source, exportContext));
   });

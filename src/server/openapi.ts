@@ -141,7 +141,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
           description: "One destination: format (with email), webhook or postgres",
           oneOf: [
             { type: "object", required: ["format", "email"], properties: { format: { enum: ["hubspot", "mailchimp", "klaviyo", "salesforce"] }, email: { type: "string", description: "the email column" }, contacts: { type: "string", description: "the id of an uploaded dataset with the id and email columns (default: the run's dataset)" } } },
-            { type: "object", required: ["webhook"], properties: { webhook: { type: "object", required: ["url", "secret"], properties: { url: { type: "string" }, secret: { type: "string" }, batchSize: { type: "integer", minimum: 1 } } } } },
+            { type: "object", required: ["webhook"], properties: { webhook: { type: "object", required: ["url", "secret"], properties: {
+              url: { type: "string" }, secret: { type: "string" }, batchSize: { type: "integer", minimum: 1 },
+              send: { enum: ["changes", "assignments"], description: "changes: the segment changes since the run's previous segmentation ({ id, date, from, fromName, to, toName }, the default for a run made with previous); assignments: every customer's segment (the default otherwise)" },
+            } } } },
             { type: "object", required: ["postgres"], properties: { postgres: { type: "object", required: ["url", "table"], properties: { url: { type: "string" }, table: { type: "string" } } } } },
           ],
         },

@@ -13,7 +13,8 @@ import { redactUrl } from "../pg-store.js";
 import { CRM_FORMATS, crmHeader, isCrmFormat, writeCrmFile } from "./crm.js";
 import { exportToPostgres } from "./postgres.js";
 import { type Assignment, readContactColumn } from "./source.js";
-import { checkWebhookUrl, DEFAULT_BATCH_SIZE, sendWebhook, type WebhookOptions } from "./webhook.js";
+import { checkWebhookUrl, DEFAULT_BATCH_SIZE, sendChangesWebhook, sendWebhook, type WebhookOptions } from "./webhook.js";
+import { segmentChanges } from "../../pipeline/changes.js";
 
 /** What is exported: a run's segments, or a published model version's assignments. */
 export interface ApiExportSource {
@@ -26,6 +27,8 @@ export interface ApiExportSource {
   model: string | null;
   /** The dataset the emails are read from when the body names none (a run's own dataset). */
   contacts: { file: string; name: string } | null;
+  /** A run made with `previous`: that segmentation's assignments, and the date of this one (webhooks send the changes). */
+  previous?: { label: string; assignments: Assignment[]; date: string | null } | null;
 }
 
 export interface ApiExportContext {
@@ -121,8 +124,14 @@ async function crm(body: Record<string, unknown>, source: ApiExportSource, ctx: 
 }
 
 async function webhook(spec: unknown, source: ApiExportSource): Promise<ApiExportResult> {
-  if (!isObject(spec)) throw new HttpError(400, "webhook must be { url, secret, batchSize? }", "webhook");
+  if (!isObject(spec)) throw new HttpError(400, "webhook must be { url, secret, batchSize?, send? }", "webhook");
   if (typeof spec.url !== "string") throw new HttpError(400, "webhook.url is missing: give the receiver's http:// or https:// URL", "webhook.url");
+  // What is sent: the changes since the previous segmentation (the default for a run made with one), or every assignment.
+  const send = spec.send ?? (source.previous ? "changes" : "assignments");
+  if (send !== "changes" && send !== "assignments") throw new HttpError(400, `webhook.send ${JSON.stringify(spec.send)}: give "changes" or "assignments"`, "webhook.send");
+  if (send === "changes" && !source.previous) {
+    throw new HttpError(400, `${source.label} was not made with a previous segmentation (POST /api/v1/runs with previous), so it has no changes to send; send "assignments"`, "webhook.send");
+  }
   if (typeof spec.secret !== "string" || !spec.secret) throw new HttpError(400, "webhook.secret is missing: give the shared secret the receiver checks X-Segmenta-Signature with", "webhook.secret");
   let batchSize = DEFAULT_BATCH_SIZE;
   if (spec.batchSize !== undefined) {
@@ -136,8 +145,9 @@ async function webhook(spec: unknown, source: ApiExportSource): Promise<ApiExpor
     throw e;
   }
   const options: WebhookOptions = { url: spec.url, secret: spec.secret, batchSize, model: source.model, userAgent: "segmenta-serve" };
-  const r = await sendWebhook(source.assignments, options);
-  const delivery = { source: source.label, webhook: spec.url, model: source.model, ...r };
+  const changes = send === "changes" ? segmentChanges(source.previous!.assignments, source.assignments, source.previous!.date, undefined, { before: source.previous!.label, after: source.label }) : null;
+  const r = changes ? await sendChangesWebhook(changes, options) : await sendWebhook(source.assignments, options);
+  const delivery = { source: source.label, webhook: spec.url, model: source.model, send, ...(changes ? { previous: source.previous!.label } : {}), ...r };
   if (r.failure) {
     const f = r.failure;
     throw new HttpError(

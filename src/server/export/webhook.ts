@@ -9,6 +9,7 @@
  */
 import { createHash, createHmac } from "node:crypto";
 import { InputError } from "../../core/errors.js";
+import type { SegmentChange } from "../../pipeline/changes.js";
 import type { Assignment } from "./source.js";
 
 export const SIGNATURE_HEADER = "X-Segmenta-Signature";
@@ -89,27 +90,49 @@ export function idempotencyKey(contentHash: string, batchSize: number, index: nu
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** The hash of a changes export's content: its model and every change, in order. */
+export function changesHash(changes: readonly SegmentChange[], model: string | null | undefined): string {
+  const h = createHash("sha256");
+  h.update(`segmenta-changes-v1\n${model ?? ""}\n`);
+  for (const c of changes) h.update(`${JSON.stringify([c.id, c.date, c.from, c.fromName, c.to, c.toName, c.value ?? null])}\n`);
+  return h.digest("hex");
+}
+
+/**
+ * Sends segment changes (pipeline/changes.ts's one format: { id, date, from, fromName, to,
+ * toName }) in batches as sendWebhook sends assignments: the same signature, retries and
+ * idempotency keys, the batch's items under "changes".
+ */
+export async function sendChangesWebhook(changes: readonly SegmentChange[], options: WebhookOptions): Promise<WebhookResult> {
+  return sendBatches(changes, "changes", changesHash(changes, options.model), options);
+}
+
 /** Sends every assignment, in batches, in order; stops at the first batch that finally fails. */
 export async function sendWebhook(assignments: Assignment[], options: WebhookOptions): Promise<WebhookResult> {
+  return sendBatches(
+    assignments.map((a) => ({ id: a.id, segment: a.segment, name: a.name })), "assignments", exportHash(assignments, options.model), options,
+  );
+}
+
+async function sendBatches(items: readonly unknown[], key: "assignments" | "changes", hash: string, options: WebhookOptions): Promise<WebhookResult> {
   const url = checkWebhookUrl(options.url).toString();
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new InputError(`--batch-size ${batchSize}: give a whole number ≥ 1`);
   if (!options.secret) throw new InputError("--secret: give the shared secret the receiver checks signatures with");
   const delays = options.delaysMs ?? DEFAULT_DELAYS_MS;
   const exportedAt = options.exportedAt ?? new Date().toISOString();
-  const hash = exportHash(assignments, options.model);
-  const count = Math.ceil(assignments.length / batchSize);
-  const result: WebhookResult = { batches: count, deliveredBatches: 0, delivered: 0, total: assignments.length, failure: null };
+  const count = Math.ceil(items.length / batchSize);
+  const result: WebhookResult = { batches: count, deliveredBatches: 0, delivered: 0, total: items.length, failure: null };
   for (let index = 0; index < count; index++) {
-    const part = assignments.slice(index * batchSize, (index + 1) * batchSize);
-    const key = idempotencyKey(hash, batchSize, index);
+    const part = items.slice(index * batchSize, (index + 1) * batchSize);
+    const idempotency = idempotencyKey(hash, batchSize, index);
     const body = JSON.stringify({
       ...(options.model ? { model: options.model } : {}),
       exportedAt,
-      batch: { index, count, idempotencyKey: key },
-      assignments: part.map((a) => ({ id: a.id, segment: a.segment, name: a.name })),
+      batch: { index, count, idempotencyKey: idempotency },
+      [key]: part,
     });
-    const failure = await deliver(url, body, key, options, delays);
+    const failure = await deliver(url, body, idempotency, options, delays);
     if (failure) {
       result.failure = { ...failure, batch: index + 1 };
       return result;
