@@ -72,6 +72,12 @@ async function axeViolations(): Promise<string[]> {
 }
 
 /** A screenshot of the window (or of the whole page) for the README. */
+/** The id of the latest dataset of this name. */
+async function datasetIdOf(name: string): Promise<string> {
+  const all = ((await (await api("/api/v1/datasets")).json()) as Json).datasets as Json[];
+  return all.filter((d) => d.name === name).sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0].id;
+}
+
 async function shot(name: string, fullPage = false): Promise<void> {
   await page.screenshot({ path: join(SHOTS, `dashboard-${name}.png`), fullPage, caret: "initial" });
 }
@@ -194,6 +200,14 @@ describe.skipIf(!hasChromium || !hasTelco)("the dashboard in Chromium against se
     expect(await page.locator("#cfg-eps").count()).toBe(0);
     expect(await page.locator("#cfg-k").count()).toBe(1);
     await page.locator("#cfg-k").fill("3");
+    // The plan before running: the API's, for the configuration the form makes.
+    await page.getByRole("button", { name: "Show the preprocessing plan" }).click();
+    await page.getByTestId("plan").waitFor({ timeout: 60_000 });
+    const plan = (await (await api(`/api/v1/datasets/${await datasetIdOf("WA_Fn-UseC_-Telco-Customer-Churn.csv")}/plan`, { json: { config: { features: wanted, profile: ["Churn"], k: 3 } } })).json()) as Json;
+    expect(plan.steps.length).toBeGreaterThan(0);
+    const shown = await page.getByTestId("plan").locator("li").allInnerTexts();
+    expect(shown).toEqual(plan.steps.map((x: Json) => `${x.step}${x.columns.length ? ` (${x.columns.join(", ")})` : ""}: ${x.reason}`));
+    expect(await page.getByTestId("plan").innerText()).toContain("Customers are named by customerID; clustered on tenure, Contract, MonthlyCharges.");
     expect(await axeViolations()).toEqual([]);
     await shot("3-setup", true);
     await page.getByRole("button", { name: "Run the segmentation" }).click();

@@ -1,6 +1,6 @@
 /** Step 2: which columns are features and which are described only, then the options of the SegmentationConfig schema. */
 import { useState } from "react";
-import type { DatasetInfo } from "./api";
+import { ApiError, type DatasetInfo, getJson } from "./api";
 import { type ColumnChoice, defaultChoice } from "./columns";
 import { type Config, ConfigFields, type JsonSchema } from "./ConfigForm";
 
@@ -9,6 +9,7 @@ export interface Choices {
 }
 
 export function SetupStep(props: {
+  token: string;
   dataset: DatasetInfo;
   schema: JsonSchema | null;
   schemaError: string | null;
@@ -26,11 +27,11 @@ export function SetupStep(props: {
   const columns = props.dataset.columns ?? [];
   const maxCategories = (props.config.preprocessing as { maxCategories?: number } | undefined)?.maxCategories ?? 50;
   const [showJson, setShowJson] = useState(false);
-  const choiceOf = (name: string): ColumnChoice & { set: boolean } => {
+  const choiceOf = (name: string): ColumnChoice & { set: boolean; default: ColumnChoice } => {
     const c = columns.find((x) => x.name === name)!;
     const d = defaultChoice(c, props.kinds[name] ?? c.kind, maxCategories);
     const set = props.choices[name];
-    return { ...d, ...(set ?? {}), set: !!set };
+    return { ...d, ...(set ?? {}), set: !!set, default: d };
   };
   const features = columns.filter((c) => choiceOf(c.name).feature).map((c) => c.name);
   const errorField = props.error?.field ?? null;
@@ -65,7 +66,7 @@ export function SetupStep(props: {
                       <td>{props.kinds[c.name] ?? c.kind}</td>
                       <td><input type="checkbox" aria-label={`cluster on ${c.name}`} data-feature={c.name} checked={ch.feature} onChange={(e) => set({ feature: e.target.checked })} /></td>
                       <td><input type="checkbox" aria-label={`describe ${c.name} only`} data-profile={c.name} checked={ch.profile} onChange={(e) => set({ profile: e.target.checked })} /></td>
-                      <td className="small">{ch.set ? "your choice" : ch.reason}</td>
+                      <td className="small">{ch.reason}{ch.set && (ch.feature !== ch.default.feature || ch.profile !== ch.default.profile) ? " — changed here" : ""}</td>
                     </tr>
                   );
                 })}
@@ -89,9 +90,7 @@ export function SetupStep(props: {
           {props.schema && <ConfigFields schema={props.schema} config={props.config} onChange={props.onConfig} columns={columns.map((c) => ({ name: c.name, kind: props.kinds[c.name] ?? c.kind }))} errorField={errorField} />}
         </fieldset>
 
-        <p className="muted small">
-          The preprocessing plan (which columns are transformed, encoded or dropped, and why) is shown in the results: the API has no route that plans without running.
-        </p>
+        <PlanPreview token={props.token} dataset={props.dataset} config={() => buildConfig(props.dataset, props.kinds, props.choices, props.idColumn, props.config)} />
         {props.error && <p className="error" role="alert" data-testid="run-error">The run was refused{props.error.field ? ` (${props.error.field})` : ""}: {props.error.message}</p>}
         <p className="actions">
           <button type="submit" className="primary" disabled={props.running || features.length === 0}>Run the segmentation</button>
@@ -117,4 +116,38 @@ export function buildConfig(dataset: DatasetInfo, kinds: Record<string, string>,
     ...(Object.keys(kinds).length ? { types: kinds } : {}),
     ...(idColumn ? { id: idColumn } : {}),
   };
+}
+
+interface Plan {
+  idColumn: string | null;
+  features: { name: string; kind: string; used: boolean; reason: string }[];
+  steps: { step: string; columns: string[]; reason: string }[];
+}
+
+/** What the configuration would do before it runs (POST /api/v1/datasets/:id/plan): the features and the preprocessing steps, each with its reason. */
+function PlanPreview({ token, dataset, config }: { token: string; dataset: DatasetInfo; config: () => Config }) {
+  const [plan, setPlan] = useState<Plan | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <div className="plan">
+      <button type="button" disabled={busy} onClick={() => {
+        setBusy(true);
+        setError(null);
+        getJson<Plan>(token, `/api/v1/datasets/${dataset.id}/plan`, { json: { config: config() } })
+          .then(setPlan, (e) => setError(e instanceof ApiError ? e.message : String(e)))
+          .finally(() => setBusy(false));
+      }}>Show the preprocessing plan</button>
+      {error && <p className="error" role="alert">{error}</p>}
+      {plan && (
+        <div data-testid="plan" aria-live="polite">
+          <h3>The plan</h3>
+          <p>Customers are named by {plan.idColumn ? <code>{plan.idColumn}</code> : "their row number"}; clustered on {plan.features.filter((f) => f.used).map((f) => f.name).join(", ")}.</p>
+          <ol className="steps">
+            {plan.steps.map((s, i) => <li key={i}><strong>{s.step}</strong>{s.columns.length ? ` (${s.columns.join(", ")})` : ""}: {s.reason}</li>)}
+          </ol>
+        </div>
+      )}
+    </div>
+  );
 }

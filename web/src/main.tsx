@@ -301,7 +301,7 @@ function App() {
             onNext={() => go("#/setup")} />
         )}
         {view.step === "setup" && (dataset ? (
-          <SetupStep dataset={dataset} schema={schema} schemaError={schemaError} kinds={kinds} choices={choices} onChoices={setChoices}
+          <SetupStep token={token} dataset={dataset} schema={schema} schemaError={schemaError} kinds={kinds} choices={choices} onChoices={setChoices}
             idColumn={idColumn} onIdColumn={setIdColumn} config={config} onConfig={(path, value) => setConfig((c) => setAt(c, path, value))}
             onRun={() => void startRun()} running={submitting} error={runError} />
         ) : <p>Upload or pick a dataset first: <a href="#/data">1. Data</a>.</p>)}
