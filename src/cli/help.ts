@@ -355,12 +355,16 @@ export const trackHelp = `usage: segmenta track <transactions> --customer C --da
                       --every month|quarter|week|"N days" [--from YYYY-MM-DD] [--to YYYY-MM-DD]
                       (--model model.json | --refit [--k N] [--algorithm A] [--seed N] [segmentation flags of cluster])
                       [--out sizes.csv] [--flows flows.csv] [--events events.csv] [--report report.html] [--raw-csv] [--json] [--debug]
+       segmenta track --source postgres://… (--query "SELECT …" | --table T) [the flags above]
 
 Customers' segments over time. The RFM features of every customer as of every date of the
 schedule, computed from the log alone, exactly as segmenta rfm --as-of DATE computes them:
 a snapshot sees only the rows dated before its date, so later transactions change nothing.
 All the snapshots come from one pass of DuckDB over the log.
   --every                month, quarter, week (Mondays), "N days", "N weeks", "N months"
+  --source URL           read the log from PostgreSQL instead of a file (postgres://user:password@
+                         host:5432/database), with --query "SELECT …" or --table T (schema.table);
+                         read in a READ ONLY transaction with a cursor, in batches
   --from, --to           the first snapshot date (default: the schedule's first date after the
                          log's first day: the 1st of the next month, quarter or a Monday) and
                          the last possible one (default: the day after the last transaction)

@@ -10,10 +10,12 @@
 import { basename } from "node:path";
 import { InputError } from "../core/errors.js";
 import {
-  computeTrackFeaturesFromFile, countChanges, describeFlows, dropTrackFeatures, modelSegmenter, parseEvery, refitSegmenter, type TrackedSegments,
+  computeTrackFeatures, computeTrackFeaturesFromFile, countChanges, describeFlows, dropTrackFeatures, modelSegmenter, parseEvery, refitSegmenter, type TrackedSegments,
   type TrackFeatures, type TrackFlow, trackChanges, trackColumns, trackFlows, trackSegments, type TrackSize, trackSizes,
 } from "../io/track.js";
 import type { RfmMapping } from "../io/rfm.js";
+import { dropTable } from "../io/read.js";
+import { loadSource, sourceFromFlags, sourceLabel } from "../io/source.js";
 import { checkDistinctPaths, checkOutputPath, type NamedPath, type OutColumn, OutputBatch } from "../io/write.js";
 import { CHANGE_COLUMNS } from "../pipeline/changes.js";
 import { parseConfig, type SegmentationConfig } from "../pipeline/config.js";
@@ -27,7 +29,7 @@ import { givenMappingFlag, RFM_MAPPING_OPTIONS, rfmMapping, type RfmMappingValue
 
 type TrackValues = RfmMappingValues & SegmentationValues & {
   every?: string; from?: string; to?: string; model?: string; refit?: boolean; out?: string; flows?: string; events?: string; report?: string;
-  sheet?: string; "raw-csv"?: boolean; json?: boolean;
+  sheet?: string; "raw-csv"?: boolean; json?: boolean; source?: string; query?: string; table?: string;
 };
 
 /** The flags of the segmentation that only --refit uses. */
@@ -46,11 +48,16 @@ export const TRACK_OPTIONS = {
   report: { type: "string" },
   sheet: { type: "string" },
   "raw-csv": { type: "boolean" },
+  source: { type: "string" },
+  query: { type: "string" },
+  table: { type: "string" },
 } as const;
 
 export async function trackCommand(args: string[], io: Io): Promise<number> {
   const { values, positionals } = parse<TrackValues>("track", args, { ...RFM_MAPPING_OPTIONS, ...SEGMENTATION_OPTIONS, ...TRACK_OPTIONS });
-  const file = onePositional("track", positionals, "transaction file");
+  // A log in a database (--source postgres://… --query | --table), read with a cursor in batches.
+  const source = sourceFromFlags(values, positionals, "track");
+  const file = source ? sourceLabel(source) : onePositional("track", positionals, "transaction file");
   if (!values.every) throw new InputError("give how often to take a snapshot with --every month (or quarter, week, \"N days\")");
   const every = parseEvery(values.every);
   if (values["as-of"] !== undefined) throw new InputError("--as-of dates one snapshot; track takes its dates from --every, --from and --to");
@@ -103,13 +110,23 @@ export async function trackCommand(args: string[], io: Io): Promise<number> {
       outputs.push({ flag: `--${flag}`, path });
     }
   }
-  await checkDistinctPaths([{ flag: "input", path: file }, ...(values.model ? [{ flag: "--model", path: values.model }] : [])], outputs);
+  await checkDistinctPaths([...(source ? [] : [{ flag: "input", path: file }]), ...(values.model ? [{ flag: "--model", path: values.model }] : [])], outputs);
 
   const say = progress(io);
   let f: TrackFeatures | undefined;
   let tracked: TrackedSegments;
   try {
-    f = await computeTrackFeaturesFromFile(file, map, { every, from: values.from, to: values.to }, parseTypes(values.type), { sheet: values.sheet, progress: (m) => say(m) });
+    const schedule = { every, from: values.from, to: values.to };
+    if (source) {
+      if (values.sheet !== undefined) throw new InputError("--sheet names a sheet of a spreadsheet file; leave it out with --source");
+      say(`reading ${file}`);
+      const t = await loadSource(source, { text: [map.customer] });
+      try {
+        f = await computeTrackFeatures(t, map, schedule, parseTypes(values.type), (m) => say(m));
+      } finally {
+        await dropTable(t);
+      }
+    } else f = await computeTrackFeaturesFromFile(file, map, schedule, parseTypes(values.type), { sheet: values.sheet, progress: (m) => say(m) });
     const segment = model
       ? modelSegmenter(model)
       : refitSegmenter(config!, {
