@@ -153,13 +153,6 @@ export async function rfmCommand(args: string[], io: Io): Promise<number> {
   // --sql (print the query for a warehouse) and --source postgres://… --table T (run it there): src/cli/rfm-warehouse.ts.
   const warehouse = await import("./rfm-warehouse.js");
   if (warehouse.wantsWarehouseRfm(args)) return warehouse.rfmWarehouseCommand(args, io);
-  if (args.some((a) => a === "--source" || a.startsWith("--source="))) {
-    const query = args.some((a) => a === "--query" || a.startsWith("--query="));
-    throw new InputError(
-      "segmenta rfm --source runs the RFM query in PostgreSQL over a table: give --source postgres://… --table T (the transactions table)" +
-        (query ? "; --query is not taken by rfm: make the SELECT a view (CREATE VIEW v AS SELECT …) and name it with --table v" : ""),
-    );
-  }
   const { values, positionals } = parse<RfmMappingValues & { out?: string; type?: string[]; scores?: boolean; "raw-csv"?: boolean; sheet?: string }>("rfm", args, {
     ...RFM_MAPPING_OPTIONS,
     out: { type: "string" },
