@@ -163,6 +163,39 @@ describe("RunQueue", () => {
     expect((await store.unfinishedRuns()).map((r) => r.id)).toEqual(expect.arrayContaining(["s1", "s2"]));
   });
 
+  it("gives the grace period to a run claimed whose child is still starting when the shutdown begins", async () => {
+    const children: FakeChild[] = [];
+    // The store's claim answers only when the test lets it: the shutdown begins in between.
+    let open = () => {};
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let claimed = false;
+    const gated = Object.assign(Object.create(store) as HistoryStore, {
+      claimRun: async (id: string, at: string) => {
+        const ok = await store.claimRun(id, at);
+        claimed = true;
+        await gate;
+        return ok;
+      },
+    });
+    const queue = new RunQueue({ store: gated, concurrency: 1, start: () => {
+      const c = new FakeChild();
+      children.push(c);
+      return c as unknown as ChildProcess;
+    } });
+    const r = await newRun("g0");
+    queue.submit(r.run, r.job);
+    await until(() => claimed);
+    expect((await store.getRun("g0"))!.status).toBe("running");
+    const closing = queue.close(5000);
+    open();
+    await until(() => children.length === 1 && children[0].jobs.length === 1);
+    children[0].say({ type: "done", summary: { k: 2 } });
+    children[0].exit(0);
+    await closing;
+    expect(children[0].killedWith).toBeNull();
+    expect(await store.getRun("g0")).toMatchObject({ status: "succeeded", summary: { k: 2 } });
+  });
+
   it("lets a running run finish within the grace period", async () => {
     const children: FakeChild[] = [];
     const queue = new RunQueue({ store, concurrency: 1, start: () => {

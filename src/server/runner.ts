@@ -63,6 +63,14 @@ export function startChild(): ChildProcess {
   });
 }
 
+/** A run given a slot: its child once started (null while it starts), and when the slot ends. */
+interface Slot {
+  child: ChildProcess | null;
+  cancelled: boolean;
+  done: Promise<void>;
+  end: () => void;
+}
+
 export interface RunQueueOptions {
   store: Store;
   /** Runs at once (default: one core fewer than the machine has, at least one). */
@@ -80,11 +88,13 @@ export class RunQueue {
   readonly concurrency: number;
   private readonly waiting: { run: RunRecord; job: ChildJob }[] = [];
   /** The runs given a slot: their child once started (null while it starts). */
-  private readonly active = new Map<string, { child: ChildProcess | null; cancelled: boolean }>();
+  private readonly active = new Map<string, Slot>();
   private readonly listeners = new Map<string, Set<(e: RunEvent) => void>>();
   private readonly store: Store;
   private readonly start: () => ChildProcess;
   private closed = false;
+  /** The grace period is over: children are killed, a child still starting as soon as it exists. */
+  private stopping = false;
   /** Settles when the store writes of every run finished so far are done (tests, shutdown). */
   private pendingWrites = new Set<Promise<unknown>>();
   /** The last launch started (launches are chained, so that children start in order). */
@@ -156,22 +166,19 @@ export class RunQueue {
   async close(graceMs = 0): Promise<void> {
     this.closed = true;
     this.waiting.length = 0;
-    const exits = [...this.active.values()].map(({ child }) => new Promise<void>((resolve) => {
-      if (!child || child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once("exit", () => resolve());
-    }));
-    const all = Promise.all(exits);
+    // Every slot ends (its run finished, or back in the queue, and written): a run whose child is
+    // still starting (claimed, not yet forked) gets the grace period too.
+    const all = Promise.all([...this.active.values()].map((slot) => slot.done));
     if (graceMs > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([all, new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))]);
       clearTimeout(timer);
     }
+    this.stopping = true;
     for (const { child } of this.active.values()) {
       if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
     await all;
-    // A slot still starting its child (no child yet) ends in launch; wait for its store write.
-    while (this.active.size) await new Promise((resolve) => setTimeout(resolve, 10));
     await this.settled();
   }
 
@@ -212,14 +219,16 @@ export class RunQueue {
     while (!this.closed && this.active.size < this.concurrency && this.waiting.length) {
       const { run, job } = this.waiting.shift()!;
       // The slot is taken now: launch starts the child asynchronously.
-      const state = { child: null, cancelled: false };
+      let end = () => {};
+      const done = new Promise<void>((resolve) => (end = resolve));
+      const state: Slot = { child: null, cancelled: false, done, end };
       this.active.set(run.id, state);
       // Children start in the queue's order (each launch waits for the previous one's folder and fork).
       this.launching = this.launching.then(() => this.launch(run, job, state)).catch(() => {});
     }
   }
 
-  private async launch(run: RunRecord, job: ChildJob, state: { child: ChildProcess | null; cancelled: boolean }): Promise<void> {
+  private async launch(run: RunRecord, job: ChildJob, state: Slot): Promise<void> {
     let child: ChildProcess;
     try {
       await mkdir(job.dir, { recursive: true });
@@ -228,6 +237,7 @@ export class RunQueue {
       // server sharing the store, is left as it is.
       if (!(await this.store.claimRun(run.id, new Date().toISOString()))) {
         this.active.delete(run.id);
+        state.end();
         const now = await this.store.getRun(run.id);
         if (now && FINISHED.includes(now.status)) this.emit(run.id, { type: "status", status: now.status, summary: now.summary, error: now.error });
         this.listeners.delete(run.id);
@@ -238,6 +248,7 @@ export class RunQueue {
       child = this.start();
     } catch (e) {
       this.active.delete(run.id);
+      state.end();
       await this.finish(run.id, state.cancelled
         ? { status: "cancelled", message: "cancelled", error: null, summary: null }
         : this.closed ? { status: "queued", message: RESTARTED, error: null, summary: null }
@@ -247,8 +258,8 @@ export class RunQueue {
     }
     state.child = child;
     let outcome: ChildMessage | null = null;
-    // Cancelled (or the server closing) while the child was starting: it is stopped at once.
-    if (state.cancelled || this.closed) child.kill("SIGKILL");
+    // Cancelled, or the grace period over, while the child was starting: it is stopped at once.
+    if (state.cancelled || this.stopping) child.kill("SIGKILL");
     this.emit(run.id, { type: "progress", progress: 0, message: "starting" });
     child.on("message", (m: ChildMessage) => {
       if (m.type === "progress") {
@@ -274,6 +285,7 @@ export class RunQueue {
       const cleanup = r.status === "succeeded" ? Promise.resolve() : removeStaleTemporaries(job.dir).then(() => undefined, () => undefined);
       void this.track(cleanup.then(() => this.finish(run.id, r))).finally(() => {
         this.active.delete(run.id);
+        state.end();
         this.pump();
       });
     });
