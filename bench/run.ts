@@ -41,7 +41,7 @@ if (want("kmeans")) {
 if (want("kmeans-auto")) await benchKMeansAuto(quick);
 if (want("silhouette")) await benchSilhouette(quick);
 if (want("minibatch")) await benchMiniBatch(quick);
-if (want("rfm")) await benchRfm(quick ? { largeRows: 1_000_000 } : {});
+if (want("rfm")) await benchRfm(quick ? { largeRows: 1_000_000 } : { hugeRows: 100_000_000 });
 if (want("track")) await benchTrack(quick ? { rows: 1_000_000 } : {});
 if (want("hclust")) await benchHclust(quick);
 if (want("tsne")) await benchTsne(quick);
