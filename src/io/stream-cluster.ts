@@ -43,7 +43,7 @@ import { makeRandom, type Random } from "../core/random.js";
 import { silhouetteScore } from "../metrics/silhouette.js";
 import type { TransformReport } from "../preprocess/pipeline.js";
 import type { SegmentationConfig } from "../pipeline/config.js";
-import { buildModelFile, type LoadedModelFile, type ModelFile, modelChecksum, parseModelFile, type TransactionFeatures } from "../pipeline/model.js";
+import { buildModelFile, type LoadedModelFile, type ModelFile, modelChecksum, parseModelFile, topOf, type TransactionFeatures } from "../pipeline/model.js";
 import { runSegmentation, type SegmentationResult, type SegmentSummary } from "../pipeline/run.js";
 import { profileSegments } from "../profile/profiles.js";
 import { type RulesResult, segmentRules, sqlIdentifier } from "../profile/rules.js";
@@ -184,20 +184,6 @@ interface ScoreChunk {
   labels: Int32Array;
   outliers: Uint8Array | null;
   start: number;
-}
-
-/** The most probable segment of each row (the first on ties) and its probability, as predictWithModel takes it. */
-function topOf(P: Matrix): { labels: Int32Array; probabilities: Float64Array } {
-  const k = P.cols;
-  const labels = new Int32Array(P.rows);
-  const probabilities = new Float64Array(P.rows);
-  for (let i = 0; i < P.rows; i++) {
-    let best = 0;
-    for (let c = 1; c < k; c++) if (P.data[i * k + c] > P.data[i * k + best]) best = c;
-    labels[i] = best;
-    probabilities[i] = P.data[i * k + best];
-  }
-  return { labels, probabilities };
 }
 
 /** What a streamed scoring gathered: rows, sizes, the preprocessing's report summed over the chunks, and the table of labels. */

@@ -573,7 +573,7 @@ function checkCentres(f: ModelFile, k: number, d: number, where: string): void {
 }
 
 /** The most probable segment of each row (the first on ties) and its probability. */
-function topOf(P: Matrix): { labels: Int32Array; probabilities: Float64Array } {
+export function topOf(P: Matrix): { labels: Int32Array; probabilities: Float64Array } {
   const k = P.cols;
   const labels = new Int32Array(P.rows);
   const probabilities = new Float64Array(P.rows);
