@@ -1,11 +1,10 @@
 /**
  * The set-up form, generated from the SegmentationConfig JSON Schema that /openapi.json serves
  * (components.schemas.SegmentationConfig): each option once, with its type, choices, bounds and
- * default from the schema and its description. The configuration holds only what the user set;
- * the API fills in the rest with the same defaults.
+ * default from the schema and its description (the .describe() texts of src/pipeline/config.ts).
+ * The configuration holds only what the user set; the API fills in the rest with the same defaults.
  */
 import { useId } from "react";
-import { DESCRIPTIONS } from "./descriptions";
 
 export interface JsonSchema {
   type?: string;
@@ -81,8 +80,8 @@ export function setAt(obj: Config, path: string[], value: unknown): Config {
   return out;
 }
 
-function describe(schema: JsonSchema, path: string[]): string {
-  return schema.description ?? DESCRIPTIONS[path.join(".")] ?? "";
+function describe(schema: JsonSchema): string {
+  return schema.description ?? "";
 }
 
 function label(path: string[]): string {
@@ -103,8 +102,8 @@ interface FieldProps {
   errorField: string | null;
 }
 
-function Help({ id, schema, path }: { id: string; schema: JsonSchema; path: string[] }) {
-  const d = describe(schema, path);
+function Help({ id, schema }: { id: string; schema: JsonSchema }) {
+  const d = describe(schema);
   return (
     <p className="help" id={id}>
       {d}{" "}
@@ -154,7 +153,7 @@ export function Field(props: FieldProps) {
     return (
       <fieldset className="group">
         <legend>{label(path)}</legend>
-        <Help id={helpId} schema={schema} path={path} />
+        <Help id={helpId} schema={schema} />
         {FOLDED.has(key) ? (
           <details>
             <summary>Show the {label(path)} options</summary>
@@ -180,7 +179,7 @@ export function Field(props: FieldProps) {
               onChange(path, t); // sent as written: the API names what is wrong
             }
           }} />
-        <Help id={helpId} schema={schema} path={path} />
+        <Help id={helpId} schema={schema} />
       </div>
     );
   }
@@ -192,7 +191,7 @@ export function Field(props: FieldProps) {
     return (
       <fieldset className="field">
         <legend>{label(path)}</legend>
-        <Help id={helpId} schema={schema} path={path} />
+        <Help id={helpId} schema={schema} />
         <div className="checks">
           {numeric.length === 0 && <span className="muted">no numeric column</span>}
           {numeric.map((c) => (
@@ -229,7 +228,7 @@ export function Field(props: FieldProps) {
           <input type="number" {...common} aria-label={`${label(path)}: number`} {...numberAttrs(num)} disabled={isWord}
             value={isWord ? "" : shown} onChange={(e) => onChange(path, parseNumber(e.target.value) ?? e.target.value)} />
         </div>
-        <Help id={helpId} schema={schema} path={path} />
+        <Help id={helpId} schema={schema} />
       </fieldset>
     );
   }
@@ -249,7 +248,7 @@ export function Field(props: FieldProps) {
           <option value="">{hasDefault ? `default (${String(schema.default)})` : nullable ? "none" : "unset"}</option>
           {options.map((o) => <option key={o} value={o}>{o}</option>)}
         </select>
-        <Help id={helpId} schema={schema} path={path} />
+        <Help id={helpId} schema={schema} />
       </div>
     );
   }
@@ -259,7 +258,7 @@ export function Field(props: FieldProps) {
       <div className="field check">
         <input type="checkbox" {...common} checked={checked} onChange={(e) => onChange(path, e.target.checked === (schema.default === true) ? undefined : e.target.checked)} />
         <label htmlFor={id}>{label(path)}</label>
-        <Help id={helpId} schema={schema} path={path} />
+        <Help id={helpId} schema={schema} />
       </div>
     );
   }
@@ -270,7 +269,7 @@ export function Field(props: FieldProps) {
         <input type="number" {...common} {...numberAttrs(base)} placeholder={schema.default === undefined || schema.default === null ? (nullable ? "off" : "unset") : String(schema.default)}
           value={typeof value === "number" ? value : typeof value === "string" ? value : ""}
           onChange={(e) => onChange(path, e.target.value === "" ? undefined : parseNumber(e.target.value) ?? e.target.value)} />
-        <Help id={helpId} schema={schema} path={path} />
+        <Help id={helpId} schema={schema} />
       </div>
     );
   }
@@ -280,7 +279,7 @@ export function Field(props: FieldProps) {
       <div className="field">
         <label htmlFor={id}>{label(path)}</label>
         <input type={date ? "date" : "text"} {...common} value={typeof value === "string" ? value : ""} onChange={(e) => onChange(path, e.target.value === "" ? undefined : e.target.value)} />
-        <Help id={helpId} schema={schema} path={path} />
+        <Help id={helpId} schema={schema} />
       </div>
     );
   }
