@@ -330,7 +330,7 @@ describe("compressed files", () => {
 });
 
 describe("help lists every option a command takes", () => {
-  for (const command of ["inspect", "rfm", "cluster", "tune", "predict", "demo", "token", "export", "serve"]) {
+  for (const command of ["inspect", "rfm", "cluster", "tune", "predict", "demo", "token", "export", "serve", "compare", "track", "drift", "sql"]) {
     it(command, async () => {
       const help = (await runMain([command, "--help"])).stdout;
       // An unknown option's message lists every option the command accepts.

@@ -48,7 +48,8 @@ ${COMMON_TAIL}`;
 
 export const rfmHelp = `usage: segmenta rfm <transactions> --customer C --date D (--amount A | --quantity Q --price P)
                     [--invoice I] [--product P] [--as-of YYYY-MM-DD] [--cancellations net|exclude]
-                    [--cancel-prefix C] [--scores] [--type COL=KIND] [--sheet NAME] --out rfm.csv [--raw-csv] [--json] [--debug]
+                    [--cancel-prefix C] [--scores] [--type COL=KIND] [--sheet NAME] [--memory SIZE]
+                    --out rfm.csv [--raw-csv] [--json] [--debug]
        segmenta rfm --sql --dialect D [--table T] --customer C --date D ... [--out query.sql]
        segmenta rfm --source postgres://… --table T --customer C --date D ... --out rfm.csv
 
@@ -73,7 +74,9 @@ Cancellations are invoices starting with --cancel-prefix (default C, any case; n
 items, write-offs such as "Adjust bad debt") are neither purchases nor returns. The as-of
 date defaults to the day after the last transaction; rows on or after it are left out.
 Customers with no purchase (only cancellations) are left out and counted. --out is written
-as for cluster (CSV, Parquet or JSON; .gz compresses; --raw-csv).
+as for cluster (CSV, Parquet or JSON; .gz compresses; --raw-csv). --memory SIZE (2GB, 512MB)
+bounds the memory: DuckDB, which does the work, holds at most three quarters of it and spills
+to a temporary folder beyond (default: DuckDB's own limit, 80 % of the machine's memory).
 
 In the warehouse (the transactions stay where they are):
   --sql --dialect D      print the one query that computes this table in D (duckdb, postgres,
@@ -386,8 +389,16 @@ All the snapshots come from one pass of DuckDB over the log.
                          The first date is the baseline: its customers have no event
   --report FILE          an HTML report: the sizes over time and the moves between the last
                          two dates (alluvial diagram and migration matrix)
-The mapping flags, --cancellations and --cancel-prefix are those of segmenta rfm. Files are
-written as for cluster (CSV, Parquet or JSON by extension; .gz compresses).
+The mapping flags, --cancellations and --cancel-prefix are those of segmenta rfm (--as-of is
+refused: --every, --from and --to date the snapshots). Files are written as for cluster (CSV,
+Parquet or JSON by extension; .gz compresses).
+With --refit, these flags of segmenta cluster set each fit, with cluster's meanings (segmenta
+cluster --help): --id, --features, --profile, --algorithm, --linkage, --k, --seed, --n-init,
+--max-iter, --batch-size, --log, --prep, --impute, --fill-value, --missing-indicator, --scale,
+--power, --power-method, --outliers, --min-frequency, --drop, --unknown-categories, --ordinal,
+--variance-threshold, --correlation-threshold, --pca, --whiten, --dates, --eps, --min-samples,
+--min-cluster-size, --cluster-selection, --cluster-selection-epsilon, --allow-single-cluster,
+--metric, --optics-method, --covariance, --reg-covar, --xi, --max-eps.
 
 ${COMMON_TAIL}`;
 

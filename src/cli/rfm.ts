@@ -10,6 +10,9 @@ import type { RfmSegment } from "../profile/rfm-scores.js";
 import { endProgress, type Io, onePositional, parse, parseTypes, pct, progress, table } from "./common.js";
 
 
+/** The share of rfm's --memory that DuckDB may hold before it spills to disk. */
+export const RFM_DUCK_SHARE = 0.75;
+
 /** parseArgs options of the column mapping, shared by \`rfm\` and \`cluster --transactions\`. */
 export const RFM_MAPPING_OPTIONS = {
   customer: { type: "string" },
@@ -153,17 +156,23 @@ export async function rfmCommand(args: string[], io: Io): Promise<number> {
   // --sql (print the query for a warehouse) and --source postgres://… --table T (run it there): src/cli/rfm-warehouse.ts.
   const warehouse = await import("./rfm-warehouse.js");
   if (warehouse.wantsWarehouseRfm(args)) return warehouse.rfmWarehouseCommand(args, io);
-  const { values, positionals } = parse<RfmMappingValues & { out?: string; type?: string[]; scores?: boolean; "raw-csv"?: boolean; sheet?: string }>("rfm", args, {
+  const { values, positionals } = parse<RfmMappingValues & { out?: string; type?: string[]; scores?: boolean; "raw-csv"?: boolean; sheet?: string; memory?: string }>("rfm", args, {
     ...RFM_MAPPING_OPTIONS,
     out: { type: "string" },
     sheet: { type: "string" },
     scores: { type: "boolean" },
     "raw-csv": { type: "boolean" },
     type: { type: "string", multiple: true },
+    memory: { type: "string" },
   });
   const file = onePositional("rfm", positionals, "transaction file");
   const map = rfmMapping(values, "rfm");
   if (!values.out) throw new InputError("segmenta rfm: give the output file with --out rfm.csv");
+  // The work is DuckDB's: it may take most of the budget (the rest is Node's), spilling beyond it.
+  if (values.memory !== undefined) {
+    const { limitDuckMemory, parseMemory } = await import("../io/stream-cluster.js");
+    await limitDuckMemory(parseMemory(values.memory)!, RFM_DUCK_SHARE);
+  }
   progress(io)(`computing RFM features of ${file}`);
   let s: RfmFileResult;
   try {

@@ -95,11 +95,11 @@ export function estimateInMemoryBytes(rows: number, columns: { duckType: string 
 let spillDir: string | null = null;
 
 /**
- * Keeps DuckDB within a share of the budget (a third): beyond it, DuckDB spills the tables it
- * holds to a temporary folder (created by DuckDB only when it spills), removed when the
- * process exits.
+ * Keeps DuckDB within a share of the budget (by default a third, the rest being the JavaScript
+ * side's): beyond it, DuckDB spills the tables it holds to a temporary folder (created by
+ * DuckDB only when it spills), removed when the process exits.
  */
-export async function limitDuckMemory(budget: number): Promise<void> {
+export async function limitDuckMemory(budget: number, share = 1 / 3): Promise<void> {
   const con = await duck();
   if (spillDir === null) {
     const dir = join(tmpdir(), `segmenta-spill-${process.pid}-${Date.now().toString(36)}`);
@@ -107,7 +107,7 @@ export async function limitDuckMemory(budget: number): Promise<void> {
     process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
     await con.run(`SET temp_directory = ${lit(dir)}`);
   }
-  const mb = Math.max(64, Math.floor(budget / 3 / 1e6));
+  const mb = Math.max(64, Math.floor((budget * share) / 1e6));
   await con.run(`SET memory_limit = '${mb}MB'`);
 }
 
