@@ -115,8 +115,8 @@ describe.runIf(have)("rfm --source postgres://… --table T: computed in Postgre
   }, 180_000);
   afterAll(async () => pg?.stop());
 
-  it.each(MAPPINGS)("%s: equal to segmenta rfm for every customer; only per-customer rows come out", async (_n, map) => {
-    if (!pg) return;
+  it.for<[string, RfmMapping]>(MAPPINGS)("%s: equal to segmenta rfm for every customer; only per-customer rows come out", { timeout: 400_000 }, async ([_n, map], ctx) => {
+    if (!pg) return ctx.skip("no PostgreSQL could be started here");
     const out = join(dir, `pg-${map.amount ? "amount" : "qp"}.csv`);
     const flags = Object.entries({ customer: map.customer, date: map.date, amount: map.amount, quantity: map.quantity, price: map.price, invoice: map.invoice,
       product: map.product, "as-of": map.asOf, cancellations: map.cancellations }).flatMap(([k, v]) => (v ? [`--${k}`, v] : []));
@@ -130,5 +130,5 @@ describe.runIf(have)("rfm --source postgres://… --table T: computed in Postgre
     const got = await queryRows(`SELECT * FROM read_csv('${out}', types={'customer_id': 'VARCHAR'})`);
     expect(sameTable(got, want).slice(0, 5)).toEqual([]);
     expect(readFileSync(out, "utf8").split("\n")[0]).toBe([...want.values().next().value ? Object.keys(want.values().next().value!) : []].join(","));
-  }, 400_000);
+  });
 });

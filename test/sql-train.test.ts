@@ -51,8 +51,8 @@ afterAll(async () => {
 });
 
 describe("segmenta sql --train on PostgreSQL", () => {
-  it("trains from engine-drawn batches, pulls a fraction of the rows, and lands within 2 % of the in-memory inertia", async () => {
-    if (!pg) return;
+  it("trains from engine-drawn batches, pulls a fraction of the rows, and lands within 2 % of the in-memory inertia", async (ctx) => {
+    if (!pg) return ctx.skip("no PostgreSQL could be started here");
     const model = join(dir, "m.json");
     const r = await runMain(["sql", "--train", "--source", url, "--table", "points", "--features", "x1,x2,x3", "--id", "id", "--k", "4",
       "--batch-size", "1000", "--iterations", "30", "--seed", "5", "--model", model, "--json"]);
@@ -81,8 +81,8 @@ describe("segmenta sql --train on PostgreSQL", () => {
     expect(doc.inertia / full.inertia).toBeGreaterThan(0.98);
   }, 300_000);
 
-  it("prints the rows pulled out, and refuses an unknown feature with one line", async () => {
-    if (!pg) return;
+  it("prints the rows pulled out, and refuses an unknown feature with one line", async (ctx) => {
+    if (!pg) return ctx.skip("no PostgreSQL could be started here");
     const r = await runMain(["sql", "--train", "--source", url, "--table", "points", "--features", "x1,x2", "--k", "3", "--batch-size", "500", "--iterations", "5", "--model", join(dir, "m2.json")]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/rows pulled out of the database: [\d,]+ \(/);
