@@ -11,8 +11,8 @@ import { connectPg, isPostgresSource, pgColumnTypes, pgMessage, queryInBatches }
 import { checkOutputPath, copyQueryTo, writeTextAtomic } from "../io/write.js";
 import { dialect } from "../pipeline/sql/dialect.js";
 import { rfmSql, rfmTotalsSql, type RfmSqlOptions } from "../pipeline/sql/rfm-sql.js";
-import { endProgress, type Io, parse, parseTypes, pct, progress, table as textTable } from "./common.js";
-import { describeRfm, RFM_MAPPING_OPTIONS, type RfmFileResult, rfmJson, rfmMapping, type RfmMappingValues } from "./rfm.js";
+import { endProgress, type Io, parse, parseTypes, progress } from "./common.js";
+import { printRfmSummary, RFM_MAPPING_OPTIONS, type RfmFileResult, rfmJson, rfmMapping, type RfmMappingValues } from "./rfm.js";
 
 /** Whether `segmenta rfm` was asked for the warehouse: --sql, or --source (PostgreSQL with --table; anything else is refused here, in one line). */
 export function wantsWarehouseRfm(args: string[]): boolean {
@@ -87,13 +87,7 @@ export async function rfmWarehouseCommand(args: string[], io: Io): Promise<numbe
     io.out(JSON.stringify({ ...rfmJson(where, s, { out: values.out }), rowsPulled: pulled }, null, 2));
     return 0;
   }
-  for (const line of describeRfm(s)) io.out(line);
-  if (s.segments) {
-    io.out("");
-    io.out("RFM segments (from the R and F scores):");
-    const rows = Object.entries(s.segments).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
-    for (const line of textTable([["segment", "customers", "share"], ...rows.map(([name, n]) => [name, String(n), pct(n / s.customers)])], [false, true, true])) io.out(`  ${line}`);
-  }
+  printRfmSummary(s, io);
   io.out(`computed in PostgreSQL: ${pulled.toLocaleString("en-US")} rows pulled out of the database (one per customer, with the counts above); the transactions stayed there`);
   io.out(`RFM table (${s.columns.join(", ")}) written to ${values.out}`);
   return 0;

@@ -146,6 +146,18 @@ function fmtMoney(x: number): string {
   return x.toFixed(2);
 }
 
+/** What `segmenta rfm` prints of the features computed: the rows' accounting and, with --scores, the RFM segments' sizes. */
+export function printRfmSummary(s: RfmFileResult, io: Io): void {
+  for (const line of describeRfm(s)) io.out(line);
+  if (!s.segments) return;
+  io.out("");
+  io.out("RFM segments (from the R and F scores):");
+  const rows = Object.entries(s.segments).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
+  for (const line of table([["segment", "customers", "share"], ...rows.map(([name, n]) => [name, String(n), pct(n / s.customers)])], [false, true, true])) {
+    io.out(`  ${line}`);
+  }
+}
+
 /** The JSON document of `segmenta rfm --json`. */
 export function rfmJson(file: string, s: RfmFileResult, outputs?: Record<string, string>) {
   const { table: _t, ...summary } = s;
@@ -184,15 +196,7 @@ export async function rfmCommand(args: string[], io: Io): Promise<number> {
     io.out(JSON.stringify(rfmJson(file, s, { out: values.out }), null, 2));
     return 0;
   }
-  for (const line of describeRfm(s)) io.out(line);
-  if (s.segments) {
-    io.out("");
-    io.out("RFM segments (from the R and F scores):");
-    const rows = Object.entries(s.segments).filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1]);
-    for (const line of table([["segment", "customers", "share"], ...rows.map(([name, n]) => [name, String(n), pct(n / s.customers)])], [false, true, true])) {
-      io.out(`  ${line}`);
-    }
-  }
+  printRfmSummary(s, io);
   io.out(`RFM table (${s.columns.join(", ")}) written to ${values.out}`);
   return 0;
 }

@@ -13,6 +13,7 @@
 import type { DuckDBAppender } from "@duckdb/node-api";
 import { InputError } from "../core/errors.js";
 import { duckConnection, exec, freshTableName, ident, queryRows } from "./duck.js";
+import { isPostgresSource, maskUrl } from "./pg-url.js";
 import type { LoadedTable } from "./read.js";
 
 /** Where the rows come from: a database URL and a query or a table. */
@@ -33,21 +34,7 @@ export interface SourceOptions {
   onProgress?: (message: string) => void;
 }
 
-/** Whether a --source value names a PostgreSQL database. */
-export function isPostgresSource(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
-}
-
-/** The URL with its password hidden, for messages. */
-export function maskUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/:\/\/([^:/@]*):[^@]*@/, "://$1:***@");
-  }
-}
+export { isPostgresSource, maskUrl };
 
 /** How the source is named in messages and outputs: the masked URL and the table or "query". */
 export function sourceLabel(spec: SourceSpec): string {

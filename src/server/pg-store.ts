@@ -18,6 +18,7 @@ import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import pg from "pg";
 import { InputError } from "../core/errors.js";
+import { isPostgresSource, maskUrl } from "../io/pg-url.js";
 import {
   type AssignmentRecord, type AssignmentRow, assignmentFromRow, checkAssignments, datasetFromRow, type DatasetRecord, json, modelFromRow, type Row, RUN_INSERT_COLUMNS, runFromRow, tokenFromRow, type HistoryStore, type ModelVersion, RUN_COLUMNS, RUN_STATUSES, type RunRecord, type RunStatus,
   SCHEMA_VERSION, type Scope, SCOPES, type TokenRecord,
@@ -53,15 +54,7 @@ const ASSIGNMENT_BATCH = 2048;
 
 
 /** The URL with its password hidden, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = "***";
-    return u.toString();
-  } catch {
-    return url.replace(/:\/\/([^:/@]*):[^@]*@/, "://$1:***@");
-  }
-}
+export const redactUrl = maskUrl;
 
 
 class PgStore implements HistoryStore {
@@ -286,9 +279,7 @@ class PgStore implements HistoryStore {
 }
 
 /** Whether a --store value names a PostgreSQL database. */
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
-}
+export const isPostgresUrl = isPostgresSource;
 
 /**
  * Opens the store in the PostgreSQL database at `url` (postgres://user:password@host:port/db),

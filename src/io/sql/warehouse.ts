@@ -5,17 +5,15 @@
  */
 import pg from "pg";
 import { InputError } from "../../core/errors.js";
-import { redactUrl } from "../../server/pg-store.js";
+import { isPostgresSource, maskUrl } from "../pg-url.js";
 
 export type PgClient = pg.Client;
 
-export function isPostgresSource(url: string | undefined): boolean {
-  return url !== undefined && /^postgres(ql)?:\/\//i.test(url);
-}
+export { isPostgresSource };
 
 /** A connected client, or an InputError naming `flag` (password hidden). */
 export async function connectPg(url: string, flag = "--source"): Promise<pg.Client> {
-  const shown = redactUrl(url);
+  const shown = maskUrl(url);
   if (!isPostgresSource(url)) throw new InputError(`${flag} ${shown}: give a PostgreSQL URL, postgres://user:password@host:5432/database`);
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   c.on("error", () => undefined);
