@@ -8,13 +8,11 @@
  */
 import { InputError } from "../core/errors.js";
 import { dropTable, loadTable } from "../io/read.js";
-import type { RfmMapping } from "../io/rfm.js";
 import { PSI_EPSILON, PSI_RETRAIN, PSI_WATCH } from "../metrics/psi.js";
 import { type DriftReport, type FeatureDrift, describeMove, driftReport } from "../pipeline/drift.js";
 import { type LoadedModelFile, predictWithModel } from "../pipeline/model.js";
 import { type Io, onePositional, parse, table } from "./common.js";
-import { isTransactionLog, loadModelFile, readModelInputs } from "./predict.js";
-import { describeRfm, rfmJson, withRfmFile } from "./rfm.js";
+import { isTransactionLog, loadModelFile, readModelInputs, withLogFeatures } from "./predict.js";
 
 type DriftValues = { model?: string; sheet?: string; "as-of"?: string; json?: boolean };
 
@@ -46,20 +44,7 @@ export async function driftCommand(args: string[], io: Io): Promise<number> {
     }
   }
   // A transaction log: the features as predict computes them, as of --as-of (default: the day after its last transaction).
-  const { kind: _kind, ...mapping } = tx!;
-  const map: RfmMapping = { ...mapping, asOf: values["as-of"] };
-  return withRfmFile(file, map, {}, async (path, rfm) => {
-    if (!values.json) {
-      for (const line of describeRfm(rfm)) io.out(line);
-      io.out("");
-    }
-    const t = await loadTable(path, { text: m.file.idColumn ? [m.file.idColumn] : [] });
-    try {
-      return print(file, m, driftOf(m, await readModelInputs(t, file, m)), opts, io, { rfm: rfmJson(file, rfm) });
-    } finally {
-      await dropTable(t);
-    }
-  }, { sheet: values.sheet });
+  return withLogFeatures(file, m, values, io, async (t, extra) => print(file, m, driftOf(m, await readModelInputs(t, file, m)), opts, io, extra));
 }
 
 function driftOf(m: LoadedModelFile, data: Parameters<typeof predictWithModel>[1]): DriftReport {

@@ -90,6 +90,18 @@ export function isTransactionLog(t: LoadedTable, m: LoadedModelFile): boolean {
  * day after its last transaction), then scored.
  */
 async function scoreLog(file: string, m: LoadedModelFile, values: PredictValues, io: Io): Promise<number> {
+  return withLogFeatures(file, m, values, io, (t, extra) => scoreTable(t, file, m, values, io, extra));
+}
+
+/**
+ * Computes the model's transaction features of a log as in training, as of --as-of (default the
+ * day after its last transaction), says how (unless --json), and runs `use` on them as a loaded
+ * table with the RFM summary for --json. Shared with segmenta drift.
+ */
+export async function withLogFeatures<T>(
+  file: string, m: LoadedModelFile, values: { "as-of"?: string; sheet?: string; json?: boolean }, io: Io,
+  use: (t: LoadedTable, extra: { rfm: ReturnType<typeof rfmJson> }) => Promise<T>,
+): Promise<T> {
   const { kind: _kind, ...mapping } = m.file.transactions!;
   const map: RfmMapping = { ...mapping, asOf: values["as-of"] };
   return withRfmFile(file, map, {}, async (path, rfm) => {
@@ -99,7 +111,7 @@ async function scoreLog(file: string, m: LoadedModelFile, values: PredictValues,
     }
     const t = await loadTable(path, { text: m.file.idColumn ? [m.file.idColumn] : [] });
     try {
-      return await scoreTable(t, file, m, values, io, { rfm: rfmJson(file, rfm) });
+      return await use(t, { rfm: rfmJson(file, rfm) });
     } finally {
       await dropTable(t);
     }
