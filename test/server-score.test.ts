@@ -1,6 +1,6 @@
 /**
  * Scoring through the HTTP API equals `segmenta predict` row for row, on the shared real tables
- * (skipped with a message where /work/shared/data is absent): Telco with every algorithm that
+ * (skipped with a message where ../shared/data is absent): Telco with every algorithm that
  * writes a model file, the earlier Telco and Mall configurations from every kind of body, and
  * the Online Retail transaction log scored by a model fitted on its RFM features (the model
  * records the log's mapping; the server computes the features as predict does).
